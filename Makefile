@@ -1,0 +1,67 @@
+# Schoolchat. `make serve` and `make test` work on a fresh machine with Python 3.11 and make.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
+PYTEST_WORKERS ?= 2
+
+.PHONY: serve test lint install install-dev migrate demo web worker beat bench bench-archive messages migrations-check ci clean
+
+serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(BIN)/daphne -b $(HOST) -p $(PORT) schoolchat.asgi:application
+
+test: install-dev  ## set up and run the whole test suite
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: install
+	$(PY) manage.py seed_demo
+
+# The commands docker-compose.yml runs, for production-like use outside Docker.
+web: install
+	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) schoolchat.asgi:application
+worker: install
+	$(BIN)/celery -A schoolchat worker --loglevel INFO --concurrency 2
+beat: install
+	$(BIN)/celery -A schoolchat beat --loglevel INFO --schedule var/celerybeat-schedule
+
+messages: install  ## refresh and compile the translation catalogues (needs GNU gettext)
+	$(PY) manage.py makemessages -l nl -l ru --ignore '$(VENV)/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -d djangojs -l nl -l ru --ignore '$(VENV)/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages --ignore '$(VENV)/*'
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install-dev
+	$(PY) bench/run.py
+
+# The archive's heavy jobs on PostgreSQL (ARCHIVE_BENCH_N=100000 for a quicker run).
+bench-archive: install-dev
+	$(PY) bench/archive.py
+
+clean:
+	rm -rf $(VENV) var

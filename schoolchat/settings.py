@@ -1,0 +1,248 @@
+"""Schoolchat settings: one file, read from the environment.
+
+With no variables set, Schoolchat runs on the embedded default: a SQLite file, an in-process
+real-time hub, Celery tasks executed in-process and e-mail printed to the console. Setting
+``SECRET_KEY`` switches to production behaviour (DEBUG off, secure cookies, HSTS), where
+``ALLOWED_HOSTS`` must be set too; ``DATABASE_URL`` and ``REDIS_URL`` select the services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from schoolchat.env import env_bool, env_int, env_list, env_required, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PRODUCTION = bool(env_str("SECRET_KEY"))
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+
+SECRET_KEY = env_required(
+    "SECRET_KEY",
+    production=PRODUCTION,
+    dev_default="django-insecure-embedded-default-do-not-use-in-production",
+)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    from schoolchat.env import ImproperlyConfiguredEnv
+
+    raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set when SECRET_KEY is set")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "guardian",
+    "axes",
+    "accounts",
+    "messaging",
+    "consent",
+    "archive",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the one daphne process, compressed and cached; no extra web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised in authentication into a response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "schoolchat.urls"
+ASGI_APPLICATION = "schoolchat.asgi.application"
+WSGI_APPLICATION = "schoolchat.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data ---------------------------------------------------------------------------------
+SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "var" / "schoolchat.sqlite3")))
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": dj_database_url.parse(f"sqlite:///{SQLITE_PATH}"),
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at BEGIN,
+    # so two writers queue (for up to `timeout` seconds) instead of failing with "locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(SQLITE_PATH.with_name("test.sqlite3"))}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Real-time and jobs -------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+# The hub fans events out to this process's sockets; with Redis it also crosses processes.
+SCHOOLCHAT_REDIS_PREFIX = env_str("SCHOOLCHAT_REDIS_PREFIX")
+SCHOOLCHAT_HUB = "messaging.hub.RedisHub" if REDIS_URL else "messaging.hub.LocalHub"
+# Events a slow socket may have queued before it is disconnected (it then resumes by seq).
+SCHOOLCHAT_SOCKET_QUEUE = env_int("SCHOOLCHAT_SOCKET_QUEUE", 500)
+SCHOOLCHAT_MESSAGE_MAX_CHARS = env_int("SCHOOLCHAT_MESSAGE_MAX_CHARS", 4000)
+SCHOOLCHAT_HISTORY_PAGE = 50
+
+# Channels is used for its consumer and routing only; fan-out goes through the hub.
+CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Accounts: apply due leave dates daily (process_leavers is idempotent).
+CELERY_BEAT_SCHEDULE["accounts-leavers"] = {"task": "accounts.process_leavers",
+                                            "schedule": 86400.0}
+# The archive: seal every chain's head hourly; apply retention daily (small batches).
+CELERY_BEAT_SCHEDULE["archive-seal"] = {"task": "archive.seal", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["archive-retention"] = {"task": "archive.apply_retention",
+                                             "schedule": 86400.0}
+CELERY_BEAT_SCHEDULE["archive-expire-exports"] = {"task": "archive.expire_exports",
+                                                  "schedule": 3600.0}
+# Messaging: e-mail digests of unread messages (each run skips people in quiet hours).
+CELERY_BEAT_SCHEDULE["messaging-digests"] = {"task": "messaging.send_digests",
+                                             "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
+                                               "schedule": 60.0}
+
+# --- Auth ----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if env_list("PASSWORD_HASHERS"):
+    # Only the test suite's servers set this (to a fast hasher); production keeps Django's.
+    PASSWORD_HASHERS = env_list("PASSWORD_HASHERS")
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "messaging:inbox"
+LOGOUT_REDIRECT_URL = "login"
+ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row
+
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- Security ------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# --- Language and time ---------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files and mail -------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "schoolchat@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from schoolchat import health
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include("messaging.urls")),
+    path("consent/", include("consent.urls")),
+    path("archive/", include("archive.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,80 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real daphne process.
+
+Playwright's own browser download does not work on these machines, so the system Chromium is
+launched by path. Its background networking is switched off: the machines have no internet and
+Chromium would otherwise keep trying.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.factories import PASSWORD
+from tests.live import daphne_servers
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def live_servers(transactional_db, tmp_path):
+    """Two daphne processes on the test database; [0] alone is enough for most tests."""
+    with daphne_servers(2, tmp_path) as servers:
+        yield servers
+
+
+@pytest.fixture
+def live_server_url(transactional_db, tmp_path):
+    with daphne_servers(1, tmp_path) as servers:
+        yield servers[0].url
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not shutil.which(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # while it is open are still synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def login(browser):
+    """login(base_url, username) -> a logged-in page in its own browser context."""
+    contexts = []
+
+    def _login(base_url: str, username: str, *, viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 390, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{base_url}/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base_url}/")
+        return page
+
+    yield _login
+    for context in contexts:
+        context.close()

@@ -1,0 +1,136 @@
+"""Personas shared by the whole suite.
+
+- ``teacher``: teaches 4B; member (and manager) of the 4B class group.
+- ``parent``: a parent of a 4B pupil; member of the 4B class group.
+- ``parent_5a``: a parent of a 5A pupil; must have no access at all to 4B's conversation.
+- ``admin``: the school admin; manages membership but is not in the 4B chat.
+- ``dpo``: the data-protection officer; reads the archive, not live chats.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+from accounts.models import Role
+from messaging import actions, hub
+from messaging.models import Conversation
+from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip a test whose service is down on a developer machine; fail it in CI."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        message = f"{name} is not reachable at {host}:{port}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing service is a failure)")
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_services(settings):
+    """Redis channels of this test run cannot meet those of a run sharing the same Redis, and
+    Celery tasks run in the test's own process and transaction."""
+    from schoolchat.celery import app
+
+    settings.SCHOOLCHAT_REDIS_PREFIX = f"test-{uuid.uuid4().hex[:12]}:"
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hub():
+    """Each test gets its own hub: a hub is bound to the event loop that first used it."""
+    hub.reset_hub()
+    yield
+    hub.reset_hub()
+
+
+@pytest.fixture
+def school(db):
+    return SchoolFactory(name="Test Primary", slug="test-primary")
+
+
+@pytest.fixture
+def class_4b(school):
+    return SchoolClassFactory(school=school, name="4B")
+
+
+@pytest.fixture
+def class_5a(school):
+    return SchoolClassFactory(school=school, name="5A")
+
+
+@pytest.fixture
+def admin(school):
+    return UserFactory(username="admin", display_name="Office", role=Role.ADMIN, school=school)
+
+
+@pytest.fixture
+def dpo(school):
+    return UserFactory(username="dpo", display_name="DPO", role=Role.DPO, school=school)
+
+
+@pytest.fixture
+def teacher(school, class_4b):
+    user = UserFactory(username="teacher", display_name="Ms de Vries", role=Role.TEACHER,
+                       school=school)
+    class_4b.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def parent(school, class_4b):
+    user = UserFactory(username="parent", display_name="Anna Jansen", role=Role.PARENT,
+                       school=school, phone="+31 6 5555 0101", email="anna@example.invalid")
+    enrol(PupilFactory(school=school, first_name="Emma"), class_4b, user)
+    return user
+
+
+@pytest.fixture
+def parent_5a(school, class_5a):
+    user = UserFactory(username="parent5a", display_name="Lucía García", role=Role.PARENT,
+                       school=school)
+    enrol(PupilFactory(school=school, first_name="Mateo"), class_5a, user)
+    return user
+
+
+@pytest.fixture
+def conversation_4b(school, class_4b, teacher, parent, admin):
+    conversation = Conversation.objects.create(
+        school=school, kind=Conversation.Kind.CLASS, title="4B class group", school_class=class_4b
+    )
+    actions.add_member(conversation, teacher, actor=admin, manager=True)
+    actions.add_member(conversation, parent, actor=admin)
+    return conversation
+
+
+@pytest.fixture
+def conversation_5a(school, class_5a, parent_5a, admin):
+    conversation = Conversation.objects.create(
+        school=school, kind=Conversation.Kind.CLASS, title="5A class group", school_class=class_5a
+    )
+    actions.add_member(conversation, parent_5a, actor=admin)
+    return conversation
+
+
+@pytest.fixture
+def announcements(school, teacher, parent, admin):
+    conversation = Conversation.objects.create(
+        school=school, kind=Conversation.Kind.ANNOUNCEMENT, title="Announcements"
+    )
+    actions.add_member(conversation, teacher, actor=admin, manager=True)
+    actions.add_member(conversation, parent, actor=admin)
+    return conversation

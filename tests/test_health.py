@@ -1,0 +1,21 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database_and_redis(client, settings):
+    response = client.get("/healthz")
+    body = response.json()
+    assert body["database"] == "ok"
+    if settings.REDIS_URL:
+        assert body["redis"] == "ok"
+    else:
+        assert body["redis"] == "not configured"
+    assert response.status_code == 200 and body["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_says_when_redis_is_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["redis"].startswith("error")
