@@ -1,0 +1,121 @@
+"""Forms of the accounts pages: parsing and friendly errors only; rules live in actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, School, SchoolClass, User
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
+                                      "autocapitalize": "none"}),
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+    )
+
+
+class AccountForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "role", "email", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["display_name"].required = True
+
+
+class PersonForm(forms.ModelForm):
+    """What an admin edits about an existing person."""
+
+    class Meta:
+        model = User
+        fields = ["display_name", "role", "email", "phone"]
+
+
+class LeaveForm(forms.Form):
+    leaves_on = forms.DateField(
+        label=_("Leave date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    now = forms.BooleanField(label=_("Leave now"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("now") and not data.get("leaves_on"):
+            raise forms.ValidationError(_("Choose a leave date or 'leave now'."))
+        return data
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = School
+        fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
+                  "staff_pupil_direct_messages", "require_staff_2fa"]
+
+    def clean_digital_consent_age(self) -> int:
+        age = self.cleaned_data["digital_consent_age"]
+        if not 13 <= age <= 18:
+            raise forms.ValidationError(_("The digital-consent age is between 13 and 18."))
+        return int(age)
+
+
+class ClassForm(forms.ModelForm):
+    class Meta:
+        model = SchoolClass
+        fields = ["name"]
+
+
+class GroupForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    announcements = forms.BooleanField(
+        label=_("Announcement channel (only staff post)"), required=False
+    )
+
+
+class MemberForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    manager = forms.BooleanField(label=_("May manage members"), required=False)
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(school=school, left_at__isnull=True).order_by(
+            "display_name", "username"
+        )
+
+
+class RosterForm(forms.Form):
+    file = forms.FileField(label=_("Roster file (CSV, UTF-8)"))
+
+
+class StaffAssignmentForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(
+            school=school, left_at__isnull=True, role__in=[Role.TEACHER, Role.STAFF, Role.ADMIN]
+        ).order_by("display_name")
+
+
+class GuardianshipForm(forms.Form):
+    parental_responsibility = forms.BooleanField(label=_("Parental responsibility"),
+                                                 required=False)
+    no_contact = forms.BooleanField(label=_("No contact"), required=False)
+
+
+class MoveForm(forms.Form):
+    school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["school_class"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = SchoolClass.objects.filter(school=school).order_by("name")

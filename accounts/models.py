@@ -1,0 +1,217 @@
+"""People, schools, classes and who is responsible for which pupil."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class School(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Amsterdam")
+    digital_consent_age = models.PositiveSmallIntegerField(_("digital-consent age"), default=16)
+    require_staff_2fa = models.BooleanField(_("staff must use two-factor sign-in"), default=True)
+    pupil_accounts = models.BooleanField(_("pupils may have accounts"), default=False)
+    parent_direct_messages = models.BooleanField(
+        _("parents may message other parents one to one"), default=False
+    )
+    staff_pupil_direct_messages = models.BooleanField(
+        _("staff may message a pupil one to one"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("School admin")
+    TEACHER = "teacher", _("Teacher")
+    STAFF = "staff", _("Staff")
+    PARENT = "parent", _("Parent or guardian")
+    PUPIL = "pupil", _("Pupil")
+    DPO = "dpo", _("Data-protection officer")
+    SAFEGUARDING = "safeguarding", _("Safeguarding lead")
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.TEACHER, Role.STAFF, Role.DPO, Role.SAFEGUARDING})
+
+
+class User(AbstractUser):
+    """An account the school created. Contact details are never shown to other members."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="users", null=True, blank=True,
+        verbose_name=_("school"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PARENT)
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The school's own reference (the roster's guardian_ref); blank for accounts made by hand.
+    ref = models.CharField(_("reference"), max_length=64, blank=True)
+    # A leave date set by an admin; process_leavers applies it on that day.
+    leaves_on = models.DateField(_("leaves on"), null=True, blank=True)
+    # When the account was deactivated as a leaver; a leaver is never made a member again.
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        indexes = [
+            models.Index(fields=["school", "role"], name="accounts_user_school_role"),
+            # Uses index: process_leavers (due leave dates).
+            models.Index(fields=["leaves_on"], name="accounts_user_leaves_on"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "ref"], condition=~Q(ref=""), name="accounts_user_unique_ref"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """What other members see: a display name, never a phone number or e-mail address."""
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_school_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Staff, admins and the DPO sign in with a second factor when the school says so."""
+        return bool(self.school and self.school.require_staff_2fa and self.role in STAFF_ROLES)
+
+
+class SchoolClass(models.Model):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
+    name = models.CharField(_("name"), max_length=50)
+    staff = models.ManyToManyField(
+        User, through="StaffAssignment", related_name="taught_classes", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="accounts_class_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffAssignment(models.Model):
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "user"], name="accounts_staffassignment_unique"
+            )
+        ]
+
+
+class Pupil(models.Model):
+    """A pupil of the school; a pupil need not have an account."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
+    ref = models.CharField(_("pupil reference"), max_length=64)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    user = models.OneToOneField(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupil_record"
+    )
+    # The day the pupil leaves (set by an admin or by a roster import); applied on that day.
+    left_on = models.DateField(_("leaves on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pupil")
+        verbose_name_plural = _("pupils")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "ref"], name="accounts_pupil_unique_ref")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Guardianship(models.Model):
+    guardian = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardianships")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="guardianships")
+    relationship = models.CharField(_("relationship"), max_length=50, blank=True)
+    parental_responsibility = models.BooleanField(_("parental responsibility"), default=True)
+    no_contact = models.BooleanField(_("no contact"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "pupil"], name="accounts_guardianship_unique")
+        ]
+
+
+class Enrolment(models.Model):
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="accounts_enrolment_ends_after_start",
+            )
+        ]
+
+
+class Invitation(models.Model):
+    """A one-time link to set a password: an invitation for a new account or an admin-issued
+    reset. Only a hash of the token is stored, so a database dump cannot be used to log in."""
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", _("invitation")
+        RESET = "reset", _("password reset")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.INVITE)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    @property
+    def is_pending(self) -> bool:
+        from django.utils import timezone
+
+        return (self.used_at is None and self.revoked_at is None
+                and self.expires_at > timezone.now())
+
+
+class RecoveryCode(models.Model):
+    """A single-use two-factor recovery code, stored hashed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,303 @@
+"""Roster import: the school's pupil and guardian list as a UTF-8 CSV.
+
+The whole file is validated first; a file with any bad line is rejected whole, naming every
+bad line, and nothing is applied. A good file is applied in one transaction. Re-importing
+the same file changes nothing. A dry run applies the file inside a transaction that is then
+rolled back, so its report is exactly what a real import would do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+import archive
+from accounts import actions
+from accounts.models import Guardianship, Pupil, Role, School, SchoolClass, User
+
+COLUMNS = [
+    "pupil_ref", "pupil_first_name", "pupil_last_name", "date_of_birth", "class",
+    "guardian_ref", "guardian_name", "guardian_email", "relationship",
+    "parental_responsibility",
+]
+REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+YES_NO = {"yes": True, "no": False}
+
+
+class RosterRejected(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class PupilRow:
+    ref: str
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    class_name: str
+    line: int
+
+
+@dataclass
+class GuardianRow:
+    ref: str
+    name: str
+    email: str
+
+
+@dataclass
+class LinkRow:
+    pupil_ref: str
+    guardian_ref: str
+    relationship: str
+    parental_responsibility: bool
+
+
+@dataclass
+class Roster:
+    pupils: dict[str, PupilRow] = field(default_factory=dict)
+    guardians: dict[str, GuardianRow] = field(default_factory=dict)
+    links: dict[tuple[str, str], LinkRow] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def add(self, key: str, change: str | None = None) -> None:
+        self.counts[key] += 1
+        if change:
+            self.changes.append(change)
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"pupils: {c['pupil.created']} created, {c['pupil.updated']} updated, "
+            f"{c['pupil.unchanged']} unchanged, {c['pupil.left']} left; "
+            f"guardians: {c['guardian.created']} created, {c['guardian.updated']} updated, "
+            f"{c['guardian.unchanged']} unchanged; "
+            f"guardianships: {c['link.created']} created, {c['link.updated']} updated, "
+            f"{c['link.removed']} removed; "
+            f"enrolments: {c['enrolment.created']} started, {c['enrolment.moved']} moved"
+        )
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def parse(text: str) -> Roster:
+    """Validate the whole file; raise :class:`RosterRejected` listing every bad line."""
+    errors: list[str] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != COLUMNS:
+        raise RosterRejected([f"line 1: the header must be exactly {','.join(COLUMNS)}"])
+    roster = Roster()
+    for number, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        problems = _check_row(raw, number, roster)
+        errors.extend(f"line {number}: {problem}" for problem in problems)
+    if not roster.pupils and not errors:
+        errors.append("line 2: the file has no pupils")
+    if errors:
+        raise RosterRejected(errors)
+    return roster
+
+
+def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
+    if len(raw) != len(COLUMNS):
+        return [f"expected {len(COLUMNS)} columns, found {len(raw)}"]
+    row = dict(zip(COLUMNS, (cell.strip() for cell in raw), strict=True))
+    problems: list[str] = []
+    if not REF.match(row["pupil_ref"]):
+        problems.append("pupil_ref must be 1-64 letters, digits, '.', '_' or '-'")
+    for column in ("pupil_first_name", "pupil_last_name", "class"):
+        if not row[column]:
+            problems.append(f"{column} is empty")
+    if len(row["class"]) > 50:
+        problems.append("class is longer than 50 characters")
+    born: date | None = None
+    if row["date_of_birth"]:
+        try:
+            born = date.fromisoformat(row["date_of_birth"])
+        except ValueError:
+            problems.append(f"date_of_birth {row['date_of_birth']!r} is not a date (YYYY-MM-DD)")
+    responsibility = YES_NO.get(row["parental_responsibility"].lower())
+    has_guardian = bool(row["guardian_ref"])
+    if has_guardian:
+        if not REF.match(row["guardian_ref"]):
+            problems.append("guardian_ref must be 1-64 letters, digits, '.', '_' or '-'")
+        if not row["guardian_name"]:
+            problems.append("guardian_name is empty")
+        if row["guardian_email"]:
+            try:
+                validate_email(row["guardian_email"])
+            except ValidationError:
+                problems.append(f"guardian_email {row['guardian_email']!r} is not an e-mail address")
+        if responsibility is None:
+            problems.append("parental_responsibility must be yes or no")
+    elif any(row[c] for c in ("guardian_name", "guardian_email", "relationship")):
+        problems.append("guardian details without a guardian_ref")
+    if problems:
+        return problems
+    pupil = PupilRow(row["pupil_ref"], row["pupil_first_name"], row["pupil_last_name"], born,
+                     row["class"], number)
+    known = roster.pupils.get(pupil.ref)
+    if known is None:
+        roster.pupils[pupil.ref] = pupil
+    elif (known.first_name, known.last_name, known.date_of_birth, known.class_name) != (
+        pupil.first_name, pupil.last_name, pupil.date_of_birth, pupil.class_name
+    ):
+        problems.append(f"pupil {pupil.ref} differs from line {known.line}")
+    if has_guardian:
+        guardian = GuardianRow(row["guardian_ref"], row["guardian_name"], row["guardian_email"])
+        seen = roster.guardians.setdefault(guardian.ref, guardian)
+        if seen != guardian:
+            problems.append(f"guardian {guardian.ref} has another name or e-mail on an earlier line")
+        key = (pupil.ref, guardian.ref)
+        if key in roster.links:
+            problems.append(f"guardian {guardian.ref} is listed twice for pupil {pupil.ref}")
+        roster.links[key] = LinkRow(pupil.ref, guardian.ref, row["relationship"],
+                                    bool(responsibility))
+    return problems
+
+
+def import_roster(school: School, text: str, *, actor: Any = None,
+                  dry_run: bool = False) -> Report:
+    """Validate, then apply the roster in one transaction. Raises RosterRejected."""
+    roster = parse(text)
+    report = Report(dry_run=dry_run)
+    with transaction.atomic():
+        _apply(school, roster, report, actor)
+        archive.record(
+            "admin.roster_imported", scope=actions.school_scope(school), actor=actor,
+            subjects=[actor] if isinstance(actor, User) else [],
+            payload={"counts": dict(report.counts), "changes": len(report.changes)},
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
+    today = timezone.localdate()
+    classes = {c.name: c for c in SchoolClass.objects.filter(school=school)}
+    pupils = {p.ref: p for p in Pupil.objects.filter(school=school)}
+    guardians = {u.ref: u for u in User.objects.filter(school=school).exclude(ref="")}
+    touched: dict[int, SchoolClass] = {}
+
+    for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):
+        classes[name] = SchoolClass.objects.create(school=school, name=name)
+        report.add("class.created", f"new class {name}")
+
+    current: dict[int, list[Any]] = {}
+    for enrolment in actions.current_enrolments().filter(
+        pupil__school=school
+    ).select_related("school_class"):
+        current.setdefault(enrolment.pupil_id, []).append(enrolment)
+
+    for row in roster.pupils.values():
+        pupil = pupils.get(row.ref)
+        wanted = {"first_name": row.first_name, "last_name": row.last_name,
+                  "date_of_birth": row.date_of_birth}
+        if pupil is None:
+            pupil = Pupil.objects.create(school=school, ref=row.ref, **wanted)
+            pupils[row.ref] = pupil
+            report.add("pupil.created", f"new pupil {row.ref} {row.first_name} {row.last_name}")
+        else:
+            diff = [k for k, v in wanted.items() if getattr(pupil, k) != v]
+            if pupil.left_on is not None:
+                diff.append("left_on")
+                pupil.left_on = None
+            if diff:
+                for k, v in wanted.items():
+                    setattr(pupil, k, v)
+                pupil.save()
+                report.add("pupil.updated", f"pupil {row.ref}: {', '.join(diff)} changed")
+            else:
+                report.add("pupil.unchanged")
+        school_class = classes[row.class_name]
+        enrolments = current.get(pupil.pk, [])
+        if not any(e.school_class_id == school_class.pk for e in enrolments) or len(enrolments) > 1:
+            if enrolments:
+                moved_from = ", ".join(e.school_class.name for e in enrolments)
+                report.add("enrolment.moved", f"pupil {row.ref} moves {moved_from} -> {row.class_name}")
+            else:
+                report.add("enrolment.created", f"pupil {row.ref} joins {row.class_name}")
+            for e in enrolments:
+                touched[e.school_class_id] = e.school_class
+            actions.enrol(pupil, school_class, actor=actor, starts_on=today, sync=False)
+            touched[school_class.pk] = school_class
+
+    for grow in roster.guardians.values():
+        user = guardians.get(grow.ref)
+        if user is None:
+            user = User(school=school, username=f"{school.slug}-{grow.ref}".lower()[:150],
+                        ref=grow.ref, display_name=grow.name, email=grow.email, role=Role.PARENT,
+                        is_active=False)
+            user.set_unusable_password()
+            user.save()
+            guardians[grow.ref] = user
+            report.add("guardian.created", f"new guardian {grow.ref} {grow.name}")
+        elif (user.display_name, user.email) != (grow.name, grow.email):
+            user.display_name, user.email = grow.name, grow.email
+            user.save(update_fields=["display_name", "email"])
+            report.add("guardian.updated", f"guardian {grow.ref}: name or e-mail changed")
+        else:
+            report.add("guardian.unchanged")
+
+    links = {
+        (g.pupil.ref, g.guardian.ref): g
+        for g in Guardianship.objects.filter(pupil__school=school).select_related("pupil", "guardian")
+    }
+    for key, link in roster.links.items():
+        pupil = pupils[link.pupil_ref]
+        existing = links.get(key)
+        wanted_link = (link.relationship, link.parental_responsibility)
+        if existing is not None and (existing.relationship,
+                                     existing.parental_responsibility) == wanted_link:
+            continue
+        Guardianship.objects.update_or_create(
+            guardian=guardians[link.guardian_ref], pupil=pupil,
+            defaults={"relationship": link.relationship,
+                      "parental_responsibility": link.parental_responsibility},
+        )
+        verb = "created" if existing is None else "updated"
+        report.add(f"link.{verb}", f"guardian {link.guardian_ref} of pupil {link.pupil_ref} {verb}")
+        for e in current.get(pupil.pk, []):
+            touched[e.school_class_id] = e.school_class
+        touched[classes[roster.pupils[link.pupil_ref].class_name].pk] = classes[
+            roster.pupils[link.pupil_ref].class_name]
+    for key, guardianship in links.items():
+        # Only guardians the roster knows (with a ref) are managed by it; hand-made links stay.
+        if key[0] in roster.pupils and key[1] and key not in roster.links:
+            guardianship.delete()
+            report.add("link.removed", f"guardian {key[1]} no longer listed for pupil {key[0]}")
+            for e in current.get(guardianship.pupil_id, []):
+                touched[e.school_class_id] = e.school_class
+
+    for ref, pupil in pupils.items():
+        if ref in roster.pupils or pupil.pk not in current:
+            continue
+        report.add("pupil.left", f"pupil {ref} {pupil.first_name} {pupil.last_name} leaves")
+        for e in current[pupil.pk]:
+            touched[e.school_class_id] = e.school_class
+        actions.pupil_leaves(pupil, actor=actor, sync=False)
+
+    actions.sync_classes(touched.values(), actor=actor)

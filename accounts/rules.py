@@ -1,0 +1,68 @@
+"""The accounts app's access rules, registered with :func:`accounts.access.rule`.
+
+Kept apart from :mod:`accounts.access` (which holds the registry every app imports) so that
+importing the registry never imports models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.access import can, rule
+from accounts.models import Role, School, User
+from messaging.models import Conversation
+
+# Who may see another person's phone number and e-mail address besides that person.
+CONTACT_ROLES = frozenset({Role.ADMIN, Role.DPO})
+
+
+def _school_of(obj: Any) -> School | None:
+    if isinstance(obj, School):
+        return obj
+    return getattr(obj, "school", None)
+
+
+@rule("school.manage")
+def _manage_school(user: Any, obj: Any) -> bool:
+    """Only the admins of that very school manage it (people, classes, groups, policies)."""
+    school = _school_of(obj)
+    return school is not None and user.role == Role.ADMIN and user.school_id == school.pk
+
+
+@rule("user.see_contact")
+def _see_contact(user: Any, person: Any) -> bool:
+    if not isinstance(person, User):
+        return False
+    if person.pk == user.pk:
+        return True
+    return user.role in CONTACT_ROLES and person.school_id == user.school_id
+
+
+@rule("membership.list")
+def _see_members(user: Any, conversation: Any) -> bool:
+    """The member list: for those who read the conversation, and the school's admins."""
+    if not isinstance(conversation, Conversation):
+        return False
+    return can(user, "conversation.read", conversation) or can(
+        user, "school.manage", conversation.school
+    )
+
+
+@rule("membership.add")
+def _add_member(user: Any, conversation: Any) -> bool:
+    """Class conversations are derived from the roster: nobody adds to them by hand. Other
+    groups are managed by the school's admins and by the staff given manager rights."""
+    if not isinstance(conversation, Conversation):
+        return False
+    if conversation.kind in (Conversation.Kind.CLASS, Conversation.Kind.DIRECT):
+        return False
+    if can(user, "school.manage", conversation.school):
+        return True
+    return user.role in (Role.TEACHER, Role.STAFF, Role.ADMIN) and can(
+        user, "conversation.manage_members", conversation
+    )
+
+
+@rule("membership.remove")
+def _remove_member(user: Any, conversation: Any) -> bool:
+    return _add_member(user, conversation)

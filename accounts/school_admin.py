@@ -1,0 +1,448 @@
+"""The school admin area: people, classes, groups and members, invitations, roster import,
+leavers and policies. Every change goes through an action and is archived as ``admin.<verb>``.
+
+Only admins of the school reach these pages; anyone else (other roles, admins of another
+school) gets 404, as for anything they are not part of. Group member pages are also open to the
+staff who manage that group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+import archive
+from accounts import actions, twofactor
+from accounts.access import can
+from accounts.forms import (
+    AccountForm,
+    ClassForm,
+    GroupForm,
+    GuardianshipForm,
+    LeaveForm,
+    MemberForm,
+    MoveForm,
+    PersonForm,
+    PolicyForm,
+    RosterForm,
+    StaffAssignmentForm,
+)
+from accounts.models import (
+    STAFF_ROLES,
+    Guardianship,
+    Invitation,
+    Pupil,
+    Role,
+    School,
+    SchoolClass,
+    User,
+)
+from accounts.roster import RosterRejected, import_roster
+from archive.models import Record
+from messaging import actions as messaging_actions
+from messaging.models import Conversation, Membership
+
+View = Callable[..., HttpResponse]
+ROSTER_SESSION = "accounts_roster_preview"
+
+
+def school_admin(view: View) -> View:
+    """Resolve the admin's school or 404; the view receives it as ``school``."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        school = getattr(request.user, "school", None)
+        if school is None or not can(request.user, "school.manage", school):
+            raise Http404
+        return view(request, school, *args, **kwargs)
+
+    return wrapper
+
+
+def audit(request: HttpRequest, school: School, verb: str, subjects: list[Any],
+          **payload: Any) -> None:
+    archive.record(f"admin.{verb}", scope=actions.school_scope(school), actor=request.user,
+                   subjects=subjects, payload=payload)
+
+
+def _link(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(f"/invite/{token}/")
+
+
+@school_admin
+def home(request: HttpRequest, school: School) -> HttpResponse:
+    log = Record.objects.filter(scope=actions.school_scope(school), kind__startswith="admin.") \
+        .order_by("-position")[:50]
+    actors = {u.pk: u for u in User.objects.filter(pk__in={r.actor_id for r in log})}
+    entries = [{"record": r, "actor": actors.get(r.actor_id or 0)} for r in log]
+    return render(request, "accounts/school/home.html", {"school": school, "entries": entries})
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def people(request: HttpRequest, school: School) -> HttpResponse:
+    form = AccountForm(request.POST or None)
+    link = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            person = actions.create_account(
+                school, actor=request.user, username=data["username"],
+                display_name=data["display_name"], role=data["role"], email=data["email"],
+                phone=data["phone"],
+            )
+            _inv, token = actions.issue_invitation(person, actor=request.user)
+        link = _link(request, token)
+        form = AccountForm()
+    role = request.GET.get("role", "")
+    everyone = User.objects.filter(school=school).order_by("display_name", "username")
+    if role in Role.values:
+        everyone = everyone.filter(role=role)
+    return render(request, "accounts/school/people.html", {
+        "school": school, "form": form, "people": everyone, "link": link,
+        "roles": Role.choices, "role": role,
+    })
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=user_id, school=school)
+    form = PersonForm(request.POST or None, instance=target)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            audit(request, school, "person_changed", [target], user=target.pk,
+                  fields=sorted(form.changed_data))
+            if "role" in form.changed_data and target.needs_two_factor \
+                    and not target.totp_confirmed_at:
+                # Their next login must include the second factor the new role requires.
+                actions.require_fresh_login([target], actor=request.user, reason="role_changed")
+        messages.success(request, _("Saved."))
+        return redirect("accounts:school_person", user_id=target.pk)
+    return render(request, "accounts/school/person.html", {
+        "school": school, "person": target, "form": form, "leave_form": LeaveForm(),
+        "invitations": target.invitations.order_by("-created_at")[:10],
+        "guardianships": target.guardianships.select_related("pupil"),
+        "now": timezone.now(),
+    })
+
+
+@school_admin
+@require_POST
+def person_link(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+    """Issue an invitation (never-activated account) or a password reset link."""
+    target = get_object_or_404(User, pk=user_id, school=school, left_at__isnull=True)
+    purpose = (Invitation.Purpose.RESET if target.has_usable_password()
+               else Invitation.Purpose.INVITE)
+    _inv, token = actions.issue_invitation(target, actor=request.user, purpose=purpose)
+    return render(request, "accounts/school/link.html",
+                  {"school": school, "person": target, "link": _link(request, token)})
+
+
+@school_admin
+@require_POST
+def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=user_id, school=school, left_at__isnull=True)
+    form = LeaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.non_field_errors())
+                       or _("Check the date."))
+        return redirect("accounts:school_person", user_id=target.pk)
+    day: date = timezone.localdate() if form.cleaned_data["now"] else form.cleaned_data["leaves_on"]
+    with transaction.atomic():
+        audit(request, school, "leaver_set", [target], user=target.pk, leaves_on=str(day))
+        actions.schedule_leaver(target, day, actor=request.user)
+    messages.success(request, _("Leave date saved."))
+    return redirect("accounts:school_person", user_id=target.pk)
+
+
+@school_admin
+@require_POST
+def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=user_id, school=school)
+    twofactor.reset(target, actor=request.user)
+    messages.success(request, _("Two-factor sign-in was reset; they set it up at the next login."))
+    return redirect("accounts:school_person", user_id=target.pk)
+
+
+@school_admin
+@require_POST
+def invitation_revoke(request: HttpRequest, school: School, invitation_id: int) -> HttpResponse:
+    found = get_object_or_404(Invitation, pk=invitation_id, user__school=school)
+    actions.revoke_invitation(found, actor=request.user)
+    messages.success(request, _("The link was withdrawn."))
+    return redirect("accounts:school_invitations")
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def invitations(request: HttpRequest, school: School) -> HttpResponse:
+    if request.method == "POST":
+        sent = actions.email_invitations(school, actor=request.user,
+                                         link_for=lambda token: _link(request, token))
+        audit(request, school, "invitations_emailed", [], count=sent)
+        messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
+        return redirect("accounts:school_invitations")
+    pending = Invitation.objects.filter(
+        user__school=school, used_at__isnull=True, revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("user").order_by("-created_at")
+    return render(request, "accounts/school/invitations.html",
+                  {"school": school, "invitations": pending,
+                   "awaiting": actions.awaiting_invitation(school).count()})
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def classes(request: HttpRequest, school: School) -> HttpResponse:
+    form = ClassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
+        if SchoolClass.objects.filter(school=school, name=name).exists():
+            form.add_error("name", _("There is already a class with this name."))
+        else:
+            with transaction.atomic():
+                created = SchoolClass.objects.create(school=school, name=name)
+                actions.sync_class_conversation(created, actor=request.user)
+                audit(request, school, "class_created", [], school_class=created.pk, name=name)
+            return redirect("accounts:school_class", class_id=created.pk)
+    return render(request, "accounts/school/classes.html", {
+        "school": school, "form": form,
+        "classes": SchoolClass.objects.filter(school=school).order_by("name"),
+    })
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def school_class(request: HttpRequest, school: School, class_id: int) -> HttpResponse:
+    target = get_object_or_404(SchoolClass, pk=class_id, school=school)
+    form = StaffAssignmentForm(request.POST or None, school=school)
+    if request.method == "POST":
+        remove = request.POST.get("remove")
+        if remove:
+            staff = get_object_or_404(User, pk=remove, school=school)
+            with transaction.atomic():
+                audit(request, school, "staff_unassigned", [staff], school_class=target.pk)
+                actions.unassign_staff(staff, target, actor=request.user)
+            return redirect("accounts:school_class", class_id=target.pk)
+        if form.is_valid():
+            staff = form.cleaned_data["user"]
+            with transaction.atomic():
+                audit(request, school, "staff_assigned", [staff], school_class=target.pk)
+                actions.assign_staff(staff, target, actor=request.user)
+            return redirect("accounts:school_class", class_id=target.pk)
+    pupils = Pupil.objects.filter(
+        pk__in=actions.current_enrolments().filter(school_class=target).values("pupil_id")
+    ).order_by("last_name", "first_name")
+    return render(request, "accounts/school/class.html", {
+        "school": school, "school_class": target, "form": form, "pupils": pupils,
+        "staff": target.staff.order_by("display_name"),
+        "conversation": actions.class_conversation(target),
+    })
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def groups(request: HttpRequest, school: School) -> HttpResponse:
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kind = (Conversation.Kind.ANNOUNCEMENT if form.cleaned_data["announcements"]
+                else Conversation.Kind.GROUP)
+        with transaction.atomic():
+            group = Conversation.objects.create(school=school, kind=kind,
+                                                title=form.cleaned_data["title"])
+            audit(request, school, "group_created", [], conversation=group.pk, kind=kind)
+        return redirect("accounts:school_group", conversation_id=group.pk)
+    return render(request, "accounts/school/groups.html", {
+        "school": school, "form": form,
+        "groups": Conversation.objects.filter(school=school).exclude(
+            kind=Conversation.Kind.DIRECT).order_by("kind", "title"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A group's members. Admins of the school and the group's staff managers add and remove;
+    class groups are shown read-only (their members come from the roster)."""
+    conversation = get_object_or_404(Conversation, pk=conversation_id)
+    user: Any = request.user
+    admin = can(user, "school.manage", conversation.school)
+    manager = can(user, "membership.add", conversation)
+    if not (admin or manager):
+        raise Http404
+    school = conversation.school
+    form = MemberForm(request.POST or None, school=school)
+    if request.method == "POST":
+        if not manager:
+            raise Http404
+        remove = request.POST.get("remove")
+        if remove:
+            member = get_object_or_404(User, pk=remove, school=school)
+            with transaction.atomic():
+                messaging_actions.end_membership(conversation, member, actor=user)
+                audit(request, school, "member_removed", [member], conversation=conversation.pk)
+            return redirect("accounts:school_group", conversation_id=conversation.pk)
+        if form.is_valid():
+            member = form.cleaned_data["user"]
+            # Only staff and admins may be made managers of a group.
+            as_manager = form.cleaned_data["manager"] and member.role in (
+                Role.TEACHER, Role.STAFF, Role.ADMIN)
+            with transaction.atomic():
+                messaging_actions.add_member(conversation, member, actor=user,
+                                             manager=as_manager)
+                audit(request, school, "member_added", [member], conversation=conversation.pk,
+                      manager=as_manager)
+            return redirect("accounts:school_group", conversation_id=conversation.pk)
+    current = Membership.objects.filter(conversation=conversation, ended_at__isnull=True) \
+        .select_related("user").order_by("user__display_name")
+    return render(request, "accounts/school/group.html", {
+        "school": school, "conversation": conversation, "form": form, "members": current,
+        "can_manage": manager,
+    })
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def roster(request: HttpRequest, school: School) -> HttpResponse:
+    """Upload, preview every change (a dry run), then confirm the very same file."""
+    form = RosterForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"school": school, "form": form}
+    if request.method == "POST" and "confirm" in request.POST:
+        stored = request.session.get(ROSTER_SESSION)
+        if not stored or stored.get("sha256") != request.POST.get("confirm"):
+            messages.error(request, _("Upload the file again: the preview has expired."))
+            return redirect("accounts:school_roster")
+        try:
+            report = import_roster(school, stored["text"], actor=request.user)
+        except RosterRejected as exc:
+            context["errors"] = exc.errors
+        else:
+            del request.session[ROSTER_SESSION]
+            messages.success(request, report.summary())
+            context.update(report=report, applied=True)
+        return render(request, "accounts/school/roster.html", context)
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["file"].read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            context["errors"] = [_("The file is not UTF-8 text.")]
+            return render(request, "accounts/school/roster.html", context, status=400)
+        try:
+            report = import_roster(school, text, actor=request.user, dry_run=True)
+        except RosterRejected as exc:
+            context["errors"] = exc.errors
+            return render(request, "accounts/school/roster.html", context, status=400)
+        digest = hashlib.sha256(raw).hexdigest()
+        request.session[ROSTER_SESSION] = {"sha256": digest, "text": text}
+        context.update(report=report, sha256=digest)
+    return render(request, "accounts/school/roster.html", context)
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def leavers(request: HttpRequest, school: School) -> HttpResponse:
+    if request.method == "POST":
+        with transaction.atomic():
+            done = actions.process_due_leavers(actor=request.user)
+            audit(request, school, "leavers_processed", [], **done)
+        messages.success(request, _("%(users)d account(s) deactivated, %(pupils)d pupil(s) left.")
+                         % done)
+        return redirect("accounts:school_leavers")
+    return render(request, "accounts/school/leavers.html", {
+        "school": school,
+        "scheduled": User.objects.filter(school=school, leaves_on__isnull=False,
+                                         left_at__isnull=True).order_by("leaves_on"),
+        "left": User.objects.filter(school=school, left_at__isnull=False).order_by("-left_at")[:50],
+        "pupils": Pupil.objects.filter(school=school, left_on__isnull=False)
+        .order_by("-left_on")[:50],
+    })
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def policies(request: HttpRequest, school: School) -> HttpResponse:
+    form = PolicyForm(request.POST or None, instance=school)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            audit(request, school, "policies_changed", [],
+                  **{name: form.cleaned_data[name] for name in form.changed_data})
+            # Pupil accounts and the consent age decide who is in class groups.
+            if {"pupil_accounts", "digital_consent_age"} & set(form.changed_data):
+                actions.sync_classes(SchoolClass.objects.filter(school=school), actor=request.user)
+            if "require_staff_2fa" in form.changed_data and school.require_staff_2fa:
+                # Sessions that began without a second factor end; staff log in again with one.
+                actions.require_fresh_login(
+                    User.objects.filter(school=school, role__in=list(STAFF_ROLES),
+                                        is_active=True),
+                    actor=request.user, reason="2fa_required")
+        messages.success(request, _("Policies saved."))
+        return redirect("accounts:school_policies")
+    return render(request, "accounts/school/policies.html", {"school": school, "form": form})
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def pupil(request: HttpRequest, school: School, pupil_id: int) -> HttpResponse:
+    """A pupil: guardians' responsibility and no-contact flags, class, leave date. Each change
+    recomputes the class group through the actions."""
+    target = get_object_or_404(Pupil, pk=pupil_id, school=school)
+    move_form = MoveForm(school=school)
+    if request.method == "POST":
+        what = request.POST.get("change")
+        if what == "guardianship":
+            link = get_object_or_404(Guardianship, pk=request.POST.get("guardianship"),
+                                     pupil=target)
+            form = GuardianshipForm(request.POST)
+            if form.is_valid():
+                with transaction.atomic():
+                    audit(request, school, "guardianship_changed", [link.guardian, target],
+                          guardianship=link.pk, **form.cleaned_data)
+                    actions.set_guardianship(link.guardian, target, actor=request.user,
+                                             relationship=link.relationship, **form.cleaned_data)
+        elif what == "move":
+            move_form = MoveForm(request.POST, school=school)
+            if move_form.is_valid():
+                with transaction.atomic():
+                    new_class = move_form.cleaned_data["school_class"]
+                    audit(request, school, "pupil_moved", [target], school_class=new_class.pk)
+                    actions.enrol(target, new_class, actor=request.user)
+        elif what == "leave":
+            leave = LeaveForm(request.POST)
+            if leave.is_valid():
+                day = (timezone.localdate() if leave.cleaned_data["now"]
+                       else leave.cleaned_data["leaves_on"])
+                with transaction.atomic():
+                    audit(request, school, "pupil_leave_set", [target], on=str(day))
+                    actions.pupil_leaves(target, actor=request.user, on=day)
+        elif what == "account" and school.pupil_accounts and target.user is None:
+            with transaction.atomic():
+                account = actions.create_pupil_account(target, actor=request.user)
+                _inv, token = actions.issue_invitation(account, actor=request.user)
+            return render(request, "accounts/school/link.html",
+                          {"school": school, "person": account, "link": _link(request, token)})
+        else:
+            raise Http404
+        return redirect("accounts:school_pupil", pupil_id=target.pk)
+    enrolments = actions.current_enrolments().filter(pupil=target).select_related("school_class")
+    return render(request, "accounts/school/pupil.html", {
+        "school": school, "pupil": target, "move_form": move_form, "leave_form": LeaveForm(),
+        "classes": [e.school_class for e in enrolments],
+        "guardianships": target.guardianships.select_related("guardian").order_by("pk"),
+    })

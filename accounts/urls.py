@@ -1,0 +1,36 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts import school_admin, views
+
+app_patterns = [
+    path("login/verify/", views.two_factor_verify, name="2fa_verify"),
+    path("login/two-factor/", views.two_factor_setup, name="2fa_setup"),
+    path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("c/<int:conversation_id>/members/", views.members, name="members"),
+    path("school/", school_admin.home, name="school_home"),
+    path("school/people/", school_admin.people, name="school_people"),
+    path("school/people/<int:user_id>/", school_admin.person, name="school_person"),
+    path("school/people/<int:user_id>/link", school_admin.person_link, name="school_person_link"),
+    path("school/people/<int:user_id>/leave", school_admin.person_leave,
+         name="school_person_leave"),
+    path("school/people/<int:user_id>/reset-2fa", school_admin.person_reset_2fa,
+         name="school_person_reset_2fa"),
+    path("school/invitations/", school_admin.invitations, name="school_invitations"),
+    path("school/invitations/<int:invitation_id>/revoke", school_admin.invitation_revoke,
+         name="school_invitation_revoke"),
+    path("school/classes/", school_admin.classes, name="school_classes"),
+    path("school/classes/<int:class_id>/", school_admin.school_class, name="school_class"),
+    path("school/pupils/<int:pupil_id>/", school_admin.pupil, name="school_pupil"),
+    path("school/groups/", school_admin.groups, name="school_groups"),
+    path("school/groups/<int:conversation_id>/", school_admin.group, name="school_group"),
+    path("school/roster/", school_admin.roster, name="school_roster"),
+    path("school/leavers/", school_admin.leavers, name="school_leavers"),
+    path("school/policies/", school_admin.policies, name="school_policies"),
+]
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((app_patterns, "accounts"))),
+]

@@ -1,0 +1,146 @@
+"""Login (with the two-factor step), invitation links and conversation member lists."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import actions, twofactor
+from accounts.access import can
+from accounts.forms import CodeForm
+from accounts.models import User
+from messaging.models import Conversation, Membership
+
+
+class LoginView(auth_views.LoginView):
+    """Password first; staff of a school that requires it then give a second factor.
+
+    The error for a wrong password, an unknown username and an inactive account is the same,
+    so the page never tells whether an account exists.
+    """
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not user.needs_two_factor:
+            return super().form_valid(form)
+        twofactor.start_pending(self.request, user, self.get_success_url())
+        target = "accounts:2fa_verify" if user.totp_confirmed_at else "accounts:2fa_setup"
+        return redirect(target)
+
+
+def _finish_login(request: HttpRequest, user: User, state: dict[str, str]) -> HttpResponse:
+    request.session.pop(twofactor.PENDING, None)
+    auth_login(request, user, backend=state.get("backend") or None)
+    next_url = state.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("messaging:inbox")
+    return redirect(next_url)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user, state = twofactor.pending_user(request)
+    if user is None or not user.totp_confirmed_at:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if twofactor.verify(user, form.cleaned_data["code"]):
+            return _finish_login(request, user, state)
+        if twofactor.count_failure(request, state):
+            messages.error(request, _("Too many wrong codes. Log in again."))
+            return redirect("login")
+        form.add_error("code", _("That code is not right. Try the newest code."))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/2fa_verify.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user, state = twofactor.pending_user(request)
+    if user is None:
+        return redirect("login")
+    if user.totp_confirmed_at:
+        return redirect("accounts:2fa_verify")
+    secret = state.get("secret") or twofactor.new_secret()
+    state["secret"] = secret
+    request.session[twofactor.PENDING] = state
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if twofactor.totp_ok(secret, form.cleaned_data["code"]):
+            codes = twofactor.enrol(user, secret)
+            response = _finish_login(request, user, state)
+            return render(request, "accounts/2fa_codes.html",
+                          {"codes": codes, "next": response["Location"]})
+        if twofactor.count_failure(request, state):
+            messages.error(request, _("Too many wrong codes. Log in again."))
+            return redirect("login")
+        form.add_error("code", _("That code is not right. Check the time on your phone."))
+    context = {"form": form, "secret": secret,
+               "uri": twofactor.provisioning_uri(user, secret),
+               "grouped": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/2fa_setup.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link: set a password. A bad link says why, without naming the account."""
+    found = actions.find_invitation(token)
+    problem = None
+    if found is None:
+        problem = "unknown"
+    elif found.used_at is not None:
+        problem = "used"
+    elif found.revoked_at is not None or found.user.left_at is not None:
+        problem = "revoked"
+    elif found.expires_at <= timezone.now():
+        problem = "expired"
+    if found is None or problem is not None:
+        return render(request, "accounts/invitation_invalid.html", {"problem": problem},
+                      status=404 if problem == "unknown" else 410)
+    form = SetPasswordForm(found.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.accept_invitation(found, form.cleaned_data["new_password1"])
+        except ValueError:
+            return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
+                          status=410)
+        messages.success(request, _("Your password is set. You can log in now."))
+        return redirect("login")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/invitation.html",
+                  {"form": form, "invitation": found, "person": found.user}, status=status)
+
+
+@login_required
+@require_GET
+def members(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Who is in a conversation: display names and roles; contact details only to the person
+    themself, the school's admins and the DPO."""
+    conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
+    if conversation is None or not can(request.user, "membership.list", conversation):
+        raise Http404
+    people = [
+        {"user": m.user, "contact": can(request.user, "user.see_contact", m.user)}
+        for m in Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+        .select_related("user").order_by("user__display_name", "user__username")
+    ]
+    return render(request, "accounts/members.html", {
+        "conversation": conversation, "people": people,
+        "can_manage": can(request.user, "membership.add", conversation),
+        "is_member": can(request.user, "conversation.read", conversation),
+        "show_contact": any(p["contact"] for p in people),
+    })
+

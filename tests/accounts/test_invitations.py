@@ -1,0 +1,163 @@
+"""Invitation and reset links: one time, 7 days, revocable, hashed; the login page never tells
+whether an account exists."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import actions
+from accounts.models import Invitation, Role, User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "a long and unusual pass phrase 42"
+
+
+def url(token):
+    return reverse("accounts:invitation", args=[token])
+
+
+@pytest.fixture
+def newcomer(school, admin):
+    return actions.create_account(school, actor=admin, username="newcomer",
+                                  display_name="Nia Newcomer", role=Role.PARENT,
+                                  email="nia@example.invalid")
+
+
+def test_an_invited_person_sets_a_password_once_and_can_log_in(client, newcomer, admin):
+    _invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    page = client.get(url(token))
+    assert page.status_code == 200 and "newcomer" in page.content.decode()
+    response = client.post(url(token), {"new_password1": GOOD, "new_password2": GOOD})
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    newcomer.refresh_from_db()
+    assert newcomer.is_active and newcomer.check_password(GOOD)
+    assert client.post(reverse("login"), {"username": "newcomer", "password": GOOD}
+                       ).status_code == 302
+    # The same link a second time: a clear page, nothing changes.
+    client.logout()
+    again = client.get(url(token))
+    assert again.status_code == 410
+    assert "already been used" in again.content.decode()
+    again = client.post(url(token), {"new_password1": "x" + GOOD, "new_password2": "x" + GOOD})
+    assert again.status_code == 410
+    newcomer.refresh_from_db()
+    assert newcomer.check_password(GOOD)
+
+
+def test_only_a_hash_of_the_token_is_stored(newcomer, admin):
+    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    stored = Invitation.objects.get(pk=invitation.pk)
+    assert token not in stored.token_hash and len(stored.token_hash) == 64
+
+
+def test_the_django_password_validators_apply(client, newcomer, admin):
+    _invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    response = client.post(url(token), {"new_password1": "12345678", "new_password2": "12345678"})
+    assert response.status_code == 400
+    assert "too common" in response.content.decode()
+    newcomer.refresh_from_db()
+    assert not newcomer.is_active
+
+
+def test_an_expired_link_gives_a_clear_page(client, newcomer, admin):
+    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    response = client.get(url(token))
+    assert response.status_code == 410 and "expired" in response.content.decode()
+
+
+def test_a_revoked_link_gives_a_clear_page(client, newcomer, admin):
+    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    actions.revoke_invitation(invitation, actor=admin)
+    response = client.get(url(token))
+    assert response.status_code == 410 and "withdrawn" in response.content.decode()
+
+
+def test_a_new_link_replaces_the_old_one(client, newcomer, admin):
+    _first, old = actions.issue_invitation(newcomer, actor=admin)
+    _second, new = actions.issue_invitation(newcomer, actor=admin)
+    assert client.get(url(old)).status_code == 410
+    assert client.get(url(new)).status_code == 200
+
+
+def test_an_unknown_link_gives_a_clear_page(client, db):
+    response = client.get(url("not-a-real-token"))
+    assert response.status_code == 404 and "not valid" in response.content.decode()
+
+
+def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(client, parent, admin):
+    from django.test import Client
+
+    other_device = Client()
+    other_device.force_login(parent)
+    invitation, token = actions.issue_invitation(parent, actor=admin,
+                                                 purpose=Invitation.Purpose.RESET)
+    assert invitation.purpose == "reset"
+    response = client.post(url(token), {"new_password1": GOOD, "new_password2": GOOD})
+    assert response.status_code == 302
+    parent.refresh_from_db()
+    assert parent.check_password(GOOD)
+    inbox = other_device.get(reverse("messaging:inbox"))
+    assert inbox.status_code == 302 and inbox["Location"].startswith(reverse("login"))
+
+
+def test_the_login_page_does_not_tell_whether_an_account_exists(client, parent, newcomer):
+    answers = []
+    for username, password in [("parent", "wrong password"),
+                               ("nobody-by-this-name", "wrong password"),
+                               ("newcomer", "anything at all")]:
+        response = client.post(reverse("login"), {"username": username, "password": password})
+        assert response.status_code == 200
+        body = response.content.decode()
+        body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+        answers.append(body.replace(username, "USERNAME"))
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_there_is_no_self_service_password_reset_or_signup(client, db):
+    for path in ["/password_reset/", "/accounts/password_reset/", "/signup/", "/register/"]:
+        assert client.get(path).status_code == 404
+
+
+def test_a_user_with_a_password_logs_in(client, parent):
+    response = client.post(reverse("login"), {"username": "parent", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_a_left_account_cannot_use_an_old_link(client, school, admin):
+    person = UserFactory(username="gone", school=school, role=Role.PARENT)
+    _invitation, token = actions.issue_invitation(person, actor=admin)
+    actions.process_leaver(person, actor=admin)
+    assert client.get(url(token)).status_code == 410
+    assert not User.objects.get(pk=person.pk).is_active
+
+
+def test_login_is_throttled_the_same_for_existing_and_unknown_accounts(client, parent, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for username in ("parent", "nobody-by-this-name"):
+        for _ in range(3):
+            client.post(reverse("login"), {"username": username, "password": "wrong"})
+        locked = client.post(reverse("login"), {"username": username, "password": PASSWORD})
+        assert locked.status_code == 429
+        assert "Too many attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("language", "heading", "expired"), [
+    ("ru", "Задайте пароль", "Срок действия ссылки истёк"),
+    ("nl", "Kies uw wachtwoord", "Deze link is verlopen"),
+])
+def test_invitation_pages_speak_the_browsers_language(client, newcomer, admin, language,
+                                                      heading, expired):
+    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    page = client.get(url(token), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading in page
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    page = client.get(url(token), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert expired in page

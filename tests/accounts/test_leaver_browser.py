@@ -1,0 +1,61 @@
+"""A leaver with an open tab, end to end against a real daphne process: the admin clicks
+"Leave now" and the parent's socket closes within 2 seconds; no page loads for them after."""
+
+import time
+
+import pytest
+
+from messaging import actions as messaging_actions
+from tests.browser.conftest import browser, live_server_url, live_servers, login  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+OPEN_SOCKET = """() => new Promise((resolve, reject) => {
+    window.closedWith = null;
+    const ws = new WebSocket(`ws://${location.host}/ws/`);
+    ws.onmessage = (e) => { if (JSON.parse(e.data).type === "hello") resolve(true); };
+    ws.onclose = (e) => { window.closedWith = e.code; };
+    ws.onerror = () => reject("socket error");
+})"""
+
+
+def test_a_parent_made_a_leaver_is_cut_off_at_once(live_server_url, login,  # noqa: F811
+                                                   conversation_4b, teacher, parent, admin):
+    cut_off(live_server_url, live_server_url, login, conversation_4b, teacher, parent)
+
+
+def test_the_leavers_socket_on_another_process_is_closed_too(live_servers, login,  # noqa: F811
+                                                             conversation_4b, teacher, parent,
+                                                             admin, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("processes meet through Redis; set REDIS_URL")
+    cut_off(live_servers[1].url, live_servers[0].url, login, conversation_4b, teacher, parent)
+
+
+def cut_off(parent_url, admin_url, login, conversation_4b, teacher, parent):  # noqa: F811
+    from django.test import Client
+
+    messaging_actions.post_message(parent, conversation_4b, "Emma has a cold today")
+    parent_page = login(parent_url, "parent")
+    assert parent_page.evaluate(OPEN_SOCKET) is True
+
+    admin_page = login(admin_url, "admin")
+    admin_page.goto(f"{admin_url}/school/people/{parent.pk}/")
+    admin_page.get_by_label("Leave now").check()
+    started = time.monotonic()
+    admin_page.get_by_role("button", name="Set leave date").click()
+    parent_page.wait_for_function("() => window.closedWith !== null", timeout=2000)
+    elapsed = time.monotonic() - started
+    assert parent_page.evaluate("() => window.closedWith") == 4403
+    assert elapsed < 2.0
+
+    # Every page now sends them to the login page.
+    for path in ("/", f"/c/{conversation_4b.pk}/"):
+        parent_page.goto(f"{parent_url}{path}")
+        assert parent_page.url.startswith(f"{parent_url}/login/")
+
+    # Their earlier message is still there for the others.
+    client = Client()
+    client.force_login(teacher)
+    page = client.get(f"/c/{conversation_4b.pk}/").content.decode()
+    assert "Emma has a cold today" in page

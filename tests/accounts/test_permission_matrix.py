@@ -1,0 +1,238 @@
+"""Every role against every membership-related action, over HTTP and the websocket.
+
+Personas (all in "Test Primary" unless said otherwise):
+- admin: the school admin; manages groups, reads no chats, sees contact details.
+- teacher: teaches 4B; manager of the 4B class group and of the chess club.
+- teacher_5a: teaches 5A; must have no access to 4B's conversations.
+- parent: a parent of a 4B pupil; member of the 4B group and the chess club.
+- parent_5a: a parent of a 5A pupil; no access to 4B's conversations.
+- pupil: a 4B pupil with an account; pupil accounts are off, so in nothing.
+- dpo: reads the archive, not live chats; may see contact details.
+- safeguarding: the safeguarding lead; not a member of either conversation.
+- leaver: was a 4B parent, now a leaver; every answer is no, every page sends to login.
+- other_admin: the admin of another school; nothing of this school is theirs.
+
+The contact details asked about are those of "parent2", another 4B parent.
+"""
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.urls import reverse
+
+from accounts import actions
+from accounts.access import can
+from accounts.models import Role
+from messaging import actions as messaging_actions
+from messaging.consumers import ChatConsumer
+from messaging.models import Conversation, Membership, Message
+from tests.factories import PupilFactory, SchoolFactory, UserFactory, enrol
+
+ACTIONS = ["read", "post", "add member", "remove member", "member list", "contact details"]
+RULES = {"read": "conversation.read", "post": "conversation.post",
+         "add member": "membership.add", "remove member": "membership.remove",
+         "member list": "membership.list"}
+PERSONAS = ["admin", "teacher", "teacher_5a", "parent", "parent_5a", "pupil", "dpo",
+            "safeguarding", "leaver", "other_admin"]
+T, F = True, False
+
+EXPECTED = {
+    # read, post, add member, remove member, member list, contact details (of parent2)
+    "class": {
+        "admin":        (F, F, F, F, T, T),
+        "teacher":      (T, T, F, F, T, F),
+        "teacher_5a":   (F, F, F, F, F, F),
+        "parent":       (T, T, F, F, T, F),
+        "parent_5a":    (F, F, F, F, F, F),
+        "pupil":        (F, F, F, F, F, F),
+        "dpo":          (F, F, F, F, F, T),
+        "safeguarding": (F, F, F, F, F, F),
+        "leaver":       (F, F, F, F, F, F),
+        "other_admin":  (F, F, F, F, F, F),
+    },
+    "group": {
+        "admin":        (F, F, T, T, T, T),
+        "teacher":      (T, T, T, T, T, F),
+        "teacher_5a":   (F, F, F, F, F, F),
+        "parent":       (T, T, F, F, T, F),
+        "parent_5a":    (F, F, F, F, F, F),
+        "pupil":        (F, F, F, F, F, F),
+        "dpo":          (F, F, F, F, F, T),
+        "safeguarding": (F, F, F, F, F, F),
+        "leaver":       (F, F, F, F, F, F),
+        "other_admin":  (F, F, F, F, F, F),
+    },
+}
+
+
+@pytest.fixture
+def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
+    """Build the personas through the real actions and return them with both conversations."""
+    people = {"admin": admin, "teacher": teacher, "parent": parent, "parent_5a": parent_5a,
+              "dpo": dpo}
+    people["teacher_5a"] = UserFactory(username="teacher5a", role=Role.TEACHER, school=school)
+    actions.assign_staff(people["teacher_5a"], class_5a, actor=admin)
+    actions.assign_staff(teacher, class_4b, actor=admin)
+    parent2 = UserFactory(username="parent2", display_name="Mark Jansen", role=Role.PARENT,
+                          school=school, email="mark@example.invalid", phone="+31 6 9999 0000")
+    enrol(PupilFactory(school=school), class_4b, parent2)
+    pupil_account = UserFactory(username="pupil", role=Role.PUPIL, school=school)
+    enrol(PupilFactory(school=school, user=pupil_account), class_4b)
+    people["pupil"] = pupil_account
+    people["safeguarding"] = UserFactory(username="safe", role=Role.SAFEGUARDING, school=school)
+    leaver = UserFactory(username="leaver", role=Role.PARENT, school=school)
+    enrol(PupilFactory(school=school), class_4b, leaver)
+    people["other_admin"] = UserFactory(username="otheradmin", role=Role.ADMIN,
+                                        school=SchoolFactory(name="Other", slug="other"))
+    class_group = actions.class_conversation(class_4b)
+    actions.sync_class_conversation(class_4b, actor=admin)
+    club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
+                                       title="Chess club")
+    messaging_actions.add_member(club, teacher, actor=admin, manager=True)
+    for member in (parent, parent2, leaver):
+        messaging_actions.add_member(club, member, actor=admin)
+    actions.process_leaver(leaver, actor=admin)
+    people["leaver"] = leaver
+    for user in people.values():
+        user.refresh_from_db()
+    newcomer = UserFactory(username="newcomer", role=Role.PARENT, school=school)
+    return {"people": people, "class": class_group, "group": club, "parent2": parent2,
+            "newcomer": newcomer}
+
+
+def test_the_class_group_was_derived_as_expected(world):
+    members = set(Membership.objects.filter(conversation=world["class"], ended_at__isnull=True)
+                  .values_list("user__username", flat=True))
+    assert members == {"teacher", "parent", "parent2"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["class", "group"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_can_answers_the_matrix(world, kind, persona):
+    user, conversation = world["people"][persona], world[kind]
+    got = (*(can(user, RULES[a], conversation) for a in ACTIONS[:5]),
+           can(user, "user.see_contact", world["parent2"]))
+    assert got == EXPECTED[kind][persona]
+    assert not can(user, "conversation.frobnicate", conversation)
+    assert not can(user, "membership.frobnicate", conversation)
+
+
+def _denied(response, persona):
+    """Outsiders get 404; a leaver is no longer logged in and is sent to the login page."""
+    if persona == "leaver":
+        return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    return response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["class", "group"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_http_answers_the_matrix(world, kind, persona):
+    user, conversation = world["people"][persona], world[kind]
+    read, post, add, remove, listing, contact = EXPECTED[kind][persona]
+    client = Client()
+    # For the leaver this is the session they had before leaving.
+    client.force_login(user)
+    page = client.get(reverse("messaging:conversation", args=[conversation.pk]))
+    assert page.status_code == 200 if read else _denied(page, persona)
+
+    before = Message.objects.filter(conversation=conversation).count()
+    response = client.post(reverse("messaging:conversation", args=[conversation.pk]),
+                           {"body": f"hello from {persona}", "client_id": str(uuid.uuid4())})
+    after = Message.objects.filter(conversation=conversation).count()
+    assert after == before + int(post)
+    if not post:
+        assert _denied(response, persona) or (read and response.status_code in (400, 403))
+
+    members = reverse("accounts:members", args=[conversation.pk])
+    page = client.get(members)
+    if listing:
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert "Mark Jansen" in body and "Parent or guardian" in body
+        assert ("mark@example.invalid" in body) is contact
+        assert ("+31 6 9999 0000" in body) is contact
+    else:
+        assert _denied(page, persona)
+
+    manage = reverse("accounts:school_group", args=[conversation.pk])
+    newcomer, parent2 = world["newcomer"], world["parent2"]
+    client.post(manage, {"user": newcomer.pk})
+    added = Membership.objects.filter(conversation=conversation, user=newcomer,
+                                      ended_at__isnull=True).exists()
+    assert added is add
+    response = client.post(manage, {"remove": parent2.pk})
+    still = Membership.objects.filter(conversation=conversation, user=parent2,
+                                      ended_at__isnull=True).exists()
+    assert still is not remove
+    if not remove:
+        assert _denied(response, persona)
+
+
+async def _socket(user):
+    communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["class", "group"])
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_the_websocket_answers_the_matrix(world, kind, persona):
+    user, conversation = world["people"][persona], world[kind]
+    read, post, *_ = EXPECTED[kind][persona]
+    communicator, connected, code = await _socket(user)
+    if persona == "leaver":
+        assert not connected and code == 4401
+        return
+    assert connected
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await communicator.send_json_to({"type": "subscribe", "conversation": conversation.pk,
+                                     "after_seq": 0})
+    events = []
+    while True:
+        event = await communicator.receive_json_from(timeout=2)
+        events.append(event)
+        if event["type"] in ("subscribed", "error"):
+            break
+    if read:
+        assert events[-1]["type"] == "subscribed"
+    else:
+        assert events[-1] == {"type": "error", "code": "not_found",
+                              "message": "No such conversation.",
+                              "conversation": conversation.pk}
+    client_id = str(uuid.uuid4())
+    await communicator.send_json_to({"type": "send", "conversation": conversation.pk,
+                                     "client_id": client_id, "body": f"from {persona}"})
+    while True:
+        event = await communicator.receive_json_from(timeout=2)
+        if event["type"] in ("ack", "error") and event.get("client_id") == client_id:
+            break
+    assert (event["type"] == "ack") is post
+    if not post:
+        assert event["code"] == ("forbidden" if read else "not_found")
+    # An unknown frame type is refused and the socket stays usable.
+    await communicator.send_json_to({"type": "add_member", "conversation": conversation.pk,
+                                     "user": world["newcomer"].pk})
+    refusal = await communicator.receive_json_from(timeout=2)
+    while refusal["type"] == "message":
+        refusal = await communicator.receive_json_from(timeout=2)
+    assert refusal["type"] == "error" and refusal["code"] == "unknown_type"
+    assert not await database_sync_to_async(
+        Membership.objects.filter(user=world["newcomer"]).exists)()
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world):
+    client = Client()
+    client.force_login(world["people"]["parent"])
+    body = client.get(reverse("accounts:members", args=[world["class"].pk])).content.decode()
+    assert "anna@example.invalid" in body and "+31 6 5555 0101" in body
+    assert "mark@example.invalid" not in body and "+31 6 9999 0000" not in body
+    assert "Ms de Vries" in body and "Teacher" in body

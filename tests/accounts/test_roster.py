@@ -1,0 +1,206 @@
+"""Roster import: whole-file validation, exact names in any script, idempotent re-import,
+leavers, and the next school year moving pupils with their guardians."""
+
+import csv
+import io
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts import actions
+from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
+from accounts.roster import COLUMNS, RosterRejected, import_roster
+from messaging.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+FIRST = ["Дмитрий", "Анастасия", "Zoë", "Chloé", "Jürgen", "Ærøskøbing", "Łukasz", "Núñez",
+         "Søren", "Ångström", "Οδυσσέας", "François", "Øyvind", "Müller-Lüdenscheidt", "Şükrü"]
+LAST = ["Петров", "Иванова", "de Vries", "García Márquez", "Ó Súilleabháin", "Dvořák",
+        "Nguyễn", "Kovač", "O'Brien", "Van den Berg", "Ščerbakov", "Björk"]
+
+
+def roster_rows(year_offset=0, count=300, leave=()):
+    rows = []
+    for n in range(count):
+        ref = f"P{n:04d}"
+        if ref in leave:
+            continue
+        grade = 1 + n % 5 + year_offset
+        klass = f"{grade}{'ABC'[n % 3]}"
+        first, last = FIRST[n % len(FIRST)], LAST[n % len(LAST)]
+        # Siblings: pupils 2k and 2k+1 share their first guardian.
+        shared = f"G{n // 2:04d}"
+        rows.append([ref, first, last, f"2016-{1 + n % 12:02d}-{1 + n % 28:02d}", klass, shared,
+                     f"{FIRST[n // 2 % len(FIRST)]} senior {LAST[n // 2 % len(LAST)]}",
+                     f"{shared.lower()}@example.invalid", "parent", "yes"])
+        if n % 4 == 0:
+            rows.append([ref, first, last, f"2016-{1 + n % 12:02d}-{1 + n % 28:02d}", klass,
+                         f"H{n:04d}", f"Grand-père {last}", "", "grandparent", "no"])
+    return rows
+
+
+def as_csv(rows, header=COLUMNS):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def snapshot():
+    return (
+        sorted(Pupil.objects.values_list("ref", "first_name", "last_name", "date_of_birth",
+                                         "left_on")),
+        sorted(User.objects.values_list("username", "display_name", "email", "is_active")),
+        sorted(Guardianship.objects.values_list("guardian__ref", "pupil__ref", "relationship",
+                                                "parental_responsibility")),
+        sorted(Enrolment.objects.values_list("pupil__ref", "school_class__name", "starts_on",
+                                             "ends_on")),
+        Membership.objects.count(),
+    )
+
+
+def class_members(school, name):
+    conversation = actions.class_conversation(SchoolClass.objects.get(school=school, name=name))
+    return set(Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+               .values_list("user__ref", flat=True))
+
+
+def test_300_pupils_with_names_in_any_script_import_in_one_go(school, admin, tmp_path):
+    rows = roster_rows()
+    path = tmp_path / "roster.csv"
+    path.write_text(as_csv(rows), encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_roster", str(path), stdout=out)
+    assert "pupils: 300 created, 0 updated, 0 unchanged, 0 left" in out.getvalue()
+    assert Pupil.objects.filter(school=school).count() == 300
+    for ref, first, last, born, *_ in rows:
+        pupil = Pupil.objects.get(school=school, ref=ref)
+        assert (pupil.first_name, pupil.last_name, pupil.date_of_birth.isoformat()) == (
+            first, last, born)
+    guardian = User.objects.get(school=school, ref="G0000")
+    assert guardian.display_name == "Дмитрий senior Петров"
+    # Guardian accounts wait for an invitation: no password, not active.
+    assert not guardian.is_active and not guardian.has_usable_password()
+    assert guardian.role == "parent"
+    # Class groups were created and hold the responsible guardians (not the grandparents).
+    assert class_members(school, "1A") >= {"G0000"}
+    assert "H0000" not in class_members(school, "1A")
+
+
+def test_a_file_with_three_bad_lines_is_rejected_naming_them_and_nothing_changes(
+        school, admin, tmp_path):
+    import_roster(school, as_csv(roster_rows(count=20)), actor=admin)
+    before = snapshot()
+    rows = roster_rows(year_offset=1, count=20)
+    rows[2][3] = "14/03/2016"           # line 4
+    rows[6][9] = "maybe"                # line 8
+    rows[10][1] = ""                    # line 12
+    path = tmp_path / "bad.csv"
+    path.write_text(as_csv(rows), encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="3 bad line"):
+        call_command("import_roster", str(path), stderr=err)
+    assert err.getvalue().splitlines() == [
+        "line 4: date_of_birth '14/03/2016' is not a date (YYYY-MM-DD)",
+        "line 8: parental_responsibility must be yes or no",
+        "line 12: pupil_first_name is empty",
+    ]
+    assert snapshot() == before
+
+
+def test_the_command_exits_non_zero_on_a_bad_file(tmp_path, school, capsys):
+    from accounts.management.commands.import_roster import Command
+
+    path = tmp_path / "bad.csv"
+    path.write_text("pupil_ref,name\nP1,x\n", encoding="utf-8")
+    # run_from_argv is what manage.py calls: a CommandError becomes exit status 1.
+    with mock.patch("django.core.management.base.connections.close_all"), \
+            pytest.raises(SystemExit) as exited:
+        Command().run_from_argv(["manage.py", "import_roster", str(path)])
+    assert exited.value.code == 1
+    assert "line 1: the header must be exactly" in capsys.readouterr().err
+    assert not Pupil.objects.exists()
+
+
+def test_reimporting_the_same_file_changes_nothing(school, admin, tmp_path):
+    text = as_csv(roster_rows(count=40))
+    import_roster(school, text, actor=admin)
+    before = snapshot()
+    report = import_roster(school, text, actor=admin)
+    assert report.changes == []
+    assert report.counts["pupil.unchanged"] == 40
+    assert report.counts["pupil.left"] == report.counts["pupil.updated"] == 0
+    assert snapshot() == before
+    out = io.StringIO()
+    path = tmp_path / "same.csv"
+    path.write_text(text, encoding="utf-8")
+    call_command("import_roster", str(path), stdout=out)
+    assert "0 created, 0 updated, 40 unchanged, 0 left" in out.getvalue()
+
+
+def test_a_dry_run_reports_every_change_and_applies_none(school, admin):
+    before = snapshot()
+    report = import_roster(school, as_csv(roster_rows(count=10)), actor=admin, dry_run=True)
+    assert report.counts["pupil.created"] == 10
+    assert any(c == "new pupil P0000 Дмитрий Петров" for c in report.changes)
+    assert snapshot() == before
+
+
+def test_next_years_roster_moves_pupils_and_guardians_follow(school, admin):
+    teacher_1a = User.objects.create(username="t1a", role="teacher", school=school)
+    import_roster(school, as_csv(roster_rows(count=30)), actor=admin)
+    actions.assign_staff(teacher_1a, SchoolClass.objects.get(school=school, name="1A"),
+                         actor=admin)
+    # P0000 and P0001 share guardian G0000; P0000 is in 1A, P0001 in 2B.
+    assert "G0000" in class_members(school, "1A")
+    assert "G0000" in class_members(school, "2B")
+    report = import_roster(school, as_csv(roster_rows(year_offset=1, count=30, leave={"P0029"})),
+                           actor=admin)
+    assert report.counts["enrolment.moved"] == 29
+    assert report.counts["pupil.left"] == 1
+    # Guardians followed their children: out of the old classes, into the new ones.
+    assert "G0000" in class_members(school, "2A")
+    assert "G0000" in class_members(school, "3B")
+    # 1A has no pupils next year: only its teacher (an account without a roster ref) is left.
+    assert class_members(school, "1A") == {""}
+    # The old enrolment ended and a new one started: history, not an edit.
+    enrolments = Enrolment.objects.filter(pupil__ref="P0000").order_by("starts_on", "pk")
+    assert [e.school_class.name for e in enrolments] == ["1A", "2A"]
+    assert enrolments[0].ends_on is not None and enrolments[1].ends_on is None
+    # The leaver (5C) is marked, and their guardian, whose other child is in 4B, left 5C.
+    leaver = Pupil.objects.get(ref="P0029")
+    assert leaver.left_on is not None
+    assert not actions.current_enrolments().filter(pupil=leaver).exists()
+    assert "G0014" not in class_members(school, "5C")
+
+
+def test_a_guardian_removed_from_a_pupil_leaves_the_class_group(school, admin):
+    rows = roster_rows(count=4)
+    import_roster(school, as_csv(rows), actor=admin)
+    assert "H0000" not in class_members(school, "1A")
+    # Give H0000 parental responsibility: they join the class group.
+    changed = [[*r[:9], "yes"] if r[5] == "H0000" else r for r in rows]
+    report = import_roster(school, as_csv(changed), actor=admin)
+    assert report.counts["link.updated"] == 1
+    assert "H0000" in class_members(school, "1A")
+    # Drop the row: the guardianship is removed and the class group follows.
+    dropped = [r for r in changed if r[5] != "H0000"]
+    import_roster(school, as_csv(dropped), actor=admin)
+    assert "H0000" not in class_members(school, "1A")
+
+
+def test_inconsistent_rows_for_one_pupil_are_rejected(school):
+    rows = roster_rows(count=4)
+    rows[1][4] = "9Z"  # P0000's second row puts the pupil in another class
+    with pytest.raises(RosterRejected) as rejected:
+        import_roster(school, as_csv(rows))
+    assert rejected.value.errors == ["line 3: pupil P0000 differs from line 2"]
+
+
+def test_a_wrong_header_is_rejected(school):
+    with pytest.raises(RosterRejected) as rejected:
+        import_roster(school, as_csv(roster_rows(count=2), header=list(reversed(COLUMNS))))
+    assert rejected.value.errors[0].startswith("line 1: the header must be exactly")

@@ -1,0 +1,288 @@
+"""The school admin area: only the school's own admins; every change archived."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Invitation, Pupil, Role, School, SchoolClass, User
+from archive.models import Payload, Record
+from messaging.models import Conversation, Membership
+from tests.accounts.test_roster import as_csv, roster_rows
+from tests.factories import SchoolFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["school_home", "school_people", "school_invitations", "school_classes",
+         "school_groups", "school_roster", "school_leavers", "school_policies"]
+
+
+@pytest.fixture
+def other_admin(db):
+    return UserFactory(username="otheradmin", role=Role.ADMIN,
+                       school=SchoolFactory(name="Elsewhere", slug="elsewhere"))
+
+
+def admin_kinds(school):
+    return list(Record.objects.filter(scope=f"school:{school.pk}", kind__startswith="admin.")
+                .order_by("position").values_list("kind", flat=True))
+
+
+@pytest.mark.parametrize("persona", ["teacher", "parent", "dpo"])
+def test_everyone_but_the_schools_admins_gets_404(request, client, persona, conversation_4b):
+    client.force_login(request.getfixturevalue(persona))
+    for name in PAGES:
+        assert client.get(reverse(f"accounts:{name}")).status_code == 404, name
+        assert client.post(reverse(f"accounts:{name}"), {}).status_code == 404, name
+    target = request.getfixturevalue("parent")
+    assert client.get(reverse("accounts:school_person", args=[target.pk])).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_login(client, db):
+    response = client.get(reverse("accounts:school_home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_admin_sees_every_page(client, admin, conversation_4b):
+    client.force_login(admin)
+    for name in PAGES:
+        assert client.get(reverse(f"accounts:{name}")).status_code == 200, name
+
+
+def test_an_admin_of_another_school_cannot_reach_this_schools_people(
+        client, other_admin, parent, class_4b, conversation_4b):
+    client.force_login(other_admin)
+    assert client.get(reverse("accounts:school_person", args=[parent.pk])).status_code == 404
+    response = client.post(reverse("accounts:school_person_leave", args=[parent.pk]),
+                           {"now": "on"})
+    assert response.status_code == 404
+    parent.refresh_from_db()
+    assert parent.is_active
+    for name, pk in [("school_class", class_4b.pk), ("school_group", conversation_4b.pk)]:
+        assert client.get(reverse(f"accounts:{name}", args=[pk])).status_code == 404
+    # Their own area lists only their own school's people.
+    page = client.get(reverse("accounts:school_people")).content.decode()
+    assert "Anna Jansen" not in page
+
+
+def test_creating_an_account_shows_a_one_time_link_once(client, admin, school):
+    client.force_login(admin)
+    response = client.post(reverse("accounts:school_people"), {
+        "username": "newteacher", "display_name": "Mr New", "role": "teacher",
+        "email": "new@example.invalid", "phone": ""})
+    assert response.status_code == 200
+    link = response.context["link"]
+    assert "/invite/" in link
+    person = User.objects.get(username="newteacher")
+    assert not person.is_active and person.school == school
+    assert Invitation.objects.filter(user=person).count() == 1
+    assert admin_kinds(school)[-2:] == ["admin.account_created", "admin.invitation_issued"]
+    # Following the link works.
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert client.get(reverse("accounts:invitation", args=[token])).status_code == 200
+
+
+def test_leave_now_deactivates_at_once(client, admin, parent, conversation_4b, school):
+    client.force_login(admin)
+    response = client.post(reverse("accounts:school_person_leave", args=[parent.pk]),
+                           {"now": "on"})
+    assert response.status_code == 302
+    parent.refresh_from_db()
+    assert not parent.is_active and parent.left_at
+    assert "admin.leaver_set" in admin_kinds(school)
+    assert Record.objects.filter(kind="account.deactivated").exists()
+
+
+def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher, parent,
+                                                          school):
+    client.force_login(admin)
+    response = client.post(reverse("accounts:school_groups"), {"title": "Chess club"})
+    group = Conversation.objects.get(title="Chess club")
+    assert response["Location"] == reverse("accounts:school_group", args=[group.pk])
+    client.post(reverse("accounts:school_group", args=[group.pk]),
+                {"user": teacher.pk, "manager": "on"})
+    client.post(reverse("accounts:school_group", args=[group.pk]), {"user": parent.pk})
+    assert set(Membership.objects.filter(conversation=group, ended_at__isnull=True)
+               .values_list("user__username", flat=True)) == {"teacher", "parent"}
+    client.post(reverse("accounts:school_group", args=[group.pk]), {"remove": parent.pk})
+    assert not Membership.objects.filter(conversation=group, user=parent,
+                                         ended_at__isnull=True).exists()
+    kinds = admin_kinds(school)
+    assert kinds.count("admin.member_added") == 2 and "admin.member_removed" in kinds
+    record = Record.objects.filter(kind="admin.member_added").order_by("pk").first()
+    assert record.actor_id == admin.pk and record.subject_user_ids == [teacher.pk]
+    # The teacher manages the club: they may add members themselves; the parent may not.
+    client.force_login(teacher)
+    assert client.get(reverse("accounts:school_group", args=[group.pk])).status_code == 200
+    client.force_login(parent)
+    assert client.get(reverse("accounts:school_group", args=[group.pk])).status_code == 404
+    assert client.post(reverse("accounts:school_group", args=[group.pk]),
+                       {"user": parent.pk}).status_code == 404
+
+
+def test_class_groups_cannot_be_edited_by_hand(client, admin, parent, conversation_4b):
+    client.force_login(admin)
+    page = client.get(reverse("accounts:school_group", args=[conversation_4b.pk]))
+    assert page.status_code == 200 and not page.context["can_manage"]
+    response = client.post(reverse("accounts:school_group", args=[conversation_4b.pk]),
+                           {"remove": parent.pk})
+    assert response.status_code == 404
+    assert Membership.objects.filter(conversation=conversation_4b, user=parent,
+                                     ended_at__isnull=True).exists()
+
+
+def test_roster_upload_previews_every_change_then_applies_on_confirm(client, admin, school):
+    client.force_login(admin)
+    upload = SimpleUploadedFile("roster.csv", as_csv(roster_rows(count=6)).encode())
+    preview = client.post(reverse("accounts:school_roster"), {"file": upload})
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert "new pupil P0000 Дмитрий Петров" in body and "6 created" in body
+    assert not Pupil.objects.exists()
+    applied = client.post(reverse("accounts:school_roster"),
+                          {"confirm": preview.context["sha256"]})
+    assert applied.status_code == 200 and applied.context["applied"]
+    assert Pupil.objects.filter(school=school).count() == 6
+    assert "admin.roster_imported" in admin_kinds(school)
+    # Confirming twice does not apply twice (the preview is gone).
+    again = client.post(reverse("accounts:school_roster"), {"confirm": preview.context["sha256"]})
+    assert again.status_code == 302
+
+
+def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client, admin):
+    client.force_login(admin)
+    rows = roster_rows(count=4)
+    rows[1][3] = "yesterday"
+    upload = SimpleUploadedFile("roster.csv", as_csv(rows).encode())
+    response = client.post(reverse("accounts:school_roster"), {"file": upload})
+    assert response.status_code == 400
+    assert "line 3: date_of_birth &#x27;yesterday&#x27; is not a date" in response.content.decode()
+    assert not Pupil.objects.exists()
+
+
+def test_policies_are_saved_and_archived(client, admin, school):
+    client.force_login(admin)
+    response = client.post(reverse("accounts:school_policies"), {
+        "pupil_accounts": "on", "digital_consent_age": "13", "require_staff_2fa": "on"})
+    assert response.status_code == 302
+    school.refresh_from_db()
+    assert school.pupil_accounts and school.digital_consent_age == 13
+    assert not school.parent_direct_messages and not school.staff_pupil_direct_messages
+    record = Record.objects.get(kind="admin.policies_changed")
+    assert "13" in str(Payload.objects.get(record=record).content)
+    # Turning two-factor sign-in on ended every staff session, the admin's own included.
+    assert client.get(reverse("accounts:school_policies")).status_code == 302
+    client.force_login(admin)
+    bad = client.post(reverse("accounts:school_policies"), {"digital_consent_age": "99"})
+    assert bad.status_code == 200 and "between 13 and 18" in bad.content.decode()
+
+
+def test_policy_defaults(db):
+    school = School.objects.create(name="Fresh", slug="fresh")
+    assert (school.pupil_accounts, school.digital_consent_age, school.parent_direct_messages,
+            school.staff_pupil_direct_messages, school.require_staff_2fa) == (
+        False, 16, False, False, True)
+
+
+def test_assigning_staff_to_a_class_puts_them_in_its_group(client, admin, school, teacher):
+    client.force_login(admin)
+    client.post(reverse("accounts:school_classes"), {"name": "7Z"})
+    created = SchoolClass.objects.get(school=school, name="7Z")
+    client.post(reverse("accounts:school_class", args=[created.pk]), {"user": teacher.pk})
+    conversation = Conversation.objects.get(school_class=created)
+    assert Membership.objects.filter(conversation=conversation, user=teacher,
+                                     ended_at__isnull=True).exists()
+    assert {"admin.class_created", "admin.staff_assigned"} <= set(admin_kinds(school))
+
+
+def test_the_audit_log_lists_admin_actions(client, admin, school):
+    client.force_login(admin)
+    client.post(reverse("accounts:school_groups"), {"title": "Choir"})
+    page = client.get(reverse("accounts:school_home")).content.decode()
+    assert "admin.group_created" in page
+
+
+def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, school, class_4b,
+                                                             class_5a, parent, conversation_4b):
+    from accounts import actions
+
+    emma = Pupil.objects.get(guardianships__guardian=parent)
+    link = emma.guardianships.get()
+    page_url = reverse("accounts:school_pupil", args=[emma.pk])
+    client.force_login(admin)
+    assert client.get(page_url).status_code == 200
+    # No contact: the parent leaves the class group.
+    client.post(page_url, {"change": "guardianship", "guardianship": link.pk,
+                           "parental_responsibility": "on", "no_contact": "on"})
+    link.refresh_from_db()
+    assert link.no_contact
+    assert not Membership.objects.filter(conversation=conversation_4b, user=parent,
+                                         ended_at__isnull=True).exists()
+    client.post(page_url, {"change": "guardianship", "guardianship": link.pk,
+                           "parental_responsibility": "on"})
+    assert Membership.objects.filter(conversation=conversation_4b, user=parent,
+                                     ended_at__isnull=True).exists()
+    # Move to 5A: the parent follows.
+    client.post(page_url, {"change": "move", "school_class": class_5a.pk})
+    conversation_5a = actions.class_conversation(class_5a)
+    assert Membership.objects.filter(conversation=conversation_5a, user=parent,
+                                     ended_at__isnull=True).exists()
+    # Leave now: out of every class group.
+    client.post(page_url, {"change": "leave", "now": "on"})
+    emma.refresh_from_db()
+    assert emma.left_on is not None
+    assert not Membership.objects.filter(conversation=conversation_5a, user=parent,
+                                         ended_at__isnull=True).exists()
+    kinds = admin_kinds(school)
+    assert {"admin.guardianship_changed", "admin.pupil_moved", "admin.pupil_leave_set"} <= set(kinds)
+
+
+def test_the_pupil_page_is_404_for_other_roles_and_schools(client, parent, teacher, class_4b):
+    emma = Pupil.objects.get(guardianships__guardian=parent)
+    other = UserFactory(username="oa", role=Role.ADMIN,
+                        school=SchoolFactory(name="Far", slug="far"))
+    for user in (parent, teacher, other):
+        client.force_login(user)
+        url = reverse("accounts:school_pupil", args=[emma.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"change": "leave", "now": "on"}).status_code == 404
+    emma.refresh_from_db()
+    assert emma.left_on is None
+
+
+def test_roster_guardians_are_invited_by_email_one_message_each(client, admin, school, mailoutbox):
+    from accounts.roster import import_roster
+
+    import_roster(school, as_csv(roster_rows(count=4)), actor=admin)
+    client.force_login(admin)
+    page = client.get(reverse("accounts:school_invitations"))
+    assert page.context["awaiting"] == 2  # G0000, G0001 have addresses; H0000 has none
+    client.post(reverse("accounts:school_invitations"))
+    assert sorted(m.to[0] for m in mailoutbox) == ["g0000@example.invalid",
+                                                   "g0001@example.invalid"]
+    assert all(len(m.to) == 1 for m in mailoutbox)
+    link = next(w for w in mailoutbox[0].body.split() if "/invite/" in w)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert client.get(reverse("accounts:invitation", args=[token])).status_code == 200
+    # A second press sends nothing new: everyone has a pending link.
+    client.post(reverse("accounts:school_invitations"))
+    assert len(mailoutbox) == 2
+    assert "admin.invitations_emailed" in admin_kinds(school)
+
+
+def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, school, parent,
+                                                                class_4b):
+    emma = Pupil.objects.get(guardianships__guardian=parent)
+    page_url = reverse("accounts:school_pupil", args=[emma.pk])
+    client.force_login(admin)
+    assert client.post(page_url, {"change": "account"}).status_code == 404
+    school.pupil_accounts = True
+    school.save()
+    response = client.post(page_url, {"change": "account"})
+    assert response.status_code == 200 and "/invite/" in response.context["link"]
+    emma.refresh_from_db()
+    assert emma.user is not None and emma.user.role == "pupil" and not emma.user.is_active
+    # Below the consent age and without participation consent: not in the class group.
+    from accounts import actions
+
+    conversation = actions.class_conversation(class_4b)
+    assert not Membership.objects.filter(conversation=conversation, user=emma.user).exists()
