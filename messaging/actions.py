@@ -1,0 +1,508 @@
+"""The only writers of messages and memberships.
+
+Each action validates, changes state and appends to the archive in one transaction, and
+publishes its event to the hub only after that transaction commits: a browser never sees
+something the database could still roll back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+import archive
+from accounts.access import can
+from accounts.models import STAFF_ROLES
+from messaging import hub
+from messaging.events import edited_event, message_event, pinned_event, retracted_event
+from messaging.models import Acknowledgement, Conversation, Event, Membership, Message, Receipt
+
+DEFAULT_CONFIRM_GROUP_SIZE = 15
+
+
+class ConfirmationRequired(ValidationError):
+    """The conversation is large enough that the sender must confirm the audience first."""
+
+    def __init__(self, recipients: int) -> None:
+        self.recipients = recipients
+        super().__init__(
+            _("This message will go to %(count)d people. Send it to all of them?")
+            % {"count": recipients},
+            code="confirm_required",
+        )
+
+
+def _perms_for(user: Any, conversation: Conversation, *, manager: bool) -> list[str]:
+    perms = ["view_conversation"]
+    # Announcement channels: staff post, everyone else reads.
+    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.role in STAFF_ROLES:
+        perms.append("post_in_conversation")
+    if manager:
+        perms.append("manage_members")
+    return perms
+
+
+def add_member(
+    conversation: Conversation, user: Any, *, actor: Any = None, manager: bool = False
+) -> Membership:
+    """Open a membership period and grant the matching object permissions (idempotent)."""
+    with transaction.atomic():
+        existing = Membership.objects.filter(
+            conversation=conversation, user=user, ended_at__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
+        membership = Membership.objects.create(conversation=conversation, user=user)
+        for perm in _perms_for(user, conversation, manager=manager):
+            assign_perm(perm, user, conversation)
+        archive.record(
+            "member.added", scope=conversation.scope, actor=actor, subjects=[user],
+            payload={"conversation": conversation.pk, "user": user.pk},
+        )
+        event = {"type": "_membership", "action": "added", "conversation": conversation.pk}
+        transaction.on_commit(lambda: hub.get_hub().publish_user(user.pk, event))
+    return membership
+
+
+def end_membership(conversation: Conversation, user: Any, *, actor: Any = None) -> bool:
+    """Close the open membership period and revoke every permission it carried."""
+    with transaction.atomic():
+        ended = Membership.objects.filter(
+            conversation=conversation, user=user, ended_at__isnull=True
+        ).update(ended_at=timezone.now())
+        if not ended:
+            return False
+        for perm in ("view_conversation", "post_in_conversation", "manage_members"):
+            remove_perm(perm, user, conversation)
+        archive.record(
+            "member.removed", scope=conversation.scope, actor=actor, subjects=[user],
+            payload={"conversation": conversation.pk, "user": user.pk},
+        )
+        event = {"type": "_membership", "action": "removed", "conversation": conversation.pk}
+        transaction.on_commit(lambda: hub.get_hub().publish_user(user.pk, event))
+    return True
+
+
+def clean_body(body: Any) -> str:
+    if not isinstance(body, str):
+        raise ValidationError(_("A message must be text."), code="invalid")
+    text = body.strip()
+    if not text:
+        raise ValidationError(_("A message cannot be empty."), code="empty")
+    limit = settings.SCHOOLCHAT_MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        raise ValidationError(
+            _("This message is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(text), "limit": limit},
+            code="too_long",
+        )
+    return text
+
+
+def _lock(conversation: Conversation) -> None:
+    """Lock the conversation's row until the transaction ends: it serialises every writer to
+    this conversation (and only this one)."""
+    Conversation.objects.select_for_update().only("pk").get(pk=conversation.pk)
+
+
+def _next_seq(conversation: Conversation) -> int:
+    """Take the conversation's next seq, inside a transaction, so seqs have no gaps or
+    repeats. The UPDATE locks the conversation's row until the transaction ends (SQLite:
+    the IMMEDIATE transaction holds the write lock), serialising writers to this
+    conversation only; RETURNING saves a round trip on the hot path."""
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [conversation.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Conversation.DoesNotExist
+    seq = int(row[0])
+    conversation.last_seq = seq
+    return seq
+
+
+class _Duplicate(Exception):
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
+def _publish_on_commit(conversation_id: int, event: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: hub.get_hub().publish(conversation_id, event))
+
+
+def _publish_user_on_commit(user_id: int, event: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: hub.get_hub().publish_user(user_id, event))
+
+
+def recipient_count(conversation: Conversation, sender: Any) -> int:
+    """How many people other than the sender a message here reaches."""
+    return (Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+            .exclude(user=sender).count())
+
+
+def confirm_threshold(conversation: Conversation) -> int:
+    # The policy field belongs to accounts.School; schools without it use the default.
+    value = getattr(conversation.school, "confirm_group_size", None)
+    return DEFAULT_CONFIRM_GROUP_SIZE if value is None else int(value)
+
+
+def post_message(
+    sender: Any,
+    conversation: Conversation,
+    body: Any,
+    *,
+    client_id: uuid.UUID | None = None,
+    reply_to: Message | None = None,
+    urgent: bool = False,
+    ack_requested: bool = False,
+    confirm: bool = False,
+    attachments: Any = (),
+) -> tuple[Message, bool]:
+    """Persist a message, archive it and publish it after commit.
+
+    Returns ``(message, created)``. A retry carrying the ``client_id`` of a message already
+    stored returns that message with ``created=False`` and publishes nothing new.
+    Raises ``PermissionDenied`` when the sender may not post, ``ValidationError`` for bad input
+    and :class:`ConfirmationRequired` when the audience is larger than the school's threshold
+    and ``confirm`` was not given.
+    """
+    attachments = list(attachments)
+    # A photo may go without words; otherwise the text rules apply.
+    text = "" if attachments and isinstance(body, str) and not body.strip() else clean_body(body)
+    if not can(sender, "conversation.post", conversation):
+        raise PermissionDenied(_("You cannot post in this conversation."))
+    if urgent and not can(sender, "message.post_urgent", conversation):
+        raise PermissionDenied(_("Only staff can mark a message urgent."))
+    if ack_requested and not (conversation.kind == Conversation.Kind.ANNOUNCEMENT
+                              and sender.is_school_staff):
+        raise ValidationError(_("Only staff can ask for acknowledgement, in announcements."),
+                              code="invalid")
+    if reply_to is not None and reply_to.conversation_id != conversation.pk:
+        raise ValidationError(_("You can only reply to a message of this conversation."),
+                              code="invalid")
+    cid = client_id or uuid.uuid4()
+    head = conversation.last_seq
+    try:
+        return _store_message(sender, conversation, text, cid, reply_to=reply_to, urgent=urgent,
+                              ack_requested=ack_requested, confirm=confirm,
+                              attachments=attachments), True
+    except _Duplicate as duplicate:
+        # A retry of a stored message: the seq taken was rolled back with the rest.
+        conversation.last_seq = head
+        return duplicate.message, False
+    except BaseException:
+        conversation.last_seq = head
+        raise
+
+
+def _store_message(sender: Any, conversation: Conversation, text: str, cid: uuid.UUID, *,
+                   reply_to: Message | None, urgent: bool, ack_requested: bool, confirm: bool,
+                   attachments: list[Any]) -> Message:
+    with transaction.atomic():
+        # Taking the seq locks the conversation first, so the duplicate check below cannot
+        # race with a concurrent retry of the same client_id.
+        seq = _next_seq(conversation)
+        duplicate = Message.objects.filter(
+            conversation=conversation, sender=sender, client_id=cid
+        ).select_related("sender", "reply_to__sender").first()
+        if duplicate is not None:
+            raise _Duplicate(duplicate)
+        if not confirm:
+            recipients = recipient_count(conversation, sender)
+            if recipients > confirm_threshold(conversation):
+                raise ConfirmationRequired(recipients)
+        message = Message.objects.create(
+            conversation=conversation, seq=seq, sender=sender, body=text, client_id=cid,
+            reply_to=reply_to, urgent=urgent, ack_requested=ack_requested,
+        )
+        Event.objects.create(conversation=conversation, seq=seq, kind=Event.Kind.MESSAGE,
+                             message=message)
+        payload: dict[str, Any] = {"message": message.pk, "seq": seq, "body": text}
+        if reply_to is not None:
+            payload["reply_to"] = reply_to.pk
+        if attachments:
+            from messaging.attachments import claim
+
+            claim(sender, message, attachments)
+            payload["attachments"] = [a.token for a in attachments]
+        archive.record(
+            "message.posted", scope=conversation.scope, actor=sender, subjects=[sender],
+            payload=payload,
+        )
+        summaries: list[dict[str, Any]] = []
+        if attachments:
+            from messaging.attachments import summary
+
+            summaries = [summary(a) for a in attachments]
+        _publish_on_commit(conversation.pk, message_event(message, attachments=summaries))
+    return message
+
+
+def _check_window(message: Message, verb: str) -> None:
+    minutes = getattr(settings, "SCHOOLCHAT_RETRACT_MINUTES", 15)
+    if timezone.now() - message.created_at > timedelta(minutes=minutes):
+        text = (_("You can only edit a message within %(minutes)d minutes of sending it.")
+                if verb == "edit" else
+                _("You can only retract a message within %(minutes)d minutes of sending it."))
+        raise ValidationError(text % {"minutes": minutes}, code="window_expired")
+
+
+def edit_message(user: Any, message: Message, body: Any) -> Message:
+    """Replace the text of the user's own message; the archive keeps every version."""
+    text = clean_body(body)
+    if not can(user, "message.edit", message):
+        raise PermissionDenied(_("You can only edit your own messages."))
+    with transaction.atomic():
+        _lock(message.conversation)
+        current = Message.objects.select_related("sender").get(pk=message.pk)
+        if current.is_retracted:
+            raise ValidationError(_("This message was retracted."), code="retracted")
+        _check_window(current, "edit")
+        previous = current.body
+        if previous == text:
+            return current
+        seq = _next_seq(message.conversation)
+        current.body = text
+        current.edited_at = timezone.now()
+        current.save(update_fields=["body", "edited_at"])
+        Event.objects.create(conversation_id=current.conversation_id, seq=seq,
+                             kind=Event.Kind.EDITED, message=current)
+        archive.record(
+            "message.edited", scope=message.conversation.scope, actor=user, subjects=[user],
+            payload={"message": current.pk, "seq": seq, "body": text, "previous": previous},
+        )
+        _publish_on_commit(current.conversation_id, edited_event(current, seq))
+    return current
+
+
+def retract_message(user: Any, message: Message) -> Message:
+    """Withdraw the user's own message: members see "message retracted" instead of the text.
+    The archive keeps the text until retention deletes it."""
+    if not can(user, "message.retract", message):
+        raise PermissionDenied(_("You can only retract your own messages."))
+    with transaction.atomic():
+        _lock(message.conversation)
+        current = Message.objects.select_related("sender").get(pk=message.pk)
+        if current.is_retracted:
+            return current
+        _check_window(current, "retract")
+        seq = _next_seq(message.conversation)
+        body = current.body
+        current.body = ""
+        current.retracted_at = timezone.now()
+        current.pinned_at = None
+        current.save(update_fields=["body", "retracted_at", "pinned_at"])
+        Event.objects.create(conversation_id=current.conversation_id, seq=seq,
+                             kind=Event.Kind.RETRACTED, message=current)
+        archive.record(
+            "message.retracted", scope=message.conversation.scope, actor=user, subjects=[user],
+            payload={"message": current.pk, "seq": seq, "body": body},
+        )
+        _publish_on_commit(current.conversation_id, retracted_event(current, seq))
+    return current
+
+
+def pin_message(user: Any, message: Message, pinned: bool = True) -> Message:
+    """Pin a message above the conversation, or unpin it (staff)."""
+    if not can(user, "message.pin", message):
+        raise PermissionDenied(_("Only staff can pin messages."))
+    with transaction.atomic():
+        _lock(message.conversation)
+        current = Message.objects.select_related("sender").get(pk=message.pk)
+        if current.is_retracted and pinned:
+            raise ValidationError(_("This message was retracted."), code="retracted")
+        if (current.pinned_at is not None) == pinned:
+            return current
+        seq = _next_seq(message.conversation)
+        current.pinned_at = timezone.now() if pinned else None
+        current.save(update_fields=["pinned_at"])
+        kind = Event.Kind.PINNED if pinned else Event.Kind.UNPINNED
+        Event.objects.create(conversation_id=current.conversation_id, seq=seq, kind=kind,
+                             message=current)
+        archive.record(
+            f"message.{kind}", scope=message.conversation.scope, actor=user, subjects=[user],
+            payload={"message": current.pk, "seq": seq},
+        )
+        _publish_on_commit(current.conversation_id, pinned_event(current, seq, pinned))
+    return current
+
+
+def mark_seen(user: Any, conversation: Conversation, upto_seq: int) -> int:
+    """Record that the user has seen everything up to ``upto_seq``; returns how many messages
+    got a new receipt. Receipts are hints, not records: they are not archived."""
+    membership = Membership.objects.filter(conversation=conversation, user=user,
+                                           ended_at__isnull=True).first()
+    if membership is None:
+        return 0
+    upto = min(upto_seq, conversation.last_seq)
+    if upto <= membership.last_read_seq:
+        return 0
+    with transaction.atomic():
+        fresh = list(
+            Message.objects.filter(conversation=conversation, seq__gt=membership.last_read_seq,
+                                   seq__lte=upto, retracted_at__isnull=True)
+            .exclude(sender=user).order_by("-seq").values_list("pk", "sender_id")[:500]
+        )
+        Receipt.objects.bulk_create([Receipt(message_id=pk, user=user) for pk, _s in fresh],
+                                    ignore_conflicts=True)
+        Membership.objects.filter(pk=membership.pk).update(last_read_seq=upto)
+        # Only the senders are told live (a hint per sender, not a broadcast to the room:
+        # every member reading every message would otherwise cost members² frames).
+        counts = receipt_counts([pk for pk, _s in fresh]) if fresh else {}
+        by_sender: dict[int, dict[str, int]] = {}
+        for pk, sender_id in fresh:
+            by_sender.setdefault(sender_id, {})[str(pk)] = counts.get(pk, 0)
+        for sender_id, seen in by_sender.items():
+            _publish_user_on_commit(sender_id, {"type": "receipt",
+                                                "conversation": conversation.pk, "seen": seen})
+    return len(fresh)
+
+
+def receipt_counts(message_ids: list[int]) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (Receipt.objects.filter(message_id__in=message_ids).values("message_id")
+            .annotate(n=Count("pk")).values_list("message_id", "n"))
+    return dict(rows)
+
+
+def acknowledge(user: Any, message: Message) -> bool:
+    """The user confirms having read an announcement that asked for it (idempotent)."""
+    if not can(user, "message.acknowledge", message):
+        raise PermissionDenied(_("This message does not ask you for an acknowledgement."))
+    with transaction.atomic():
+        _ack, created = Acknowledgement.objects.get_or_create(message=message, user=user)
+        if created:
+            archive.record(
+                "message.acknowledged", scope=message.conversation.scope, actor=user,
+                subjects=[user], payload={"message": message.pk},
+            )
+            count = Acknowledgement.objects.filter(message=message).count()
+            _publish_on_commit(message.conversation_id, {
+                "type": "acknowledged", "conversation": message.conversation_id,
+                "id": message.pk, "count": count,
+            })
+    return created
+
+
+def open_direct(user: Any, other: Any) -> Conversation:
+    """The one-to-one conversation between two people, created on first use, where the
+    school's policy allows it (see ``conversation.start_direct``)."""
+    if not can(user, "conversation.start_direct", other):
+        raise PermissionDenied(_("You cannot start a conversation with this person."))
+    low, high = sorted([user.pk, other.pk])
+    key = f"{low}:{high}"
+    with transaction.atomic():
+        conversation = Conversation.objects.filter(direct_key=key).first()
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                school=user.school, kind=Conversation.Kind.DIRECT, direct_key=key,
+                title=f"{user.public_name} · {other.public_name}",
+            )
+        for person in (user, other):
+            add_member(conversation, person, actor=user)
+    return conversation
+
+
+def reply_privately(
+    user: Any, message: Message, body: Any, *, client_id: uuid.UUID | None = None
+) -> tuple[Message, bool]:
+    """Answer an announcement in a one-to-one conversation with its sender, quoting it."""
+    announcement = message.conversation
+    if (announcement.kind != Conversation.Kind.ANNOUNCEMENT or not announcement.allow_replies
+            or not can(user, "conversation.read", announcement)):
+        raise PermissionDenied(_("Replies to this announcement are not possible."))
+    if message.sender_id == user.pk:
+        raise ValidationError(_("This is your own announcement."), code="invalid")
+    text = clean_body(body)
+    low, high = sorted([user.pk, message.sender_id])
+    with transaction.atomic():
+        direct = Conversation.objects.filter(direct_key=f"{low}:{high}").first()
+        if direct is None:
+            # The announcement itself is the permission: its reader may answer its sender.
+            direct = Conversation.objects.create(
+                school=announcement.school, kind=Conversation.Kind.DIRECT,
+                direct_key=f"{low}:{high}",
+                title=f"{user.public_name} · {message.sender.public_name}",
+            )
+        for person in (user, message.sender):
+            add_member(direct, person, actor=user)
+        quote = message.body[:200]
+        framed = _("Re: “%(quote)s” (%(channel)s)\n\n%(text)s") % {
+            "quote": quote, "channel": announcement.title, "text": text}
+        return post_message(user, direct, framed[: settings.SCHOOLCHAT_MESSAGE_MAX_CHARS],
+                            client_id=client_id, confirm=True)
+
+
+def set_office_hours(user: Any, days: dict[int, Any]) -> None:
+    """Replace a staff member's weekly office hours (weekday -> (starts, ends))."""
+    from messaging.models import OfficeHours
+
+    if not user.is_school_staff:
+        raise PermissionDenied(_("Only staff have office hours."))
+    with transaction.atomic():
+        OfficeHours.objects.filter(user=user).delete()
+        OfficeHours.objects.bulk_create(
+            OfficeHours(user=user, weekday=day, starts=span[0], ends=span[1])
+            for day, span in sorted(days.items())
+        )
+
+
+def schedule_message(sender: Any, conversation: Conversation, body: Any,
+                     send_at: Any) -> Any:
+    """Staff: post ``body`` here at ``send_at`` (between a minute and 60 days from now)."""
+    from messaging.models import ScheduledMessage
+
+    text = clean_body(body)
+    if not (sender.is_school_staff and can(sender, "conversation.post", conversation)):
+        raise PermissionDenied(_("Only staff can schedule messages."))
+    now = timezone.now()
+    if not now + timedelta(minutes=1) <= send_at <= now + timedelta(days=60):
+        raise ValidationError(_("Choose a time between a minute and 60 days from now."),
+                              code="invalid_time")
+    return ScheduledMessage.objects.create(sender=sender, conversation=conversation, body=text,
+                                           send_at=send_at)
+
+
+def cancel_scheduled(user: Any, scheduled: Any) -> None:
+    if scheduled.sender_id != user.pk:
+        raise PermissionDenied(_("You can only cancel your own scheduled messages."))
+    type(scheduled).objects.filter(pk=scheduled.pk, message__isnull=True).update(
+        cancelled_at=timezone.now())
+
+
+def send_due_scheduled(now: Any = None) -> int:
+    """Post every scheduled message whose time has come; returns how many were posted.
+
+    Each is posted with its own client_id, so a crash between posting and marking it sent
+    only repeats an idempotent call. A sender who may no longer post gets a failure note.
+    """
+    from messaging.models import ScheduledMessage
+
+    moment = now or timezone.now()
+    posted = 0
+    due = (ScheduledMessage.objects.filter(send_at__lte=moment, message__isnull=True,
+                                           cancelled_at__isnull=True, failure="")
+           .select_related("sender", "conversation").order_by("send_at")[:200])
+    for item in due:
+        try:
+            message, _created = post_message(item.sender, item.conversation, item.body,
+                                             client_id=item.client_id, confirm=True)
+        except (PermissionDenied, ValidationError) as exc:
+            failure = " ".join(getattr(exc, "messages", [str(exc)]))
+            ScheduledMessage.objects.filter(pk=item.pk).update(failure=failure or "refused")
+            continue
+        ScheduledMessage.objects.filter(pk=item.pk).update(message=message)
+        posted += 1
+    return posted

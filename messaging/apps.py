@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MessagingConfig(AppConfig):
+    name = "messaging"
+    verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from consent.signals import consent_changed
+        from messaging import access  # noqa: F401  (registers the conversation rules)
+        from messaging.attachments import on_consent_changed
+
+        # Withdrawn photo consent hides the pupil's photos from then on.
+        consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")

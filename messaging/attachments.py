@@ -1,0 +1,263 @@
+"""Attachments: what may be uploaded, how it is cleaned, and who sees it.
+
+The type is decided by the content, never the file name: a PDF starts with ``%PDF-``; an image
+is whatever Pillow can open as JPEG, PNG or WebP. Images are decoded and re-encoded from their
+pixels alone, which drops EXIF (GPS position, camera serial, time), XMP, IPTC and comments; the
+orientation tag is applied first so the photo still stands the right way up.
+
+Files live under ``MEDIA_ROOT`` with random names and are served only by
+:func:`messaging.views.attachment`, which checks membership (there is no ``MEDIA_URL``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+import archive
+from accounts.access import can
+from accounts.models import Pupil
+from messaging.models import Attachment, Conversation, Event, Message
+
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
+                 "WEBP": ("image/webp", "webp")}
+THUMBNAIL_SIZE = (320, 320)
+MAX_PIXELS = 40_000_000
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "SCHOOLCHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f}"
+
+
+def _clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
+    """(clean file, thumbnail, content type, extension, width, height) or ValidationError."""
+    unsupported = ValidationError(
+        _("Only JPEG, PNG and WebP images and PDF documents can be attached."), code="file_type")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format or ""
+            if fmt not in IMAGE_FORMATS:
+                raise unsupported
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationError(_("This image is too large."), code="too_large")
+            probe.load()
+            upright = ImageOps.exif_transpose(probe)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise unsupported from exc
+    mode = upright.mode if upright.mode in ("RGB", "RGBA", "L", "LA") else (
+        "RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB")
+    pixels = upright.convert(mode)
+    # A new image from the pixels alone: no metadata of the original can survive.
+    fresh = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    content_type, ext = IMAGE_FORMATS[fmt]
+    if fmt == "JPEG" and mode not in ("RGB", "L"):
+        fresh = fresh.convert("RGB")
+    out = io.BytesIO()
+    options: dict[str, Any] = {"quality": 85} if fmt in ("JPEG", "WEBP") else {}
+    fresh.save(out, format=fmt, **options)
+    thumb = fresh.convert("RGB") if fresh.mode != "RGB" else fresh.copy()
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, format="JPEG", quality=80)
+    return out.getvalue(), thumb_out.getvalue(), content_type, ext, fresh.width, fresh.height
+
+
+def _safe_name(name: str, ext: str) -> str:
+    stem = "".join(c for c in name.rsplit(".", 1)[0] if c.isalnum() or c in " -_")[:80].strip()
+    return f"{stem or 'attachment'}.{ext}"
+
+
+def upload(user: Any, conversation: Conversation, uploaded: Any, *,
+           pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
+    """Check, clean and store a file for a message the user is about to send here.
+
+    Photos must either tag the pupils shown or state that no pupil is identifiable; tagged
+    pupils must have photo consent (``consent.services.photo_problems``); the reasons are for
+    the uploader only.
+    """
+    if not can(user, "conversation.post", conversation):
+        raise PermissionDenied(_("You cannot post in this conversation."))
+    limit = max_bytes()
+    if uploaded.size > limit:
+        raise ValidationError(
+            _("This file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": _megabytes(uploaded.size), "limit": _megabytes(limit)},
+            code="too_large",
+        )
+    data = uploaded.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(_("This file is too large."), code="too_large")
+    tagged = list(pupils or [])
+    thumb = b""
+    width = height = None
+    if data.startswith(b"%PDF-"):
+        kind, content_type, ext, clean = Attachment.Kind.PDF, "application/pdf", "pdf", data
+    else:
+        clean, thumb, content_type, ext, width, height = _clean_image(data)
+        kind = Attachment.Kind.IMAGE
+        check_photo_tags(user, conversation, tagged, no_identifiable_pupils)
+    token = secrets.token_urlsafe(32)
+    attachment = Attachment(
+        token=token, conversation=conversation, uploader=user, kind=kind,
+        content_type=content_type, name=_safe_name(str(uploaded.name or ""), ext),
+        size=len(clean), sha256=hashlib.sha256(clean).hexdigest(), width=width, height=height,
+        no_identifiable_pupils=no_identifiable_pupils and not tagged,
+    )
+    attachment.file.save(f"{token}.{ext}", ContentFile(clean), save=False)
+    if thumb:
+        attachment.thumbnail.save(f"{token}.thumb.jpg", ContentFile(thumb), save=False)
+    attachment.save()
+    if tagged:
+        attachment.pupils.set(tagged)
+    return attachment
+
+
+def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
+                     no_identifiable_pupils: bool) -> None:
+    if not pupils and not no_identifiable_pupils:
+        raise ValidationError(
+            _("Tag the pupils who can be recognised in this photo, or confirm that no pupil "
+              "can be identified."), code="tags_required")
+    if pupils and any(p.school_id != conversation.school_id for p in pupils):
+        raise ValidationError(_("Only pupils of this school can be tagged."), code="invalid")
+    if pupils:
+        from consent import services
+
+        problems = getattr(services, "photo_problems", None)
+        reasons = problems(pupils, conversation) if problems is not None else []
+        if reasons:
+            refusal = ValidationError(list(reasons))
+            refusal.code = "no_photo_consent"  # a list error carries no code of its own
+            raise refusal
+
+
+def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
+    """The user's own uploads not yet attached to a message, in the order given."""
+    found = {a.token: a for a in Attachment.objects.filter(
+        token__in=tokens[:10], uploader=user, message__isnull=True)}
+    if len(found) != len(set(tokens)):
+        raise ValidationError(_("An attachment is missing; upload it again."),
+                              code="attachment_missing")
+    return [found[t] for t in dict.fromkeys(tokens)]
+
+
+def claim(sender: Any, message: Message, attachments: list[Attachment]) -> None:
+    """Inside post_message's transaction: bind the uploads to the message and archive them."""
+    for attachment in attachments:
+        if attachment.conversation_id != message.conversation_id:
+            raise ValidationError(_("An attachment was uploaded for another conversation."),
+                                  code="invalid")
+        pupils = list(attachment.pupils.all())
+        if attachment.kind == Attachment.Kind.IMAGE and pupils:
+            # Consent may have changed since the upload.
+            check_photo_tags(sender, message.conversation, pupils,
+                             attachment.no_identifiable_pupils)
+        updated = Attachment.objects.filter(pk=attachment.pk, message__isnull=True).update(
+            message=message)
+        if not updated:
+            raise ValidationError(_("An attachment was already sent."), code="invalid")
+        archive.record(
+            "attachment.added", scope=message.conversation.scope, actor=sender,
+            subjects=[sender, *pupils],
+            payload={"message": message.pk, "attachment": attachment.token,
+                     "kind": attachment.kind, "name": attachment.name,
+                     "sha256": attachment.sha256, "size": attachment.size,
+                     "file": attachment.file.name, "pupils": [p.pk for p in pupils],
+                     "no_identifiable_pupils": attachment.no_identifiable_pupils},
+        )
+
+
+def summary(attachment: Attachment) -> dict[str, Any]:
+    if attachment.is_hidden:
+        return {"token": attachment.token, "hidden": True}
+    url = reverse("messaging:attachment", args=[attachment.token])
+    return {
+        "token": attachment.token, "hidden": False, "kind": attachment.kind,
+        "name": attachment.name, "size": attachment.size, "url": url,
+        "thumbnail_url": (reverse("messaging:attachment_thumbnail", args=[attachment.token])
+                          if attachment.thumbnail else None),
+        "width": attachment.width, "height": attachment.height,
+    }
+
+
+def visible_attachments(message: Message) -> list[dict[str, Any]]:
+    # Sorted here, not in SQL, so a prefetched list is used as it is.
+    return [summary(a) for a in sorted(message.attachments.all(), key=lambda a: a.pk)]
+
+
+def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
+    """The attachment when the user may see it now: a member of its message's conversation
+    (or its uploader, before sending), and not hidden. None otherwise, whatever the reason."""
+    attachment = (Attachment.objects.select_related("conversation", "message")
+                  .filter(token=token).first())
+    if attachment is None or attachment.is_hidden:
+        return None
+    if attachment.message is None or attachment.message.is_retracted:
+        return attachment if attachment.message is None and attachment.uploader_id == getattr(
+            user, "pk", None) else None
+    if not can(user, "conversation.read", attachment.conversation):
+        return None
+    return attachment
+
+
+def hide_photos_of(pupil: Pupil, purpose: str) -> int:
+    """After a withdrawal: hide every photo tagging the pupil that now lacks consent, and tell
+    open tabs (a sequenced ``attachment_hidden`` event per photo)."""
+    import consent
+    from messaging.actions import _next_seq, _publish_on_commit
+    from messaging.events import attachment_hidden_event
+
+    hidden = 0
+    photos = (Attachment.objects.filter(pupils=pupil, hidden_at__isnull=True,
+                                        message__isnull=False)
+              .select_related("message", "conversation").prefetch_related("pupils"))
+    for photo in photos:
+        together = photo.pupils.count() >= 2
+        allowed = consent.has_consent(pupil, consent.PHOTOS_CLASS) and (
+            not together or consent.has_consent(pupil, consent.PHOTOS_TOGETHER))
+        if allowed:
+            continue
+        with transaction.atomic():
+            seq = _next_seq(photo.conversation)
+            Attachment.objects.filter(pk=photo.pk).update(hidden_at=timezone.now())
+            Event.objects.create(conversation=photo.conversation, seq=seq,
+                                 kind=Event.Kind.ATTACHMENT_HIDDEN, message=photo.message,
+                                 data={"attachment": photo.token})
+            archive.record(
+                "attachment.hidden", scope=photo.conversation.scope, actor=None,
+                subjects=[pupil],
+                payload={"message": photo.message_id, "attachment": photo.token,
+                         "reason": "consent withdrawn", "purpose": purpose},
+            )
+            assert photo.message is not None
+            _publish_on_commit(photo.conversation_id,
+                               attachment_hidden_event(photo.message, seq, photo.token))
+        hidden += 1
+    return hidden
+
+
+def on_consent_changed(sender: Any, *, pupil: Pupil, purpose: str, decision: str,
+                       **kwargs: Any) -> None:
+    import consent
+
+    if purpose in (consent.PHOTOS_CLASS, consent.PHOTOS_TOGETHER) and decision != "granted":
+        # A task (inline in the embedded default): the withdrawal is already committed, and
+        # a failure here is retried by the worker instead of failing the guardian's request.
+        from messaging.tasks import hide_photos
+
+        hide_photos.delay(pupil.pk, purpose)

@@ -1,0 +1,398 @@
+"""The websocket consumer: one socket per browser tab, carrying every conversation it opened.
+
+The protocol is in docs/protocol.md. The consumer parses, asks ``can()`` and calls the same
+actions as the HTTP views, so permission and validation cannot differ between the two paths.
+
+Everything sent to the browser about a conversation goes through one queue drained by one
+task, in ``seq`` order, with no duplicates: live events from the hub, the backlog read from the
+database on subscribe and after a resync, and any gap the live stream showed. The queue is
+bounded; a socket that falls that far behind is closed and resumes on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from accounts.models import User
+from messaging import actions, hours, hub
+from messaging.access import readable_conversation_or_none, readable_message_or_none
+from messaging.events import logged_event, message_event
+from messaging.models import Event
+
+log = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's own).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_DEACTIVATED = 4403
+CLOSE_TOO_SLOW = 4408
+BACKLOG_BATCH = 200
+# Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
+SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden"})
+HINTS = frozenset({"receipt", "acknowledged"})
+
+
+@database_sync_to_async
+def _active_user(user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+@database_sync_to_async
+def _conversation_head(user: User, conversation_id: int) -> int | None:
+    """The newest seq when the user may read the conversation, else None."""
+    conversation = readable_conversation_or_none(user, conversation_id)
+    return None if conversation is None else conversation.last_seq
+
+
+@database_sync_to_async
+def _events_after(conversation_id: int, after_seq: int, upto: int | None) -> list[dict[str, Any]]:
+    # Uses index: messaging_event_seq.
+    rows = Event.objects.filter(conversation_id=conversation_id, seq__gt=after_seq)
+    if upto is not None:
+        rows = rows.filter(seq__lt=upto)
+    rows = rows.select_related(
+        "message__sender", "message__reply_to__sender"
+    ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
+    return [logged_event(e) for e in rows]
+
+
+def _refusal(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, PermissionDenied):
+        return {"code": "forbidden", "text": str(exc)}
+    assert isinstance(exc, ValidationError)
+    refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
+    if isinstance(exc, actions.ConfirmationRequired):
+        refusal["recipients"] = exc.recipients
+    return refusal
+
+
+NOT_FOUND = {"code": "not_found", "text": "No such conversation."}
+NO_MESSAGE = {"code": "not_found", "text": "No such message."}
+
+
+@database_sync_to_async
+def _post(user_id: int, conversation_id: int, content: dict[str, Any],
+          client_id: uuid.UUID) -> dict[str, Any]:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    conversation = readable_conversation_or_none(user, conversation_id) if user else None
+    if user is None or conversation is None:
+        return NOT_FOUND
+    reply_to = None
+    if content.get("reply_to") is not None:
+        reply_to = readable_message_or_none(user, _int(content.get("reply_to")) or 0)
+        if reply_to is None or reply_to.conversation_id != conversation.pk:
+            return NO_MESSAGE
+    try:
+        message, _created = actions.post_message(
+            user, conversation, content.get("body"), client_id=client_id, reply_to=reply_to,
+            urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
+            ack_requested=content.get("ack_requested") is True,
+            attachments=_attachments(user, content.get("attachments")),
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refusal(exc)
+    return {"event": message_event(message), "away": hours.staff_away(user, conversation)}
+
+
+@database_sync_to_async
+def _schedule(user_id: int) -> hours.Schedule | None:
+    """A staff member's office hours (for quiet notifications); None for everyone else."""
+    user = User.objects.filter(pk=user_id).select_related("school").first()
+    return hours.schedule_for(user) if user is not None and user.is_school_staff else None
+
+
+def _attachments(user: User, raw: Any) -> list[Any]:
+    if not raw:
+        return []
+    from messaging.attachments import claimable
+
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ValidationError("attachments must be a list of tokens.", code="malformed")
+    return claimable(user, raw)
+
+
+@database_sync_to_async
+def _on_message(user_id: int, conversation_id: int, message_id: int, verb: str,
+                content: dict[str, Any]) -> dict[str, Any]:
+    """Edit, retract or acknowledge a message: the same actions as the HTTP views."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    message = readable_message_or_none(user, message_id) if user else None
+    if user is None or message is None or message.conversation_id != conversation_id:
+        return NO_MESSAGE
+    try:
+        if verb == "edit":
+            message = actions.edit_message(user, message, content.get("body"))
+        elif verb == "retract":
+            message = actions.retract_message(user, message)
+        elif verb == "pin":
+            message = actions.pin_message(user, message, content.get("pinned", True) is not False)
+        else:
+            actions.acknowledge(user, message)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refusal(exc)
+    return {"id": message.pk}
+
+
+@database_sync_to_async
+def _seen(user_id: int, conversation_id: int, seq: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    conversation = readable_conversation_or_none(user, conversation_id) if user else None
+    if user is not None and conversation is not None:
+        actions.mark_seen(user, conversation, seq)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    user_id: int
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(
+            maxsize=settings.SCHOOLCHAT_SOCKET_QUEUE
+        )
+        # conversation id -> the seq of the last message sent to this socket
+        self.last_sent: dict[int, int] = {}
+        self.closing = False
+        self.hub = hub.get_hub()
+        # Staff: their office hours, so messages outside them arrive marked "quiet".
+        self.schedule = await _schedule(user.pk) if user.is_school_staff else None
+        await self.accept()
+        await self.hub.attach(self)
+        self.drainer = asyncio.get_running_loop().create_task(self._drain())
+        await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user_id"):
+            return
+        self.closing = True
+        await self.hub.detach(self)
+        drainer = getattr(self, "drainer", None)
+        if drainer is not None:
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await drainer
+
+    # --- from the hub -------------------------------------------------------------------
+    def deliver(self, event: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # Never let a slow client grow the server's memory: drop it; it resumes by seq.
+            self.closing = True
+            log.info("closing a socket of user %s: send queue full", self.user_id)
+            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+
+    async def _drain(self) -> None:
+        while True:
+            event = await self.queue.get()
+            try:
+                await self._handle_event(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("handling %s for user %s failed", event.get("type"), self.user_id)
+
+    async def _handle_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind in SEQUENCED:
+            await self._send_sequenced(event)
+        elif kind in HINTS:
+            if event.get("conversation") in self.last_sent:
+                await self.send_json(event)
+        elif kind == "_resume":
+            await self._resume(event["conversation"], event["after_seq"], announce=True)
+        elif kind == "_resync":
+            for conversation_id, last in list(self.last_sent.items()):
+                await self._resume(conversation_id, last, announce=False)
+        elif kind == "_membership":
+            await self._membership_changed(event)
+        elif kind == "_disconnect":
+            self.closing = True
+            await self.close(code=CLOSE_DEACTIVATED)
+
+    async def _send_sequenced(self, event: dict[str, Any]) -> None:
+        conversation_id, seq = event["conversation"], event["seq"]
+        last = self.last_sent.get(conversation_id)
+        if last is None or seq <= last:
+            return  # not subscribed yet (the backlog read will include it) or already sent
+        if seq > last + 1:
+            # A gap: events were lost on the way. The database has them.
+            for missed in await _events_after(conversation_id, last, seq):
+                await self._send_in_order(missed)
+        await self._send_in_order(event)
+
+    async def _send_in_order(self, event: dict[str, Any]) -> None:
+        conversation_id = event["conversation"]
+        if event["seq"] <= self.last_sent.get(conversation_id, 0):
+            return
+        if (self.schedule is not None and event["type"] == "message"
+                and not event.get("urgent") and not self.schedule.is_open(timezone.now())):
+            event = event | {"quiet": True}  # shown, but no notification
+        await self.send_json(event)
+        self.last_sent[conversation_id] = event["seq"]
+
+    async def _resume(self, conversation_id: int, after_seq: int, *, announce: bool) -> None:
+        self.last_sent.setdefault(conversation_id, after_seq)
+        while True:
+            batch = await _events_after(conversation_id, self.last_sent[conversation_id], None)
+            for missed in batch:
+                await self._send_in_order(missed)
+            if len(batch) < BACKLOG_BATCH:
+                break
+        if announce:
+            await self.send_json({
+                "type": "subscribed",
+                "conversation": conversation_id,
+                "seq": self.last_sent[conversation_id],
+            })
+
+    async def _membership_changed(self, event: dict[str, Any]) -> None:
+        conversation_id = event["conversation"]
+        if event.get("action") == "removed" and conversation_id in self.last_sent:
+            await self.hub.leave(conversation_id, self)
+            del self.last_sent[conversation_id]
+            await self.send_json({"type": "removed", "conversation": conversation_id})
+        elif event.get("action") == "added":
+            await self.send_json({"type": "added", "conversation": conversation_id})
+
+    # --- from the browser ---------------------------------------------------------------
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("malformed", "Expected a JSON object.")
+            return
+        handler = {
+            "subscribe": self._subscribe,
+            "send": self._send,
+            "edit": self._edit,
+            "retract": self._retract,
+            "acknowledge": self._acknowledge,
+            "pin": self._pin,
+            "seen": self._mark_seen,
+            "ping": self._ping,
+        }.get(content.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            await self._error("unknown_type", "Unknown message type.", ref=content.get("type"))
+            return
+        await handler(content)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                      **kwargs: Any) -> None:
+        if text_data is None:
+            await self._error("malformed", "Send JSON text frames.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self._error("malformed", "Not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def _error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    async def _ping(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def _subscribe(self, content: dict[str, Any]) -> None:
+        conversation_id = _int(content.get("conversation"))
+        after_seq = _int(content.get("after_seq", 0))
+        if conversation_id is None or after_seq is None:
+            await self._error("malformed", "subscribe needs conversation and after_seq.")
+            return
+        user = await _active_user(self.user_id)
+        head = None if user is None else await _conversation_head(user, conversation_id)
+        if head is None:
+            # The same answer whether the conversation is missing or forbidden.
+            await self._error("not_found", "No such conversation.", conversation=conversation_id)
+            return
+        if conversation_id in self.last_sent:
+            await self.send_json({"type": "subscribed", "conversation": conversation_id,
+                                  "seq": self.last_sent[conversation_id]})
+            return
+        # Join first, then read the backlog: every event published after join() reaches us,
+        # and everything committed before it is in the database, so nothing falls between.
+        await self.hub.join(conversation_id, self)
+        self.deliver({"type": "_resume", "conversation": conversation_id,
+                      "after_seq": min(after_seq, head)})
+
+    async def _send(self, content: dict[str, Any]) -> None:
+        conversation_id = _int(content.get("conversation"))
+        raw_client_id = content.get("client_id")
+        try:
+            client_id = uuid.UUID(str(raw_client_id))
+        except ValueError:
+            client_id = None
+        if conversation_id is None or client_id is None:
+            await self._error("malformed", "send needs conversation and a UUID client_id.",
+                              client_id=raw_client_id)
+            return
+        try:
+            result = await _post(self.user_id, conversation_id, content, client_id)
+        except ValidationError as exc:
+            result = _refusal(exc)
+        if "event" not in result:
+            extra = {k: v for k, v in result.items() if k not in ("code", "text")}
+            await self._error(result["code"], result["text"],
+                              client_id=str(client_id), conversation=conversation_id, **extra)
+            return
+        message = result["event"]
+        # Sent only after the commit: an ack means the message is safe.
+        ack = {"type": "ack", "action": "send", "client_id": str(client_id),
+               "conversation": conversation_id, "id": message["id"], "seq": message["seq"]}
+        if result["away"]:
+            ack["away"] = result["away"]
+        await self.send_json(ack)
+
+    async def _message_verb(self, verb: str, content: dict[str, Any]) -> None:
+        conversation_id = _int(content.get("conversation"))
+        message_id = _int(content.get("id"))
+        if conversation_id is None or message_id is None:
+            await self._error("malformed", f"{verb} needs conversation and id.")
+            return
+        result = await _on_message(self.user_id, conversation_id, message_id, verb, content)
+        if "id" not in result:
+            await self._error(result["code"], result["text"], conversation=conversation_id,
+                              id=message_id)
+            return
+        await self.send_json({"type": "ack", "action": verb, "conversation": conversation_id,
+                              "id": message_id})
+
+    async def _edit(self, content: dict[str, Any]) -> None:
+        await self._message_verb("edit", content)
+
+    async def _retract(self, content: dict[str, Any]) -> None:
+        await self._message_verb("retract", content)
+
+    async def _pin(self, content: dict[str, Any]) -> None:
+        await self._message_verb("pin", content)
+
+    async def _acknowledge(self, content: dict[str, Any]) -> None:
+        await self._message_verb("acknowledge", content)
+
+    async def _mark_seen(self, content: dict[str, Any]) -> None:
+        conversation_id = _int(content.get("conversation"))
+        seq = _int(content.get("seq"))
+        if conversation_id is None or seq is None:
+            await self._error("malformed", "seen needs conversation and seq.")
+            return
+        await _seen(self.user_id, conversation_id, seq)

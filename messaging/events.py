@@ -1,0 +1,105 @@
+"""The shape of events sent to browsers (see docs/protocol.md). One serializer per event.
+
+Sequenced events (``message``, ``edited``, ``retracted``, ``pinned``, ``attachment_hidden``) carry the
+conversation's ``seq`` and are replayed from :class:`messaging.models.Event` on resume; they are
+rendered from the message's current state, so a replay never shows text that was retracted
+since. Unsequenced events (``receipt``, ``acknowledged``) may be lost and are only hints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messaging.models import Event, Message
+
+EXCERPT_CHARS = 120
+
+
+def sender_summary(user: Any) -> dict[str, Any]:
+    # Display name and role only: never a phone number or e-mail address.
+    return {"id": user.pk, "name": user.public_name, "role": user.role}
+
+
+def reply_summary(message: Message | None) -> dict[str, Any] | None:
+    if message is None:
+        return None
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "sender": message.sender.public_name,
+        "excerpt": "" if message.is_retracted else message.body[:EXCERPT_CHARS],
+        "retracted": message.is_retracted,
+    }
+
+
+def attachment_summaries(message: Message) -> list[dict[str, Any]]:
+    from messaging.attachments import visible_attachments
+
+    return visible_attachments(message)
+
+
+def message_event(message: Message, *,
+                  attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``attachments``: already summarised (a new message), saving a query."""
+    retracted = message.is_retracted
+    return {
+        "type": "message",
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "id": message.pk,
+        "client_id": str(message.client_id),
+        "sender": sender_summary(message.sender),
+        "body": "" if retracted else message.body,
+        "created_at": message.created_at.isoformat(),
+        "reply_to": reply_summary(message.reply_to) if message.reply_to_id else None,
+        "edited": message.edited_at is not None,
+        "retracted": retracted,
+        "urgent": message.urgent,
+        "ack_requested": message.ack_requested,
+        "pinned": message.pinned_at is not None,
+        "attachments": [] if retracted else (
+            attachments if attachments is not None else attachment_summaries(message)),
+    }
+
+
+def edited_event(message: Message, seq: int) -> dict[str, Any]:
+    return {
+        "type": "edited",
+        "conversation": message.conversation_id,
+        "seq": seq,
+        "id": message.pk,
+        "body": "" if message.is_retracted else message.body,
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+    }
+
+
+def retracted_event(message: Message, seq: int) -> dict[str, Any]:
+    return {"type": "retracted", "conversation": message.conversation_id, "seq": seq,
+            "id": message.pk}
+
+
+def pinned_event(message: Message, seq: int, pinned: bool) -> dict[str, Any]:
+    return {"type": "pinned", "conversation": message.conversation_id, "seq": seq,
+            "id": message.pk, "pinned": pinned,
+            "excerpt": "" if message.is_retracted else message.body[:EXCERPT_CHARS],
+            "sender": message.sender.public_name}
+
+
+def attachment_hidden_event(message: Message, seq: int, token: str) -> dict[str, Any]:
+    return {"type": "attachment_hidden", "conversation": message.conversation_id, "seq": seq,
+            "id": message.pk, "attachment": token}
+
+
+def logged_event(event: Event) -> dict[str, Any]:
+    """The wire form of a logged event, for resume and gap fill."""
+    message = event.message
+    assert message is not None
+    if event.kind == Event.Kind.MESSAGE:
+        return message_event(message)
+    if event.kind == Event.Kind.EDITED:
+        return edited_event(message, event.seq)
+    if event.kind == Event.Kind.RETRACTED:
+        return retracted_event(message, event.seq)
+    if event.kind in (Event.Kind.PINNED, Event.Kind.UNPINNED):
+        return pinned_event(message, event.seq, event.kind == Event.Kind.PINNED)
+    return attachment_hidden_event(message, event.seq, str(event.data.get("attachment", "")))

@@ -1,0 +1,285 @@
+"""The per-process real-time hub.
+
+Each ASGI process runs one hub. It keeps this process's sockets per conversation and per user
+and writes each event to the local sockets only. With Redis configured (:class:`RedisHub`) the
+process subscribes to ``conv:<id>`` while at least one local socket is in that conversation, and
+to ``user:<id>`` while that user has a local socket, so events cross processes through one
+Redis subscription per conversation rather than one channel-layer operation per member (the
+measurements behind this are in docs/architecture.md). Without Redis, :class:`LocalHub` does the
+same within the one process.
+
+The hub is never the source of truth. Events are published after the database commit; a
+subscriber that misses one (Redis restart, dropped pub/sub message, slow socket disconnected)
+finds the gap by ``seq`` and reads what it missed from the database.
+
+Threading: ``publish``, ``publish_user`` and ``disconnect_user`` may be called from any thread
+(they run in ``transaction.on_commit`` in a sync worker thread). Everything else runs on the
+event loop of the ASGI server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections import defaultdict
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+
+
+class Subscriber(Protocol):
+    user_id: int
+
+    def deliver(self, event: Event) -> None:
+        """Queue an event for the socket. Called on the loop; must not block."""
+
+
+class LocalHub:
+    """Fan-out to the sockets of this process only (the embedded default)."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[int, set[Subscriber]] = defaultdict(set)
+        self._users: dict[int, set[Subscriber]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- called on the event loop -------------------------------------------------------
+    async def attach(self, sub: Subscriber) -> None:
+        self._loop = asyncio.get_running_loop()
+        first = not self._users.get(sub.user_id)
+        self._users[sub.user_id].add(sub)
+        if first:
+            await self._subscribe(f"user:{sub.user_id}")
+
+    async def detach(self, sub: Subscriber) -> None:
+        for conversation_id in [c for c, subs in self._conversations.items() if sub in subs]:
+            await self.leave(conversation_id, sub)
+        subs = self._users.get(sub.user_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._users[sub.user_id]
+                await self._unsubscribe(f"user:{sub.user_id}")
+
+    async def join(self, conversation_id: int, sub: Subscriber) -> None:
+        """Start delivering the conversation's events to ``sub``.
+
+        When this returns, every event published from now on reaches ``sub``, so a database
+        read made afterwards plus the live events cover everything with no hole.
+        """
+        first = not self._conversations.get(conversation_id)
+        self._conversations[conversation_id].add(sub)
+        if first:
+            await self._subscribe(f"conv:{conversation_id}")
+
+    async def leave(self, conversation_id: int, sub: Subscriber) -> None:
+        subs = self._conversations.get(conversation_id)
+        if subs is None:
+            return
+        subs.discard(sub)
+        if not subs:
+            del self._conversations[conversation_id]
+            await self._unsubscribe(f"conv:{conversation_id}")
+
+    def local_socket_count(self) -> int:
+        return sum(len(subs) for subs in self._users.values())
+
+    def _fanout(self, channel: str, event: Event) -> None:
+        kind, _, raw_id = channel.partition(":")
+        target = self._conversations if kind == "conv" else self._users
+        for sub in list(target.get(int(raw_id), ())):
+            try:
+                sub.deliver(event)
+            except Exception:  # one broken socket must not stop delivery to the others
+                log.exception("delivering to a socket failed")
+
+    def _fanout_all(self, event: Event) -> None:
+        for subs in list(self._users.values()):
+            for sub in list(subs):
+                sub.deliver(event)
+
+    # --- transport (overridden by RedisHub) ---------------------------------------------
+    async def _subscribe(self, channel: str) -> None:
+        return None
+
+    async def _unsubscribe(self, channel: str) -> None:
+        return None
+
+    def _send(self, channel: str, event: Event) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # no socket has ever attached in this process: nobody to tell
+        loop.call_soon_threadsafe(self._fanout, channel, event)
+
+    # --- called from any thread ---------------------------------------------------------
+    def publish(self, conversation_id: int, event: Event) -> None:
+        self._send(f"conv:{conversation_id}", event)
+
+    def publish_user(self, user_id: int, event: Event) -> None:
+        self._send(f"user:{user_id}", event)
+
+    def disconnect_user(self, user_id: int) -> None:
+        """Close every socket of the user, on every process."""
+        self.publish_user(user_id, {"type": "_disconnect"})
+
+
+class RedisHub(LocalHub):
+    """Fan-out across processes: one Redis subscription per conversation per process."""
+
+    CONTROL = "hub:control"
+
+    def __init__(self, url: str | None = None) -> None:
+        super().__init__()
+        self._url = url or settings.REDIS_URL
+        # Lets several deployments (or test runs) share one Redis without hearing each other.
+        self._prefix = settings.SCHOOLCHAT_REDIS_PREFIX
+        self._publisher: Any = None
+        self._publisher_lock = threading.Lock()
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._channels: set[str] = set()
+
+    # --- publishing (sync, any thread) ----------------------------------------------------
+    def _client(self) -> Any:
+        import redis
+
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = redis.Redis.from_url(
+                    self._url, socket_timeout=5, socket_connect_timeout=5,
+                    retry_on_timeout=True, health_check_interval=30,
+                )
+            return self._publisher
+
+    def _send(self, channel: str, event: Event) -> None:
+        import redis
+
+        try:
+            self._client().publish(self._prefix + channel, json.dumps(event))
+        except redis.RedisError:
+            # The change is committed; subscribers catch up by seq when Redis is back.
+            log.warning("publishing to %s failed; clients will resync from the database", channel)
+
+    # --- subscribing (on the loop) ------------------------------------------------------
+    async def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._ready = asyncio.Event()
+            self._reader = asyncio.get_running_loop().create_task(self._run())
+        assert self._ready is not None
+        await self._ready.wait()
+
+    async def _subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        await self._ensure_reader()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[channel] = future
+        try:
+            await self._pubsub.subscribe(self._prefix + channel)
+            # The confirmation comes back through the reader; after it, no event is missed.
+            await asyncio.wait_for(asyncio.shield(future), timeout=5)
+        except Exception:
+            # Redis is down: the reader resubscribes every channel and resyncs on reconnect.
+            log.warning("subscribing to %s failed; will retry on reconnect", channel)
+        finally:
+            self._pending.pop(channel, None)
+
+    async def _unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe(self._prefix + channel)
+
+    async def _connect(self) -> None:
+        import redis.asyncio as aredis
+
+        # No socket timeout on the subscriber: it blocks reading for as long as the room is quiet.
+        # Health checks (PING) detect a dead connection instead.
+        client = aredis.Redis.from_url(
+            self._url, socket_timeout=None, socket_connect_timeout=5, health_check_interval=15
+        )
+        pubsub = client.pubsub()
+        await pubsub.subscribe(
+            self._prefix + self.CONTROL, *sorted(self._prefix + c for c in self._channels)
+        )
+        self._pubsub = pubsub
+
+    async def _run(self) -> None:
+        import redis
+
+        backoff = 0.1
+        connected_before = False
+        while True:
+            try:
+                await self._connect()
+                backoff = 0.1
+                if connected_before:
+                    # Events may have been published while we were away: every local socket
+                    # rereads what it missed from the database.
+                    self._fanout_all({"type": "_resync"})
+                connected_before = True
+                assert self._ready is not None
+                self._ready.set()
+                async for message in self._pubsub.listen():
+                    self._on_message(message)
+            except asyncio.CancelledError:
+                raise
+            except (redis.RedisError, OSError) as exc:
+                log.warning("hub lost Redis (%s); reconnecting in %.1fs", exc, backoff)
+            if self._pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await self._pubsub.aclose()
+                self._pubsub = None
+            # Let waiting subscribers proceed; they resync when the reader is back.
+            assert self._ready is not None
+            self._ready.set()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            self._ready = asyncio.Event()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        channel = message["channel"]
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        channel = channel.removeprefix(self._prefix)
+        if message["type"] == "subscribe":
+            future = self._pending.get(channel)
+            if future is not None and not future.done():
+                future.set_result(None)
+            return
+        if message["type"] != "message" or channel == self.CONTROL:
+            return
+        try:
+            event = json.loads(message["data"])
+        except (TypeError, ValueError):
+            log.warning("ignoring a malformed event on %s", channel)
+            return
+        self._fanout(channel, event)
+
+
+_hub: LocalHub | None = None
+_hub_lock = threading.Lock()
+
+
+def get_hub() -> LocalHub:
+    """This process's hub, built on first use from ``settings.SCHOOLCHAT_HUB``."""
+    global _hub
+    with _hub_lock:
+        if _hub is None:
+            _hub = import_string(settings.SCHOOLCHAT_HUB)()
+        return _hub
+
+
+def reset_hub() -> None:
+    """Forget this process's hub (tests switch between hubs and event loops)."""
+    global _hub
+    with _hub_lock:
+        _hub = None

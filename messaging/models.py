@@ -1,0 +1,278 @@
+"""Conversations, who is in them (with history), and their messages."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Conversation(models.Model):
+    class Kind(models.TextChoices):
+        CLASS = "class", _("Class group")
+        GROUP = "group", _("Group")
+        ANNOUNCEMENT = "announcement", _("Announcements")
+        DIRECT = "direct", _("One to one")
+
+    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT,
+                               related_name="conversations")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    school_class = models.ForeignKey(
+        "accounts.SchoolClass", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="conversations",
+    )
+    # The seq of the newest event (message, edit, retraction, ...); the next event takes
+    # last_seq + 1 under a row lock.
+    last_seq = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Announcement channels: a member's reply goes privately to the sender when this is set.
+    allow_replies = models.BooleanField(_("members may reply privately"), default=True)
+    # One-to-one conversations: "<smaller user id>:<larger user id>", so there is only one.
+    direct_key = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                                  editable=False)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        permissions = [
+            ("post_in_conversation", "Can post in the conversation"),
+            ("manage_members", "Can manage the conversation's members"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def scope(self) -> str:
+        """The archive chain this conversation's records are appended to."""
+        return f"conversation:{self.pk}"
+
+
+class Membership(models.Model):
+    """A period of membership. Ending it keeps the row: membership is history, not a flag."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
+                                     related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="memberships")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The newest seq this member has seen here: unread counts are the messages after it.
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    # The newest seq already mentioned in an e-mail digest, so nothing is mailed twice.
+    digested_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], condition=Q(ended_at__isnull=True),
+                name="messaging_membership_one_open_period",
+            ),
+        ]
+        indexes = [
+            # Uses index: the inbox (a user's open memberships).
+            models.Index(fields=["user", "ended_at"], name="messaging_membership_user"),
+        ]
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
+                                     related_name="messages")
+    # The seq of the event that created the message; later edits take seqs of their own.
+    seq = models.PositiveBigIntegerField()
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    # The live text. Emptied on retraction; the archive keeps every version until retention.
+    body = models.TextField()
+    # Chosen by the client; a retry with the same id returns the first message instead of a copy.
+    client_id = models.UUIDField(default=uuid.uuid4)
+    created_at = models.DateTimeField(default=timezone.now)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    # Staff only: delivered and notified even outside office hours.
+    urgent = models.BooleanField(default=False)
+    # Announcements: members are asked to acknowledge that they have read it.
+    ack_requested = models.BooleanField(default=False)
+    # Pinned messages are listed above the conversation (staff pin them).
+    pinned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="messaging_message_seq"),
+            models.UniqueConstraint(
+                fields=["conversation", "sender", "client_id"],
+                name="messaging_message_idempotent",
+            ),
+        ]
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+class Event(models.Model):
+    """One entry of a conversation's ordered event log: what a reconnecting client replays.
+
+    Every change a member can see (a message, an edit, a retraction, a hidden photo) takes the
+    conversation's next ``seq`` in the same transaction as the change itself, so the log has no
+    gaps and a client that saw seq N asks for everything after N.
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message"
+        EDITED = "edited"
+        RETRACTED = "retracted"
+        PINNED = "pinned"
+        UNPINNED = "unpinned"
+        ATTACHMENT_HIDDEN = "attachment_hidden"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
+                                     related_name="events")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="events")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            # Uses index: resume and gap fill (events of a conversation after a seq).
+            models.UniqueConstraint(fields=["conversation", "seq"], name="messaging_event_seq"),
+        ]
+
+
+class Receipt(models.Model):
+    """A member has seen a message ("seen by N of M")."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="messaging_receipt_once"),
+        ]
+
+
+class Acknowledgement(models.Model):
+    """A member confirms having read an announcement that asked for it."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT,
+                                related_name="acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"],
+                                    name="messaging_acknowledgement_once"),
+        ]
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The token is the only name on disk: nothing about the uploader or the original name.
+    return f"attachments/{instance.token[:2]}/{filename}"
+
+
+class Attachment(models.Model):
+    """An image or PDF, uploaded over HTTP and then referenced by one message.
+
+    Reached only through :func:`messaging.views.attachment` by its random ``token``, which
+    checks that the viewer may read the message's conversation.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("image")
+        PDF = "pdf", _("PDF")
+
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
+                                     related_name="attachments")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="attachments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_attachment_path, max_length=300)
+    thumbnail = models.FileField(upload_to=_attachment_path, max_length=300, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    # Photos: the pupils the sender tagged, or the sender's statement that nobody is
+    # identifiable. Consent is checked against these tags, and withdrawn against them later.
+    pupils = models.ManyToManyField("accounts.Pupil", blank=True, related_name="+")
+    no_identifiable_pupils = models.BooleanField(default=False)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # Uses index: unclaimed uploads of a sender (claiming on send, cleaning up).
+            models.Index(fields=["uploader", "message"], name="messaging_attachment_owner"),
+        ]
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class OfficeHours(models.Model):
+    """When a staff member reads messages, per weekday, in the school's time zone. A staff
+    member with no rows has the school default (Monday to Friday, 08:00-17:00)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="office_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("office hours")
+        verbose_name_plural = _("office hours")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "weekday"],
+                                    name="messaging_officehours_one_per_day"),
+            models.CheckConstraint(condition=Q(ends__gt=models.F("starts")),
+                                   name="messaging_officehours_ends_after_start"),
+        ]
+
+
+class ScheduledMessage(models.Model):
+    """A staff member's message waiting for its time. Posted by the ``send_scheduled`` task
+    through ``post_message`` with its own ``client_id``, so a retried run never posts twice."""
+
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
+                                     related_name="scheduled")
+    body = models.TextField()
+    send_at = models.DateTimeField()
+    client_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # Uses index: the send_scheduled task (due, not yet sent).
+            models.Index(fields=["send_at"], name="messaging_scheduled_due",
+                         condition=Q(message__isnull=True, cancelled_at__isnull=True,
+                                     failure="")),
+        ]

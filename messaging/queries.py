@@ -1,0 +1,133 @@
+"""Read-side queries shared by the views, the consumer and the tasks (no writes here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from messaging.access import readable_conversations
+from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
+
+SEARCH_LIMIT = 50
+
+
+def messages(conversation: Conversation) -> QuerySet[Message]:
+    """A conversation's messages with what their rendering needs, and their receipt count."""
+    return (Message.objects.filter(conversation=conversation)
+            .select_related("sender", "reply_to__sender")
+            .prefetch_related("attachments")
+            .annotate(seen_count=Count("receipts", distinct=True)))
+
+
+def with_unread(conversations: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
+    """Annotate ``unread`` (messages from others after the user's last read seq) and
+    ``last_at``; newest conversation first."""
+    last_read = Membership.objects.filter(
+        conversation=OuterRef("pk"), user=user, ended_at__isnull=True
+    ).values("last_read_seq")[:1]
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), seq__gt=OuterRef("last_read"),
+                               retracted_at__isnull=True)
+        .exclude(sender=user).order_by().values("conversation")
+        .annotate(n=Count("pk")).values("n")
+    )
+    return (
+        conversations
+        .annotate(last_read=Coalesce(Subquery(last_read), Value(0)))
+        .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+                  last_at=Max("messages__created_at"))
+        .order_by("-last_at", "title")
+    )
+
+
+def audience(message: Message) -> list[User]:
+    """The current members other than the sender: the "M" of "seen by N of M"."""
+    return list(
+        User.objects.filter(memberships__conversation=message.conversation_id,
+                            memberships__ended_at__isnull=True)
+        .exclude(pk=message.sender_id).order_by("display_name", "username").distinct()
+    )
+
+
+def seen_by(message: Message) -> list[User]:
+    ids = Receipt.objects.filter(message=message).values("user")
+    return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
+
+
+def acknowledged_by(message: Message) -> list[User]:
+    ids = Acknowledgement.objects.filter(message=message).values("user")
+    return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
+
+
+def search(user: Any, query: str) -> list[Message]:
+    """Messages matching ``query`` in the conversations the user can read, best first.
+
+    PostgreSQL: full-text search (the "simple" configuration, so any school language works).
+    SQLite (the embedded default): a case-insensitive substring match.
+    """
+    rows = (Message.objects.filter(conversation__in=readable_conversations(user),
+                                   retracted_at__isnull=True)
+            .select_related("sender", "conversation"))
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("body", config="simple")
+        terms = SearchQuery(query, config="simple", search_type="websearch")
+        rows = (rows.annotate(rank=SearchRank(vector, terms)).filter(rank__gt=0)
+                .order_by("-rank", "-created_at"))
+    else:
+        rows = rows.filter(body__icontains=query).order_by("-created_at")
+    return list(rows[:SEARCH_LIMIT])
+
+
+def page_context(user: Any, conversation: Conversation, shown: list[Message]) -> dict[str, Any]:
+    """What the conversation page needs besides the messages: permissions and per-message
+    state of the viewer (which of their messages are still editable, what they acknowledged)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from accounts.access import can
+
+    minutes = getattr(settings, "SCHOOLCHAT_RETRACT_MINUTES", 15)
+    since = timezone.now() - timedelta(minutes=minutes)
+    members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
+    asked = [m.pk for m in shown if m.ack_requested]
+    return {
+        "can_post": can(user, "conversation.post", conversation),
+        "is_staff": user.is_school_staff,
+        "audience_size": max(members - 1, 0),
+        "max_chars": settings.SCHOOLCHAT_MESSAGE_MAX_CHARS,
+        "edit_minutes": minutes,
+        "confirm_threshold": _threshold(conversation),
+        "editable_ids": {m.pk for m in shown
+                         if m.sender_id == user.pk and m.created_at >= since},
+        "acknowledged_ids": set(Acknowledgement.objects.filter(
+            user=user, message_id__in=asked).values_list("message_id", flat=True)),
+    }
+
+
+def _threshold(conversation: Conversation) -> int:
+    from messaging.actions import confirm_threshold
+
+    return confirm_threshold(conversation)
+
+
+def display_titles(conversations: list[Conversation], user: Any) -> None:
+    """Set ``display_title``: a one-to-one conversation is shown by the other person's name."""
+    direct = [c.pk for c in conversations if c.kind == Conversation.Kind.DIRECT]
+    others: dict[int, list[str]] = {}
+    if direct:
+        rows = (Membership.objects.filter(conversation__in=direct, ended_at__isnull=True)
+                .exclude(user=user).select_related("user"))
+        for row in rows:
+            others.setdefault(row.conversation_id, []).append(row.user.public_name)
+    for conversation in conversations:
+        names = others.get(conversation.pk)
+        conversation.display_title = (  # type: ignore[attr-defined]
+            ", ".join(sorted(names)) if names else conversation.title)

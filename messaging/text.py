@@ -1,0 +1,36 @@
+"""Message text to HTML: escaped first, then web links made clickable, nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+# Runs on escaped text, so "&amp;" and friends may occur inside a URL; "<", ">" and quotes
+# cannot (they are entities now, and "&quot;"/"&lt;" end the match below).
+_URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}"
+
+
+def _link(match: re.Match[str]) -> str:
+    url = match.group(0)
+    # An entity for a quote or angle bracket ends the link ("&lt;", "&gt;", "&quot;", "&#x27;").
+    for entity in ("&lt;", "&gt;", "&quot;", "&#x27;"):
+        if entity in url:
+            url = url[: url.index(entity)]
+    trail = ""
+    while url and url[-1] in _TRAILING:
+        trail = url[-1] + trail
+        url = url[:-1]
+    rest = match.group(0)[len(url) + len(trail):]
+    if len(url) <= len("https://"):
+        return match.group(0)
+    return (f'<a href="{url}" rel="noopener noreferrer nofollow" target="_blank">{url}</a>'
+            f"{trail}{rest}")
+
+
+def render_body(text: str) -> SafeString:
+    """Escape the text, link http(s) URLs and keep line breaks."""
+    html = _URL.sub(_link, escape(text))
+    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308  (escaped above)

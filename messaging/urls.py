@@ -1,0 +1,31 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("search/", views.search, name="search"),
+    path("office-hours/", views.office_hours, name="office_hours"),
+    path("people/", views.people, name="people"),
+    path("people/<int:user_id>/message", views.start_direct, name="start_direct"),
+    path("c/<int:conversation_id>/", views.conversation, name="conversation"),
+    path("c/<int:conversation_id>/messages", views.messages_json, name="messages"),
+    path("c/<int:conversation_id>/events", views.events_json, name="events"),
+    path("c/<int:conversation_id>/m/<int:message_id>/edit", views.edit, name="edit"),
+    path("c/<int:conversation_id>/m/<int:message_id>/retract", views.retract, name="retract"),
+    path("c/<int:conversation_id>/m/<int:message_id>/pin", views.pin, name="pin"),
+    path("c/<int:conversation_id>/m/<int:message_id>/acknowledge", views.acknowledge,
+         name="acknowledge"),
+    path("c/<int:conversation_id>/m/<int:message_id>/seen", views.receipts, name="receipts"),
+    path("c/<int:conversation_id>/m/<int:message_id>/acknowledgements", views.acknowledgements,
+         name="acknowledgements"),
+    path("c/<int:conversation_id>/m/<int:message_id>/reply", views.reply_privately,
+         name="reply_privately"),
+    path("c/<int:conversation_id>/scheduled/<int:scheduled_id>/cancel", views.cancel_scheduled,
+         name="cancel_scheduled"),
+    path("c/<int:conversation_id>/attachments", views.upload, name="upload"),
+    path("c/<int:conversation_id>/pupils", views.class_pupils, name="class_pupils"),
+    path("a/<str:token>", views.attachment, name="attachment"),
+    path("a/<str:token>/thumbnail", views.attachment_thumbnail, name="attachment_thumbnail"),
+]

@@ -1,0 +1,413 @@
+"""HTTP views: parse, ask access, call one action, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages as django_messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import can
+from accounts.models import Pupil, User
+from messaging import actions, attachments, hours, queries
+from messaging.access import (
+    readable_conversation_or_none,
+    readable_conversations,
+    readable_message_or_none,
+)
+from messaging.events import logged_event, message_event
+from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
+from messaging.models import Conversation, Event, Message
+
+
+def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
+    conversation = readable_conversation_or_none(request.user, conversation_id)
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    conversations = list(queries.with_unread(readable_conversations(request.user),
+                                             request.user))
+    queries.display_titles(conversations, request.user)
+    return render(request, "messaging/inbox.html", {"conversations": conversations})
+
+
+def _refused(request: HttpRequest, conv: Conversation, exc: Exception) -> HttpResponse:
+    """A refusal the member understands: what went wrong, and the way back."""
+    if isinstance(exc, PermissionDenied):
+        text, status = str(exc), 403
+    else:
+        assert isinstance(exc, ValidationError)
+        text, status = " ".join(exc.messages), 400
+    return render(request, "messaging/refused.html", {"conversation": conv, "reason": text},
+                  status=status)
+
+
+def _in_school_zone(value: datetime, conv: Conversation) -> datetime:
+    """A time typed into the form means the school's wall-clock time."""
+    from zoneinfo import ZoneInfo
+
+    naive = value.replace(tzinfo=None)
+    return naive.replace(tzinfo=ZoneInfo(conv.school.time_zone or settings.TIME_ZONE))
+
+
+def _away_text(person: dict[str, Any]) -> str:
+    if person["reads_from"] is None:
+        return _("%(name)s is outside office hours.") % {"name": person["name"]}
+    when = localtime(datetime.fromisoformat(person["reads_from"]))
+    return _("%(name)s is outside office hours and will read your message from %(when)s.") % {
+        "name": person["name"], "when": date_format(when, "l H:i")}
+
+
+def _reply_target(request: HttpRequest, conv: Conversation) -> Message | None:
+    raw = request.POST.get("reply_to") or request.GET.get("reply_to") or ""
+    if not raw.isdigit():
+        return None
+    message = readable_message_or_none(request.user, int(raw))
+    return message if message is not None and message.conversation_id == conv.pk else None
+
+
+def _message_or_404(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
+    message = readable_message_or_none(request.user, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        raise Http404
+    return message
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = _readable_or_404(request, conversation_id)
+    form = MessageForm(request.POST or None)
+    confirm_count = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        reply_to = None
+        if data.get("reply_to"):
+            reply_to = _message_or_404(request, conv.pk, data["reply_to"])
+        try:
+            if data.get("send_at"):
+                actions.schedule_message(request.user, conv, data["body"],
+                                         _in_school_zone(data["send_at"], conv))
+                django_messages.success(request, _("Your message is scheduled."))
+                return redirect("messaging:conversation", conversation_id=conv.pk)
+            actions.post_message(
+                request.user, conv, data["body"], client_id=data["client_id"],
+                reply_to=reply_to, urgent=data["urgent"], confirm=data["confirm"],
+                ack_requested=data["ack_requested"],
+                attachments=attachments.claimable(request.user,
+                                                  request.POST.getlist("attachments")),
+            )
+        except actions.ConfirmationRequired as exc:
+            confirm_count = exc.recipients
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        else:
+            for person in hours.staff_away(request.user, conv):
+                django_messages.info(request, _away_text(person))
+            return redirect("messaging:conversation", conversation_id=conv.pk)
+    recent = list(
+        queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
+    )[::-1]
+    if recent:
+        actions.mark_seen(request.user, conv, conv.last_seq)
+    queries.display_titles([conv], request.user)
+    context = {
+        "conversation": conv,
+        "messages_page": recent,
+        "form": form,
+        "confirm_count": confirm_count,
+        "last_seq": conv.last_seq,
+        "first_seq": recent[0].seq if recent else 0,
+        "has_older": bool(recent) and queries.messages(conv).filter(seq__lt=recent[0].seq)
+        .exists(),
+        "reply_to_message": _reply_target(request, conv),
+        "scheduled": list(conv.scheduled.filter(
+            sender=request.user.pk, message__isnull=True, cancelled_at__isnull=True
+        ).order_by("send_at")),
+        "pinned": list(queries.messages(conv).filter(pinned_at__isnull=False)
+                       .order_by("-pinned_at")[:5]),
+        "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
+        **queries.page_context(request.user, conv, recent),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "messaging/conversation.html", context, status=status)
+
+
+@login_required
+@require_POST
+def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _message_or_404(request, conversation_id, message_id)
+    form = EditForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, message.conversation,
+                        ValidationError(_("A message cannot be empty.")))
+    try:
+        actions.edit_message(request.user, message, form.cleaned_data["body"])
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, message.conversation, exc)
+    return redirect("messaging:conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def retract(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _message_or_404(request, conversation_id, message_id)
+    try:
+        actions.retract_message(request.user, message)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, message.conversation, exc)
+    return redirect("messaging:conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _message_or_404(request, conversation_id, message_id)
+    try:
+        actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, message.conversation, exc)
+    return redirect("messaging:conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _message_or_404(request, conversation_id, message_id)
+    try:
+        actions.acknowledge(request.user, message)
+    except PermissionDenied as exc:
+        return _refused(request, message.conversation, exc)
+    return redirect("messaging:conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_GET
+def receipts(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """Who has seen a message: for its sender and staff; other members get 403."""
+    message = _message_or_404(request, conversation_id, message_id)
+    if not can(request.user, "message.receipts", message):
+        raise PermissionDenied
+    seen = queries.seen_by(message)
+    members = queries.audience(message)
+    context = {"conversation": message.conversation, "message": message, "seen": seen,
+               "not_seen": [u for u in members if u.pk not in {s.pk for s in seen}],
+               "total": len(members)}
+    return render(request, "messaging/receipts.html", context)
+
+
+@login_required
+@require_GET
+def acknowledgements(request: HttpRequest, conversation_id: int,
+                     message_id: int) -> HttpResponse:
+    """Who has and who has not acknowledged an announcement: staff members only."""
+    message = _message_or_404(request, conversation_id, message_id)
+    if not can(request.user, "message.acknowledgements", message):
+        raise PermissionDenied
+    acknowledged = queries.acknowledged_by(message)
+    members = queries.audience(message)
+    done = {u.pk for u in acknowledged}
+    context = {"conversation": message.conversation, "message": message,
+               "acknowledged": acknowledged,
+               "pending": [u for u in members if u.pk not in done], "total": len(members)}
+    return render(request, "messaging/acknowledgements.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reply_privately(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """Answer an announcement in a one-to-one conversation with its sender."""
+    message = _message_or_404(request, conversation_id, message_id)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reply, _created = actions.reply_privately(request.user, message,
+                                                      form.cleaned_data["body"])
+        except (PermissionDenied, ValidationError) as exc:
+            return _refused(request, message.conversation, exc)
+        return redirect("messaging:conversation", conversation_id=reply.conversation_id)
+    return render(request, "messaging/reply.html",
+                  {"conversation": message.conversation, "message": message, "form": form})
+
+
+@login_required
+@require_GET
+def people(request: HttpRequest) -> HttpResponse:
+    """The people I may start a one-to-one conversation with."""
+    user: Any = request.user
+    candidates = (User.objects.filter(school=user.school_id, is_active=True)
+                  .exclude(pk=user.pk).order_by("display_name", "username")[:500])
+    allowed = [u for u in candidates if can(user, "conversation.start_direct", u)]
+    return render(request, "messaging/people.html", {"people": allowed})
+
+
+@login_required
+@require_POST
+def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
+    other = User.objects.filter(pk=user_id).first()
+    if other is None or not can(request.user, "conversation.start_direct", other):
+        raise Http404
+    conv = actions.open_direct(request.user, other)
+    return redirect("messaging:conversation", conversation_id=conv.pk)
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Search the messages of the conversations I can read."""
+    query = request.GET.get("q", "").strip()[:200]
+    results = queries.search(request.user, query) if query else []
+    return render(request, "messaging/search.html", {"query": query, "results": results})
+
+
+@login_required
+@require_GET
+def events_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """Logged events after ``?after_seq=N``: the same replay the socket gives on resume."""
+    conv = _readable_or_404(request, conversation_id)
+    try:
+        after = int(request.GET.get("after_seq", "0"))
+    except ValueError:
+        return JsonResponse({"error": "after_seq must be an integer"}, status=400)
+    rows = (Event.objects.filter(conversation=conv, seq__gt=after)
+            .select_related("message__sender", "message__reply_to__sender")
+            .prefetch_related("message__attachments")
+            .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
+    return JsonResponse({"conversation": conv.pk, "events": [logged_event(e) for e in rows]})
+
+
+@login_required
+@require_GET
+def messages_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """A page of history: ``?before_seq=N`` pages back, ``?after_seq=N`` catches up."""
+    conv = _readable_or_404(request, conversation_id)
+    rows = queries.messages(conv)
+    try:
+        before = int(request.GET["before_seq"]) if "before_seq" in request.GET else None
+        after = int(request.GET["after_seq"]) if "after_seq" in request.GET else None
+    except ValueError:
+        return JsonResponse({"error": "before_seq and after_seq must be integers"}, status=400)
+    page = settings.SCHOOLCHAT_HISTORY_PAGE
+    if after is not None:
+        chosen = list(rows.filter(seq__gt=after).order_by("seq")[:page])
+    else:
+        if before is not None:
+            rows = rows.filter(seq__lt=before)
+        chosen = list(rows.order_by("-seq")[:page])[::-1]
+    return JsonResponse({"conversation": conv.pk, "messages": [message_event(m) for m in chosen]})
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """Multipart upload of one file for a message about to be sent; answers its token.
+
+    Refusals (type, size, photo consent) are answered to the uploader only.
+    """
+    conv = _readable_or_404(request, conversation_id)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return JsonResponse({"error": _("Choose a file to attach.")}, status=400)
+    raw_ids = [i for i in request.POST.getlist("pupils") if i.isdigit()]
+    pupils = list(Pupil.objects.filter(pk__in=raw_ids, school=conv.school_id))
+    if len(pupils) != len(set(raw_ids)):
+        return JsonResponse({"error": _("Only pupils of this school can be tagged.")},
+                            status=400)
+    try:
+        attachment = attachments.upload(
+            request.user, conv, uploaded, pupils=pupils,
+            no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
+        )
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages), "code": exc.code,
+                             "reasons": exc.messages}, status=400)
+    return JsonResponse(attachments.summary(attachment), status=201)
+
+
+def _serve(request: HttpRequest, token: str, *, thumbnail: bool) -> FileResponse:
+    attachment = attachments.readable_attachment_or_none(request.user, token)
+    field = None if attachment is None else (
+        attachment.thumbnail if thumbnail else attachment.file)
+    if attachment is None or not field:
+        raise Http404
+    content_type = "image/jpeg" if thumbnail else attachment.content_type
+    response = FileResponse(field.open("rb"), content_type=content_type,
+                            as_attachment=attachment.kind == "pdf", filename=attachment.name)
+    # Personal data: never kept by a shared cache, nor by the browser's disk cache.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, token: str) -> FileResponse:
+    return _serve(request, token, thumbnail=False)
+
+
+@login_required
+@require_GET
+def attachment_thumbnail(request: HttpRequest, token: str) -> FileResponse:
+    return _serve(request, token, thumbnail=True)
+
+
+@login_required
+@require_GET
+def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """The pupils a sender may tag in a photo here: the class's current pupils (first names
+    and initials only, for members who may post)."""
+    conv = _readable_or_404(request, conversation_id)
+    if not can(request.user, "conversation.post", conv) or conv.school_class_id is None:
+        return JsonResponse({"pupils": []})
+    from accounts.models import Enrolment
+
+    ids = Enrolment.objects.filter(school_class_id=conv.school_class_id,
+                                   ends_on__isnull=True).values("pupil_id")
+    rows = Pupil.objects.filter(pk__in=ids, left_on__isnull=True).order_by("first_name")
+    return JsonResponse({"pupils": [{"id": p.pk, "name": f"{p.first_name} {p.last_name[:1]}."}
+                                    for p in rows]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def office_hours(request: HttpRequest) -> HttpResponse:
+    """Staff set the hours in which they read messages."""
+    user: Any = request.user
+    if not user.is_school_staff:
+        raise Http404
+    form = OfficeHoursForm(request.POST or None, schedule=hours.schedule_for(user))
+    if request.method == "POST" and form.is_valid():
+        actions.set_office_hours(user, form.days())
+        django_messages.success(request, _("Your office hours are saved."))
+        return redirect("messaging:office_hours")
+    return render(request, "messaging/office_hours.html", {"form": form})
+
+
+@login_required
+@require_POST
+def cancel_scheduled(request: HttpRequest, conversation_id: int, scheduled_id: int) -> HttpResponse:
+    conv = _readable_or_404(request, conversation_id)
+    item = conv.scheduled.filter(pk=scheduled_id, sender=request.user.pk).first()
+    if item is None:
+        raise Http404
+    actions.cancel_scheduled(request.user, item)
+    return redirect("messaging:conversation", conversation_id=conv.pk)

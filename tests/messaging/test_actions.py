@@ -1,0 +1,153 @@
+import uuid
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import override_settings
+
+from archive.models import Payload, Record
+from messaging import actions, hub
+from messaging.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+class RecordingHub(hub.LocalHub):
+    def __init__(self):
+        super().__init__()
+        self.published = []
+        self.user_events = []
+
+    def publish(self, conversation_id, event):
+        self.published.append((conversation_id, event))
+
+    def publish_user(self, user_id, event):
+        self.user_events.append((user_id, event))
+
+
+@pytest.fixture
+def recording_hub(monkeypatch):
+    recorder = RecordingHub()
+    monkeypatch.setattr(hub, "get_hub", lambda: recorder)
+    return recorder
+
+
+def test_messages_take_consecutive_seq_per_conversation(conversation_4b, conversation_5a,
+                                                        teacher, parent, parent_5a):
+    first, _ = actions.post_message(teacher, conversation_4b, "one")
+    second, _ = actions.post_message(parent, conversation_4b, "two")
+    other, _ = actions.post_message(parent_5a, conversation_5a, "elsewhere")
+    assert (first.seq, second.seq) == (1, 2)
+    assert other.seq == 1
+    conversation_4b.refresh_from_db()
+    assert conversation_4b.last_seq == 2
+
+
+def test_a_retry_with_the_same_client_id_stores_one_message(conversation_4b, teacher):
+    client_id = uuid.uuid4()
+    first, created = actions.post_message(teacher, conversation_4b, "hello", client_id=client_id)
+    again, created_again = actions.post_message(teacher, conversation_4b, "hello",
+                                                client_id=client_id)
+    assert created and not created_again
+    assert again.pk == first.pk
+    assert Message.objects.filter(conversation=conversation_4b).count() == 1
+
+
+def test_the_same_client_id_from_another_sender_is_a_different_message(conversation_4b, teacher,
+                                                                       parent):
+    client_id = uuid.uuid4()
+    actions.post_message(teacher, conversation_4b, "a", client_id=client_id)
+    _, created = actions.post_message(parent, conversation_4b, "b", client_id=client_id)
+    assert created
+
+
+def test_posting_archives_the_message_in_the_conversation_chain(conversation_4b, teacher):
+    _message, _ = actions.post_message(teacher, conversation_4b, "Swimming on Tuesday")
+    record = Record.objects.filter(scope=conversation_4b.scope, kind="message.posted").get()
+    assert record.actor_id == teacher.pk
+    assert teacher.pk in record.subject_user_ids
+    assert Payload.objects.get(record=record).content["body"] == "Swimming on Tuesday"
+    previous = Record.objects.get(scope=conversation_4b.scope, position=record.position - 1)
+    assert record.prev_hash == previous.hash
+
+
+def test_the_event_is_published_only_after_commit(conversation_4b, teacher, recording_hub,
+                                                  django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message, _ = actions.post_message(teacher, conversation_4b, "after commit")
+    assert recording_hub.published == []
+    for callback in callbacks:
+        callback()
+    assert recording_hub.published == [
+        (conversation_4b.pk, {
+            "type": "message", "conversation": conversation_4b.pk, "seq": message.seq,
+            "id": message.pk, "client_id": str(message.client_id),
+            "sender": {"id": teacher.pk, "name": "Ms de Vries", "role": "teacher"},
+            "body": "after commit", "created_at": message.created_at.isoformat(),
+            "reply_to": None, "edited": False, "retracted": False, "urgent": False,
+            "ack_requested": False, "pinned": False, "attachments": [],
+        })
+    ]
+
+
+def test_a_failed_transaction_publishes_nothing_and_stores_nothing(
+    conversation_4b, teacher, recording_hub, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken_archive(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("archive.record", broken_archive)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        actions.post_message(teacher, conversation_4b, "lost?")
+    assert not Message.objects.filter(conversation=conversation_4b).exists()
+    assert recording_hub.published == []
+
+
+@pytest.mark.parametrize("body", ["", "   \n ", None, 42, ["list"]])
+def test_empty_or_non_text_bodies_are_refused(conversation_4b, teacher, body):
+    with pytest.raises(ValidationError):
+        actions.post_message(teacher, conversation_4b, body)
+    assert not Message.objects.exists()
+
+
+@override_settings(SCHOOLCHAT_MESSAGE_MAX_CHARS=10)
+def test_a_too_long_message_is_refused_with_its_length(conversation_4b, teacher):
+    with pytest.raises(ValidationError) as excinfo:
+        actions.post_message(teacher, conversation_4b, "x" * 11)
+    assert "11" in excinfo.value.messages[0] and "10" in excinfo.value.messages[0]
+    assert excinfo.value.code == "too_long"
+
+
+def test_a_non_member_cannot_post(conversation_4b, parent_5a):
+    with pytest.raises(PermissionDenied):
+        actions.post_message(parent_5a, conversation_4b, "let me in")
+
+
+def test_parents_read_but_do_not_post_in_announcements(announcements, teacher, parent):
+    actions.post_message(teacher, announcements, "School closed Monday")
+    with pytest.raises(PermissionDenied):
+        actions.post_message(parent, announcements, "reply-all")
+
+
+def test_ending_a_membership_revokes_access_and_keeps_history(conversation_4b, parent, admin,
+                                                             recording_hub,
+                                                             django_capture_on_commit_callbacks):
+    from accounts.access import can
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.end_membership(conversation_4b, parent, actor=admin)
+    assert not can(parent, "conversation.read", conversation_4b)
+    assert not can(parent, "conversation.post", conversation_4b)
+    membership = conversation_4b.memberships.get(user=parent)
+    assert membership.ended_at is not None
+    assert recording_hub.user_events == [
+        (parent.pk, {"type": "_membership", "action": "removed",
+                     "conversation": conversation_4b.pk})
+    ]
+    assert Record.objects.filter(scope=conversation_4b.scope, kind="member.removed").count() == 1
+    # Ending twice is a no-op, not an error.
+    assert not actions.end_membership(conversation_4b, parent, actor=admin)
+
+
+def test_adding_a_member_twice_keeps_one_open_period(conversation_4b, parent, admin):
+    actions.add_member(conversation_4b, parent, actor=admin)
+    assert conversation_4b.memberships.filter(user=parent, ended_at__isnull=True).count() == 1

@@ -1,0 +1,42 @@
+"""The demo school's messaging: an announcement awaiting acknowledgements, a reply, a
+one-to-one conversation, office hours; a second run adds nothing."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.models import User
+from messaging.models import Acknowledgement, Conversation, Event, Message, OfficeHours
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def _counts():
+    return (Message.objects.count(), Event.objects.count(), Acknowledgement.objects.count(),
+            Conversation.objects.count(), OfficeHours.objects.count())
+
+
+def test_a_second_run_adds_nothing(demo):
+    before = _counts()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _counts() == before
+
+
+def test_the_head_sees_who_has_not_acknowledged_sports_day(demo, client):
+    notice = Message.objects.get(ack_requested=True)
+    client.force_login(User.objects.get(username="head"))
+    html = client.get(reverse("messaging:acknowledgements",
+                              args=[notice.conversation_id, notice.pk])).content.decode()
+    acknowledged, pending = html.split('id="pending"')
+    assert "Anna Jansen" in acknowledged and "Anna Jansen" not in pending
+
+
+def test_anna_has_a_one_to_one_conversation_with_her_teacher(demo, client):
+    client.force_login(User.objects.get(username="parent"))
+    direct = Conversation.objects.get(kind=Conversation.Kind.DIRECT)
+    html = client.get(reverse("messaging:conversation", args=[direct.pk])).content.decode()
+    assert "Thursday after school" in html

@@ -1,0 +1,39 @@
+"""The chat speaks the member's language (Dutch and Russian besides English)."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from messaging import actions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """The locale middleware leaves the request's language active in this thread."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.mark.parametrize(("language", "send", "retracted"),
+                         [("nl", "Versturen", "bericht ingetrokken"),
+                          ("ru", "Отправить", "сообщение отозвано")])
+def test_the_conversation_page_is_translated(client, conversation_4b, parent, teacher,
+                                             language, send, retracted):
+    message, _ = actions.post_message(teacher, conversation_4b, "oops")
+    actions.retract_message(teacher, message)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(parent)
+    html = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
+    assert send in html and retracted in html
+
+
+def test_a_refusal_is_explained_in_dutch(client, conversation_4b, parent, teacher):
+    message, _ = actions.post_message(teacher, conversation_4b, "not yours")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+    client.force_login(parent)
+    response = client.post(reverse("messaging:retract", args=[conversation_4b.pk, message.pk]))
+    assert response.status_code == 403
+    assert "Je kunt alleen je eigen berichten intrekken." in response.content.decode()
