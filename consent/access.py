@@ -1,0 +1,92 @@
+"""Who may decide, record, request and see consent. Asked through ``accounts.access.can``.
+
+- ``consent.decide`` (a pupil): a guardian with parental responsibility for that pupil. A
+  ``no_contact`` flag does not matter here: it stops the school contacting a guardian, it does
+  not take away their legal say over the child.
+- ``consent.record_paper`` (a pupil): staff assigned to one of the pupil's current classes, or
+  an admin of the pupil's school.
+- ``consent.request`` and ``consent.view_coverage`` (a class): that class's staff, or an admin of
+  its school. The DPO and other staff are outsiders here (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.access import rule
+from accounts.models import Enrolment, Guardianship, Pupil, Role, SchoolClass
+
+CLASS_STAFF_ROLES = (Role.TEACHER, Role.STAFF, Role.ADMIN)
+
+
+def current_enrolments() -> QuerySet[Enrolment]:
+    today = timezone.localdate()
+    return Enrolment.objects.filter(starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    ).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=today))
+
+
+def is_school_admin(user: Any, school_id: int | None) -> bool:
+    return user.role == Role.ADMIN and school_id is not None and user.school_id == school_id
+
+
+def is_class_staff(user: Any, school_class: SchoolClass) -> bool:
+    return user.role in CLASS_STAFF_ROLES and school_class.staff.filter(pk=user.pk).exists()
+
+
+def manages_class(user: Any, school_class: Any) -> bool:
+    if not isinstance(school_class, SchoolClass):
+        return False
+    return is_school_admin(user, school_class.school_id) or is_class_staff(user, school_class)
+
+
+def responsible_for(user: Any, pupil: Pupil) -> bool:
+    return Guardianship.objects.filter(
+        guardian=user, pupil=pupil, parental_responsibility=True
+    ).exists()
+
+
+def children_of(user: Any) -> QuerySet[Pupil]:
+    """The pupils this user may decide for: the queryset twin of ``consent.decide``."""
+    return Pupil.objects.filter(
+        guardianships__guardian=user, guardianships__parental_responsibility=True
+    ).order_by("first_name", "last_name", "pk")
+
+
+def managed_classes(user: Any) -> QuerySet[SchoolClass]:
+    """The classes whose coverage this user may see: the twin of ``consent.view_coverage``."""
+    if user.role == Role.ADMIN and user.school_id:
+        return SchoolClass.objects.filter(school_id=user.school_id).order_by("name")
+    if user.role in CLASS_STAFF_ROLES:
+        return SchoolClass.objects.filter(staff=user).order_by("name")
+    return SchoolClass.objects.none()
+
+
+@rule("consent.decide")
+def _decide(user: Any, pupil: Any) -> bool:
+    return isinstance(pupil, Pupil) and responsible_for(user, pupil)
+
+
+@rule("consent.record_paper")
+def _record_paper(user: Any, pupil: Any) -> bool:
+    if not isinstance(pupil, Pupil):
+        return False
+    if is_school_admin(user, pupil.school_id):
+        return True
+    if user.role not in CLASS_STAFF_ROLES:
+        return False
+    class_ids = current_enrolments().filter(pupil=pupil).values("school_class_id")
+    return SchoolClass.objects.filter(pk__in=class_ids, staff=user).exists()
+
+
+@rule("consent.request")
+def _request(user: Any, school_class: Any) -> bool:
+    return manages_class(user, school_class)
+
+
+@rule("consent.view_coverage")
+def _view_coverage(user: Any, school_class: Any) -> bool:
+    return manages_class(user, school_class)

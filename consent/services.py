@@ -1,0 +1,230 @@
+"""Questions about consent: the current state, what is pending, who lacks what.
+
+``has_consent`` is the one question the rest of the system asks (through ``consent.has_consent``).
+The rules, also in docs/consent.md:
+
+- The latest decision on a purpose by any guardian with parental responsibility stands, so a
+  withdrawal wins over every older grant, and a grant after a withdrawal counts again.
+- A new version of a purpose's form does not void existing decisions: a grant on version 1
+  stays valid until a guardian decides on version 2, which guardians see as pending meanwhile.
+- ``at`` asks about a moment in the past; decisions take effect when they are recorded, so the
+  answer for a past moment never changes afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import consent
+from accounts.models import Pupil, SchoolClass
+from consent.access import children_of, current_enrolments
+from consent.defaults import NAMES
+from consent.models import ConsentForm, ConsentPurpose, ConsentRecord, ConsentRequest
+
+
+def has_consent(pupil: Pupil, purpose: str, at: datetime | None = None) -> bool:
+    """True when the latest decision on ``purpose`` for ``pupil`` at ``at`` is a grant."""
+    moment = at or timezone.now()
+    latest = (
+        ConsentRecord.objects.filter(
+            pupil=pupil, form__purpose__code=purpose,
+            form__purpose__school_id=pupil.school_id, decided_at__lte=moment,
+        )
+        # Uses index: consent_record_pupil_time.
+        .order_by("-decided_at", "-pk")
+        .values_list("decision", flat=True)
+        .first()
+    )
+    return latest == ConsentRecord.Decision.GRANTED
+
+
+def purpose_for(school_id: int, purpose: ConsentPurpose | str) -> ConsentPurpose:
+    if isinstance(purpose, ConsentPurpose):
+        return purpose
+    return ConsentPurpose.objects.get(school_id=school_id, code=purpose)
+
+
+def consenting_pupils(
+    pupil_ids: Iterable[int], purpose: str, at: datetime | None = None
+) -> set[int]:
+    """The bulk twin of ``has_consent``: which of these pupils have consent, in one query
+    (for pages that show many photos)."""
+    moment = at or timezone.now()
+    latest: dict[int, str] = {}
+    for pupil_id, decision in (
+        ConsentRecord.objects.filter(
+            pupil_id__in=list(pupil_ids), form__purpose__code=purpose, decided_at__lte=moment,
+            form__purpose__school_id=F("pupil__school_id"),
+        )
+        .order_by("decided_at", "pk")
+        .values_list("pupil_id", "decision")
+    ):
+        latest[pupil_id] = decision
+    return {pid for pid, decision in latest.items() if decision == ConsentRecord.Decision.GRANTED}
+
+
+@dataclass
+class PurposeState:
+    """One pupil's standing on one purpose, as a guardian or the coverage page shows it."""
+
+    purpose: ConsentPurpose
+    form: ConsentForm | None
+    latest: ConsentRecord | None
+    pending: bool
+    history: list[ConsentRecord] = field(default_factory=list)
+
+    @property
+    def granted(self) -> bool:
+        return self.latest is not None and self.latest.decision == ConsentRecord.Decision.GRANTED
+
+    @property
+    def label(self) -> str:
+        if self.latest is None:
+            return _("no answer yet")
+        return str(self.latest.get_decision_display())
+
+
+def _current_forms(school_id: int) -> dict[int, ConsentForm]:
+    forms: dict[int, ConsentForm] = {}
+    for form in ConsentForm.objects.filter(
+        purpose__school_id=school_id, published_at__lte=timezone.now()
+    ).order_by("version"):
+        forms[form.purpose_id] = form
+    return forms
+
+
+def _requested(pupil_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """(pupil id, purpose id) pairs some staff member asked about in a current class."""
+    class_of: dict[int, list[int]] = {}
+    for pupil_id, class_id in current_enrolments().filter(pupil_id__in=pupil_ids).values_list(
+        "pupil_id", "school_class_id"
+    ):
+        class_of.setdefault(class_id, []).append(pupil_id)
+    pairs: set[tuple[int, int]] = set()
+    for class_id, purpose_id in ConsentRequest.objects.filter(
+        school_class_id__in=list(class_of)
+    ).values_list("school_class_id", "purpose_id"):
+        for pupil_id in class_of[class_id]:
+            pairs.add((pupil_id, purpose_id))
+    return pairs
+
+
+def states(pupils: Sequence[Pupil], *, with_history: bool = False) -> dict[int, list[PurposeState]]:
+    """Every purpose of each pupil's school with its current state, per pupil id.
+
+    Pending means: no decision yet on the current form version, and either staff asked (a
+    request for one of the pupil's classes) or a guardian decided on an older version.
+    """
+    if not pupils:
+        return {}
+    school_ids = {p.school_id for p in pupils}
+    purposes: dict[int, list[ConsentPurpose]] = {school_id: [] for school_id in school_ids}
+    for purpose in ConsentPurpose.objects.filter(school_id__in=school_ids):
+        purposes[purpose.school_id].append(purpose)
+    forms: dict[int, ConsentForm] = {}
+    for school_id in school_ids:
+        forms.update(_current_forms(school_id))
+    pupil_ids = [p.pk for p in pupils]
+    history_of: dict[tuple[int, int], list[ConsentRecord]] = {}
+    for record in (
+        ConsentRecord.objects.filter(pupil_id__in=pupil_ids, decided_at__lte=timezone.now())
+        .select_related("form", "guardian", "recorded_by")
+        .order_by("decided_at", "pk")
+    ):
+        history_of.setdefault((record.pupil_id, record.form.purpose_id), []).append(record)
+    requested = _requested(pupil_ids)
+    result: dict[int, list[PurposeState]] = {}
+    for pupil in pupils:
+        rows: list[PurposeState] = []
+        for purpose in purposes[pupil.school_id]:
+            history = history_of.get((pupil.pk, purpose.pk), [])
+            form = forms.get(purpose.pk)
+            answered = form is not None and any(r.form_id == form.pk for r in history)
+            asked = bool(history) or (pupil.pk, purpose.pk) in requested
+            rows.append(PurposeState(
+                purpose=purpose, form=form, latest=history[-1] if history else None,
+                pending=form is not None and asked and not answered,
+                history=history[::-1] if with_history else [],
+            ))
+        result[pupil.pk] = rows
+    return result
+
+
+def pending_for_guardian(user: Any) -> list[tuple[Pupil, ConsentPurpose]]:
+    """What this guardian is asked to decide now, for the children they may decide for."""
+    pupils = list(children_of(user))
+    if not pupils:
+        return []
+    by_pupil = states(pupils)
+    return [(pupil, s.purpose) for pupil in pupils for s in by_pupil[pupil.pk] if s.pending]
+
+
+def class_pupils(school_class: SchoolClass) -> list[Pupil]:
+    ids = current_enrolments().filter(school_class=school_class).values("pupil_id")
+    return list(Pupil.objects.filter(pk__in=ids).order_by("first_name", "last_name", "pk"))
+
+
+@dataclass
+class Coverage:
+    purpose: ConsentPurpose
+    lacking: list[tuple[Pupil, PurposeState]]
+    total: int
+
+
+def coverage(school_class: SchoolClass) -> list[Coverage]:
+    """Per purpose, exactly the class's current pupils without consent, with their state."""
+    pupils = class_pupils(school_class)
+    by_pupil = states(pupils)
+    result = []
+    for purpose in ConsentPurpose.objects.filter(school_id=school_class.school_id):
+        lacking = []
+        for pupil in pupils:
+            state = next(s for s in by_pupil[pupil.pk] if s.purpose.pk == purpose.pk)
+            if not state.granted:
+                lacking.append((pupil, state))
+        result.append(Coverage(purpose=purpose, lacking=lacking, total=len(pupils)))
+    return result
+
+
+def photo_problems(pupils: Iterable[Pupil], conversation: Any) -> list[str]:
+    """Why a photo tagging ``pupils`` may not be posted in ``conversation``; empty when it may.
+
+    Every tagged pupil needs consent for photos in class groups; with two or more tagged pupils,
+    each also needs consent for photos together with other children. In a class conversation the
+    tagged pupils must be current pupils of that class. The reasons name the pupil and the
+    missing consent, for the sender's eyes only.
+    """
+    tagged = list(dict.fromkeys(pupils))
+    problems: list[str] = []
+    class_id = getattr(conversation, "school_class_id", None)
+    if class_id is not None:
+        in_class = set(current_enrolments().filter(school_class_id=class_id)
+                       .values_list("pupil_id", flat=True))
+        for pupil in tagged:
+            if pupil.pk not in in_class:
+                problems.append(_("%(pupil)s is not a pupil of this class.") % {"pupil": pupil})
+    needed = [consent.PHOTOS_CLASS]
+    if len(tagged) >= 2:
+        needed.append(consent.PHOTOS_TOGETHER)
+    for pupil in tagged:
+        for code in needed:
+            if not has_consent(pupil, code):
+                problems.append(_("%(pupil)s has no consent for “%(purpose)s”.") % {
+                    "pupil": pupil, "purpose": purpose_name(pupil.school_id, code),
+                })
+    return problems
+
+
+def purpose_name(school_id: int, code: str) -> str:
+    """The purpose's translated name (the code's default name if the school has no such row)."""
+    purpose = ConsentPurpose.objects.filter(school_id=school_id, code=code).first()
+    if purpose is not None:
+        return _(purpose.name)
+    return _(NAMES.get(code, code))

@@ -1,0 +1,65 @@
+"""The demo school's consent: records of every kind, idempotent, and 4B's coverage page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+import consent
+from accounts.models import SchoolClass, User
+from archive.models import Record
+from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def _counts() -> tuple[int, ...]:
+    return (ConsentPurpose.objects.count(), ConsentRecord.objects.count(),
+            ConsentRequest.objects.count(), Record.objects.filter(kind__startswith="consent.")
+            .count())
+
+
+def test_the_demo_holds_records_of_every_kind(demo):
+    decisions = set(ConsentRecord.objects.values_list("decision", flat=True))
+    assert decisions == {"granted", "refused", "withdrawn"}
+    assert ConsentRecord.objects.filter(method="paper").exists()
+    assert ConsentRecord.objects.filter(method="app").exists()
+    assert Record.objects.filter(kind="consent.granted").count() == ConsentRecord.objects.filter(
+        decision="granted").count()
+
+
+def test_a_second_run_adds_nothing(demo, settings):
+    before = _counts()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _counts() == before
+
+
+def test_the_4b_coverage_page_lists_exactly_the_pupils_lacking_each_consent(demo, client):
+    client.force_login(User.objects.get(username="teacher"))
+    school_class = SchoolClass.objects.get(name="4B", school__slug="demo")
+    html = client.get(reverse("consent:coverage", args=[school_class.pk])).content.decode()
+    lacking = {
+        code: sorted(re.findall(r'<span class="pupil">([^<]+)</span>', body))
+        for code, body in re.findall(r'data-purpose="([^"]+)"(.*?)</section>', html, re.S)
+    }
+    assert lacking == {
+        consent.PARTICIPATION: ["Kofi Osei"],
+        consent.PHOTOS_CLASS: ["Дмитрий Петров"],
+        consent.PHOTOS_TOGETHER: ["Emma Jansen", "Дмитрий Петров"],
+        consent.PHOTOS_WEBSITE: ["Emma Jansen", "Kofi Osei", "Дмитрий Петров"],
+    }
+
+
+def test_olga_is_asked_about_the_website_on_sign_in(demo, client):
+    client.force_login(User.objects.get(username="parent3"))
+    html = client.get(reverse("messaging:inbox")).content.decode()
+    assert "decision on 1 consent question." in html
+    client.force_login(User.objects.get(username="parent4"))  # Kofi's answer is on record
+    assert "consent-banner" not in client.get(reverse("messaging:inbox")).content.decode()

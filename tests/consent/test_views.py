@@ -1,0 +1,286 @@
+"""The consent pages for every role: parent of the class, parent of another class, teacher of
+the class, teacher of another class, admin, DPO. Outsiders get 404, never 403."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+import consent
+from accounts.models import Guardianship
+from consent import actions
+from consent.models import ConsentRecord, ConsentRequest
+from tests.factories import PupilFactory, UserFactory, enrol
+
+ROLES = ["parent", "parent_5a", "teacher", "teacher_5a", "admin", "dpo"]
+CLASS_STAFF = {"teacher", "admin"}
+
+
+@pytest.fixture
+def users(parent, parent_5a, teacher, teacher_5a, admin, dpo):
+    return {"parent": parent, "parent_5a": parent_5a, "teacher": teacher,
+            "teacher_5a": teacher_5a, "admin": admin, "dpo": dpo}
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- the guardian page ------------------------------------------------------------------------
+
+def test_the_guardian_sees_every_purpose_of_their_child(client, purposes, parent, emma):
+    response = _client(client, parent).get(reverse("consent:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert str(emma) in html
+    for purpose in purposes.values():
+        assert purpose.name in html
+    assert "I agree that staff may share photos" in html  # the form text
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert html.count('value="granted"') == 4
+
+
+@pytest.mark.parametrize("role", ["parent_5a", "teacher", "teacher_5a", "admin", "dpo"])
+def test_nobody_else_sees_emma_on_their_consent_page(client, purposes, users, emma, role):
+    response = _client(client, users[role]).get(reverse("consent:index"))
+    assert response.status_code == 200
+    assert str(emma) not in response.content.decode()
+
+
+def test_grant_and_withdraw_in_two_taps(client, purposes, parent, emma):
+    c = _client(client, parent)
+    page = c.get(reverse("consent:index"))  # tap one: open the page
+    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
+    assert f'value="{form_id}"' in page.content.decode()
+    url = reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS])
+    response = c.post(url, {"decision": "granted", "form": form_id})  # tap two
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#p{emma.pk}-{consent.PHOTOS_CLASS}")
+    assert consent.has_consent(emma, consent.PHOTOS_CLASS)
+    page = c.get(response["Location"]).content.decode()
+    assert "You gave consent for “Photos in class groups”" in page
+    assert "Withdraw consent" in page
+    c.post(url, {"decision": "withdrawn", "form": form_id})
+    assert not consent.has_consent(emma, consent.PHOTOS_CLASS)
+    page = c.get(reverse("consent:index")).content.decode()
+    assert "You withdrew consent" in page
+    assert page.count("Anna Jansen") >= 3  # the history names who decided, twice, plus the top bar
+
+
+def test_the_history_shows_both_guardians_and_paper(client, purposes, parent, parent2, teacher,
+                                                    emma):
+    actions.decide(parent2, emma, consent.PHOTOS_CLASS, "granted")
+    actions.record_paper(teacher, parent, emma, consent.PHOTOS_WEBSITE, "refused",
+                         timezone.localdate())
+    html = _client(client, parent).get(reverse("consent:index")).content.decode()
+    assert "Mark Jansen" in html
+    assert "on paper" in html and "recorded by Ms de Vries" in html
+    assert "+31 6" not in html and "@example.invalid" not in html
+
+
+def test_a_stale_form_is_refused_with_a_message(client, purposes, parent, emma):
+    old = purposes[consent.PHOTOS_CLASS].current_form()
+    actions.publish_form(purposes[consent.PHOTOS_CLASS], "Version two.", actor=None)
+    response = _client(client, parent).post(
+        reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
+        {"decision": "granted", "form": old.pk}, follow=True,
+    )
+    assert "The form has changed" in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["parent_5a", "teacher", "teacher_5a", "admin", "dpo"])
+def test_only_a_guardian_may_decide(client, purposes, users, emma, role):
+    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
+    response = _client(client, users[role]).post(
+        reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
+        {"decision": "granted", "form": form_id},
+    )
+    assert response.status_code == 404
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_guardian_without_parental_responsibility_gets_404(client, purposes, stepparent, emma):
+    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
+    c = _client(client, stepparent)
+    assert str(emma) not in c.get(reverse("consent:index")).content.decode()
+    response = c.post(reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
+                      {"decision": "granted", "form": form_id})
+    assert response.status_code == 404
+
+
+def test_deciding_needs_a_post(client, purposes, parent, emma):
+    response = _client(client, parent).get(
+        reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]))
+    assert response.status_code == 405
+
+
+def test_anonymous_users_are_sent_to_sign_in(client, purposes, emma, class_4b):
+    for url in (reverse("consent:index"), reverse("consent:coverage", args=[class_4b.pk])):
+        response = client.get(url)
+        assert response.status_code == 302 and "login" in response["Location"]
+
+
+# --- pending requests on sign-in --------------------------------------------------------------
+
+def test_pending_requests_show_as_a_banner_in_the_inbox(client, purposes, teacher, parent,
+                                                       parent_5a, class_4b):
+    c = _client(client, parent)
+    assert "consent-banner" not in c.get(reverse("messaging:inbox")).content.decode()
+    actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
+    actions.request_consent(teacher, class_4b, consent.PHOTOS_TOGETHER)
+    html = c.get(reverse("messaging:inbox")).content.decode()
+    assert "decision on 2 consent questions" in html
+    page = c.get(reverse("consent:index")).content.decode()
+    assert page.count("The school asks for your decision.") == 2
+    # Another class's parent is not asked.
+    client.logout()
+    html = _client(client, parent_5a).get(reverse("messaging:inbox")).content.decode()
+    assert "consent-banner" not in html
+
+
+def test_an_answer_by_either_guardian_clears_the_request(client, purposes, teacher, parent,
+                                                        parent2, emma, class_4b):
+    actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
+    actions.decide(parent2, emma, consent.PHOTOS_CLASS, "refused")
+    html = _client(client, parent).get(reverse("messaging:inbox")).content.decode()
+    assert "consent-banner" not in html
+
+
+def test_a_new_form_version_is_pending_for_those_who_decided(client, purposes, parent, emma):
+    actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
+    actions.publish_form(purposes[consent.PHOTOS_CLASS], "Version two.", actor=None)
+    c = _client(client, parent)
+    assert "decision on 1 consent question." in c.get(reverse("messaging:inbox")).content.decode()
+    assert "please read it and decide again" in c.get(reverse("consent:index")).content.decode()
+
+
+# --- staff pages ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_coverage_page_of_4b_by_role(client, purposes, users, class_4b, role):
+    response = _client(client, users[role]).get(reverse("consent:coverage", args=[class_4b.pk]))
+    assert response.status_code == (200 if role in CLASS_STAFF else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_consent_nav_link_by_role(client, purposes, users, role):
+    html = _client(client, users[role]).get(reverse("messaging:inbox")).content.decode()
+    assert (reverse("consent:index") in html) == (role != "dpo")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_requesting_consent_from_4b_by_role(client, purposes, users, class_4b, role):
+    response = _client(client, users[role]).post(
+        reverse("consent:request", args=[class_4b.pk]),
+        {"purpose": purposes[consent.PHOTOS_CLASS].pk},
+    )
+    if role in CLASS_STAFF:
+        assert response.status_code == 302
+        assert ConsentRequest.objects.filter(school_class=class_4b).count() == 1
+    else:
+        assert response.status_code == 404
+        assert not ConsentRequest.objects.exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_paper_form_page_by_role(client, purposes, users, class_4b, emma, role):
+    c = _client(client, users[role])
+    page = c.get(reverse("consent:paper", args=[class_4b.pk]))
+    guardianship = Guardianship.objects.get(pupil=emma)
+    response = c.post(reverse("consent:paper", args=[class_4b.pk]), {
+        "guardianship": guardianship.pk, "purpose": purposes[consent.PHOTOS_CLASS].pk,
+        "decision": "granted", "signed_on": timezone.localdate().isoformat(),
+    })
+    if role in CLASS_STAFF:
+        assert page.status_code == 200
+        assert "Emma" in page.content.decode()
+        assert response.status_code == 302
+        record = ConsentRecord.objects.get()
+        assert (record.method, record.recorded_by) == ("paper", users[role])
+        assert consent.has_consent(emma, consent.PHOTOS_CLASS)
+    else:
+        assert page.status_code == 404
+        assert response.status_code == 404
+        assert not ConsentRecord.objects.exists()
+
+
+def test_the_paper_form_offers_only_this_class_and_responsible_guardians(
+    client, purposes, teacher, class_4b, stepparent, mateo
+):
+    html = _client(client, teacher).get(reverse("consent:paper", args=[class_4b.pk])).content
+    html = html.decode()
+    assert "Anna Jansen" in html
+    assert "Chris Smit" not in html  # no parental responsibility
+    assert str(mateo) not in html
+
+
+def test_the_paper_form_rejects_a_future_date(client, purposes, teacher, class_4b, emma):
+    from datetime import timedelta
+
+    guardianship = Guardianship.objects.get(pupil=emma)
+    response = _client(client, teacher).post(reverse("consent:paper", args=[class_4b.pk]), {
+        "guardianship": guardianship.pk, "purpose": purposes[consent.PHOTOS_CLASS].pk,
+        "decision": "granted",
+        "signed_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+    })
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+def test_the_coverage_page_lists_exactly_the_pupils_lacking_each_consent(
+    client, purposes, school, teacher, parent, emma, class_4b
+):
+    other = UserFactory(username="parent_noah", school=school)
+    noah = enrol(PupilFactory(school=school, first_name="Noah", last_name="Bakker"), class_4b,
+                 other)
+    actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
+    actions.decide(other, noah, consent.PHOTOS_CLASS, "refused")
+    actions.decide(other, noah, consent.PARTICIPATION, "granted")
+    actions.decide(parent, emma, consent.PARTICIPATION, "granted")
+    actions.decide(parent, emma, consent.PARTICIPATION, "withdrawn")
+    response = _client(client, teacher).get(reverse("consent:coverage", args=[class_4b.pk]))
+    lacking = _lacking(response.content.decode())
+    assert lacking == {
+        consent.PARTICIPATION: [str(emma)],
+        consent.PHOTOS_CLASS: [str(noah)],
+        consent.PHOTOS_TOGETHER: sorted([str(emma), str(noah)]),
+        consent.PHOTOS_WEBSITE: sorted([str(emma), str(noah)]),
+    }
+
+
+def _lacking(html: str) -> dict[str, list[str]]:
+    """Pupil names per purpose, read from the coverage page's markup."""
+    import re
+
+    result = {}
+    for section in re.findall(r'data-purpose="([^"]+)"(.*?)</section>', html, re.S):
+        code, body = section
+        result[code] = sorted(re.findall(r'<span class="pupil">([^<]+)</span>', body))
+    return result
+
+
+def test_the_buttons_follow_the_state(client, purposes, parent, emma):
+    actions.decide(parent, emma, consent.PHOTOS_CLASS, "refused")
+    actions.decide(parent, emma, consent.PHOTOS_WEBSITE, "granted")
+    html = _client(client, parent).get(reverse("consent:index")).content.decode()
+    refused = html.split(f'id="p{emma.pk}-{consent.PHOTOS_CLASS}"')[1].split("</article>")[0]
+    granted = html.split(f'id="p{emma.pk}-{consent.PHOTOS_WEBSITE}"')[1].split("</article>")[0]
+    assert 'value="granted"' in refused and 'value="refused"' not in refused
+    assert 'value="withdrawn"' in granted and 'value="granted"' not in granted
+
+
+@pytest.mark.parametrize(("language", "name", "button"), [
+    ("nl", "Foto&#x27;s in klasgroepen", "Toestemming geven"),
+    ("ru", "Фотографии в группах класса", "Дать согласие"),
+])
+def test_the_guardian_page_speaks_the_guardians_language(client, purposes, parent, emma,
+                                                         language, name, button):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = _client(client, parent).get(reverse("consent:index")).content.decode()
+    assert name in html and button in html
