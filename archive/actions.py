@@ -1,0 +1,246 @@
+"""Archive actions a person takes: legal holds, retention policies, and the audit trail of them.
+
+Each action validates, writes, appends to the archive and writes an ``AuditEntry`` in one
+transaction. Views and commands call these; they never write archive rows themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import archive
+from accounts.access import can
+from accounts.models import Pupil, User
+from archive.models import (
+    DEFAULT_RETENTION_DAYS,
+    AuditEntry,
+    Category,
+    LegalHold,
+    RetentionPolicy,
+    SubjectAccessExport,
+)
+from messaging.models import Conversation
+
+
+def dpo_scope(school: Any) -> str:
+    return f"dpo:{getattr(school, 'pk', school) or 0}"
+
+
+def retention_scope(school: Any) -> str:
+    return f"retention:{getattr(school, 'pk', school) or 0}"
+
+
+def audit(actor: Any, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
+    """Note what a DPO or an administrator did. ``details`` must be JSON-serialisable."""
+    school_id = getattr(school, "pk", school) or getattr(actor, "school_id", None)
+    return AuditEntry.objects.create(
+        school_id=school_id, actor=actor if getattr(actor, "pk", None) else None,
+        action=action, details=details,
+    )
+
+
+def _hold_subjects(hold: LegalHold) -> list[Any]:
+    return [s for s in (hold.user, hold.pupil) if s is not None]
+
+
+def _describe(target: Any) -> dict[str, Any]:
+    if isinstance(target, User):
+        return {"user": target.pk}
+    if isinstance(target, Pupil):
+        return {"pupil": target.pk}
+    return {"conversation": target.pk}
+
+
+def place_hold(dpo: Any, target: User | Pupil | Conversation, reason: str) -> LegalHold:
+    """Stop retention from purging anything concerning ``target`` until the hold is lifted."""
+    if not can(dpo, "archive.hold", target):
+        raise PermissionDenied(_("You cannot place legal holds."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the hold."), code="reason")
+    with transaction.atomic():
+        hold = LegalHold(school_id=dpo.school_id, reason=reason, placed_by=dpo)
+        if isinstance(target, User):
+            hold.user = target
+        elif isinstance(target, Pupil):
+            hold.pupil = target
+        else:
+            hold.conversation = target
+        hold.save()
+        archive.record("hold.placed", scope=dpo_scope(dpo.school_id), actor=dpo,
+                       subjects=_hold_subjects(hold),
+                       payload={"hold": hold.pk, "reason": reason, **_describe(target)})
+        audit(dpo, "hold.placed", hold=hold.pk, **_describe(target))
+    return hold
+
+
+def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
+    if not can(dpo, "archive.hold", hold):
+        raise PermissionDenied(_("You cannot lift legal holds."))
+    with transaction.atomic():
+        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.lifted_at is not None:
+            return locked
+        locked.lifted_at = timezone.now()
+        locked.lifted_by = dpo
+        locked.lift_reason = (reason or "").strip()
+        locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        archive.record("hold.lifted", scope=dpo_scope(dpo.school_id), actor=dpo,
+                       subjects=_hold_subjects(locked),
+                       payload={"hold": locked.pk, "reason": locked.lift_reason,
+                                **_describe(locked.target)})
+        audit(dpo, "hold.lifted", hold=locked.pk)
+    return locked
+
+
+def retention_days(school: Any) -> dict[str, int]:
+    """The school's policy for every category, the defaults filling any gap."""
+    days = dict(DEFAULT_RETENTION_DAYS)
+    days.update(RetentionPolicy.objects.filter(school=school).values_list("category", "days"))
+    return days
+
+
+def set_retention(admin: Any, school: Any, days: dict[str, int]) -> None:
+    if not can(admin, "archive.retention_policy", school):
+        raise PermissionDenied(_("You cannot change the retention policy."))
+    for category, value in days.items():
+        if category not in Category.values:
+            raise ValidationError(_("Unknown category."), code="category")
+        if int(value) < 1:
+            raise ValidationError(_("Keep records for at least one day."), code="days")
+    with transaction.atomic():
+        before = retention_days(school)
+        changed = {c: int(v) for c, v in days.items() if before.get(c) != int(v)}
+        for category, value in changed.items():
+            RetentionPolicy.objects.update_or_create(
+                school=school, category=category, defaults={"days": value}
+            )
+        if changed:
+            archive.record("retention.policy_set", scope=retention_scope(school), actor=admin,
+                           payload={"days": changed, "before": {c: before[c] for c in changed}})
+            audit(admin, "retention.policy_set", school=school, days=changed)
+
+
+# --- Subject access exports ------------------------------------------------------------------
+
+EXPORT_LINK_HOURS = 72
+
+
+def export_path(export: Any) -> Path:
+    return Path(settings.MEDIA_ROOT) / "exports" / export.file_name
+
+
+def request_export(dpo: Any, *, user: User | None = None,
+                   pupil: Pupil | None = None) -> SubjectAccessExport:
+    """Queue a subject access export; the Celery task builds it after this commits."""
+    from archive import tasks
+
+    subject = user or pupil
+    if subject is None or not can(dpo, "archive.export", subject):
+        raise PermissionDenied(_("You cannot export this person's data."))
+    with transaction.atomic():
+        export = SubjectAccessExport.objects.create(
+            school_id=dpo.school_id, requested_by=dpo, subject_user=user, subject_pupil=pupil,
+            file_name=f"{uuid.uuid4().hex}.zip",
+        )
+        audit(dpo, "export.requested", export=export.pk, **_describe(subject))
+        transaction.on_commit(lambda: tasks.run_export.delay(export.pk))
+    return export
+
+
+def _archive_export(actor: Any, school_id: Any, subject: Any, sha256: str, messages: int,
+                    export_id: int | None = None) -> None:
+    archive.record("export.made", scope=dpo_scope(school_id), actor=actor, subjects=[subject],
+                   payload={"export": export_id, "sha256": sha256, "messages": messages,
+                            **_describe(subject)})
+    audit(actor, "export.made", school=school_id, export=export_id, sha256=sha256,
+          **_describe(subject))
+
+
+def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExport:
+    """Build a queued export, reporting progress on its row; archive and audit the result."""
+    from archive import export as builder
+
+    export = SubjectAccessExport.objects.select_related(
+        "subject_user", "subject_pupil", "requested_by").get(pk=export_id)
+    SubjectAccessExport.objects.filter(pk=export.pk).update(status=SubjectAccessExport.Status.RUNNING)
+
+    def progress(pct: int) -> None:
+        SubjectAccessExport.objects.filter(pk=export.pk).update(progress=pct)
+
+    try:
+        sha256, messages = builder.write(export_path(export), export.subject_user,
+                                         export.subject_pupil, progress=progress, now=now)
+    except Exception as exc:
+        SubjectAccessExport.objects.filter(pk=export.pk).update(
+            status=SubjectAccessExport.Status.FAILED, error=str(exc)[:2000])
+        raise
+    moment = now or timezone.now()
+    with transaction.atomic():
+        export.status = SubjectAccessExport.Status.DONE
+        export.progress = 100
+        export.sha256 = sha256
+        export.finished_at = moment
+        export.expires_at = moment + timedelta(hours=EXPORT_LINK_HOURS)
+        export.save(update_fields=["status", "progress", "sha256", "finished_at", "expires_at"])
+        _archive_export(export.requested_by, export.school_id,
+                        export.subject_user or export.subject_pupil, sha256, messages, export.pk)
+    return export
+
+
+def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None = None) -> str:
+    """The command-line export: build straight into ``path``, archived and audited all the same."""
+    from archive import export as builder
+
+    subject = user or pupil
+    assert subject is not None
+    sha256, messages = builder.write(path, user, pupil)
+    with transaction.atomic():
+        _archive_export(None, subject.school_id, subject, sha256, messages)
+    return sha256
+
+
+def expire_downloads(now: datetime | None = None) -> int:
+    """Delete the files of exports whose download link has expired."""
+    moment = now or timezone.now()
+    gone = 0
+    for export in SubjectAccessExport.objects.filter(
+        status=SubjectAccessExport.Status.DONE, expires_at__lte=moment
+    ).exclude(file_name=""):
+        export_path(export).unlink(missing_ok=True)
+        SubjectAccessExport.objects.filter(pk=export.pk).update(file_name="")
+        gone += 1
+    return gone
+
+
+SEARCH_EXPORT_LIMIT = 10000
+
+
+def export_search(dpo: Any, criteria: dict[str, Any]) -> bytes:
+    """A records search (FOIA, FERPA) as the subject access bundle; archived and audited."""
+    from archive import export as builder
+    from archive.search import search
+
+    if not can(dpo, "archive.search", dpo.school):
+        raise PermissionDenied(_("You cannot search the archive."))
+    records = builder.rows_of(search(dpo.school, **criteria)[:SEARCH_EXPORT_LIMIT])
+    described = {k: (getattr(v, "pk", None) or str(v)) for k, v in criteria.items() if v}
+    content = builder.bundle(builder.collect_search(records, described))
+    sha256 = hashlib.sha256(content).hexdigest()
+    subjects = [v for k, v in criteria.items() if k in ("person", "pupil") and v is not None]
+    with transaction.atomic():
+        archive.record("export.made", scope=dpo_scope(dpo.school_id), actor=dpo,
+                       subjects=subjects,
+                       payload={"search": described, "sha256": sha256, "messages": len(records)})
+        audit(dpo, "search.exported", sha256=sha256, messages=len(records), **described)
+    return content

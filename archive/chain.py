@@ -1,0 +1,271 @@
+"""Appending to a scope's hash chain, sealing every chain's head, and verifying it all.
+
+Each record's hash commits to its metadata, the hash of its payload and the previous record's
+hash in the same scope. Payloads can later be deleted by retention without breaking the chain,
+because the chain holds only the payload's hash. A seal is a record in the global ``seal`` chain
+whose payload lists every chain's (length, head hash) at that moment; once sealed, a chain cannot
+lose its tail or be rewritten without the seal disagreeing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from archive.models import SEAL_KIND, SEAL_SCOPE, Chain, Payload, Record, Subject
+
+GENESIS = "0" * 64
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode()
+
+
+def payload_digest(payload: Any) -> str:
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def _digest(scope: str, position: int, kind: str, created_at: datetime, actor_id: int | None,
+            users: list[int], pupils: list[int], message_id: int | None, payload_hash: str,
+            prev_hash: str) -> str:
+    body = {
+        "scope": scope,
+        "position": position,
+        "kind": kind,
+        "created_at": created_at.isoformat(),
+        "actor": actor_id,
+        "users": users,
+        "pupils": pupils,
+        "message": message_id,
+        "payload_hash": payload_hash,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def record_digest(rec: Record) -> str:
+    return _digest(rec.scope, rec.position, rec.kind, rec.created_at, rec.actor_id,
+                   rec.subject_user_ids, rec.subject_pupil_ids, rec.message_id,
+                   rec.payload_hash, rec.prev_hash)
+
+
+def _split_subjects(subjects: Iterable[Any]) -> tuple[list[int], list[int]]:
+    from accounts.models import Pupil, User
+
+    users: set[int] = set()
+    pupils: set[int] = set()
+    for subject in subjects:
+        if isinstance(subject, User):
+            users.add(subject.pk)
+        elif isinstance(subject, Pupil):
+            pupils.add(subject.pk)
+        else:
+            raise TypeError(f"an archive subject must be a User or a Pupil, not {subject!r}")
+    return sorted(users), sorted(pupils)
+
+
+def _conversation_of(scope: str) -> int | None:
+    prefix, _, rest = scope.partition(":")
+    return int(rest) if prefix == "conversation" and rest.isdigit() else None
+
+
+def _lock_head(scope: str) -> tuple[int, str]:
+    """Create the scope's chain row if needed, lock it, and read its head: one statement.
+
+    The upsert takes the row lock (PostgreSQL) that serialises this scope's writers until the
+    transaction ends; two first writers to a new scope do not abort each other.
+    """
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO archive_chain (scope, length, head_hash) VALUES (%s, 0, %s) "
+            "ON CONFLICT (scope) DO UPDATE SET scope = EXCLUDED.scope "
+            "RETURNING length, head_hash",
+            [scope, GENESIS],
+        )
+        length, head = cursor.fetchone()
+    return int(length), str(head)
+
+
+def append(
+    kind: str,
+    *,
+    scope: str,
+    actor: Any = None,
+    subjects: Iterable[Any] = (),
+    payload: dict[str, Any] | None = None,
+) -> Record:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("archive.record() must run inside the transaction of the change")
+    content = payload or {}
+    users, pupils = _split_subjects(subjects)
+    message = content.get("message") if kind.startswith("message.") else None
+    length, head = _lock_head(scope)
+    rec = Record(
+        scope=scope,
+        position=length + 1,
+        kind=kind,
+        created_at=timezone.now(),
+        actor_id=getattr(actor, "pk", None),
+        subject_user_ids=users,
+        subject_pupil_ids=pupils,
+        conversation_id=_conversation_of(scope),
+        message_id=message if isinstance(message, int) else None,
+        payload_hash=payload_digest(content),
+        prev_hash=head,
+    )
+    rec.hash = record_digest(rec)
+    rec.save(force_insert=True)
+    Payload.objects.create(record=rec, content=content)
+    Subject.objects.bulk_create(
+        [Subject(record=rec, user_id=u) for u in users]
+        + [Subject(record=rec, pupil_id=p) for p in pupils]
+    )
+    Chain.objects.filter(scope=scope).update(length=rec.position, head_hash=rec.hash)
+    return rec
+
+
+def heads(exclude_seal: bool = True) -> dict[str, list[Any]]:
+    rows = Chain.objects.order_by("scope").values_list("scope", "length", "head_hash")
+    return {scope: [length, head] for scope, length, head in rows
+            if not (exclude_seal and scope == SEAL_SCOPE)}
+
+
+def seal(actor: Any = None) -> Record:
+    """Append a seal committing the current head of every chain."""
+    with transaction.atomic():
+        return append(SEAL_KIND, scope=SEAL_SCOPE, actor=actor, payload={"heads": heads()})
+
+
+# --- Verification --------------------------------------------------------------------------
+
+@dataclass
+class Problem:
+    record_id: int | None
+    scope: str
+    position: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        who = f"record {self.record_id}" if self.record_id is not None else "chain"
+        where = f"{self.scope}" + (f" #{self.position}" if self.position is not None else "")
+        return f"{who} ({where}): {self.reason}"
+
+
+@dataclass
+class Report:
+    records: int = 0
+    chains: int = 0
+    seals: int = 0
+    payloads_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+COLUMNS = ("id", "scope", "position", "kind", "created_at", "actor_id", "subject_user_ids",
+           "subject_pupil_ids", "message_id", "payload_hash", "prev_hash", "hash",
+           "payload__content", "purge__record_id")
+
+
+def _rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    # Streamed (a server-side cursor on PostgreSQL): memory stays flat for millions of rows.
+    # Uses index: archive_record_scope_position.
+    return (
+        Record.objects.order_by("scope", "position").values_list(*COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+def verify(chunk_size: int = 2000, stop_at_first: bool = True) -> Report:
+    """Recompute every chain and every seal. Problems name the first bad record of a chain."""
+    report = Report()
+    # What the seals say each chain held: (scope, position) -> hash. Read first, small.
+    committed: dict[tuple[str, int], tuple[str, int]] = {}
+    for rec_id, content in (
+        Record.objects.filter(scope=SEAL_SCOPE).order_by("position")
+        .values_list("id", "payload__content").iterator(chunk_size=chunk_size)
+    ):
+        if isinstance(content, dict):
+            for sealed_scope, (length, head) in content.get("heads", {}).items():
+                committed[(sealed_scope, int(length))] = (head, rec_id)
+    expected_length = dict(Chain.objects.values_list("scope", "length"))
+    expected_head = dict(Chain.objects.values_list("scope", "head_hash"))
+
+    def fail(problem: Problem) -> bool:
+        report.problems.append(problem)
+        return stop_at_first
+
+    scope: str | None = None
+    prev = GENESIS
+    position = 0
+    broken = False
+    seen_hashes: dict[tuple[str, int], str] = {}
+
+    seen_scopes: set[str] = set()
+
+    def close(scope_name: str, length: int, head: str) -> bool:
+        report.chains += 1
+        seen_scopes.add(scope_name)
+        want = expected_length.get(scope_name)
+        if want is not None and (want != length or expected_head.get(scope_name) != head):
+            return fail(Problem(None, scope_name, length + 1,
+                                f"chain head says {want} records, found {length}"))
+        return False
+
+    for row in _rows(chunk_size):
+        (rec_id, rscope, rpos, kind, created_at, actor_id, users, pupils, message_id,
+         payload_hash, prev_hash, rhash, content, purged_by) = row
+        if rscope != scope:
+            if scope is not None and not broken and close(scope, position, prev):
+                return report
+            scope, prev, position, broken = rscope, GENESIS, 0, False
+        report.records += 1
+        if broken:
+            continue
+        reason = None
+        if rpos != position + 1:
+            reason = f"expected position {position + 1}, found {rpos} (a record is missing)"
+        elif prev_hash != prev:
+            reason = "previous-hash link broken (records removed or reordered)"
+        elif _digest(rscope, rpos, kind, created_at, actor_id, users, pupils, message_id,
+                     payload_hash, prev_hash) != rhash:
+            reason = "record hash does not match its contents"
+        elif content is not None and payload_digest(content) != payload_hash:
+            reason = "payload does not match its hash"
+        elif content is None and purged_by is None:
+            reason = "payload missing without a purge record"
+        if reason is not None:
+            broken = True
+            if fail(Problem(rec_id, rscope, rpos, reason)):
+                return report
+            continue
+        if content is not None:
+            report.payloads_checked += 1
+        if (rscope, rpos) in committed:
+            seen_hashes[(rscope, rpos)] = rhash
+        if kind == SEAL_KIND:
+            report.seals += 1
+        prev, position = rhash, rpos
+    if scope is not None and not broken and close(scope, position, prev):
+        return report
+    for lost in sorted(set(expected_length) - seen_scopes):
+        if expected_length[lost] and not broken and fail(
+            Problem(None, lost, 1, f"chain head says {expected_length[lost]} records, found 0")
+        ):
+            return report
+    for (cscope, cpos), (head, seal_id) in committed.items():
+        if seen_hashes.get((cscope, cpos)) != head and fail(
+            Problem(seal_id, SEAL_SCOPE, None, f"seal commits {cscope} #{cpos}, which no longer matches")
+        ):
+            return report
+    return report

@@ -1,0 +1,409 @@
+"""Subject access export: everything the school holds about one person or one pupil, as a ZIP.
+
+The bundle (format ``schoolchat-subject-access/1``, see docs/archive.md):
+- ``data.json``: profile, role, memberships with dates, guardianships, consent records, every
+  message the subject sent, every message in a conversation while they were a member, every
+  message tagging the pupil, and the archive events that concern them;
+- ``index.html``: the same, readable in any browser on its own (no scripts, no external assets);
+- ``attachments/``: stored files of those messages, when there are any;
+- ``manifest.json``: the SHA-256 of every other file and the chain heads the export was cut from.
+
+Messages come from the archive, not the live tables: the archive also holds edited and
+retracted versions, and its timestamps are those of the server, so "while they were a member"
+is decided by the time the message was really posted. Content purged under retention is gone
+from the export too; only a count of purged messages remains.
+
+Other private individuals (parents, pupils, anyone without a staff role) are pseudonymised
+consistently within one bundle ("Parent 1", "Pupil 1"); staff are named, as they act for the
+school. The subject's own children are named in the guardianship section: the subject has
+parental responsibility for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from html import escape as esc
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from accounts.models import STAFF_ROLES, Guardianship, Pupil, Role, User
+from archive.chain import heads
+from archive.models import SEAL_SCOPE, Record, Subject
+from messaging.models import Attachment, Conversation, Membership
+
+FORMAT = "schoolchat-subject-access/1"
+MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
+Progress = Callable[[int], None]
+
+
+class Names:
+    """Consistent pseudonyms within one export; staff keep their names."""
+
+    def __init__(self, subject_user: User | None, subject_pupil: Pupil | None) -> None:
+        self.subject_user_id = subject_user.pk if subject_user else None
+        self.subject_pupil_id = subject_pupil.pk if subject_pupil else None
+        self._users: dict[int, User] = {}
+        self._given: dict[tuple[str, int], str] = {}
+        self._counts: dict[str, int] = {}
+
+    def load(self, user_ids: Iterable[int | None]) -> None:
+        wanted = {u for u in user_ids if u is not None and u not in self._users}
+        if wanted:
+            for user in User.objects.filter(pk__in=wanted).select_related("pupil_record"):
+                self._users[user.pk] = user
+
+    def _pseudonym(self, key: tuple[str, int], label: str) -> str:
+        if key not in self._given:
+            self._counts[label] = self._counts.get(label, 0) + 1
+            self._given[key] = f"{label} {self._counts[label]}"
+        return self._given[key]
+
+    def user(self, user_id: int | None) -> str:
+        if user_id is None:
+            return "Schoolchat"
+        self.load([user_id])
+        user = self._users.get(user_id)
+        if user is None:
+            return self._pseudonym(("u", user_id), "Person")
+        if user.pk == self.subject_user_id:
+            return user.public_name
+        pupil = getattr(user, "pupil_record", None)
+        if pupil is not None:
+            return self.pupil(pupil.pk)
+        if user.role in STAFF_ROLES:
+            return user.public_name
+        return self._pseudonym(("u", user.pk), "Parent" if user.role == Role.PARENT else "Person")
+
+    def pupil(self, pupil_id: int) -> str:
+        if pupil_id == self.subject_pupil_id:
+            pupil = Pupil.objects.get(pk=pupil_id)
+            return f"{pupil.first_name} {pupil.last_name}"
+        return self._pseudonym(("p", pupil_id), "Pupil")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _subject_user_of(user: User | None, pupil: Pupil | None) -> User | None:
+    return user if user is not None else (pupil.user if pupil is not None else None)
+
+
+class Row(NamedTuple):
+    """The columns of a message record an export needs (no model instances: 10,000s of rows)."""
+
+    pk: int
+    hash: str
+    message_id: int | None
+    kind: str
+    conversation_id: int | None
+    position: int
+    created_at: datetime
+    actor_id: int | None
+    content: dict[str, Any] | None  # None once retention deleted the payload
+
+
+ROW_COLUMNS = ("id", "hash", "message_id", "kind", "conversation_id", "position", "created_at",
+               "actor_id", "payload__content")
+
+
+def rows_of(records: QuerySet[Record]) -> list[Row]:
+    return [Row(*values) for values in records.values_list(*ROW_COLUMNS)]
+
+
+def _message_records(account: User | None, pupil: Pupil | None,
+                     memberships: list[Membership]) -> list[Row]:
+    """The subject's messages, messages in their conversations while members, pupil tags."""
+    condition = Q(pk__in=[])
+    if account is not None:
+        condition |= Q(actor_id=account.pk)
+    for m in memberships:
+        window = Q(conversation_id=m.conversation_id, created_at__gte=m.started_at)
+        if m.ended_at is not None:
+            window &= Q(created_at__lte=m.ended_at)
+        condition |= window
+    if pupil is not None:
+        condition |= Q(pk__in=Subject.objects.filter(pupil_id=pupil.pk).values("record_id"))
+        # Photos tagging the pupil (the tags live on the attachment).
+        condition |= Q(message_id__in=Attachment.objects.filter(pupils=pupil)
+                       .filter(message__isnull=False).values("message_id"))
+    return rows_of(
+        Record.objects.filter(condition, kind__in=MESSAGE_KINDS).order_by("conversation_id", "position")
+    )
+
+
+def _attachments(tokens: set[str], names: Names) -> dict[str, tuple[dict[str, Any], Any]]:
+    """token -> (description, the stored file) for the attachments still held."""
+    found: dict[str, tuple[dict[str, Any], Any]] = {}
+    for a in Attachment.objects.filter(token__in=tokens).prefetch_related("pupils"):
+        safe = re.sub(r"[^\w.-]", "_", a.name)[:100]
+        path = f"attachments/{a.token[:16]}-{safe}"
+        found[a.token] = ({
+            "name": a.name, "file": path, "content_type": a.content_type, "size": a.size,
+            "sha256": a.sha256, "hidden": a.hidden_at is not None,
+            "tagged_pupils": [names.pupil(p.pk) for p in a.pupils.all()],
+        }, a.file)
+    return found
+
+
+def _titles(records: list[Row], extra: set[int]) -> dict[int | None, str]:
+    ids = {r.conversation_id for r in records if r.conversation_id is not None} | extra
+    return dict(Conversation.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
+              account: User | None) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+    """The exportable form of message records: (messages, how many purged, ZIP path -> file)."""
+    names.load(r.actor_id for r in records)
+    messages: list[dict[str, Any]] = []
+    purged = 0
+    tokens = {t for r in records if r.content is not None
+              for t in (r.content.get("attachments") or [])}
+    stored = _attachments(tokens, names) if tokens else {}
+    files: dict[str, Any] = {}
+    for rec in records:
+        body = rec.content
+        if body is None:
+            purged += 1
+            continue
+        messages.append({
+            "record": rec.pk,
+            "record_hash": rec.hash,
+            "message": rec.message_id,
+            "kind": rec.kind.split(".", 1)[1],
+            "conversation": titles.get(rec.conversation_id, ""),
+            "conversation_id": rec.conversation_id,
+            "seq": body.get("seq"),
+            "at": _iso(rec.created_at),
+            "sender": names.user(rec.actor_id),
+            "by_subject": account is not None and rec.actor_id == account.pk,
+            "body": body.get("body", ""),
+            "attachments": [stored[t][0] for t in body.get("attachments") or [] if t in stored],
+        })
+        for token in body.get("attachments") or []:
+            if token in stored:
+                files[stored[token][0]["file"]] = stored[token][1]
+    return messages, purged, files
+
+
+def collect_search(records: list[Row], criteria: dict[str, Any], *,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """A records-search result as the same bundle: the messages found, nobody as subject."""
+    names = Names(None, None)
+    ordered = sorted(records, key=lambda r: (r.conversation_id or 0, r.position))
+    messages, purged, files = _messages(ordered, names, _titles(ordered, set()), None)
+    return {
+        "format": FORMAT, "generated_at": (now or timezone.now()).isoformat(),
+        "search": criteria, "subject": {}, "memberships": [], "guardianships": [],
+        "consent_records": [], "messages": messages, "purged_messages": purged, "events": [],
+        "_files": files,
+    }
+
+
+def collect(user: User | None = None, pupil: Pupil | None = None, *,
+            progress: Progress | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Everything about one subject, as plain data (pseudonymised).
+
+    The stored files of attachments are listed in ``data["messages"][i]["attachments"]`` and
+    returned, for the bundle only, under the private key ``"_files"`` (ZIP path -> file).
+    """
+    if (user is None) == (pupil is None):
+        raise ValueError("export one subject: a user or a pupil")
+    report = progress or (lambda pct: None)
+    account = _subject_user_of(user, pupil)
+    names = Names(account, pupil)
+    moment = now or timezone.now()
+    memberships = list(
+        Membership.objects.filter(user=account).select_related("conversation")
+        .order_by("started_at")
+    ) if account is not None else []
+    report(10)
+    records = _message_records(account, pupil, memberships)
+    report(40)
+    conversation_ids = {m.conversation_id for m in memberships}
+    titles = _titles(records, conversation_ids)
+    messages, purged, files = _messages(records, names, titles, account)
+    report(70)
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "generated_at": moment.isoformat(),
+        "subject": _profile(user, pupil, names),
+        "memberships": [
+            {"conversation": titles.get(m.conversation_id, ""),
+             "conversation_id": m.conversation_id, "kind": m.conversation.kind,
+             "started_at": _iso(m.started_at), "ended_at": _iso(m.ended_at)}
+            for m in memberships
+        ],
+        "guardianships": _guardianships(account, pupil, names),
+        "consent_records": _consent(account, pupil, names),
+        "messages": messages,
+        "purged_messages": purged,
+        "events": _events(account, pupil, names),
+        "_files": files,
+    }
+    report(85)
+    return data
+
+
+def _profile(user: User | None, pupil: Pupil | None, names: Names) -> dict[str, Any]:
+    if user is not None:
+        return {
+            "type": "user", "username": user.username, "display_name": user.public_name,
+            "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+            "phone": user.phone, "role": user.role, "roles": [user.get_role_display()],
+            "school": str(user.school) if user.school else None,
+            "active": user.is_active, "joined": _iso(user.date_joined),
+            "last_login": _iso(user.last_login),
+        }
+    assert pupil is not None
+    enrolments = [
+        {"class": e.school_class.name, "from": str(e.starts_on),
+         "until": str(e.ends_on) if e.ends_on else None}
+        for e in pupil.enrolments.select_related("school_class").order_by("starts_on")
+    ]
+    return {
+        "type": "pupil", "ref": pupil.ref, "name": f"{pupil.first_name} {pupil.last_name}",
+        "date_of_birth": str(pupil.date_of_birth) if pupil.date_of_birth else None,
+        "school": str(pupil.school), "left_on": str(pupil.left_on) if pupil.left_on else None,
+        "has_account": pupil.user_id is not None, "roles": ["pupil"], "enrolments": enrolments,
+    }
+
+
+def _guardianships(account: User | None, pupil: Pupil | None,
+                   names: Names) -> list[dict[str, Any]]:
+    rows = []
+    if account is not None:
+        for g in Guardianship.objects.filter(guardian=account).select_related("pupil"):
+            rows.append({"pupil": f"{g.pupil.first_name} {g.pupil.last_name}",
+                         "pupil_ref": g.pupil.ref, "relationship": g.relationship,
+                         "parental_responsibility": g.parental_responsibility})
+    if pupil is not None:
+        for g in Guardianship.objects.filter(pupil=pupil).order_by("pk"):
+            rows.append({"guardian": names.user(g.guardian_id), "relationship": g.relationship,
+                         "parental_responsibility": g.parental_responsibility})
+    return rows
+
+
+def _consent(account: User | None, pupil: Pupil | None, names: Names) -> list[dict[str, Any]]:
+    from consent.models import ConsentRecord
+
+    condition = Q(pk__in=[])
+    if account is not None:
+        condition |= Q(guardian=account) | Q(
+            pupil__in=Guardianship.objects.filter(guardian=account).values("pupil_id"))
+    if pupil is not None:
+        condition |= Q(pupil=pupil)
+    subject_children = set(
+        Guardianship.objects.filter(guardian=account).values_list("pupil_id", flat=True)
+    ) if account is not None else set()
+    rows = []
+    for c in (ConsentRecord.objects.filter(condition)
+              .select_related("form__purpose", "pupil").order_by("decided_at", "pk")):
+        own = c.pupil_id in subject_children or (pupil is not None and c.pupil_id == pupil.pk)
+        rows.append({
+            "pupil": f"{c.pupil.first_name} {c.pupil.last_name}" if own else names.pupil(c.pupil_id),
+            "purpose": c.form.purpose.code, "purpose_name": c.form.purpose.name,
+            "form_version": c.form.version, "decision": c.decision, "method": c.method,
+            "guardian": names.user(c.guardian_id), "recorded_by": names.user(c.recorded_by_id),
+            "decided_at": _iso(c.decided_at),
+        })
+    return rows
+
+
+def _events(account: User | None, pupil: Pupil | None, names: Names) -> list[dict[str, Any]]:
+    condition = Q(pk__in=[])
+    if account is not None:
+        condition |= Q(user_id=account.pk)
+    if pupil is not None:
+        condition |= Q(pupil_id=pupil.pk)
+    ids = Subject.objects.filter(condition).values("record_id")
+    rows = []
+    for rec in (Record.objects.filter(pk__in=ids).exclude(kind__in=MESSAGE_KINDS)
+                .order_by("created_at", "pk")):
+        rows.append({"record": rec.pk, "kind": rec.kind, "at": _iso(rec.created_at),
+                     "by": names.user(rec.actor_id), "record_hash": rec.hash})
+    return rows
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeString]]:
+    """index.html's message tables, rendered here: a template loop over 10,000s of rows is the
+    slowest part of an export. Every value goes through ``html.escape``."""
+    groups: dict[str, list[str]] = {}
+    for m in messages:
+        kind = "" if m["kind"] == "posted" else f' <span class="muted">({esc(m["kind"])})</span>'
+        links = "".join(
+            f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>'
+            + (f' ({esc(", ".join(a["tagged_pupils"]))})' if a["tagged_pupils"] else "")
+            for a in m["attachments"]
+        )
+        groups.setdefault(m["conversation"], []).append(
+            f'<tr><td>{esc(m["at"] or "")}{kind}</td><td>{esc(m["sender"])}</td>'
+            f'<td class="body">{esc(m["body"] or "")}{links}</td></tr>'
+        )
+    # Safe: every interpolated value above went through html.escape.
+    return [(title, SafeString("\n".join(rows))) for title, rows in groups.items()]
+
+
+def bundle(data: dict[str, Any]) -> bytes:
+    """The ZIP: data.json, index.html, attachments/ and manifest.json."""
+    stored = data.pop("_files", {})
+    files: dict[str, bytes] = {
+        # No indent: the C encoder; index.html is the human-readable copy.
+        "data.json": json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
+        "index.html": render_to_string(
+            "archive/export_index.html",
+            {"data": data, "message_groups": _message_groups(data["messages"])},
+        ).encode(),
+    }
+    for path, field_file in stored.items():
+        try:
+            with field_file.open("rb") as handle:
+                files[path] = handle.read()
+        except FileNotFoundError:
+            continue  # deleted from disk since; data.json still lists it
+    chains = heads(exclude_seal=False)
+    scopes = {f"conversation:{m['conversation_id']}" for m in data["messages"]}
+    scopes |= {f"conversation:{m['conversation_id']}" for m in data["memberships"]}
+    seal = Record.objects.filter(scope=SEAL_SCOPE).order_by("-position").first()
+    manifest = {
+        "format": FORMAT,
+        "generated_at": data["generated_at"],
+        "files": {name: _sha256(content) for name, content in sorted(files.items())},
+        "chain_heads": {s: {"length": chains[s][0], "hash": chains[s][1]}
+                        for s in sorted(scopes) if s in chains},
+        "latest_seal": {"record": seal.pk, "hash": seal.hash} if seal else None,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive_zip:
+        for name, content in files.items():
+            archive_zip.writestr(name, content)
+        archive_zip.writestr("manifest.json",
+                             json.dumps(manifest, indent=2, sort_keys=True).encode())
+    return out.getvalue()
+
+
+def write(path: Path, user: User | None = None, pupil: Pupil | None = None, *,
+          progress: Progress | None = None, now: datetime | None = None) -> tuple[str, int]:
+    """Build the export for one subject into ``path``; return its SHA-256 and message count."""
+    data = collect(user, pupil, progress=progress, now=now)
+    content = bundle(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    if progress:
+        progress(100)
+    return _sha256(content), len(data["messages"])

@@ -1,0 +1,88 @@
+"""Forms of the DPO pages and the retention policy page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Pupil, School, User
+from archive.models import DEFAULT_RETENTION_DAYS, Category
+from messaging.models import Conversation
+
+
+class PersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.public_name} ({obj.username})"
+
+
+class PupilField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.first_name} {obj.last_name} ({obj.ref})"
+
+
+class _SchoolForm(forms.Form):
+    """Choices limited to the signed-in person's school."""
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+                field.queryset = field.queryset.model._default_manager.filter(school=school)
+
+
+class SearchForm(_SchoolForm):
+    person = PersonField(User.objects.all(), required=False, label=_("Person"))
+    pupil = PupilField(Pupil.objects.all(), required=False, label=_("Pupil"))
+    conversation = forms.ModelChoiceField(Conversation.objects.all(), required=False,
+                                          label=_("Conversation"))
+    date_from = forms.DateField(required=False, label=_("From"),
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label=_("Until"),
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(required=False, max_length=200, label=_("Text"))
+
+
+class ExportForm(_SchoolForm):
+    person = PersonField(User.objects.all(), required=False, label=_("Person"))
+    pupil = PupilField(Pupil.objects.all(), required=False, label=_("Pupil"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("person")) == bool(data.get("pupil")):
+            raise forms.ValidationError(_("Choose either a person or a pupil."))
+        return data
+
+
+class HoldForm(ExportForm):
+    conversation = forms.ModelChoiceField(Conversation.objects.all(), required=False,
+                                          label=_("Conversation"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             label=_("Reason"))
+
+    def clean(self) -> dict[str, Any]:
+        data = forms.Form.clean(self) or {}
+        chosen = [k for k in ("person", "pupil", "conversation") if data.get(k)]
+        if len(chosen) != 1:
+            raise forms.ValidationError(_("Choose one person, pupil or conversation."))
+        return data
+
+    @property
+    def target(self) -> Any:
+        data = self.cleaned_data
+        return data.get("person") or data.get("pupil") or data.get("conversation")
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, label=_("Reason for lifting"))
+
+
+class RetentionForm(forms.Form):
+    def __init__(self, *args: Any, current: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for category, label in Category.choices:
+            self.fields[category] = forms.IntegerField(
+                min_value=1, max_value=36500, label=label, initial=current[category],
+                help_text=_("Default: %(days)d days") % {"days": DEFAULT_RETENTION_DAYS[category]},
+            )

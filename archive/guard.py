@@ -1,0 +1,156 @@
+"""Database triggers that make the archive append-only, on PostgreSQL and on SQLite.
+
+Rules (see docs/archive.md):
+- ``archive_record``, ``archive_subject``, ``archive_purgedpayload``: no UPDATE, no DELETE.
+- ``archive_payload``: no UPDATE; DELETE only when ``archive_purgedpayload`` names the payload's
+  record together with a ``purge.done`` record.
+
+The one exception is emptying the whole database (``manage.py flush``, which the test runner
+uses between transactional tests): on PostgreSQL flush uses TRUNCATE, which the statement
+triggers allow only while ``schoolchat.archive_flush`` is on; on SQLite the triggers ask the
+function ``schoolchat_archive_guard()``, which this process registers on each connection and
+which answers 0 only during a flush. A connection without that function (the sqlite3 shell,
+another program) cannot change the archive at all: the trigger fails to run, so does the change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_state = threading.local()
+
+IMMUTABLE_TABLES = ("archive_record", "archive_subject", "archive_purgedpayload")
+PAYLOAD_PURGED = (
+    "EXISTS (SELECT 1 FROM archive_purgedpayload p JOIN archive_record r"
+    " ON r.id = p.purge_record_id WHERE p.record_id = OLD.record_id AND r.kind = 'purge.done')"
+)
+
+PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION archive_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'archive: % on % is not allowed (the archive is append-only)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE OR REPLACE FUNCTION archive_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF coalesce(current_setting('schoolchat.archive_flush', true), '') = 'on' THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'archive: TRUNCATE of % is not allowed', TG_TABLE_NAME
+    USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE OR REPLACE FUNCTION archive_payload_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT %(purged)s THEN
+    RAISE EXCEPTION 'archive: payload of record % has no purge record', OLD.record_id
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN OLD;
+END $$;
+""".replace("%(purged)s", PAYLOAD_PURGED)
+
+
+def pg_create() -> list[str]:
+    sql = [PG_FUNCTIONS]
+    for table in IMMUTABLE_TABLES:
+        sql.append(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION archive_refuse()")
+    sql.append("CREATE TRIGGER archive_payload_no_update BEFORE UPDATE ON archive_payload "
+               "FOR EACH ROW EXECUTE FUNCTION archive_refuse()")
+    sql.append("CREATE TRIGGER archive_payload_delete BEFORE DELETE ON archive_payload "
+               "FOR EACH ROW EXECUTE FUNCTION archive_payload_delete()")
+    for table in (*IMMUTABLE_TABLES, "archive_payload"):
+        sql.append(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION archive_refuse_truncate()")
+    return sql
+
+
+def pg_drop() -> list[str]:
+    sql = []
+    for table in IMMUTABLE_TABLES:
+        sql.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    for table in (*IMMUTABLE_TABLES, "archive_payload"):
+        sql.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+    sql.append("DROP TRIGGER IF EXISTS archive_payload_no_update ON archive_payload")
+    sql.append("DROP TRIGGER IF EXISTS archive_payload_delete ON archive_payload")
+    sql.append("DROP FUNCTION IF EXISTS archive_refuse(), archive_refuse_truncate(), "
+               "archive_payload_delete()")
+    return sql
+
+
+def _sqlite_refuse(name: str, event: str, table: str, condition: str = "") -> str:
+    when = "schoolchat_archive_guard()" + (f" AND {condition}" if condition else "")
+    return (f"CREATE TRIGGER {name} BEFORE {event} ON {table} WHEN {when} BEGIN "
+            f"SELECT RAISE(ABORT, 'archive: {event} on {table} is not allowed'); END")
+
+
+SQLITE_TRIGGERS: list[tuple[str, str, str, str]] = [
+    *[(f"{t}_no_update", "UPDATE", t, "") for t in IMMUTABLE_TABLES],
+    *[(f"{t}_no_delete", "DELETE", t, "") for t in IMMUTABLE_TABLES],
+    ("archive_payload_no_update", "UPDATE", "archive_payload", ""),
+    ("archive_payload_delete", "DELETE", "archive_payload", f"NOT {PAYLOAD_PURGED}"),
+]
+
+
+def sqlite_create() -> list[str]:
+    return [_sqlite_refuse(*spec) for spec in SQLITE_TRIGGERS]
+
+
+def sqlite_drop() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name, *_ in SQLITE_TRIGGERS]
+
+
+def create_sql(vendor: str) -> list[str]:
+    return pg_create() if vendor == "postgresql" else sqlite_create()
+
+
+def drop_sql(vendor: str) -> list[str]:
+    return pg_drop() if vendor == "postgresql" else sqlite_drop()
+
+
+def _guard_active() -> int:
+    return 0 if getattr(_state, "flushing", False) else 1
+
+
+def register_sqlite_function(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """``connection_created`` receiver: give each SQLite connection the guard function."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "schoolchat_archive_guard", 0, _guard_active, deterministic=False
+        )
+
+
+@contextmanager
+def flushing(connection: Any) -> Iterator[None]:
+    """Let a whole-database flush through the archive triggers."""
+    _state.flushing = True
+    pg = connection.vendor == "postgresql"
+    try:
+        if pg:
+            with connection.cursor() as cursor:
+                cursor.execute("SET schoolchat.archive_flush = 'on'")
+        yield
+    finally:
+        _state.flushing = False
+        if pg:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET schoolchat.archive_flush")
+
+
+def allow_flush() -> None:
+    """Wrap Django's flush so that it (and only it) may empty the archive tables."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    original = BaseDatabaseOperations.execute_sql_flush
+    if getattr(original, "_archive_aware", False):
+        return
+
+    def execute_sql_flush(self: Any, sql_list: Iterable[str]) -> None:
+        with flushing(self.connection):
+            original(self, sql_list)
+
+    execute_sql_flush._archive_aware = True  # type: ignore[attr-defined]
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]

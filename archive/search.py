@@ -1,0 +1,54 @@
+"""Records search for the DPO (FOIA/FERPA and subject access requests)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Enrolment, Pupil, School, User
+from archive.export import MESSAGE_KINDS
+from archive.models import Record, Subject
+from messaging.models import Conversation
+
+LIMIT = 200
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def search(school: School, *, person: User | None = None, pupil: Pupil | None = None,
+           conversation: Conversation | None = None, date_from: date | None = None,
+           date_to: date | None = None, text: str = "") -> QuerySet[Record]:
+    """Archived messages of ``school`` whose content still exists, newest first.
+
+    A person matches what they wrote and what names them; a pupil matches what tags them, what
+    their own account wrote, and their class conversations.
+    """
+    school_conversations = Conversation.objects.filter(school=school).values("pk")
+    rows = Record.objects.filter(
+        kind__in=MESSAGE_KINDS, payload__isnull=False, conversation_id__in=school_conversations,
+    )
+    if person is not None:
+        named = Subject.objects.filter(user_id=person.pk).values("record_id")
+        rows = rows.filter(Q(actor_id=person.pk) | Q(pk__in=named))
+    if pupil is not None:
+        tagged = Subject.objects.filter(pupil_id=pupil.pk).values("record_id")
+        classes = Enrolment.objects.filter(pupil=pupil).values("school_class_id")
+        in_class = Conversation.objects.filter(school_class_id__in=classes).values("pk")
+        match: Any = Q(pk__in=tagged) | Q(conversation_id__in=in_class)
+        if pupil.user_id:
+            match |= Q(actor_id=pupil.user_id)
+        rows = rows.filter(match)
+    if conversation is not None:
+        rows = rows.filter(conversation_id=conversation.pk)
+    if date_from is not None:
+        rows = rows.filter(created_at__gte=_start_of(date_from))
+    if date_to is not None:
+        rows = rows.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
+    if text:
+        rows = rows.filter(payload__content__body__icontains=text)
+    return rows.select_related("payload", "actor").order_by("-created_at", "-pk")

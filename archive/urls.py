@@ -1,0 +1,18 @@
+from django.urls import path
+
+from archive import views
+
+app_name = "archive"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("verify", views.verify, name="verify"),
+    path("search/", views.search_page, name="search"),
+    path("search/export", views.search_export, name="search_export"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:export_id>/download", views.download, name="download"),
+    path("holds/", views.holds, name="holds"),
+    path("holds/<int:hold_id>/lift", views.lift, name="lift"),
+    path("retention/", views.retention_report, name="retention"),
+    path("retention/policy", views.retention_policy, name="retention_policy"),
+    path("audit/", views.audit_log, name="audit"),
+]

@@ -1,0 +1,215 @@
+"""DPO pages and the retention policy page: parse, ask access, call one function, render.
+
+Every page answers 404 to anyone its rule does not allow, and every DPO request is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import can
+from archive import actions, chain, retention
+from archive.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
+from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
+from archive.search import LIMIT, search
+
+View = Callable[..., HttpResponseBase]
+
+
+def allowed(action: str) -> Callable[[View], View]:
+    """Let the view run only when ``can(user, action, user's school)``; 404 otherwise."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user: Any = request.user
+            if not can(user, action, user.school):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _audit(request: HttpRequest, action: str, **details: Any) -> None:
+    actions.audit(request.user, action, **details)
+
+
+@allowed("archive.integrity")
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    _audit(request, "archive.viewed")
+    latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
+    context = {
+        "records": Record.objects.count(),
+        "chains": Chain.objects.count(),
+        "latest_seal": latest_seal,
+    }
+    return render(request, "archive/home.html", context)
+
+
+@allowed("archive.integrity")
+@require_POST
+def verify(request: HttpRequest) -> HttpResponse:
+    report = chain.verify()
+    _audit(request, "archive.verified", intact=report.intact, records=report.records)
+    latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
+    context = {"report": report, "records": report.records, "chains": report.chains,
+               "latest_seal": latest_seal,
+               "problem": str(report.problems[0]) if report.problems else ""}
+    return render(request, "archive/home.html", context)
+
+
+@allowed("archive.search")
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = SearchForm(request.GET or None, school=user.school)
+    results: list[Record] = []
+    searched = form.is_bound and form.is_valid()
+    if searched:
+        data = form.cleaned_data
+        results = list(search(user.school, **data)[:LIMIT])
+        _audit(request, "archive.searched",
+               **{k: (getattr(v, "pk", None) or str(v)) for k, v in data.items() if v})
+    return render(request, "archive/search.html",
+                  {"form": form, "results": results, "searched": searched, "limit": LIMIT})
+
+
+@allowed("archive.search")
+@require_GET
+def search_export(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = SearchForm(request.GET, school=user.school)
+    if not form.is_valid():
+        return render(request, "archive/search.html",
+                      {"form": form, "results": [], "searched": False, "limit": LIMIT},
+                      status=400)
+    content = actions.export_search(user, form.cleaned_data)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="records-search.zip"'
+    return response
+
+
+@allowed("archive.export")
+@require_http_methods(["GET", "POST"])
+def exports(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = ExportForm(request.POST or None, school=user.school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.request_export(user, user=form.cleaned_data["person"],
+                                   pupil=form.cleaned_data["pupil"])
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The export has started."))
+            return redirect("archive:exports")
+    else:
+        _audit(request, "exports.viewed")
+    rows = list(SubjectAccessExport.objects.filter(school=user.school)
+                .select_related("subject_user", "subject_pupil", "requested_by")
+                .order_by("-created_at")[:100])
+    running = any(e.status in (SubjectAccessExport.Status.PENDING,
+                               SubjectAccessExport.Status.RUNNING) for e in rows)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "archive/exports.html",
+                  {"form": form, "exports": rows, "now": timezone.now(), "running": running},
+                  status=status)
+
+
+@allowed("archive.export")
+@require_GET
+def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+    user: Any = request.user
+    export = get_object_or_404(SubjectAccessExport, pk=export_id, school=user.school)
+    path = actions.export_path(export) if export.file_name else None
+    if not export.is_downloadable() or path is None or not path.exists():
+        raise Http404
+    _audit(request, "export.downloaded", export=export.pk)
+    return FileResponse(path.open("rb"), as_attachment=True,
+                        filename=f"subject-access-{export.pk}.zip")
+
+
+@allowed("archive.hold")
+@require_http_methods(["GET", "POST"])
+def holds(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = HoldForm(request.POST or None, school=user.school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.place_hold(user, form.target, form.cleaned_data["reason"])
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The legal hold is in place."))
+            return redirect("archive:holds")
+    else:
+        _audit(request, "holds.viewed")
+    rows = (LegalHold.objects.filter(school=user.school)
+            .select_related("user", "pupil", "conversation", "placed_by", "lifted_by")
+            .order_by("lifted_at", "-placed_at"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "archive/holds.html",
+                  {"form": form, "holds": rows, "lift_form": LiftForm()}, status=status)
+
+
+@allowed("archive.hold")
+@require_POST
+def lift(request: HttpRequest, hold_id: int) -> HttpResponse:
+    user: Any = request.user
+    hold = get_object_or_404(LegalHold, pk=hold_id, school=user.school)
+    form = LiftForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    actions.lift_hold(user, hold, reason)
+    messages.success(request, _("The legal hold is lifted."))
+    return redirect("archive:holds")
+
+
+@allowed("archive.retention_report")
+@require_GET
+def retention_report(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    _audit(request, "retention.report_viewed")
+    rows = retention.forecast(user.school)
+    return render(request, "archive/retention_report.html", {"rows": rows})
+
+
+@allowed("archive.audit_log")
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    _audit(request, "audit.viewed")
+    entries = (AuditEntry.objects.filter(school=user.school).select_related("actor")
+               .order_by("-at", "-pk")[:200])
+    return render(request, "archive/audit.html", {"entries": entries})
+
+
+@allowed("archive.retention_policy")
+@require_http_methods(["GET", "POST"])
+def retention_policy(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    current = actions.retention_days(user.school)
+    form = RetentionForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        actions.set_retention(user, user.school, form.cleaned_data)
+        messages.success(request, _("The retention policy is saved."))
+        return redirect("archive:retention_policy")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "archive/retention_policy.html", {"form": form}, status=status)

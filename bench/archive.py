@@ -1,0 +1,326 @@
+"""`make bench-archive`: the archive's heavy jobs against plain-database references.
+
+Timings on shared machines are noisy, so each figure is a ratio against a reference measured in
+the same run on the same rows:
+
+1. verify_archive vs fetching the same rows (records joined with payloads) through a plain
+   server-side cursor and hashing each row with hashlib. Target: at most 3x.
+2. A subject access export for a subject with 10,000 messages vs a plain ``COPY`` of the same
+   rows to a file. Target: at most 3x.
+3. Purging the content of every expired message (batches, purge records, triggers) vs one plain
+   DELETE of the same payload rows and message rows (triggers off, rolled back). Target: at most
+   2x. Meanwhile a separate process posts messages through ``post_message``; its p99 latency
+   during the purge vs its p99 with no purge running. Target: at most 2x.
+
+The archive is generated straight into the tables (COPY) with correct hash chains, N records
+over N/1000 conversations; every message is past its retention period.
+
+Environment: ``ARCHIVE_BENCH_N`` (default 1,000,000), ``ARCHIVE_BENCH_SUBJECT`` (default
+10,000), ``ARCHIVE_BENCH_DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/arc_bench;
+the database is dropped and re-created), ``ARCHIVE_BENCH_WRITES`` (posts per latency phase,
+default 300), ``ARCHIVE_BENCH_BATCH`` (purge batch size, default 500). The last line printed is
+``archive_worst_ratio=<largest ratio / its target>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("ARCHIVE_BENCH_DATABASE_URL",
+                        "postgres://postgres@127.0.0.1:5432/arc_bench")
+os.environ["DATABASE_URL"] = DB_URL
+os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolchat.settings")
+
+N = int(os.environ.get("ARCHIVE_BENCH_N", "1000000"))
+SUBJECT = min(int(os.environ.get("ARCHIVE_BENCH_SUBJECT", "10000")), N)
+WRITES = int(os.environ.get("ARCHIVE_BENCH_WRITES", "300"))
+BATCH = int(os.environ.get("ARCHIVE_BENCH_BATCH", "500"))
+PER_CONVERSATION = 1000
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    server, _, name = DB_URL.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+def copy_rows(cursor: object, table: str, columns: list[str], rows: list[tuple]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
+
+
+def generate() -> dict[str, object]:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Role, School, User
+    from archive.chain import GENESIS, _digest, canonical, payload_digest
+    from messaging import actions
+    from messaging.models import Conversation, Membership, Message
+
+    call_command("migrate", verbosity=0)
+    school = School.objects.create(name="Bench school", slug="bench", require_staff_2fa=False)
+    teacher = User.objects.create(username="bench-teacher", role=Role.TEACHER, school=school,
+                                  display_name="Bench Teacher")
+    subject = User.objects.create(username="bench-parent", role=Role.PARENT, school=school,
+                                  display_name="Bench Parent")
+    others = [User.objects.create(username=f"bench-parent-{i}", role=Role.PARENT, school=school)
+              for i in range(5)]
+    conversations = max(1, N // PER_CONVERSATION)
+    convs = Conversation.objects.bulk_create([
+        Conversation(school=school, kind=Conversation.Kind.CLASS, title=f"Class {i}")
+        for i in range(conversations)
+    ])
+    # The subject's conversation holds SUBJECT messages; the rest are spread evenly.
+    sizes = [SUBJECT] + [0] * (conversations - 1)
+    rest = N - SUBJECT
+    for i in range(rest):
+        sizes[1 + i % (conversations - 1) if conversations > 1 else 0] += 1
+    old = timezone.now() - timedelta(days=500)
+    Membership.objects.create(conversation=convs[0], user=subject, started_at=old)
+
+    message_fields = [f for f in Message._meta.concrete_fields]
+    columns = [f.column for f in message_fields]
+    message_rows: list[tuple] = []
+    record_rows: list[tuple] = []
+    payload_rows: list[tuple] = []
+    subject_rows: list[tuple] = []
+    chain_rows: list[tuple] = []
+    message_id = record_id = 0
+    senders = [teacher, subject, *others]
+    for conv, size in zip(convs, sizes, strict=True):
+        prev = GENESIS
+        scope = f"conversation:{conv.pk}"
+        for seq in range(1, size + 1):
+            message_id += 1
+            record_id += 1
+            sender = senders[seq % 2] if conv is convs[0] else senders[2 + seq % 5]
+            at = old + timedelta(seconds=seq)
+            body = f"Message {seq} in {conv.title}: reading books go home today, please sign."
+            values = {"id": message_id, "conversation": conv.pk, "seq": seq,
+                      "sender": sender.pk, "body": body, "client_id": uuid.uuid4(),
+                      "created_at": at}
+            row = []
+            for field in message_fields:
+                if field.name in values:
+                    row.append(values[field.name])
+                else:
+                    row.append(field.get_db_prep_save(field.get_default(), connection))
+            message_rows.append(tuple(row))
+            payload = {"message": message_id, "seq": seq, "body": body}
+            payload_hash = payload_digest(payload)
+            digest = _digest(scope, seq, "message.posted", at, sender.pk, [sender.pk], [],
+                             message_id, payload_hash, prev)
+            record_rows.append((record_id, scope, seq, "message.posted", at, sender.pk,
+                                json.dumps([sender.pk]), "[]", conv.pk, message_id,
+                                payload_hash, prev, digest))
+            payload_rows.append((record_id, canonical(payload).decode()))
+            subject_rows.append((record_id, sender.pk))
+            prev = digest
+        chain_rows.append((scope, size, prev))
+        conv.last_seq = size
+    Conversation.objects.bulk_update(convs, ["last_seq"])
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        copy_rows(raw, "messaging_message", columns, message_rows)
+        copy_rows(raw, "archive_record",
+                  ["id", "scope", "position", "kind", "created_at", "actor_id",
+                   "subject_user_ids", "subject_pupil_ids", "conversation_id", "message_id",
+                   "payload_hash", "prev_hash", "hash"], record_rows)
+        copy_rows(raw, "archive_payload", ["record_id", "content"], payload_rows)
+        copy_rows(raw, "archive_subject", ["record_id", "user_id"], subject_rows)
+        copy_rows(raw, "archive_chain", ["scope", "length", "head_hash"], chain_rows)
+        for table in ("messaging_message", "archive_record"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT max(id) FROM {table}))")
+        cursor.execute("ANALYZE")
+    # The writer's own conversation: recent, never expired.
+    live = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
+                                       title="Writer")
+    actions.add_member(live, teacher, manager=True)
+    actions.add_member(live, others[0])
+    return {"subject": subject, "school": school, "live": live, "subject_conversation": convs[0].pk}
+
+
+def timed(label: str, func: object) -> float:
+    start = time.perf_counter()
+    func()  # type: ignore[operator]
+    elapsed = time.perf_counter() - start
+    print(f"  {label}: {elapsed:.2f} s", flush=True)
+    return elapsed
+
+
+def plain_hash_scan() -> None:
+    import psycopg
+
+    with psycopg.connect(DB_URL) as conn, conn.cursor(name="bench_scan") as cursor:
+        cursor.itersize = 2000
+        cursor.execute(
+            "SELECT r.id, r.scope, r.position, r.kind, r.created_at, r.actor_id, "
+            "r.subject_user_ids, r.subject_pupil_ids, r.message_id, r.payload_hash, "
+            "r.prev_hash, r.hash, p.content FROM archive_record r "
+            "LEFT JOIN archive_payload p ON p.record_id = r.id ORDER BY r.scope, r.position"
+        )
+        for row in cursor:
+            hashlib.sha256(repr(row).encode()).hexdigest()
+
+
+def copy_subject_rows(conversation_id: int, subject_id: int, path: Path) -> None:
+    import psycopg
+
+    query = (
+        "COPY (SELECT r.*, p.content FROM archive_record r JOIN archive_payload p "
+        f"ON p.record_id = r.id WHERE r.conversation_id = {conversation_id} "
+        f"OR r.actor_id = {subject_id} ORDER BY r.conversation_id, r.position) TO STDOUT"
+    )
+    with psycopg.connect(DB_URL) as conn, conn.cursor() as cursor, path.open("wb") as out, \
+            cursor.copy(query) as copy:
+        for chunk in copy:
+            out.write(chunk)
+
+
+def plain_delete() -> float:
+    """One plain DELETE of the expired messages' payloads and rows; rolled back afterwards."""
+    import psycopg
+
+    with psycopg.connect(DB_URL) as conn:
+        conn.execute("ALTER TABLE archive_payload DISABLE TRIGGER USER")
+        start = time.perf_counter()
+        conn.execute("DELETE FROM archive_payload WHERE record_id IN (SELECT id FROM "
+                     "archive_record WHERE message_id IN (SELECT id FROM messaging_message "
+                     "WHERE created_at < now() - interval '400 days'))")
+        for table in ("messaging_event", "messaging_receipt", "messaging_acknowledgement"):
+            exists = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()
+            if exists and exists[0]:
+                conn.execute(f"DELETE FROM {table} WHERE message_id IN (SELECT id FROM "
+                             "messaging_message WHERE created_at < now() - interval '400 days')")
+        conn.execute("DELETE FROM messaging_message WHERE created_at < now() - interval '400 days'")
+        elapsed = time.perf_counter() - start
+        conn.rollback()
+    print(f"  plain DELETE (rolled back): {elapsed:.2f} s", flush=True)
+    return elapsed
+
+
+def writer_latencies(stop_file: Path, out_file: Path, posts: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, __file__, "--writer", str(stop_file), str(out_file), str(posts)],
+        env={**os.environ},
+    )
+
+
+def writer(stop_file: str, out_file: str, posts: str) -> None:
+    """A chat writer in its own process: post, measure, until told to stop (or done)."""
+    setup_django()
+    from accounts.models import User
+    from messaging import actions
+    from messaging.models import Conversation
+
+    teacher = User.objects.get(username="bench-teacher")
+    live = Conversation.objects.get(title="Writer")
+    latencies = []
+    for i in range(int(posts)):
+        if Path(stop_file).exists() and i >= 20:
+            break
+        start = time.perf_counter()
+        actions.post_message(teacher, live, f"Writer message {i} {uuid.uuid4()}")
+        latencies.append(time.perf_counter() - start)
+        time.sleep(0.01)
+    Path(out_file).write_text(json.dumps(latencies))
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--writer":
+        writer(*sys.argv[2:5])
+        return
+    print(f"archive bench: N={N:,} records, subject with {SUBJECT:,} messages, "
+          f"purge batches of {BATCH}", flush=True)
+    recreate_database()
+    setup_django()
+    from archive import chain, export, retention
+
+    start = time.perf_counter()
+    ctx = generate()
+    print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
+    ratios: dict[str, tuple[float, float]] = {}
+
+    print("1. verify_archive", flush=True)
+    reference = timed("plain server-side cursor + hashlib", plain_hash_scan)
+    report: list[chain.Report] = []
+    verify_time = timed("verify_archive", lambda: report.append(chain.verify()))
+    assert report[0].intact and report[0].records >= N, report[0].problems[:1]
+    print(f"  verify: {report[0].records / verify_time:,.0f} records/s; "
+          f"reference {report[0].records / reference:,.0f} rows/s", flush=True)
+    ratios["verify"] = (verify_time / reference, 3.0)
+
+    print(f"2. subject access export ({SUBJECT:,} messages)", flush=True)
+    subject = ctx["subject"]
+    with tempfile.TemporaryDirectory() as tmp:
+        reference = timed("plain COPY to a file", lambda: copy_subject_rows(
+            ctx["subject_conversation"], subject.pk, Path(tmp) / "copy.tsv"))  # type: ignore[arg-type,attr-defined]
+        out = Path(tmp) / "export.zip"
+        export_time = timed("export", lambda: export.write(out, subject))  # type: ignore[arg-type]
+        print(f"  export size {out.stat().st_size / 1e6:.1f} MB", flush=True)
+    ratios["export"] = (export_time / reference, 3.0)
+
+    print("3. purge every expired message", flush=True)
+    reference = plain_delete()
+    with tempfile.TemporaryDirectory() as tmp:
+        stop, baseline_out, during_out = (Path(tmp) / n for n in ("stop", "base.json", "during.json"))
+        proc = writer_latencies(stop, baseline_out, WRITES)
+        proc.wait()
+        baseline = json.loads(baseline_out.read_text())
+        proc = writer_latencies(stop, during_out, WRITES * 100)
+        time.sleep(2)
+        outcomes: list[list[retention.Outcome]] = []
+        purge_time = timed("apply_retention", lambda: outcomes.append(
+            retention.apply_retention(schools=[ctx["school"]], batch_size=BATCH)))  # type: ignore[list-item]
+        stop.write_text("stop")
+        proc.wait()
+        during = json.loads(during_out.read_text())
+    purged = sum(o.messages for o in outcomes[0])
+    print(f"  purged {purged:,} messages ({purged / purge_time:,.0f}/s)", flush=True)
+    ratios["purge"] = (purge_time / reference, 2.0)
+    print(f"  writer p99: {p99(baseline) * 1000:.1f} ms alone ({len(baseline)} posts), "
+          f"{p99(during) * 1000:.1f} ms during the purge ({len(during)} posts)", flush=True)
+    ratios["writer_p99"] = (p99(during) / p99(baseline), 2.0)
+    after = timed("verify_archive after the purge", lambda: report.append(chain.verify()))
+    assert report[-1].intact, report[-1].problems[:1]
+    del after
+
+    print("ratios (measured / target):", flush=True)
+    for name, (ratio, target) in ratios.items():
+        print(f"  {name}: {ratio:.2f}x (target {target:.0f}x)", flush=True)
+    worst = max(ratio / target for ratio, target in ratios.values())
+    print(f"archive_worst_ratio={worst:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Subject access export of the demo parent: complete, nothing extra, pseudonymised, verifiable."""
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django.utils.html import escape
+
+from accounts.models import User
+from archive import actions as archive_actions
+from archive import retention
+from archive.models import AuditEntry, Record, SubjectAccessExport
+from messaging.access import readable_conversations
+from messaging.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    return {u.username: u for u in User.objects.all()}
+
+
+def open_zip(path):
+    with zipfile.ZipFile(path) as bundle:
+        return {name: bundle.read(name) for name in bundle.namelist()}
+
+
+def export_parent(tmp_path, username="parent"):
+    out = tmp_path / "export.zip"
+    call_command("export_subject_access", "--user", username, "--out", str(out),
+                 stdout=io.StringIO())
+    return open_zip(out)
+
+
+def test_the_demo_parent_gets_everything_they_sent_or_could_read(demo, tmp_path):
+    files = export_parent(tmp_path)
+    data = json.loads(files["data.json"])
+    html = files["index.html"].decode()
+    parent = demo["parent"]
+    readable = readable_conversations(parent)
+    expected = list(Message.objects.filter(conversation__in=readable).values_list("body", flat=True))
+    expected += list(Message.objects.filter(sender=parent).values_list("body", flat=True))
+    assert expected
+    bodies = {m["body"] for m in data["messages"]}
+    for body in expected:
+        assert body in bodies
+        assert escape(body) in html
+    own = [m for m in data["messages"] if m["by_subject"]]
+    assert {m["body"] for m in own} >= set(
+        Message.objects.filter(sender=parent).values_list("body", flat=True))
+    assert data["subject"]["username"] == "parent"
+    assert {m["conversation"] for m in data["memberships"]} >= {"4B class group"}
+
+
+def test_nothing_from_conversations_they_were_never_in(demo, tmp_path):
+    files = export_parent(tmp_path)
+    data_text = files["data.json"].decode()
+    html = files["index.html"].decode()
+    never = Conversation.objects.exclude(memberships__user=demo["parent"])
+    outside = Message.objects.filter(conversation__in=never)
+    assert outside.exists()
+    for body in outside.values_list("body", flat=True):
+        assert json.dumps(body, ensure_ascii=False)[1:-1] not in data_text
+        assert escape(body) not in html
+    for title in never.values_list("title", flat=True):
+        assert title not in data_text
+
+
+def test_other_parents_are_pseudonymised_and_staff_named(demo, tmp_path):
+    files = export_parent(tmp_path)
+    data_text = files["data.json"].decode()
+    html = files["index.html"].decode()
+    for other in ("parent2", "parent3", "parent4", "parent5a", "parent5a2"):
+        name = demo[other].public_name
+        assert name not in data_text and escape(name) not in html
+        assert demo[other].email not in data_text
+    data = json.loads(data_text)
+    senders = {m["sender"] for m in data["messages"]}
+    assert "Parent 1" in senders  # Olga Petrova wrote in 4B
+    assert demo["teacher"].public_name in senders
+    # Consistent: one pseudonym per person throughout the bundle.
+    olga = {m["sender"] for m in data["messages"] if m["body"].startswith("Дмитрий")}
+    assert len(olga) == 1
+
+
+def test_every_manifest_hash_matches(demo, tmp_path):
+    files = export_parent(tmp_path)
+    manifest = json.loads(files["manifest.json"])
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    heads = manifest["chain_heads"]
+    four_b = Conversation.objects.get(title="4B class group")
+    assert heads[four_b.scope]["hash"] == Record.objects.filter(
+        scope=four_b.scope).order_by("-position").first().hash
+
+
+def test_the_index_page_needs_nothing_from_outside(demo, tmp_path):
+    html = export_parent(tmp_path)["index.html"].decode()
+    assert "<script" not in html and "<link" not in html and "src=" not in html
+    assert 'href="http' not in html and "url(" not in html
+
+
+def test_each_export_is_archived_and_audited(demo, tmp_path):
+    export_parent(tmp_path)
+    made = Record.objects.get(kind="export.made")
+    assert made.subject_user_ids == [demo["parent"].pk]
+    assert AuditEntry.objects.filter(action="export.made").exists()
+
+
+def test_a_pupil_export_by_reference(demo, tmp_path):
+    out = tmp_path / "pupil.zip"
+    call_command("export_subject_access", "--pupil", "P4B01", "--out", str(out),
+                 stdout=io.StringIO())
+    data = json.loads(open_zip(out)["data.json"])
+    assert data["subject"]["name"] == "Emma Jansen"
+    assert all(g["guardian"].startswith("Parent ") for g in data["guardianships"])
+
+
+def test_purged_content_is_gone_from_the_export(demo, tmp_path):
+    retention.apply_retention(timezone.now() + timedelta(days=401))
+    files = export_parent(tmp_path)
+    data = json.loads(files["data.json"])
+    chat_bodies = Message.objects.filter(
+        conversation__kind__in=["class", "group"]).values_list("body", flat=True)
+    assert not chat_bodies.exists()
+    assert "Swimming starts next Tuesday" not in files["data.json"].decode()
+    assert "Swimming starts next Tuesday" not in files["index.html"].decode()
+    assert data["purged_messages"] > 0
+
+
+def test_the_dpo_task_reports_progress_and_the_link_expires(demo, settings, tmp_path,
+                                                           django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        export = archive_actions.request_export(demo["dpo"], user=demo["parent"])
+    export.refresh_from_db()
+    assert export.status == SubjectAccessExport.Status.DONE and export.progress == 100
+    path = archive_actions.export_path(export)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == export.sha256
+    assert export.is_downloadable()
+    later = timezone.now() + timedelta(hours=archive_actions.EXPORT_LINK_HOURS + 1)
+    assert not export.is_downloadable(later)
+    assert archive_actions.expire_downloads(later) == 1
+    assert not path.exists()
+
+
+def test_only_the_dpo_may_request_an_export(demo):
+    from django.core.exceptions import PermissionDenied
+
+    for username in ("admin", "teacher", "parent2"):
+        with pytest.raises(PermissionDenied):
+            archive_actions.request_export(demo[username], user=demo["parent"])
+    assert not SubjectAccessExport.objects.exists()
+
+
+def test_the_demo_seeds_policies_and_a_seal_once(demo):
+    from archive.models import RetentionPolicy
+
+    seals = Record.objects.filter(scope="seal").count()
+    assert seals == 1 and RetentionPolicy.objects.count() == 6
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    assert Record.objects.filter(scope="seal").count() == seals
+    assert RetentionPolicy.objects.count() == 6
+    call_command("verify_archive", stdout=io.StringIO())
+
+
+def test_the_hourly_job_removes_expired_export_files(demo, settings, tmp_path,
+                                                     django_capture_on_commit_callbacks):
+    from archive.tasks import expire_exports
+
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        export = archive_actions.request_export(demo["dpo"], user=demo["parent"])
+    assert expire_exports.delay().get() == 0
+    SubjectAccessExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_exports.delay().get() == 1
+    assert not archive_actions.export_path(export).exists()
+
+
+def test_markup_in_messages_is_escaped_in_the_index_page(teacher, parent, conversation_4b,
+                                                        tmp_path):
+    from messaging import actions
+
+    actions.post_message(teacher, conversation_4b, '<script>alert("x")</script> & <b>bold</b>')
+    html = export_parent(tmp_path)["index.html"].decode()
+    assert "<script>" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html

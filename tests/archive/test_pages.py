@@ -1,0 +1,240 @@
+"""DPO pages: the DPO reads, searches, holds and exports; everyone else gets 404; all audited."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from archive import retention
+from archive.models import AuditEntry, LegalHold, Record, RetentionPolicy, SubjectAccessExport
+from messaging import actions
+from tests.factories import SchoolFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DPO_PAGES = ["archive:home", "archive:search", "archive:exports", "archive:holds",
+             "archive:retention", "archive:audit"]
+
+
+@pytest.fixture
+def other_dpo(db):
+    return UserFactory(username="otherdpo", role=Role.DPO, school=SchoolFactory(slug="other"))
+
+
+@pytest.mark.parametrize("page", DPO_PAGES)
+@pytest.mark.parametrize("persona", ["teacher", "parent", "admin", "parent_5a"])
+def test_only_the_dpo_sees_archive_pages(client, request, page, persona, dpo):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse(page)).status_code == 404
+    client.force_login(dpo)
+    assert client.get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize("page", [*DPO_PAGES, "archive:retention_policy"])
+def test_anonymous_visitors_are_sent_to_log_in(client, page):
+    response = client.get(reverse(page))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("persona", ["teacher", "parent", "dpo"])
+def test_posts_by_others_change_nothing(client, request, persona, conversation_4b, admin):
+    client.force_login(request.getfixturevalue(persona))
+    if persona != "dpo":
+        assert client.post(reverse("archive:holds"), {
+            "conversation": conversation_4b.pk, "reason": "x"}).status_code == 404
+        assert client.post(reverse("archive:exports"), {"person": admin.pk}).status_code == 404
+        assert client.post(reverse("archive:verify")).status_code == 404
+    assert client.post(reverse("archive:retention_policy"), {"chat": 1}).status_code == 404
+    assert not LegalHold.objects.exists() and not SubjectAccessExport.objects.exists()
+    assert not RetentionPolicy.objects.exists()
+
+
+def test_every_dpo_page_view_is_audited(client, dpo):
+    client.force_login(dpo)
+    for page in DPO_PAGES:
+        client.get(reverse(page))
+    actions_seen = set(AuditEntry.objects.filter(actor=dpo).values_list("action", flat=True))
+    assert {"archive.viewed", "exports.viewed", "holds.viewed", "retention.report_viewed",
+            "audit.viewed"} <= actions_seen
+
+
+def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "Trip to the <zoo> on Friday")
+    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    client.force_login(dpo)
+    page = client.get(reverse("archive:search"), {"text": "zoo"}).content.decode()
+    assert "Trip to the &lt;zoo&gt; on Friday" in page and "Emma has a cold" not in page
+    page = client.get(reverse("archive:search"), {"person": parent.pk}).content.decode()
+    assert "Emma has a cold" in page and "zoo" not in page
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = client.get(reverse("archive:search"), {"date_from": tomorrow}).content.decode()
+    assert "Emma has a cold" not in page
+    assert AuditEntry.objects.filter(action="archive.searched", details__text="zoo").exists()
+    # Contact details are not shown.
+    assert parent.phone not in page and parent.email not in page
+
+
+def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "An old message about swimming")
+    retention.apply_retention(timezone.now() + timedelta(days=401))
+    client.force_login(dpo)
+    page = client.get(reverse("archive:search"), {"text": "swimming"}).content.decode()
+    assert "An old message about swimming" not in page
+
+
+def test_search_stays_within_the_dpo_school(client, other_dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "Only for Test Primary")
+    client.force_login(other_dpo)
+    page = client.get(reverse("archive:search"), {"text": "Only"}).content.decode()
+    assert "Only for Test Primary" not in page
+
+
+def test_the_dpo_places_and_lifts_a_hold(client, dpo, conversation_4b):
+    client.force_login(dpo)
+    response = client.post(reverse("archive:holds"),
+                           {"conversation": conversation_4b.pk, "reason": "Complaint"})
+    assert response.status_code == 302
+    hold = LegalHold.objects.get()
+    assert hold.conversation == conversation_4b and hold.placed_by == dpo
+    assert "Complaint" in client.get(reverse("archive:holds")).content.decode()
+    client.post(reverse("archive:lift", args=[hold.pk]), {"reason": "Resolved"})
+    hold.refresh_from_db()
+    assert hold.lifted_at is not None and hold.lift_reason == "Resolved"
+    assert Record.objects.filter(kind__in=["hold.placed", "hold.lifted"]).count() == 2
+    assert AuditEntry.objects.filter(action__in=["hold.placed", "hold.lifted"]).count() == 2
+
+
+def test_a_hold_needs_a_reason_and_one_target(client, dpo, conversation_4b, parent):
+    client.force_login(dpo)
+    assert client.post(reverse("archive:holds"),
+                       {"conversation": conversation_4b.pk, "reason": ""}).status_code == 400
+    assert client.post(reverse("archive:holds"), {"conversation": conversation_4b.pk,
+                                                  "person": parent.pk,
+                                                  "reason": "x"}).status_code == 400
+    assert not LegalHold.objects.exists()
+
+
+def test_the_dpo_exports_and_downloads_until_the_link_expires(
+    client, dpo, parent, other_dpo, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("archive:exports"), {"person": parent.pk})
+    assert response.status_code == 302
+    export = SubjectAccessExport.objects.get()
+    assert export.status == "done"
+    page = client.get(reverse("archive:exports")).content.decode()
+    url = reverse("archive:download", args=[export.pk])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert AuditEntry.objects.filter(action="export.downloaded").exists()
+    client.force_login(other_dpo)
+    assert client.get(url).status_code == 404
+    SubjectAccessExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1))
+    client.force_login(dpo)
+    assert client.get(url).status_code == 404
+
+
+def test_the_retention_report_lists_what_is_due(client, dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "Hello")
+    client.force_login(dpo)
+    page = client.get(reverse("archive:retention")).content.decode()
+    assert "Group and class chat" in page and "400 days" in page
+    assert "Photos and attachments" in page
+
+
+def test_the_integrity_page_verifies_on_request(client, dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "Hello")
+    client.force_login(dpo)
+    page = client.post(reverse("archive:verify")).content.decode()
+    assert "are intact" in page
+    assert AuditEntry.objects.filter(action="archive.verified", details__intact=True).exists()
+
+
+def test_the_admin_sets_the_retention_policy(client, admin, school):
+    client.force_login(admin)
+    page = client.get(reverse("archive:retention_policy")).content.decode()
+    assert 'value="730"' in page
+    data = {"chat": 200, "direct": 400, "announcements": 730, "attachments": 400,
+            "consent": 2190, "audit": 2190}
+    assert client.post(reverse("archive:retention_policy"), data).status_code == 302
+    assert RetentionPolicy.objects.get(school=school, category="chat").days == 200
+    assert client.post(reverse("archive:retention_policy"),
+                       {**data, "chat": 0}).status_code == 400
+    assert RetentionPolicy.objects.get(school=school, category="chat").days == 200
+
+
+def test_archive_pages_carry_no_inline_script_or_style(client, dpo):
+    client.force_login(dpo)
+    for page in DPO_PAGES:
+        html = client.get(reverse(page)).content.decode()
+        assert "<script>" not in html and "style=" not in html
+
+
+def test_the_dpo_finds_the_archive_from_every_page(client, dpo, admin):
+    client.force_login(dpo)
+    assert reverse("archive:home") in client.get(reverse("messaging:inbox")).content.decode()
+    client.force_login(admin)
+    page = client.get(reverse("archive:retention_policy")).content.decode()
+    assert f'href="{reverse("archive:retention_policy")}"' in page
+    assert f'href="{reverse("archive:home")}"' not in page
+
+
+def test_search_results_export_as_the_same_bundle(client, dpo, teacher, parent, conversation_4b):
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    actions.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    client.force_login(dpo)
+    page = client.get(reverse("archive:search"), {"text": "zoo"}).content.decode()
+    assert reverse("archive:search_export") in page
+    response = client.get(reverse("archive:search_export"), {"text": "zoo"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+        files = {n: bundle.read(n) for n in bundle.namelist()}
+    data = json.loads(files["data.json"])
+    assert [m["body"] for m in data["messages"]] == ["Trip to the zoo on Friday"]
+    assert data["search"] == {"text": "zoo"}
+    manifest = json.loads(files["manifest.json"])
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    assert Record.objects.filter(kind="export.made", actor=dpo).exists()
+    assert AuditEntry.objects.filter(action="search.exported", actor=dpo).exists()
+
+
+def test_parents_are_pseudonymised_in_a_search_export(client, dpo, parent, conversation_4b):
+    import io
+    import zipfile
+
+    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    client.force_login(dpo)
+    response = client.get(reverse("archive:search_export"), {"text": "cold"})
+    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+        text = bundle.read("data.json").decode()
+    assert parent.public_name not in text and "Parent 1" in text
+
+
+@pytest.mark.parametrize("persona", ["teacher", "parent", "admin"])
+def test_only_the_dpo_exports_search_results(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("archive:search_export"), {"text": "x"}).status_code == 404
+
+
+def test_the_exports_page_shows_progress_and_refreshes_while_running(client, dpo, parent):
+    SubjectAccessExport.objects.create(school=dpo.school, requested_by=dpo, subject_user=parent,
+                                       status="running", progress=40)
+    client.force_login(dpo)
+    page = client.get(reverse("archive:exports")).content.decode()
+    assert 'value="40"' in page and "in progress" in page
+    assert 'http-equiv="refresh"' in page
+    SubjectAccessExport.objects.update(status="done", progress=100)
+    assert 'http-equiv="refresh"' not in client.get(reverse("archive:exports")).content.decode()
