@@ -196,7 +196,7 @@ async def test_the_websocket_answers_the_matrix(world, kind, persona):
                                      "after_seq": 0})
     events = []
     while True:
-        event = await communicator.receive_json_from(timeout=2)
+        event = await communicator.receive_json_from(timeout=5)
         events.append(event)
         if event["type"] in ("subscribed", "error"):
             break
@@ -210,7 +210,7 @@ async def test_the_websocket_answers_the_matrix(world, kind, persona):
     await communicator.send_json_to({"type": "send", "conversation": conversation.pk,
                                      "client_id": client_id, "body": f"from {persona}"})
     while True:
-        event = await communicator.receive_json_from(timeout=2)
+        event = await communicator.receive_json_from(timeout=5)
         if event["type"] in ("ack", "error") and event.get("client_id") == client_id:
             break
     assert (event["type"] == "ack") is post
@@ -219,9 +219,9 @@ async def test_the_websocket_answers_the_matrix(world, kind, persona):
     # An unknown frame type is refused and the socket stays usable.
     await communicator.send_json_to({"type": "add_member", "conversation": conversation.pk,
                                      "user": world["newcomer"].pk})
-    refusal = await communicator.receive_json_from(timeout=2)
+    refusal = await communicator.receive_json_from(timeout=5)
     while refusal["type"] == "message":
-        refusal = await communicator.receive_json_from(timeout=2)
+        refusal = await communicator.receive_json_from(timeout=5)
     assert refusal["type"] == "error" and refusal["code"] == "unknown_type"
     assert not await database_sync_to_async(
         Membership.objects.filter(user=world["newcomer"]).exists)()

@@ -30,7 +30,7 @@ async def subscribe(communicator, conversation, after_seq=0):
     )
 
 
-async def receive_until(communicator, kind, timeout=2):
+async def receive_until(communicator, kind, timeout=5):
     """Messages received up to and including the first of type ``kind``."""
     seen = []
     while True:
@@ -121,7 +121,7 @@ async def test_a_message_sent_by_one_member_reaches_the_other_live(conversation_
     teacher_events = await receive_until(teacher_socket, "ack")
     ack = teacher_events[-1]
     assert ack["client_id"] == client_id and ack["seq"] == 1
-    live = await parent_socket.receive_json_from(timeout=2)
+    live = await parent_socket.receive_json_from(timeout=5)
     assert live["type"] == "message"
     assert (live["body"], live["seq"], live["client_id"]) == ("Trip tomorrow", 1, client_id)
     assert live["sender"] == {"id": teacher.pk, "name": "Ms de Vries", "role": "teacher"}
@@ -212,7 +212,7 @@ async def test_ending_membership_stops_delivery_at_once(conversation_4b, teacher
     await subscribe(communicator, conversation_4b)
     await receive_until(communicator, "subscribed")
     await database_sync_to_async(actions.end_membership)(conversation_4b, parent, actor=admin)
-    removed = await communicator.receive_json_from(timeout=2)
+    removed = await communicator.receive_json_from(timeout=5)
     assert removed == {"type": "removed", "conversation": conversation_4b.pk}
     await post(teacher, conversation_4b, "after you left")
     assert await communicator.receive_nothing(timeout=0.3)
@@ -224,7 +224,7 @@ async def test_disconnect_user_closes_every_socket_of_that_user(conversation_4b,
     second = await connect(parent)
     hub.get_hub().disconnect_user(parent.pk)
     for communicator in (first, second):
-        closed = await communicator.receive_output(timeout=2)
+        closed = await communicator.receive_output(timeout=5)
         assert closed == {"type": "websocket.close", "code": 4403}
 
 
@@ -241,7 +241,7 @@ async def test_a_slow_socket_is_closed_instead_of_growing_memory(conversation_4b
                              {"type": "message", "conversation": conversation_4b.pk, "seq": seq})
     outputs = []
     while True:
-        output = await communicator.receive_output(timeout=2)
+        output = await communicator.receive_output(timeout=5)
         outputs.append(output)
         if output["type"] == "websocket.close":
             break
