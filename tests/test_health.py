@@ -19,3 +19,12 @@ def test_healthz_says_when_redis_is_down(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["redis"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_healthz_answers_plain_http_where_pages_redirect_to_https(client, settings):
+    """A load balancer's probe inside the network gets an answer, not a redirect."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    login = client.get("/login/")
+    assert login.status_code == 301 and login["Location"].startswith("https://")
