@@ -54,13 +54,19 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = School
         fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
-                  "staff_pupil_direct_messages", "require_staff_2fa"]
+                  "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size"]
 
     def clean_digital_consent_age(self) -> int:
         age = self.cleaned_data["digital_consent_age"]
         if not 13 <= age <= 18:
             raise forms.ValidationError(_("The digital-consent age is between 13 and 18."))
         return int(age)
+
+    def clean_confirm_group_size(self) -> int:
+        size = self.cleaned_data["confirm_group_size"]
+        if not 2 <= size <= 1000:
+            raise forms.ValidationError(_("Choose a number of people between 2 and 1000."))
+        return int(size)
 
 
 class ClassForm(forms.ModelForm):

@@ -21,6 +21,10 @@ class School(models.Model):
     staff_pupil_direct_messages = models.BooleanField(
         _("staff may message a pupil one to one"), default=False
     )
+    confirm_group_size = models.PositiveSmallIntegerField(
+        _("ask the sender to confirm a message to more people than"), default=15,
+        help_text=_("Guards against a private message sent to a whole class group by mistake."),
+    )
 
     class Meta:
         verbose_name = _("school")

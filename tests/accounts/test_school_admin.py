@@ -162,10 +162,12 @@ def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client, admin):
 def test_policies_are_saved_and_archived(client, admin, school):
     client.force_login(admin)
     response = client.post(reverse("accounts:school_policies"), {
-        "pupil_accounts": "on", "digital_consent_age": "13", "require_staff_2fa": "on"})
+        "pupil_accounts": "on", "digital_consent_age": "13", "require_staff_2fa": "on",
+        "confirm_group_size": "40"})
     assert response.status_code == 302
     school.refresh_from_db()
     assert school.pupil_accounts and school.digital_consent_age == 13
+    assert school.confirm_group_size == 40
     assert not school.parent_direct_messages and not school.staff_pupil_direct_messages
     record = Record.objects.get(kind="admin.policies_changed")
     assert "13" in str(Payload.objects.get(record=record).content)
@@ -179,8 +181,8 @@ def test_policies_are_saved_and_archived(client, admin, school):
 def test_policy_defaults(db):
     school = School.objects.create(name="Fresh", slug="fresh")
     assert (school.pupil_accounts, school.digital_consent_age, school.parent_direct_messages,
-            school.staff_pupil_direct_messages, school.require_staff_2fa) == (
-        False, 16, False, False, True)
+            school.staff_pupil_direct_messages, school.require_staff_2fa,
+            school.confirm_group_size) == (False, 16, False, False, True, 15)
 
 
 def test_assigning_staff_to_a_class_puts_them_in_its_group(client, admin, school, teacher):

@@ -234,12 +234,18 @@ async def test_the_socket_asks_for_confirmation_with_the_count(big_group, parent
     await socket.disconnect()
 
 
-def test_the_threshold_follows_the_schools_setting_when_it_has_one(conversation_4b, parent):
-    # accounts.School may carry confirm_group_size; without it the default (15) applies.
-    conversation_4b.school.confirm_group_size = 0
+def test_the_threshold_follows_the_schools_policy(big_group, parent, school):
+    school.confirm_group_size = 16
+    school.save()
+    big_group.refresh_from_db()
+    _message, created = actions.post_message(parent, big_group, "to 16 people, no question")
+    assert created
+    school.confirm_group_size = 2
+    school.save()
+    big_group.refresh_from_db()
     with pytest.raises(actions.ConfirmationRequired) as info:
-        actions.post_message(parent, conversation_4b, "to the teacher only?")
-    assert info.value.recipients == 1
+        actions.post_message(parent, big_group, "to 16 people, asked")
+    assert info.value.recipients == 16
 
 
 def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client, teacher, parent):
