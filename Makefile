@@ -38,7 +38,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput -v 0
 
 demo: install
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)
 
 # The commands docker-compose.yml runs, for production-like use outside Docker.
 web: install

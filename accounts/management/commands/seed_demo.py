@@ -86,8 +86,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="run even when DEBUG is off")
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="the address to print")
 
-    def handle(self, *args: Any, force: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, force: bool = False, url: str = "http://127.0.0.1:8000",
+               **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("refusing to load demo accounts with DEBUG off (use --force)")
         with transaction.atomic():
@@ -103,7 +105,7 @@ class Command(BaseCommand):
             except ModuleNotFoundError:
                 continue
             module.seed(context)
-        self.stdout.write(self.style.SUCCESS("Demo school ready: http://127.0.0.1:8000"))
+        self.stdout.write(self.style.SUCCESS(f"Demo school ready: {url}"))
         self.stdout.write(f"Logins (password for all: {PASSWORD}):")
         for username, label in [
             ("admin", "school admin"), ("teacher", "teacher of 4B"),
