@@ -122,7 +122,7 @@ SCHOOLCHAT_HISTORY_PAGE = 50
 # Channels is used for its consumer and routing only; fan-out goes through the hub.
 CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
