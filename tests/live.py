@@ -104,6 +104,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
         "PASSWORD_HASHERS": ",".join(settings.PASSWORD_HASHERS),
+        # No Celery worker runs beside the test servers: their tasks run in-process, as in the
+        # test process itself.
+        "CELERY_TASK_ALWAYS_EAGER": "true",
     })
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL

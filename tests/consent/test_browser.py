@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 import consent
+from accounts.models import Role
 from consent import actions
+from messaging import actions as messaging_actions
 from tests.browser.conftest import browser, live_server_url, login  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -37,3 +39,55 @@ def test_a_parent_answers_a_request_in_two_taps(live_server_url, login, purposes
     section = staff.locator(f'[data-purpose="{consent.PHOTOS_CLASS}"]')
     assert "The one pupil of this class has this consent." in section.inner_text()
     assert str(emma) in staff.locator(f'[data-purpose="{consent.PHOTOS_TOGETHER}"]').inner_text()
+
+
+def test_photo_consent_is_enforced_when_posting_and_a_withdrawal_hides_the_photo_live(
+        live_server_url, login, purposes, teacher, parent, emma, school, class_4b,  # noqa: F811
+        conversation_4b, admin, monkeypatch, tmp_path):
+    """Refused: the teacher is told why and nothing is stored. Consented: it posts. Withdrawn:
+    the photo disappears from another parent's open tab within 2 seconds."""
+    from playwright.sync_api import expect
+
+    from messaging.models import Attachment, Message
+    from tests.factories import PupilFactory, UserFactory, enrol
+    from tests.messaging.images import photo_with_location
+
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    olga = UserFactory(username="olga", display_name="Olga Petrova", role=Role.PARENT,
+                       school=school)
+    liam = enrol(PupilFactory(school=school, first_name="Liam", last_name="Bakker"), class_4b, olga)
+    messaging_actions.add_member(conversation_4b, olga, actor=admin)
+    actions.decide(olga, liam, consent.PHOTOS_CLASS, "refused")
+    actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
+
+    teacher_page, olga_page = login(live_server_url, "teacher"), login(live_server_url, "olga")
+    for page in (teacher_page, olga_page):
+        page.goto(f"{live_server_url}/c/{conversation_4b.pk}/")
+        expect(page.locator("#chat[data-subscribed='1']")).to_have_count(1)
+
+    def attach(pupil_label):
+        teacher_page.set_input_files("#id_file", files=[{
+            "name": "sports-day.jpg", "mimeType": "image/jpeg", "buffer": photo_with_location()}])
+        teacher_page.locator("#tag-list").get_by_label(pupil_label).check()
+        teacher_page.get_by_role("button", name="Add photo").click()
+
+    attach("Liam B.")
+    expect(teacher_page.locator("#composer-error")).to_contain_text(
+        "Liam Bakker has no consent for “Photos in class groups”")
+    assert not Attachment.objects.exists()
+
+    attach(f"{emma.first_name} {emma.last_name[:1]}.")
+    expect(teacher_page.locator("#attached li")).to_contain_text("sports-day.jpg")
+    teacher_page.get_by_role("textbox", name="Message").fill("Sports day!")
+    teacher_page.get_by_role("button", name="Send", exact=True).click()
+    photo = olga_page.locator(".message .attachments img")
+    expect(photo).to_have_count(1)
+    assert Message.objects.get().attachments.count() == 1
+
+    parent_page = login(live_server_url, "parent")
+    parent_page.goto(f"{live_server_url}/consent/")
+    parent_page.locator(f"#p{emma.pk}-{consent.PHOTOS_CLASS}").get_by_role(
+        "button", name="Withdraw consent").click()
+    expect(olga_page.locator(".message .attachments .hidden-photo")).to_have_text(
+        "hidden: consent withdrawn", timeout=2000)
+    expect(photo).to_have_count(0)

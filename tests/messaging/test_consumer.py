@@ -246,3 +246,27 @@ async def test_a_slow_socket_is_closed_instead_of_growing_memory(conversation_4b
         if output["type"] == "websocket.close":
             break
     assert outputs[-1]["code"] == 4408
+
+
+async def test_a_client_that_reconnects_with_its_last_seq_gets_exactly_what_it_missed(
+        conversation_4b, teacher, parent):
+    socket = await connect(parent)
+    await subscribe(socket, conversation_4b)
+    await receive_until(socket, "subscribed")
+    await post(teacher, conversation_4b, "before the drop")
+    seen = (await receive_until(socket, "message"))[-1]
+    await socket.disconnect()
+
+    for text in ("one", "two", "three"):
+        await post(teacher, conversation_4b, text)
+
+    socket = await connect(parent)
+    await subscribe(socket, conversation_4b, after_seq=seen["seq"])
+    replay = await receive_until(socket, "subscribed")
+    assert [(e["type"], e.get("body")) for e in replay] == [
+        ("message", "one"), ("message", "two"), ("message", "three"), ("subscribed", None)]
+    assert [e["seq"] for e in replay[:3]] == [seen["seq"] + 1, seen["seq"] + 2, seen["seq"] + 3]
+    assert await socket.receive_nothing(timeout=0.5)
+    await post(teacher, conversation_4b, "live again")
+    assert (await receive_until(socket, "message"))[-1]["body"] == "live again"
+    await socket.disconnect()
