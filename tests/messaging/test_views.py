@@ -38,6 +38,14 @@ def test_a_member_reads_the_latest_messages(client, parent, teacher, conversatio
     assert "Ms de Vries" in page
 
 
+def test_the_conversation_page_leads_to_its_member_list(client, parent, conversation_4b):
+    client.force_login(parent)
+    page = client.get(url(conversation_4b)).content.decode()
+    members = reverse("accounts:members", args=[conversation_4b.pk])
+    assert f'href="{members}"' in page
+    assert client.get(members).status_code == 200
+
+
 def test_other_members_contact_details_are_not_shown(client, parent, teacher, conversation_4b):
     actions.post_message(parent, conversation_4b, "Hello")
     client.force_login(teacher)
