@@ -37,3 +37,14 @@ def test_a_refusal_is_explained_in_dutch(client, conversation_4b, parent, teache
     response = client.post(reverse("messaging:retract", args=[conversation_4b.pk, message.pk]))
     assert response.status_code == 403
     assert "Je kunt alleen je eigen berichten intrekken." in response.content.decode()
+
+
+def test_the_language_chosen_at_the_foot_of_a_page_sticks(client, conversation_4b, parent):
+    client.force_login(parent)
+    page = reverse("messaging:conversation", args=[conversation_4b.pk])
+    html = client.get(page).content.decode()
+    foot = html[html.index('<footer class="site-foot">'):]
+    assert 'name="language"' in foot and f'value="{page}"' in foot
+    response = client.post(reverse("set_language"), {"language": "ru", "next": page})
+    assert response.status_code == 302 and response["Location"] == page
+    assert "Отправить" in client.get(page).content.decode()

@@ -67,7 +67,7 @@ HISTORY: dict[str, list[tuple[int, str, str]]] = {
     ],
     "5A class group": [
         (2, "teacher5a", "Welcome to the 5A group. Our trip to the science museum is on Friday."),
-        (1, "parent5a", "¿Do they need a packed lunch? Sorry: do they need a packed lunch?"),
+        (1, "parent5a", "Do they need a packed lunch?"),
         (1, "teacher5a", "Yes please, and a water bottle."),
     ],
     "Staff room": [
