@@ -127,7 +127,8 @@ def test_turning_the_policy_on_ends_staff_sessions_that_began_without_it(client,
     parent_client.force_login(parent)
     client.force_login(admin)
     client.post(reverse("accounts:school_policies"), {"digital_consent_age": "16",
-                                                      "require_staff_2fa": "on"})
+                                                      "require_staff_2fa": "on",
+                                                      "confirm_group_size": "15"})
     school.refresh_from_db()
     assert school.require_staff_2fa
     # The teacher must log in again (now with a second factor); parents are not affected.
