@@ -108,7 +108,11 @@ def parse(text: str) -> Roster:
     if header is None or [h.strip() for h in header] != COLUMNS:
         raise RosterRejected([f"line 1: the header must be exactly {','.join(COLUMNS)}"])
     roster = Roster()
-    for number, raw in enumerate(reader, start=2):
+    # Lines are the file's physical lines, as an editor shows them: a quoted cell may span
+    # several, so a row is named by the line it starts on.
+    end = reader.line_num
+    for raw in reader:
+        number, end = end + 1, reader.line_num
         if not any(cell.strip() for cell in raw):
             continue
         problems = _check_row(raw, number, roster)

@@ -70,18 +70,27 @@ def class_members(school, name):
 
 def test_300_pupils_with_names_in_any_script_import_in_one_go(school, admin, tmp_path):
     rows = roster_rows()
+    # A decomposed accent (e + combining diaeresis) is kept as written, not normalised.
+    decomposed = "Noe\u0308l"
+    for row in rows:
+        if row[0] == "P0007":
+            row[1] = decomposed
     path = tmp_path / "roster.csv"
     path.write_text(as_csv(rows), encoding="utf-8")
     out = io.StringIO()
     call_command("import_roster", str(path), stdout=out)
     assert "pupils: 300 created, 0 updated, 0 unchanged, 0 left" in out.getvalue()
     assert Pupil.objects.filter(school=school).count() == 300
-    for ref, first, last, born, *_ in rows:
-        pupil = Pupil.objects.get(school=school, ref=ref)
-        assert (pupil.first_name, pupil.last_name, pupil.date_of_birth.isoformat()) == (
-            first, last, born)
+    stored = {ref: (first, last, born.isoformat())
+              for ref, first, last, born in Pupil.objects.filter(school=school).values_list(
+                  "ref", "first_name", "last_name", "date_of_birth")}
+    assert stored == {ref: (first, last, born) for ref, first, last, born, *_ in rows}
+    assert stored["P0007"][0] == decomposed and len(stored["P0007"][0]) == 5
+    guardians = dict(User.objects.filter(school=school).exclude(ref="")
+                     .values_list("ref", "display_name"))
+    assert guardians == {row[5]: row[6] for row in rows}
+    assert guardians["G0000"] == "Дмитрий senior Петров"
     guardian = User.objects.get(school=school, ref="G0000")
-    assert guardian.display_name == "Дмитрий senior Петров"
     # Guardian accounts wait for an invitation: no password, not active.
     assert not guardian.is_active and not guardian.has_usable_password()
     assert guardian.role == "parent"
@@ -190,6 +199,20 @@ def test_a_guardian_removed_from_a_pupil_leaves_the_class_group(school, admin):
     dropped = [r for r in changed if r[5] != "H0000"]
     import_roster(school, as_csv(dropped), actor=admin)
     assert "H0000" not in class_members(school, "1A")
+
+
+def test_bad_lines_are_named_by_their_line_in_the_file(school):
+    """A quoted cell spanning two lines does not shift the numbers of the lines after it."""
+    rows = roster_rows(count=4)
+    rows[0][8] = "step-\nparent"     # line 2, continued on line 3
+    rows[2][3] = "2016-02-30"         # starts on line 5
+    text = as_csv(rows)
+    assert text.splitlines()[4].startswith("P0001,")
+    with pytest.raises(RosterRejected) as rejected:
+        import_roster(school, text)
+    assert rejected.value.errors == [
+        "line 5: date_of_birth '2016-02-30' is not a date (YYYY-MM-DD)"]
+    assert not Pupil.objects.exists()
 
 
 def test_inconsistent_rows_for_one_pupil_are_rejected(school):
