@@ -6,6 +6,7 @@ Personas (all in "Test Primary" unless said otherwise):
 - teacher_5a: teaches 5A; must have no access to 4B's conversations.
 - parent: a parent of a 4B pupil; member of the 4B group and the chess club.
 - parent_5a: a parent of a 5A pupil; no access to 4B's conversations.
+- staff: office staff (role staff); a plain member (not a manager) of the chess club only.
 - pupil: a 4B pupil with an account; pupil accounts are off, so in nothing.
 - dpo: reads the archive, not live chats; may see contact details.
 - safeguarding: the safeguarding lead; not a member of either conversation.
@@ -35,7 +36,7 @@ ACTIONS = ["read", "post", "add member", "remove member", "member list", "contac
 RULES = {"read": "conversation.read", "post": "conversation.post",
          "add member": "membership.add", "remove member": "membership.remove",
          "member list": "membership.list"}
-PERSONAS = ["admin", "teacher", "teacher_5a", "parent", "parent_5a", "pupil", "dpo",
+PERSONAS = ["admin", "teacher", "teacher_5a", "staff", "parent", "parent_5a", "pupil", "dpo",
             "safeguarding", "leaver", "other_admin"]
 T, F = True, False
 
@@ -45,6 +46,7 @@ EXPECTED = {
         "admin":        (F, F, F, F, T, T),
         "teacher":      (T, T, F, F, T, F),
         "teacher_5a":   (F, F, F, F, F, F),
+        "staff":        (F, F, F, F, F, F),
         "parent":       (T, T, F, F, T, F),
         "parent_5a":    (F, F, F, F, F, F),
         "pupil":        (F, F, F, F, F, F),
@@ -57,6 +59,7 @@ EXPECTED = {
         "admin":        (F, F, T, T, T, T),
         "teacher":      (T, T, T, T, T, F),
         "teacher_5a":   (F, F, F, F, F, F),
+        "staff":        (T, T, F, F, T, F),
         "parent":       (T, T, F, F, T, F),
         "parent_5a":    (F, F, F, F, F, F),
         "pupil":        (F, F, F, F, F, F),
@@ -83,6 +86,7 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     enrol(PupilFactory(school=school, user=pupil_account), class_4b)
     people["pupil"] = pupil_account
     people["safeguarding"] = UserFactory(username="safe", role=Role.SAFEGUARDING, school=school)
+    people["staff"] = UserFactory(username="office", role=Role.STAFF, school=school)
     leaver = UserFactory(username="leaver", role=Role.PARENT, school=school)
     enrol(PupilFactory(school=school), class_4b, leaver)
     people["other_admin"] = UserFactory(username="otheradmin", role=Role.ADMIN,
@@ -92,7 +96,7 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Chess club")
     messaging_actions.add_member(club, teacher, actor=admin, manager=True)
-    for member in (parent, parent2, leaver):
+    for member in (parent, parent2, leaver, people["staff"]):
         messaging_actions.add_member(club, member, actor=admin)
     actions.process_leaver(leaver, actor=admin)
     people["leaver"] = leaver
@@ -101,6 +105,10 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     newcomer = UserFactory(username="newcomer", role=Role.PARENT, school=school)
     return {"people": people, "class": class_group, "group": club, "parent2": parent2,
             "newcomer": newcomer}
+
+
+def test_every_role_is_in_the_matrix(world):
+    assert {user.role for user in world["people"].values()} == set(Role.values)
 
 
 def test_the_class_group_was_derived_as_expected(world):
@@ -161,6 +169,11 @@ def test_http_answers_the_matrix(world, kind, persona):
 
     manage = reverse("accounts:school_group", args=[conversation.pk])
     newcomer, parent2 = world["newcomer"], world["parent2"]
+    # An action the page does not know changes nothing, for managers too.
+    response = client.post(manage, {"action": "frobnicate", "member": newcomer.pk,
+                                    "promote": parent2.pk})
+    assert response.status_code in (200, 400) if add else _denied(response, persona)
+    assert not Membership.objects.filter(conversation=conversation, user=newcomer).exists()
     client.post(manage, {"user": newcomer.pk})
     added = Membership.objects.filter(conversation=conversation, user=newcomer,
                                       ended_at__isnull=True).exists()
