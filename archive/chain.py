@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from archive.models import SEAL_KIND, SEAL_SCOPE, Chain, Payload, Record, Subject
+
+if TYPE_CHECKING:
+    from archive import Entry
 
 GENESIS = "0" * 64
 
@@ -102,34 +105,59 @@ def append(
     subjects: Iterable[Any] = (),
     payload: dict[str, Any] | None = None,
 ) -> Record:
+    from archive import Entry
+
+    return append_many(kind, scope=scope,
+                       entries=[Entry(actor=actor, subjects=subjects, payload=payload)])[0]
+
+
+def append_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]:
+    """Chain one record per entry onto the scope's head, in order.
+
+    One lock of the chain row and one INSERT per table whatever the number of entries: a batch
+    of messages costs the archive about as much as one message.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("archive.record() must run inside the transaction of the change")
-    content = payload or {}
-    users, pupils = _split_subjects(subjects)
-    message = content.get("message") if kind.startswith("message.") else None
+    if not entries:
+        return []
     length, head = _lock_head(scope)
-    rec = Record(
-        scope=scope,
-        position=length + 1,
-        kind=kind,
-        created_at=timezone.now(),
-        actor_id=getattr(actor, "pk", None),
-        subject_user_ids=users,
-        subject_pupil_ids=pupils,
-        conversation_id=_conversation_of(scope),
-        message_id=message if isinstance(message, int) else None,
-        payload_hash=payload_digest(content),
-        prev_hash=head,
+    conversation_id = _conversation_of(scope)
+    now = timezone.now()
+    records: list[Record] = []
+    contents: list[dict[str, Any]] = []
+    for entry in entries:
+        content = entry.payload or {}
+        users, pupils = _split_subjects(entry.subjects)
+        message = content.get("message") if kind.startswith("message.") else None
+        length += 1
+        rec = Record(
+            scope=scope,
+            position=length,
+            kind=kind,
+            created_at=now,
+            actor_id=getattr(entry.actor, "pk", None),
+            subject_user_ids=users,
+            subject_pupil_ids=pupils,
+            conversation_id=conversation_id,
+            message_id=message if isinstance(message, int) else None,
+            payload_hash=payload_digest(content),
+            prev_hash=head,
+        )
+        rec.hash = head = record_digest(rec)
+        records.append(rec)
+        contents.append(content)
+    Record.objects.bulk_create(records)
+    Payload.objects.bulk_create(
+        [Payload(record=rec, content=content) for rec, content in zip(records, contents,
+                                                                     strict=True)]
     )
-    rec.hash = record_digest(rec)
-    rec.save(force_insert=True)
-    Payload.objects.create(record=rec, content=content)
     Subject.objects.bulk_create(
-        [Subject(record=rec, user_id=u) for u in users]
-        + [Subject(record=rec, pupil_id=p) for p in pupils]
+        [Subject(record=rec, user_id=u) for rec in records for u in rec.subject_user_ids]
+        + [Subject(record=rec, pupil_id=p) for rec in records for p in rec.subject_pupil_ids]
     )
-    Chain.objects.filter(scope=scope).update(length=rec.position, head_hash=rec.hash)
-    return rec
+    Chain.objects.filter(scope=scope).update(length=length, head_hash=head)
+    return records
 
 
 def heads(exclude_seal: bool = True) -> dict[str, list[Any]]:

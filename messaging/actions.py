@@ -8,6 +8,8 @@ something the database could still roll back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -113,30 +115,6 @@ def _lock(conversation: Conversation) -> None:
     Conversation.objects.select_for_update().only("pk").get(pk=conversation.pk)
 
 
-def _next_seq(conversation: Conversation) -> int:
-    """Take the conversation's next seq, inside a transaction, so seqs have no gaps or
-    repeats. The UPDATE locks the conversation's row until the transaction ends (SQLite:
-    the IMMEDIATE transaction holds the write lock), serialising writers to this
-    conversation only; RETURNING saves a round trip on the hot path."""
-    table = Conversation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
-            [conversation.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise Conversation.DoesNotExist
-    seq = int(row[0])
-    conversation.last_seq = seq
-    return seq
-
-
-class _Duplicate(Exception):
-    def __init__(self, message: Message) -> None:
-        self.message = message
-
-
 def _publish_on_commit(conversation_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: hub.get_hub().publish(conversation_id, event))
 
@@ -157,6 +135,24 @@ def confirm_threshold(conversation: Conversation) -> int:
     return DEFAULT_CONFIRM_GROUP_SIZE if value is None else int(value)
 
 
+@dataclass
+class Draft:
+    """One message as its sender wrote it, before it is checked and stored."""
+
+    sender: Any
+    body: Any
+    client_id: uuid.UUID | None = None
+    reply_to: Message | None = None
+    urgent: bool = False
+    ack_requested: bool = False
+    confirm: bool = False
+    attachments: Sequence[Any] = ()
+
+
+Posted = tuple[Message, bool]
+Outcome = Posted | PermissionDenied | ValidationError
+
+
 def post_message(
     sender: Any,
     conversation: Conversation,
@@ -168,7 +164,7 @@ def post_message(
     ack_requested: bool = False,
     confirm: bool = False,
     attachments: Any = (),
-) -> tuple[Message, bool]:
+) -> Posted:
     """Persist a message, archive it and publish it after commit.
 
     Returns ``(message, created)``. A retry carrying the ``client_id`` of a message already
@@ -177,76 +173,210 @@ def post_message(
     and :class:`ConfirmationRequired` when the audience is larger than the school's threshold
     and ``confirm`` was not given.
     """
-    attachments = list(attachments)
+    draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
+                  ack_requested=ack_requested, confirm=confirm, attachments=list(attachments))
+    outcome = post_messages(conversation, [draft])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def post_messages(conversation: Conversation, drafts: Sequence[Draft]) -> list[Outcome]:
+    """Post several messages to one conversation with one commit (group commit).
+
+    Each draft is checked on its own and gets its own outcome, in order: ``(message, created)``
+    as from :func:`post_message`, or the ``PermissionDenied``/``ValidationError`` that refused
+    it; a refused draft does not stop the others. The drafts without attachments are stored in
+    one transaction: one lock, one seq range, one insert per table and one archive append for
+    all of them, which is what lets a busy conversation take hundreds of messages a second.
+    A draft with attachments gets a transaction of its own, so a photo that cannot be claimed
+    never undoes other people's messages. An unexpected database error propagates.
+    """
+    outcomes: list[Outcome | None] = [None] * len(drafts)
+    checked: list[_Checked] = []
+    allowed: dict[tuple[int, str], bool] = {}  # one permission question per sender and rule
+    for index, draft in enumerate(drafts):
+        try:
+            checked.append(_check(conversation, index, draft, allowed))
+        except (PermissionDenied, ValidationError) as exc:
+            outcomes[index] = exc
+    plain = [c for c in checked if not c.draft.attachments]
+    batches = ([plain] if plain else []) + [[c] for c in checked if c.draft.attachments]
+    for batch in batches:
+        head = conversation.last_seq
+        try:
+            _store_batch(conversation, batch, outcomes)
+        except (PermissionDenied, ValidationError) as exc:
+            # Raised while claiming a photo (its consent changed since the upload): the
+            # transaction rolled back, so every draft of the batch is refused alike.
+            conversation.last_seq = head
+            for c in batch:
+                outcomes[c.index] = exc
+        except BaseException:
+            conversation.last_seq = head  # the seqs taken were rolled back with the rest
+            raise
+    assert all(outcome is not None for outcome in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+@dataclass
+class _Checked:
+    index: int
+    draft: Draft
+    text: str
+    client_id: uuid.UUID
+
+    @property
+    def key(self) -> tuple[int, uuid.UUID]:
+        return self.draft.sender.pk, self.client_id
+
+
+def _check(conversation: Conversation, index: int, draft: Draft,
+           allowed: dict[tuple[int, str], bool]) -> _Checked:
+    """Everything about one draft that needs no lock: text, permissions, reply and flags."""
+    sender, body = draft.sender, draft.body
     # A photo may go without words; otherwise the text rules apply.
-    text = "" if attachments and isinstance(body, str) and not body.strip() else clean_body(body)
-    if not can(sender, "conversation.post", conversation):
+    text = ("" if draft.attachments and isinstance(body, str) and not body.strip()
+            else clean_body(body))
+
+    def may(action: str) -> bool:
+        key = (sender.pk, action)
+        if key not in allowed:
+            allowed[key] = can(sender, action, conversation)
+        return allowed[key]
+
+    if not may("conversation.post"):
         raise PermissionDenied(_("You cannot post in this conversation."))
-    if urgent and not can(sender, "message.post_urgent", conversation):
+    if draft.urgent and not may("message.post_urgent"):
         raise PermissionDenied(_("Only staff can mark a message urgent."))
-    if ack_requested and not (conversation.kind == Conversation.Kind.ANNOUNCEMENT
-                              and sender.is_school_staff):
+    if draft.ack_requested and not (conversation.kind == Conversation.Kind.ANNOUNCEMENT
+                                    and sender.is_school_staff):
         raise ValidationError(_("Only staff can ask for acknowledgement, in announcements."),
                               code="invalid")
-    if reply_to is not None and reply_to.conversation_id != conversation.pk:
+    if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise ValidationError(_("You can only reply to a message of this conversation."),
                               code="invalid")
-    cid = client_id or uuid.uuid4()
-    head = conversation.last_seq
-    try:
-        return _store_message(sender, conversation, text, cid, reply_to=reply_to, urgent=urgent,
-                              ack_requested=ack_requested, confirm=confirm,
-                              attachments=attachments), True
-    except _Duplicate as duplicate:
-        # A retry of a stored message: the seq taken was rolled back with the rest.
-        conversation.last_seq = head
-        return duplicate.message, False
-    except BaseException:
-        conversation.last_seq = head
-        raise
+    return _Checked(index, draft, text, draft.client_id or uuid.uuid4())
 
 
-def _store_message(sender: Any, conversation: Conversation, text: str, cid: uuid.UUID, *,
-                   reply_to: Message | None, urgent: bool, ack_requested: bool, confirm: bool,
-                   attachments: list[Any]) -> Message:
+def _take_seqs(conversation: Conversation, count: int) -> int:
+    """Take ``count`` consecutive seqs and return the first, inside a transaction, so seqs
+    have no gaps or repeats. The UPDATE locks the conversation's row until the transaction
+    ends (SQLite: the IMMEDIATE transaction holds the write lock), serialising writers to
+    this conversation only; RETURNING saves a round trip on the hot path."""
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [count, conversation.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Conversation.DoesNotExist
+    conversation.last_seq = int(row[0])
+    return conversation.last_seq - count + 1
+
+
+def _next_seq(conversation: Conversation) -> int:
+    return _take_seqs(conversation, 1)
+
+
+def _store_batch(conversation: Conversation, batch: list[_Checked],
+                 outcomes: list[Outcome | None]) -> None:
     with transaction.atomic():
-        # Taking the seq locks the conversation first, so the duplicate check below cannot
+        # Taking the seqs locks the conversation first, so the duplicate check below cannot
         # race with a concurrent retry of the same client_id.
-        seq = _next_seq(conversation)
-        duplicate = Message.objects.filter(
-            conversation=conversation, sender=sender, client_id=cid
-        ).select_related("sender", "reply_to__sender").first()
-        if duplicate is not None:
-            raise _Duplicate(duplicate)
-        if not confirm:
-            recipients = recipient_count(conversation, sender)
-            if recipients > confirm_threshold(conversation):
-                raise ConfirmationRequired(recipients)
-        message = Message.objects.create(
-            conversation=conversation, seq=seq, sender=sender, body=text, client_id=cid,
-            reply_to=reply_to, urgent=urgent, ack_requested=ack_requested,
-        )
-        Event.objects.create(conversation=conversation, seq=seq, kind=Event.Kind.MESSAGE,
-                             message=message)
-        payload: dict[str, Any] = {"message": message.pk, "seq": seq, "body": text}
-        if reply_to is not None:
-            payload["reply_to"] = reply_to.pk
-        if attachments:
-            from messaging.attachments import claim
+        first = _take_seqs(conversation, len(batch))
+        fresh = _without_duplicates(conversation, batch, outcomes)
+        fresh = _without_unconfirmed(conversation, fresh, outcomes)
+        if len(fresh) < len(batch):
+            # Give back the seqs of the drafts that will not be stored: seqs have no gaps.
+            _take_seqs(conversation, len(fresh) - len(batch))
+        if not fresh:
+            return
+        messages = Message.objects.bulk_create([
+            Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
+                    body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
+                    urgent=c.draft.urgent, ack_requested=c.draft.ack_requested)
+            for n, c in enumerate(fresh)
+        ])
+        Event.objects.bulk_create([
+            Event(conversation=conversation, seq=m.seq, kind=Event.Kind.MESSAGE, message=m)
+            for m in messages
+        ])
+        entries = []
+        for c, message in zip(fresh, messages, strict=True):
+            outcomes[c.index] = (message, True)
+            payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
+                                       "body": c.text}
+            if c.draft.reply_to is not None:
+                payload["reply_to"] = c.draft.reply_to.pk
+            summaries: list[dict[str, Any]] = []
+            if c.draft.attachments:
+                from messaging.attachments import claim, summary
 
-            claim(sender, message, attachments)
-            payload["attachments"] = [a.token for a in attachments]
-        archive.record(
-            "message.posted", scope=conversation.scope, actor=sender, subjects=[sender],
-            payload=payload,
-        )
-        summaries: list[dict[str, Any]] = []
-        if attachments:
-            from messaging.attachments import summary
+                claim(c.draft.sender, message, list(c.draft.attachments))
+                payload["attachments"] = [a.token for a in c.draft.attachments]
+                summaries = [summary(a) for a in c.draft.attachments]
+            entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
+                                         payload=payload))
+            _publish_on_commit(conversation.pk, message_event(message, attachments=summaries))
+        archive.record_many("message.posted", scope=conversation.scope, entries=entries)
+        # Retries of a draft in this same batch get the message it stored.
+        for c in batch:
+            if outcomes[c.index] is None:
+                outcomes[c.index] = (_stored_in(fresh, outcomes, c.key), False)
 
-            summaries = [summary(a) for a in attachments]
-        _publish_on_commit(conversation.pk, message_event(message, attachments=summaries))
-    return message
+
+def _without_duplicates(conversation: Conversation, batch: list[_Checked],
+                        outcomes: list[Outcome | None]) -> list[_Checked]:
+    """Drop the retries of stored messages (their outcome is the stored message) and second
+    copies of a draft within the batch (resolved once the first is stored)."""
+    stored = {
+        (m.sender_id, m.client_id): m
+        for m in Message.objects.filter(
+            conversation=conversation, client_id__in={c.client_id for c in batch}
+        ).select_related("sender", "reply_to__sender")
+    }
+    fresh: list[_Checked] = []
+    seen: set[tuple[int, uuid.UUID]] = set()
+    for c in batch:
+        if c.key in stored:
+            outcomes[c.index] = (stored[c.key], False)
+        elif c.key not in seen:
+            seen.add(c.key)
+            fresh.append(c)
+    return fresh
+
+
+def _without_unconfirmed(conversation: Conversation, batch: list[_Checked],
+                         outcomes: list[Outcome | None]) -> list[_Checked]:
+    """Refuse the drafts that go to more people than the school's threshold unconfirmed."""
+    threshold: int | None = None
+    audience: dict[int, int] = {}
+    fresh: list[_Checked] = []
+    for c in batch:
+        if not c.draft.confirm:
+            sender = c.draft.sender
+            if sender.pk not in audience:
+                audience[sender.pk] = recipient_count(conversation, sender)
+            if threshold is None:
+                threshold = confirm_threshold(conversation)
+            if audience[sender.pk] > threshold:
+                outcomes[c.index] = ConfirmationRequired(audience[sender.pk])
+                continue
+        fresh.append(c)
+    return fresh
+
+
+def _stored_in(fresh: list[_Checked], outcomes: list[Outcome | None],
+               key: tuple[int, uuid.UUID]) -> Message:
+    for c in fresh:
+        if c.key == key:
+            outcome = outcomes[c.index]
+            assert isinstance(outcome, tuple)
+            return outcome[0]
+    raise AssertionError("a duplicate without its first copy")
 
 
 def _check_window(message: Message, verb: str) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,7 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from messaging import actions, hours, hub
 from messaging.access import readable_conversation_or_none, readable_message_or_none
-from messaging.events import logged_event, message_event
+from messaging.events import logged_event
 from messaging.models import Event
 
 log = logging.getLogger(__name__)
@@ -79,28 +80,133 @@ NOT_FOUND = {"code": "not_found", "text": "No such conversation."}
 NO_MESSAGE = {"code": "not_found", "text": "No such message."}
 
 
-@database_sync_to_async
-def _post(user_id: int, conversation_id: int, content: dict[str, Any],
-          client_id: uuid.UUID) -> dict[str, Any]:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    conversation = readable_conversation_or_none(user, conversation_id) if user else None
-    if user is None or conversation is None:
-        return NOT_FOUND
+def _draft(user: User, conversation: Any, content: dict[str, Any],
+           client_id: uuid.UUID) -> actions.Draft | None:
+    """The draft a ``send`` frame describes; None when it replies to a message the user
+    cannot see. Raises ``ValidationError`` for malformed attachments."""
     reply_to = None
     if content.get("reply_to") is not None:
         reply_to = readable_message_or_none(user, _int(content.get("reply_to")) or 0)
         if reply_to is None or reply_to.conversation_id != conversation.pk:
-            return NO_MESSAGE
-    try:
-        message, _created = actions.post_message(
-            user, conversation, content.get("body"), client_id=client_id, reply_to=reply_to,
-            urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
-            ack_requested=content.get("ack_requested") is True,
-            attachments=_attachments(user, content.get("attachments")),
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
-    return {"event": message_event(message), "away": hours.staff_away(user, conversation)}
+            return None
+    return actions.Draft(
+        user, content.get("body"), client_id=client_id, reply_to=reply_to,
+        urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
+        ack_requested=content.get("ack_requested") is True,
+        attachments=_attachments(user, content.get("attachments")),
+    )
+
+
+Send = tuple[int, int, dict[str, Any], uuid.UUID]  # user id, conversation id, frame, client_id
+Posted = dict[str, Any] | Exception
+
+
+@database_sync_to_async
+def _post_batch(sends: list[Send]) -> list[Posted]:
+    """Check and store every send of a batch: one transaction per conversation.
+
+    Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
+    or the exception that failed its conversation's transaction.
+    """
+    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)}
+    readable: dict[tuple[int, int], Any] = {}
+    results: list[Posted | None] = [None] * len(sends)
+    drafts: dict[int, list[tuple[int, actions.Draft]]] = {}
+    conversations: dict[int, Any] = {}
+    for index, (user_id, conversation_id, content, client_id) in enumerate(sends):
+        user = users.get(user_id)
+        key = (user_id, conversation_id)
+        if key not in readable:
+            readable[key] = (readable_conversation_or_none(user, conversation_id)
+                             if user is not None else None)
+        if user is None or readable[key] is None:
+            results[index] = NOT_FOUND
+            continue
+        # One object per conversation, so the seq it holds stays current across senders.
+        conversation = conversations.setdefault(conversation_id, readable[key])
+        try:
+            draft = _draft(user, conversation, content, client_id)
+        except ValidationError as exc:
+            results[index] = _refusal(exc)
+            continue
+        if draft is None:
+            results[index] = NO_MESSAGE
+            continue
+        drafts.setdefault(conversation_id, []).append((index, draft))
+    for conversation_id, items in drafts.items():
+        conversation = conversations[conversation_id]
+        try:
+            outcomes = actions.post_messages(conversation, [draft for _, draft in items])
+        except Exception as exc:  # this conversation's transaction failed; others stand
+            log.exception("storing %d messages in conversation %s failed",
+                          len(items), conversation_id)
+            for index, _unused in items:
+                results[index] = exc
+            continue
+        away: dict[int, list[dict[str, Any]]] = {}
+        for (index, draft), outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                results[index] = _refusal(outcome)
+                continue
+            message, _created = outcome
+            if draft.sender.pk not in away:
+                away[draft.sender.pk] = hours.staff_away(draft.sender, conversation)
+            results[index] = {"id": message.pk, "seq": message.seq,
+                              "away": away[draft.sender.pk]}
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
+class PostWriter:
+    """Group commit for the sends of this process's sockets.
+
+    Sends wait in one queue; one batch at a time is checked and stored (one transaction per
+    conversation), and the sends that arrived meanwhile form the next batch. An idle
+    conversation's send is written at once, alone; a busy one's share one lock, one seq range
+    and one commit. Database work runs on one thread per process anyway (Channels'
+    ``database_sync_to_async`` is thread-sensitive), so this is what lets it keep up.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Send, asyncio.Future[Posted]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def post(self, send: Send) -> Posted:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Posted] = loop.create_future()
+        self._pending.append((send, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+        # A socket that closes while waiting cancels only its wait: the batch is still written,
+        # and a retry with the same client_id finds the stored message.
+        return await future
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.MAX_BATCH]
+            del self._pending[: self.MAX_BATCH]
+            try:
+                results = await _post_batch([send for send, _future in batch])
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_send, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PostWriter] = (
+    weakref.WeakKeyDictionary())
+
+
+def post_writer() -> PostWriter:
+    """This event loop's writer (one per process; tests run several loops one after another)."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = PostWriter()
+    return writer
 
 
 @database_sync_to_async
@@ -346,19 +452,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", "send needs conversation and a UUID client_id.",
                               client_id=raw_client_id)
             return
-        try:
-            result = await _post(self.user_id, conversation_id, content, client_id)
-        except ValidationError as exc:
-            result = _refusal(exc)
-        if "event" not in result:
+        result = await post_writer().post((self.user_id, conversation_id, content, client_id))
+        if isinstance(result, Exception):
+            raise result
+        if "id" not in result:
             extra = {k: v for k, v in result.items() if k not in ("code", "text")}
             await self._error(result["code"], result["text"],
                               client_id=str(client_id), conversation=conversation_id, **extra)
             return
-        message = result["event"]
         # Sent only after the commit: an ack means the message is safe.
         ack = {"type": "ack", "action": "send", "client_id": str(client_id),
-               "conversation": conversation_id, "id": message["id"], "seq": message["seq"]}
+               "conversation": conversation_id, "id": result["id"], "seq": result["seq"]}
         if result["away"]:
             ack["away"] = result["away"]
         await self.send_json(ack)
