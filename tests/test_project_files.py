@@ -1,0 +1,137 @@
+"""The foundation's promises that live in files: the README's two commands, what `.ci/run`
+runs, the docker-compose healthchecks and the websocket protocol's documented examples."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M)
+
+
+def _commands(block: str) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in block.splitlines())
+    return [line for line in lines if line]
+
+
+def _make_target(name: str) -> tuple[list[str], list[str]]:
+    """(prerequisites, recipe lines) of a Makefile target."""
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{name}:([^\n#]*)(?:#[^\n]*)?\n((?:\t[^\n]*\n)*)", makefile, re.M)
+    assert match, f"no {name} target in the Makefile"
+    return match.group(1).split(), [line.strip() for line in match.group(2).splitlines()]
+
+
+def test_the_readmes_first_code_block_holds_exactly_serve_then_test():
+    first = _fenced_blocks((ROOT / "README.md").read_text())[0][1]
+    assert _commands(first) == ["make serve", "make test"]
+
+
+def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000():
+    prerequisites, recipe = _make_target("serve")
+    assert prerequisites == ["install", "migrate", "demo"]
+    _, demo = _make_target("demo")
+    assert any("manage.py seed_demo" in line for line in demo)
+    _, migrate = _make_target("migrate")
+    assert any("manage.py migrate" in line for line in migrate)
+    assert any("daphne" in line and "schoolchat.asgi:application" in line for line in recipe)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M)
+    assert re.search(r"^PORT \?= 8000$", makefile, re.M)
+    # The environment is created when missing, with the Python the README names.
+    _, installed = _make_target(r"\$\(VENV\)/\.installed")
+    assert any("-m venv" in line for line in installed)
+
+
+def test_make_test_creates_the_environment_and_runs_the_whole_suite():
+    prerequisites, recipe = _make_target("test")
+    assert prerequisites == ["install-dev"]
+    assert recipe == ["$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"]
+
+
+def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint():
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = [line.strip() for line in ci.splitlines() if line.strip() and not
+             line.strip().startswith("#")]
+    assert sum(line.endswith("make test") for line in lines) == 2
+    assert "make lint" in lines
+    assert re.search(r"DATABASE_URL=postgres://\S+ REDIS_URL=redis://\S+ \\\n\s*make test", ci)
+    assert "env -u DATABASE_URL -u REDIS_URL make test" in ci
+    assert "apt-get install -y -qq chromium" in ci and "export CI=true" in ci
+
+
+def _compose_services() -> dict[str, str]:
+    """The text of each service under `services:` (the file is plain enough to split)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = text.split("\nservices:\n", 1)[1].split("\nvolumes:\n", 1)[0]
+    blocks = re.split(r"^  (\w+):\n", services, flags=re.M)[1:]
+    return dict(zip(blocks[::2], blocks[1::2], strict=True))
+
+
+def test_docker_compose_runs_every_service_with_a_healthcheck():
+    services = _compose_services()
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name, block in services.items():
+        assert re.search(r"^    healthcheck:\n(?:      #.*\n)*      test: \[", block, re.M), name
+    assert "/healthz" in services["web"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    anchor = compose.split("\nservices:\n")[0]
+    # The app services (web, worker, beat share the anchor) wait for healthy postgres and redis.
+    assert re.search(r"depends_on:\n\s+postgres:\n\s+condition: service_healthy\n"
+                     r"\s+redis:\n\s+condition: service_healthy", anchor)
+    for name in ("web", "worker", "beat"):
+        assert "<<: *app" in services[name], name
+    # The same commands the Makefile uses.
+    assert "make web" in services["web"]
+    assert '["make", "worker"]' in services["worker"] and '["make", "beat"]' in services["beat"]
+
+
+def _protocol() -> str:
+    return (ROOT / "docs" / "protocol.md").read_text()
+
+
+def _section(text: str, heading: str, until: str) -> str:
+    return text.split(heading, 1)[1].split(until, 1)[0]
+
+
+def _documented(section: str) -> dict[str, list[dict]]:
+    """Each `### \\`type\\`` heading of a section with the JSON examples under it."""
+    found: dict[str, list[dict]] = {}
+    for part in re.split(r"^### ", section, flags=re.M)[1:]:
+        names = re.findall(r"`(\w+)`", part.splitlines()[0])
+        examples = [json.loads(body) for lang, body in _fenced_blocks(part) if lang == "json"]
+        for name in names:
+            found[name] = examples
+    return found
+
+
+def test_every_json_example_in_the_protocol_doc_parses():
+    blocks = [body for lang, body in _fenced_blocks(_protocol()) if lang == "json"]
+    assert len(blocks) >= 20
+    for body in blocks:
+        assert isinstance(json.loads(body), dict), body
+
+
+def test_every_frame_the_consumer_accepts_is_documented_with_an_example():
+    source = (ROOT / "messaging" / "consumers.py").read_text()
+    dispatch = re.search(r"\{\s*(\"subscribe\": self\._subscribe,.*?)\}\.get\(", source, re.S)
+    assert dispatch, "the consumer's dispatch table moved; update this test"
+    accepted = set(re.findall(r'"(\w+)": self\.', dispatch.group(1)))
+    documented = _documented(_section(_protocol(), "## Browser → server", "## Server → browser"))
+    assert accepted <= set(documented), accepted - set(documented)
+    for name in accepted:
+        assert any(example.get("type") == name for example in documented[name]), name
+
+
+def test_every_frame_the_server_sends_is_documented_with_an_example():
+    sent = {"hello", "message", "edited", "retracted", "pinned", "attachment_hidden",
+            "subscribed", "ack", "receipt", "acknowledged", "error", "added", "removed", "pong"}
+    documented = _documented(_section(_protocol(), "## Server → browser", "\n## "))
+    assert sent <= set(documented), sent - set(documented)
+    for name in sent:
+        assert any(example.get("type") == name for example in documented[name]), name
