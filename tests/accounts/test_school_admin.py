@@ -288,3 +288,21 @@ def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, s
 
     conversation = actions.class_conversation(class_4b)
     assert not Membership.objects.filter(conversation=conversation, user=emma.user).exists()
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("nl", ["Leerlingenlijst importeren", "Vertrekkers", "Schoolbeheerder"]),
+    ("ru", ["Импорт списка учеников", "Выбывающие", "Администратор школы"]),
+])
+def test_the_admin_area_speaks_the_admins_language(client, admin, language, words):
+    from django.conf import settings
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(admin)
+    try:
+        html = client.get(reverse("accounts:school_people")).content.decode()
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
+    for word in words:
+        assert word in html
