@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from messaging import actions, hours, hub
+from messaging import actions, hours, hub, wire
 from messaging.access import readable_conversation_or_none, readable_message_or_none
 from messaging.events import logged_event
 from messaging.models import Event
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_DEACTIVATED = 4403
 CLOSE_TOO_SLOW = 4408
+CLOSE_SERVER_ERROR = 1011
+# Sends of one socket being written at once (they share a commit); past it the socket waits.
+MAX_SENDS_IN_FLIGHT = 16
 BACKLOG_BATCH = 200
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
 SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden"})
@@ -271,16 +274,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(
+        self.queue: asyncio.Queue[tuple[dict[str, Any], wire.Frame | None]] = asyncio.Queue(
             maxsize=settings.SCHOOLCHAT_SOCKET_QUEUE
         )
         # conversation id -> the seq of the last message sent to this socket
         self.last_sent: dict[int, int] = {}
         self.closing = False
+        self.busy = False  # the drainer is handling an event (maybe waiting for the database)
+        self.sends: set[asyncio.Task[None]] = set()
         self.hub = hub.get_hub()
         # Staff: their office hours, so messages outside them arrive marked "quiet".
         self.schedule = await _schedule(user.pk) if user.is_school_staff else None
         await self.accept()
+        # Under daphne on plain TCP: frames encoded once per process go straight to the socket.
+        self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
         await self.hub.attach(self)
         self.drainer = asyncio.get_running_loop().create_task(self._drain())
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
@@ -290,6 +297,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.closing = True
         await self.hub.detach(self)
+        # A send already handed to the writer is still stored; only its ack is dropped.
+        for task in list(getattr(self, "sends", ())):
+            task.cancel()
         drainer = getattr(self, "drainer", None)
         if drainer is not None:
             drainer.cancel()
@@ -297,34 +307,81 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await drainer
 
     # --- from the hub -------------------------------------------------------------------
-    def deliver(self, event: dict[str, Any]) -> None:
+    def deliver(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         if self.closing:
             return
+        # The common case, written at once: the next event of a conversation, nothing queued
+        # before it, and the bytes every member gets.
+        if (frame is not None and self.writer is not None and not self.busy
+                and self.queue.empty() and self._write_now(event, frame)):
+            return
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait((event, frame))
         except asyncio.QueueFull:
             # Never let a slow client grow the server's memory: drop it; it resumes by seq.
-            self.closing = True
-            log.info("closing a socket of user %s: send queue full", self.user_id)
-            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+            self._too_slow("send queue full")
+
+    def _write_now(self, event: dict[str, Any], frame: wire.Frame) -> bool:
+        """Write an in-order event without the queue; False when it needs the drainer."""
+        assert self.writer is not None
+        kind = event.get("type")
+        last = self.last_sent.get(event.get("conversation"))  # type: ignore[arg-type]
+        if kind in HINTS:
+            if last is not None and not self.writer(frame):
+                self._too_slow("socket buffer full")
+            return True
+        if kind not in SEQUENCED or last is None or self._quiet(event):
+            return False
+        seq = event["seq"]
+        if seq <= last:
+            return True  # already sent
+        if seq != last + 1:
+            return False  # a gap: the drainer reads what is missing first
+        if not self.writer(frame):
+            self._too_slow("socket buffer full")
+        self.last_sent[event["conversation"]] = seq
+        return True
+
+    def _too_slow(self, why: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        log.info("closing a socket of user %s: %s", self.user_id, why)
+        asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+
+    def _quiet(self, event: dict[str, Any]) -> bool:
+        """A message that reaches staff outside their office hours: shown, no notification."""
+        return (self.schedule is not None and event.get("type") == "message"
+                and not event.get("urgent") and not self.schedule.is_open(timezone.now()))
+
+    async def _write(self, event: dict[str, Any], frame: wire.Frame | None) -> None:
+        if frame is None:
+            await self.send_json(event)
+        elif self.writer is None:
+            await self.send(text_data=frame.text)
+        elif not self.writer(frame):
+            self._too_slow("socket buffer full")
 
     async def _drain(self) -> None:
         while True:
-            event = await self.queue.get()
+            event, frame = await self.queue.get()
+            self.busy = True
             try:
-                await self._handle_event(event)
+                await self._handle_event(event, frame)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("handling %s for user %s failed", event.get("type"), self.user_id)
+            finally:
+                self.busy = False
 
-    async def _handle_event(self, event: dict[str, Any]) -> None:
+    async def _handle_event(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         kind = event.get("type")
         if kind in SEQUENCED:
-            await self._send_sequenced(event)
+            await self._send_sequenced(event, frame)
         elif kind in HINTS:
             if event.get("conversation") in self.last_sent:
-                await self.send_json(event)
+                await self._write(event, frame)
         elif kind == "_resume":
             await self._resume(event["conversation"], event["after_seq"], announce=True)
         elif kind == "_resync":
@@ -336,7 +393,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.closing = True
             await self.close(code=CLOSE_DEACTIVATED)
 
-    async def _send_sequenced(self, event: dict[str, Any]) -> None:
+    async def _send_sequenced(self, event: dict[str, Any], frame: wire.Frame | None) -> None:
         conversation_id, seq = event["conversation"], event["seq"]
         last = self.last_sent.get(conversation_id)
         if last is None or seq <= last:
@@ -345,16 +402,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             # A gap: events were lost on the way. The database has them.
             for missed in await _events_after(conversation_id, last, seq):
                 await self._send_in_order(missed)
-        await self._send_in_order(event)
+        await self._send_in_order(event, frame)
 
-    async def _send_in_order(self, event: dict[str, Any]) -> None:
+    async def _send_in_order(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         conversation_id = event["conversation"]
         if event["seq"] <= self.last_sent.get(conversation_id, 0):
             return
-        if (self.schedule is not None and event["type"] == "message"
-                and not event.get("urgent") and not self.schedule.is_open(timezone.now())):
-            event = event | {"quiet": True}  # shown, but no notification
-        await self.send_json(event)
+        if self._quiet(event):
+            event, frame = event | {"quiet": True}, None  # shown, but no notification
+        await self._write(event, frame)
         self.last_sent[conversation_id] = event["seq"]
 
     async def _resume(self, conversation_id: int, after_seq: int, *, announce: bool) -> None:
@@ -452,9 +508,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", "send needs conversation and a UUID client_id.",
                               client_id=raw_client_id)
             return
+        # Reading goes on while a send is written, so a socket's sends in flight can share one
+        # commit; their number is bounded, and past it the socket is not read (backpressure).
+        while len(self.sends) >= MAX_SENDS_IN_FLIGHT:
+            await asyncio.wait(self.sends, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.get_running_loop().create_task(
+            self._post_and_ack(conversation_id, content, client_id))
+        self.sends.add(task)
+        task.add_done_callback(self.sends.discard)
+
+    async def _post_and_ack(self, conversation_id: int, content: dict[str, Any],
+                            client_id: uuid.UUID) -> None:
         result = await post_writer().post((self.user_id, conversation_id, content, client_id))
         if isinstance(result, Exception):
-            raise result
+            # Not the sender's fault and maybe not stored: no ack. The client reconnects and
+            # retries with the same client_id, which cannot store it twice.
+            log.error("a send of user %s failed: %r", self.user_id, result)
+            await self.close(code=CLOSE_SERVER_ERROR)
+            return
         if "id" not in result:
             extra = {k: v for k, v in result.items() if k not in ("code", "text")}
             await self._error(result["code"], result["text"],

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from messaging.wire import Frame
+
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -38,8 +40,9 @@ Event = dict[str, Any]
 class Subscriber(Protocol):
     user_id: int
 
-    def deliver(self, event: Event) -> None:
-        """Queue an event for the socket. Called on the loop; must not block."""
+    def deliver(self, event: Event, frame: Frame | None = None) -> None:
+        """Queue (or write) an event for the socket. Called on the loop; must not block.
+        ``frame`` is the event encoded once for every socket (None for internal events)."""
 
 
 class LocalHub:
@@ -91,12 +94,19 @@ class LocalHub:
     def local_socket_count(self) -> int:
         return sum(len(subs) for subs in self._users.values())
 
-    def _fanout(self, channel: str, event: Event) -> None:
+    def _fanout(self, channel: str, event: Event, text: str | None = None) -> None:
+        """Hand the event to every local socket of the channel. ``text``: the event's JSON as
+        published, when at hand. Browser-facing events are encoded once here for all."""
         kind, _, raw_id = channel.partition(":")
         target = self._conversations if kind == "conv" else self._users
-        for sub in list(target.get(int(raw_id), ())):
+        subs = list(target.get(int(raw_id), ()))
+        if not subs:
+            return
+        internal = str(event.get("type", "")).startswith("_")
+        frame = None if internal else (Frame(text) if text is not None else Frame.of(event))
+        for sub in subs:
             try:
-                sub.deliver(event)
+                sub.deliver(event, frame)
             except Exception:  # one broken socket must not stop delivery to the others
                 log.exception("delivering to a socket failed")
 
@@ -257,12 +267,17 @@ class RedisHub(LocalHub):
             return
         if message["type"] != "message" or channel == self.CONTROL:
             return
+        data = message["data"]
         try:
-            event = json.loads(message["data"])
+            text = data.decode() if isinstance(data, bytes) else str(data)
+            event = json.loads(text)
         except (TypeError, ValueError):
             log.warning("ignoring a malformed event on %s", channel)
             return
-        self._fanout(channel, event)
+        if not isinstance(event, dict):
+            log.warning("ignoring a malformed event on %s", channel)
+            return
+        self._fanout(channel, event, text)
 
 
 _hub: LocalHub | None = None

@@ -116,6 +116,9 @@ SCHOOLCHAT_REDIS_PREFIX = env_str("SCHOOLCHAT_REDIS_PREFIX")
 SCHOOLCHAT_HUB = "messaging.hub.RedisHub" if REDIS_URL else "messaging.hub.LocalHub"
 # Events a slow socket may have queued before it is disconnected (it then resumes by seq).
 SCHOOLCHAT_SOCKET_QUEUE = env_int("SCHOOLCHAT_SOCKET_QUEUE", 500)
+# Bytes written to a socket but not yet taken by its client before the socket is closed as too
+# slow (it resumes by seq on reconnect); bounds the server's memory per socket.
+SCHOOLCHAT_SOCKET_BUFFER_BYTES = env_int("SCHOOLCHAT_SOCKET_BUFFER_BYTES", 262_144)
 SCHOOLCHAT_MESSAGE_MAX_CHARS = env_int("SCHOOLCHAT_MESSAGE_MAX_CHARS", 4000)
 SCHOOLCHAT_HISTORY_PAGE = 50
 
