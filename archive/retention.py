@@ -24,6 +24,7 @@ How it works, and why:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,9 +42,6 @@ from archive.models import (
     AuditEntry,
     Category,
     LegalHold,
-    Payload,
-    PurgedPayload,
-    Record,
 )
 from messaging.models import Attachment, Conversation, Membership, Message
 
@@ -117,60 +115,131 @@ def _expired(school: School, category: str, cutoff: datetime,
     )
 
 
+def _one_of(vendor: str) -> str:
+    """SQL for "is one of the ids in this one parameter": the ids travel as one array (one JSON
+    text on SQLite), not as thousands of placeholders."""
+    if vendor == "postgresql":
+        return "= ANY(%s::bigint[])"
+    return "IN (SELECT value FROM json_each(%s))"
+
+
+def _ids_param(vendor: str, ids: list[int]) -> Any:
+    return ids if vendor == "postgresql" else json.dumps(ids)
+
+
+def _is_plain(model: type[models.Model]) -> bool:
+    """Rows that nothing else points at and that hold no stored files: one DELETE will do."""
+    opts = model._meta
+    return (not opts.related_objects and not opts.many_to_many
+            and not any(isinstance(f, models.FileField) for f in opts.concrete_fields))
+
+
 def _delete_live_messages(ids: list[int]) -> int:
     """Delete the messages, what exists only for them, and their stored files (after commit).
 
     Rows that point at a message (receipts, events, acknowledgements, attachments) are part of
-    that message for retention, whatever their ``on_delete``: they go first, each with one
-    statement; links that merely refer to it (a reply's ``reply_to``) are cleared. The
-    messages then go with one plain DELETE: Django's deletion collector would load every row
-    into memory first, which is what makes large purges slow.
+    that message for retention, whatever their ``on_delete``: they go first, each table with one
+    statement; links that merely refer to it (a reply's ``reply_to``) are cleared. Tables whose
+    rows have dependents of their own or stored files (attachments: pupil tags, the file) go
+    through Django's deletion, and only when the batch has any. The messages then go with one
+    plain DELETE: Django's deletion collector would load every row into memory first.
     """
+    connection = transaction.get_connection()
+    vendor = connection.vendor
+    # Only quoted table and column names from the models' metadata go into the SQL text.
+    quote = connection.ops.quote_name
+    one_of = _one_of(vendor)
+    param = _ids_param(vendor, ids)
     files: list[tuple[Any, str]] = []
-    for relation in Message._meta.related_objects:
-        if not relation.one_to_many:
-            continue
-        model = relation.related_model
-        rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
-        if relation.on_delete is models.SET_NULL:
-            rows.update(**{relation.field.name: None})
-            continue
-        for column in model._meta.concrete_fields:
-            if isinstance(column, models.FileField):
-                files += [(column.storage, name) for name in
-                          rows.exclude(**{column.name: ""}).values_list(column.name, flat=True)]
-        rows.delete()
-    gone = Message.objects.filter(pk__in=ids)
-    deleted: int = gone._raw_delete(gone.db)
+    with connection.cursor() as cursor:
+        for relation in Message._meta.related_objects:
+            if not relation.one_to_many:
+                continue
+            model = relation.related_model
+            table, column = quote(model._meta.db_table), quote(relation.field.column)
+            if relation.on_delete is models.SET_NULL:
+                cursor.execute(f"UPDATE {table} SET {column} = NULL "  # noqa: S608
+                               f"WHERE {column} {one_of}", [param])
+                continue
+            if _is_plain(model):
+                cursor.execute(f"DELETE FROM {table} WHERE {column} {one_of}",  # noqa: S608
+                               [param])
+                continue
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {column} {one_of} LIMIT 1",  # noqa: S608
+                           [param])
+            if cursor.fetchone() is None:
+                continue
+            rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
+            for field in model._meta.concrete_fields:
+                if isinstance(field, models.FileField):
+                    files += [(field.storage, name) for name in
+                              rows.exclude(**{field.name: ""}).values_list(field.name, flat=True)]
+            rows.delete()
+        cursor.execute(f"DELETE FROM {quote(Message._meta.db_table)} WHERE "  # noqa: S608
+                       f"{quote(Message._meta.pk.column)} {one_of}", [param])
+        deleted: int = cursor.rowcount
 
-    def remove_files() -> None:
-        for storage, name in files:
-            storage.delete(name)
+    if files:
+        def remove_files() -> None:
+            for storage, name in files:
+                storage.delete(name)
 
-    transaction.on_commit(remove_files)
+        transaction.on_commit(remove_files)
     return deleted
 
 
-def _purge_batch(school: School, category: str, days: int, cutoff: datetime,
-                 message_ids: list[int], now: datetime,
-                 attachment_days: int | None = None) -> tuple[int, int]:
-    record_ids = list(
+def _choose_batch(free: QuerySet[Message], last_pk: int,
+                  batch_size: int) -> tuple[list[int], list[int]]:
+    """The next batch (keyset pagination: it starts where the last one ended): its message ids
+    and the ids of their records that still have a payload, both ascending, in one query."""
+    inner, params = (free.filter(pk__gt=last_pk).values(batch_id=models.F("pk"))[:batch_size]
+                     .query.sql_with_params())
+    message_ids: list[int] = []
+    record_ids: list[int] = []
+    with transaction.get_connection().cursor() as cursor:
         # Uses index: archive_record_message.
-        Record.objects.filter(message_id__in=message_ids, payload__isnull=False)
-        .values_list("pk", flat=True)
-    )
+        cursor.execute(
+            f"SELECT b.batch_id, r.id FROM ({inner}) b "  # noqa: S608 (the ORM's own SQL)
+            "LEFT JOIN archive_record r ON r.message_id = b.batch_id AND EXISTS "
+            "(SELECT 1 FROM archive_payload p WHERE p.record_id = r.id) "
+            "ORDER BY b.batch_id, r.id", params)
+        for message_id, record_id in cursor.fetchall():
+            if not message_ids or message_ids[-1] != message_id:
+                message_ids.append(message_id)
+            if record_id is not None:
+                record_ids.append(record_id)
+    record_ids.sort()
+    return message_ids, record_ids
+
+
+def _purge_batch(school: School, category: str, days: int, cutoff: datetime,
+                 message_ids: list[int], record_ids: list[int], now: datetime,
+                 attachment_days: int | None = None) -> int:
+    """One batch, inside the caller's transaction: the purge record, one purge entry per
+    payload, the payloads, the live messages. Set-based: a statement per table, whatever the
+    batch size; the ids go to the database as one parameter each."""
     purge = archive.record(
         PURGE_KIND, scope=retention_scope(school),
         payload={"category": category, "policy_days": days, "cutoff": cutoff.isoformat(),
                  "attachments_policy_days": attachment_days, "run_at": now.isoformat(),
                  "messages": message_ids, "records": record_ids},
     )
-    PurgedPayload.objects.bulk_create(
-        [PurgedPayload(record_id=r, purge_record=purge) for r in record_ids]
-    )
-    Payload.objects.filter(record_id__in=record_ids).delete()
+    if record_ids:
+        connection = transaction.get_connection()
+        vendor = connection.vendor
+        param = _ids_param(vendor, record_ids)
+        with connection.cursor() as cursor:
+            if vendor == "postgresql":
+                cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
+                               "SELECT unnest(%s::bigint[]), %s", [param, purge.pk])
+            else:
+                cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
+                               "SELECT value, %s FROM json_each(%s)", [purge.pk, param])
+            # The database's trigger refuses this unless every payload has its purge entry.
+            cursor.execute(f"DELETE FROM archive_payload WHERE record_id {_one_of(vendor)}",  # noqa: S608
+                           [param])
     _delete_live_messages(message_ids)
-    return purge.pk, len(record_ids)
+    return purge.pk
 
 
 def _purge_messages(school: School, category: str, days: int, now: datetime, *,
@@ -188,16 +257,15 @@ def _purge_messages(school: School, category: str, days: int, now: datetime, *,
                 outcome.messages = free.count()
                 outcome.held = expired.filter(conversation_id__in=held).count()
                 return outcome
-            # Keyset pagination: each batch starts where the last one ended.
-            ids = list(free.filter(pk__gt=last_pk).values_list("pk", flat=True)[:batch_size])
+            ids, record_ids = _choose_batch(free, last_pk, batch_size)
             if not ids:
                 outcome.held = expired.filter(conversation_id__in=held).count()
                 return outcome
             last_pk = ids[-1]
-            purge_id, payloads = _purge_batch(school, category, days, cutoff, ids, now,
-                                              attachment_days)
+            purge_id = _purge_batch(school, category, days, cutoff, ids, record_ids, now,
+                                    attachment_days)
         outcome.messages += len(ids)
-        outcome.payloads += payloads
+        outcome.payloads += len(record_ids)
         outcome.batches += 1
         outcome.purge_records.append(purge_id)
 

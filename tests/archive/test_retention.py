@@ -165,3 +165,15 @@ def test_unknown_archive_actions_are_denied(dpo):
     assert can(dpo, "archive.search", dpo.school)
     assert not can(dpo, "archive.delete_everything", dpo.school)
     assert not can(dpo, "archive.retention_policy", dpo.school)
+
+
+def test_a_large_batch_purges_with_one_purge_record(chat):
+    outcomes = retention.apply_retention(timezone.now() + LATER, batch_size=5000)
+    chat_outcome = next(o for o in outcomes if o.category == "chat")
+    assert chat_outcome.messages == 6 and chat_outcome.batches == 1
+    purge = Record.objects.get(kind=PURGE_KIND)
+    listed = purge.payload.content["records"]
+    assert listed == sorted(listed)
+    assert set(PurgedPayload.objects.values_list("record_id", flat=True)) == set(listed)
+    assert not Payload.objects.filter(record_id__in=listed).exists()
+    assert chain.verify().intact
