@@ -134,6 +134,14 @@ def _is_plain(model: type[models.Model]) -> bool:
             and not any(isinstance(f, models.FileField) for f in opts.concrete_fields))
 
 
+def _pointing_at_messages() -> list[Any]:
+    """Every foreign key to a message, including those without a reverse accessor
+    (``related_name="+"``: a reply's ``reply_to``, a sent scheduled message), which
+    ``_meta.related_objects`` leaves out; missing one fails the batch at commit."""
+    return [f for f in Message._meta.get_fields(include_hidden=True)
+            if f.one_to_many and f.auto_created and not f.concrete]
+
+
 def _delete_live_messages(ids: list[int]) -> int:
     """Delete the messages, what exists only for them, and their stored files (after commit).
 
@@ -152,9 +160,7 @@ def _delete_live_messages(ids: list[int]) -> int:
     param = _ids_param(vendor, ids)
     files: list[tuple[Any, str]] = []
     with connection.cursor() as cursor:
-        for relation in Message._meta.related_objects:
-            if not relation.one_to_many:
-                continue
+        for relation in _pointing_at_messages():
             model = relation.related_model
             table, column = quote(model._meta.db_table), quote(relation.field.column)
             if relation.on_delete is models.SET_NULL:

@@ -167,6 +167,32 @@ def test_unknown_archive_actions_are_denied(dpo):
     assert not can(dpo, "archive.retention_policy", dpo.school)
 
 
+def test_a_message_replied_to_after_it_expires_is_purged_and_the_reply_kept(
+        teacher, parent, conversation_4b):
+    """``reply_to`` has no reverse accessor (``related_name="+"``); purging still clears it."""
+    first, _ = actions.post_message(teacher, conversation_4b, "Trip money by Friday")
+    reply, _ = actions.post_message(parent, conversation_4b, "Paid", reply_to=first)
+    Message.objects.filter(pk=first.pk).update(created_at=timezone.now() - LATER)
+    retention.apply_retention(timezone.now())
+    assert not Message.objects.filter(pk=first.pk).exists()
+    reply.refresh_from_db()
+    assert reply.reply_to_id is None and reply.body == "Paid"
+    assert chain.verify().intact
+
+
+def test_a_sent_scheduled_message_goes_with_its_message(teacher, conversation_4b):
+    from messaging.models import ScheduledMessage
+
+    message, _ = actions.post_message(teacher, conversation_4b, "Sports day moved")
+    scheduled = ScheduledMessage.objects.create(
+        sender=teacher, conversation=conversation_4b, body="Sports day moved",
+        send_at=timezone.now(), message=message)
+    retention.apply_retention(timezone.now() + LATER)
+    assert not Message.objects.filter(pk=message.pk).exists()
+    assert not ScheduledMessage.objects.filter(pk=scheduled.pk).exists()
+    assert chain.verify().intact
+
+
 def test_a_large_batch_purges_with_one_purge_record(chat):
     outcomes = retention.apply_retention(timezone.now() + LATER, batch_size=5000)
     chat_outcome = next(o for o in outcomes if o.category == "chat")
