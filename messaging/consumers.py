@@ -18,6 +18,7 @@ import uuid
 import weakref
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -267,6 +268,19 @@ def _int(value: Any) -> int | None:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user_id: int
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its ``aclose_old_connections()`` before every frame.
+
+        That call runs on the one database thread, so each frame a socket sent waited behind
+        whatever database work the process was doing: a socket could never have two sends in
+        flight. Every database call here goes through ``database_sync_to_async``, which closes
+        stale connections itself before and after it runs.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
