@@ -57,6 +57,21 @@ def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted):
             [posted.pk, posted.pk])
 
 
+def test_one_unlisted_payload_refuses_the_whole_delete(posted, teacher, conversation_4b):
+    """The check covers every row of a multi-row DELETE (per statement on PostgreSQL)."""
+    second, _ = actions.post_message(teacher, conversation_4b, "Bring a towel")
+    other = Record.objects.get(message_id=second.pk, kind="message.posted")
+    with transaction.atomic():
+        purge = archive.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
+    PurgedPayload.objects.create(record=posted, purge_record=purge)
+    with pytest.raises(IntegrityError):
+        run("DELETE FROM archive_payload WHERE record_id IN (%s, %s)", [posted.pk, other.pk])
+    assert Payload.objects.filter(record__in=[posted, other]).count() == 2
+    run("DELETE FROM archive_payload WHERE record_id = %s", [posted.pk])
+    assert list(Payload.objects.filter(record__in=[posted, other])
+                .values_list("record_id", flat=True)) == [other.pk]
+
+
 def test_the_orm_cannot_delete_records_either(posted):
     with pytest.raises(IntegrityError), transaction.atomic():
         Record.objects.filter(pk=posted.pk).delete()
