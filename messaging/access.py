@@ -7,6 +7,9 @@ admin manages membership but does not read other people's chats.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,10 +24,32 @@ POST = "post_in_conversation"
 MANAGE = "manage_members"
 
 
+# (user id, conversation id) -> permission codenames, inside remembered_permissions() only.
+_remembered: ContextVar[dict[tuple[int, int], frozenset[str]] | None] = ContextVar(
+    "remembered_conversation_permissions", default=None)
+
+
+@contextlib.contextmanager
+def remembered_permissions() -> Iterator[None]:
+    """Within the block, a user's permissions on a conversation are read from the database
+    once. Only for work that changes no membership, such as storing a batch of sends."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def _has(user: Any, codename: str, conversation: Any) -> bool:
     if not isinstance(conversation, Conversation):
         return False
-    return codename in get_user_perms(user, conversation)
+    memo = _remembered.get()
+    if memo is None:
+        return codename in get_user_perms(user, conversation)
+    key = (user.pk, conversation.pk)
+    if key not in memo:
+        memo[key] = frozenset(get_user_perms(user, conversation))
+    return codename in memo[key]
 
 
 @rule("conversation.read")

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -332,12 +333,21 @@ def _without_duplicates(conversation: Conversation, batch: list[_Checked],
                         outcomes: list[Outcome | None]) -> list[_Checked]:
     """Drop the retries of stored messages (their outcome is the stored message) and second
     copies of a draft within the batch (resolved once the first is stored)."""
+    by_sender: dict[int, set[uuid.UUID]] = {}
+    for c in batch:
+        by_sender.setdefault(c.draft.sender.pk, set()).add(c.client_id)
+    retries = Q()
+    for sender_id, client_ids in by_sender.items():
+        retries |= Q(sender_id=sender_id, client_id__in=client_ids)
+    # Uses index: messaging_message_idempotent. Ids first: a retry is rare, and the full rows
+    # (with sender and reply) are read only for one.
+    found = Message.objects.filter(retries, conversation=conversation).values_list(
+        "pk", flat=True)
     stored = {
         (m.sender_id, m.client_id): m
-        for m in Message.objects.filter(
-            conversation=conversation, client_id__in={c.client_id for c in batch}
-        ).select_related("sender", "reply_to__sender")
-    }
+        for m in Message.objects.filter(pk__in=list(found)).select_related(
+            "sender", "reply_to__sender")
+    } if found else {}
     fresh: list[_Checked] = []
     seen: set[tuple[int, uuid.UUID]] = set()
     for c in batch:

@@ -27,7 +27,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from messaging import actions, hours, hub, wire
-from messaging.access import readable_conversation_or_none, readable_message_or_none
+from messaging.access import (
+    readable_conversation_or_none,
+    readable_message_or_none,
+    remembered_permissions,
+)
 from messaging.events import logged_event
 from messaging.models import Event
 
@@ -112,6 +116,12 @@ def _post_batch(sends: list[Send]) -> list[Posted]:
     Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
     or the exception that failed its conversation's transaction.
     """
+    # Storing messages changes no membership: each sender's permissions are read once.
+    with remembered_permissions():
+        return _post_batch_checked(sends)
+
+
+def _post_batch_checked(sends: list[Send]) -> list[Posted]:
     users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)}
     readable: dict[tuple[int, int], Any] = {}
     results: list[Posted | None] = [None] * len(sends)
