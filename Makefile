@@ -48,10 +48,8 @@ worker: install
 beat: install
 	$(BIN)/celery -A schoolchat beat --loglevel INFO --schedule var/celerybeat-schedule
 
-messages: install  ## refresh and compile the translation catalogues (needs GNU gettext)
-	$(PY) manage.py makemessages -l nl -l ru --ignore '$(VENV)/*' --ignore 'var/*'
-	$(PY) manage.py makemessages -d djangojs -l nl -l ru --ignore '$(VENV)/*' --ignore 'var/*'
-	$(PY) manage.py compilemessages --ignore '$(VENV)/*'
+messages: install  ## refresh and compile the apps' nl and ru catalogues (needs GNU gettext)
+	$(PY) manage.py messages
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -214,7 +214,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("ru", _("Russian"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS: list[Path] = []  # each app has its catalogues in <app>/locale/ (manage.py messages)
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

@@ -1,7 +1,7 @@
 """The nl and ru catalogues are complete and compiled (CONTRIBUTING.md, "Translations").
 
 Every string marked for translation anywhere in the project is extracted the way
-`make messages` does it (Django's makemessages, in a scratch copy so nothing here changes) and
+`make messages` does it (`manage.py messages`, in a scratch copy so nothing here changes) and
 must have a Dutch and a Russian translation in some catalogue; every catalogue must be free
 of fuzzy and untranslated entries, and its .mo must be compiled from its .po.
 """
@@ -82,7 +82,7 @@ def _unquote(lines: str) -> str:
 
 
 def _extracted(tmp_path: Path) -> dict[str, set[str]]:
-    """msgid -> source files, extracted by makemessages from a copy of the sources."""
+    """msgid -> source files, extracted by `manage.py messages` from a copy of the sources."""
     _need("xgettext")
     copy = tmp_path / "src"
     ignore = shutil.ignore_patterns("locale", "__pycache__", "*.pyc", "static", "media")
@@ -92,9 +92,7 @@ def _extracted(tmp_path: Path) -> dict[str, set[str]]:
     for folder in ("schoolchat", "templates", *AREAS):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, copy / folder, ignore=ignore, dirs_exist_ok=True)
-    (copy / "locale").mkdir()
-    subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "nl",
-                    "--add-location=file"],
+    subprocess.run([sys.executable, "manage.py", "messages", "-l", "nl"],
                    cwd=copy, check=True, capture_output=True,
                    env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
                         "SQLITE_PATH": str(tmp_path / "db.sqlite3")})
