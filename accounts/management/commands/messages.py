@@ -62,10 +62,11 @@ class Command(makemessages.Command):
         if options["domain"] != "django":
             raise CommandError("only the django domain: JavaScript's strings are in the templates")
         self.base = Path(settings.BASE_DIR).resolve()
+        # The project's apps, each a folder of the project root (not Django's, nor a virtualenv's).
         self.apps = {
             config.label: Path(config.path).resolve()
             for config in apps.get_app_configs()
-            if Path(config.path).resolve().is_relative_to(self.base)
+            if Path(config.path).resolve().parent == self.base
         }
         options["locale"] = options["locale"] or [
             code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
