@@ -62,7 +62,9 @@ def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint():
     assert "make lint" in lines
     assert re.search(r"DATABASE_URL=postgres://\S+ REDIS_URL=redis://\S+ \\\n\s*make test", ci)
     assert "env -u DATABASE_URL -u REDIS_URL make test" in ci
-    assert "apt-get install -y -qq chromium" in ci and "export CI=true" in ci
+    # Chromium (browser tests) and gettext (translation tests) are installed when missing.
+    assert 'apt-get install -y -qq "${missing[@]}"' in ci and "export CI=true" in ci
+    assert "missing+=(chromium)" in ci and "missing+=(gettext)" in ci
 
 
 def _compose_services() -> dict[str, str]:
