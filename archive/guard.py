@@ -30,20 +30,23 @@ PAYLOAD_PURGED = (
 )
 
 # PostgreSQL checks a payload DELETE once per statement, over all the rows it removed (the
-# transition table ``archive_payload_gone``): one anti-join instead of a lookup per row, which
-# made the check cost ten times the delete itself for a retention batch. It runs after the
-# statement and refuses it as a whole, so no row of a refused DELETE is removed.
+# transition table ``archive_payload_gone``), instead of calling a function per row, which made
+# the check cost ten times the delete itself for a retention batch. It runs after the statement
+# and refuses it as a whole, so no row of a refused DELETE is removed. The lookup is a
+# subquery per removed row (two primary-key probes, whatever the tables' sizes), run through
+# EXECUTE so that it is planned afresh: a plan cached while ``archive_purgedpayload`` was small
+# scanned the whole table per row once it had grown.
 PG_PAYLOAD_DELETE_FUNCTION = """
 CREATE OR REPLACE FUNCTION archive_payload_delete_checked() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   unlisted bigint;
 BEGIN
-  SELECT g.record_id INTO unlisted FROM archive_payload_gone g
-   WHERE NOT EXISTS (SELECT 1 FROM archive_purgedpayload p JOIN archive_record r
-                      ON r.id = p.purge_record_id
-                      WHERE p.record_id = g.record_id AND r.kind = 'purge.done')
-   LIMIT 1;
-  IF FOUND THEN
+  EXECUTE 'SELECT g.record_id FROM archive_payload_gone g
+    WHERE (SELECT r.kind FROM archive_purgedpayload p JOIN archive_record r
+            ON r.id = p.purge_record_id WHERE p.record_id = g.record_id)
+      IS DISTINCT FROM ''purge.done''
+    LIMIT 1' INTO unlisted;
+  IF unlisted IS NOT NULL THEN
     RAISE EXCEPTION 'archive: payload of record % has no purge record', unlisted
       USING ERRCODE = 'integrity_constraint_violation';
   END IF;
