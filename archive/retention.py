@@ -44,7 +44,7 @@ from archive.models import (
 )
 from messaging.models import Attachment, Conversation, Membership, Message
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 
 KINDS_OF: dict[str, list[str]] = {
     Category.CHAT: [Conversation.Kind.CLASS, Conversation.Kind.GROUP],

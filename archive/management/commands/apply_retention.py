@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report only, delete nothing")
         parser.add_argument("--batch-size", type=int, default=retention.BATCH_SIZE)
 
-    def handle(self, *args: Any, dry_run: bool = False, batch_size: int = 500,
+    def handle(self, *args: Any, dry_run: bool = False, batch_size: int = retention.BATCH_SIZE,
                **options: Any) -> None:
         now = timezone.now()
         verb = "would purge" if dry_run else "purged"
