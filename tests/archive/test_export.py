@@ -194,3 +194,17 @@ def test_markup_in_messages_is_escaped_in_the_index_page(teacher, parent, conver
     html = export_parent(tmp_path)["index.html"].decode()
     assert "<script>" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_events_list_every_other_record_naming_the_subject(demo, tmp_path):
+    from archive.export import MESSAGE_KINDS
+    from archive.models import Subject
+
+    expected = set(Record.objects.filter(
+        pk__in=Subject.objects.filter(user_id=demo["parent"].pk).values("record_id"),
+    ).exclude(kind__in=MESSAGE_KINDS).values_list("pk", flat=True))
+    assert expected
+    data = json.loads(export_parent(tmp_path)["data.json"])  # archives its own export.made
+    assert [e["record"] for e in data["events"]] == list(
+        Record.objects.filter(pk__in=expected).order_by("created_at", "pk")
+        .values_list("pk", flat=True))
