@@ -32,6 +32,7 @@ from html import escape as esc
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.db import connections
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
@@ -122,11 +123,21 @@ def rows_of(records: QuerySet[Record]) -> list[Row]:
     """The rows, each payload read as its JSON text and decoded here with the C decoder: the
     JSON field's own conversion costs a Python call chain per row (the same ``json.loads``)."""
     loads = json.loads
-    rows = records.annotate(_content=Cast("payload__content", TextField()))
+    rows = (records.annotate(_content=Cast("payload__content", TextField()))
+            .values_list(*ROW_COLUMNS, "_content"))
+    fetched: Iterable[tuple[Any, ...]] = rows
+    connection = connections[rows.db]
+    if connection.vendor == "postgresql":
+        # The ORM's own query, fetched in one go: PostgreSQL's values need no conversion
+        # (SQLite's timestamps do, so there the ORM reads them).
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
     return [Row(pk, digest, message_id, kind, conversation_id, position, created_at, actor_id,
                 None if text is None else loads(text))
             for pk, digest, message_id, kind, conversation_id, position, created_at, actor_id, text
-            in rows.values_list(*ROW_COLUMNS, "_content")]
+            in fetched]
 
 
 def _message_records(account: User | None, pupil: Pupil | None,
