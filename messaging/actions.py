@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -306,6 +305,7 @@ def _store_batch(conversation: Conversation, batch: list[_Checked],
             for m in messages
         ])
         entries = []
+        events = []
         for c, message in zip(fresh, messages, strict=True):
             outcomes[c.index] = (message, True)
             payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
@@ -321,8 +321,9 @@ def _store_batch(conversation: Conversation, batch: list[_Checked],
                 summaries = [summary(a) for a in c.draft.attachments]
             entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
                                          payload=payload))
-            _publish_on_commit(conversation.pk, message_event(message, attachments=summaries))
+            events.append(message_event(message, attachments=summaries))
         archive.record_many("message.posted", scope=conversation.scope, entries=entries)
+        transaction.on_commit(lambda: hub.get_hub().publish_many(conversation.pk, events))
         # Retries of a draft in this same batch get the message it stored.
         for c in batch:
             if outcomes[c.index] is None:
@@ -333,19 +334,15 @@ def _without_duplicates(conversation: Conversation, batch: list[_Checked],
                         outcomes: list[Outcome | None]) -> list[_Checked]:
     """Drop the retries of stored messages (their outcome is the stored message) and second
     copies of a draft within the batch (resolved once the first is stored)."""
-    by_sender: dict[int, set[uuid.UUID]] = {}
-    for c in batch:
-        by_sender.setdefault(c.draft.sender.pk, set()).add(c.client_id)
-    retries = Q()
-    for sender_id, client_ids in by_sender.items():
-        retries |= Q(sender_id=sender_id, client_id__in=client_ids)
-    # Uses index: messaging_message_idempotent. Ids first: a retry is rare, and the full rows
-    # (with sender and reply) are read only for one.
-    found = Message.objects.filter(retries, conversation=conversation).values_list(
-        "pk", flat=True)
+    keys = {c.key for c in batch}
+    # Uses index: messaging_message_idempotent (client_id first). Ids first: a retry is rare,
+    # and the full rows (with sender and reply) are read only for one.
+    found = [pk for pk, sender_id, client_id in Message.objects.filter(
+        client_id__in={c.client_id for c in batch}, conversation=conversation,
+    ).order_by().values_list("pk", "sender_id", "client_id") if (sender_id, client_id) in keys]
     stored = {
         (m.sender_id, m.client_id): m
-        for m in Message.objects.filter(pk__in=list(found)).select_related(
+        for m in Message.objects.filter(pk__in=found).select_related(
             "sender", "reply_to__sender")
     } if found else {}
     fresh: list[_Checked] = []

@@ -132,6 +132,11 @@ class LocalHub:
     def publish(self, conversation_id: int, event: Event) -> None:
         self._send(f"conv:{conversation_id}", event)
 
+    def publish_many(self, conversation_id: int, events: list[Event]) -> None:
+        """Several events of one conversation, in order (a batch of messages)."""
+        for event in events:
+            self.publish(conversation_id, event)
+
     def publish_user(self, user_id: int, event: Event) -> None:
         self._send(f"user:{user_id}", event)
 
@@ -178,6 +183,23 @@ class RedisHub(LocalHub):
         except redis.RedisError:
             # The change is committed; subscribers catch up by seq when Redis is back.
             log.warning("publishing to %s failed; clients will resync from the database", channel)
+
+    def publish_many(self, conversation_id: int, events: list[Event]) -> None:
+        """One round trip to Redis for a whole batch, in order, instead of one per event."""
+        import redis
+
+        if len(events) < 2:
+            super().publish_many(conversation_id, events)
+            return
+        channel = f"{self._prefix}conv:{conversation_id}"
+        try:
+            pipe = self._client().pipeline(transaction=False)
+            for event in events:
+                pipe.publish(channel, json.dumps(event))
+            pipe.execute()
+        except redis.RedisError:
+            log.warning("publishing %d events to conv:%s failed; clients will resync from the "
+                        "database", len(events), conversation_id)
 
     # --- subscribing (on the loop) ------------------------------------------------------
     async def _ensure_reader(self) -> None:

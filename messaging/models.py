@@ -107,8 +107,11 @@ class Message(models.Model):
         ordering = ["conversation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="messaging_message_seq"),
+            # client_id first: a batch's retry check looks up many client_ids at once, and an
+            # index led by conversation and sender made that a scan of everything the sender
+            # ever wrote there.
             models.UniqueConstraint(
-                fields=["conversation", "sender", "client_id"],
+                fields=["client_id", "sender", "conversation"],
                 name="messaging_message_idempotent",
             ),
         ]
