@@ -51,6 +51,18 @@ def _isolated_services(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """Django's LocaleMiddleware leaves a request's language active in the thread that served
+    it, so a test that asked for Dutch or Russian pages would otherwise leave the next test on
+    the same worker speaking Dutch or Russian."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_hub():
     """Each test gets its own hub: a hub is bound to the event loop that first used it."""
     hub.reset_hub()

@@ -3,18 +3,10 @@
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from messaging import actions
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _back_to_english():
-    """The locale middleware leaves the request's language active in this thread."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.mark.parametrize(("language", "send", "retracted"),
