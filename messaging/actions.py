@@ -287,53 +287,60 @@ def _store_batch(conversation: Conversation, batch: list[_Checked],
         # Taking the seqs locks the conversation first, so the duplicate check below cannot
         # race with a concurrent retry of the same client_id.
         first = _take_seqs(conversation, len(batch))
-        fresh = _without_duplicates(conversation, batch, outcomes)
+        fresh, copies = _without_duplicates(conversation, batch, outcomes)
         fresh = _without_unconfirmed(conversation, fresh, outcomes)
         if len(fresh) < len(batch):
             # Give back the seqs of the drafts that will not be stored: seqs have no gaps.
             _take_seqs(conversation, len(fresh) - len(batch))
-        if not fresh:
-            return
-        messages = Message.objects.bulk_create([
-            Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
-                    body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
-                    urgent=c.draft.urgent, ack_requested=c.draft.ack_requested)
-            for n, c in enumerate(fresh)
-        ])
-        Event.objects.bulk_create([
-            Event(conversation=conversation, seq=m.seq, kind=Event.Kind.MESSAGE, message=m)
-            for m in messages
-        ])
-        entries = []
-        events = []
-        for c, message in zip(fresh, messages, strict=True):
-            outcomes[c.index] = (message, True)
-            payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
-                                       "body": c.text}
-            if c.draft.reply_to is not None:
-                payload["reply_to"] = c.draft.reply_to.pk
-            summaries: list[dict[str, Any]] = []
-            if c.draft.attachments:
-                from messaging.attachments import claim, summary
+        if fresh:
+            _insert(conversation, first, fresh, outcomes)
+    # A second copy of a draft in the same batch gets what the first got: its message (as a
+    # retry), or the same refusal.
+    for index, original in copies.items():
+        outcome = outcomes[original]
+        outcomes[index] = (outcome[0], False) if isinstance(outcome, tuple) else outcome
 
-                claim(c.draft.sender, message, list(c.draft.attachments))
-                payload["attachments"] = [a.token for a in c.draft.attachments]
-                summaries = [summary(a) for a in c.draft.attachments]
-            entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
-                                         payload=payload))
-            events.append(message_event(message, attachments=summaries))
-        archive.record_many("message.posted", scope=conversation.scope, entries=entries)
-        transaction.on_commit(lambda: hub.get_hub().publish_many(conversation.pk, events))
-        # Retries of a draft in this same batch get the message it stored.
-        for c in batch:
-            if outcomes[c.index] is None:
-                outcomes[c.index] = (_stored_in(fresh, outcomes, c.key), False)
+
+def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
+            outcomes: list[Outcome | None]) -> None:
+    """Store the checked drafts with seqs from ``first`` on, inside the batch's transaction."""
+    messages = Message.objects.bulk_create([
+        Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
+                body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
+                urgent=c.draft.urgent, ack_requested=c.draft.ack_requested)
+        for n, c in enumerate(fresh)
+    ])
+    Event.objects.bulk_create([
+        Event(conversation=conversation, seq=m.seq, kind=Event.Kind.MESSAGE, message=m)
+        for m in messages
+    ])
+    entries = []
+    events = []
+    for c, message in zip(fresh, messages, strict=True):
+        outcomes[c.index] = (message, True)
+        payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
+                                   "body": c.text}
+        if c.draft.reply_to is not None:
+            payload["reply_to"] = c.draft.reply_to.pk
+        summaries: list[dict[str, Any]] = []
+        if c.draft.attachments:
+            from messaging.attachments import claim, summary
+
+            claim(c.draft.sender, message, list(c.draft.attachments))
+            payload["attachments"] = [a.token for a in c.draft.attachments]
+            summaries = [summary(a) for a in c.draft.attachments]
+        entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
+                                     payload=payload))
+        events.append(message_event(message, attachments=summaries))
+    archive.record_many("message.posted", scope=conversation.scope, entries=entries)
+    transaction.on_commit(lambda: hub.get_hub().publish_many(conversation.pk, events))
 
 
 def _without_duplicates(conversation: Conversation, batch: list[_Checked],
-                        outcomes: list[Outcome | None]) -> list[_Checked]:
+                        outcomes: list[Outcome | None]
+                        ) -> tuple[list[_Checked], dict[int, int]]:
     """Drop the retries of stored messages (their outcome is the stored message) and second
-    copies of a draft within the batch (resolved once the first is stored)."""
+    copies of a draft within the batch, returned as {copy's index: first copy's index}."""
     keys = {c.key for c in batch}
     # Uses index: messaging_message_idempotent (client_id first). Ids first: a retry is rare,
     # and the full rows (with sender and reply) are read only for one.
@@ -346,14 +353,17 @@ def _without_duplicates(conversation: Conversation, batch: list[_Checked],
             "sender", "reply_to__sender")
     } if found else {}
     fresh: list[_Checked] = []
-    seen: set[tuple[int, uuid.UUID]] = set()
+    firsts: dict[tuple[int, uuid.UUID], int] = {}
+    copies: dict[int, int] = {}
     for c in batch:
         if c.key in stored:
             outcomes[c.index] = (stored[c.key], False)
-        elif c.key not in seen:
-            seen.add(c.key)
+        elif c.key in firsts:
+            copies[c.index] = firsts[c.key]
+        else:
+            firsts[c.key] = c.index
             fresh.append(c)
-    return fresh
+    return fresh, copies
 
 
 def _without_unconfirmed(conversation: Conversation, batch: list[_Checked],
@@ -374,16 +384,6 @@ def _without_unconfirmed(conversation: Conversation, batch: list[_Checked],
                 continue
         fresh.append(c)
     return fresh
-
-
-def _stored_in(fresh: list[_Checked], outcomes: list[Outcome | None],
-               key: tuple[int, uuid.UUID]) -> Message:
-    for c in fresh:
-        if c.key == key:
-            outcome = outcomes[c.index]
-            assert isinstance(outcome, tuple)
-            return outcome[0]
-    raise AssertionError("a duplicate without its first copy")
 
 
 def _check_window(message: Message, verb: str) -> None:

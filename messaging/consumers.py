@@ -106,11 +106,11 @@ def _draft(user: User, conversation: Any, content: dict[str, Any],
 
 
 Send = tuple[int, int, dict[str, Any], uuid.UUID]  # user id, conversation id, frame, client_id
-Posted = dict[str, Any] | Exception
+Answer = dict[str, Any] | Exception
 
 
 @database_sync_to_async
-def _post_batch(sends: list[Send]) -> list[Posted]:
+def _post_batch(sends: list[Send]) -> list[Answer]:
     """Check and store every send of a batch: one transaction per conversation.
 
     Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
@@ -121,10 +121,10 @@ def _post_batch(sends: list[Send]) -> list[Posted]:
         return _post_batch_checked(sends)
 
 
-def _post_batch_checked(sends: list[Send]) -> list[Posted]:
+def _post_batch_checked(sends: list[Send]) -> list[Answer]:
     users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)}
     readable: dict[tuple[int, int], Any] = {}
-    results: list[Posted | None] = [None] * len(sends)
+    results: list[Answer | None] = [None] * len(sends)
     drafts: dict[int, list[tuple[int, actions.Draft]]] = {}
     conversations: dict[int, Any] = {}
     for index, (user_id, conversation_id, content, client_id) in enumerate(sends):
@@ -184,12 +184,12 @@ class PostWriter:
     MAX_BATCH = 200
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Send, asyncio.Future[Posted]]] = []
+        self._pending: list[tuple[Send, asyncio.Future[Answer]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def post(self, send: Send) -> Posted:
+    async def post(self, send: Send) -> Answer:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Posted] = loop.create_future()
+        future: asyncio.Future[Answer] = loop.create_future()
         self._pending.append((send, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run())

@@ -121,6 +121,19 @@ def test_an_unconfirmed_message_to_a_large_group_is_refused_alone(
     assert big_group.last_seq == 1
 
 
+def test_two_copies_of_an_unconfirmed_message_are_both_refused(
+    big_group, parent  # noqa: F811
+):
+    cid = uuid.uuid4()
+    outcomes = actions.post_messages(big_group, [
+        draft(parent, "to everyone?", client_id=cid), draft(parent, "to everyone?", client_id=cid)])
+    assert all(isinstance(o, actions.ConfirmationRequired) for o in outcomes)
+    assert outcomes[1].recipients == 16
+    big_group.refresh_from_db()
+    assert big_group.last_seq == 0
+    assert not Message.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_sends_that_arrive_together_are_all_acked_stored_and_delivered_once_in_order(
     conversation_4b, teacher, parent, monkeypatch
