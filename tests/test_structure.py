@@ -1,0 +1,177 @@
+"""The structure the code promises: adapters parse, call one action and render; they write nothing.
+
+The writers of the database are the actions (``<app>/actions/`` or ``<app>/actions.py`` and the
+modules they call) and the migrations. A view, consumer, form, task, management command,
+template tag or admin module that saves a model, calls a manager's ``create``, or updates or
+deletes through a queryset bypasses the action's transaction, its archive record and its
+publish-on-commit. This test reads every adapter module's syntax tree and names each such call.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.contrib import admin
+from django.test import RequestFactory
+
+from accounts.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
+ADAPTER_NAMES = {"views.py", "school_admin.py", "consumers.py", "forms.py", "tasks.py",
+                 "admin.py", "routing.py", "urls.py"}
+# Manager and queryset methods that write.
+MANAGER_WRITES = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+QUERYSET_WRITES = {"update", "delete"}
+QUERYSET_STARTS = {"filter", "exclude", "all", "select_for_update"}
+# Instance methods that write (a model, or a ModelForm saving its instance).
+INSTANCE_WRITES = {"save", "delete", "set_password"}
+# Receivers of those names that are not models: the session store writes its own table.
+NOT_MODELS = {"session", "request.session", "self.request.session"}
+
+
+def adapter_modules() -> Iterator[Path]:
+    for app in APPS:
+        base = ROOT / app
+        for path in sorted(base.rglob("*.py")):
+            rel = path.relative_to(base)
+            if "migrations" in rel.parts:
+                continue
+            in_commands = rel.parts[:2] == ("management", "commands")
+            if path.name in ADAPTER_NAMES or in_commands or rel.parts[0] == "templatetags":
+                yield path
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{_dotted(node.func)}()"
+    return "?"
+
+
+def _chain_has(node: ast.expr, names: set[str]) -> bool:
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node.attr in names:
+                return True
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return False
+
+
+def writes_in(path: Path) -> Iterator[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    owner = {id(child): fn.name for fn in functions for child in ast.walk(fn)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, node.func.value
+        is_write = (
+            (method in MANAGER_WRITES and _chain_has(receiver, {"objects"}))
+            or (method in QUERYSET_WRITES and _chain_has(receiver, QUERYSET_STARTS | {"objects"}))
+            or (method in INSTANCE_WRITES and not isinstance(receiver, ast.Call)
+                and _dotted(receiver) not in NOT_MODELS)
+        )
+        if is_write:
+            where = owner.get(id(node), "<module>")
+            yield f"{path.relative_to(ROOT)}:{where}: {_dotted(receiver)}.{method}()"
+
+
+def adapter_writes() -> list[str]:
+    return sorted(w for path in adapter_modules() for w in writes_in(path))
+
+
+# Adapters that still write directly. Each entry is a call that must move into an action;
+# the list only shrinks. A new direct write anywhere fails the test below.
+KNOWN: set[str] = {
+    "accounts/management/commands/create_school.py:handle: School.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_conversations: Conversation.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_history: Message.objects.filter().update()",
+    "accounts/management/commands/seed_demo.py:_people: Enrolment.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: Guardianship.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: Pupil.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: School.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: SchoolClass.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: StaffAssignment.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: User.objects.get_or_create()",
+    "accounts/management/commands/seed_demo.py:_people: user.save()",
+    "accounts/management/commands/seed_demo.py:_people: user.set_password()",
+    "accounts/school_admin.py:classes: SchoolClass.objects.create()",
+    "accounts/school_admin.py:groups: Conversation.objects.create()",
+    "accounts/school_admin.py:person: form.save()",
+    "accounts/school_admin.py:policies: form.save()",
+}
+
+
+def test_adapters_write_nothing_directly() -> None:
+    found = set(adapter_writes())
+    assert found - KNOWN == set(), "adapters writing models directly (call an action instead)"
+
+
+def test_the_list_of_known_writes_is_current() -> None:
+    found = set(adapter_writes())
+    assert KNOWN - found == set(), "these writes moved into actions: drop them from KNOWN"
+
+
+def test_the_detector_finds_each_kind_of_write(tmp_path: Path) -> None:
+    sample = tmp_path / "views.py"
+    sample.write_text(
+        "def a(request, form, obj):\n"
+        "    form.save()\n"
+        "    obj.delete()\n"
+        "    Thing.objects.create(name='x')\n"
+        "    Thing.objects.filter(pk=1).update(name='y')\n"
+        "    Thing.objects.get_or_create(name='z')\n"
+        "    request.session.save()\n"
+        "    context.update(a=1)\n"
+    )
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        found = list(writes_in(sample))
+    finally:
+        ROOT = saved
+    assert [f.split(": ", 1)[1] for f in found] == [
+        "form.save()", "obj.delete()", "Thing.objects.create()",
+        "Thing.objects.filter().update()", "Thing.objects.get_or_create()",
+    ]
+
+
+# Django admin pages for the project's models that can still add, change or delete rows
+# without an action. The list only shrinks.
+KNOWN_WRITABLE_ADMINS: set[str] = {
+    "accounts.Enrolment", "accounts.Guardianship", "accounts.Invitation", "accounts.Pupil", "accounts.School",
+    "accounts.SchoolClass", "accounts.User",
+}
+
+
+def writable_admins() -> set[str]:
+    request = RequestFactory().get("/django-admin/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    found = set()
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in APPS:
+            continue
+        overrides_save = type(model_admin).save_model is not admin.ModelAdmin.save_model
+        writable = (model_admin.has_add_permission(request)
+                    or model_admin.has_change_permission(request)
+                    or model_admin.has_delete_permission(request))
+        if writable and not overrides_save:
+            found.add(model._meta.label)
+    return found
+
+
+def test_django_admin_writes_only_through_actions() -> None:
+    found = writable_admins()
+    assert found - KNOWN_WRITABLE_ADMINS == set(), "make these admin pages read-only or call actions"
+    assert KNOWN_WRITABLE_ADMINS - found == set(), "these admin pages are safe now: drop them"
