@@ -4,8 +4,7 @@ render a live message exactly as ``messaging/_message.html`` renders a loaded on
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -47,7 +46,7 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
     with a name or number inside ("Seen by {n} of {m}", "Photo: {name}") keep the placeholder.
     """
     placeholder = SimpleNamespace(public_name="", pk=0)
-    epoch = datetime(2000, 1, 3, tzinfo=dt_timezone.utc)
+    epoch = datetime(2000, 1, 3, tzinfo=UTC)
     attachments = _Rows([
         SimpleNamespace(token="x", hidden_at=None, kind="image", name="{name}", size=0,
                         thumbnail=True),
