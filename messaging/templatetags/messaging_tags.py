@@ -9,11 +9,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
 
 from messaging.text import render_body
 
@@ -70,8 +70,13 @@ def chat_formats() -> dict[str, str]:
     """How the server writes times and file sizes on this page, for the client to write a
     live message's the same way whatever the browser's own language (``date:"D H:i"`` in the
     current time zone, and ``filesizeformat``)."""
+    # Django's own filesizeformat, with the number taken out again: its words and separators.
     def plural(n: int) -> str:
-        return ngettext("%(size)d byte", "%(size)d bytes", n)
+        return str(filesizeformat(n)).replace("\xa0", " ").replace(str(n), "%(size)d", 1)
+
+    def unit(power: int) -> str:
+        sample = str(filesizeformat(int(1.5 * (1 << (10 * power)))))
+        return sample.replace("\xa0", " ").replace(number_format(1.5, 1), "%s", 1)
 
     return {
         "time_zone": timezone.get_current_timezone_name(),
@@ -81,6 +86,5 @@ def chat_formats() -> dict[str, str]:
         # Keyed by the browser's plural category (Intl.PluralRules) of the page's language.
         "bytes": json.dumps({"one": plural(1), "few": plural(2), "many": plural(5),
                              "other": plural(0)}),
-        "units": json.dumps([gettext("%s KB"), gettext("%s MB"), gettext("%s GB"),
-                             gettext("%s TB"), gettext("%s PB")]),
+        "units": json.dumps([unit(p) for p in range(1, 6)]),
     }
