@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import Truncator
+
 from messaging.models import Event, Message
 
 EXCERPT_CHARS = 120
+
+
+def excerpt(message: Message) -> str:
+    """The start of a message as quotes and the pinned bar show it: what the template filter
+    ``truncatechars:120`` writes (an ellipsis when cut), so a live quote reads the same."""
+    return "" if message.is_retracted else Truncator(message.body).chars(EXCERPT_CHARS)
 
 
 def sender_summary(user: Any) -> dict[str, Any]:
@@ -27,7 +35,7 @@ def reply_summary(message: Message | None) -> dict[str, Any] | None:
         "id": message.pk,
         "seq": message.seq,
         "sender": message.sender.public_name,
-        "excerpt": "" if message.is_retracted else message.body[:EXCERPT_CHARS],
+        "excerpt": excerpt(message),
         "retracted": message.is_retracted,
     }
 
@@ -81,7 +89,7 @@ def retracted_event(message: Message, seq: int) -> dict[str, Any]:
 def pinned_event(message: Message, seq: int, pinned: bool) -> dict[str, Any]:
     return {"type": "pinned", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk, "pinned": pinned,
-            "excerpt": "" if message.is_retracted else message.body[:EXCERPT_CHARS],
+            "excerpt": excerpt(message),
             "sender": message.sender.public_name}
 
 

@@ -27,6 +27,8 @@ from messaging.access import (
 from messaging.events import logged_event, message_event
 from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
 from messaging.models import Conversation, Event, Message
+from messaging.routing import websocket_urlpatterns
+from messaging.templatetags.messaging_tags import PROTOTYPE_ID
 
 
 def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -143,6 +145,9 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "pinned": list(queries.messages(conv).filter(pinned_at__isnull=False)
                        .order_by("-pinned_at")[:5]),
         "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
+        "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
+        "socket_path": f"/{websocket_urlpatterns[0].pattern}",
+        "prototype_id": PROTOTYPE_ID,
         **queries.page_context(request.user, conv, recent),
     }
     status = 400 if request.method == "POST" else 200

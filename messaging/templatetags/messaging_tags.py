@@ -1,13 +1,90 @@
+"""Template helpers for the conversation page: the message text, and what the browser needs to
+render a live message exactly as ``messaging/_message.html`` renders a loaded one."""
+
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
 from django import template
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 
 from messaging.text import render_body
 
 register = template.Library()
 
+# The id of the prototype messages: the client puts the real id wherever this one appears in
+# an attribute (URLs reversed by the server, element ids, labels' "for").
+PROTOTYPE_ID = 2147483647
+
 
 @register.filter
 def message_html(text: str) -> SafeString:
     return render_body(text or "")
+
+
+class _Rows(list[Any]):
+    """A list that answers ``.all()`` like the related manager the template expects."""
+
+    def all(self) -> _Rows:
+        return self
+
+
+@register.simple_tag
+def message_prototype(user: Any, variant: str) -> SimpleNamespace:
+    """A stand-in message with every optional part present, for ``<template>`` prototypes.
+
+    ``variant``: "mine" (sent by ``user``), "other" (sent by someone else) or "retracted".
+    The client clones the rendered prototype, removes the parts a message lacks and fills in
+    its text and attributes, so labels, wording and markup come from the one template. Texts
+    with a name or number inside ("Seen by {n} of {m}", "Photo: {name}") keep the placeholder.
+    """
+    placeholder = SimpleNamespace(public_name="", pk=0)
+    epoch = datetime(2000, 1, 3, tzinfo=UTC)
+    attachments = _Rows([
+        SimpleNamespace(token="x", hidden_at=None, kind="image", name="{name}", size=0,
+                        thumbnail=True),
+        SimpleNamespace(token="x", hidden_at=None, kind="pdf", name="", size=0, thumbnail=False),
+        SimpleNamespace(token="x", hidden_at=epoch, kind="image", name="", size=0,
+                        thumbnail=False),
+    ])
+    return SimpleNamespace(
+        pk=PROTOTYPE_ID, seq=0, client_id="", sender=placeholder,
+        sender_id=user.pk if variant == "mine" else -1,
+        created_at=epoch, retracted_at=epoch if variant == "retracted" else None,
+        urgent=True, reply_to_id=PROTOTYPE_ID,
+        reply_to=SimpleNamespace(sender=placeholder, retracted_at=None, body=""),
+        body="x", attachments=attachments, edited_at=epoch, seen_count="{n}",
+        ack_requested=True, pinned_at=None, editable_ids={PROTOTYPE_ID},
+    )
+
+
+@register.simple_tag
+def chat_formats() -> dict[str, str]:
+    """How the server writes times and file sizes on this page, for the client to write a
+    live message's the same way whatever the browser's own language (``date:"D H:i"`` in the
+    current time zone, and ``filesizeformat``)."""
+    # Django's own filesizeformat, with the number taken out again: its words and separators.
+    def plural(n: int) -> str:
+        return str(filesizeformat(n)).replace("\xa0", " ").replace(str(n), "%(size)d", 1)
+
+    def unit(power: int) -> str:
+        sample = str(filesizeformat(int(1.5 * (1 << (10 * power)))))
+        return sample.replace("\xa0", " ").replace(number_format(1.5, 1), "%s", 1)
+
+    return {
+        "time_zone": timezone.get_current_timezone_name(),
+        "weekdays": json.dumps([str(WEEKDAYS_ABBR[i]) for i in range(7)]),
+        "weekdays_long": json.dumps([str(WEEKDAYS[i]) for i in range(7)]),
+        "decimal_separator": str(get_format("DECIMAL_SEPARATOR")),
+        # Keyed by the browser's plural category (Intl.PluralRules) of the page's language.
+        "bytes": json.dumps({"one": plural(1), "few": plural(2), "many": plural(5),
+                             "other": plural(0)}),
+        "units": json.dumps([unit(p) for p in range(1, 6)]),
+    }

@@ -1,0 +1,66 @@
+// Times and file sizes written the way the server writes them on this page (Django's
+// date:"D H:i" in the page's time zone, and filesizeformat), from what the page says: its time
+// zone, day names, decimal separator and size units. The browser's own language plays no part.
+
+const DAY_INDEX = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
+
+export function readFormats(data, lang) {
+  return {
+    lang: lang || "en",
+    timeZone: data.timeZone || "UTC",
+    weekdays: JSON.parse(data.weekdays || "[]"),
+    weekdaysLong: JSON.parse(data.weekdaysLong || "[]"),
+    decimalSeparator: data.decimalSeparator || ".",
+    bytes: JSON.parse(data.sizeBytes || "{}"),
+    units: JSON.parse(data.sizeUnits || "[]"),
+  };
+}
+
+function parts(iso, timeZone) {
+  // en-US and h23 only to read the numbers and the day; the words come from the page.
+  const fmt = new Intl.DateTimeFormat("en-US", {
+    timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const out = {};
+  for (const p of fmt.formatToParts(new Date(iso))) { out[p.type] = p.value; }
+  return { day: DAY_INDEX[out.weekday], hour: out.hour.padStart(2, "0"), minute: out.minute.padStart(2, "0") };
+}
+
+// "D H:i": the short day name and the 24-hour time, as on the server-rendered page.
+export function formatTime(iso, f) {
+  const p = parts(iso, f.timeZone);
+  return `${f.weekdays[p.day]} ${p.hour}:${p.minute}`;
+}
+
+// "l H:i": the full day name, as the server writes office hours' "from when".
+export function formatDayTime(iso, f) {
+  const p = parts(iso, f.timeZone);
+  return `${f.weekdaysLong[p.day]} ${p.hour}:${p.minute}`;
+}
+
+// Python's round(x, 1) for x = n / 2^k: exact halves go to the even digit.
+function oneDecimal(bytes, unit) {
+  const tenths = (bytes * 10) / unit;           // exact: a division by a power of two
+  let whole = Math.floor(tenths);
+  const rest = tenths - whole;
+  if (rest > 0.5 || (rest === 0.5 && whole % 2 === 1)) { whole += 1; }
+  return `${Math.floor(whole / 10)}${"\u0000"}${whole % 10}`;
+}
+
+export function formatSize(bytes, f) {
+  const n = Math.abs(Math.trunc(Number(bytes) || 0));
+  let text;
+  if (n < 1024) {
+    const category = new Intl.PluralRules(f.lang).select(n);
+    const form = f.bytes[category] || f.bytes.other || "%(size)d";
+    text = form.split("%(size)d").join(String(n));
+  } else {
+    let i = 0;
+    let unit = 1024;
+    while (i < f.units.length - 1 && n >= unit * 1024) { unit *= 1024; i += 1; }
+    const number = oneDecimal(n, unit).replace("\u0000", f.decimalSeparator);
+    text = f.units[i].split("%s").join(number);
+  }
+  if (Number(bytes) < 0) { text = `-${text}`; }
+  return text.split(" ").join("\u00a0");       // Django's avoid_wrapping
+}

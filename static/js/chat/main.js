@@ -1,0 +1,334 @@
+// The conversation page: live events over one websocket, resumed by seq. No build step and no
+// external assets; everything the page needs (URLs, page size, texts, formats) is in the
+// data-* attributes of #chat, rendered by the server. Protocol: docs/protocol.md.
+import { Composer } from "./composer.js";
+import { formatDayTime, readFormats } from "./format.js";
+import { Renderer } from "./render.js";
+import { Connection, Outbox } from "./socket.js";
+
+const chat = document.getElementById("chat");
+if (chat) { start(chat); }
+
+function fill(pattern, values) {
+  let text = pattern || "";
+  for (const [k, v] of Object.entries(values || {})) { text = text.split(`{${k}}`).join(String(v)); }
+  return text;
+}
+
+function start(chat) {
+  const d = chat.dataset;
+  const conversationId = Number(d.conversation);
+  const me = Number(d.me);
+  const pageSize = Number(d.pageSize);
+  let lastSeq = Number(d.lastSeq) || 0;       // highest event seq applied to the page
+  let firstSeq = Number(d.firstSeq) || 0;     // oldest message shown (paging back)
+  const texts = {
+    pending: d.textPending, failed: d.textFailed, offline: d.textOffline, online: d.textOnline,
+    tooLong: d.textTooLong, retractConfirm: d.textRetractConfirm, acknowledged: d.textAcknowledged,
+    newMessage: d.textNewMessage, confirm: d.textConfirm, noOlder: d.textNoOlder,
+    uploading: d.textUploading, remove: d.textRemove, replying: d.textReplying, away: d.textAway,
+    pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
+  };
+  const formats = readFormats(d, document.documentElement.lang);
+  const renderer = new Renderer({
+    me, editMinutes: Number(d.editMinutes) || 15, prototypeId: d.prototypeId,
+    audience: Number(d.audience) || 0, formats, texts,
+  });
+  const list = document.getElementById("messages");
+  const statusEl = document.getElementById("status");
+  const findMessage = (id) => document.getElementById(`m${id}`);
+
+  const connection = new Connection(d.socketPath, { onOpen, onFrame, onClose });
+  const outbox = new Outbox(connection);
+  const composer = new Composer({
+    conversationId, maxChars: Number(d.maxChars) || 4000,
+    myName: (document.querySelector(".me") || { textContent: "" }).textContent,
+    uploadUrl: d.uploadUrl, pupilsUrl: d.pupilsUrl, texts,
+  }, { outbox, list, fill });
+
+  function setStatus(text, online) {
+    statusEl.textContent = text;
+    chat.classList.toggle("offline", !online);
+  }
+
+  function onOpen() {
+    setStatus(texts.online, true);
+    // Resume: everything after the last event applied to this page.
+    connection.send({ type: "subscribe", conversation: conversationId, after_seq: lastSeq });
+    outbox.resendAll();
+  }
+
+  function onClose(code) {
+    setStatus(texts.offline, false);
+    chat.dataset.subscribed = "";
+    if (code === 4401 || code === 4403) { location.reload(); return false; }
+    return true;
+  }
+
+  function onFrame(ev) {
+    if (ev.conversation !== undefined && ev.conversation !== conversationId) { return; }
+    if (ev.seq !== undefined && ev.type !== "ack" && ev.type !== "subscribed") { applyEvent(ev); }
+    else if (ev.type === "subscribed") {
+      if (ev.seq > lastSeq) { fillGap(); }
+      markSeen();
+      chat.dataset.subscribed = "1";
+    }
+    else if (ev.type === "ack") { onAck(ev); }
+    else if (ev.type === "error") { onError(ev); }
+    else if (ev.type === "receipt") { showReceipts(ev); }
+    else if (ev.type === "acknowledged") { showAcknowledged(ev); }
+    else if (ev.type === "removed") { location.href = d.inboxUrl; }
+  }
+
+  // --- sequenced events ------------------------------------------------------------------
+  function applyEvent(ev) {
+    if (ev.seq <= lastSeq) { return; }                 // already applied
+    if (ev.seq > lastSeq + 1) { fillGap(); return; }   // a gap: fetch what is missing first
+    if (ev.type === "message") { showMessage(ev); }
+    else if (ev.type === "edited") { const n = findMessage(ev.id); if (n) { renderer.edit(n, ev.body); } }
+    else if (ev.type === "retracted") { showRetraction(ev); }
+    else if (ev.type === "attachment_hidden") { hideAttachment(ev); }
+    else if (ev.type === "pinned") { showPin(ev); }
+    lastSeq = ev.seq;
+    chat.dataset.lastSeq = lastSeq;
+    markSeen();
+  }
+
+  let fillingGap = false;
+  function fillGap() {
+    if (fillingGap) { return; }
+    fillingGap = true;
+    const url = new URL(d.eventsUrl, location.href);
+    url.searchParams.set("after_seq", lastSeq);
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((data) => {
+        fillingGap = false;
+        // The server's list is the truth: seqs missing from it no longer exist (retention
+        // deleted them), so the next one it sends is applied even across the hole.
+        for (const ev of data.events || []) {
+          if (ev.seq > lastSeq + 1) { lastSeq = ev.seq - 1; }
+          applyEvent(ev);
+        }
+      })
+      .catch(() => { fillingGap = false; });
+  }
+
+  function showMessage(ev) {
+    const node = renderer.message(ev);
+    const item = ev.sender.id === me ? outbox.take(ev.client_id) : undefined;
+    if (item) {
+      item.element.replaceWith(node);
+      composer.clearError(ev.client_id);
+    }
+    const empty = list.querySelector(".empty");
+    if (empty) { empty.remove(); }
+    list.appendChild(node);
+    node.scrollIntoView({ block: "end" });
+    if (!firstSeq) { firstSeq = ev.seq; }
+    if (ev.sender.id !== me) { notify(ev); }
+  }
+
+  function showRetraction(ev) {
+    const node = findMessage(ev.id);
+    if (node) { renderer.retract(node); }
+    const pin = document.querySelector(`#pinned-list li[data-id="${ev.id}"]`);
+    if (pin) {
+      pin.remove();
+      document.getElementById("pinned").hidden = !document.getElementById("pinned-list").children.length;
+    }
+  }
+
+  function showPin(ev) {
+    const bar = document.getElementById("pinned");
+    const pins = document.getElementById("pinned-list");
+    const old = pins.querySelector(`li[data-id="${ev.id}"]`);
+    if (old) { old.remove(); }
+    if (ev.pinned) {
+      const li = document.createElement("li");
+      li.dataset.id = ev.id;
+      const a = document.createElement("a");
+      a.href = `#m${ev.id}`;
+      const sender = document.createElement("span");
+      sender.className = "sender";
+      sender.textContent = ev.sender;
+      a.appendChild(sender);
+      a.appendChild(document.createTextNode(` ${ev.excerpt}`));
+      li.appendChild(a);
+      pins.insertBefore(li, pins.firstChild);
+    }
+    bar.hidden = !pins.children.length;
+    const form = findMessage(ev.id) && findMessage(ev.id).querySelector(".pin-form");
+    if (form) { renderer.setPinForm(form, ev.pinned); }
+  }
+
+  function hideAttachment(ev) {
+    const item = list.querySelector(`.attachments li[data-token="${CSS.escape(ev.attachment)}"]`);
+    if (item) { renderer.hideAttachment(item); }
+  }
+
+  // --- hints without a seq ---------------------------------------------------------------
+  function showReceipts(ev) {
+    for (const [id, n] of Object.entries(ev.seen)) {
+      const link = findMessage(id) && findMessage(id).querySelector(".seen");
+      if (link) { link.textContent = renderer.seenText(n); }
+    }
+  }
+
+  function showAcknowledged(ev) {
+    const link = findMessage(ev.id) && findMessage(ev.id).querySelector(".ack-list");
+    if (link) { link.textContent = fill(texts.ackCount, { n: ev.count }); }
+  }
+
+  let seenSent = 0;
+  let seenTimer = null;
+  function markSeen() {
+    // At most one "seen" a second, and only for what a visible tab has shown.
+    if (seenTimer || document.hidden || lastSeq <= seenSent) { return; }
+    seenTimer = setTimeout(() => {
+      seenTimer = null;
+      if (document.hidden || !connection.open) { return; }
+      seenSent = lastSeq;
+      connection.send({ type: "seen", conversation: conversationId, seq: lastSeq });
+    }, 1000);
+  }
+
+  // --- answers to sends ------------------------------------------------------------------
+  function onAck(ev) {
+    const item = outbox.get(ev.client_id);
+    if (item) {
+      item.element.classList.add("acked");
+      const state = item.element.querySelector(".state");
+      if (state) { state.remove(); }
+      composer.clearError(ev.client_id);
+    }
+    for (const p of ev.away || []) {
+      const when = p.reads_from ? formatDayTime(p.reads_from, formats) : "";
+      const note = document.createElement("p");
+      note.className = "notice away";
+      note.setAttribute("role", "note");
+      note.textContent = fill(texts.away, { name: p.name, when });
+      list.parentNode.insertBefore(note, list);
+    }
+  }
+
+  function onError(ev) {
+    const item = outbox.get(ev.client_id);
+    if (item && ev.code === "confirm_required") {
+      composer.askConfirm(ev.client_id, ev.recipients);
+      return;
+    }
+    if (item && ev.code === "rate_limited") {
+      // Not stored: the draft stays in the outbox and goes again when the server said.
+      composer.showError(ev.message, ev.client_id);
+      const state = item.element.querySelector(".state");
+      if (state) { state.textContent = texts.failed; }
+      outbox.retryAfter(ev.client_id, ev.retry_after, () => {
+        if (state) { state.textContent = texts.pending; }
+      });
+      return;
+    }
+    if (item) {
+      composer.restoreDraft(outbox.take(ev.client_id));
+      composer.showError(ev.message);
+      return;
+    }
+    if (ev.id && ["window_expired", "forbidden", "retracted", "not_found"].includes(ev.code)) {
+      const node = findMessage(ev.id);
+      const own = node && node.querySelector(".own-actions");
+      if (own) { own.remove(); }
+      if (composer.enabled) { composer.showError(ev.message); }
+      return;
+    }
+    if (ev.code === "not_found" && ev.conversation === conversationId) { location.reload(); }
+  }
+
+  // --- browser notifications (only while a tab is open) ----------------------------------
+  const notifyButton = document.getElementById("notify-button");
+  if (notifyButton && "Notification" in window && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", () => {
+      Notification.requestPermission().then(() => { notifyButton.hidden = true; });
+    });
+  }
+
+  function notify(ev) {
+    if (ev.quiet || !document.hidden || !("Notification" in window) ||
+        Notification.permission !== "granted") { return; }
+    // The sender's name only: the text stays inside the app.
+    const n = new Notification(fill(texts.newMessage, { name: ev.sender.name }), { tag: `conv-${conversationId}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  }
+
+  // --- reply, edit, retract, pin and acknowledge -------------------------------------------
+  // The links and forms work without JavaScript; with it, they go over the socket.
+  list.addEventListener("click", (e) => {
+    const reply = e.target.closest("a.reply");
+    if (!reply) { return; }
+    const node = reply.closest(".message");
+    if (composer.startReply(reply.dataset.reply, node.querySelector(".sender").textContent)) {
+      e.preventDefault();
+    }
+  });
+  list.addEventListener("submit", (e) => {
+    const f = e.target;
+    const node = f.closest(".message");
+    if (!node || !connection.open) { return; }
+    const id = Number(node.dataset.id);
+    if (f.classList.contains("edit-form")) {
+      e.preventDefault();
+      connection.send({ type: "edit", conversation: conversationId, id, body: f.querySelector("textarea").value });
+      const details = f.closest("details");
+      if (details) { details.open = false; }
+    } else if (f.classList.contains("retract-form")) {
+      e.preventDefault();
+      if (window.confirm(texts.retractConfirm)) {
+        connection.send({ type: "retract", conversation: conversationId, id });
+      }
+    } else if (f.classList.contains("pin-form")) {
+      e.preventDefault();
+      connection.send({ type: "pin", conversation: conversationId, id,
+                        pinned: f.querySelector("input[name=pinned]").value === "1" });
+    } else if (f.classList.contains("ack-form")) {
+      e.preventDefault();
+      connection.send({ type: "acknowledge", conversation: conversationId, id });
+      const done = document.createElement("span");
+      done.className = "acked-note";
+      done.textContent = texts.acknowledged;
+      f.replaceWith(done);
+    }
+  });
+
+  // --- paging back through history ---------------------------------------------------------
+  const older = document.getElementById("older");
+  if (older) {
+    older.addEventListener("click", () => {
+      older.disabled = true;
+      const url = new URL(d.messagesUrl, location.href);
+      url.searchParams.set("before_seq", firstSeq);
+      fetch(url, { credentials: "same-origin" })
+        .then((r) => r.json())
+        .then((data) => {
+          const anchor = list.firstElementChild;
+          for (const ev of data.messages) { list.insertBefore(renderer.message(ev), anchor); }
+          if (data.messages.length) { firstSeq = data.messages[0].seq; }
+          if (data.messages.length < pageSize) {
+            const hint = document.createElement("p");
+            hint.className = "hint";
+            hint.textContent = texts.noOlder;
+            older.replaceWith(hint);
+          } else {
+            older.disabled = false;
+          }
+          if (anchor) { anchor.focus(); }
+        })
+        .catch(() => { older.disabled = false; });
+    });
+  }
+
+  composer.start();
+  document.addEventListener("visibilitychange", markSeen);
+  const last = list.lastElementChild;
+  if (last) { last.scrollIntoView({ block: "end" }); }
+  connection.connect();
+}

@@ -1,0 +1,195 @@
+// The one way a message is drawn. Markup, labels and translations come from the server: the
+// page renders templates/messaging/_message.html three times into <template> prototypes
+// (#message-mine, #message-other, #message-retracted) with every optional part present, and a
+// message is a clone of one with the parts it lacks removed and its text and attributes filled
+// in. User text only ever goes into textContent and attribute values, never into markup.
+import { formatSize, formatTime } from "./format.js";
+
+const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
+const TRAILING = /[.,;:!?)\]}]+$/;
+
+// Text with http(s) links made clickable, as messaging/text.py render_body writes it.
+export function fillBody(p, text) {
+  p.textContent = "";
+  text.split("\n").forEach((line, i) => {
+    if (i > 0) { p.appendChild(document.createElement("br")); }
+    let last = 0;
+    line.replace(URL_RE, (match, offset) => {
+      const url = match.replace(TRAILING, "");
+      if (url.length <= "https://".length) { return match; }
+      p.appendChild(document.createTextNode(line.slice(last, offset)));
+      const a = document.createElement("a");
+      a.setAttribute("href", url);
+      a.setAttribute("rel", "noopener noreferrer nofollow");
+      a.setAttribute("target", "_blank");
+      a.textContent = url;
+      p.appendChild(a);
+      last = offset + url.length;
+      return match;
+    });
+    p.appendChild(document.createTextNode(line.slice(last)));
+  });
+}
+
+function fill(pattern, values) {
+  let text = pattern;
+  for (const [k, v] of Object.entries(values)) { text = text.split(`{${k}}`).join(String(v)); }
+  return text;
+}
+
+export class Renderer {
+  constructor({ me, editMinutes, prototypeId, audience, formats, texts }) {
+    this.me = me;
+    this.editMs = editMinutes * 60000;
+    this.protoId = String(prototypeId);
+    this.audience = audience;
+    this.formats = formats;
+    this.texts = texts;
+    this.protos = {};
+    for (const variant of ["mine", "other", "retracted"]) {
+      const t = document.getElementById(`message-${variant}`);
+      this.protos[variant] = t ? t.content.querySelector("li.message") : null;
+    }
+    const sample = this.protos.mine || this.protos.other;
+    const items = sample ? Array.from(sample.querySelectorAll(".attachments > li")) : [];
+    this.items = {
+      image: items.find((li) => li.querySelector("img")),
+      file: items.find((li) => li.querySelector("a.file")),
+      hidden: items.find((li) => li.querySelector(".hidden-photo")),
+    };
+    const seen = sample && sample.querySelector(".seen");
+    this.seenPattern = seen ? seen.textContent : "";
+    this.gone = this.protos.retracted.querySelector(".body.gone");
+    this.edited = sample && sample.querySelector(".edited");
+    this.bodyProto = sample && sample.querySelector("p.body");
+  }
+
+  // A message event (docs/protocol.md) as an <li>, equal to what the server renders.
+  message(ev) {
+    const mine = ev.sender.id === this.me;
+    const variant = ev.retracted ? "retracted" : (mine ? "mine" : "other");
+    const li = this.protos[variant].cloneNode(true);
+    this.setId(li, ev.id);
+    li.classList.toggle("mine", mine);
+    li.classList.toggle("urgent", !!ev.urgent);
+    li.dataset.seq = ev.seq;
+    li.dataset.clientId = ev.client_id;
+    li.dataset.sender = ev.sender.id;
+    li.dataset.created = ev.created_at;
+    li.querySelector(":scope > .sender").textContent = ev.sender.name;
+    const quote = li.querySelector(":scope > .quote");
+    if (ev.reply_to) {
+      quote.querySelector(".sender").textContent = ev.reply_to.sender;
+      quote.querySelector(".excerpt").textContent =
+        ev.reply_to.retracted ? this.gone.textContent : ev.reply_to.excerpt;
+    } else {
+      quote.remove();
+    }
+    if (!ev.urgent) { li.querySelector(":scope > .badge").remove(); }
+    if (!ev.retracted) {
+      const body = li.querySelector(":scope > p.body");
+      if (ev.body) { fillBody(body, ev.body); } else { body.remove(); }
+      this.fillAttachments(li.querySelector(":scope > .attachments"), ev.attachments || []);
+      if (!ev.edited) { li.querySelector(":scope > .edited").remove(); }
+      this.fillMeta(li.querySelector(":scope > .meta"), ev, mine);
+    }
+    const time = li.querySelector(":scope > time");
+    time.setAttribute("datetime", ev.created_at);
+    time.textContent = formatTime(ev.created_at, this.formats);
+    return li;
+  }
+
+  // The prototype's id stands wherever the message's id goes: URLs, ids, labels.
+  setId(root, id) {
+    for (const node of [root, ...root.querySelectorAll("*")]) {
+      for (const attr of Array.from(node.attributes)) {
+        if (attr.value.includes(this.protoId)) {
+          node.setAttribute(attr.name, attr.value.split(this.protoId).join(String(id)));
+        }
+      }
+    }
+  }
+
+  fillAttachments(ul, attachments) {
+    if (!attachments.length) { ul.remove(); return; }
+    ul.textContent = "";
+    for (const a of attachments) { ul.appendChild(this.attachment(a)); }
+  }
+
+  attachment(a) {
+    const kind = a.hidden ? "hidden" : (a.kind === "image" ? "image" : "file");
+    const li = this.items[kind].cloneNode(true);
+    li.dataset.token = a.token;
+    if (kind === "image") {
+      li.querySelector("a").setAttribute("href", a.url);
+      const img = li.querySelector("img");
+      img.setAttribute("src", a.thumbnail_url || a.url);
+      img.setAttribute("alt", fill(img.getAttribute("alt"), { name: a.name }));
+    } else if (kind === "file") {
+      const link = li.querySelector("a.file");
+      link.setAttribute("href", a.url);
+      link.querySelector(".name").textContent = a.name;
+      link.querySelector(".size").textContent = formatSize(a.size, this.formats);
+    }
+    return li;
+  }
+
+  fillMeta(meta, ev, mine) {
+    const seen = meta.querySelector(".seen");
+    if (seen) { seen.textContent = this.seenText(0); }
+    if (!ev.ack_requested) {
+      meta.querySelectorAll(".ack-list, .ack-form").forEach((x) => x.remove());
+    }
+    const pin = meta.querySelector(".pin-form");
+    if (pin) { this.setPinForm(pin, ev.pinned); }
+    const own = meta.querySelector(".own-actions");
+    if (own) {
+      const open = mine && Date.now() - new Date(ev.created_at).getTime() < this.editMs;
+      if (open) { this.setEditText(own, ev.body); } else { own.remove(); }
+    }
+  }
+
+  seenText(n) { return fill(this.seenPattern, { n, m: this.audience }); }
+
+  setEditText(own, body) {
+    const area = own.querySelector("textarea");
+    if (area) { area.textContent = body; area.value = body; }
+  }
+
+  setPinForm(form, pinned) {
+    form.querySelector("input[name=pinned]").value = pinned ? "0" : "1";
+    form.querySelector("input[name=pinned]").setAttribute("value", pinned ? "0" : "1");
+    form.querySelector("button").textContent = pinned ? this.texts.unpin : this.texts.pin;
+  }
+
+  // --- changes to a message already on the page ----------------------------------------
+  edit(node, body) {
+    if (node.classList.contains("retracted")) { return; }
+    let p = node.querySelector(":scope > p.body");
+    if (!p) {
+      p = this.bodyProto.cloneNode(false);
+      node.insertBefore(p, node.querySelector(":scope > .attachments") || node.querySelector(":scope > time"));
+    }
+    fillBody(p, body);
+    if (!node.querySelector(":scope > .edited")) {
+      node.querySelector(":scope > time").after(this.edited.cloneNode(true));
+    }
+    const own = node.querySelector(".own-actions");
+    if (own) { this.setEditText(own, body); }
+  }
+
+  retract(node) {
+    node.classList.add("retracted");
+    for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited", ":scope > .meta"]) {
+      const x = node.querySelector(sel);
+      if (x) { x.remove(); }
+    }
+    node.insertBefore(this.gone.cloneNode(true), node.querySelector(":scope > time"));
+  }
+
+  hideAttachment(item) {
+    const hidden = this.items.hidden.cloneNode(true);
+    hidden.dataset.token = item.dataset.token;
+    item.replaceWith(hidden);
+  }
+}
