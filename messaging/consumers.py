@@ -487,9 +487,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", "Send JSON text frames.")
             return
         try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self._error("malformed", "Not valid JSON.")
+            content = wire.decode_frame(
+                text_data, max_bytes=settings.SCHOOLCHAT_SOCKET_FRAME_BYTES,
+                max_depth=settings.SCHOOLCHAT_SOCKET_JSON_DEPTH)
+        except wire.FrameRefused as refused:
+            # Answered, not logged: a browser (or a script) sent something no client sends.
+            if refused.code == "too_large":
+                await self._error("too_large", "The frame is too large.")
+            else:
+                await self._error("malformed", "Not valid JSON.")
             return
         await self.receive_json(content)
 
