@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from accounts.ratelimit import RateLimited
 from messaging import actions, hours, hub, wire
 from messaging.access import (
     readable_conversation_or_none,
@@ -105,6 +106,8 @@ def _refusal(exc: Exception) -> dict[str, Any]:
     refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
     if isinstance(exc, actions.ConfirmationRequired):
         refusal["recipients"] = exc.recipients
+    if isinstance(exc, RateLimited):
+        refusal["retry_after"] = exc.retry_after  # the send was not stored; resend after it
     return refusal
 
 
@@ -146,7 +149,8 @@ def _post_batch(sends: list[Send]) -> list[Answer]:
 
 
 def _post_batch_checked(sends: list[Send]) -> list[Answer]:
-    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)}
+    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
+             .select_related("school")}
     readable: dict[tuple[int, int], Any] = {}
     results: list[Answer | None] = [None] * len(sends)
     drafts: dict[int, list[tuple[int, actions.Draft]]] = {}

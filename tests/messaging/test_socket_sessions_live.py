@@ -48,7 +48,7 @@ async def close_code_within(socket, seconds: float) -> int | None:
     try:
         while True:
             await asyncio.wait_for(socket.recv(), max(0.01, deadline - time.monotonic()))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None
     except Exception:  # websockets raises ConnectionClosed once the close frame arrived
         return socket.close_code
