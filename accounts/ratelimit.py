@@ -169,7 +169,7 @@ def check(kind: str, user: Any) -> None:
 
 def refused_page(request: HttpRequest, exc: RateLimited, back: str) -> HttpResponse:
     """The HTTP answer to a refused form: 429, the reason, and the way back."""
-    response = render(request, "rate_limited.html", {"reason": exc.messages[0], "back": back},
+    response = render(request, "accounts/rate_limited.html", {"reason": exc.messages[0], "back": back},
                       status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
