@@ -54,7 +54,26 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = School
         fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
-                  "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size"]
+                  "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size",
+                  "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
+                  "invitation_burst", "invitations_per_minute"]
+
+    RATE_FIELDS = ("post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
+                   "invitation_burst", "invitations_per_minute")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.RATE_FIELDS:
+            self.fields[name].required = False  # left empty: the limit stays as it is
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.RATE_FIELDS:
+            if data.get(name) is None:
+                data[name] = getattr(self.instance, name)
+            elif not 1 <= data[name] <= 10_000:
+                self.add_error(name, _("Choose a number between 1 and 10000."))
+        return data
 
     def clean_digital_consent_age(self) -> int:
         age = self.cleaned_data["digital_consent_age"]

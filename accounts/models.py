@@ -25,6 +25,19 @@ class School(models.Model):
         _("ask the sender to confirm a message to more people than"), default=15,
         help_text=_("Guards against a private message sent to a whole class group by mistake."),
     )
+    # Rate limits per person (accounts.ratelimit): a burst at once, then a sustained rate.
+    post_burst = models.PositiveSmallIntegerField(
+        _("messages a person may send at once"), default=20)
+    posts_per_minute = models.PositiveSmallIntegerField(
+        _("then messages a person may send per minute"), default=60)
+    upload_burst = models.PositiveSmallIntegerField(
+        _("files a person may upload at once"), default=10)
+    uploads_per_minute = models.PositiveSmallIntegerField(
+        _("then files a person may upload per minute"), default=6)
+    invitation_burst = models.PositiveSmallIntegerField(
+        _("invitation links an admin may make at once"), default=50)
+    invitations_per_minute = models.PositiveSmallIntegerField(
+        _("then invitation links an admin may make per minute"), default=30)
 
     class Meta:
         verbose_name = _("school")

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 import archive
-from accounts import actions, twofactor
+from accounts import actions, ratelimit, twofactor
 from accounts.access import can
 from accounts.forms import (
     AccountForm,
@@ -98,6 +98,10 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
     link = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        try:
+            ratelimit.check("invitation", request.user)
+        except ratelimit.RateLimited as exc:
+            return ratelimit.refused_page(request, exc, request.path)
         with transaction.atomic():
             person = actions.create_account(
                 school, actor=request.user, username=data["username"],
@@ -146,6 +150,10 @@ def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
 def person_link(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
     """Issue an invitation (never-activated account) or a password reset link."""
     target = get_object_or_404(User, pk=user_id, school=school, left_at__isnull=True)
+    try:
+        ratelimit.check("invitation", request.user)
+    except ratelimit.RateLimited as exc:
+        return ratelimit.refused_page(request, exc, f"/school/people/{target.pk}/")
     purpose = (Invitation.Purpose.RESET if target.has_usable_password()
                else Invitation.Purpose.INVITE)
     _inv, token = actions.issue_invitation(target, actor=request.user, purpose=purpose)
@@ -432,6 +440,10 @@ def pupil(request: HttpRequest, school: School, pupil_id: int) -> HttpResponse:
                     audit(request, school, "pupil_leave_set", [target], on=str(day))
                     actions.pupil_leaves(target, actor=request.user, on=day)
         elif what == "account" and school.pupil_accounts and target.user is None:
+            try:
+                ratelimit.check("invitation", request.user)
+            except ratelimit.RateLimited as exc:
+                return ratelimit.refused_page(request, exc, request.path)
             with transaction.atomic():
                 account = actions.create_pupil_account(target, actor=request.user)
                 _inv, token = actions.issue_invitation(account, actor=request.user)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 import archive
+from accounts import ratelimit
 from accounts.access import can
 from accounts.models import STAFF_ROLES
 from messaging import hub
@@ -164,6 +165,7 @@ def post_message(
     ack_requested: bool = False,
     confirm: bool = False,
     attachments: Any = (),
+    limited: bool = True,
 ) -> Posted:
     """Persist a message, archive it and publish it after commit.
 
@@ -171,17 +173,19 @@ def post_message(
     stored returns that message with ``created=False`` and publishes nothing new.
     Raises ``PermissionDenied`` when the sender may not post, ``ValidationError`` for bad input
     and :class:`ConfirmationRequired` when the audience is larger than the school's threshold
-    and ``confirm`` was not given.
+    and ``confirm`` was not given. ``limited=False`` is for what a person did not type just now
+    (scheduled messages, the demo).
     """
     draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
                   ack_requested=ack_requested, confirm=confirm, attachments=list(attachments))
-    outcome = post_messages(conversation, [draft])[0]
+    outcome = post_messages(conversation, [draft], limited=limited)[0]
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
-def post_messages(conversation: Conversation, drafts: Sequence[Draft]) -> list[Outcome]:
+def post_messages(conversation: Conversation, drafts: Sequence[Draft], *,
+                  limited: bool = True) -> list[Outcome]:
     """Post several messages to one conversation with one commit (group commit).
 
     Each draft is checked on its own and gets its own outcome, in order: ``(message, created)``
@@ -191,6 +195,10 @@ def post_messages(conversation: Conversation, drafts: Sequence[Draft]) -> list[O
     all of them, which is what lets a busy conversation take hundreds of messages a second.
     A draft with attachments gets a transaction of its own, so a photo that cannot be claimed
     never undoes other people's messages. An unexpected database error propagates.
+
+    Each sender's posting rate is limited (``accounts.ratelimit``, the same budget for the
+    websocket and the HTTP form): drafts past it are refused with ``RateLimited`` (code
+    ``rate_limited``, ``retry_after`` seconds) and not stored.
     """
     outcomes: list[Outcome | None] = [None] * len(drafts)
     checked: list[_Checked] = []
@@ -200,6 +208,8 @@ def post_messages(conversation: Conversation, drafts: Sequence[Draft]) -> list[O
             checked.append(_check(conversation, index, draft, allowed))
         except (PermissionDenied, ValidationError) as exc:
             outcomes[index] = exc
+    if limited:
+        checked = _within_rate(checked, outcomes)
     plain = [c for c in checked if not c.draft.attachments]
     batches = ([plain] if plain else []) + [[c] for c in checked if c.draft.attachments]
     for batch in batches:
@@ -217,6 +227,21 @@ def post_messages(conversation: Conversation, drafts: Sequence[Draft]) -> list[O
             raise
     assert all(outcome is not None for outcome in outcomes)
     return outcomes  # type: ignore[return-value]
+
+
+def _within_rate(checked: list[_Checked], outcomes: list[Outcome | None]) -> list[_Checked]:
+    """The drafts within their sender's posting budget (one question per sender), in order;
+    the others get a ``RateLimited`` outcome."""
+    by_sender: dict[int, list[_Checked]] = {}
+    for item in checked:
+        by_sender.setdefault(item.draft.sender.pk, []).append(item)
+    kept: set[int] = set()
+    for items in by_sender.values():
+        allowed, retry_after = ratelimit.take("post", items[0].draft.sender, len(items))
+        kept.update(item.index for item in items[:allowed])
+        for item in items[allowed:]:
+            outcomes[item.index] = ratelimit.RateLimited(retry_after)
+    return [item for item in checked if item.index in kept]
 
 
 @dataclass
@@ -635,7 +660,8 @@ def send_due_scheduled(now: Any = None) -> int:
     for item in due:
         try:
             message, _created = post_message(item.sender, item.conversation, item.body,
-                                             client_id=item.client_id, confirm=True)
+                                             client_id=item.client_id, confirm=True,
+                                             limited=False)
         except (PermissionDenied, ValidationError) as exc:
             failure = " ".join(getattr(exc, "messages", [str(exc)]))
             ScheduledMessage.objects.filter(pk=item.pk).update(failure=failure or "refused")

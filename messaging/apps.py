@@ -7,9 +7,14 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
+        from accounts.sessions import sessions_ended
         from consent.signals import consent_changed
         from messaging import access  # noqa: F401  (registers the conversation rules)
         from messaging.attachments import on_consent_changed
+        from messaging.hub import on_sessions_ended
 
         # Withdrawn photo consent hides the pupil's photos from then on.
         consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")
+        # A logout or a change of password, role, second factor or active flag ends sessions:
+        # their sockets close on every process.
+        sessions_ended.connect(on_sessions_ended, dispatch_uid="messaging.close_sockets")

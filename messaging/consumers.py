@@ -16,16 +16,20 @@ import contextlib
 import logging
 import uuid
 import weakref
+from importlib import import_module
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from accounts.ratelimit import RateLimited
 from messaging import actions, hours, hub, wire
 from messaging.access import (
     readable_conversation_or_none,
@@ -38,7 +42,7 @@ from messaging.models import Event
 log = logging.getLogger(__name__)
 
 # Close codes (4000-4999 are the application's own).
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the session ended: log in again
 CLOSE_DEACTIVATED = 4403
 CLOSE_TOO_SLOW = 4408
 CLOSE_SERVER_ERROR = 1011
@@ -53,6 +57,27 @@ HINTS = frozenset({"receipt", "acknowledged"})
 @database_sync_to_async
 def _active_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+@database_sync_to_async
+def _session_problem(user_id: int, session_key: str | None) -> int | None:
+    """The close code when the socket's session no longer stands, else None.
+
+    Read from the session store itself, so a logout, a session deleted by an admin action,
+    an expiry (or an idle timeout moving ``expire_date``) and a changed password all count.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return CLOSE_DEACTIVATED
+    if session_key is None:
+        return None  # authenticated without a session (in-process tests only)
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return CLOSE_UNAUTHENTICATED
+    if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")),
+                                 user.get_session_auth_hash()):
+        return CLOSE_UNAUTHENTICATED
+    return None
 
 
 @database_sync_to_async
@@ -81,6 +106,8 @@ def _refusal(exc: Exception) -> dict[str, Any]:
     refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
     if isinstance(exc, actions.ConfirmationRequired):
         refusal["recipients"] = exc.recipients
+    if isinstance(exc, RateLimited):
+        refusal["retry_after"] = exc.retry_after  # the send was not stored; resend after it
     return refusal
 
 
@@ -122,7 +149,8 @@ def _post_batch(sends: list[Send]) -> list[Answer]:
 
 
 def _post_batch_checked(sends: list[Send]) -> list[Answer]:
-    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)}
+    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
+             .select_related("school")}
     readable: dict[tuple[int, int], Any] = {}
     results: list[Answer | None] = [None] * len(sends)
     drafts: dict[int, list[tuple[int, actions.Draft]]] = {}
@@ -298,6 +326,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
+        # The session the socket was opened with: it closes when that session ends.
+        self.session_key: str | None = getattr(self.scope.get("session"), "session_key", None)
         self.queue: asyncio.Queue[tuple[dict[str, Any], wire.Frame | None]] = asyncio.Queue(
             maxsize=settings.SCHOOLCHAT_SOCKET_QUEUE
         )
@@ -314,6 +344,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
         await self.hub.attach(self)
         self.drainer = asyncio.get_running_loop().create_task(self._drain())
+        self.checker = asyncio.get_running_loop().create_task(self._recheck())
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
 
     async def disconnect(self, code: int) -> None:
@@ -324,15 +355,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # A send already handed to the writer is still stored; only its ack is dropped.
         for task in list(getattr(self, "sends", ())):
             task.cancel()
-        drainer = getattr(self, "drainer", None)
-        if drainer is not None:
-            drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await drainer
+        for task in (getattr(self, "checker", None), getattr(self, "drainer", None)):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     # --- from the hub -------------------------------------------------------------------
     def deliver(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         if self.closing:
+            return
+        if event.get("type") == "_disconnect":
+            # Ahead of anything queued: nothing more reaches a socket whose session ended.
+            session = event.get("session")
+            if session is None or session == self.session_key:
+                code = (CLOSE_DEACTIVATED if event.get("reason", "deactivated") == "deactivated"
+                        else CLOSE_UNAUTHENTICATED)
+                self._close_now(code, f"session ended ({event.get('reason', 'deactivated')})")
             return
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.
@@ -367,11 +406,31 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     def _too_slow(self, why: str) -> None:
+        self._close_now(CLOSE_TOO_SLOW, why)
+
+    def _close_now(self, code: int, why: str) -> None:
         if self.closing:
             return
         self.closing = True
         log.info("closing a socket of user %s: %s", self.user_id, why)
-        asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+        asyncio.get_running_loop().create_task(self.close(code=code))
+
+    async def _recheck(self) -> None:
+        """Every ``SCHOOLCHAT_SOCKET_RECHECK_SECONDS``: does the session still stand?
+
+        Session ends are also announced (and close the socket at once); this catches what no
+        announcement covers: an expiry, a session deleted from the store directly, a lost
+        Redis message.
+        """
+        while not self.closing:
+            await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
+            try:
+                code = await _session_problem(self.user_id, self.session_key)
+            except Exception:  # the database is away: check again next time
+                log.warning("checking the session of a socket of user %s failed", self.user_id)
+                continue
+            if code is not None:
+                self._close_now(code, "session no longer valid")
 
     def _quiet(self, event: dict[str, Any]) -> bool:
         """A message that reaches staff outside their office hours: shown, no notification."""
@@ -413,9 +472,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._resume(conversation_id, last, announce=False)
         elif kind == "_membership":
             await self._membership_changed(event)
-        elif kind == "_disconnect":
-            self.closing = True
-            await self.close(code=CLOSE_DEACTIVATED)
 
     async def _send_sequenced(self, event: dict[str, Any], frame: wire.Frame | None) -> None:
         conversation_id, seq = event["conversation"], event["seq"]
@@ -487,9 +543,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", "Send JSON text frames.")
             return
         try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self._error("malformed", "Not valid JSON.")
+            content = wire.decode_frame(
+                text_data, max_bytes=settings.SCHOOLCHAT_SOCKET_FRAME_BYTES,
+                max_depth=settings.SCHOOLCHAT_SOCKET_JSON_DEPTH)
+        except wire.FrameRefused as refused:
+            # Answered, not logged: a browser (or a script) sent something no client sends.
+            if refused.code == "too_large":
+                await self._error("too_large", "The frame is too large.")
+            else:
+                await self._error("malformed", "Not valid JSON.")
             return
         await self.receive_json(content)
 

@@ -28,7 +28,8 @@ NAMESPACE = uuid.UUID("6f1d4c2e-8f0b-4b7e-9a55-3c1d2e4f5a60")
 
 def _post(user: Any, conversation: Any, key: str, body: str, **options: Any) -> Message:
     message, _created = actions.post_message(
-        user, conversation, body, client_id=uuid.uuid5(NAMESPACE, key), confirm=True, **options)
+        user, conversation, body, client_id=uuid.uuid5(NAMESPACE, key), confirm=True,
+        limited=False, **options)
     return message
 
 

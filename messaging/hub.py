@@ -140,9 +140,13 @@ class LocalHub:
     def publish_user(self, user_id: int, event: Event) -> None:
         self._send(f"user:{user_id}", event)
 
-    def disconnect_user(self, user_id: int) -> None:
-        """Close every socket of the user, on every process."""
-        self.publish_user(user_id, {"type": "_disconnect"})
+    def disconnect_user(self, user_id: int, *, session_key: str | None = None,
+                        reason: str = "deactivated") -> None:
+        """Close every socket of the user (or only those of one session), on every process."""
+        event: Event = {"type": "_disconnect", "reason": reason}
+        if session_key is not None:
+            event["session"] = session_key
+        self.publish_user(user_id, event)
 
 
 class RedisHub(LocalHub):
@@ -300,6 +304,12 @@ class RedisHub(LocalHub):
             log.warning("ignoring a malformed event on %s", channel)
             return
         self._fanout(channel, event, text)
+
+
+def on_sessions_ended(sender: Any, user_id: int, session_key: str | None = None,
+                      reason: str = "", **kwargs: Any) -> None:
+    """``accounts.sessions.sessions_ended``: the ended sessions' sockets close everywhere."""
+    get_hub().disconnect_user(user_id, session_key=session_key, reason=reason)
 
 
 _hub: LocalHub | None = None

@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import ratelimit
 from accounts.access import can
 from accounts.models import Pupil, User
 from messaging import actions, attachments, hours, queries
@@ -115,6 +116,11 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             )
         except actions.ConfirmationRequired as exc:
             confirm_count = exc.recipients
+        except ratelimit.RateLimited as exc:
+            response = _refused(request, conv, exc)
+            response.status_code = 429
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
@@ -326,6 +332,12 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     Refusals (type, size, photo consent) are answered to the uploader only.
     """
     conv = _readable_or_404(request, conversation_id)
+    try:
+        ratelimit.check("upload", request.user)
+    except ratelimit.RateLimited as exc:
+        return JsonResponse({"error": exc.messages[0], "code": exc.code,
+                             "retry_after": exc.retry_after}, status=429,
+                            headers={"Retry-After": str(exc.retry_after)})
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return JsonResponse({"error": _("Choose a file to attach.")}, status=400)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -117,3 +118,50 @@ def direct_writer(send: Any, buffer_limit: int) -> Writer | None:
         return True
 
     return write
+
+
+class FrameRefused(ValueError):
+    """A browser frame that is not parsed: ``code`` is ``too_large`` or ``malformed``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# A JSON string (with its escapes) or one bracket: strings are skipped when measuring depth.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.S)
+
+
+def json_depth(text: str, limit: int) -> int:
+    """How deep arrays and objects nest in ``text``, counted up to ``limit + 1`` at most."""
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # too few brackets to nest past the limit (the usual frame)
+    depth = deepest = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return depth
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def decode_frame(text: str, *, max_bytes: int, max_depth: int) -> Any:
+    """A browser's JSON frame, parsed within bounds of size and nesting.
+
+    Python's parser recurses once per level, so ``"[" * 100000`` would otherwise end in a
+    ``RecursionError``; and a frame far larger than any real message only costs memory.
+    Raises :class:`FrameRefused`.
+    """
+    if len(text) > max_bytes or (len(text) * 4 > max_bytes
+                                 and len(text.encode("utf-8", "surrogatepass")) > max_bytes):
+        raise FrameRefused("too_large")
+    if json_depth(text, max_depth) > max_depth:
+        raise FrameRefused("malformed")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameRefused("malformed") from None

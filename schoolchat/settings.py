@@ -120,6 +120,14 @@ SCHOOLCHAT_SOCKET_QUEUE = env_int("SCHOOLCHAT_SOCKET_QUEUE", 500)
 # slow (it resumes by seq on reconnect); bounds the server's memory per socket.
 SCHOOLCHAT_SOCKET_BUFFER_BYTES = env_int("SCHOOLCHAT_SOCKET_BUFFER_BYTES", 262_144)
 SCHOOLCHAT_MESSAGE_MAX_CHARS = env_int("SCHOOLCHAT_MESSAGE_MAX_CHARS", 4000)
+# A browser's frame larger than this (UTF-8 bytes), or JSON nested deeper than the depth, is
+# answered with an error frame and not parsed; a 4,000-character message with attachments is
+# far below both.
+SCHOOLCHAT_SOCKET_FRAME_BYTES = env_int("SCHOOLCHAT_SOCKET_FRAME_BYTES", 65_536)
+SCHOOLCHAT_SOCKET_JSON_DEPTH = env_int("SCHOOLCHAT_SOCKET_JSON_DEPTH", 16)
+# How often an open socket checks that its session still exists, has not expired and still
+# belongs to an active user with the same password (logouts and changes close it at once).
+SCHOOLCHAT_SOCKET_RECHECK_SECONDS = env_int("SCHOOLCHAT_SOCKET_RECHECK_SECONDS", 60)
 SCHOOLCHAT_HISTORY_PAGE = 50
 
 # Channels is used for its consumer and routing only; fan-out goes through the hub.

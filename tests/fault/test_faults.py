@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 
+from accounts.models import School
 from messaging.models import Message
 from tests.conftest import IN_CI, require_service
 from tests.fault.chat_client import Receiver, Sender, open_socket, session_cookie, wait_until
@@ -152,6 +153,9 @@ def assert_nothing_lost(conversation, sender: Sender, receivers: list[Receiver])
 
 @pytest.fixture
 def members(transactional_db, conversation_4b, teacher, parent):
+    # The teacher streams 1,000 messages as fast as the server takes them: no posting limit.
+    School.objects.filter(pk=conversation_4b.school_id).update(post_burst=10_000,
+                                                               posts_per_minute=10_000)
     return {"teacher": session_cookie(teacher), "parent": session_cookie(parent)}
 
 

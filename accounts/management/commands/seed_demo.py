@@ -195,7 +195,7 @@ class Command(BaseCommand):
                 # A fixed client_id per line makes a second run a no-op (post_message is idempotent).
                 client_id = uuid.uuid5(NAMESPACE, f"{title}/{index}")
                 message, created = actions.post_message(
-                    users[username], conversation, text, client_id=client_id
+                    users[username], conversation, text, client_id=client_id, limited=False
                 )
                 if created:
                     sent_at = now - timedelta(days=days_ago, minutes=(len(lines) - index) * 7)

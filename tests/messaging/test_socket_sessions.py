@@ -1,0 +1,175 @@
+"""An open socket lives no longer than the session it was opened with.
+
+A logout closes that session's sockets; a password reset, a role change, a reset second factor
+or a deactivation ends every session of the person and closes all their sockets; and a socket
+whose session vanished from the store, expired or no longer matches the password is closed by
+its own periodic check.
+"""
+
+from datetime import timedelta
+from importlib import import_module
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from accounts import actions as account_actions
+from accounts import twofactor
+from accounts.models import Invitation, Role, User
+from messaging.consumers import ChatConsumer
+from tests.fault.chat_client import session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+new_session = database_sync_to_async(session_cookie)
+
+
+async def open_with_session(user, key):
+    communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
+    communicator.scope["user"] = user
+    communicator.scope["session"] = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    connected, code = await communicator.connect()
+    assert connected, code
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    return communicator
+
+
+async def closed_with(communicator, timeout=2):
+    """The close code the server sent within ``timeout`` seconds."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output.get("code")
+
+
+async def still_open(communicator):
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+
+
+@database_sync_to_async
+def live_sessions(user):
+    return sum(str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
+               for s in Session.objects.all())
+
+
+@database_sync_to_async
+def log_out(key):
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert client.post("/logout/").status_code == 302
+
+
+async def test_logout_closes_the_sockets_of_that_session_only(parent):
+    first_key, second_key = await new_session(parent), await new_session(parent)
+    first = await open_with_session(parent, first_key)
+    other_tab = await open_with_session(parent, first_key)
+    other_browser = await open_with_session(parent, second_key)
+    await log_out(first_key)
+    assert await closed_with(first) == 4401
+    assert await closed_with(other_tab) == 4401
+    await still_open(other_browser)
+    await other_browser.disconnect()
+
+
+@database_sync_to_async
+def reset_password(user):
+    invitation, _token = account_actions.issue_invitation(
+        user, purpose=Invitation.Purpose.RESET)
+    account_actions.accept_invitation(invitation, "a new long passphrase 42")
+
+
+@database_sync_to_async
+def deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+@database_sync_to_async
+def change_role(user):
+    user.role = Role.STAFF
+    user.save(update_fields=["role"])
+
+
+@database_sync_to_async
+def reset_second_factor(user, admin):
+    User.objects.filter(pk=user.pk).update(totp_secret=twofactor.new_secret(),
+                                           totp_confirmed_at=timezone.now())
+    user.refresh_from_db()
+    twofactor.reset(user, actor=admin)
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ("password reset", 4401), ("deactivation", 4403), ("role change", 4401),
+    ("two-factor reset", 4401),
+])
+async def test_a_change_to_the_account_ends_every_session_and_socket(teacher, admin, change,
+                                                                     code):
+    keys = [await new_session(teacher), await new_session(teacher)]
+    sockets = [await open_with_session(teacher, key) for key in keys]
+    unrelated = await open_with_session(admin, await new_session(admin))
+    if change == "password reset":
+        await reset_password(teacher)
+    elif change == "deactivation":
+        await deactivate(teacher)
+    elif change == "role change":
+        await change_role(teacher)
+    else:
+        await reset_second_factor(teacher, admin)
+    assert [await closed_with(s) for s in sockets] == [code, code]
+    assert await live_sessions(teacher) == 0
+    await still_open(unrelated)
+    await unrelated.disconnect()
+
+
+@database_sync_to_async
+def harmless_changes(user):
+    user.display_name = "Mrs Bakker"
+    user.save()
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+
+
+async def test_other_changes_to_the_account_leave_sessions_alone(teacher):
+    key = await new_session(teacher)
+    socket = await open_with_session(teacher, key)
+    await harmless_changes(teacher)
+    await still_open(socket)
+    assert await live_sessions(teacher) == 1
+    await socket.disconnect()
+
+
+@database_sync_to_async
+def behind_the_store(user, key, what):
+    """Changes no announcement covers: only the socket's own check can notice them."""
+    if what == "deleted":
+        Session.objects.filter(session_key=key).delete()
+    elif what == "expired":
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - timedelta(seconds=1))
+    elif what == "password":
+        User.objects.filter(pk=user.pk).update(password="md5$other$0123")
+    else:
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+@pytest.mark.parametrize(("what", "code"), [("deleted", 4401), ("expired", 4401),
+                                            ("password", 4401), ("inactive", 4403)])
+async def test_the_socket_rechecks_its_session(settings, parent, what, code):
+    settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS = 0.2
+    socket = await open_with_session(parent, await new_session(parent))
+    await still_open(socket)
+    await behind_the_store(parent, socket.scope["session"].session_key, what)
+    assert await closed_with(socket) == code
+
+
+async def test_a_valid_session_passes_the_recheck(settings, parent):
+    settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS = 0.1
+    socket = await open_with_session(parent, await new_session(parent))
+    assert await socket.receive_nothing(timeout=0.5)
+    await still_open(socket)
+    await socket.disconnect()
