@@ -85,7 +85,8 @@ def generate() -> dict[str, object]:
     from messaging.models import Conversation, Membership, Message
 
     call_command("migrate", verbosity=0)
-    school = School.objects.create(name="Bench school", slug="bench", require_staff_2fa=False)
+    school = School.objects.create(name="Bench school", slug="bench", require_staff_2fa=False,
+                                   post_burst=32767, posts_per_minute=32767)
     teacher = User.objects.create(username="bench-teacher", role=Role.TEACHER, school=school,
                                   display_name="Bench Teacher")
     subject = User.objects.create(username="bench-parent", role=Role.PARENT, school=school,
