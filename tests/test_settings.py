@@ -21,6 +21,9 @@ def test_env_readers_parse_and_fail_loudly(monkeypatch):
         env_int("X_INT", 1)
 
 
+STRONG_KEY = "k" * 30 + "x8Q!v2#Lp9@zR4$wT6^yU1&cN3*mB5"
+
+
 def _manage(*args, env):
     base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
     return subprocess.run([sys.executable, "manage.py", *args], env={**base, **env},
@@ -35,6 +38,6 @@ def test_production_settings_pass_the_deploy_check():
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = _manage("check", env={"SECRET_KEY": "s" * 50})
+    result = _manage("check", env={"SECRET_KEY": STRONG_KEY})
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set" in result.stderr
