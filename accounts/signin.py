@@ -136,7 +136,10 @@ def code_failed(request: HttpRequest, user: User) -> bool:
 @receiver(user_locked_out)
 def _record_lockout(sender: Any, request: HttpRequest | None = None, username: str | None = None,
                     ip_address: str | None = None, **kwargs: Any) -> None:
-    """A pause is itself worth an alert: someone is guessing at this account."""
+    """A pause is itself worth an alert: someone is guessing at this account. Recorded when it
+    begins, not for every refused try during it (a stranger could otherwise fill the log)."""
+    if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
+        return
     user = User.objects.filter(username=username).first() if username else None
     if user is None:
         return
