@@ -7,8 +7,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from datetime import timedelta
+
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from tests.factories import PASSWORD, UserFactory
 from tests.live import daphne_servers
@@ -68,3 +72,7 @@ def test_behind_a_trusted_proxy_a_stranger_pauses_only_their_own_address(parent,
         status, headers, _ = Browser(server.url).log_in("livparent", PASSWORD, "198.51.100.7")
         assert status == 302 and headers["Location"] == "/"
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
+    # The served login's session ends after eight idle hours, as the store says.
+    (session,) = Session.objects.filter(expire_date__gt=timezone.now() + timedelta(hours=1))
+    left = (session.expire_date - timezone.now()).total_seconds()
+    assert 8 * 3600 - 120 < left <= 8 * 3600
