@@ -9,8 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and schools")
 
     def ready(self) -> None:
-        from accounts import actions, rules  # noqa: F401  (registers the access rules)
-        from accounts import signin  # noqa: F401  (records sign-in pauses in the audit log)
+        from accounts import (  # noqa: F401  (registers the access rules)
+            actions,
+            rules,
+            signin,
+        )
         from consent.signals import consent_changed
 
         consent_changed.connect(actions.on_consent_changed, dispatch_uid="accounts.sync_class")

@@ -6,7 +6,6 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-
 from datetime import timedelta
 
 import pytest
