@@ -43,6 +43,10 @@ class SessionExpiryMiddleware(MiddlewareMixin):
         deadline = min(now + settings.SCHOOLCHAT_SESSION_IDLE_SECONDS,
                        stamp[1] + settings.SESSION_COOKIE_AGE)
         if stamp[2] is None or deadline - stamp[2] >= REFRESH_SECONDS:
+            if session.session_key is None or not session.exists(session.session_key):
+                # Ended during this request (sessions ended by an admin's change, say):
+                # writing would bring it back.
+                return response
             session[STAMP] = [user_id, stamp[1], deadline]
             session.set_expiry(datetime.fromtimestamp(deadline, tz=UTC))
         return response
