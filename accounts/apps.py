@@ -1,15 +1,29 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    default = True
     name = "accounts"
     verbose_name = _("People and schools")
 
     def ready(self) -> None:
-        from accounts import actions, rules, sessions  # noqa: F401  (registers the access rules)
+        from accounts import (  # noqa: F401  (registers the access rules)
+            actions,
+            rules,
+            sessions,
+            signin,
+        )
         from consent.signals import consent_changed
 
         consent_changed.connect(actions.on_consent_changed, dispatch_uid="accounts.sync_class")
         # Logout, and changes of password, active flag, role or second factor, end sessions.
         sessions.connect()
+
+
+class OperatorAdminConfig(admin_apps.AdminConfig):
+    """The Django admin with the operator-only site (accounts.operator_admin)."""
+
+    default = False  # named in INSTALLED_APPS; accounts' own config stays the default
+    default_site = "accounts.operator_admin.OperatorAdminSite"

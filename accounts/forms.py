@@ -5,9 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts import signin
 from accounts.models import Role, School, SchoolClass, User
+
+
+def backoff_error(seconds: int) -> forms.ValidationError:
+    return forms.ValidationError(ngettext(
+        "Too many wrong attempts on this account. Wait %(seconds)d second and try again.",
+        "Too many wrong attempts on this account. Wait %(seconds)d seconds and try again.",
+        seconds) % {"seconds": seconds}, code="backoff")
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing without checking the password while the account's
+    back-off runs (the password is not even looked at, so a guess then says nothing)."""
+
+    def clean(self) -> dict[str, Any]:
+        wait = signin.backoff_seconds(self.cleaned_data.get("username") or "")
+        if wait:
+            raise backoff_error(wait)
+        return super().clean()
 
 
 class CodeForm(forms.Form):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyotp
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -21,6 +22,8 @@ import archive
 from accounts.models import RecoveryCode, User
 
 PENDING = "accounts_2fa_pending"
+# Set in a session whose login passed the second factor.
+PASSED = "accounts_2fa_passed"
 PENDING_SECONDS = 600
 MAX_ATTEMPTS = 5
 RECOVERY_CODES = 10
@@ -70,18 +73,44 @@ def _hash(code: str) -> str:
     return hashlib.sha256(_clean(code).encode()).hexdigest()
 
 
-def totp_ok(secret: str, code: str) -> bool:
+def totp_step(secret: str, code: str) -> int | None:
+    """The time step (30-second window) whose code this is, allowing one step of clock drift
+    either way; None for a wrong code."""
     code = _clean(code)
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not secret or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(timezone.now())
+    for step in (now, now - 1, now + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
-def enrol(user: User, secret: str) -> list[str]:
-    """Store the confirmed secret and return fresh recovery codes (shown once)."""
+def totp_ok(secret: str, code: str) -> bool:
+    return totp_step(secret, code) is not None
+
+
+def _use_step(user: User, step: int) -> bool:
+    """Accept a time step once per user: a code seen (or overheard) once cannot log in again,
+    even within its window. One UPDATE, so two requests racing with the same code cannot both
+    pass."""
+    fresh = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step)
+    used = User.objects.filter(fresh, pk=user.pk).update(totp_last_step=step)
+    if used:
+        user.totp_last_step = step
+    return bool(used)
+
+
+def enrol(user: User, secret: str, step: int | None = None) -> list[str]:
+    """Store the confirmed secret and return fresh recovery codes (shown once). ``step`` is the
+    time step of the code that confirmed it, which is then used up like any other."""
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
     with transaction.atomic():
         user.totp_secret = secret
         user.totp_confirmed_at = timezone.now()
-        user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+        user.totp_last_step = step
+        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create(
             [RecoveryCode(user=user, code_hash=_hash(code)) for code in codes]
@@ -92,9 +121,10 @@ def enrol(user: User, secret: str) -> list[str]:
 
 
 def verify(user: User, code: str) -> bool:
-    """A current TOTP code, or an unused recovery code (which is then used up)."""
-    if totp_ok(user.totp_secret, code):
-        return True
+    """A current TOTP code not used before, or an unused recovery code (then used up)."""
+    step = totp_step(user.totp_secret, code)
+    if step is not None:
+        return _use_step(user, step)
     with transaction.atomic():
         used = RecoveryCode.objects.filter(
             user=user, code_hash=_hash(code), used_at__isnull=True
@@ -110,7 +140,8 @@ def reset(user: User, *, actor: Any) -> None:
     with transaction.atomic():
         user.totp_secret = ""
         user.totp_confirmed_at = None
-        user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
         RecoveryCode.objects.filter(user=user).delete()
         archive.record("admin.2fa_reset", scope=f"school:{user.school_id or 0}", actor=actor,
                        subjects=[user], payload={"user": user.pk})

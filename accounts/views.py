@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from axes.helpers import get_lockout_response
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
@@ -15,9 +18,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import actions, twofactor
+from accounts import actions, signin, twofactor
 from accounts.access import can
-from accounts.forms import CodeForm
+from accounts.forms import CodeForm, LoginForm, backoff_error
 from accounts.models import User
 from messaging.models import Conversation, Membership
 
@@ -30,6 +33,7 @@ class LoginView(auth_views.LoginView):
     """
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
@@ -43,10 +47,33 @@ class LoginView(auth_views.LoginView):
 def _finish_login(request: HttpRequest, user: User, state: dict[str, str]) -> HttpResponse:
     request.session.pop(twofactor.PENDING, None)
     auth_login(request, user, backend=state.get("backend") or None)
+    # What the Django admin asks before it lets an operator in (accounts.admin).
+    request.session[twofactor.PASSED] = True
     next_url = state.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = reverse("messaging:inbox")
     return redirect(next_url)
+
+
+def _wrong_code(request: HttpRequest, user: User, state: dict[str, Any]) -> HttpResponse | None:
+    """Count a wrong code towards the same pause as wrong passwords; a response when the login
+    is over (paused, or too many wrong codes for this attempt), else None."""
+    if signin.code_failed(request, user):
+        request.session.pop(twofactor.PENDING, None)
+        return get_lockout_response(request, None, {"username": user.username})
+    if twofactor.count_failure(request, state):
+        messages.error(request, _("Too many wrong codes. Log in again."))
+        return redirect("login")
+    return None
+
+
+def _paused(request: HttpRequest, user: User) -> HttpResponse | None:
+    """Sign-in paused for this account from this address ends the attempt, before any code is
+    looked at."""
+    if signin.is_locked_out(request, user.username):
+        request.session.pop(twofactor.PENDING, None)
+        return get_lockout_response(request, None, {"username": user.username})
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,11 +83,18 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        paused = _paused(request, user)
+        if paused is not None:
+            return paused
+        wait = signin.backoff_seconds(user.username)
+        if wait:
+            form.add_error(None, backoff_error(wait))
+            return render(request, "accounts/2fa_verify.html", {"form": form}, status=429)
         if twofactor.verify(user, form.cleaned_data["code"]):
             return _finish_login(request, user, state)
-        if twofactor.count_failure(request, state):
-            messages.error(request, _("Too many wrong codes. Log in again."))
-            return redirect("login")
+        over = _wrong_code(request, user, state)
+        if over is not None:
+            return over
         form.add_error("code", _("That code is not right. Try the newest code."))
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/2fa_verify.html", {"form": form}, status=status)
@@ -78,11 +112,17 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     request.session[twofactor.PENDING] = state
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if twofactor.totp_ok(secret, form.cleaned_data["code"]):
-            codes = twofactor.enrol(user, secret)
+        paused = _paused(request, user)
+        if paused is not None:
+            return paused
+        step = twofactor.totp_step(secret, form.cleaned_data["code"])
+        if step is not None:
+            codes = twofactor.enrol(user, secret, step)
             response = _finish_login(request, user, state)
             return render(request, "accounts/2fa_codes.html",
                           {"codes": codes, "next": response["Location"]})
+        # Not counted towards the pause: a code that does not match a secret just shown
+        # guesses nothing (the clock of the phone is usually the problem).
         if twofactor.count_failure(request, state):
             messages.error(request, _("Too many wrong codes. Log in again."))
             return redirect("login")

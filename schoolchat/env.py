@@ -55,3 +55,9 @@ def env_required(name: str, *, production: bool, dev_default: str) -> str:
     if production:
         raise ImproperlyConfiguredEnv(f"{name} must be set when DEBUG is off")
     return dev_default
+
+
+def weak_secret_key(key: str) -> bool:
+    """The same test as Django's deploy check (security.W009): too short, too few distinct
+    characters, or Django's generated development prefix."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")

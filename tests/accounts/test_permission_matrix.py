@@ -12,25 +12,28 @@ Personas (all in "Test Primary" unless said otherwise):
 - safeguarding: the safeguarding lead; not a member of either conversation.
 - leaver: was a 4B parent, now a leaver; every answer is no, every page sends to login.
 - other_admin: the admin of another school; nothing of this school is theirs.
+- operator (Django admin only): a superuser with no school; reaches the Django admin only
+  after the app's login with the second factor. Every other persona is refused there.
 
 The contact details asked about are those of "parent2", another 4B parent.
 """
 
 import uuid
 
+import pyotp
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from accounts import actions
+from accounts import actions, twofactor
 from accounts.access import can
 from accounts.models import Role
 from messaging import actions as messaging_actions
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
-from tests.factories import PupilFactory, SchoolFactory, UserFactory, enrol
+from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
 ACTIONS = ["read", "post", "add member", "remove member", "member list", "contact details"]
 RULES = {"read": "conversation.read", "post": "conversation.post",
@@ -249,3 +252,77 @@ def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world):
     assert "anna@example.invalid" in body and "+31 6 5555 0101" in body
     assert "mark@example.invalid" not in body and "+31 6 9999 0000" not in body
     assert "Ms de Vries" in body and "Teacher" in body
+
+
+# --- the Django admin: operators only, through the two-factor login --------------------------
+ADMIN_PERSONAS = [*PERSONAS, "anonymous", "superuser_without_2fa", "superuser_with_2fa"]
+
+
+def _operator():
+    return UserFactory(username="operator", role=Role.ADMIN, school=None, is_superuser=True,
+              is_staff=True)
+
+
+def _two_factor_login(client, username):
+    response = client.post(reverse("login"), {"username": username, "password": PASSWORD,
+                                              "next": "/django-admin/"})
+    assert response["Location"] == reverse("accounts:2fa_setup")
+    secret = client.get(response["Location"]).context["secret"]
+    client.post(reverse("accounts:2fa_setup"), {"code": pyotp.TOTP(secret).now()})
+    assert client.session.get(twofactor.PASSED)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ADMIN_PERSONAS)
+def test_the_django_admin_answers_the_matrix(world, persona):
+    """Only an active superuser whose login passed the second factor reaches the Django admin,
+    whatever is_staff says (every school persona here has it, as demo admins used to)."""
+    for user in world["people"].values():
+        type(user).objects.filter(pk=user.pk).update(is_staff=True)
+    client = Client()
+    if persona in world["people"]:
+        client.force_login(world["people"][persona])
+    elif persona == "superuser_without_2fa":
+        client.force_login(_operator())
+    elif persona == "superuser_with_2fa":
+        _operator()
+        _two_factor_login(client, "operator")
+    page = client.get("/django-admin/", follow=True)
+    if persona == "superuser_with_2fa":
+        assert page.status_code == 200 and page.request["PATH_INFO"] == "/django-admin/"
+        assert "Site administration" in page.content.decode()
+        return
+    assert "Site administration" not in page.content.decode()
+    if persona in ("anonymous", "superuser_without_2fa", "leaver"):
+        # Sent to the app's own login (password, then the second factor), and no longer in.
+        assert page.request["PATH_INFO"] == reverse("login")
+        if persona != "leaver":  # the leaver's old session names an inactive account
+            assert "_auth_user_id" not in client.session
+    else:
+        assert page.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", [*PERSONAS, "superuser"])
+def test_the_django_admin_login_form_logs_nobody_in(world, persona):
+    """The admin's own login checks a password alone; a right password there gives nothing:
+    no session, no school pages, no conversations."""
+    world["people"]["admin"].school.require_staff_2fa = True
+    world["people"]["admin"].school.save()
+    user = _operator() if persona == "superuser" else world["people"][persona]
+    type(user).objects.filter(pk=user.pk).update(is_staff=True)
+    client = Client()
+    response = client.post("/django-admin/login/?next=/django-admin/",
+                           {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+    for path in (reverse("accounts:school_home"), reverse("accounts:school_people"),
+                 reverse("messaging:conversation", args=[world["class"].pk]), "/django-admin/"):
+        assert client.get(path, follow=True).request["PATH_INFO"] == reverse("login")
+
+
+@pytest.mark.django_db
+def test_a_superuser_always_gives_a_second_factor(db):
+    operator = _operator()
+    assert operator.needs_two_factor

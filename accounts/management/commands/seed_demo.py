@@ -123,8 +123,7 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"display_name": name, "role": role, "school": school,
-                          "email": f"{username}@demo.school.invalid",
-                          "is_staff": role == Role.ADMIN},
+                          "email": f"{username}@demo.school.invalid"},
             )
             if created:
                 user.set_password(PASSWORD)

@@ -1,0 +1,80 @@
+"""Sessions end after 8 idle hours and after 7 days however active; the end is in the store."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import session_expiry
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+HOUR = 3600
+
+
+def signed_in(client, username="parent"):
+    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def expires_in(session):
+    return (Session.objects.get(pk=session.pk).expire_date - timezone.now()).total_seconds()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the middleware's clock; the store's own check uses the real one."""
+    state = {"offset": 0.0}
+    real = session_expiry._now
+    monkeypatch.setattr(session_expiry, "_now", lambda: real() + state["offset"])
+    return state
+
+
+def test_a_login_lasts_eight_idle_hours_in_the_store(parent):
+    session = signed_in(Client())
+    assert 8 * HOUR - 60 < expires_in(session) <= 8 * HOUR
+
+
+def test_an_idle_session_is_over(parent):
+    client = Client()
+    session = signed_in(client)
+    # Eight hours pass without a request: the store no longer hands the session out.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get(reverse("messaging:inbox")).status_code == 302
+
+
+def test_activity_pushes_the_end_forward_at_most_once_a_minute(parent, clock,
+                                                               django_assert_max_num_queries):
+    client = Client()
+    session = signed_in(client)
+    first = Session.objects.get(pk=session.pk).expire_date
+    clock["offset"] = 30
+    client.get(reverse("messaging:inbox"))
+    assert Session.objects.get(pk=session.pk).expire_date == first  # no write
+    clock["offset"] = 2 * HOUR
+    client.get(reverse("messaging:inbox"))
+    moved = Session.objects.get(pk=session.pk).expire_date
+    assert timedelta(hours=2) <= moved - first < timedelta(hours=2, seconds=5)
+
+
+def test_however_active_a_login_ends_after_seven_days(parent, clock):
+    client = Client()
+    session = signed_in(client)
+    clock["offset"] = 7 * 24 * HOUR - HOUR  # active all week, one hour before the cap
+    client.get(reverse("messaging:inbox"))
+    # The end is the cap, seven days after the login (an hour from the moved clock's now),
+    # not eight idle hours on.
+    assert 7 * 24 * HOUR - 60 < expires_in(session) <= 7 * 24 * HOUR
+
+
+def test_a_new_login_starts_a_new_week(parent, clock):
+    client = Client()
+    signed_in(client)
+    client.logout()
+    clock["offset"] = 8 * 24 * HOUR
+    session = signed_in(client)
+    assert expires_in(session) > 8 * 24 * HOUR
