@@ -49,6 +49,7 @@ def search(school: School, *, person: User | None = None, pupil: Pupil | None = 
         rows = rows.filter(created_at__gte=_start_of(date_from))
     if date_to is not None:
         rows = rows.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
-    if text:
-        rows = rows.filter(payload__content__body__icontains=text)
+    # Every word must occur in the message, in any order (never the phrase, never any word).
+    for word in text.split():
+        rows = rows.filter(payload__content__body__icontains=word)
     return rows.select_related("payload", "actor").order_by("-created_at", "-pk")

@@ -76,6 +76,18 @@ def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversat
     assert parent.phone not in page and parent.email not in page
 
 
+def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "The museum opens at nine")
+    actions.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
+    actions.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
+    client.force_login(dpo)
+    for text in ("museum lunch", "lunch museum", "Museum  LUNCH"):
+        results = client.get(reverse("archive:search"), {"text": text}).context["results"]
+        assert [r.payload.content["body"] for r in results] == [
+            "Friday: the museum trip, bring lunch"], text
+    assert client.get(reverse("archive:search"), {"text": "museum zebra"}).context["results"] == []
+
+
 def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversation_4b):
     actions.post_message(teacher, conversation_4b, "An old message about swimming")
     retention.apply_retention(timezone.now() + timedelta(days=401))
