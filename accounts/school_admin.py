@@ -194,7 +194,6 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
         sent = actions.email_invitations(school, actor=request.user,
                                          link_for=lambda token: _link(request, token))
-        audit(request, school, "invitations_emailed", [], count=sent)
         messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
         return redirect("accounts:school_invitations")
     pending = Invitation.objects.filter(
