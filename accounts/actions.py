@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 import archive
 import consent
 from accounts.models import (
+    OPERATOR_ROLES,
     Enrolment,
     Guardianship,
     Invitation,
@@ -339,6 +341,7 @@ def issue_invitation(user: User, *, actor: Any = None,
                      purpose: str = Invitation.Purpose.INVITE) -> tuple[Invitation, str]:
     """A fresh one-time link; any earlier pending link of the user is revoked. Returns the
     invitation and the raw token (shown once, never stored)."""
+    operator_only(user.role, actor)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -393,8 +396,16 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
     return user
 
 
+def operator_only(role: str, actor: Any) -> None:
+    """Separation of duties: a DPO's or safeguarding lead's account is created and its links
+    issued only by the operator on the command line (no actor), never by a person."""
+    if role in OPERATOR_ROLES and actor is not None:
+        raise PermissionDenied("only the operator manages this role")
+
+
 def create_account(school: School, *, actor: Any, username: str, display_name: str,
                    role: str, email: str = "", phone: str = "") -> User:
+    operator_only(role, actor)
     with transaction.atomic():
         user = User(school=school, username=username, display_name=display_name, role=role,
                     email=email, phone=phone, is_active=False, is_staff=False)
@@ -406,11 +417,13 @@ def create_account(school: School, *, actor: Any, username: str, display_name: s
 
 
 def awaiting_invitation(school: School) -> QuerySet[User]:
-    """Accounts never activated, not leavers, with an e-mail address and no pending link."""
+    """Accounts never activated, not leavers, with an e-mail address and no pending link;
+    the operator invites the DPO and the safeguarding lead."""
     pending = Invitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True,
                                         expires_at__gt=timezone.now()).values("user_id")
     return (User.objects.filter(school=school, is_active=False, left_at__isnull=True)
-            .exclude(email="").exclude(pk__in=pending).filter(password__startswith="!"))
+            .exclude(email="").exclude(pk__in=pending).exclude(role__in=list(OPERATOR_ROLES))
+            .filter(password__startswith="!"))
 
 
 def email_invitations(school: School, *, actor: Any, link_for: Callable[[str], str]) -> int:

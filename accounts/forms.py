@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, School, SchoolClass, User
+from accounts.models import OPERATOR_ROLES, Role, School, SchoolClass, User
 
 
 class CodeForm(forms.Form):
@@ -19,6 +19,11 @@ class CodeForm(forms.Form):
     )
 
 
+# The roles a school admin gives: never those only the operator manages.
+ADMIN_ROLE_CHOICES = [(value, label) for value, label in Role.choices
+                      if value not in OPERATOR_ROLES]
+
+
 class AccountForm(forms.ModelForm):
     class Meta:
         model = User
@@ -27,6 +32,7 @@ class AccountForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["display_name"].required = True
+        _admin_roles_only(self)
 
 
 class PersonForm(forms.ModelForm):
@@ -35,6 +41,17 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "role", "email", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _admin_roles_only(self)
+
+
+def _admin_roles_only(form: forms.ModelForm) -> None:
+    """A posted DPO or safeguarding role is an invalid choice, like any unknown one."""
+    field = form.fields["role"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = ADMIN_ROLE_CHOICES
 
 
 class LeaveForm(forms.Form):
