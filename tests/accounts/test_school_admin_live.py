@@ -91,3 +91,37 @@ def test_the_admin_creates_a_class_with_its_group(new_school):
     created = SchoolClass.objects.get(school=school, name="1A")
     assert answer.url.endswith(f"/school/classes/{created.pk}/")
     assert "admin.class_created" in kinds(school)
+
+
+def test_the_admin_cannot_make_or_touch_a_dpo(new_school, live_server):
+    school, _admin, client = new_school
+    refused = client.post("/school/people/", {
+        "username": "fake-dpo", "display_name": "Fake DPO", "role": "dpo",
+        "email": "fake@example.invalid", "phone": ""})
+    assert refused.status == 200 and "/invite/" not in refused.text
+    assert not User.objects.filter(username="fake-dpo").exists()
+
+    out = io.StringIO()
+    call_command("operator_account", "create", "--school", "regenboog", "--role", "dpo",
+                 "--username", "dpo", "--email", "dpo@example.invalid", "--url", live_server.url,
+                 stdout=out)
+    link = re.search(r"(/invite/[\w-]+/)", out.getvalue())
+    assert link and LiveClient(live_server.url).get(link.group(1)).status == 200
+    dpo = User.objects.get(username="dpo")
+    page = client.get("/school/people/")
+    assert "managed by the operator" in page.text and f"/school/people/{dpo.pk}/" not in page.text
+    for path in (f"/school/people/{dpo.pk}/link", f"/school/people/{dpo.pk}/reset-2fa",
+                 f"/school/people/{dpo.pk}/leave"):
+        assert client.post(path, {"now": "on"}, form_page="/school/people/").status == 404, path
+    assert Invitation.objects.filter(user=dpo).count() == 1
+
+    juf = client.post("/school/people/", {"username": "juf", "display_name": "Juf",
+                                          "role": "teacher", "email": "", "phone": ""})
+    assert juf.status == 200
+    teacher = User.objects.get(username="juf")
+    changed = client.post(f"/school/people/{teacher.pk}/", {
+        "display_name": "Juf", "role": "dpo", "email": "", "phone": ""})
+    assert changed.status == 200
+    teacher.refresh_from_db()
+    assert teacher.role == Role.TEACHER
+    assert "admin.person_changed" not in kinds(school)
