@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import archive
 import consent
 from accounts.models import (
+    OPERATOR_ROLES,
     Enrolment,
     Guardianship,
     Invitation,
@@ -177,7 +181,7 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: Any = None,
                      relationship: str = "", parental_responsibility: bool = True,
                      no_contact: bool = False) -> Guardianship:
     with transaction.atomic():
-        guardianship, _ = Guardianship.objects.update_or_create(
+        guardianship, _created = Guardianship.objects.update_or_create(
             guardian=guardian, pupil=pupil,
             defaults={"relationship": relationship,
                       "parental_responsibility": parental_responsibility,
@@ -337,6 +341,7 @@ def issue_invitation(user: User, *, actor: Any = None,
                      purpose: str = Invitation.Purpose.INVITE) -> tuple[Invitation, str]:
     """A fresh one-time link; any earlier pending link of the user is revoked. Returns the
     invitation and the raw token (shown once, never stored)."""
+    operator_only(user.role, actor)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -391,8 +396,16 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
     return user
 
 
+def operator_only(role: str, actor: Any) -> None:
+    """Separation of duties: a DPO's or safeguarding lead's account is created and its links
+    issued only by the operator on the command line (no actor), never by a person."""
+    if role in OPERATOR_ROLES and actor is not None:
+        raise PermissionDenied("only the operator manages this role")
+
+
 def create_account(school: School, *, actor: Any, username: str, display_name: str,
                    role: str, email: str = "", phone: str = "") -> User:
+    operator_only(role, actor)
     with transaction.atomic():
         user = User(school=school, username=username, display_name=display_name, role=role,
                     email=email, phone=phone, is_active=False, is_staff=False)
@@ -404,31 +417,45 @@ def create_account(school: School, *, actor: Any, username: str, display_name: s
 
 
 def awaiting_invitation(school: School) -> QuerySet[User]:
-    """Accounts never activated, not leavers, with an e-mail address and no pending link."""
+    """Accounts never activated, not leavers, with an e-mail address and no pending link;
+    the operator invites the DPO and the safeguarding lead."""
     pending = Invitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True,
                                         expires_at__gt=timezone.now()).values("user_id")
     return (User.objects.filter(school=school, is_active=False, left_at__isnull=True)
-            .exclude(email="").exclude(pk__in=pending).filter(password__startswith="!"))
+            .exclude(email="").exclude(pk__in=pending).exclude(role__in=list(OPERATOR_ROLES))
+            .filter(password__startswith="!"))
 
 
-def email_invitations(school: School, *, actor: Any, link_for: Any) -> int:
+def email_invitations(school: School, *, actor: Any, link_for: Callable[[str], str]) -> int:
     """Issue a link to everyone awaiting one and e-mail it; ``link_for(token)`` makes the URL.
-    Each person gets their own message (never a shared To: list)."""
-    from django.core.mail import send_mail
-    from django.utils.translation import gettext as _
 
-    sent = 0
-    for person in awaiting_invitation(school):
-        _invitation, token = issue_invitation(person, actor=actor)
-        body = _(
-            "Hello %(name)s,\n\n%(school)s has made you a Schoolchat account. Your username is "
-            "%(username)s. Choose your password with this link (it works once, for 7 days):\n\n"
-            "%(link)s\n"
-        ) % {"name": person.public_name, "school": school.name, "username": person.username,
-             "link": link_for(token)}
-        send_mail(_("Your Schoolchat account"), body, None, [person.email])
-        sent += 1
-    return sent
+    One transaction: the links, one ``admin.invitation_issued`` record each and one
+    ``admin.invitations_emailed`` record for the whole send commit together, and the mails go
+    out only after the commit (none for a send that rolled back). Each person gets their own
+    message, never a shared To: list. Returns how many were sent.
+    """
+    with transaction.atomic():
+        mails = []
+        # Locked, so two admins pressing the button at once do not both invite the same person.
+        for person in awaiting_invitation(school).select_for_update().order_by("pk"):
+            _invitation, token = issue_invitation(person, actor=actor)
+            body = _(
+                "Hello %(name)s,\n\n%(school)s has made you a Schoolchat account. Your username "
+                "is %(username)s. Choose your password with this link (it works once, for 7 "
+                "days):\n\n%(link)s\n"
+            ) % {"name": person.public_name, "school": school.name, "username": person.username,
+                 "link": link_for(token)}
+            mails.append(EmailMessage(_("Your Schoolchat account"), body, None, [person.email]))
+        archive.record("admin.invitations_emailed", scope=school_scope(school), actor=actor,
+                       subjects=[], payload={"count": len(mails)})
+        if mails:
+            transaction.on_commit(partial(_send_mails, mails))
+    return len(mails)
+
+
+def _send_mails(mails: list[EmailMessage]) -> None:
+    """One connection to the mail server for the whole batch."""
+    get_connection().send_messages(mails)
 
 
 def create_pupil_account(pupil: Pupil, *, actor: Any) -> User:

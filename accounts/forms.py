@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import signin
-from accounts.models import Role, School, SchoolClass, User
+from accounts.models import OPERATOR_ROLES, Role, School, SchoolClass, User
 
 
 def backoff_error(seconds: int) -> forms.ValidationError:
@@ -40,6 +40,11 @@ class CodeForm(forms.Form):
     )
 
 
+# The roles a school admin gives: never those only the operator manages.
+ADMIN_ROLE_CHOICES = [(value, label) for value, label in Role.choices
+                      if value not in OPERATOR_ROLES]
+
+
 class AccountForm(forms.ModelForm):
     class Meta:
         model = User
@@ -48,6 +53,7 @@ class AccountForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["display_name"].required = True
+        _admin_roles_only(self)
 
 
 class PersonForm(forms.ModelForm):
@@ -56,6 +62,17 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "role", "email", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _admin_roles_only(self)
+
+
+def _admin_roles_only(form: forms.ModelForm) -> None:
+    """A posted DPO or safeguarding role is an invalid choice, like any unknown one."""
+    field = form.fields["role"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = ADMIN_ROLE_CHOICES
 
 
 class LeaveForm(forms.Form):

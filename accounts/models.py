@@ -58,6 +58,10 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.TEACHER, Role.STAFF, Role.DPO, Role.SAFEGUARDING})
+# Separation of duties: these people oversee everyone else's records, the school admin included,
+# so only the operator (``manage.py operator_account``) creates them, resets their password or
+# second factor, or changes their role; a school admin can do none of that.
+OPERATOR_ROLES = frozenset({Role.DPO, Role.SAFEGUARDING})
 
 
 class User(AbstractUser):

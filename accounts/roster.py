@@ -23,7 +23,15 @@ from django.utils import timezone
 
 import archive
 from accounts import actions
-from accounts.models import Guardianship, Pupil, Role, School, SchoolClass, User
+from accounts.models import (
+    OPERATOR_ROLES,
+    Guardianship,
+    Pupil,
+    Role,
+    School,
+    SchoolClass,
+    User,
+)
 
 COLUMNS = [
     "pupil_ref", "pupil_first_name", "pupil_last_name", "date_of_birth", "class",
@@ -204,6 +212,12 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
     classes = {c.name: c for c in SchoolClass.objects.filter(school=school)}
     pupils = {p.ref: p for p in Pupil.objects.filter(school=school)}
     guardians = {u.ref: u for u in User.objects.filter(school=school).exclude(ref="")}
+    # The roster makes and updates parents only: never the DPO's or safeguarding lead's account.
+    theirs = sorted(ref for ref, user in guardians.items()
+                    if ref in roster.guardians and user.role in OPERATOR_ROLES)
+    if theirs:
+        raise RosterRejected([f"guardian_ref {ref} belongs to an account the operator manages"
+                              for ref in theirs])
     touched: dict[int, SchoolClass] = {}
 
     for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):

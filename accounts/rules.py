@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.access import can, rule
-from accounts.models import Role, School, User
+from accounts.models import OPERATOR_ROLES, Role, School, User
 from messaging.models import Conversation
 
 # Who may see another person's phone number and e-mail address besides that person.
@@ -27,6 +27,14 @@ def _manage_school(user: Any, obj: Any) -> bool:
     """Only the admins of that very school manage it (people, classes, groups, policies)."""
     school = _school_of(obj)
     return school is not None and user.role == Role.ADMIN and user.school_id == school.pk
+
+
+@rule("person.manage")
+def _manage_person(user: Any, person: Any) -> bool:
+    """A school admin edits, links, resets and offboards the people of their school, except
+    those only the operator manages (the DPO and the safeguarding lead)."""
+    return (isinstance(person, User) and person.role not in OPERATOR_ROLES
+            and _manage_school(user, person.school))
 
 
 @rule("user.see_contact")

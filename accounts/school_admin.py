@@ -4,6 +4,10 @@ leavers and policies. Every change goes through an action and is archived as ``a
 Only admins of the school reach these pages; anyone else (other roles, admins of another
 school) gets 404, as for anything they are not part of. Group member pages are also open to the
 staff who manage that group.
+
+Separation of duties: the DPO and the safeguarding lead are listed but not managed here (their
+pages and every change to them answer 404, their roles are not on offer); the operator manages
+them with ``manage.py operator_account``. No page here shows what anyone wrote.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from accounts.forms import (
     StaffAssignmentForm,
 )
 from accounts.models import (
+    OPERATOR_ROLES,
     STAFF_ROLES,
     Guardianship,
     Invitation,
@@ -76,6 +81,16 @@ def audit(request: HttpRequest, school: School, verb: str, subjects: list[Any],
           **payload: Any) -> None:
     archive.record(f"admin.{verb}", scope=actions.school_scope(school), actor=request.user,
                    subjects=subjects, payload=payload)
+
+
+def _person_or_404(request: HttpRequest, school: School, user_id: int,
+                   **filters: Any) -> User:
+    """A person of the school this admin may manage; the DPO and the safeguarding lead are
+    the operator's (404, as for someone who is not there)."""
+    target = get_object_or_404(User, pk=user_id, school=school, **filters)
+    if not can(request.user, "person.manage", target):
+        raise Http404
+    return target
 
 
 def _link(request: HttpRequest, token: str) -> str:
@@ -117,14 +132,14 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
         everyone = everyone.filter(role=role)
     return render(request, "accounts/school/people.html", {
         "school": school, "form": form, "people": everyone, "link": link,
-        "roles": Role.choices, "role": role,
+        "roles": Role.choices, "role": role, "operator_roles": sorted(OPERATOR_ROLES),
     })
 
 
 @school_admin
 @require_http_methods(["GET", "POST"])
 def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
-    target = get_object_or_404(User, pk=user_id, school=school)
+    target = _person_or_404(request, school, user_id)
     form = PersonForm(request.POST or None, instance=target)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -149,7 +164,7 @@ def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
 @require_POST
 def person_link(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
     """Issue an invitation (never-activated account) or a password reset link."""
-    target = get_object_or_404(User, pk=user_id, school=school, left_at__isnull=True)
+    target = _person_or_404(request, school, user_id, left_at__isnull=True)
     try:
         ratelimit.check("invitation", request.user)
     except ratelimit.RateLimited as exc:
@@ -164,7 +179,7 @@ def person_link(request: HttpRequest, school: School, user_id: int) -> HttpRespo
 @school_admin
 @require_POST
 def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
-    target = get_object_or_404(User, pk=user_id, school=school, left_at__isnull=True)
+    target = _person_or_404(request, school, user_id, left_at__isnull=True)
     form = LeaveForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.non_field_errors())
@@ -181,7 +196,7 @@ def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResp
 @school_admin
 @require_POST
 def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
-    target = get_object_or_404(User, pk=user_id, school=school)
+    target = _person_or_404(request, school, user_id)
     twofactor.reset(target, actor=request.user)
     messages.success(request, _("Two-factor sign-in was reset; they set it up at the next login."))
     return redirect("accounts:school_person", user_id=target.pk)
@@ -191,6 +206,7 @@ def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> Http
 @require_POST
 def invitation_revoke(request: HttpRequest, school: School, invitation_id: int) -> HttpResponse:
     found = get_object_or_404(Invitation, pk=invitation_id, user__school=school)
+    _person_or_404(request, school, found.user_id)
     actions.revoke_invitation(found, actor=request.user)
     messages.success(request, _("The link was withdrawn."))
     return redirect("accounts:school_invitations")
@@ -202,13 +218,12 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
         sent = actions.email_invitations(school, actor=request.user,
                                          link_for=lambda token: _link(request, token))
-        audit(request, school, "invitations_emailed", [], count=sent)
         messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
         return redirect("accounts:school_invitations")
     pending = Invitation.objects.filter(
         user__school=school, used_at__isnull=True, revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    ).select_related("user").order_by("-created_at")
+    ).exclude(user__role__in=list(OPERATOR_ROLES)).select_related("user").order_by("-created_at")
     return render(request, "accounts/school/invitations.html",
                   {"school": school, "invitations": pending,
                    "awaiting": actions.awaiting_invitation(school).count()})
@@ -305,7 +320,12 @@ def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 messaging_actions.end_membership(conversation, member, actor=user)
                 audit(request, school, "member_removed", [member], conversation=conversation.pk)
             return redirect("accounts:school_group", conversation_id=conversation.pk)
-        if form.is_valid():
+        if form.is_valid() and form.cleaned_data["user"] == user and not can(
+                user, "conversation.read", conversation):
+            # Joining would show the admin the whole history; another manager adds them.
+            form.add_error("user", _("You cannot add yourself; ask another manager of the "
+                                     "group to add you."))
+        elif form.is_valid():
             member = form.cleaned_data["user"]
             # Only staff and admins may be made managers of a group.
             as_manager = form.cleaned_data["manager"] and member.role in (

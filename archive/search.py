@@ -5,15 +5,32 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from accounts.models import Enrolment, Pupil, School, User
+from accounts.models import Enrolment, Pupil, School, SchoolClass, User
 from archive.export import MESSAGE_KINDS
 from archive.models import Record, Subject
 from messaging.models import Conversation
 
 LIMIT = 200
+
+
+def school_scopes(school: School) -> Q:
+    """A filter on ``scope`` (of a Record or a Chain) for the chains of one school: its own,
+    its DPO's and retention's, and those of its conversations, classes and pupils. The global
+    seal chain belongs to no school."""
+    pk = school.pk
+    match = Q(scope__in=[f"school:{pk}", f"dpo:{pk}", f"retention:{pk}"])
+    for prefix, owned in (("conversation:", Conversation.objects.filter(school=school)),
+                          ("class:", SchoolClass.objects.filter(school=school)),
+                          ("pupil:", Pupil.objects.filter(school=school))):
+        names = owned.order_by().annotate(
+            scope_name=Concat(Value(prefix), Cast("pk", CharField()), output_field=CharField())
+        ).values("scope_name")
+        match |= Q(scope__in=names)
+    return match
 
 
 def _start_of(day: date) -> datetime:
@@ -49,6 +66,7 @@ def search(school: School, *, person: User | None = None, pupil: Pupil | None = 
         rows = rows.filter(created_at__gte=_start_of(date_from))
     if date_to is not None:
         rows = rows.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
-    if text:
-        rows = rows.filter(payload__content__body__icontains=text)
+    # Every word must occur in the message, in any order (never the phrase, never any word).
+    for word in text.split():
+        rows = rows.filter(payload__content__body__icontains=word)
     return rows.select_related("payload", "actor").order_by("-created_at", "-pk")

@@ -23,7 +23,7 @@ from accounts.access import can
 from archive import actions, chain, retention
 from archive.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
-from archive.search import LIMIT, search
+from archive.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
 
@@ -52,11 +52,14 @@ def _audit(request: HttpRequest, action: str, **details: Any) -> None:
 @allowed("archive.integrity")
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The DPO's own school's records and chains; other schools' are not theirs to count."""
+    user: Any = request.user
     _audit(request, "archive.viewed")
     latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
+    scopes = school_scopes(user.school)
     context = {
-        "records": Record.objects.count(),
-        "chains": Chain.objects.count(),
+        "records": Record.objects.filter(scopes).count(),
+        "chains": Chain.objects.filter(scopes).count(),
         "latest_seal": latest_seal,
     }
     return render(request, "archive/home.html", context)
@@ -65,7 +68,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @allowed("archive.integrity")
 @require_POST
 def verify(request: HttpRequest) -> HttpResponse:
-    report = chain.verify()
+    user: Any = request.user
+    report = chain.verify(scopes=school_scopes(user.school))
     _audit(request, "archive.verified", intact=report.intact, records=report.records)
     latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
     context = {"report": report, "records": report.records, "chains": report.chains,

@@ -66,8 +66,9 @@ def acknowledged_by(message: Message) -> list[User]:
 def search(user: Any, query: str) -> list[Message]:
     """Messages matching ``query`` in the conversations the user can read, best first.
 
+    Every word must occur in a message for it to match, on both databases.
     PostgreSQL: full-text search (the "simple" configuration, so any school language works).
-    SQLite (the embedded default): a case-insensitive substring match.
+    SQLite (the embedded default): a case-insensitive substring match per word.
     """
     rows = (Message.objects.filter(conversation__in=readable_conversations(user),
                                    retracted_at__isnull=True)
@@ -77,11 +78,20 @@ def search(user: Any, query: str) -> list[Message]:
 
         vector = SearchVector("body", config="simple")
         terms = SearchQuery(query, config="simple", search_type="websearch")
-        rows = (rows.annotate(rank=SearchRank(vector, terms)).filter(rank__gt=0)
-                .order_by("-rank", "-created_at"))
+        # The match (@@) decides; the rank only orders. ts_rank is above zero for a message
+        # holding any one of the words, so filtering on it matched unrelated messages.
+        rows = (rows.annotate(document=vector, rank=SearchRank(vector, terms))
+                .filter(document=terms).order_by("-rank", "-created_at"))
     else:
-        rows = rows.filter(body__icontains=query).order_by("-created_at")
+        for word in words(query):
+            rows = rows.filter(body__icontains=word)
+        rows = rows.order_by("-created_at")
     return list(rows[:SEARCH_LIMIT])
+
+
+def words(query: str) -> list[str]:
+    """The words of a search box, each of which must match (quotes are not operators here)."""
+    return [w for w in query.replace('"', " ").split() if w]
 
 
 def page_context(user: Any, conversation: Conversation, shown: list[Message]) -> dict[str, Any]:

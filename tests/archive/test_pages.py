@@ -76,6 +76,18 @@ def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversat
     assert parent.phone not in page and parent.email not in page
 
 
+def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conversation_4b):
+    actions.post_message(teacher, conversation_4b, "The museum opens at nine")
+    actions.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
+    actions.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
+    client.force_login(dpo)
+    for text in ("museum lunch", "lunch museum", "Museum  LUNCH"):
+        results = client.get(reverse("archive:search"), {"text": text}).context["results"]
+        assert [r.payload.content["body"] for r in results] == [
+            "Friday: the museum trip, bring lunch"], text
+    assert client.get(reverse("archive:search"), {"text": "museum zebra"}).context["results"] == []
+
+
 def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversation_4b):
     actions.post_message(teacher, conversation_4b, "An old message about swimming")
     retention.apply_retention(timezone.now() + timedelta(days=401))
@@ -155,6 +167,48 @@ def test_the_integrity_page_verifies_on_request(client, dpo, teacher, conversati
     page = client.post(reverse("archive:verify")).content.decode()
     assert "are intact" in page
     assert AuditEntry.objects.filter(action="archive.verified", details__intact=True).exists()
+
+
+def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo, other_dpo,
+                                                                    teacher, conversation_4b):
+    from archive import chain
+    from archive.search import school_scopes
+    from messaging.models import Conversation
+    from tests.archive.helpers import run, triggers_disabled
+    from tests.factories import SchoolClassFactory
+
+    actions.post_message(teacher, conversation_4b, "Hello")
+    # The other school has its own records: an admin, a class, a group with messages.
+    elsewhere = other_dpo.school
+    SchoolClassFactory(school=elsewhere, name="1A")
+    other_teacher = UserFactory(username="otherteacher", role=Role.TEACHER, school=elsewhere)
+    group = Conversation.objects.create(school=elsewhere, kind=Conversation.Kind.GROUP,
+                                        title="Choir")
+    actions.add_member(group, other_teacher, actor=other_teacher, manager=True)
+    for n in range(5):
+        actions.post_message(other_teacher, group, f"Choir practice {n}")
+    chain.seal()
+    mine = Record.objects.filter(school_scopes(dpo.school)).count()
+    theirs = Record.objects.filter(school_scopes(elsewhere)).count()
+    assert mine and theirs >= 6
+    assert Record.objects.count() == mine + theirs + Record.objects.filter(scope="seal").count()
+
+    client.force_login(dpo)
+    page = client.get(reverse("archive:home"))
+    assert page.context["records"] == mine
+    assert f"{mine} records in" in page.content.decode()
+    assert client.post(reverse("archive:verify")).context["records"] == mine
+
+    # Damage in the other school is the other school's finding, not this DPO's.
+    damaged = Record.objects.filter(scope=group.scope).order_by("position")[2]
+    with triggers_disabled():
+        run("UPDATE archive_record SET actor_id = %s WHERE id = %s", [dpo.pk, damaged.pk])
+    page = client.post(reverse("archive:verify")).content.decode()
+    assert "are intact" in page and f"record {damaged.pk}" not in page
+    client.force_login(other_dpo)
+    page = client.post(reverse("archive:verify")).content.decode()
+    assert "Damaged" in page and f"record {damaged.pk}" in page
+    assert chain.verify().problems[0].record_id == damaged.pk
 
 
 def test_the_admin_sets_the_retention_policy(client, admin, school):

@@ -139,6 +139,18 @@ def test_search_finds_only_what_i_can_read(client, conversation_4b, conversation
     assert "Museum tickets for 5A" in html and "trip is on Friday" not in html
 
 
+def test_every_word_of_a_search_must_match(client, conversation_4b, teacher, parent):
+    actions.post_message(teacher, conversation_4b, "The museum opens at nine")
+    actions.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
+    actions.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
+    client.force_login(parent)
+    for query in ("museum lunch", "lunch museum", "MUSEUM  Lunch"):
+        html = client.get(reverse("messaging:search"), {"q": query}).content.decode()
+        assert "the museum trip, bring lunch" in html, query
+        assert "opens at nine" not in html and "packed lunch" not in html, query
+    assert client.get(reverse("messaging:search"), {"q": "museum zebra"}).context["results"] == []
+
+
 def test_search_escapes_what_it_shows(client, conversation_4b, teacher, parent):
     actions.post_message(teacher, conversation_4b, "museum <script>x</script>")
     client.force_login(parent)
