@@ -41,8 +41,9 @@ demo: install
 	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)
 
 # The commands docker-compose.yml runs, for production-like use outside Docker.
+# WEB_ARGS: extra daphne options, e.g. --proxy-headers when only the proxy can reach the port.
 web: install
-	$(PY) -m schoolchat.server -b 0.0.0.0 -p $(PORT) schoolchat.asgi:application
+	$(PY) -m schoolchat.server -b 0.0.0.0 -p $(PORT) $(WEB_ARGS) schoolchat.asgi:application
 worker: install
 	$(BIN)/celery -A schoolchat worker --loglevel INFO --concurrency 2
 beat: install
