@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2
 
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) schoolchat.asgi:application
+	$(PY) -m schoolchat.server -b $(HOST) -p $(PORT) schoolchat.asgi:application
 
 test: install-dev  ## set up and run the whole test suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
@@ -41,8 +41,9 @@ demo: install
 	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)
 
 # The commands docker-compose.yml runs, for production-like use outside Docker.
+# WEB_ARGS: extra daphne options, e.g. --proxy-headers when only the proxy can reach the port.
 web: install
-	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) schoolchat.asgi:application
+	$(PY) -m schoolchat.server -b 0.0.0.0 -p $(PORT) $(WEB_ARGS) schoolchat.asgi:application
 worker: install
 	$(BIN)/celery -A schoolchat worker --loglevel INFO --concurrency 2
 beat: install

@@ -33,19 +33,56 @@ from messaging.models import Attachment, Conversation, Event, Message
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
                  "WEBP": ("image/webp", "webp")}
 THUMBNAIL_SIZE = (320, 320)
-MAX_PIXELS = 40_000_000
+# The scales a JPEG decoder can shrink by as it decodes (Image.draft).
+JPEG_SCALES = (2, 4, 8)
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "SCHOOLCHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    return int(settings.SCHOOLCHAT_ATTACHMENT_MAX_BYTES)
+
+
+def max_pixels() -> int:
+    return int(settings.SCHOOLCHAT_IMAGE_MAX_PIXELS)
 
 
 def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}"
 
 
+def _too_large_image() -> ValidationError:
+    return ValidationError(_("This image is too large."), code="too_large")
+
+
+def _decode_within_limit(probe: Image.Image) -> None:
+    """Decode ``probe`` in place with at most ``max_pixels()`` pixels, judged from its header.
+
+    A JPEG over the limit (a 48 or 50 MP phone photo) is decoded at the smallest of 1/2, 1/4
+    and 1/8 scale that fits: the decoder shrinks as it goes, so the full size is never in
+    memory. Other formats over the limit are refused undecoded.
+    """
+    limit = max_pixels()
+    width, height = probe.size
+    if width * height > limit:
+        scale = next((s for s in JPEG_SCALES if -(-width // s) * -(-height // s) <= limit), None)
+        if probe.format != "JPEG" or scale is None:
+            raise _too_large_image()
+        probe.draft(probe.mode, (width // scale, height // scale))
+        if probe.width * probe.height > limit:
+            raise _too_large_image()
+    probe.load()
+
+
+def _thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
+    ratio = min(1.0, THUMBNAIL_SIZE[0] / size[0], THUMBNAIL_SIZE[1] / size[1])
+    return max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio))
+
+
 def _clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
-    """(clean file, thumbnail, content type, extension, width, height) or ValidationError."""
+    """(clean file, thumbnail, content type, extension, width, height) or ValidationError.
+
+    At most two decoded copies of the pixels exist at a time (three when the mode changes):
+    the decoded image, turned upright in place, and the fresh image made from it.
+    """
     unsupported = ValidationError(
         _("Only JPEG, PNG and WebP images and PDF documents can be attached."), code="file_type")
     try:
@@ -53,25 +90,28 @@ def _clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
             fmt = probe.format or ""
             if fmt not in IMAGE_FORMATS:
                 raise unsupported
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationError(_("This image is too large."), code="too_large")
-            probe.load()
-            upright = ImageOps.exif_transpose(probe)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+            _decode_within_limit(probe)
+            ImageOps.exif_transpose(probe, in_place=True)
+            mode = probe.mode if probe.mode in ("RGB", "RGBA", "L", "LA") else (
+                "RGBA" if "A" in probe.getbands() or "transparency" in probe.info else "RGB")
+            if fmt == "JPEG" and mode not in ("RGB", "L"):
+                mode = "RGB"
+            pixels = probe if probe.mode == mode else probe.convert(mode)
+            # A new image from the pixels alone: no metadata of the original can survive.
+            fresh = Image.new(mode, pixels.size)
+            fresh.paste(pixels)
+            del pixels
+    except Image.DecompressionBombError as exc:
+        raise _too_large_image() from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise unsupported from exc
-    mode = upright.mode if upright.mode in ("RGB", "RGBA", "L", "LA") else (
-        "RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB")
-    pixels = upright.convert(mode)
-    # A new image from the pixels alone: no metadata of the original can survive.
-    fresh = Image.frombytes(mode, pixels.size, pixels.tobytes())
     content_type, ext = IMAGE_FORMATS[fmt]
-    if fmt == "JPEG" and mode not in ("RGB", "L"):
-        fresh = fresh.convert("RGB")
     out = io.BytesIO()
     options: dict[str, Any] = {"quality": 85} if fmt in ("JPEG", "WEBP") else {}
     fresh.save(out, format=fmt, **options)
-    thumb = fresh.convert("RGB") if fresh.mode != "RGB" else fresh.copy()
-    thumb.thumbnail(THUMBNAIL_SIZE)
+    thumb = fresh.resize(_thumbnail_size(fresh.size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    if thumb.mode != "RGB":
+        thumb = thumb.convert("RGB")
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, format="JPEG", quality=80)
     return out.getvalue(), thumb_out.getvalue(), content_type, ext, fresh.width, fresh.height

@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP through Django, websockets through the messaging consumer."""
+"""ASGI entry point: HTTP through Django, websockets through the messaging consumer.
+
+Served by ``python -m schoolchat.server`` (daphne with request bodies bounded before they are
+read); the body limit is applied here too, for any other ASGI server.
+"""
 
 import os
 
@@ -10,15 +14,17 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: the routing imports models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+from schoolchat.limits import BodyLimitMiddleware  # noqa: E402
+from schoolchat.origins import origin_validator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        # Origin checked against ALLOWED_HOSTS: another site cannot open a socket with our cookie.
-        "websocket": AllowedHostsOriginValidator(
+        "http": BodyLimitMiddleware(django_asgi_app),
+        # Origin checked against ALLOWED_HOSTS (https only in production): another site cannot
+        # open a socket with our cookie.
+        "websocket": origin_validator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -286,6 +286,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
+# Request bodies (schoolchat/limits.py): refused with 413 from Content-Length before they are
+# read, or as soon as a streamed body passes its route's allowance. The largest allowance is an
+# attachment upload; deploy/nginx.conf's client_max_body_size matches it.
+SCHOOLCHAT_REQUEST_MAX_BYTES = env_int("SCHOOLCHAT_REQUEST_MAX_BYTES", 1024 * 1024)
+SCHOOLCHAT_ATTACHMENT_MAX_BYTES = env_int("SCHOOLCHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# A roster of 2,000 pupils with two guardians each is about 600 kB of CSV.
+SCHOOLCHAT_ROSTER_MAX_BYTES = env_int("SCHOOLCHAT_ROSTER_MAX_BYTES", 2 * 1024 * 1024)
+# Pixels an uploaded image may have, read from its header before it is decoded. 25 MP covers
+# the 12 MP (4032x3024) and 24 MP (6000x4000) photos phones take and costs at most 100 MB to
+# decode (RGBA); larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale to fit (messaging/attachments.py).
+SCHOOLCHAT_IMAGE_MAX_PIXELS = env_int("SCHOOLCHAT_IMAGE_MAX_PIXELS", 25_000_000)
+# Django's own limits: form fields (everything but files) and the size above which an upload
+# (and an ASGI request body) is spooled to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = SCHOOLCHAT_REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

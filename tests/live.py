@@ -57,7 +57,7 @@ class Server:
     def start(self, timeout: float = 30) -> Server:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+            [sys.executable, "-m", "schoolchat.server", "-b", "127.0.0.1", "-p", str(self.port),
              "schoolchat.asgi:application"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )

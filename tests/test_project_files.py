@@ -39,7 +39,9 @@ def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000():
     assert any("manage.py seed_demo" in line for line in demo)
     _, migrate = _make_target("migrate")
     assert any("manage.py migrate" in line for line in migrate)
-    assert any("daphne" in line and "schoolchat.asgi:application" in line for line in recipe)
+    # The web server is daphne with bounded request bodies (schoolchat/server.py).
+    assert any("-m schoolchat.server" in line and "schoolchat.asgi:application" in line
+               for line in recipe)
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M)
     assert re.search(r"^PORT \?= 8000$", makefile, re.M)
@@ -65,6 +67,7 @@ def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint():
     # Chromium (browser tests) and gettext (translation tests) are installed when missing.
     assert 'apt-get install -y -qq "${missing[@]}"' in ci and "export CI=true" in ci
     assert "missing+=(chromium)" in ci and "missing+=(gettext)" in ci
+    assert "missing+=(nginx)" in ci  # checks deploy/nginx.conf
 
 
 def _compose_services() -> dict[str, str]:
@@ -77,7 +80,7 @@ def _compose_services() -> dict[str, str]:
 
 def test_docker_compose_runs_every_service_with_a_healthcheck():
     services = _compose_services()
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"proxy", "postgres", "redis", "web", "worker", "beat"}
     for name, block in services.items():
         assert re.search(r"^    healthcheck:\n(?:      #.*\n)*      test: \[", block, re.M), name
     assert "/healthz" in services["web"]
@@ -90,6 +93,9 @@ def test_docker_compose_runs_every_service_with_a_healthcheck():
         assert "<<: *app" in services[name], name
     # The same commands the Makefile uses.
     assert "make web" in services["web"]
+    # The proxy runs deploy/nginx.conf and is the only way in to web.
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["proxy"]
+    assert "ports:" not in services["web"]
     assert '["make", "worker"]' in services["worker"] and '["make", "beat"]' in services["beat"]
 
 

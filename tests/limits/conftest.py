@@ -1,0 +1,6 @@
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "memory: starts a real web server and measures its memory (RSS) while big requests "
+        "arrive; takes a few seconds",
+    )
