@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 import archive
 from accounts.access import can
 from accounts.models import Pupil, User
+from archive import scopes
 from archive.models import (
     DEFAULT_RETENTION_DAYS,
     AuditEntry,
@@ -30,14 +31,6 @@ from archive.models import (
     SubjectAccessExport,
 )
 from messaging.models import Conversation
-
-
-def dpo_scope(school: Any) -> str:
-    return f"dpo:{getattr(school, 'pk', school) or 0}"
-
-
-def retention_scope(school: Any) -> str:
-    return f"retention:{getattr(school, 'pk', school) or 0}"
 
 
 def audit(actor: Any, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
@@ -77,7 +70,7 @@ def place_hold(dpo: Any, target: User | Pupil | Conversation, reason: str) -> Le
         else:
             hold.conversation = target
         hold.save()
-        archive.record("hold.placed", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("hold.placed", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(hold),
                        payload={"hold": hold.pk, "reason": reason, **_describe(target)})
         audit(dpo, "hold.placed", hold=hold.pk, **_describe(target))
@@ -95,7 +88,7 @@ def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
         locked.lifted_by = dpo
         locked.lift_reason = (reason or "").strip()
         locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-        archive.record("hold.lifted", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("hold.lifted", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(locked),
                        payload={"hold": locked.pk, "reason": locked.lift_reason,
                                 **_describe(locked.target)})
@@ -126,7 +119,7 @@ def set_retention(admin: Any, school: Any, days: dict[str, int]) -> None:
                 school=school, category=category, defaults={"days": value}
             )
         if changed:
-            archive.record("retention.policy_set", scope=retention_scope(school), actor=admin,
+            archive.record("retention.policy_set", scope=scopes.retention(school.pk), actor=admin,
                            payload={"days": changed, "before": {c: before[c] for c in changed}})
             audit(admin, "retention.policy_set", school=school, days=changed)
 
@@ -158,9 +151,9 @@ def request_export(dpo: Any, *, user: User | None = None,
     return export
 
 
-def _archive_export(actor: Any, school_id: Any, subject: Any, sha256: str, messages: int,
+def _archive_export(actor: Any, school_id: int | None, subject: Any, sha256: str, messages: int,
                     export_id: int | None = None) -> None:
-    archive.record("export.made", scope=dpo_scope(school_id), actor=actor, subjects=[subject],
+    archive.record("export.made", scope=scopes.dpo(school_id), actor=actor, subjects=[subject],
                    payload={"export": export_id, "sha256": sha256, "messages": messages,
                             **_describe(subject)})
     audit(actor, "export.made", school=school_id, export=export_id, sha256=sha256,
@@ -239,7 +232,7 @@ def export_search(dpo: Any, criteria: dict[str, Any]) -> bytes:
     sha256 = hashlib.sha256(content).hexdigest()
     subjects = [v for k, v in criteria.items() if k in ("person", "pupil") and v is not None]
     with transaction.atomic():
-        archive.record("export.made", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("export.made", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=subjects,
                        payload={"search": described, "sha256": sha256, "messages": len(records)})
         audit(dpo, "search.exported", sha256=sha256, messages=len(records), **described)

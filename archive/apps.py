@@ -7,10 +7,8 @@ class ArchiveConfig(AppConfig):
     verbose_name = _("Archive")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        from archive import access, append_only, triggers  # noqa: F401, PLC0415  (access: registers the rules)
 
-        from archive import access, guard  # noqa: F401  (registers the access rules)
-
-        connection_created.connect(guard.register_sqlite_function,
-                                   dispatch_uid="archive_sqlite_guard")
-        guard.allow_flush()
+        append_only.protect(triggers.TABLES)
+        append_only.install()

@@ -7,9 +7,17 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from consent.signals import consent_changed
-        from messaging import access  # noqa: F401  (registers the conversation rules)
-        from messaging.attachments import on_consent_changed
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        from consent.signals import consent_changed  # noqa: PLC0415
+        from messaging import (  # noqa: PLC0415
+            access,  # noqa: F401  (registers the conversation rules)
+            export,
+            retention,
+        )
+        from messaging.attachments import on_consent_changed  # noqa: PLC0415
 
         # Withdrawn photo consent hides the pupil's photos from then on.
         consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")
+        # What the archive's retention purges and its subject access export contains.
+        retention.register()
+        export.register()
