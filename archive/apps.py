@@ -8,7 +8,15 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
-        from archive import access, append_only, triggers  # noqa: F401, PLC0415  (access: registers the rules)
+        import archive  # noqa: PLC0415
+        from archive import (  # noqa: F401, PLC0415  (tasks: queues exports)
+            access,
+            append_only,
+            chain,
+            tasks,
+            triggers,
+        )
 
+        archive.install(chain.append_many)
         append_only.protect(triggers.TABLES)
         append_only.install()

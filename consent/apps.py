@@ -8,7 +8,13 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
+        import consent  # noqa: PLC0415
         from archive import append_only  # noqa: PLC0415
-        from consent import access, triggers  # noqa: F401, PLC0415  (access: registers the rules)
+        from consent import (  # noqa: PLC0415
+            access,  # noqa: F401  (registers the access rules)
+            services,
+            triggers,
+        )
 
+        consent.install(services.has_consent)
         append_only.protect(triggers.TABLES)
