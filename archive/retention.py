@@ -107,15 +107,15 @@ class Outcome:
     purge_records: list[int] = field(default_factory=list)
 
 
-def _one_of(vendor: str) -> str:
+def one_of(vendor: str) -> str:
     """SQL for "is one of the ids in this one parameter": the ids travel as one array (one JSON
-    text on SQLite), not as thousands of placeholders."""
+    text on SQLite), not as thousands of placeholders. Purgers use it too."""
     if vendor == "postgresql":
         return "= ANY(%s::bigint[])"
     return "IN (SELECT value FROM json_each(%s))"
 
 
-def _ids_param(vendor: str, ids: list[int]) -> str:
+def ids_param(vendor: str, ids: list[int]) -> str:
     """The ids as one text parameter: an array literal on PostgreSQL, JSON on SQLite (joined
     here once per batch: the driver's own array dumper costs a Python call per element, per
     statement)."""
@@ -168,7 +168,7 @@ def _purge_batch(purger: Purger, school: School, category: str, days: int, cutof
     if record_ids:
         connection = transaction.get_connection()
         vendor = connection.vendor
-        param = _ids_param(vendor, record_ids)
+        param = ids_param(vendor, record_ids)
         with connection.cursor() as cursor:
             if vendor == "postgresql":
                 cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
@@ -177,7 +177,7 @@ def _purge_batch(purger: Purger, school: School, category: str, days: int, cutof
                 cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
                                "SELECT value, %s FROM json_each(%s)", [purge.pk, param])
             # The database's trigger refuses this unless every payload has its purge entry.
-            cursor.execute(f"DELETE FROM archive_payload WHERE record_id {_one_of(vendor)}",  # noqa: S608
+            cursor.execute(f"DELETE FROM archive_payload WHERE record_id {one_of(vendor)}",  # noqa: S608
                            [param])
     purger.delete(message_ids)
     return purge.pk

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Enrolment, Guardianship, Pupil, School
 from archive.models import Category, LegalHold
-from archive.retention import Expired, register_purger
+from archive.retention import Expired, ids_param, one_of, register_purger
 from messaging.models import Attachment, Conversation, Membership, Message
 
 KINDS_OF: dict[str, list[str]] = {
@@ -75,22 +75,6 @@ def _expired(school: School, category: str, cutoff: datetime,
     )
 
 
-def _one_of(vendor: str) -> str:
-    """SQL for "is one of the ids in this one parameter": the ids travel as one array (one JSON
-    text on SQLite), not as thousands of placeholders."""
-    if vendor == "postgresql":
-        return "= ANY(%s::bigint[])"
-    return "IN (SELECT value FROM json_each(%s))"
-
-
-def _ids_param(vendor: str, ids: list[int]) -> str:
-    """The ids as one text parameter: an array literal on PostgreSQL, JSON on SQLite (joined
-    here once per batch: the driver's own array dumper costs a Python call per element, per
-    statement)."""
-    joined = ",".join(map(str, ids))
-    return f"{{{joined}}}" if vendor == "postgresql" else f"[{joined}]"
-
-
 def _is_plain(model: type[models.Model]) -> bool:
     """Rows that nothing else points at and that hold no stored files: one DELETE will do."""
     opts = model._meta
@@ -120,8 +104,8 @@ def delete_live_messages(ids: list[int]) -> int:
     vendor = connection.vendor
     # Only quoted table and column names from the models' metadata go into the SQL text.
     quote = connection.ops.quote_name
-    one_of = _one_of(vendor)
-    param = _ids_param(vendor, ids)
+    one_of_ids = one_of(vendor)
+    param = ids_param(vendor, ids)
     files: list[tuple[Any, str]] = []
     with connection.cursor() as cursor:
         for relation in _pointing_at_messages():
@@ -129,13 +113,13 @@ def delete_live_messages(ids: list[int]) -> int:
             table, column = quote(model._meta.db_table), quote(relation.field.column)
             if relation.on_delete is models.SET_NULL:
                 cursor.execute(f"UPDATE {table} SET {column} = NULL "  # noqa: S608
-                               f"WHERE {column} {one_of}", [param])
+                               f"WHERE {column} {one_of_ids}", [param])
                 continue
             if _is_plain(model):
-                cursor.execute(f"DELETE FROM {table} WHERE {column} {one_of}",  # noqa: S608
+                cursor.execute(f"DELETE FROM {table} WHERE {column} {one_of_ids}",  # noqa: S608
                                [param])
                 continue
-            cursor.execute(f"SELECT 1 FROM {table} WHERE {column} {one_of} LIMIT 1",  # noqa: S608
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {column} {one_of_ids} LIMIT 1",  # noqa: S608
                            [param])
             if cursor.fetchone() is None:
                 continue
@@ -146,7 +130,7 @@ def delete_live_messages(ids: list[int]) -> int:
                               rows.exclude(**{field.name: ""}).values_list(field.name, flat=True)]
             rows.delete()
         cursor.execute(f"DELETE FROM {quote(Message._meta.db_table)} WHERE "  # noqa: S608
-                       f"{quote(Message._meta.pk.column)} {one_of}", [param])
+                       f"{quote(Message._meta.pk.column)} {one_of_ids}", [param])
         deleted: int = cursor.rowcount
 
     if files:
