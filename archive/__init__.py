@@ -7,14 +7,14 @@ scope at once, for actions that change many things in one transaction (a batch o
 Scopes are named by ``archive.scopes``.
 
 Django imports this package before any model can be defined, so it cannot import the chain
-(``archive.chain`` uses the models): ``ArchiveConfig.ready`` hands the chain's writer to
+(``archive.chain`` uses the models): ``ArchiveConfig.ready`` hands the chain module to
 :func:`install`, and every app records through it from then on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archive.entry import Entry
 
@@ -23,12 +23,17 @@ if TYPE_CHECKING:
 
 __all__ = ["Entry", "install", "record", "record_many"]
 
-Writer = Callable[..., "list[Record]"]
+class Writer(Protocol):
+    """What appends to the chains: the module ``archive.chain``."""
+
+    def append_many(self, kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]: ...
+
+
 _writer: Writer | None = None
 
 
 def install(writer: Writer) -> None:
-    """Set what appends to the chains (``archive.chain.append_many``); called once, by ``ready``."""
+    """Set what appends to the chains (``archive.chain``); called once, by ``ArchiveConfig.ready``."""
     global _writer
     _writer = writer
 
@@ -49,4 +54,4 @@ def record_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
     """Append one record per entry to the scope's chain, in order, with one write per table."""
     if _writer is None:
         raise RuntimeError("the archive app is not ready: nothing can be recorded yet")
-    return _writer(kind, scope=scope, entries=entries)
+    return _writer.append_many(kind, scope=scope, entries=entries)

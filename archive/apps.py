@@ -17,6 +17,6 @@ class ArchiveConfig(AppConfig):
             triggers,
         )
 
-        archive.install(chain.append_many)
+        archive.install(chain)
         append_only.protect(triggers.TABLES)
         append_only.install()
