@@ -18,9 +18,10 @@ serve: install migrate demo  ## set up and serve the demo school on http://127.0
 test: install-dev  ## set up and run the whole test suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: install-dev
+lint: install-dev  ## ruff, mypy, and the import contracts of pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

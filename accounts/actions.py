@@ -38,6 +38,7 @@ from accounts.models import (
     StaffAssignment,
     User,
 )
+from archive import scopes
 from messaging import actions as messaging_actions
 from messaging import hub
 from messaging.models import Conversation, Membership
@@ -46,7 +47,8 @@ INVITATION_DAYS = 7
 
 
 def school_scope(school: School | None) -> str:
-    return f"school:{school.pk if school else 0}"
+    """The archive scope of a school's administration (``archive.scopes.school``)."""
+    return scopes.school(school.pk if school else None)
 
 
 # --- who belongs in a class conversation -------------------------------------------------------
@@ -170,7 +172,7 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: Any = None,
         if existing is None:
             existing = Enrolment.objects.create(pupil=pupil, school_class=school_class,
                                                 starts_on=today)
-            archive.record("pupil.enrolled", scope=school_scope(pupil.school), actor=actor,
+            archive.record("pupil.enrolled", scope=scopes.school(pupil.school_id), actor=actor,
                            subjects=[pupil], payload={"pupil": pupil.pk, "class": school_class.pk})
         if sync:  # a bulk caller (the roster import) recomputes each class once at the end
             sync_classes(touched, actor=actor)
@@ -188,7 +190,7 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: Any = None,
                       "no_contact": no_contact},
         )
         archive.record(
-            "guardianship.set", scope=school_scope(pupil.school), actor=actor,
+            "guardianship.set", scope=scopes.school(pupil.school_id), actor=actor,
             subjects=[guardian, pupil],
             payload={"guardian": guardian.pk, "pupil": pupil.pk,
                      "parental_responsibility": parental_responsibility,
@@ -201,7 +203,7 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: Any = None,
 def assign_staff(user: User, school_class: SchoolClass, *, actor: Any = None) -> None:
     with transaction.atomic():
         StaffAssignment.objects.get_or_create(school_class=school_class, user=user)
-        archive.record("staff.assigned", scope=school_scope(school_class.school), actor=actor,
+        archive.record("staff.assigned", scope=scopes.school(school_class.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "class": school_class.pk})
         sync_class_conversation(school_class, actor=actor)
 
@@ -209,7 +211,7 @@ def assign_staff(user: User, school_class: SchoolClass, *, actor: Any = None) ->
 def unassign_staff(user: User, school_class: SchoolClass, *, actor: Any = None) -> None:
     with transaction.atomic():
         StaffAssignment.objects.filter(school_class=school_class, user=user).delete()
-        archive.record("staff.unassigned", scope=school_scope(school_class.school), actor=actor,
+        archive.record("staff.unassigned", scope=scopes.school(school_class.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "class": school_class.pk})
         sync_class_conversation(school_class, actor=actor)
 
@@ -237,7 +239,7 @@ def require_fresh_login(users: Iterable[User], *, actor: Any = None, reason: str
     with transaction.atomic():
         ended = _delete_sessions({u.pk for u in users})
         for user in users:
-            archive.record("account.sessions_ended", scope=school_scope(user.school), actor=actor,
+            archive.record("account.sessions_ended", scope=scopes.school(user.school_id), actor=actor,
                            subjects=[user], payload={"user": user.pk, "reason": reason})
         for pk in [u.pk for u in users]:
             transaction.on_commit(partial(hub.get_hub().disconnect_user, pk))
@@ -254,7 +256,7 @@ def process_leaver(user: User, *, actor: Any = None) -> bool:
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.left_at is not None:
             return False
-        scope = school_scope(user.school)
+        scope = scopes.school(user.school_id)
         user.is_active = False
         user.left_at = timezone.now()
         if user.leaves_on is None or user.leaves_on > timezone.localdate():
@@ -282,7 +284,7 @@ def schedule_leaver(user: User, leaves_on: date, *, actor: Any = None) -> None:
     with transaction.atomic():
         user.leaves_on = leaves_on
         user.save(update_fields=["leaves_on"])
-        archive.record("account.leave_scheduled", scope=school_scope(user.school), actor=actor,
+        archive.record("account.leave_scheduled", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "leaves_on": str(leaves_on)})
         if leaves_on <= timezone.localdate():
             process_leaver(user, actor=actor)
@@ -299,7 +301,7 @@ def pupil_leaves(pupil: Pupil, *, actor: Any = None, on: date | None = None,
         pupil.left_on = leave_day
         pupil.save(update_fields=["left_on"])
         if leave_day > day:
-            archive.record("pupil.leave_scheduled", scope=school_scope(pupil.school), actor=actor,
+            archive.record("pupil.leave_scheduled", scope=scopes.school(pupil.school_id), actor=actor,
                            subjects=[pupil], payload={"pupil": pupil.pk, "on": str(leave_day)})
             return False
         touched = []
@@ -309,7 +311,7 @@ def pupil_leaves(pupil: Pupil, *, actor: Any = None, on: date | None = None,
             enrolment.ends_on = max(day, enrolment.starts_on)
             enrolment.save(update_fields=["ends_on"])
             touched.append(enrolment.school_class)
-        archive.record("pupil.left", scope=school_scope(pupil.school), actor=actor,
+        archive.record("pupil.left", scope=scopes.school(pupil.school_id), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk, "on": str(leave_day)})
         if pupil.user is not None:
             process_leaver(pupil.user, actor=actor)
@@ -353,7 +355,7 @@ def issue_invitation(user: User, *, actor: Any = None,
             user=user, purpose=purpose, token_hash=hash_token(token), created_by=actor,
             created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS),
         )
-        archive.record("admin.invitation_issued", scope=school_scope(user.school), actor=actor,
+        archive.record("admin.invitation_issued", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "purpose": purpose,
                                                  "invitation": invitation.pk})
     return invitation, token
@@ -365,7 +367,7 @@ def revoke_invitation(invitation: Invitation, *, actor: Any = None) -> bool:
             pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
         if done:
-            archive.record("admin.invitation_revoked", scope=school_scope(invitation.user.school),
+            archive.record("admin.invitation_revoked", scope=scopes.school(invitation.user.school_id),
                            actor=actor, subjects=[invitation.user],
                            payload={"invitation": invitation.pk})
     return bool(done)
@@ -389,7 +391,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
-        archive.record("account.password_set", scope=school_scope(user.school), actor=user,
+        archive.record("account.password_set", scope=scopes.school(user.school_id), actor=user,
                        subjects=[user], payload={"user": user.pk, "purpose": locked.purpose})
         # A password reset ends every other session of the account.
         _delete_sessions({user.pk})
@@ -411,7 +413,7 @@ def create_account(school: School, *, actor: Any, username: str, display_name: s
                     email=email, phone=phone, is_active=False, is_staff=False)
         user.set_unusable_password()
         user.save()
-        archive.record("admin.account_created", scope=school_scope(school), actor=actor,
+        archive.record("admin.account_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[user], payload={"user": user.pk, "role": role})
     return user
 

@@ -32,6 +32,7 @@ from accounts.models import (
     SchoolClass,
     User,
 )
+from archive import scopes
 
 COLUMNS = [
     "pupil_ref", "pupil_first_name", "pupil_last_name", "date_of_birth", "class",
@@ -198,7 +199,7 @@ def import_roster(school: School, text: str, *, actor: Any = None,
     with transaction.atomic():
         _apply(school, roster, report, actor)
         archive.record(
-            "admin.roster_imported", scope=actions.school_scope(school), actor=actor,
+            "admin.roster_imported", scope=scopes.school(school.pk), actor=actor,
             subjects=[actor] if isinstance(actor, User) else [],
             payload={"counts": dict(report.counts), "changes": len(report.changes)},
         )

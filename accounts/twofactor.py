@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import archive
 from accounts.models import RecoveryCode, User
+from archive import scopes
 
 PENDING = "accounts_2fa_pending"
 # Set in a session whose login passed the second factor.
@@ -115,7 +116,7 @@ def enrol(user: User, secret: str, step: int | None = None) -> list[str]:
         RecoveryCode.objects.bulk_create(
             [RecoveryCode(user=user, code_hash=_hash(code)) for code in codes]
         )
-        archive.record("account.2fa_enrolled", scope=f"school:{user.school_id or 0}",
+        archive.record("account.2fa_enrolled", scope=scopes.school(user.school_id),
                        actor=user, subjects=[user], payload={"user": user.pk})
     return codes
 
@@ -130,7 +131,7 @@ def verify(user: User, code: str) -> bool:
             user=user, code_hash=_hash(code), used_at__isnull=True
         ).update(used_at=timezone.now())
         if used:
-            archive.record("account.recovery_code_used", scope=f"school:{user.school_id or 0}",
+            archive.record("account.recovery_code_used", scope=scopes.school(user.school_id),
                            actor=user, subjects=[user], payload={"user": user.pk})
     return bool(used)
 
@@ -143,5 +144,5 @@ def reset(user: User, *, actor: Any) -> None:
         user.totp_last_step = None
         user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
         RecoveryCode.objects.filter(user=user).delete()
-        archive.record("admin.2fa_reset", scope=f"school:{user.school_id or 0}", actor=actor,
+        archive.record("admin.2fa_reset", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk})

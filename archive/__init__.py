@@ -4,25 +4,38 @@
 called inside the transaction that makes the live change, so the two commit or fail together.
 ``archive.record_many(kind, *, scope, entries)`` appends several records of one kind to one
 scope at once, for actions that change many things in one transaction (a batch of messages).
+Scopes are named by ``archive.scopes``.
+
+Django imports this package before any model can be defined, so it cannot import the chain
+(``archive.chain`` uses the models): ``ArchiveConfig.ready`` hands the chain module to
+:func:`install`, and every app records through it from then on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archive.entry import Entry
 
 if TYPE_CHECKING:
     from archive.models import Record
 
+__all__ = ["Entry", "install", "record", "record_many"]
 
-@dataclass(frozen=True)
-class Entry:
-    """One record's actor, subjects and payload, for :func:`record_many`."""
+class Writer(Protocol):
+    """What appends to the chains: the module ``archive.chain``."""
 
-    actor: Any = None
-    subjects: Iterable[Any] = ()
-    payload: dict[str, Any] | None = field(default=None)
+    def append_many(self, kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]: ...
+
+
+_writer: Writer | None = None
+
+
+def install(writer: Writer) -> None:
+    """Set what appends to the chains (``archive.chain``); called once, by ``ArchiveConfig.ready``."""
+    global _writer
+    _writer = writer
 
 
 def record(
@@ -33,13 +46,12 @@ def record(
     subjects: Iterable[Any] = (),
     payload: dict[str, Any] | None = None,
 ) -> Record:
-    from archive.chain import append
-
-    return append(kind, scope=scope, actor=actor, subjects=subjects, payload=payload)
+    return record_many(kind, scope=scope,
+                       entries=[Entry(actor=actor, subjects=subjects, payload=payload)])[0]
 
 
 def record_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]:
     """Append one record per entry to the scope's chain, in order, with one write per table."""
-    from archive.chain import append_many
-
-    return append_many(kind, scope=scope, entries=entries)
+    if _writer is None:
+        raise RuntimeError("the archive app is not ready: nothing can be recorded yet")
+    return _writer.append_many(kind, scope=scope, entries=entries)

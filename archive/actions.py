@@ -15,12 +15,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import archive
 from accounts.access import can
 from accounts.models import Pupil, User
+from archive import export as builder
+from archive import scopes
 from archive.models import (
     DEFAULT_RETENTION_DAYS,
     AuditEntry,
@@ -29,15 +33,11 @@ from archive.models import (
     RetentionPolicy,
     SubjectAccessExport,
 )
-from messaging.models import Conversation
+from archive.search import search
 
-
-def dpo_scope(school: Any) -> str:
-    return f"dpo:{getattr(school, 'pk', school) or 0}"
-
-
-def retention_scope(school: Any) -> str:
-    return f"retention:{getattr(school, 'pk', school) or 0}"
+# Sent after a requested export's row is committed, with ``export_id``: ``archive.tasks`` queues
+# the build (a signal, so that the actions need not import the Celery adapters that call them).
+export_requested = Signal()
 
 
 def audit(actor: Any, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
@@ -61,8 +61,9 @@ def _describe(target: Any) -> dict[str, Any]:
     return {"conversation": target.pk}
 
 
-def place_hold(dpo: Any, target: User | Pupil | Conversation, reason: str) -> LegalHold:
-    """Stop retention from purging anything concerning ``target`` until the hold is lifted."""
+def place_hold(dpo: Any, target: User | Pupil | Model, reason: str) -> LegalHold:
+    """Stop retention from purging anything concerning ``target`` (a user, a pupil or a
+    conversation) until the hold is lifted."""
     if not can(dpo, "archive.hold", target):
         raise PermissionDenied(_("You cannot place legal holds."))
     reason = (reason or "").strip()
@@ -75,9 +76,9 @@ def place_hold(dpo: Any, target: User | Pupil | Conversation, reason: str) -> Le
         elif isinstance(target, Pupil):
             hold.pupil = target
         else:
-            hold.conversation = target
+            hold.conversation_id = target.pk
         hold.save()
-        archive.record("hold.placed", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("hold.placed", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(hold),
                        payload={"hold": hold.pk, "reason": reason, **_describe(target)})
         audit(dpo, "hold.placed", hold=hold.pk, **_describe(target))
@@ -95,7 +96,7 @@ def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
         locked.lifted_by = dpo
         locked.lift_reason = (reason or "").strip()
         locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-        archive.record("hold.lifted", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("hold.lifted", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(locked),
                        payload={"hold": locked.pk, "reason": locked.lift_reason,
                                 **_describe(locked.target)})
@@ -126,7 +127,7 @@ def set_retention(admin: Any, school: Any, days: dict[str, int]) -> None:
                 school=school, category=category, defaults={"days": value}
             )
         if changed:
-            archive.record("retention.policy_set", scope=retention_scope(school), actor=admin,
+            archive.record("retention.policy_set", scope=scopes.retention(school.pk), actor=admin,
                            payload={"days": changed, "before": {c: before[c] for c in changed}})
             audit(admin, "retention.policy_set", school=school, days=changed)
 
@@ -143,8 +144,6 @@ def export_path(export: Any) -> Path:
 def request_export(dpo: Any, *, user: User | None = None,
                    pupil: Pupil | None = None) -> SubjectAccessExport:
     """Queue a subject access export; the Celery task builds it after this commits."""
-    from archive import tasks
-
     subject = user or pupil
     if subject is None or not can(dpo, "archive.export", subject):
         raise PermissionDenied(_("You cannot export this person's data."))
@@ -154,13 +153,13 @@ def request_export(dpo: Any, *, user: User | None = None,
             file_name=f"{uuid.uuid4().hex}.zip",
         )
         audit(dpo, "export.requested", export=export.pk, **_describe(subject))
-        transaction.on_commit(lambda: tasks.run_export.delay(export.pk))
+        transaction.on_commit(lambda: export_requested.send(SubjectAccessExport, export_id=export.pk))
     return export
 
 
-def _archive_export(actor: Any, school_id: Any, subject: Any, sha256: str, messages: int,
+def _archive_export(actor: Any, school_id: int | None, subject: Any, sha256: str, messages: int,
                     export_id: int | None = None) -> None:
-    archive.record("export.made", scope=dpo_scope(school_id), actor=actor, subjects=[subject],
+    archive.record("export.made", scope=scopes.dpo(school_id), actor=actor, subjects=[subject],
                    payload={"export": export_id, "sha256": sha256, "messages": messages,
                             **_describe(subject)})
     audit(actor, "export.made", school=school_id, export=export_id, sha256=sha256,
@@ -169,7 +168,6 @@ def _archive_export(actor: Any, school_id: Any, subject: Any, sha256: str, messa
 
 def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExport:
     """Build a queued export, reporting progress on its row; archive and audit the result."""
-    from archive import export as builder
 
     export = SubjectAccessExport.objects.select_related(
         "subject_user", "subject_pupil", "requested_by").get(pk=export_id)
@@ -200,7 +198,6 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
 
 def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None = None) -> str:
     """The command-line export: build straight into ``path``, archived and audited all the same."""
-    from archive import export as builder
 
     subject = user or pupil
     assert subject is not None
@@ -228,9 +225,6 @@ SEARCH_EXPORT_LIMIT = 10000
 
 def export_search(dpo: Any, criteria: dict[str, Any]) -> bytes:
     """A records search (FOIA, FERPA) as the subject access bundle; archived and audited."""
-    from archive import export as builder
-    from archive.search import search
-
     if not can(dpo, "archive.search", dpo.school):
         raise PermissionDenied(_("You cannot search the archive."))
     records = builder.rows_of(search(dpo.school, **criteria)[:SEARCH_EXPORT_LIMIT])
@@ -239,7 +233,7 @@ def export_search(dpo: Any, criteria: dict[str, Any]) -> bytes:
     sha256 = hashlib.sha256(content).hexdigest()
     subjects = [v for k, v in criteria.items() if k in ("person", "pupil") and v is not None]
     with transaction.atomic():
-        archive.record("export.made", scope=dpo_scope(dpo.school_id), actor=dpo,
+        archive.record("export.made", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=subjects,
                        payload={"search": described, "sha256": sha256, "messages": len(records)})
         audit(dpo, "search.exported", sha256=sha256, messages=len(records), **described)

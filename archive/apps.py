@@ -7,10 +7,16 @@ class ArchiveConfig(AppConfig):
     verbose_name = _("Archive")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        import archive  # noqa: PLC0415
+        from archive import (  # noqa: F401, PLC0415  (tasks: queues exports)
+            access,
+            append_only,
+            chain,
+            tasks,
+            triggers,
+        )
 
-        from archive import access, guard  # noqa: F401  (registers the access rules)
-
-        connection_created.connect(guard.register_sqlite_function,
-                                   dispatch_uid="archive_sqlite_guard")
-        guard.allow_flush()
+        archive.install(chain)
+        append_only.protect(triggers.TABLES)
+        append_only.install()

@@ -14,16 +14,18 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from archive.models import SEAL_KIND, SEAL_SCOPE, Chain, Payload, Record, Subject
+from archive import scopes
+from archive.entry import Entry
+from archive.models import PUPIL_MODEL, SEAL_KIND, Chain, Payload, Record, Subject
 
-if TYPE_CHECKING:
-    from archive import Entry
+SEAL_SCOPE = scopes.SEAL
 
 GENESIS = "0" * 64
 
@@ -62,23 +64,18 @@ def record_digest(rec: Record) -> str:
 
 
 def _split_subjects(subjects: Iterable[Any]) -> tuple[list[int], list[int]]:
-    from accounts.models import Pupil, User
-
+    """Users and pupils, told apart by their model (the archive imports no other app)."""
     users: set[int] = set()
     pupils: set[int] = set()
     for subject in subjects:
-        if isinstance(subject, User):
+        label = getattr(getattr(subject, "_meta", None), "label", None)
+        if label == settings.AUTH_USER_MODEL:
             users.add(subject.pk)
-        elif isinstance(subject, Pupil):
+        elif label == PUPIL_MODEL:
             pupils.add(subject.pk)
         else:
             raise TypeError(f"an archive subject must be a User or a Pupil, not {subject!r}")
     return sorted(users), sorted(pupils)
-
-
-def _conversation_of(scope: str) -> int | None:
-    prefix, _, rest = scope.partition(":")
-    return int(rest) if prefix == "conversation" and rest.isdigit() else None
 
 
 def _lock_head(scope: str) -> tuple[int, str]:
@@ -106,8 +103,6 @@ def append(
     subjects: Iterable[Any] = (),
     payload: dict[str, Any] | None = None,
 ) -> Record:
-    from archive import Entry
-
     return append_many(kind, scope=scope,
                        entries=[Entry(actor=actor, subjects=subjects, payload=payload)])[0]
 
@@ -123,7 +118,7 @@ def append_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
     if not entries:
         return []
     length, head = _lock_head(scope)
-    conversation_id = _conversation_of(scope)
+    conversation_id = scopes.conversation_id(scope)
     now = timezone.now()
     records: list[Record] = []
     contents: list[dict[str, Any]] = []

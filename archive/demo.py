@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive import chain
-from archive.models import DEFAULT_RETENTION_DAYS, SEAL_SCOPE, Record, RetentionPolicy
+from archive import chain, scopes
+from archive.models import DEFAULT_RETENTION_DAYS, Record, RetentionPolicy
 
 
 def seed(context: dict[str, Any]) -> None:
@@ -17,6 +17,6 @@ def seed(context: dict[str, Any]) -> None:
     for category, days in DEFAULT_RETENTION_DAYS.items():
         RetentionPolicy.objects.get_or_create(school=school, category=category,
                                               defaults={"days": days})
-    last = Record.objects.filter(scope=SEAL_SCOPE).order_by("-position").first()
+    last = Record.objects.filter(scope=scopes.SEAL).order_by("-position").first()
     if last is None or last.payload.content.get("heads") != chain.heads():
         chain.seal()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape as esc
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connections
 from django.db.models import Q, QuerySet, TextField
@@ -40,12 +40,79 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accounts.models import STAFF_ROLES, Guardianship, Pupil, Role, User
-from archive.models import SEAL_SCOPE, Chain, Record, Subject
-from messaging.models import Attachment, Conversation, Membership
+from archive import scopes
+from archive.models import Chain, Record, Subject
+from consent.models import ConsentRecord
 
 FORMAT = "schoolchat-subject-access/1"
 MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
 Progress = Callable[[int], None]
+
+
+class MembershipRow(NamedTuple):
+    """One period of a person's membership of a conversation."""
+
+    conversation_id: int
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class StoredFile(NamedTuple):
+    """An attachment still held, as an export describes it."""
+
+    token: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    hidden: bool
+    pupil_ids: list[int]
+    file: Any  # the stored file, opened when the bundle is written
+
+
+class Conversations(Protocol):
+    """What an export needs from the app that holds conversations (messaging registers it)."""
+
+    def memberships(self, user_id: int) -> list[MembershipRow]:
+        """Every membership period of the user, oldest first."""
+        ...
+
+    def messages_tagging(self, pupil_id: int) -> QuerySet[Any]:
+        """The ids (one ``message_id`` column) of messages whose attachments tag the pupil."""
+        ...
+
+    def attachments(self, tokens: set[str]) -> list[StoredFile]:
+        """The attachments with these tokens that are still held."""
+        ...
+
+    def titles(self, conversation_ids: set[int]) -> dict[int, str]:
+        ...
+
+
+class _NoConversations:
+    """Until an app registers (an installation without messaging): nothing to add."""
+
+    def memberships(self, user_id: int) -> list[MembershipRow]:
+        return []
+
+    def messages_tagging(self, pupil_id: int) -> QuerySet[Any]:
+        return Subject.objects.none().values("record_id")
+
+    def attachments(self, tokens: set[str]) -> list[StoredFile]:
+        return []
+
+    def titles(self, conversation_ids: set[int]) -> dict[int, str]:
+        return {}
+
+
+_conversations: Conversations = _NoConversations()
+
+
+def register_conversations(source: Conversations) -> None:
+    """Register what a subject access export reads about conversations (from ``ready``)."""
+    global _conversations
+    _conversations = source
 
 
 class Names:
@@ -141,7 +208,7 @@ def rows_of(records: QuerySet[Record]) -> list[Row]:
 
 
 def _message_records(account: User | None, pupil: Pupil | None,
-                     memberships: list[Membership]) -> list[Row]:
+                     memberships: list[MembershipRow]) -> list[Row]:
     """The subject's messages, messages in their conversations while members, pupil tags."""
     condition = Q(pk__in=[])
     if account is not None:
@@ -154,8 +221,7 @@ def _message_records(account: User | None, pupil: Pupil | None,
     if pupil is not None:
         condition |= Q(pk__in=Subject.objects.filter(pupil_id=pupil.pk).values("record_id"))
         # Photos tagging the pupil (the tags live on the attachment).
-        condition |= Q(message_id__in=Attachment.objects.filter(pupils=pupil)
-                       .filter(message__isnull=False).values("message_id"))
+        condition |= Q(message_id__in=_conversations.messages_tagging(pupil.pk))
     return rows_of(
         Record.objects.filter(condition, kind__in=MESSAGE_KINDS).order_by("conversation_id", "position")
     )
@@ -164,20 +230,20 @@ def _message_records(account: User | None, pupil: Pupil | None,
 def _attachments(tokens: set[str], names: Names) -> dict[str, tuple[dict[str, Any], Any]]:
     """token -> (description, the stored file) for the attachments still held."""
     found: dict[str, tuple[dict[str, Any], Any]] = {}
-    for a in Attachment.objects.filter(token__in=tokens).prefetch_related("pupils"):
+    for a in _conversations.attachments(tokens):
         safe = re.sub(r"[^\w.-]", "_", a.name)[:100]
         path = f"attachments/{a.token[:16]}-{safe}"
         found[a.token] = ({
             "name": a.name, "file": path, "content_type": a.content_type, "size": a.size,
-            "sha256": a.sha256, "hidden": a.hidden_at is not None,
-            "tagged_pupils": [names.pupil(p.pk) for p in a.pupils.all()],
+            "sha256": a.sha256, "hidden": a.hidden,
+            "tagged_pupils": [names.pupil(p) for p in a.pupil_ids],
         }, a.file)
     return found
 
 
 def _titles(records: list[Row], extra: set[int]) -> dict[int | None, str]:
     ids = {r.conversation_id for r in records if r.conversation_id is not None} | extra
-    return dict(Conversation.objects.filter(pk__in=ids).values_list("pk", "title"))
+    return {pk: title for pk, title in _conversations.titles(ids).items()}
 
 
 def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
@@ -250,10 +316,7 @@ def collect(user: User | None = None, pupil: Pupil | None = None, *,
     account = _subject_user_of(user, pupil)
     names = Names(account, pupil)
     moment = now or timezone.now()
-    memberships = list(
-        Membership.objects.filter(user=account).select_related("conversation")
-        .order_by("started_at")
-    ) if account is not None else []
+    memberships = _conversations.memberships(account.pk) if account is not None else []
     report(10)
     records = _message_records(account, pupil, memberships)
     report(40)
@@ -267,7 +330,7 @@ def collect(user: User | None = None, pupil: Pupil | None = None, *,
         "subject": _profile(user, pupil, names),
         "memberships": [
             {"conversation": titles.get(m.conversation_id, ""),
-             "conversation_id": m.conversation_id, "kind": m.conversation.kind,
+             "conversation_id": m.conversation_id, "kind": m.kind,
              "started_at": _iso(m.started_at), "ended_at": _iso(m.ended_at)}
             for m in memberships
         ],
@@ -322,8 +385,6 @@ def _guardianships(account: User | None, pupil: Pupil | None,
 
 
 def _consent(account: User | None, pupil: Pupil | None, names: Names) -> list[dict[str, Any]]:
-    from consent.models import ConsentRecord
-
     condition = Q(pk__in=[])
     if account is not None:
         condition |= Q(guardian=account) | Q(
@@ -423,18 +484,18 @@ def bundle(data: dict[str, Any]) -> bytes:
                 files[path] = handle.read()
         except FileNotFoundError:
             continue  # deleted from disk since; data.json still lists it
-    scopes = {f"conversation:{m['conversation_id']}" for m in data["messages"]}
-    scopes |= {f"conversation:{m['conversation_id']}" for m in data["memberships"]}
+    drawn_on = {scopes.conversation(m["conversation_id"]) for m in data["messages"]}
+    drawn_on |= {scopes.conversation(m["conversation_id"]) for m in data["memberships"]}
     # Only the chains the export draws on (not every chain's head).
     chains = {scope: (length, head) for scope, length, head in
-              Chain.objects.filter(scope__in=scopes).values_list("scope", "length", "head_hash")}
-    seal = Record.objects.filter(scope=SEAL_SCOPE).order_by("-position").first()
+              Chain.objects.filter(scope__in=drawn_on).values_list("scope", "length", "head_hash")}
+    seal = Record.objects.filter(scope=scopes.SEAL).order_by("-position").first()
     manifest = {
         "format": FORMAT,
         "generated_at": data["generated_at"],
         "files": {name: _sha256(content) for name, content in sorted(files.items())},
         "chain_heads": {s: {"length": chains[s][0], "hash": chains[s][1]}
-                        for s in sorted(scopes) if s in chains},
+                        for s in sorted(drawn_on) if s in chains},
         "latest_seal": {"record": seal.pk, "hash": seal.hash} if seal else None,
     }
     out = io.BytesIO()

@@ -13,9 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-SEAL_SCOPE = "seal"
-RETENTION_SCOPE = "retention"
-DPO_SCOPE = "dpo"
+PUPIL_MODEL = "accounts.Pupil"  # the archive names other apps' models, never imports them
 PURGE_KIND = "purge.done"
 SEAL_KIND = "archive.sealed"
 
@@ -155,7 +153,7 @@ class LegalHold(models.Model):
     school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                              blank=True, related_name="+", verbose_name=_("person"))
-    pupil = models.ForeignKey("accounts.Pupil", on_delete=models.PROTECT, null=True, blank=True,
+    pupil = models.ForeignKey(PUPIL_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name=_("pupil"))
     conversation = models.ForeignKey("messaging.Conversation", on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+",
@@ -200,7 +198,7 @@ class SubjectAccessExport(models.Model):
                                      null=True, blank=True, related_name="+")
     subject_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+")
-    subject_pupil = models.ForeignKey("accounts.Pupil", on_delete=models.PROTECT, null=True,
+    subject_pupil = models.ForeignKey(PUPIL_MODEL, on_delete=models.PROTECT, null=True,
                                       blank=True, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)

@@ -17,6 +17,11 @@ How it works, and why:
   conversations of their own account and the one-to-one conversations of their guardians.
 - A message carrying attachments expires at the earlier of its category's policy and the
   attachments policy; its attachments (rows, pupil tags, stored files) go with it.
+- The archive imports no other app: the app that owns a category's live rows registers a
+  :class:`Purger` for it (:func:`register_purger`, from its ``AppConfig.ready``; messaging's is
+  ``messaging/retention.py``). The purger says which rows are expired and which of them a hold
+  keeps, and deletes the live rows of a batch; the archive chooses the batches, appends the
+  purge record and deletes the payloads, all in the batch's transaction.
 - The audit log expires by the same rule (``audit`` category). Consent records are reported,
   not purged here (their rows belong to the consent app).
 - Every function takes ``now`` so that tests and the report can move the clock.
@@ -27,30 +32,65 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 import archive
-from accounts.models import Enrolment, Guardianship, Pupil, School
-from archive.actions import retention_days, retention_scope
-from archive.models import (
-    PURGE_KIND,
-    AuditEntry,
-    Category,
-    LegalHold,
-)
-from messaging.models import Attachment, Conversation, Membership, Message
+from accounts.models import School
+from archive import scopes
+from archive.actions import retention_days
+from archive.models import PURGE_KIND, AuditEntry, Category
 
 BATCH_SIZE = 2000
 
-KINDS_OF: dict[str, list[str]] = {
-    Category.CHAT: [Conversation.Kind.CLASS, Conversation.Kind.GROUP],
-    Category.DIRECT: [Conversation.Kind.DIRECT],
-    Category.ANNOUNCEMENTS: [Conversation.Kind.ANNOUNCEMENT],
-}
+
+@dataclass(frozen=True)
+class Expired:
+    """A category's rows past their policy: those retention may purge now (``free``, ordered by
+    primary key) and those a legal hold keeps (``held``). Each row's records carry its primary
+    key as ``Record.message_id``."""
+
+    free: QuerySet[Any]
+    held: QuerySet[Any]
+
+
+class Purger(Protocol):
+    """What retention must purge for one category, registered by the app owning its rows."""
+
+    def expired(self, school: School, cutoff: datetime, attachment_cutoff: datetime | None,
+                now: datetime) -> Expired:
+        """Rows older than ``cutoff`` (or, carrying attachments, than ``attachment_cutoff``);
+        legal holds read as of ``now``, inside the caller's transaction."""
+        ...
+
+    def first_due(self, free: QuerySet[Any]) -> datetime | None:
+        """When the oldest of ``free`` was created."""
+        ...
+
+    def attachments(self, free: QuerySet[Any]) -> int:
+        """How many attachments go with ``free``."""
+        ...
+
+    def delete(self, ids: list[int]) -> int:
+        """Delete these rows and all that exists only for them, in the caller's transaction, with
+        a statement per table (not per row); return how many rows were deleted."""
+        ...
+
+
+_purgers: dict[str, Purger] = {}
+
+
+def register_purger(category: str, purger: Purger) -> None:
+    """Register what retention purges for ``category`` (one purger per category)."""
+    _purgers[category] = purger
+
+
+def purged_categories() -> list[str]:
+    """The categories with a registered purger, in the order of ``Category``."""
+    return [c for c in Category.values if c in _purgers]
 
 
 @dataclass
@@ -67,62 +107,15 @@ class Outcome:
     purge_records: list[int] = field(default_factory=list)
 
 
-def held_conversation_ids(school: School, now: datetime | None = None) -> set[int]:
-    moment = now or timezone.now()
-    holds = LegalHold.objects.filter(school=school, placed_at__lte=moment).filter(
-        Q(lifted_at__isnull=True) | Q(lifted_at__gt=moment)
-    )
-    held: set[int] = set()
-    users: set[int] = set()
-    pupils: list[int] = []
-    for conv, user, pupil in holds.values_list("conversation_id", "user_id", "pupil_id"):
-        if conv:
-            held.add(conv)
-        if user:
-            users.add(user)
-        if pupil:
-            pupils.append(pupil)
-    if pupils:
-        classes = Enrolment.objects.filter(pupil_id__in=pupils).values("school_class_id")
-        held.update(Conversation.objects.filter(school_class_id__in=classes)
-                    .values_list("pk", flat=True))
-        users.update(u for u in Pupil.objects.filter(pk__in=pupils)
-                     .values_list("user_id", flat=True) if u)
-        guardians = Guardianship.objects.filter(pupil_id__in=pupils).values("guardian_id")
-        held.update(Membership.objects.filter(
-            user_id__in=guardians, conversation__kind=Conversation.Kind.DIRECT,
-        ).values_list("conversation_id", flat=True))
-    if users:
-        held.update(Membership.objects.filter(user_id__in=users)
-                    .values_list("conversation_id", flat=True))
-    return held
-
-
-def _with_attachments() -> QuerySet[Any]:
-    return Attachment.objects.filter(message__isnull=False).values("message_id")
-
-
-def _expired(school: School, category: str, cutoff: datetime,
-             attachment_cutoff: datetime | None = None) -> QuerySet[Message]:
-    """Messages past their category's policy, and messages carrying attachments past the
-    attachments policy when that one is shorter."""
-    expired = Q(created_at__lt=cutoff)
-    if attachment_cutoff is not None and attachment_cutoff > cutoff:
-        expired |= Q(created_at__lt=attachment_cutoff, pk__in=_with_attachments())
-    return Message.objects.filter(
-        expired, conversation__school=school, conversation__kind__in=KINDS_OF[category],
-    )
-
-
-def _one_of(vendor: str) -> str:
+def one_of(vendor: str) -> str:
     """SQL for "is one of the ids in this one parameter": the ids travel as one array (one JSON
-    text on SQLite), not as thousands of placeholders."""
+    text on SQLite), not as thousands of placeholders. Purgers use it too."""
     if vendor == "postgresql":
         return "= ANY(%s::bigint[])"
     return "IN (SELECT value FROM json_each(%s))"
 
 
-def _ids_param(vendor: str, ids: list[int]) -> str:
+def ids_param(vendor: str, ids: list[int]) -> str:
     """The ids as one text parameter: an array literal on PostgreSQL, JSON on SQLite (joined
     here once per batch: the driver's own array dumper costs a Python call per element, per
     statement)."""
@@ -130,74 +123,7 @@ def _ids_param(vendor: str, ids: list[int]) -> str:
     return f"{{{joined}}}" if vendor == "postgresql" else f"[{joined}]"
 
 
-def _is_plain(model: type[models.Model]) -> bool:
-    """Rows that nothing else points at and that hold no stored files: one DELETE will do."""
-    opts = model._meta
-    return (not opts.related_objects and not opts.many_to_many
-            and not any(isinstance(f, models.FileField) for f in opts.concrete_fields))
-
-
-def _pointing_at_messages() -> list[Any]:
-    """Every foreign key to a message, including those without a reverse accessor
-    (``related_name="+"``: a reply's ``reply_to``, a sent scheduled message), which
-    ``_meta.related_objects`` leaves out; missing one fails the batch at commit."""
-    return [f for f in Message._meta.get_fields(include_hidden=True)
-            if f.one_to_many and f.auto_created and not f.concrete]
-
-
-def _delete_live_messages(ids: list[int]) -> int:
-    """Delete the messages, what exists only for them, and their stored files (after commit).
-
-    Rows that point at a message (receipts, events, acknowledgements, attachments) are part of
-    that message for retention, whatever their ``on_delete``: they go first, each table with one
-    statement; links that merely refer to it (a reply's ``reply_to``) are cleared. Tables whose
-    rows have dependents of their own or stored files (attachments: pupil tags, the file) go
-    through Django's deletion, and only when the batch has any. The messages then go with one
-    plain DELETE: Django's deletion collector would load every row into memory first.
-    """
-    connection = transaction.get_connection()
-    vendor = connection.vendor
-    # Only quoted table and column names from the models' metadata go into the SQL text.
-    quote = connection.ops.quote_name
-    one_of = _one_of(vendor)
-    param = _ids_param(vendor, ids)
-    files: list[tuple[Any, str]] = []
-    with connection.cursor() as cursor:
-        for relation in _pointing_at_messages():
-            model = relation.related_model
-            table, column = quote(model._meta.db_table), quote(relation.field.column)
-            if relation.on_delete is models.SET_NULL:
-                cursor.execute(f"UPDATE {table} SET {column} = NULL "  # noqa: S608
-                               f"WHERE {column} {one_of}", [param])
-                continue
-            if _is_plain(model):
-                cursor.execute(f"DELETE FROM {table} WHERE {column} {one_of}",  # noqa: S608
-                               [param])
-                continue
-            cursor.execute(f"SELECT 1 FROM {table} WHERE {column} {one_of} LIMIT 1",  # noqa: S608
-                           [param])
-            if cursor.fetchone() is None:
-                continue
-            rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
-            for field in model._meta.concrete_fields:
-                if isinstance(field, models.FileField):
-                    files += [(field.storage, name) for name in
-                              rows.exclude(**{field.name: ""}).values_list(field.name, flat=True)]
-            rows.delete()
-        cursor.execute(f"DELETE FROM {quote(Message._meta.db_table)} WHERE "  # noqa: S608
-                       f"{quote(Message._meta.pk.column)} {one_of}", [param])
-        deleted: int = cursor.rowcount
-
-    if files:
-        def remove_files() -> None:
-            for storage, name in files:
-                storage.delete(name)
-
-        transaction.on_commit(remove_files)
-    return deleted
-
-
-def _choose_batch(free: QuerySet[Message], last_pk: int,
+def _choose_batch(free: QuerySet[Any], last_pk: int,
                   batch_size: int) -> tuple[list[int], list[int]]:
     """The next batch (keyset pagination: it starts where the last one ended): its message ids
     and the ids of their records that still have a payload, both ascending, in one query."""
@@ -227,14 +153,14 @@ def _choose_batch(free: QuerySet[Message], last_pk: int,
     return message_ids, record_ids
 
 
-def _purge_batch(school: School, category: str, days: int, cutoff: datetime,
+def _purge_batch(purger: Purger, school: School, category: str, days: int, cutoff: datetime,
                  message_ids: list[int], record_ids: list[int], now: datetime,
                  attachment_days: int | None = None) -> int:
     """One batch, inside the caller's transaction: the purge record, one purge entry per
     payload, the payloads, the live messages. Set-based: a statement per table, whatever the
     batch size; the ids go to the database as one parameter each."""
     purge = archive.record(
-        PURGE_KIND, scope=retention_scope(school),
+        PURGE_KIND, scope=scopes.retention(school.pk),
         payload={"category": category, "policy_days": days, "cutoff": cutoff.isoformat(),
                  "attachments_policy_days": attachment_days, "run_at": now.isoformat(),
                  "messages": message_ids, "records": record_ids},
@@ -242,7 +168,7 @@ def _purge_batch(school: School, category: str, days: int, cutoff: datetime,
     if record_ids:
         connection = transaction.get_connection()
         vendor = connection.vendor
-        param = _ids_param(vendor, record_ids)
+        param = ids_param(vendor, record_ids)
         with connection.cursor() as cursor:
             if vendor == "postgresql":
                 cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
@@ -251,9 +177,9 @@ def _purge_batch(school: School, category: str, days: int, cutoff: datetime,
                 cursor.execute("INSERT INTO archive_purgedpayload (record_id, purge_record_id) "
                                "SELECT value, %s FROM json_each(%s)", [purge.pk, param])
             # The database's trigger refuses this unless every payload has its purge entry.
-            cursor.execute(f"DELETE FROM archive_payload WHERE record_id {_one_of(vendor)}",  # noqa: S608
+            cursor.execute(f"DELETE FROM archive_payload WHERE record_id {one_of(vendor)}",  # noqa: S608
                            [param])
-    _delete_live_messages(message_ids)
+    purger.delete(message_ids)
     return purge.pk
 
 
@@ -262,22 +188,21 @@ def _purge_messages(school: School, category: str, days: int, now: datetime, *,
     cutoff = now - timedelta(days=days)
     attachment_cutoff = now - timedelta(days=attachment_days) if attachment_days else None
     outcome = Outcome(school.pk, category, days, cutoff)
+    purger = _purgers[category]
     last_pk = 0
     while True:
         with transaction.atomic():
-            held = held_conversation_ids(school, now)
-            expired = _expired(school, category, cutoff, attachment_cutoff)
-            free = expired.exclude(conversation_id__in=held).order_by("pk")
+            expired = purger.expired(school, cutoff, attachment_cutoff, now)
             if dry_run:
-                outcome.messages = free.count()
-                outcome.held = expired.filter(conversation_id__in=held).count()
+                outcome.messages = expired.free.count()
+                outcome.held = expired.held.count()
                 return outcome
-            ids, record_ids = _choose_batch(free, last_pk, batch_size)
+            ids, record_ids = _choose_batch(expired.free, last_pk, batch_size)
             if not ids:
-                outcome.held = expired.filter(conversation_id__in=held).count()
+                outcome.held = expired.held.count()
                 return outcome
             last_pk = ids[-1]
-            purge_id = _purge_batch(school, category, days, cutoff, ids, record_ids, now,
+            purge_id = _purge_batch(purger, school, category, days, cutoff, ids, record_ids, now,
                                     attachment_days)
         outcome.messages += len(ids)
         outcome.payloads += len(record_ids)
@@ -299,7 +224,7 @@ def _purge_audit(school: School, days: int, now: datetime, *, dry_run: bool,
             if not ids:
                 return outcome
             purge = archive.record(
-                PURGE_KIND, scope=retention_scope(school),
+                PURGE_KIND, scope=scopes.retention(school.pk),
                 payload={"category": Category.AUDIT, "policy_days": days,
                          "cutoff": cutoff.isoformat(), "run_at": now.isoformat(),
                          "audit_entries": ids},
@@ -318,7 +243,7 @@ def apply_retention(now: datetime | None = None, *, dry_run: bool = False,
     outcomes: list[Outcome] = []
     for school in schools if schools is not None else School.objects.order_by("pk"):
         days = retention_days(school)
-        for category in KINDS_OF:
+        for category in purged_categories():
             outcomes.append(_purge_messages(school, category, days[category], moment,
                                             attachment_days=days[Category.ATTACHMENTS],
                                             dry_run=dry_run, batch_size=batch_size))
@@ -342,23 +267,19 @@ def forecast(school: School, now: datetime | None = None, horizon_days: int = 30
     """What retention will purge in the next ``horizon_days`` days, per category."""
     moment = now or timezone.now()
     days = retention_days(school)
-    held = held_conversation_ids(school, moment)
     labels = dict(Category.choices)
     rows: list[Forecast] = []
     horizon = moment + timedelta(days=horizon_days)
     attachment_limit = horizon - timedelta(days=days[Category.ATTACHMENTS])
     attachments_due = 0
-    for category in KINDS_OF:
+    for category in purged_categories():
         limit = horizon - timedelta(days=days[category])
-        due = _expired(school, category, limit, attachment_limit)
-        attachments_due += Attachment.objects.filter(
-            message__in=due.exclude(conversation_id__in=held)).count()
-        first = due.exclude(conversation_id__in=held).order_by("created_at").first()
+        due = _purgers[category].expired(school, limit, attachment_limit, moment)
+        attachments_due += _purgers[category].attachments(due.free)
+        first = _purgers[category].first_due(due.free)
         rows.append(Forecast(
-            category, str(labels[category]), days[category],
-            due.exclude(conversation_id__in=held).count(),
-            due.filter(conversation_id__in=held).count(),
-            first.created_at + timedelta(days=days[category]) if first else None,
+            category, str(labels[category]), days[category], due.free.count(), due.held.count(),
+            first + timedelta(days=days[category]) if first else None,
         ))
     limit = moment + timedelta(days=horizon_days) - timedelta(days=days[Category.AUDIT])
     audit_due = AuditEntry.objects.filter(school=school, at__lt=limit)

@@ -1,7 +1,13 @@
-"""Consent on record. ``consent.has_consent(pupil, purpose, at=None)`` is the one question."""
+"""Consent on record. ``consent.has_consent(pupil, purpose, at=None)`` is the one question.
+
+Django imports this package before any model can be defined, so it cannot import
+``consent.services`` (which reads the records): ``ConsentConfig.ready`` hands the answer to
+:func:`install`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +17,17 @@ PHOTOS_CLASS = "photos-class-group"
 PHOTOS_TOGETHER = "photos-with-other-children"
 PHOTOS_WEBSITE = "photos-website"
 
+Answer = Callable[..., bool]
+_answer: Answer | None = None
+
+
+def install(answer: Answer) -> None:
+    """Set what answers :func:`has_consent` (``consent.services.has_consent``); once, by ``ready``."""
+    global _answer
+    _answer = answer
+
 
 def has_consent(pupil: Any, purpose: str, at: datetime | None = None) -> bool:
-    from consent.services import has_consent as _has_consent
-
-    return _has_consent(pupil, purpose, at=at)
+    if _answer is None:
+        raise RuntimeError("the consent app is not ready: consent cannot be asked yet")
+    return _answer(pupil, purpose, at=at)

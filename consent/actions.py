@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 import archive
 from accounts.access import can
 from accounts.models import Pupil, School, SchoolClass
+from archive import scopes
 from consent import defaults
 from consent.access import responsible_for
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord, ConsentRequest
@@ -53,7 +54,7 @@ def publish_form(purpose: ConsentPurpose, text: str, *, actor: Any) -> ConsentFo
             published_at=timezone.now(),
         )
         archive.record(
-            "consent.form_published", scope=f"school:{purpose.school_id}", actor=actor,
+            "consent.form_published", scope=scopes.school(purpose.school_id), actor=actor,
             subjects=[actor] if actor is not None else [],
             payload={"purpose": purpose.code, "form": form.pk, "version": form.version,
                      "text": form.text, "text_sha256": form.text_hash},
@@ -112,7 +113,7 @@ def decide(
             recorded_by=recorded_by, decided_at=timezone.now(), signed_on=signed_on,
         )
         archive.record(
-            f"consent.{decision}", scope=f"pupil:{pupil.pk}", actor=recorded_by,
+            f"consent.{decision}", scope=scopes.pupil(pupil.pk), actor=recorded_by,
             subjects=[guardian, pupil],
             payload={
                 "record": record.pk, "purpose": target.code, "form": current.pk,
@@ -166,7 +167,7 @@ def request_consent(
             requested_at=timezone.now(),
         )
         archive.record(
-            "consent.requested", scope=f"class:{school_class.pk}", actor=staff,
+            "consent.requested", scope=scopes.school_class(school_class.pk), actor=staff,
             subjects=[staff],
             payload={"request": request.pk, "class": school_class.pk, "purpose": target.code,
                      "form": form.pk, "version": form.version},

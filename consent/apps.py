@@ -7,10 +7,14 @@ class ConsentConfig(AppConfig):
     verbose_name = _("Consent")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        import consent  # noqa: PLC0415
+        from archive import append_only  # noqa: PLC0415
+        from consent import (  # noqa: PLC0415
+            access,  # noqa: F401  (registers the access rules)
+            services,
+            triggers,
+        )
 
-        from consent import access, guard  # noqa: F401  (registers the access rules)
-
-        connection_created.connect(guard.register_sqlite_function,
-                                   dispatch_uid="consent_sqlite_guard")
-        guard.allow_flush()
+        consent.install(services.has_consent)
+        append_only.protect(triggers.TABLES)

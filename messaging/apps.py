@@ -7,14 +7,22 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from accounts.sessions import sessions_ended
-        from consent.signals import consent_changed
-        from messaging import access  # noqa: F401  (registers the conversation rules)
-        from messaging.attachments import on_consent_changed
-        from messaging.hub import on_sessions_ended
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        from accounts.sessions import sessions_ended  # noqa: PLC0415
+        from consent.signals import consent_changed  # noqa: PLC0415
+        from messaging import (  # noqa: PLC0415
+            access,  # noqa: F401  (registers the conversation rules)
+            export,
+            retention,
+        )
+        from messaging.attachments import on_consent_changed  # noqa: PLC0415
+        from messaging.hub import on_sessions_ended  # noqa: PLC0415
 
         # Withdrawn photo consent hides the pupil's photos from then on.
         consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")
         # A logout or a change of password, role, second factor or active flag ends sessions:
         # their sockets close on every process.
         sessions_ended.connect(on_sessions_ended, dispatch_uid="messaging.close_sockets")
+        # What the archive's retention purges and its subject access export contains.
+        retention.register()
+        export.register()

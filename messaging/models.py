@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from archive import scopes
+
 
 class Conversation(models.Model):
     class Kind(models.TextChoices):
@@ -50,7 +52,7 @@ class Conversation(models.Model):
     @property
     def scope(self) -> str:
         """The archive chain this conversation's records are appended to."""
-        return f"conversation:{self.pk}"
+        return scopes.conversation(self.pk)
 
 
 class Membership(models.Model):

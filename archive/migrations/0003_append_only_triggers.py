@@ -1,8 +1,8 @@
-"""Database-enforced immutability of the archive (see archive/guard.py and docs/archive.md)."""
+"""Database-enforced immutability of the archive (see archive/triggers.py and docs/archive.md)."""
 
 from django.db import migrations
 
-from archive import guard
+from archive import triggers as guard
 
 
 def create(apps, schema_editor):

@@ -9,7 +9,7 @@ delete itself. SQLite has no statement triggers and keeps its per-row trigger.
 
 from django.db import migrations
 
-from archive import guard
+from archive import triggers as guard
 
 # The per-row trigger of 0003, for going back.
 ROW_FUNCTION = """

@@ -1,17 +1,17 @@
-"""Consent records are append-only: the database refuses UPDATE and DELETE (see consent.guard)."""
+"""Consent records are append-only: the database refuses UPDATE and DELETE (see consent.triggers)."""
 
 from django.db import migrations
 
 
 def create_triggers(apps, schema_editor):
-    from consent import guard
+    from consent import triggers as guard
 
     for sql in guard.create_sql(schema_editor.connection.vendor):
         schema_editor.execute(sql, params=None)
 
 
 def drop_triggers(apps, schema_editor):
-    from consent import guard
+    from consent import triggers as guard
 
     for sql in guard.drop_sql(schema_editor.connection.vendor):
         schema_editor.execute(sql, params=None)

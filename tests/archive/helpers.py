@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from archive import guard
+from archive import triggers
 
 
 def run(sql: str, params: list[Any] | None = None) -> None:
@@ -20,10 +20,10 @@ def run(sql: str, params: list[Any] | None = None) -> None:
 @contextmanager
 def triggers_disabled() -> Iterator[None]:
     """Tamper as someone who can drop the triggers would; the triggers come back afterwards."""
-    for sql in guard.drop_sql(connection.vendor):
+    for sql in triggers.drop_sql(connection.vendor):
         run(sql)
     try:
         yield
     finally:
-        for sql in guard.create_sql(connection.vendor):
+        for sql in triggers.create_sql(connection.vendor):
             run(sql)

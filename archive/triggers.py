@@ -1,4 +1,4 @@
-"""Database triggers that make the archive append-only, on PostgreSQL and on SQLite.
+"""The triggers that make the archive append-only, on PostgreSQL and on SQLite.
 
 Rules (see docs/archive.md):
 - ``archive_record``, ``archive_subject``, ``archive_purgedpayload``: no UPDATE, no DELETE.
@@ -6,22 +6,14 @@ Rules (see docs/archive.md):
   record together with a ``purge.done`` record (checked per row on SQLite, once per statement
   over all its rows on PostgreSQL; either way a DELETE with one unlisted payload is refused).
 
-The one exception is emptying the whole database (``manage.py flush``, which the test runner
-uses between transactional tests): on PostgreSQL flush uses TRUNCATE, which the statement
-triggers allow only while ``schoolchat.archive_flush`` is on; on SQLite the triggers ask the
-function ``schoolchat_archive_guard()``, which this process registers on each connection and
-which answers 0 only during a flush. A connection without that function (the sqlite3 shell,
-another program) cannot change the archive at all: the trigger fails to run, so does the change.
+Only a whole-database flush passes (``schoolchat.archive_flush`` on PostgreSQL, the function
+``schoolchat_archive_guard()`` on SQLite): see ``archive/append_only.py``, which registers
+:data:`TABLES` and lets flush through. Migrations 0003 and 0004 run this SQL.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any
-
-_state = threading.local()
+from archive.append_only import AppendOnly
 
 IMMUTABLE_TABLES = ("archive_record", "archive_subject", "archive_purgedpayload")
 PAYLOAD_PURGED = (
@@ -133,46 +125,7 @@ def drop_sql(vendor: str) -> list[str]:
     return pg_drop() if vendor == "postgresql" else sqlite_drop()
 
 
-def _guard_active() -> int:
-    return 0 if getattr(_state, "flushing", False) else 1
-
-
-def register_sqlite_function(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """``connection_created`` receiver: give each SQLite connection the guard function."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            "schoolchat_archive_guard", 0, _guard_active, deterministic=False
-        )
-
-
-@contextmanager
-def flushing(connection: Any) -> Iterator[None]:
-    """Let a whole-database flush through the archive triggers."""
-    _state.flushing = True
-    pg = connection.vendor == "postgresql"
-    try:
-        if pg:
-            with connection.cursor() as cursor:
-                cursor.execute("SET schoolchat.archive_flush = 'on'")
-        yield
-    finally:
-        _state.flushing = False
-        if pg:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET schoolchat.archive_flush")
-
-
-def allow_flush() -> None:
-    """Wrap Django's flush so that it (and only it) may empty the archive tables."""
-    from django.db.backends.base.operations import BaseDatabaseOperations
-
-    original = BaseDatabaseOperations.execute_sql_flush
-    if getattr(original, "_archive_aware", False):
-        return
-
-    def execute_sql_flush(self: Any, sql_list: Iterable[str]) -> None:
-        with flushing(self.connection):
-            original(self, sql_list)
-
-    execute_sql_flush._archive_aware = True  # type: ignore[attr-defined]
-    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+TABLES = AppendOnly(
+    name="archive", sqlite_function="schoolchat_archive_guard",
+    pg_flush_setting="schoolchat.archive_flush", create=create_sql, drop=drop_sql,
+)

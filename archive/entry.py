@@ -1,0 +1,16 @@
+"""One record to append, for ``archive.record_many`` (no models: importable before apps load)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One record's actor, subjects and payload, for :func:`archive.record_many`."""
+
+    actor: Any = None
+    subjects: Iterable[Any] = ()
+    payload: dict[str, Any] | None = field(default=None)
