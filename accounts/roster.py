@@ -23,7 +23,7 @@ from django.utils import timezone
 
 import archive
 from accounts import actions
-from accounts.models import Guardianship, Pupil, Role, School, SchoolClass, User
+from accounts.models import Enrolment, Guardianship, Pupil, Role, School, SchoolClass, User
 
 COLUMNS = [
     "pupil_ref", "pupil_first_name", "pupil_last_name", "date_of_birth", "class",
@@ -211,7 +211,8 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
         report.add("class.created", f"new class {name}")
 
     current: dict[int, list[Any]] = {}
-    for enrolment in actions.current_enrolments().filter(
+    # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
+    for enrolment in Enrolment.objects.open_on().filter(
         pupil__school=school
     ).select_related("school_class"):
         current.setdefault(enrolment.pupil_id, []).append(enrolment)

@@ -13,20 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from accounts.access import rule
 from accounts.models import Enrolment, Guardianship, Pupil, Role, SchoolClass
 
 CLASS_STAFF_ROLES = (Role.TEACHER, Role.STAFF, Role.ADMIN)
-
-
-def current_enrolments() -> QuerySet[Enrolment]:
-    today = timezone.localdate()
-    return Enrolment.objects.filter(starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    ).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=today))
 
 
 def is_school_admin(user: Any, school_id: int | None) -> bool:
@@ -78,7 +70,7 @@ def _record_paper(user: Any, pupil: Any) -> bool:
         return True
     if user.role not in CLASS_STAFF_ROLES:
         return False
-    class_ids = current_enrolments().filter(pupil=pupil).values("school_class_id")
+    class_ids = Enrolment.objects.current().filter(pupil=pupil).values("school_class_id")
     return SchoolClass.objects.filter(pk__in=class_ids, staff=user).exists()
 
 

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import consent
-from accounts.models import Pupil, SchoolClass
-from consent.access import children_of, current_enrolments
+from accounts.models import Enrolment, Pupil, SchoolClass
+from consent.access import children_of
 from consent.defaults import NAMES
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord, ConsentRequest
 
@@ -103,7 +103,7 @@ def _current_forms(school_id: int) -> dict[int, ConsentForm]:
 def _requested(pupil_ids: Sequence[int]) -> set[tuple[int, int]]:
     """(pupil id, purpose id) pairs some staff member asked about in a current class."""
     class_of: dict[int, list[int]] = {}
-    for pupil_id, class_id in current_enrolments().filter(pupil_id__in=pupil_ids).values_list(
+    for pupil_id, class_id in Enrolment.objects.current().filter(pupil_id__in=pupil_ids).values_list(
         "pupil_id", "school_class_id"
     ):
         class_of.setdefault(class_id, []).append(pupil_id)
@@ -167,7 +167,7 @@ def pending_for_guardian(user: Any) -> list[tuple[Pupil, ConsentPurpose]]:
 
 
 def class_pupils(school_class: SchoolClass) -> list[Pupil]:
-    ids = current_enrolments().filter(school_class=school_class).values("pupil_id")
+    ids = Enrolment.objects.current().filter(school_class=school_class).values("pupil_id")
     return list(Pupil.objects.filter(pk__in=ids).order_by("first_name", "last_name", "pk"))
 
 
@@ -205,7 +205,7 @@ def photo_problems(pupils: Iterable[Pupil], conversation: Any) -> list[str]:
     problems: list[str] = []
     class_id = getattr(conversation, "school_class_id", None)
     if class_id is not None:
-        in_class = set(current_enrolments().filter(school_class_id=class_id)
+        in_class = set(Enrolment.objects.current().filter(school_class_id=class_id)
                        .values_list("pupil_id", flat=True))
         for pupil in tagged:
             if pupil.pk not in in_class:

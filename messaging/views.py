@@ -380,9 +380,9 @@ def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
         return JsonResponse({"pupils": []})
     from accounts.models import Enrolment
 
-    ids = Enrolment.objects.filter(school_class_id=conv.school_class_id,
-                                   ends_on__isnull=True).values("pupil_id")
-    rows = Pupil.objects.filter(pk__in=ids, left_on__isnull=True).order_by("first_name")
+    ids = Enrolment.objects.current().filter(school_class_id=conv.school_class_id).values(
+        "pupil_id")
+    rows = Pupil.objects.filter(pk__in=ids).order_by("first_name")
     return JsonResponse({"pupils": [{"id": p.pk, "name": f"{p.first_name} {p.last_name[:1]}."}
                                     for p in rows]})
 
