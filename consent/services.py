@@ -193,32 +193,40 @@ def coverage(school_class: SchoolClass) -> list[Coverage]:
     return result
 
 
-def photo_problems(pupils: Iterable[Pupil], conversation: Any) -> list[str]:
-    """Why a photo tagging ``pupils`` may not be posted in ``conversation``; empty when it may.
+def photo_purposes(tagged: int) -> list[str]:
+    """The consents a photo needs from each pupil it tags: photos in class groups, and when it
+    tags two or more pupils, photos together with other children too."""
+    return [consent.PHOTOS_CLASS, consent.PHOTOS_TOGETHER] if tagged >= 2 else [
+        consent.PHOTOS_CLASS]
 
-    Every tagged pupil needs consent for photos in class groups; with two or more tagged pupils,
-    each also needs consent for photos together with other children. In a class conversation the
-    tagged pupils must be current pupils of that class. The reasons name the pupil and the
-    missing consent, for the sender's eyes only.
+
+def missing_photo_consent(pupil: Pupil, *, tagged: int, at: datetime | None = None) -> list[str]:
+    """The purposes of :func:`photo_purposes` that ``pupil`` lacks for a photo tagging
+    ``tagged`` pupils; empty when the photo may be shown."""
+    return [code for code in photo_purposes(tagged) if not has_consent(pupil, code, at=at)]
+
+
+def photo_may_show(pupil: Pupil, *, tagged: int, at: datetime | None = None) -> bool:
+    """The photo-consent rule, the one every caller asks: may a photo tagging ``pupil`` among
+    ``tagged`` tagged pupils be posted, and stay shown? Posting asks it (through
+    :func:`photo_problems`), and so does hiding a posted photo after a withdrawal."""
+    return not missing_photo_consent(pupil, tagged=tagged, at=at)
+
+
+def photo_problems(pupils: Iterable[Pupil]) -> list[str]:
+    """Why a photo tagging ``pupils`` may not be posted; empty when it may.
+
+    One reason per pupil and missing consent (:func:`missing_photo_consent`), naming the pupil:
+    only for a sender who may know that pupil's consent (``consent.view_pupil``), which the
+    messaging code makes sure of before asking (``messaging.access.taggable_pupils``).
     """
     tagged = list(dict.fromkeys(pupils))
     problems: list[str] = []
-    class_id = getattr(conversation, "school_class_id", None)
-    if class_id is not None:
-        in_class = set(Enrolment.objects.current().filter(school_class_id=class_id)
-                       .values_list("pupil_id", flat=True))
-        for pupil in tagged:
-            if pupil.pk not in in_class:
-                problems.append(_("%(pupil)s is not a pupil of this class.") % {"pupil": pupil})
-    needed = [consent.PHOTOS_CLASS]
-    if len(tagged) >= 2:
-        needed.append(consent.PHOTOS_TOGETHER)
     for pupil in tagged:
-        for code in needed:
-            if not has_consent(pupil, code):
-                problems.append(_("%(pupil)s has no consent for “%(purpose)s”.") % {
-                    "pupil": pupil, "purpose": purpose_name(pupil.school_id, code),
-                })
+        for code in missing_photo_consent(pupil, tagged=len(tagged)):
+            problems.append(_("%(pupil)s has no consent for “%(purpose)s”.") % {
+                "pupil": pupil, "purpose": purpose_name(pupil.school_id, code),
+            })
     return problems
 
 

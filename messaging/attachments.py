@@ -28,6 +28,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import archive
 from accounts.access import can
 from accounts.models import Pupil
+from consent.services import photo_may_show, photo_problems
+from messaging.access import taggable_pupils
 from messaging.models import Attachment, Conversation, Event, Message
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
@@ -86,9 +88,8 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
            pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
     """Check, clean and store a file for a message the user is about to send here.
 
-    Photos must either tag the pupils shown or state that no pupil is identifiable; tagged
-    pupils must have photo consent (``consent.services.photo_problems``); the reasons are for
-    the uploader only.
+    Photos must either tag the pupils shown or state that no pupil is identifiable
+    (:func:`check_photo_tags`); the reasons are for the uploader only. A PDF tags nobody.
     """
     if not can(user, "conversation.post", conversation):
         raise PermissionDenied(_("You cannot post in this conversation."))
@@ -103,6 +104,7 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
     if len(data) > limit:
         raise ValidationError(_("This file is too large."), code="too_large")
     tagged = list(pupils or [])
+    _check_taggable(user, conversation, tagged)
     thumb = b""
     width = height = None
     if data.startswith(b"%PDF-"):
@@ -127,23 +129,52 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
     return attachment
 
 
+def untaggable() -> ValidationError:
+    """The one answer for a tag the sender may not give: the same text and code whether the
+    pupil does not exist, is in another school, another class, or another family."""
+    return ValidationError(_("One of the tagged pupils cannot be tagged here."),
+                           code="invalid_tag")
+
+
+def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
+    """The pupils behind the ids a sender tagged, or :func:`untaggable` if any of them is not
+    among ``messaging.access.taggable_pupils``."""
+    if not can(user, "conversation.post", conversation):
+        raise PermissionDenied(_("You cannot post in this conversation."))
+    if not all(i.isdigit() for i in raw_ids):
+        raise untaggable()
+    ids = {int(i) for i in raw_ids}
+    found = list(taggable_pupils(user, conversation).filter(pk__in=ids))
+    if len(found) != len(ids):
+        raise untaggable()
+    return found
+
+
+def _check_taggable(user: Any, conversation: Conversation, pupils: list[Pupil]) -> None:
+    wanted = {p.pk for p in pupils}
+    if wanted and taggable_pupils(user, conversation).filter(pk__in=wanted).count() != len(
+            wanted):
+        raise untaggable()
+
+
 def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
                      no_identifiable_pupils: bool) -> None:
+    """A photo tags the pupils shown (each one the sender may tag here, see
+    ``messaging.access.taggable_pupils``) or states that no pupil is identifiable, and every
+    tagged pupil has photo consent (``consent.services.photo_problems``). Asked at upload and
+    again when the photo is sent, since classes and consent may change in between."""
     if not pupils and not no_identifiable_pupils:
         raise ValidationError(
             _("Tag the pupils who can be recognised in this photo, or confirm that no pupil "
               "can be identified."), code="tags_required")
-    if pupils and any(p.school_id != conversation.school_id for p in pupils):
-        raise ValidationError(_("Only pupils of this school can be tagged."), code="invalid")
-    if pupils:
-        from consent import services
-
-        problems = getattr(services, "photo_problems", None)
-        reasons = problems(pupils, conversation) if problems is not None else []
-        if reasons:
-            refusal = ValidationError(list(reasons))
-            refusal.code = "no_photo_consent"  # a list error carries no code of its own
-            raise refusal
+    if not pupils:
+        return
+    _check_taggable(user, conversation, pupils)
+    reasons = photo_problems(pupils)
+    if reasons:
+        refusal = ValidationError(list(reasons))
+        refusal.code = "no_photo_consent"  # a list error carries no code of its own
+        raise refusal
 
 
 def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
@@ -218,7 +249,6 @@ def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
 def hide_photos_of(pupil: Pupil, purpose: str) -> int:
     """After a withdrawal: hide every photo tagging the pupil that now lacks consent, and tell
     open tabs (a sequenced ``attachment_hidden`` event per photo)."""
-    import consent
     from messaging.actions import _next_seq, _publish_on_commit
     from messaging.events import attachment_hidden_event
 
@@ -227,10 +257,7 @@ def hide_photos_of(pupil: Pupil, purpose: str) -> int:
                                         message__isnull=False)
               .select_related("message", "conversation").prefetch_related("pupils"))
     for photo in photos:
-        together = photo.pupils.count() >= 2
-        allowed = consent.has_consent(pupil, consent.PHOTOS_CLASS) and (
-            not together or consent.has_consent(pupil, consent.PHOTOS_TOGETHER))
-        if allowed:
+        if photo_may_show(pupil, tagged=len(photo.pupils.all())):
             continue
         with transaction.atomic():
             seq = _next_seq(photo.conversation)
