@@ -22,7 +22,6 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 import archive
 from accounts.access import can
-from accounts.models import STAFF_ROLES
 from messaging import hub
 from messaging.events import edited_event, message_event, pinned_event, retracted_event
 from messaging.models import Acknowledgement, Conversation, Event, Membership, Message, Receipt
@@ -45,7 +44,7 @@ class ConfirmationRequired(ValidationError):
 def _perms_for(user: Any, conversation: Conversation, *, manager: bool) -> list[str]:
     perms = ["view_conversation"]
     # Announcement channels: staff post, everyone else reads.
-    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.role in STAFF_ROLES:
+    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.is_school_staff:
         perms.append("post_in_conversation")
     if manager:
         perms.append("manage_members")
