@@ -213,6 +213,21 @@ def photo_may_show(pupil: Pupil, *, tagged: int, at: datetime | None = None) -> 
     return not missing_photo_consent(pupil, tagged=tagged, at=at)
 
 
+def photos_may_show(tags: dict[int, list[int]], at: datetime | None = None) -> set[int]:
+    """The bulk twin of :func:`photo_may_show` for pages and exports with many photos: of
+    these photos (key -> the ids of the pupils it tags), the keys whose every tagged pupil
+    gives the consents :func:`photo_purposes` asks. A photo tagging nobody may show."""
+    every = {pid for ids in tags.values() for pid in ids}
+    together = {pid for ids in tags.values() if len(set(ids)) >= 2 for pid in ids}
+    granted = {consent.PHOTOS_CLASS: consenting_pupils(every, consent.PHOTOS_CLASS, at=at)
+               if every else set(),
+               consent.PHOTOS_TOGETHER: consenting_pupils(together, consent.PHOTOS_TOGETHER,
+                                                          at=at) if together else set()}
+    return {key for key, ids in tags.items()
+            if all(pid in granted[code] for code in photo_purposes(len(set(ids)))
+                   for pid in ids)}
+
+
 def photo_problems(pupils: Iterable[Pupil]) -> list[str]:
     """Why a photo tagging ``pupils`` may not be posted; empty when it may.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import archive
 from accounts.access import can
 from accounts.models import Pupil
-from consent.services import photo_may_show, photo_problems
+from consent.services import photo_may_show, photo_problems, photos_may_show
 from messaging.access import taggable_pupils
 from messaging.models import Attachment, Conversation, Event, Message
 
@@ -213,8 +214,39 @@ def claim(sender: Any, message: Message, attachments: list[Attachment]) -> None:
         )
 
 
-def summary(attachment: Attachment) -> dict[str, Any]:
-    if attachment.is_hidden:
+def shown_ids(attachments: Iterable[Attachment]) -> set[int]:
+    """Which of these attachments may be shown at all: "who may see this photo" is everyone who
+    may read its conversation (:func:`readable_attachment_or_none`) when it is shown here,
+    nobody otherwise. A photo is shown unless it was hidden after a consent withdrawal or one
+    of the pupils it tags no longer gives the consent it needs
+    (``consent.services.photo_may_show``): a withdrawal counts at once, before the hiding task
+    has run. The serving views, the message rendering and the subject access export ask this.
+    """
+    items = [a for a in attachments if not a.is_hidden]
+    tags = {a.pk: [p.pk for p in a.pupils.all()] for a in items
+            if a.kind == Attachment.Kind.IMAGE}
+    tagged = {pk: ids for pk, ids in tags.items() if ids}
+    allowed = photos_may_show(tagged) if tagged else set()
+    return {a.pk for a in items if a.pk not in tagged or a.pk in allowed}
+
+
+def is_shown(attachment: Attachment) -> bool:
+    """:func:`shown_ids` for one attachment (the answer :func:`mark_shown` noted, if any)."""
+    noted = getattr(attachment, "_shown", None)
+    return bool(noted) if noted is not None else attachment.pk in shown_ids([attachment])
+
+
+def mark_shown(messages: Iterable[Message]) -> None:
+    """Note :func:`shown_ids` on every prefetched attachment of these messages, in one go, for
+    a page that renders them."""
+    every = [a for m in messages for a in m.attachments.all()]
+    shown = shown_ids(every)
+    for attachment in every:
+        attachment._shown = attachment.pk in shown  # type: ignore[attr-defined]
+
+
+def summary(attachment: Attachment, *, shown: bool | None = None) -> dict[str, Any]:
+    if not (is_shown(attachment) if shown is None else shown):
         return {"token": attachment.token, "hidden": True}
     url = reverse("messaging:attachment", args=[attachment.token])
     return {
@@ -228,15 +260,17 @@ def summary(attachment: Attachment) -> dict[str, Any]:
 
 def visible_attachments(message: Message) -> list[dict[str, Any]]:
     # Sorted here, not in SQL, so a prefetched list is used as it is.
-    return [summary(a) for a in sorted(message.attachments.all(), key=lambda a: a.pk)]
+    listed = sorted(message.attachments.all(), key=lambda a: a.pk)
+    shown = shown_ids(listed)
+    return [summary(a, shown=a.pk in shown) for a in listed]
 
 
 def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
     """The attachment when the user may see it now: a member of its message's conversation
-    (or its uploader, before sending), and not hidden. None otherwise, whatever the reason."""
+    (or its uploader, before sending), and shown (:func:`shown_ids`). None otherwise, whatever the reason."""
     attachment = (Attachment.objects.select_related("conversation", "message")
                   .filter(token=token).first())
-    if attachment is None or attachment.is_hidden:
+    if attachment is None or not is_shown(attachment):
         return None
     if attachment.message is None or attachment.message.is_retracted:
         return attachment if attachment.message is None and attachment.uploader_id == getattr(

@@ -125,6 +125,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     recent = list(
         queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
     )[::-1]
+    attachments.mark_shown(recent)
     if recent:
         actions.mark_seen(request.user, conv, conv.last_seq)
     queries.display_titles([conv], request.user)
@@ -288,7 +289,7 @@ def events_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
         return JsonResponse({"error": "after_seq must be an integer"}, status=400)
     rows = (Event.objects.filter(conversation=conv, seq__gt=after)
             .select_related("message__sender", "message__reply_to__sender")
-            .prefetch_related("message__attachments")
+            .prefetch_related("message__attachments__pupils")
             .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
     return JsonResponse({"conversation": conv.pk, "events": [logged_event(e) for e in rows]})
 
