@@ -223,8 +223,7 @@ def shown_ids(attachments: Iterable[Attachment]) -> set[int]:
     has run. The serving views, the message rendering and the subject access export ask this.
     """
     items = [a for a in attachments if not a.is_hidden]
-    tags = {a.pk: [p.pk for p in a.pupils.all()] for a in items
-            if a.kind == Attachment.Kind.IMAGE}
+    tags = {a.pk: [p.pk for p in a.pupils.all()] for a in items}
     tagged = {pk: ids for pk, ids in tags.items() if ids}
     allowed = photos_may_show(tagged) if tagged else set()
     return {a.pk for a in items if a.pk not in tagged or a.pk in allowed}
