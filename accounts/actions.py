@@ -20,7 +20,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,11 +53,9 @@ def school_scope(school: School | None) -> str:
 
 # --- who belongs in a class conversation -------------------------------------------------------
 def current_enrolments(on: date | None = None) -> QuerySet[Enrolment]:
-    """Enrolments that hold today: started, and with no end or an end still in the future."""
-    today = on or timezone.localdate()
-    return Enrolment.objects.filter(starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gt=today)
-    )
+    """:meth:`Enrolment.objects.current <accounts.models.EnrolmentQuerySet.current>`, which
+    defines "current"; kept for the callers that ask through this module."""
+    return Enrolment.objects.current(on)
 
 
 def age_on(date_of_birth: date | None, on: date) -> int | None:
@@ -88,8 +86,7 @@ def class_members(school_class: SchoolClass) -> dict[int, bool]:
     ).values_list("user_id", flat=True):
         members[user_id] = True
     pupil_ids = list(
-        current_enrolments().filter(school_class=school_class)
-        .filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=timezone.localdate()))
+        Enrolment.objects.current().filter(school_class=school_class)
         .values_list("pupil_id", flat=True)
     )
     for user_id in Guardianship.objects.filter(
@@ -138,8 +135,8 @@ def sync_class_conversation(school_class: SchoolClass, actor: Any = None) -> dic
 
 
 def classes_of_pupil(pupil: Pupil) -> list[SchoolClass]:
-    return list(SchoolClass.objects.filter(enrolments__in=current_enrolments().filter(pupil=pupil))
-                .distinct())
+    return list(SchoolClass.objects.filter(
+        enrolments__in=Enrolment.objects.current().filter(pupil=pupil)).distinct())
 
 
 def sync_classes(classes: Iterable[SchoolClass], actor: Any = None) -> None:
@@ -162,7 +159,9 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: Any = None,
     with transaction.atomic():
         touched = [school_class]
         existing = None
-        for enrolment in current_enrolments().filter(pupil=pupil).select_related("school_class"):
+        for enrolment in Enrolment.objects.open_on(today).filter(pupil=pupil).select_related(
+            "school_class"
+        ):
             if enrolment.school_class_id == school_class.pk and existing is None:
                 existing = enrolment
                 continue
@@ -305,7 +304,7 @@ def pupil_leaves(pupil: Pupil, *, actor: Any = None, on: date | None = None,
                            subjects=[pupil], payload={"pupil": pupil.pk, "on": str(leave_day)})
             return False
         touched = []
-        for enrolment in current_enrolments(day).filter(pupil=pupil).select_related(
+        for enrolment in Enrolment.objects.open_on(day).filter(pupil=pupil).select_related(
             "school_class"
         ):
             enrolment.ends_on = max(day, enrolment.starts_on)
@@ -327,7 +326,7 @@ def process_due_leavers(*, actor: Any = None, today: date | None = None) -> dict
     for user in User.objects.filter(leaves_on__lte=day, left_at__isnull=True):
         users += process_leaver(user, actor=actor)
     due = Pupil.objects.filter(left_on__lte=day).filter(
-        pk__in=current_enrolments(day).values("pupil_id")
+        pk__in=Enrolment.objects.open_on(day).values("pupil_id")
     )
     for pupil in due.select_related("user", "school"):
         pupils += pupil_leaves(pupil, actor=actor, on=pupil.left_on, today=day)

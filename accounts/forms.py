@@ -164,7 +164,7 @@ class StaffAssignmentForm(forms.Form):
         field = self.fields["user"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(
-            school=school, left_at__isnull=True, role__in=[Role.TEACHER, Role.STAFF, Role.ADMIN]
+            school=school, left_at__isnull=True, role__in=Role.class_staff()
         ).order_by("display_name")
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,12 +59,33 @@ class Role(models.TextChoices):
     DPO = "dpo", _("Data-protection officer")
     SAFEGUARDING = "safeguarding", _("Safeguarding lead")
 
+    @classmethod
+    def school_staff(cls) -> frozenset[str]:
+        """Everyone who works for the school: what "staff" means in chat (urgent messages,
+        pins, receipts, office hours, named in exports) and for two-factor sign-in."""
+        return SCHOOL_STAFF_ROLES
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.TEACHER, Role.STAFF, Role.DPO, Role.SAFEGUARDING})
-# Separation of duties: these people oversee everyone else's records, the school admin included,
-# so only the operator (``manage.py operator_account``) creates them, resets their password or
-# second factor, or changes their role; a school admin can do none of that.
-OPERATOR_ROLES = frozenset({Role.DPO, Role.SAFEGUARDING})
+    @classmethod
+    def class_staff(cls) -> frozenset[str]:
+        """The roles that can be assigned to a class and act for it: teach it, manage its
+        groups, see and ask for its consent. The DPO and the safeguarding lead are not among
+        them: they oversee, they do not teach."""
+        return CLASS_STAFF_ROLES
+
+    @classmethod
+    def operator_managed(cls) -> frozenset[str]:
+        """Separation of duties: these people oversee everyone else's records, the school
+        admin included, so only the operator (``manage.py operator_account``) creates them,
+        resets their password or second factor, or changes their role."""
+        return OPERATOR_ROLES
+
+
+SCHOOL_STAFF_ROLES: frozenset[str] = frozenset(
+    {Role.ADMIN, Role.TEACHER, Role.STAFF, Role.DPO, Role.SAFEGUARDING})
+CLASS_STAFF_ROLES: frozenset[str] = frozenset({Role.TEACHER, Role.STAFF, Role.ADMIN})
+OPERATOR_ROLES: frozenset[str] = frozenset({Role.DPO, Role.SAFEGUARDING})
+# The name the rest of the code imported before the sets moved onto Role.
+STAFF_ROLES = SCHOOL_STAFF_ROLES
 
 
 class User(AbstractUser):
@@ -108,7 +132,18 @@ class User(AbstractUser):
 
     @property
     def is_school_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        """Works for the school (:meth:`Role.school_staff`)."""
+        return self.role in SCHOOL_STAFF_ROLES
+
+    @property
+    def is_class_staff_role(self) -> bool:
+        """Has a role that can be assigned to a class (:meth:`Role.class_staff`); whether they
+        are assigned to a given class is :func:`consent.access.is_class_staff`'s question."""
+        return self.role in CLASS_STAFF_ROLES
+
+    @property
+    def is_school_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
     @property
     def needs_two_factor(self) -> bool:
@@ -116,7 +151,7 @@ class User(AbstractUser):
         an operator (superuser), who can reach every school through the Django admin, always."""
         if self.is_superuser:
             return True
-        return bool(self.school and self.school.require_staff_2fa and self.role in STAFF_ROLES)
+        return bool(self.school and self.school.require_staff_2fa and self.is_school_staff)
 
 
 class SchoolClass(models.Model):
@@ -187,6 +222,34 @@ class Guardianship(models.Model):
         ]
 
 
+class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
+    def current(self, on: date | None = None) -> EnrolmentQuerySet:
+        """The enrolments that hold on ``on`` (today in the server's zone by default): the one
+        definition of "the pupil is in this class" that every caller asks.
+
+        An enrolment runs from ``starts_on`` up to, not including, ``ends_on``:
+
+        - on its start day it is current (a pupil enrolled today is in the class today);
+        - on its end day it is no longer current. When a pupil moves class, :func:`enrol`
+          ends the old enrolment and starts the new one on the same day; with the end day
+          excluded the pupil is in exactly one class that day, the new one, so the old
+          class's group, consent coverage and photo tags let go of them that same morning;
+        - an enrolment that ends on the day it starts (a move corrected the same day) was
+          never current;
+        - a pupil whose leave date (``Pupil.left_on``) has come is in no class from that day,
+          even before the leaver processing ends the enrolment rows.
+        """
+        day = on or timezone.localdate()
+        return self.open_on(day).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=day))
+
+    def open_on(self, on: date | None = None) -> EnrolmentQuerySet:
+        """The rows not yet ended on ``on`` (same dates as :meth:`current`), whatever the
+        pupil's leave date: what the actions that end enrolments close. Not a membership
+        question: ask :meth:`current` for that."""
+        day = on or timezone.localdate()
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+
+
 class Enrolment(models.Model):
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
     school_class = models.ForeignKey(
@@ -194,6 +257,8 @@ class Enrolment(models.Model):
     )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"), null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -121,14 +122,10 @@ class RedisStore:
     """Shared by every process that uses the same Redis."""
 
     def __init__(self, url: str) -> None:
-        import redis
-
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._client.register_script(GCRA_LUA)
 
     def take(self, key: str, limit: Limit, cost: int) -> tuple[int, float]:
-        import redis
-
         try:
             allowed, retry_ms = self._script(
                 keys=[key], args=[round(limit.interval * 1000), limit.burst, cost])

@@ -25,6 +25,7 @@ import archive
 from accounts import actions
 from accounts.models import (
     OPERATOR_ROLES,
+    Enrolment,
     Guardianship,
     Pupil,
     Role,
@@ -226,7 +227,8 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
         report.add("class.created", f"new class {name}")
 
     current: dict[int, list[Any]] = {}
-    for enrolment in actions.current_enrolments().filter(
+    # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
+    for enrolment in Enrolment.objects.open_on().filter(
         pupil__school=school
     ).select_related("school_class"):
         current.setdefault(enrolment.pupil_id, []).append(enrolment)

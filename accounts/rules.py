@@ -66,7 +66,7 @@ def _add_member(user: Any, conversation: Any) -> bool:
         return False
     if can(user, "school.manage", conversation.school):
         return True
-    return user.role in (Role.TEACHER, Role.STAFF, Role.ADMIN) and can(
+    return user.is_class_staff_role and can(
         user, "conversation.manage_members", conversation
     )
 

@@ -228,16 +228,24 @@ def _message_records(account: User | None, pupil: Pupil | None,
 
 
 def _attachments(tokens: set[str], names: Names) -> dict[str, tuple[dict[str, Any], Any]]:
-    """token -> (description, the stored file) for the attachments still held."""
+    """token -> (description, the stored file or None) for the attachments still held.
+
+    A photo goes into the bundle when members may see it now (``hidden`` is False: messaging
+    answers that with its one rule of who may see a photo), or when it tags the pupil the
+    export is about (their own data). A photo hidden after a withdrawal is described
+    (``"hidden": true``) without its file: the bundle must not hand out again what a family
+    withdrew.
+    """
     found: dict[str, tuple[dict[str, Any], Any]] = {}
     for a in _conversations.attachments(tokens):
+        included = not a.hidden or names.subject_pupil_id in a.pupil_ids
         safe = re.sub(r"[^\w.-]", "_", a.name)[:100]
-        path = f"attachments/{a.token[:16]}-{safe}"
+        path = f"attachments/{a.token[:16]}-{safe}" if included else None
         found[a.token] = ({
             "name": a.name, "file": path, "content_type": a.content_type, "size": a.size,
             "sha256": a.sha256, "hidden": a.hidden,
             "tagged_pupils": [names.pupil(p) for p in a.pupil_ids],
-        }, a.file)
+        }, a.file if included else None)
     return found
 
 
@@ -284,7 +292,7 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
             "attachments": [stored[t][0] for t in listed if t in stored] if listed else [],
         })
         for token in listed:
-            if token in stored:
+            if token in stored and stored[token][1] is not None:
                 files[stored[token][0]["file"]] = stored[token][1]
     return messages, purged, files
 
@@ -449,7 +457,8 @@ def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeStrin
     for m in messages:
         kind = "" if m["kind"] == "posted" else f' <span class="muted">({esc(m["kind"])})</span>'
         links = "".join(
-            f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>'
+            (f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>' if a["file"]
+             else f'<br>{esc(a["name"])}')
             + (f' ({esc(", ".join(a["tagged_pupils"]))})' if a["tagged_pupils"] else "")
             for a in m["attachments"]
         ) if m["attachments"] else ""

@@ -5,6 +5,10 @@
   not take away their legal say over the child.
 - ``consent.record_paper`` (a pupil): staff assigned to one of the pupil's current classes, or
   an admin of the pupil's school.
+- ``consent.view_pupil`` (a pupil): whoever may know where that pupil's consent stands: a
+  guardian with parental responsibility, staff assigned to one of the pupil's current classes,
+  an admin of the pupil's school. A refusal that names a pupil's missing consent (photo tags)
+  is shown only to them; :func:`consent_visible_pupils` is the queryset twin.
 - ``consent.request`` and ``consent.view_coverage`` (a class): that class's staff, or an admin of
   its school. The DPO and other staff are outsiders here (404).
 """
@@ -14,27 +18,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.access import rule
-from accounts.models import Enrolment, Guardianship, Pupil, Role, SchoolClass
-
-CLASS_STAFF_ROLES = (Role.TEACHER, Role.STAFF, Role.ADMIN)
-
-
-def current_enrolments() -> QuerySet[Enrolment]:
-    today = timezone.localdate()
-    return Enrolment.objects.filter(starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    ).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=today))
+from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass
 
 
 def is_school_admin(user: Any, school_id: int | None) -> bool:
-    return user.role == Role.ADMIN and school_id is not None and user.school_id == school_id
+    return user.is_school_admin and school_id is not None and user.school_id == school_id
 
 
 def is_class_staff(user: Any, school_class: SchoolClass) -> bool:
-    return user.role in CLASS_STAFF_ROLES and school_class.staff.filter(pk=user.pk).exists()
+    return user.is_class_staff_role and school_class.staff.filter(pk=user.pk).exists()
 
 
 def manages_class(user: Any, school_class: Any) -> bool:
@@ -58,9 +52,9 @@ def children_of(user: Any) -> QuerySet[Pupil]:
 
 def managed_classes(user: Any) -> QuerySet[SchoolClass]:
     """The classes whose coverage this user may see: the twin of ``consent.view_coverage``."""
-    if user.role == Role.ADMIN and user.school_id:
+    if user.is_school_admin and user.school_id:
         return SchoolClass.objects.filter(school_id=user.school_id).order_by("name")
-    if user.role in CLASS_STAFF_ROLES:
+    if user.is_class_staff_role:
         return SchoolClass.objects.filter(staff=user).order_by("name")
     return SchoolClass.objects.none()
 
@@ -76,10 +70,27 @@ def _record_paper(user: Any, pupil: Any) -> bool:
         return False
     if is_school_admin(user, pupil.school_id):
         return True
-    if user.role not in CLASS_STAFF_ROLES:
+    if not user.is_class_staff_role:
         return False
-    class_ids = current_enrolments().filter(pupil=pupil).values("school_class_id")
+    class_ids = Enrolment.objects.current().filter(pupil=pupil).values("school_class_id")
     return SchoolClass.objects.filter(pk__in=class_ids, staff=user).exists()
+
+
+@rule("consent.view_pupil")
+def _view_pupil(user: Any, pupil: Any) -> bool:
+    return isinstance(pupil, Pupil) and (responsible_for(user, pupil)
+                                         or _record_paper(user, pupil))
+
+
+def consent_visible_pupils(user: Any) -> QuerySet[Pupil]:
+    """The pupils whose consent this user may know: the twin of ``consent.view_pupil``."""
+    if is_school_admin(user, user.school_id):
+        return Pupil.objects.filter(school_id=user.school_id)
+    own = Q(guardianships__guardian=user, guardianships__parental_responsibility=True)
+    if user.is_class_staff_role:
+        taught = Enrolment.objects.current().filter(school_class__staff=user)
+        own |= Q(pk__in=taught.values("pupil_id"))
+    return Pupil.objects.filter(own).distinct()
 
 
 @rule("consent.request")

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import consent
-from accounts.models import Pupil, SchoolClass
-from consent.access import children_of, current_enrolments
+from accounts.models import Enrolment, Pupil, SchoolClass
+from consent.access import children_of
 from consent.defaults import NAMES
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord, ConsentRequest
 
@@ -103,7 +103,7 @@ def _current_forms(school_id: int) -> dict[int, ConsentForm]:
 def _requested(pupil_ids: Sequence[int]) -> set[tuple[int, int]]:
     """(pupil id, purpose id) pairs some staff member asked about in a current class."""
     class_of: dict[int, list[int]] = {}
-    for pupil_id, class_id in current_enrolments().filter(pupil_id__in=pupil_ids).values_list(
+    for pupil_id, class_id in Enrolment.objects.current().filter(pupil_id__in=pupil_ids).values_list(
         "pupil_id", "school_class_id"
     ):
         class_of.setdefault(class_id, []).append(pupil_id)
@@ -167,7 +167,7 @@ def pending_for_guardian(user: Any) -> list[tuple[Pupil, ConsentPurpose]]:
 
 
 def class_pupils(school_class: SchoolClass) -> list[Pupil]:
-    ids = current_enrolments().filter(school_class=school_class).values("pupil_id")
+    ids = Enrolment.objects.current().filter(school_class=school_class).values("pupil_id")
     return list(Pupil.objects.filter(pk__in=ids).order_by("first_name", "last_name", "pk"))
 
 
@@ -193,32 +193,55 @@ def coverage(school_class: SchoolClass) -> list[Coverage]:
     return result
 
 
-def photo_problems(pupils: Iterable[Pupil], conversation: Any) -> list[str]:
-    """Why a photo tagging ``pupils`` may not be posted in ``conversation``; empty when it may.
+def photo_purposes(tagged: int) -> list[str]:
+    """The consents a photo needs from each pupil it tags: photos in class groups, and when it
+    tags two or more pupils, photos together with other children too."""
+    return [consent.PHOTOS_CLASS, consent.PHOTOS_TOGETHER] if tagged >= 2 else [
+        consent.PHOTOS_CLASS]
 
-    Every tagged pupil needs consent for photos in class groups; with two or more tagged pupils,
-    each also needs consent for photos together with other children. In a class conversation the
-    tagged pupils must be current pupils of that class. The reasons name the pupil and the
-    missing consent, for the sender's eyes only.
+
+def missing_photo_consent(pupil: Pupil, *, tagged: int, at: datetime | None = None) -> list[str]:
+    """The purposes of :func:`photo_purposes` that ``pupil`` lacks for a photo tagging
+    ``tagged`` pupils; empty when the photo may be shown."""
+    return [code for code in photo_purposes(tagged) if not has_consent(pupil, code, at=at)]
+
+
+def photo_may_show(pupil: Pupil, *, tagged: int, at: datetime | None = None) -> bool:
+    """The photo-consent rule, the one every caller asks: may a photo tagging ``pupil`` among
+    ``tagged`` tagged pupils be posted, and stay shown? Posting asks it (through
+    :func:`photo_problems`), and so does hiding a posted photo after a withdrawal."""
+    return not missing_photo_consent(pupil, tagged=tagged, at=at)
+
+
+def photos_may_show(tags: dict[int, list[int]], at: datetime | None = None) -> set[int]:
+    """The bulk twin of :func:`photo_may_show` for pages and exports with many photos: of
+    these photos (key -> the ids of the pupils it tags), the keys whose every tagged pupil
+    gives the consents :func:`photo_purposes` asks. A photo tagging nobody may show."""
+    every = {pid for ids in tags.values() for pid in ids}
+    together = {pid for ids in tags.values() if len(set(ids)) >= 2 for pid in ids}
+    granted = {consent.PHOTOS_CLASS: consenting_pupils(every, consent.PHOTOS_CLASS, at=at)
+               if every else set(),
+               consent.PHOTOS_TOGETHER: consenting_pupils(together, consent.PHOTOS_TOGETHER,
+                                                          at=at) if together else set()}
+    return {key for key, ids in tags.items()
+            if all(pid in granted[code] for code in photo_purposes(len(set(ids)))
+                   for pid in ids)}
+
+
+def photo_problems(pupils: Iterable[Pupil]) -> list[str]:
+    """Why a photo tagging ``pupils`` may not be posted; empty when it may.
+
+    One reason per pupil and missing consent (:func:`missing_photo_consent`), naming the pupil:
+    only for a sender who may know that pupil's consent (``consent.view_pupil``), which the
+    messaging code makes sure of before asking (``messaging.access.taggable_pupils``).
     """
     tagged = list(dict.fromkeys(pupils))
     problems: list[str] = []
-    class_id = getattr(conversation, "school_class_id", None)
-    if class_id is not None:
-        in_class = set(current_enrolments().filter(school_class_id=class_id)
-                       .values_list("pupil_id", flat=True))
-        for pupil in tagged:
-            if pupil.pk not in in_class:
-                problems.append(_("%(pupil)s is not a pupil of this class.") % {"pupil": pupil})
-    needed = [consent.PHOTOS_CLASS]
-    if len(tagged) >= 2:
-        needed.append(consent.PHOTOS_TOGETHER)
     for pupil in tagged:
-        for code in needed:
-            if not has_consent(pupil, code):
-                problems.append(_("%(pupil)s has no consent for “%(purpose)s”.") % {
-                    "pupil": pupil, "purpose": purpose_name(pupil.school_id, code),
-                })
+        for code in missing_photo_consent(pupil, tagged=len(tagged)):
+            problems.append(_("%(pupil)s has no consent for “%(purpose)s”.") % {
+                "pupil": pupil, "purpose": purpose_name(pupil.school_id, code),
+            })
     return problems
 
 

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user, get_user_perms
 
 from accounts.access import can, rule
-from accounts.models import STAFF_ROLES, Role
+from accounts.models import Enrolment, Guardianship, Pupil, Role
+from consent.access import consent_visible_pupils
 from messaging.models import Conversation, Message
 
 READ = "view_conversation"
@@ -83,14 +84,14 @@ def _retract(user: Any, message: Any) -> bool:
 def _receipts(user: Any, message: Any) -> bool:
     """Who has seen a message: its sender and staff members of the conversation."""
     return (isinstance(message, Message) and _has(user, READ, message.conversation)
-            and (message.sender_id == user.pk or user.role in STAFF_ROLES))
+            and (message.sender_id == user.pk or user.is_school_staff))
 
 
 @rule("message.acknowledgements")
 def _acknowledgements(user: Any, message: Any) -> bool:
     """Who has (not) acknowledged an announcement: staff members of the conversation."""
     return (isinstance(message, Message) and message.ack_requested
-            and user.role in STAFF_ROLES and _has(user, READ, message.conversation))
+            and user.is_school_staff and _has(user, READ, message.conversation))
 
 
 @rule("message.acknowledge")
@@ -102,13 +103,13 @@ def _acknowledge(user: Any, message: Any) -> bool:
 @rule("message.pin")
 def _pin(user: Any, message: Any) -> bool:
     """Staff who may post in the conversation pin and unpin its messages."""
-    return (isinstance(message, Message) and user.role in STAFF_ROLES
+    return (isinstance(message, Message) and user.is_school_staff
             and _has(user, POST, message.conversation))
 
 
 @rule("message.post_urgent")
 def _post_urgent(user: Any, conversation: Any) -> bool:
-    return user.role in STAFF_ROLES and _has(user, POST, conversation)
+    return user.is_school_staff and _has(user, POST, conversation)
 
 
 @rule("conversation.start_direct")
@@ -122,8 +123,8 @@ def _start_direct(user: Any, other: Any) -> bool:
             or other.school_id is None or other.school_id != user.school_id):
         return False
     school = user.school
-    pair = {(user.role in STAFF_ROLES and "staff") or user.role,
-            (other.role in STAFF_ROLES and "staff") or other.role}
+    pair = {(user.is_school_staff and "staff") or user.role,
+            (other.is_school_staff and "staff") or other.role}
     if pair == {"staff"} or pair == {"staff", Role.PARENT}:
         return True
     if pair == {Role.PARENT}:
@@ -131,6 +132,47 @@ def _start_direct(user: Any, other: Any) -> bool:
     if pair == {"staff", Role.PUPIL}:
         return bool(getattr(school, "staff_pupil_direct_messages", False))
     return False
+
+
+def concerned_pupils(conversation: Conversation) -> QuerySet[Pupil]:
+    """The pupils a conversation may concern, so the only ones its photos may tag.
+
+    A conversation linked to a class (the class group) concerns the class's current pupils.
+    Any other conversation (a group, announcements, a one-to-one) concerns the currently
+    enrolled children of its current members who hold parental responsibility, and pupils who
+    are members themselves: a one-to-one between a teacher and a parent is about that parent's
+    children, never about a pupil of another family.
+    """
+    enrolled = Enrolment.objects.current()
+    if conversation.school_class_id is not None:
+        ids = enrolled.filter(school_class_id=conversation.school_class_id).values("pupil_id")
+        return Pupil.objects.filter(pk__in=ids, school_id=conversation.school_id)
+    members = Q(guardian__memberships__conversation=conversation,
+                guardian__memberships__ended_at__isnull=True)
+    children = Guardianship.objects.filter(members, parental_responsibility=True)
+    return Pupil.objects.filter(
+        Q(pk__in=children.values("pupil_id"))
+        | Q(user__memberships__conversation=conversation, user__memberships__ended_at__isnull=True),
+        pk__in=enrolled.values("pupil_id"), school_id=conversation.school_id,
+    ).distinct()
+
+
+def taggable_pupils(user: Any, conversation: Conversation) -> QuerySet[Pupil]:
+    """The pupils ``user`` may tag in a photo posted in ``conversation``.
+
+    Both are needed: the conversation may concern the pupil (:func:`concerned_pupils`), and
+    the sender may know the pupil's consent (``consent.view_pupil``: staff of one of the
+    pupil's classes, an admin of the school, a guardian with parental responsibility). So a
+    refusal for missing consent can always name the pupil, and a parent tags only their own
+    children: whether another family's child may be photographed is never told to them.
+    A pupil outside this set gets one answer, whether it exists, is in another class or in
+    another school (:func:`messaging.attachments.untaggable`).
+    """
+    if not can(user, "conversation.post", conversation):
+        return Pupil.objects.none()
+    return concerned_pupils(conversation).filter(
+        pk__in=consent_visible_pupils(user).values("pk")).order_by("first_name", "last_name",
+                                                                    "pk")
 
 
 def readable_conversations(user: Any) -> QuerySet[Conversation]:

@@ -23,7 +23,6 @@ from guardian.shortcuts import assign_perm, remove_perm
 import archive
 from accounts import ratelimit
 from accounts.access import can
-from accounts.models import STAFF_ROLES
 from messaging import hub
 from messaging.events import edited_event, message_event, pinned_event, retracted_event
 from messaging.models import Acknowledgement, Conversation, Event, Membership, Message, Receipt
@@ -46,7 +45,7 @@ class ConfirmationRequired(ValidationError):
 def _perms_for(user: Any, conversation: Conversation, *, manager: bool) -> list[str]:
     perms = ["view_conversation"]
     # Announcement channels: staff post, everyone else reads.
-    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.role in STAFF_ROLES:
+    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.is_school_staff:
         perms.append("post_in_conversation")
     if manager:
         perms.append("manage_members")
@@ -558,23 +557,30 @@ def acknowledge(user: Any, message: Message) -> bool:
     return created
 
 
-def open_direct(user: Any, other: Any) -> Conversation:
-    """The one-to-one conversation between two people, created on first use, where the
-    school's policy allows it (see ``conversation.start_direct``)."""
-    if not can(user, "conversation.start_direct", other):
-        raise PermissionDenied(_("You cannot start a conversation with this person."))
+def direct_conversation(user: Any, other: Any, *, school: Any = None) -> Conversation:
+    """The one one-to-one conversation between two people, found by its key (the two user ids)
+    or created, with both of them as current members. Checks nothing: its callers decide who
+    may talk to whom (:func:`open_direct`, :func:`reply_privately`)."""
     low, high = sorted([user.pk, other.pk])
     key = f"{low}:{high}"
     with transaction.atomic():
         conversation = Conversation.objects.filter(direct_key=key).first()
         if conversation is None:
             conversation = Conversation.objects.create(
-                school=user.school, kind=Conversation.Kind.DIRECT, direct_key=key,
+                school=school or user.school, kind=Conversation.Kind.DIRECT, direct_key=key,
                 title=f"{user.public_name} · {other.public_name}",
             )
         for person in (user, other):
             add_member(conversation, person, actor=user)
     return conversation
+
+
+def open_direct(user: Any, other: Any) -> Conversation:
+    """The one-to-one conversation between two people, created on first use, where the
+    school's policy allows it (see ``conversation.start_direct``)."""
+    if not can(user, "conversation.start_direct", other):
+        raise PermissionDenied(_("You cannot start a conversation with this person."))
+    return direct_conversation(user, other)
 
 
 def reply_privately(
@@ -588,18 +594,9 @@ def reply_privately(
     if message.sender_id == user.pk:
         raise ValidationError(_("This is your own announcement."), code="invalid")
     text = clean_body(body)
-    low, high = sorted([user.pk, message.sender_id])
     with transaction.atomic():
-        direct = Conversation.objects.filter(direct_key=f"{low}:{high}").first()
-        if direct is None:
-            # The announcement itself is the permission: its reader may answer its sender.
-            direct = Conversation.objects.create(
-                school=announcement.school, kind=Conversation.Kind.DIRECT,
-                direct_key=f"{low}:{high}",
-                title=f"{user.public_name} · {message.sender.public_name}",
-            )
-        for person in (user, message.sender):
-            add_member(direct, person, actor=user)
+        # The announcement itself is the permission: its reader may answer its sender.
+        direct = direct_conversation(user, message.sender, school=announcement.school)
         quote = message.body[:200]
         framed = _("Re: “%(quote)s” (%(channel)s)\n\n%(text)s") % {
             "quote": quote, "channel": announcement.title, "text": text}

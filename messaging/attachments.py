@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import archive
 from accounts.access import can
 from accounts.models import Pupil
+from consent.services import photo_may_show, photo_problems, photos_may_show
+from messaging.access import taggable_pupils
 from messaging.models import Attachment, Conversation, Event, Message
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
@@ -126,9 +129,8 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
            pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
     """Check, clean and store a file for a message the user is about to send here.
 
-    Photos must either tag the pupils shown or state that no pupil is identifiable; tagged
-    pupils must have photo consent (``consent.services.photo_problems``); the reasons are for
-    the uploader only.
+    Photos must either tag the pupils shown or state that no pupil is identifiable
+    (:func:`check_photo_tags`); the reasons are for the uploader only. A PDF tags nobody.
     """
     if not can(user, "conversation.post", conversation):
         raise PermissionDenied(_("You cannot post in this conversation."))
@@ -143,6 +145,7 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
     if len(data) > limit:
         raise ValidationError(_("This file is too large."), code="too_large")
     tagged = list(pupils or [])
+    _check_taggable(user, conversation, tagged)
     thumb = b""
     width = height = None
     if data.startswith(b"%PDF-"):
@@ -167,23 +170,52 @@ def upload(user: Any, conversation: Conversation, uploaded: Any, *,
     return attachment
 
 
+def untaggable() -> ValidationError:
+    """The one answer for a tag the sender may not give: the same text and code whether the
+    pupil does not exist, is in another school, another class, or another family."""
+    return ValidationError(_("One of the tagged pupils cannot be tagged here."),
+                           code="invalid_tag")
+
+
+def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
+    """The pupils behind the ids a sender tagged, or :func:`untaggable` if any of them is not
+    among ``messaging.access.taggable_pupils``."""
+    if not can(user, "conversation.post", conversation):
+        raise PermissionDenied(_("You cannot post in this conversation."))
+    if not all(i.isdigit() for i in raw_ids):
+        raise untaggable()
+    ids = {int(i) for i in raw_ids}
+    found = list(taggable_pupils(user, conversation).filter(pk__in=ids))
+    if len(found) != len(ids):
+        raise untaggable()
+    return found
+
+
+def _check_taggable(user: Any, conversation: Conversation, pupils: list[Pupil]) -> None:
+    wanted = {p.pk for p in pupils}
+    if wanted and taggable_pupils(user, conversation).filter(pk__in=wanted).count() != len(
+            wanted):
+        raise untaggable()
+
+
 def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
                      no_identifiable_pupils: bool) -> None:
+    """A photo tags the pupils shown (each one the sender may tag here, see
+    ``messaging.access.taggable_pupils``) or states that no pupil is identifiable, and every
+    tagged pupil has photo consent (``consent.services.photo_problems``). Asked at upload and
+    again when the photo is sent, since classes and consent may change in between."""
     if not pupils and not no_identifiable_pupils:
         raise ValidationError(
             _("Tag the pupils who can be recognised in this photo, or confirm that no pupil "
               "can be identified."), code="tags_required")
-    if pupils and any(p.school_id != conversation.school_id for p in pupils):
-        raise ValidationError(_("Only pupils of this school can be tagged."), code="invalid")
-    if pupils:
-        from consent import services
-
-        problems = getattr(services, "photo_problems", None)
-        reasons = problems(pupils, conversation) if problems is not None else []
-        if reasons:
-            refusal = ValidationError(list(reasons))
-            refusal.code = "no_photo_consent"  # a list error carries no code of its own
-            raise refusal
+    if not pupils:
+        return
+    _check_taggable(user, conversation, pupils)
+    reasons = photo_problems(pupils)
+    if reasons:
+        refusal = ValidationError(list(reasons))
+        refusal.code = "no_photo_consent"  # a list error carries no code of its own
+        raise refusal
 
 
 def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
@@ -222,8 +254,38 @@ def claim(sender: Any, message: Message, attachments: list[Attachment]) -> None:
         )
 
 
-def summary(attachment: Attachment) -> dict[str, Any]:
-    if attachment.is_hidden:
+def shown_ids(attachments: Iterable[Attachment]) -> set[int]:
+    """Which of these attachments may be shown at all: "who may see this photo" is everyone who
+    may read its conversation (:func:`readable_attachment_or_none`) when it is shown here,
+    nobody otherwise. A photo is shown unless it was hidden after a consent withdrawal or one
+    of the pupils it tags no longer gives the consent it needs
+    (``consent.services.photo_may_show``): a withdrawal counts at once, before the hiding task
+    has run. The serving views, the message rendering and the subject access export ask this.
+    """
+    items = [a for a in attachments if not a.is_hidden]
+    tags = {a.pk: [p.pk for p in a.pupils.all()] for a in items}
+    tagged = {pk: ids for pk, ids in tags.items() if ids}
+    allowed = photos_may_show(tagged) if tagged else set()
+    return {a.pk for a in items if a.pk not in tagged or a.pk in allowed}
+
+
+def is_shown(attachment: Attachment) -> bool:
+    """:func:`shown_ids` for one attachment (the answer :func:`mark_shown` noted, if any)."""
+    noted = getattr(attachment, "_shown", None)
+    return bool(noted) if noted is not None else attachment.pk in shown_ids([attachment])
+
+
+def mark_shown(messages: Iterable[Message]) -> None:
+    """Note :func:`shown_ids` on every prefetched attachment of these messages, in one go, for
+    a page that renders them."""
+    every = [a for m in messages for a in m.attachments.all()]
+    shown = shown_ids(every)
+    for attachment in every:
+        attachment._shown = attachment.pk in shown  # type: ignore[attr-defined]
+
+
+def summary(attachment: Attachment, *, shown: bool | None = None) -> dict[str, Any]:
+    if not (is_shown(attachment) if shown is None else shown):
         return {"token": attachment.token, "hidden": True}
     url = reverse("messaging:attachment", args=[attachment.token])
     return {
@@ -237,15 +299,17 @@ def summary(attachment: Attachment) -> dict[str, Any]:
 
 def visible_attachments(message: Message) -> list[dict[str, Any]]:
     # Sorted here, not in SQL, so a prefetched list is used as it is.
-    return [summary(a) for a in sorted(message.attachments.all(), key=lambda a: a.pk)]
+    listed = sorted(message.attachments.all(), key=lambda a: a.pk)
+    shown = shown_ids(listed)
+    return [summary(a, shown=a.pk in shown) for a in listed]
 
 
 def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
     """The attachment when the user may see it now: a member of its message's conversation
-    (or its uploader, before sending), and not hidden. None otherwise, whatever the reason."""
+    (or its uploader, before sending), and shown (:func:`shown_ids`). None otherwise, whatever the reason."""
     attachment = (Attachment.objects.select_related("conversation", "message")
                   .filter(token=token).first())
-    if attachment is None or attachment.is_hidden:
+    if attachment is None or not is_shown(attachment):
         return None
     if attachment.message is None or attachment.message.is_retracted:
         return attachment if attachment.message is None and attachment.uploader_id == getattr(
@@ -258,7 +322,6 @@ def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
 def hide_photos_of(pupil: Pupil, purpose: str) -> int:
     """After a withdrawal: hide every photo tagging the pupil that now lacks consent, and tell
     open tabs (a sequenced ``attachment_hidden`` event per photo)."""
-    import consent
     from messaging.actions import _next_seq, _publish_on_commit
     from messaging.events import attachment_hidden_event
 
@@ -267,10 +330,7 @@ def hide_photos_of(pupil: Pupil, purpose: str) -> int:
                                         message__isnull=False)
               .select_related("message", "conversation").prefetch_related("pupils"))
     for photo in photos:
-        together = photo.pupils.count() >= 2
-        allowed = consent.has_consent(pupil, consent.PHOTOS_CLASS) and (
-            not together or consent.has_consent(pupil, consent.PHOTOS_TOGETHER))
-        if allowed:
+        if photo_may_show(pupil, tagged=len(photo.pupils.all())):
             continue
         with transaction.atomic():
             seq = _next_seq(photo.conversation)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from archive.export import MembershipRow, StoredFile, register_conversations
+from messaging.attachments import shown_ids
 from messaging.models import Attachment, Conversation, Membership
 
 
@@ -28,10 +29,12 @@ class ConversationExport:
                 .values("message_id"))
 
     def attachments(self, tokens: set[str]) -> list[StoredFile]:
+        held = list(Attachment.objects.filter(token__in=tokens).prefetch_related("pupils"))
+        shown = shown_ids(held)  # the one answer to "may this photo be seen"
         return [
-            StoredFile(a.token, a.name, a.content_type, a.size, a.sha256, a.hidden_at is not None,
+            StoredFile(a.token, a.name, a.content_type, a.size, a.sha256, a.pk not in shown,
                        [p.pk for p in a.pupils.all()], a.file)
-            for a in Attachment.objects.filter(token__in=tokens).prefetch_related("pupils")
+            for a in held
         ]
 
     def titles(self, conversation_ids: set[int]) -> dict[int, str]:

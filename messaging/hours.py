@@ -85,12 +85,12 @@ def staff_away(sender: Any, conversation: Any, at: datetime | None = None) -> li
 
     if sender.is_school_staff or conversation.kind != Conversation.Kind.DIRECT:
         return []
-    from accounts.models import STAFF_ROLES, User
+    from accounts.models import Role, User
 
     moment = at or timezone.now()
     staff = User.objects.filter(
         memberships__conversation=conversation, memberships__ended_at__isnull=True,
-        role__in=STAFF_ROLES, is_active=True,
+        role__in=Role.school_staff(), is_active=True,
     ).select_related("school")
     away = []
     for person in staff:

@@ -19,7 +19,7 @@ def messages(conversation: Conversation) -> QuerySet[Message]:
     """A conversation's messages with what their rendering needs, and their receipt count."""
     return (Message.objects.filter(conversation=conversation)
             .select_related("sender", "reply_to__sender")
-            .prefetch_related("attachments")
+            .prefetch_related("attachments__pupils")
             .annotate(seen_count=Count("receipts", distinct=True)))
 
 

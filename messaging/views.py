@@ -18,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import ratelimit
 from accounts.access import can
-from accounts.models import Pupil, User
+from accounts.models import User
 from messaging import actions, attachments, hours, queries
 from messaging.access import (
     readable_conversation_or_none,
     readable_conversations,
     readable_message_or_none,
+    taggable_pupils,
 )
 from messaging.events import logged_event, message_event
 from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
@@ -132,6 +133,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     recent = list(
         queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
     )[::-1]
+    attachments.mark_shown(recent)
     if recent:
         actions.mark_seen(request.user, conv, conv.last_seq)
     queries.display_titles([conv], request.user)
@@ -298,7 +300,7 @@ def events_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
         return JsonResponse({"error": "after_seq must be an integer"}, status=400)
     rows = (Event.objects.filter(conversation=conv, seq__gt=after)
             .select_related("message__sender", "message__reply_to__sender")
-            .prefetch_related("message__attachments")
+            .prefetch_related("message__attachments__pupils")
             .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
     return JsonResponse({"conversation": conv.pk, "events": [logged_event(e) for e in rows]})
 
@@ -341,12 +343,8 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return JsonResponse({"error": _("Choose a file to attach.")}, status=400)
-    raw_ids = [i for i in request.POST.getlist("pupils") if i.isdigit()]
-    pupils = list(Pupil.objects.filter(pk__in=raw_ids, school=conv.school_id))
-    if len(pupils) != len(set(raw_ids)):
-        return JsonResponse({"error": _("Only pupils of this school can be tagged.")},
-                            status=400)
     try:
+        pupils = attachments.tagged_pupils(request.user, conv, request.POST.getlist("pupils"))
         attachment = attachments.upload(
             request.user, conv, uploaded, pupils=pupils,
             no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
@@ -390,16 +388,10 @@ def attachment_thumbnail(request: HttpRequest, token: str) -> FileResponse:
 @login_required
 @require_GET
 def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
-    """The pupils a sender may tag in a photo here: the class's current pupils (first names
-    and initials only, for members who may post)."""
+    """The pupils the sender may tag in a photo here (``messaging.access.taggable_pupils``):
+    first names and initials only."""
     conv = _readable_or_404(request, conversation_id)
-    if not can(request.user, "conversation.post", conv) or conv.school_class_id is None:
-        return JsonResponse({"pupils": []})
-    from accounts.models import Enrolment
-
-    ids = Enrolment.objects.filter(school_class_id=conv.school_class_id,
-                                   ends_on__isnull=True).values("pupil_id")
-    rows = Pupil.objects.filter(pk__in=ids, left_on__isnull=True).order_by("first_name")
+    rows = taggable_pupils(request.user, conv)
     return JsonResponse({"pupils": [{"id": p.pk, "name": f"{p.first_name} {p.last_name[:1]}."}
                                     for p in rows]})
 

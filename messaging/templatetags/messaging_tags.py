@@ -15,6 +15,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 
+from messaging.attachments import is_shown
 from messaging.text import render_body
 
 register = template.Library()
@@ -22,6 +23,12 @@ register = template.Library()
 # The id of the prototype messages: the client puts the real id wherever this one appears in
 # an attribute (URLs reversed by the server, element ids, labels' "for").
 PROTOTYPE_ID = 2147483647
+
+
+@register.filter
+def shown(attachment: Any) -> bool:
+    """``messaging.attachments.is_shown``: may this attachment be shown to the page's reader."""
+    return is_shown(attachment)
 
 
 @register.filter
@@ -48,11 +55,13 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
     placeholder = SimpleNamespace(public_name="", pk=0)
     epoch = datetime(2000, 1, 3, tzinfo=UTC)
     attachments = _Rows([
+        # ``_shown`` is what messaging.attachments.mark_shown notes on a page's attachments.
         SimpleNamespace(token="x", hidden_at=None, kind="image", name="{name}", size=0,
-                        thumbnail=True),
-        SimpleNamespace(token="x", hidden_at=None, kind="pdf", name="", size=0, thumbnail=False),
+                        thumbnail=True, _shown=True),
+        SimpleNamespace(token="x", hidden_at=None, kind="pdf", name="", size=0, thumbnail=False,
+                        _shown=True),
         SimpleNamespace(token="x", hidden_at=epoch, kind="image", name="", size=0,
-                        thumbnail=False),
+                        thumbnail=False, _shown=False),
     ])
     return SimpleNamespace(
         pk=PROTOTYPE_ID, seq=0, client_id="", sender=placeholder,

@@ -258,3 +258,15 @@ def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client, t
     client.force_login(teacher)
     assert '<span class="title">Anna Jansen</span>' in client.get(
         reverse("messaging:inbox")).content.decode()
+
+
+def test_a_private_reply_and_a_started_one_to_one_are_the_same_conversation(client, notice,
+                                                                            teacher, parent):
+    client.force_login(parent)
+    client.post(reverse("messaging:reply_privately", args=[notice.conversation_id, notice.pk]),
+                {"body": "Emma will be there"})
+    direct = Conversation.objects.get(kind=Conversation.Kind.DIRECT)
+    client.force_login(teacher)
+    started = client.post(reverse("messaging:start_direct", args=[parent.pk]))
+    assert started["Location"] == reverse("messaging:conversation", args=[direct.pk])
+    assert Conversation.objects.filter(kind=Conversation.Kind.DIRECT).count() == 1

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from accounts import actions
-from accounts.models import Pupil, User
+from accounts.models import Enrolment, Pupil, User
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             for user in User.objects.filter(leaves_on__lte=today, left_at__isnull=True):
                 self.stdout.write(f"account {user.username} (leaves on {user.leaves_on})")
             for pupil in Pupil.objects.filter(left_on__lte=today).filter(
-                pk__in=actions.current_enrolments(today).values("pupil_id")
+                pk__in=Enrolment.objects.open_on(today).values("pupil_id")
             ):
                 self.stdout.write(f"pupil {pupil.ref} (leaves on {pupil.left_on})")
             return

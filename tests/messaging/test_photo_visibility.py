@@ -1,0 +1,110 @@
+"""Who may see a photo: one answer (messaging.attachments.shown_ids) for the file itself, the
+conversation page, the history the browser loads, and the subject access export.
+
+A withdrawal counts at once: the photo is down even while the job that marks it hidden has not
+run yet (a busy or failing worker), and an export no longer hands it out, except to the tagged
+pupil's own export."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+import consent
+from accounts.models import Guardianship
+from consent import actions as consent_actions
+from messaging import actions
+from messaging.attachments import upload
+from messaging.models import Attachment
+from tests.factories import PupilFactory, UserFactory, enrol
+from tests.messaging.images import photo_with_location
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def emma(parent):
+    return Guardianship.objects.get(guardian=parent).pupil
+
+
+@pytest.fixture
+def other_parent(school, class_4b, conversation_4b, admin):
+    user = UserFactory(username="noah_parent", display_name="Sam Bakker", school=school)
+    enrol(PupilFactory(school=school, first_name="Noah"), class_4b, user)
+    actions.add_member(conversation_4b, user, actor=admin)
+    return user
+
+
+@pytest.fixture
+def photo(school, teacher, parent, emma, conversation_4b, other_parent):
+    consent_actions.ensure_purposes(school)
+    consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
+    stored = upload(teacher, conversation_4b,
+                    SimpleUploadedFile("museum.jpg", photo_with_location()), pupils=[emma])
+    actions.post_message(teacher, conversation_4b, "At the museum", attachments=[stored])
+    return stored
+
+
+@pytest.fixture
+def withdrawn_unprocessed(monkeypatch, parent, emma, photo):
+    """Emma's photo consent withdrawn, the hiding job not run (yet)."""
+    from messaging import tasks
+
+    monkeypatch.setattr(tasks.hide_photos, "delay", lambda *args, **kwargs: None)
+    consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "withdrawn")
+    assert Attachment.objects.get(pk=photo.pk).hidden_at is None
+    return photo
+
+
+def test_before_a_withdrawal_members_see_the_photo(client, photo, other_parent,
+                                                   conversation_4b):
+    client.force_login(other_parent)
+    assert client.get(reverse("messaging:attachment", args=[photo.token])).status_code == 200
+    page = client.get(reverse("messaging:conversation", args=[conversation_4b.pk]))
+    assert reverse("messaging:attachment_thumbnail", args=[photo.token]) in page.content.decode()
+
+
+def test_a_withdrawal_takes_the_photo_down_everywhere_at_once(client, withdrawn_unprocessed,
+                                                              other_parent, conversation_4b):
+    photo = withdrawn_unprocessed
+    client.force_login(other_parent)
+    for name in ("messaging:attachment", "messaging:attachment_thumbnail"):
+        assert client.get(reverse(name, args=[photo.token])).status_code == 404
+    page = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content
+    assert "hidden: consent withdrawn" in page.decode()
+    assert reverse("messaging:attachment", args=[photo.token]) not in page.decode()
+    history = client.get(reverse("messaging:messages", args=[conversation_4b.pk])).json()
+    assert history["messages"][-1]["attachments"] == [{"token": photo.token, "hidden": True}]
+
+
+def export(tmp_path, *args):
+    out = tmp_path / "export.zip"
+    call_command("export_subject_access", *args, "--out", str(out), stdout=io.StringIO())
+    with zipfile.ZipFile(out) as bundle:
+        return {name: bundle.read(name) for name in bundle.namelist()}
+
+
+def test_an_export_does_not_hand_out_a_withdrawn_photo_of_another_child(
+        tmp_path, withdrawn_unprocessed, other_parent, emma):
+    files = export(tmp_path, "--user", other_parent.username)
+    data = json.loads(files["data.json"])
+    described = next(m for m in data["messages"] if m["body"] == "At the museum")
+    assert described["attachments"][0]["hidden"] is True
+    assert described["attachments"][0]["file"] is None
+    assert not any(name.startswith("attachments/") for name in files)
+    # The pupil's own export still holds the photo of them.
+    own = export(tmp_path, "--pupil", emma.ref)
+    mine = next(m for m in json.loads(own["data.json"])["messages"]
+                if m["body"] == "At the museum")
+    assert mine["attachments"][0]["file"] in own
