@@ -5,6 +5,10 @@ from channels.testing import WebsocketCommunicator
 
 from schoolchat.origins import origin_validator
 
+# A refused socket is answered by Channels' denier consumer, which closes stale database
+# connections first: on PostgreSQL that touches the test database.
+pytestmark = pytest.mark.django_db
+
 
 async def accepting_app(scope, receive, send):
     await receive()
