@@ -11,9 +11,10 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: serve test lint install install-dev migrate demo web worker beat bench bench-archive messages migrations-check ci clean
 
+# The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) -m schoolchat.server -b $(HOST) -p $(PORT) schoolchat.asgi:application
+	$(PY) -m schoolchat.devserver -b $(HOST) -p $(PORT) schoolchat.asgi:application
 
 test: install-dev  ## set up and run the whole test suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Celery wiring. Without REDIS_URL the tasks run in-process (CELERY_TASK_ALWAYS_EAGER)."""
+"""Celery wiring. The broker is Redis with REDIS_URL, else a folder in var/celery (settings)."""
 
 import os
 

@@ -1,9 +1,10 @@
 """Schoolchat settings: one file, read from the environment.
 
 With no variables set, Schoolchat runs on the embedded default: a SQLite file, an in-process
-real-time hub, Celery tasks executed in-process and e-mail printed to the console. Setting
-``SECRET_KEY`` switches to production behaviour (DEBUG off, secure cookies, HSTS), where
-``ALLOWED_HOSTS`` must be set too; ``DATABASE_URL`` and ``REDIS_URL`` select the services.
+real-time hub, Celery on a folder of message files in ``var/celery`` (no broker server) and
+e-mail printed to the console. Setting ``SECRET_KEY`` switches to production behaviour (DEBUG
+off, secure cookies, HSTS), where ``ALLOWED_HOSTS`` must be set too; ``DATABASE_URL`` and
+``REDIS_URL`` select the services.
 """
 
 from __future__ import annotations
@@ -149,10 +150,29 @@ SCHOOLCHAT_HISTORY_PAGE = 50
 # Channels is used for its consumer and routing only; fan-out goes through the hub.
 CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# With Redis, Redis is the broker (compose's worker and beat). Without it (the embedded default,
+# `make serve`) the broker is a folder of message files in var/celery/ (schoolchat/broker.py):
+# no server, for one machine only. Nothing waits for a task's result, so there is no backend.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_RESULT_BACKEND = None
-# Without Redis there is no broker: tasks run in-process. Test servers also run them in-process.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+SCHOOLCHAT_CELERY_DIR = Path(env_str("SCHOOLCHAT_CELERY_DIR", str(BASE_DIR / "var" / "celery")))
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT = "schoolchat.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(SCHOOLCHAT_CELERY_DIR / "queue"),
+        "data_folder_out": str(SCHOOLCHAT_CELERY_DIR / "queue"),
+        "processed_folder": str(SCHOOLCHAT_CELERY_DIR / "processed"),
+        "control_folder": str(SCHOOLCHAT_CELERY_DIR / "control"),
+    }
+    for _folder in ("queue", "processed", "control"):
+        (SCHOOLCHAT_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BEAT_SCHEDULE_FILENAME = str(SCHOOLCHAT_CELERY_DIR / "beat-schedule")
+    # The console e-mail backend prints from the worker straight to the terminal (a digest reads
+    # as a mail there, not as a log line per line of it).
+    CELERY_WORKER_REDIRECT_STDOUTS = False
+# Tasks go to the broker and a worker runs them. Only the test suite runs them in-process (its
+# fixtures, and the environment of its servers).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -173,6 +193,14 @@ CELERY_BEAT_SCHEDULE["messaging-digests"] = {"task": "messaging.send_digests",
                                              "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
+# Every job at least this often (seconds), when set: to watch digests and scheduled posts
+# happen without waiting an hour, and for the tests of the worker. Unset in production.
+SCHOOLCHAT_BEAT_MAX_SECONDS = env_int("SCHOOLCHAT_BEAT_MAX_SECONDS", 0)
+if SCHOOLCHAT_BEAT_MAX_SECONDS > 0:
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        _every = _entry["schedule"]
+        if isinstance(_every, float):
+            _entry["schedule"] = min(_every, float(SCHOOLCHAT_BEAT_MAX_SECONDS))
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -321,7 +349,7 @@ LOGGING = {
     "loggers": {
         "axes": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        # Tasks run in-process on the embedded default: a line per task is noise there.
+        # Where tasks run in-process (the test suite), a line per task is noise.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }
