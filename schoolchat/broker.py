@@ -33,14 +33,15 @@ PARTIAL_PREFIX = "."  # kombu's scan takes only names of the form <time>_<uuid>.
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu names the second argument differently in the base class and the filesystem one.
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         folder = Path(self.data_folder_out)
         partial = folder / f"{PARTIAL_PREFIX}{name}"
         partial.write_bytes(str_to_bytes(dumps(payload)))
         os.replace(partial, folder / name)
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: Any, timeout: Any = None) -> Any:
         wanted = f"{queue}.msg"
         inbox = Path(self.data_folder_in)
         taken = Path(self.processed_folder)

@@ -153,7 +153,7 @@ CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
 # With Redis, Redis is the broker (compose's worker and beat). Without it (the embedded default,
 # `make serve`) the broker is a folder of message files in var/celery/ (schoolchat/broker.py):
 # no server, for one machine only. Nothing waits for a task's result, so there is no backend.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 CELERY_RESULT_BACKEND = None
 SCHOOLCHAT_CELERY_DIR = Path(env_str("SCHOOLCHAT_CELERY_DIR", str(BASE_DIR / "var" / "celery")))
 if not REDIS_URL:
