@@ -201,3 +201,24 @@ def test_when_the_worker_dies_the_web_server_stops_too(tmp_path):
         while _alive(web) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _alive(web), server.log()
+
+
+def _celery_settings(env: dict[str, str]) -> list[str]:
+    code = ("from schoolchat.celery import app; c = app.conf; print(c.broker_url, c.broker_transport,"
+            " c.task_always_eager)")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, capture_output=True,
+        text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1].split()
+
+
+def test_the_embedded_default_queues_tasks_in_a_folder_and_production_in_redis(tmp_path):
+    folder = tmp_path / "celery"
+    embedded = _celery_settings({"SCHOOLCHAT_CELERY_DIR": str(folder),
+                                 "SQLITE_PATH": str(tmp_path / "db.sqlite3")})
+    assert embedded == ["filesystem://localhost/", "schoolchat.broker:Transport", "False"]
+    assert {path.name for path in folder.iterdir()} == {"queue", "processed", "control"}
+    production = _celery_settings({"REDIS_URL": "redis://redis.internal:6379/0",
+                                   "SQLITE_PATH": str(tmp_path / "db.sqlite3")})
+    assert production == ["redis://redis.internal:6379/0", "None", "False"]

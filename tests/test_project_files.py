@@ -39,9 +39,17 @@ def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000():
     assert any("manage.py seed_demo" in line for line in demo)
     _, migrate = _make_target("migrate")
     assert any("manage.py migrate" in line for line in migrate)
-    # The web server is daphne with bounded request bodies (schoolchat/server.py).
-    assert any("-m schoolchat.server" in line and "schoolchat.asgi:application" in line
-               for line in recipe)
+    # One foreground command runs the web server and the worker with beat (Ctrl-C stops both).
+    serve = [line for line in recipe if "-m schoolchat.devserver" in line]
+    assert len(serve) == 1 and serve[0].endswith("-b $(HOST) -p $(PORT) schoolchat.asgi:application")
+    from schoolchat.devserver import commands
+
+    web, worker = commands(["-b", "127.0.0.1", "-p", "8000", "schoolchat.asgi:application"])
+    # The web server is daphne with bounded request bodies (schoolchat/server.py), as `make web`.
+    assert web[1:] == ["-m", "schoolchat.server", "-b", "127.0.0.1", "-p", "8000",
+                       "schoolchat.asgi:application"]
+    # One Celery worker with beat embedded: the scheduled jobs run on the embedded default.
+    assert worker[1:6] == ["-m", "celery", "-A", "schoolchat", "worker"] and "-B" in worker
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M)
     assert re.search(r"^PORT \?= 8000$", makefile, re.M)
