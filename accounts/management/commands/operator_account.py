@@ -23,7 +23,7 @@ from django.db import transaction
 from accounts import actions, twofactor
 from accounts.models import OPERATOR_ROLES, Invitation, Role, School, User
 
-ROLES = {str(role.value): role for role in OPERATOR_ROLES}
+ROLES = {str(role): Role(role) for role in OPERATOR_ROLES}
 
 
 class Command(BaseCommand):
