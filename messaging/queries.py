@@ -104,7 +104,7 @@ def page_context(user: Any, conversation: Conversation, shown: list[Message]) ->
 
     from accounts.access import can
 
-    minutes = getattr(settings, "SCHOOLCHAT_RETRACT_MINUTES", 15)
+    minutes = settings.SCHOOLCHAT_RETRACT_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
     asked = [m.pk for m in shown if m.ack_requested]
