@@ -18,17 +18,19 @@ from messaging.models import Conversation
 CONTACT_ROLES = frozenset({Role.ADMIN, Role.DPO})
 
 
-def _school_of(obj: Any) -> School | None:
+def _school_id_of(obj: Any) -> int | None:
+    """A school's id, or that of the school a person, class or conversation belongs to."""
     if isinstance(obj, School):
-        return obj
-    return getattr(obj, "school", None)
+        return obj.pk
+    school_id = getattr(obj, "school_id", None)
+    return school_id if isinstance(school_id, int) else None
 
 
 @rule("school.manage")
 def _manage_school(user: User, obj: Any) -> bool:
     """Only the admins of that very school manage it (people, classes, groups, policies)."""
-    school = _school_of(obj)
-    return school is not None and user.role == Role.ADMIN and user.school_id == school.pk
+    school_id = _school_id_of(obj)
+    return school_id is not None and user.role == Role.ADMIN and user.school_id == school_id
 
 
 @rule("person.manage")
@@ -36,7 +38,7 @@ def _manage_person(user: User, person: Any) -> bool:
     """A school admin edits, links, resets and offboards the people of their school, except
     those only the operator manages (the DPO and the safeguarding lead)."""
     return (isinstance(person, User) and person.role not in OPERATOR_ROLES
-            and _manage_school(user, person.school))
+            and _manage_school(user, person))
 
 
 def manageable_people(user: User) -> QuerySet[User]:
