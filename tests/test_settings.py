@@ -8,7 +8,7 @@ import pytest
 from schoolchat.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list
 
 
-def test_env_readers_parse_and_fail_loudly(monkeypatch):
+def test_env_readers_parse_and_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_BOOL", "yes")
     monkeypatch.setenv("X_INT", "12")
     monkeypatch.setenv("X_LIST", "a.example, b.example,")
@@ -26,20 +26,20 @@ def test_env_readers_parse_and_fail_loudly(monkeypatch):
 STRONG_KEY = "k" * 30 + "x8Q!v2#Lp9@zR4$wT6^yU1&cN3*mB5"
 
 
-def _manage(*args, env):
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
     return subprocess.run([sys.executable, "manage.py", *args], env={**base, **env},
                           capture_output=True, text=True, timeout=120)
 
 
-def test_production_settings_pass_the_deploy_check():
+def test_production_settings_pass_the_deploy_check() -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING",
                      env={"SECRET_KEY": "k" * 30 + "x8Q!v2#Lp9@zR4$wT6^yU1&cN3*mB5",
                           "ALLOWED_HOSTS": "school.example"})
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_allowed_hosts():
+def test_production_refuses_to_start_without_allowed_hosts() -> None:
     result = _manage("check", env={"SECRET_KEY": STRONG_KEY})
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set" in result.stderr
@@ -50,13 +50,13 @@ def test_production_refuses_to_start_without_allowed_hosts():
     "x8Q!v2#Lp9@zR4$wT6^yU1&cN3*mB5",  # shorter than 50
     "django-insecure-" + "x8Q!v2#Lp9@zR4$wT6^yU1&cN3*mB5" * 2,  # Django's development prefix
 ])
-def test_production_refuses_to_start_with_a_weak_secret_key(key):
+def test_production_refuses_to_start_with_a_weak_secret_key(key: str) -> None:
     result = _manage("check", env={"SECRET_KEY": key, "ALLOWED_HOSTS": "school.example"})
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
 
 
-def _show(setting, env):
+def _show(setting: str, env: dict[str, str]) -> str:
     code = f"from django.conf import settings; print(settings.{setting})"
     result = _manage("shell", "-c", code, env={"SECRET_KEY": STRONG_KEY,
                                                "ALLOWED_HOSTS": "school.example", **env})
@@ -64,7 +64,7 @@ def _show(setting, env):
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_hsts_covers_only_this_host_unless_switched_on():
+def test_hsts_covers_only_this_host_unless_switched_on() -> None:
     assert _show("SECURE_HSTS_INCLUDE_SUBDOMAINS", {}) == "False"
     assert _show("SECURE_HSTS_PRELOAD", {}) == "False"
     on = {"SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true"}
