@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from accounts.access import can, rule
 from accounts.models import OPERATOR_ROLES, Role, School, User
 from messaging.models import Conversation
@@ -16,29 +18,38 @@ from messaging.models import Conversation
 CONTACT_ROLES = frozenset({Role.ADMIN, Role.DPO})
 
 
-def _school_of(obj: Any) -> School | None:
+def _school_id_of(obj: Any) -> int | None:
+    """A school's id, or that of the school a person, class or conversation belongs to."""
     if isinstance(obj, School):
-        return obj
-    return getattr(obj, "school", None)
+        return obj.pk
+    school_id = getattr(obj, "school_id", None)
+    return school_id if isinstance(school_id, int) else None
 
 
 @rule("school.manage")
-def _manage_school(user: Any, obj: Any) -> bool:
+def _manage_school(user: User, obj: Any) -> bool:
     """Only the admins of that very school manage it (people, classes, groups, policies)."""
-    school = _school_of(obj)
-    return school is not None and user.role == Role.ADMIN and user.school_id == school.pk
+    school_id = _school_id_of(obj)
+    return school_id is not None and user.role == Role.ADMIN and user.school_id == school_id
 
 
 @rule("person.manage")
-def _manage_person(user: Any, person: Any) -> bool:
+def _manage_person(user: User, person: Any) -> bool:
     """A school admin edits, links, resets and offboards the people of their school, except
     those only the operator manages (the DPO and the safeguarding lead)."""
     return (isinstance(person, User) and person.role not in OPERATOR_ROLES
-            and _manage_school(user, person.school))
+            and _manage_school(user, person))
+
+
+def manageable_people(user: User) -> QuerySet[User]:
+    """The people whose page this user may open: the queryset twin of ``person.manage``."""
+    if not (user.is_active and user.role == Role.ADMIN and user.school_id is not None):
+        return User.objects.none()
+    return User.objects.filter(school_id=user.school_id).exclude(role__in=OPERATOR_ROLES)
 
 
 @rule("user.see_contact")
-def _see_contact(user: Any, person: Any) -> bool:
+def _see_contact(user: User, person: Any) -> bool:
     if not isinstance(person, User):
         return False
     if person.pk == user.pk:
@@ -47,7 +58,7 @@ def _see_contact(user: Any, person: Any) -> bool:
 
 
 @rule("membership.list")
-def _see_members(user: Any, conversation: Any) -> bool:
+def _see_members(user: User, conversation: Any) -> bool:
     """The member list: for those who read the conversation, and the school's admins."""
     if not isinstance(conversation, Conversation):
         return False
@@ -57,7 +68,7 @@ def _see_members(user: Any, conversation: Any) -> bool:
 
 
 @rule("membership.add")
-def _add_member(user: Any, conversation: Any) -> bool:
+def _add_member(user: User, conversation: Any) -> bool:
     """Class conversations are derived from the roster: nobody adds to them by hand. Other
     groups are managed by the school's admins and by the staff given manager rights."""
     if not isinstance(conversation, Conversation):
@@ -72,5 +83,5 @@ def _add_member(user: Any, conversation: Any) -> bool:
 
 
 @rule("membership.remove")
-def _remove_member(user: Any, conversation: Any) -> bool:
+def _remove_member(user: User, conversation: Any) -> bool:
     return _add_member(user, conversation)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import actions, signin, twofactor
 from accounts.access import can
 from accounts.forms import CodeForm, LoginForm, backoff_error
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging.models import Conversation, Membership
 
@@ -166,7 +167,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def members(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     """Who is in a conversation: display names and roles; contact details only to the person
     themself, the school's admins and the DPO."""
     conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.access import rule
-from accounts.models import Role
+from accounts.access import Action, rule
+from accounts.models import Role, User
 
 
 def _school_of(obj: Any) -> Any:
@@ -19,19 +19,21 @@ def _school_of(obj: Any) -> Any:
     return getattr(obj, "pk", None)
 
 
-def _same_school(user: Any, obj: Any) -> bool:
+def _same_school(user: User, obj: Any) -> bool:
     return obj is None or _school_of(obj) == user.school_id
 
 
-def _is_dpo(user: Any, obj: Any) -> bool:
+def _is_dpo(user: User, obj: Any) -> bool:
     return user.role == Role.DPO and user.school_id is not None and _same_school(user, obj)
 
 
-for _action in ("archive.search", "archive.export", "archive.hold", "archive.audit_log",
-                "archive.integrity", "archive.retention_report"):
+DPO_ACTIONS: tuple[Action, ...] = ("archive.search", "archive.export", "archive.hold",
+                                   "archive.audit_log", "archive.integrity",
+                                   "archive.retention_report")
+for _action in DPO_ACTIONS:
     rule(_action)(_is_dpo)
 
 
 @rule("archive.retention_policy")
-def _set_retention(user: Any, school: Any) -> bool:
+def _set_retention(user: User, school: Any) -> bool:
     return user.role == Role.ADMIN and user.school_id is not None and _same_school(user, school)

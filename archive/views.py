@@ -12,14 +12,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import can
+from accounts.access import Action, can
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import School, User
 from archive import actions, chain, retention
 from archive.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
@@ -28,14 +30,14 @@ from archive.search import LIMIT, school_scopes, search
 View = Callable[..., HttpResponseBase]
 
 
-def allowed(action: str) -> Callable[[View], View]:
+def allowed(action: Action) -> Callable[[View], View]:
     """Let the view run only when ``can(user, action, user's school)``; 404 otherwise."""
 
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            user: Any = request.user
+        def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
             if not can(user, action, user.school):
                 raise Http404
             return view(request, *args, **kwargs)
@@ -45,18 +47,25 @@ def allowed(action: str) -> Callable[[View], View]:
     return decorate
 
 
-def _audit(request: HttpRequest, action: str, **details: Any) -> None:
+def _school(user: User) -> School:
+    """The school an allowed user acts on: :func:`allowed` has refused anyone without one."""
+    if user.school is None:
+        raise Http404
+    return user.school
+
+
+def _audit(request: AuthenticatedHttpRequest, action: str, **details: Any) -> None:
     actions.audit(request.user, action, **details)
 
 
 @allowed("archive.integrity")
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The DPO's own school's records and chains; other schools' are not theirs to count."""
-    user: Any = request.user
+    user = request.user
     _audit(request, "archive.viewed")
     latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
-    scopes = school_scopes(user.school)
+    scopes = school_scopes(_school(user))
     context = {
         "records": Record.objects.filter(scopes).count(),
         "chains": Chain.objects.filter(scopes).count(),
@@ -67,9 +76,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.integrity")
 @require_POST
-def verify(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    report = chain.verify(scopes=school_scopes(user.school))
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    report = chain.verify(scopes=school_scopes(_school(user)))
     _audit(request, "archive.verified", intact=report.intact, records=report.records)
     latest_seal = Record.objects.filter(scope="seal").order_by("-position").first()
     context = {"report": report, "records": report.records, "chains": report.chains,
@@ -80,14 +89,14 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.search")
 @require_GET
-def search_page(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    form = SearchForm(request.GET or None, school=user.school)
+def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    form = SearchForm(request.GET or None, school=_school(user))
     results: list[Record] = []
     searched = form.is_bound and form.is_valid()
     if searched:
         data = form.cleaned_data
-        results = list(search(user.school, **data)[:LIMIT])
+        results = list(search(_school(user), **data)[:LIMIT])
         _audit(request, "archive.searched",
                **{k: (getattr(v, "pk", None) or str(v)) for k, v in data.items() if v})
     return render(request, "archive/search.html",
@@ -96,9 +105,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.search")
 @require_GET
-def search_export(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    form = SearchForm(request.GET, school=user.school)
+def search_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    form = SearchForm(request.GET, school=_school(user))
     if not form.is_valid():
         return render(request, "archive/search.html",
                       {"form": form, "results": [], "searched": False, "limit": LIMIT},
@@ -111,9 +120,9 @@ def search_export(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.export")
 @require_http_methods(["GET", "POST"])
-def exports(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    form = ExportForm(request.POST or None, school=user.school)
+def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    form = ExportForm(request.POST or None, school=_school(user))
     if request.method == "POST" and form.is_valid():
         try:
             actions.request_export(user, user=form.cleaned_data["person"],
@@ -125,7 +134,7 @@ def exports(request: HttpRequest) -> HttpResponse:
             return redirect("archive:exports")
     else:
         _audit(request, "exports.viewed")
-    rows = list(SubjectAccessExport.objects.filter(school=user.school)
+    rows = list(SubjectAccessExport.objects.filter(school=_school(user))
                 .select_related("subject_user", "subject_pupil", "requested_by")
                 .order_by("-created_at")[:100])
     running = any(e.status in (SubjectAccessExport.Status.PENDING,
@@ -138,9 +147,9 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.export")
 @require_GET
-def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
-    user: Any = request.user
-    export = get_object_or_404(SubjectAccessExport, pk=export_id, school=user.school)
+def download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
+    user = request.user
+    export = get_object_or_404(SubjectAccessExport, pk=export_id, school=_school(user))
     path = actions.export_path(export) if export.file_name else None
     if not export.is_downloadable() or path is None or not path.exists():
         raise Http404
@@ -151,9 +160,9 @@ def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
 
 @allowed("archive.hold")
 @require_http_methods(["GET", "POST"])
-def holds(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    form = HoldForm(request.POST or None, school=user.school)
+def holds(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    form = HoldForm(request.POST or None, school=_school(user))
     if request.method == "POST" and form.is_valid():
         try:
             actions.place_hold(user, form.target, form.cleaned_data["reason"])
@@ -166,7 +175,7 @@ def holds(request: HttpRequest) -> HttpResponse:
             return redirect("archive:holds")
     else:
         _audit(request, "holds.viewed")
-    rows = (LegalHold.objects.filter(school=user.school)
+    rows = (LegalHold.objects.filter(school=_school(user))
             .select_related("user", "pupil", "conversation", "placed_by", "lifted_by")
             .order_by("lifted_at", "-placed_at"))
     status = 400 if request.method == "POST" else 200
@@ -176,9 +185,9 @@ def holds(request: HttpRequest) -> HttpResponse:
 
 @allowed("archive.hold")
 @require_POST
-def lift(request: HttpRequest, hold_id: int) -> HttpResponse:
-    user: Any = request.user
-    hold = get_object_or_404(LegalHold, pk=hold_id, school=user.school)
+def lift(request: AuthenticatedHttpRequest, hold_id: int) -> HttpResponse:
+    user = request.user
+    hold = get_object_or_404(LegalHold, pk=hold_id, school=_school(user))
     form = LiftForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     actions.lift_hold(user, hold, reason)
@@ -188,31 +197,31 @@ def lift(request: HttpRequest, hold_id: int) -> HttpResponse:
 
 @allowed("archive.retention_report")
 @require_GET
-def retention_report(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def retention_report(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     _audit(request, "retention.report_viewed")
-    rows = retention.forecast(user.school)
+    rows = retention.forecast(_school(user))
     return render(request, "archive/retention_report.html", {"rows": rows})
 
 
 @allowed("archive.audit_log")
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     _audit(request, "audit.viewed")
-    entries = (AuditEntry.objects.filter(school=user.school).select_related("actor")
+    entries = (AuditEntry.objects.filter(school=_school(user)).select_related("actor")
                .order_by("-at", "-pk")[:200])
     return render(request, "archive/audit.html", {"entries": entries})
 
 
 @allowed("archive.retention_policy")
 @require_http_methods(["GET", "POST"])
-def retention_policy(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    current = actions.retention_days(user.school)
+def retention_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    current = actions.retention_days(_school(user))
     form = RetentionForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
-        actions.set_retention(user, user.school, form.cleaned_data)
+        actions.set_retention(user, _school(user), form.cleaned_data)
         messages.success(request, _("The retention policy is saved."))
         return redirect("archive:retention_policy")
     status = 400 if request.method == "POST" else 200

@@ -107,7 +107,7 @@ def generate() -> dict[str, object]:
     Membership.objects.create(conversation=convs[0], user=subject, started_at=old)
 
     message_fields = [f for f in Message._meta.concrete_fields]
-    columns = [f.column for f in message_fields]
+    columns = [f.column for f in message_fields if f.column]
     message_rows: list[tuple] = []
     record_rows: list[tuple] = []
     payload_rows: list[tuple] = []

@@ -20,52 +20,43 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.access import rule
-from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass
+from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
 
 
-def is_school_admin(user: Any, school_id: int | None) -> bool:
+def is_school_admin(user: User, school_id: int | None) -> bool:
     return user.is_school_admin and school_id is not None and user.school_id == school_id
 
 
-def is_class_staff(user: Any, school_class: SchoolClass) -> bool:
+def is_class_staff(user: User, school_class: SchoolClass) -> bool:
     return user.is_class_staff_role and school_class.staff.filter(pk=user.pk).exists()
 
 
-def manages_class(user: Any, school_class: Any) -> bool:
+def manages_class(user: User, school_class: Any) -> bool:
     if not isinstance(school_class, SchoolClass):
         return False
     return is_school_admin(user, school_class.school_id) or is_class_staff(user, school_class)
 
 
-def responsible_for(user: Any, pupil: Pupil) -> bool:
+def responsible_for(user: User, pupil: Pupil) -> bool:
     return Guardianship.objects.filter(
         guardian=user, pupil=pupil, parental_responsibility=True
     ).exists()
 
 
-def children_of(user: Any) -> QuerySet[Pupil]:
+@rule("consent.decide")
+def _decide(user: User, pupil: Any) -> bool:
+    return isinstance(pupil, Pupil) and responsible_for(user, pupil)
+
+
+def children_of(user: User) -> QuerySet[Pupil]:
     """The pupils this user may decide for: the queryset twin of ``consent.decide``."""
     return Pupil.objects.filter(
         guardianships__guardian=user, guardianships__parental_responsibility=True
     ).order_by("first_name", "last_name", "pk")
 
 
-def managed_classes(user: Any) -> QuerySet[SchoolClass]:
-    """The classes whose coverage this user may see: the twin of ``consent.view_coverage``."""
-    if user.is_school_admin and user.school_id:
-        return SchoolClass.objects.filter(school_id=user.school_id).order_by("name")
-    if user.is_class_staff_role:
-        return SchoolClass.objects.filter(staff=user).order_by("name")
-    return SchoolClass.objects.none()
-
-
-@rule("consent.decide")
-def _decide(user: Any, pupil: Any) -> bool:
-    return isinstance(pupil, Pupil) and responsible_for(user, pupil)
-
-
 @rule("consent.record_paper")
-def _record_paper(user: Any, pupil: Any) -> bool:
+def _record_paper(user: User, pupil: Any) -> bool:
     if not isinstance(pupil, Pupil):
         return False
     if is_school_admin(user, pupil.school_id):
@@ -77,14 +68,14 @@ def _record_paper(user: Any, pupil: Any) -> bool:
 
 
 @rule("consent.view_pupil")
-def _view_pupil(user: Any, pupil: Any) -> bool:
+def _view_pupil(user: User, pupil: Any) -> bool:
     return isinstance(pupil, Pupil) and (responsible_for(user, pupil)
                                          or _record_paper(user, pupil))
 
 
-def consent_visible_pupils(user: Any) -> QuerySet[Pupil]:
+def consent_visible_pupils(user: User) -> QuerySet[Pupil]:
     """The pupils whose consent this user may know: the twin of ``consent.view_pupil``."""
-    if is_school_admin(user, user.school_id):
+    if user.school_id is not None and is_school_admin(user, user.school_id):
         return Pupil.objects.filter(school_id=user.school_id)
     own = Q(guardianships__guardian=user, guardianships__parental_responsibility=True)
     if user.is_class_staff_role:
@@ -94,10 +85,19 @@ def consent_visible_pupils(user: Any) -> QuerySet[Pupil]:
 
 
 @rule("consent.request")
-def _request(user: Any, school_class: Any) -> bool:
+def _request(user: User, school_class: Any) -> bool:
     return manages_class(user, school_class)
 
 
 @rule("consent.view_coverage")
-def _view_coverage(user: Any, school_class: Any) -> bool:
+def _view_coverage(user: User, school_class: Any) -> bool:
     return manages_class(user, school_class)
+
+
+def managed_classes(user: User) -> QuerySet[SchoolClass]:
+    """The classes whose coverage this user may see: the twin of ``consent.view_coverage``."""
+    if user.is_school_admin and user.school_id:
+        return SchoolClass.objects.filter(school_id=user.school_id).order_by("name")
+    if user.is_class_staff_role:
+        return SchoolClass.objects.filter(staff=user).order_by("name")
+    return SchoolClass.objects.none()

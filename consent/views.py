@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import can
+from accounts.access import Action, can
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import SchoolClass
 from consent import actions, services
 from consent.access import children_of, managed_classes
@@ -26,7 +27,7 @@ DONE = {
 }
 
 
-def _class_or_404(request: HttpRequest, class_id: int, action: str) -> SchoolClass:
+def _class_or_404(request: AuthenticatedHttpRequest, class_id: int, action: Action) -> SchoolClass:
     school_class = SchoolClass.objects.filter(pk=class_id).first()
     if school_class is None or not can(request.user, action, school_class):
         raise Http404
@@ -35,7 +36,7 @@ def _class_or_404(request: HttpRequest, class_id: int, action: str) -> SchoolCla
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A guardian's children with every purpose; for staff, links to their classes' coverage."""
     children = list(children_of(request.user))
     by_pupil = services.states(children, with_history=True) if children else {}
@@ -48,7 +49,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, pupil_id: int, code: str) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pupil_id: int, code: str) -> HttpResponse:
     pupil = children_of(request.user).filter(pk=pupil_id).first()
     if pupil is None:
         raise Http404
@@ -71,7 +72,7 @@ def decide(request: HttpRequest, pupil_id: int, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def coverage(request: HttpRequest, class_id: int) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest, class_id: int) -> HttpResponse:
     school_class = _class_or_404(request, class_id, "consent.view_coverage")
     context = {
         "school_class": school_class,
@@ -83,7 +84,7 @@ def coverage(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_consent(request: HttpRequest, class_id: int) -> HttpResponse:
+def request_consent(request: AuthenticatedHttpRequest, class_id: int) -> HttpResponse:
     school_class = _class_or_404(request, class_id, "consent.request")
     form = RequestForm(request.POST, school_class=school_class)
     if form.is_valid():
@@ -102,7 +103,7 @@ def request_consent(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def paper(request: HttpRequest, class_id: int) -> HttpResponse:
+def paper(request: AuthenticatedHttpRequest, class_id: int) -> HttpResponse:
     school_class = _class_or_404(request, class_id, "consent.view_coverage")
     form = PaperForm(request.POST or None, school_class=school_class)
     if request.method == "POST" and form.is_valid():

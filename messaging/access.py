@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user, get_user_perms
 
 from accounts.access import can, rule
-from accounts.models import Enrolment, Guardianship, Pupil, Role
+from accounts.models import Enrolment, Guardianship, Pupil, Role, User
 from consent.access import consent_visible_pupils
 from messaging.models import Conversation, Message
 
@@ -41,7 +42,7 @@ def remembered_permissions() -> Iterator[None]:
         _remembered.reset(token)
 
 
-def _has(user: Any, codename: str, conversation: Any) -> bool:
+def _has(user: User, codename: str, conversation: Any) -> bool:
     if not isinstance(conversation, Conversation):
         return False
     memo = _remembered.get()
@@ -53,67 +54,100 @@ def _has(user: Any, codename: str, conversation: Any) -> bool:
     return codename in memo[key]
 
 
+# --- conversations: the one-object check and its queryset twins, side by side ---------------
+
 @rule("conversation.read")
-def _read(user: Any, conversation: Any) -> bool:
+def _read(user: User, conversation: Any) -> bool:
     return _has(user, READ, conversation)
 
 
+def readable_conversations(user: User | AnonymousUser) -> QuerySet[Conversation]:
+    """The queryset twin of ``can(user, "conversation.read", c)``: same answer for lists."""
+    if not user.is_authenticated or not user.is_active:
+        return Conversation.objects.none()
+    return get_objects_for_user(
+        user, f"messaging.{READ}", klass=Conversation,
+        with_superuser=False, accept_global_perms=False,
+    )
+
+
+def readable_conversation_or_none(user: User | AnonymousUser, conversation_id: int) -> Conversation | None:
+    """The conversation when the user may read it; None both when missing and when forbidden,
+    so a caller cannot tell the two apart (outsiders get 404, never 403)."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or not can(user, "conversation.read", conversation):
+        return None
+    return conversation
+
+
+def readable_message_or_none(user: User | AnonymousUser, message_id: int) -> Message | None:
+    """The message when the user may read its conversation, else None (missing or forbidden)."""
+    message = (Message.objects.select_related("conversation", "sender")
+               .filter(pk=message_id).first())
+    if message is None or not can(user, "conversation.read", message.conversation):
+        return None
+    return message
+
+
+# --- posting, and what the sender may do to messages ----------------------------------------
+
+
 @rule("conversation.post")
-def _post(user: Any, conversation: Any) -> bool:
+def _post(user: User, conversation: Any) -> bool:
     return _has(user, POST, conversation)
 
 
 @rule("conversation.manage_members")
-def _manage(user: Any, conversation: Any) -> bool:
+def _manage(user: User, conversation: Any) -> bool:
     return _has(user, MANAGE, conversation)
 
 
 @rule("message.edit")
-def _edit(user: Any, message: Any) -> bool:
+def _edit(user: User, message: Any) -> bool:
     """Only the sender edits, and only while still allowed to post there."""
     return (isinstance(message, Message) and message.sender_id == user.pk
             and _has(user, POST, message.conversation))
 
 
 @rule("message.retract")
-def _retract(user: Any, message: Any) -> bool:
+def _retract(user: User, message: Any) -> bool:
     return _edit(user, message)
 
 
 @rule("message.receipts")
-def _receipts(user: Any, message: Any) -> bool:
+def _receipts(user: User, message: Any) -> bool:
     """Who has seen a message: its sender and staff members of the conversation."""
     return (isinstance(message, Message) and _has(user, READ, message.conversation)
             and (message.sender_id == user.pk or user.is_school_staff))
 
 
 @rule("message.acknowledgements")
-def _acknowledgements(user: Any, message: Any) -> bool:
+def _acknowledgements(user: User, message: Any) -> bool:
     """Who has (not) acknowledged an announcement: staff members of the conversation."""
     return (isinstance(message, Message) and message.ack_requested
             and user.is_school_staff and _has(user, READ, message.conversation))
 
 
 @rule("message.acknowledge")
-def _acknowledge(user: Any, message: Any) -> bool:
+def _acknowledge(user: User, message: Any) -> bool:
     return (isinstance(message, Message) and message.ack_requested
             and message.sender_id != user.pk and _has(user, READ, message.conversation))
 
 
 @rule("message.pin")
-def _pin(user: Any, message: Any) -> bool:
+def _pin(user: User, message: Any) -> bool:
     """Staff who may post in the conversation pin and unpin its messages."""
     return (isinstance(message, Message) and user.is_school_staff
             and _has(user, POST, message.conversation))
 
 
 @rule("message.post_urgent")
-def _post_urgent(user: Any, conversation: Any) -> bool:
+def _post_urgent(user: User, conversation: Any) -> bool:
     return user.is_school_staff and _has(user, POST, conversation)
 
 
 @rule("conversation.start_direct")
-def _start_direct(user: Any, other: Any) -> bool:
+def _start_direct(user: User, other: Any) -> bool:
     """Who may open a one-to-one conversation with whom (school policy decides the rest).
 
     Staff and parents always; staff with staff; parent with parent and staff with pupil only
@@ -132,6 +166,16 @@ def _start_direct(user: Any, other: Any) -> bool:
     if pair == {"staff", Role.PUPIL}:
         return bool(getattr(school, "staff_pupil_direct_messages", False))
     return False
+
+
+def sees_staff_tools(user: User | AnonymousUser) -> bool:
+    """Whether the conversation page offers staff's tools (others' receipts, acknowledgement
+    lists, pin, urgent, send later, ask to acknowledge); each is still decided per message by
+    its own rule above, and by the action that carries it out."""
+    return user.is_authenticated and user.is_active and user.is_school_staff
+
+
+# --- the pupils a photo may tag -----------------------------------------------------------
 
 
 def concerned_pupils(conversation: Conversation) -> QuerySet[Pupil]:
@@ -157,7 +201,7 @@ def concerned_pupils(conversation: Conversation) -> QuerySet[Pupil]:
     ).distinct()
 
 
-def taggable_pupils(user: Any, conversation: Conversation) -> QuerySet[Pupil]:
+def taggable_pupils(user: User | AnonymousUser, conversation: Conversation) -> QuerySet[Pupil]:
     """The pupils ``user`` may tag in a photo posted in ``conversation``.
 
     Both are needed: the conversation may concern the pupil (:func:`concerned_pupils`), and
@@ -168,36 +212,8 @@ def taggable_pupils(user: Any, conversation: Conversation) -> QuerySet[Pupil]:
     A pupil outside this set gets one answer, whether it exists, is in another class or in
     another school (:func:`messaging.attachments.untaggable`).
     """
-    if not can(user, "conversation.post", conversation):
+    if not isinstance(user, User) or not can(user, "conversation.post", conversation):
         return Pupil.objects.none()
     return concerned_pupils(conversation).filter(
         pk__in=consent_visible_pupils(user).values("pk")).order_by("first_name", "last_name",
                                                                     "pk")
-
-
-def readable_conversations(user: Any) -> QuerySet[Conversation]:
-    """The queryset twin of ``can(user, "conversation.read", c)``: same answer for lists."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Conversation.objects.none()
-    return get_objects_for_user(
-        user, f"messaging.{READ}", klass=Conversation,
-        with_superuser=False, accept_global_perms=False,
-    )
-
-
-def readable_conversation_or_none(user: Any, conversation_id: int) -> Conversation | None:
-    """The conversation when the user may read it; None both when missing and when forbidden,
-    so a caller cannot tell the two apart (outsiders get 404, never 403)."""
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None or not can(user, "conversation.read", conversation):
-        return None
-    return conversation
-
-
-def readable_message_or_none(user: Any, message_id: int) -> Message | None:
-    """The message when the user may read its conversation, else None (missing or forbidden)."""
-    message = (Message.objects.select_related("conversation", "sender")
-               .filter(pk=message_id).first())
-    if message is None or not can(user, "conversation.read", message.conversation):
-        return None
-    return message

@@ -9,7 +9,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from messaging.access import readable_conversations
+from messaging.access import readable_conversations, sees_staff_tools
 from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
 
 SEARCH_LIMIT = 50
@@ -104,13 +104,13 @@ def page_context(user: Any, conversation: Conversation, shown: list[Message]) ->
 
     from accounts.access import can
 
-    minutes = getattr(settings, "SCHOOLCHAT_RETRACT_MINUTES", 15)
+    minutes = settings.SCHOOLCHAT_RETRACT_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
     asked = [m.pk for m in shown if m.ack_requested]
     return {
         "can_post": can(user, "conversation.post", conversation),
-        "is_staff": user.is_school_staff,
+        "is_staff": sees_staff_tools(user),
         "audience_size": max(members - 1, 0),
         "max_chars": settings.SCHOOLCHAT_MESSAGE_MAX_CHARS,
         "edit_minutes": minutes,

@@ -130,7 +130,8 @@ AUTH_USER_MODEL = "accounts.User"
 REDIS_URL = env_str("REDIS_URL")
 # The hub fans events out to this process's sockets; with Redis it also crosses processes.
 SCHOOLCHAT_REDIS_PREFIX = env_str("SCHOOLCHAT_REDIS_PREFIX")
-SCHOOLCHAT_HUB = "messaging.hub.RedisHub" if REDIS_URL else "messaging.hub.LocalHub"
+SCHOOLCHAT_HUB = env_str("SCHOOLCHAT_HUB",
+                         "messaging.hub.RedisHub" if REDIS_URL else "messaging.hub.LocalHub")
 # Events a slow socket may have queued before it is disconnected (it then resumes by seq).
 SCHOOLCHAT_SOCKET_QUEUE = env_int("SCHOOLCHAT_SOCKET_QUEUE", 500)
 # Bytes written to a socket but not yet taken by its client before the socket is closed as too
@@ -145,7 +146,13 @@ SCHOOLCHAT_SOCKET_JSON_DEPTH = env_int("SCHOOLCHAT_SOCKET_JSON_DEPTH", 16)
 # How often an open socket checks that its session still exists, has not expired and still
 # belongs to an active user with the same password (logouts and changes close it at once).
 SCHOOLCHAT_SOCKET_RECHECK_SECONDS = env_int("SCHOOLCHAT_SOCKET_RECHECK_SECONDS", 60)
-SCHOOLCHAT_HISTORY_PAGE = 50
+# Messages a conversation page loads at once (and each "earlier messages" step).
+SCHOOLCHAT_HISTORY_PAGE = env_int("SCHOOLCHAT_HISTORY_PAGE", 50)
+# How long after sending its sender may still edit or retract a message.
+SCHOOLCHAT_RETRACT_MINUTES = env_int("SCHOOLCHAT_RETRACT_MINUTES", 15)
+# The site's address (https://chat.school.example) in front of the links sent by e-mail
+# (invitations, password resets); empty: the links are relative to the site.
+SCHOOLCHAT_BASE_URL = env_str("SCHOOLCHAT_BASE_URL")
 
 # Channels is used for its consumer and routing only; fan-out goes through the hub.
 CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
@@ -155,18 +162,19 @@ CHANNEL_LAYERS: dict[str, dict[str, str]] = {}
 # no server, for one machine only. Nothing waits for a task's result, so there is no backend.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 CELERY_RESULT_BACKEND = None
-SCHOOLCHAT_CELERY_DIR = Path(env_str("SCHOOLCHAT_CELERY_DIR", str(BASE_DIR / "var" / "celery")))
+SCHOOLCHAT_CELERY_DIR = env_str("SCHOOLCHAT_CELERY_DIR", str(BASE_DIR / "var" / "celery"))
+_celery_dir = Path(SCHOOLCHAT_CELERY_DIR)
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT = "schoolchat.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(SCHOOLCHAT_CELERY_DIR / "queue"),
-        "data_folder_out": str(SCHOOLCHAT_CELERY_DIR / "queue"),
-        "processed_folder": str(SCHOOLCHAT_CELERY_DIR / "processed"),
-        "control_folder": str(SCHOOLCHAT_CELERY_DIR / "control"),
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
     }
     for _folder in ("queue", "processed", "control"):
-        (SCHOOLCHAT_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BEAT_SCHEDULE_FILENAME = str(SCHOOLCHAT_CELERY_DIR / "beat-schedule")
+        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
     # The console e-mail backend prints from the worker straight to the terminal (a digest reads
     # as a mail there, not as a log line per line of it).
     CELERY_WORKER_REDIRECT_STDOUTS = False

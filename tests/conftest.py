@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from pytest_django.fixtures import Settings
 
-from accounts.models import Role
+from accounts.models import Role, School, SchoolClass, User
 from messaging import actions, hub
 from messaging.models import Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
@@ -35,12 +37,12 @@ def require_service(name: str, host: str, port: int) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _fast_passwords(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_services(settings):
+def _isolated_services(settings: Settings) -> None:
     """Redis channels of this test run cannot meet those of a run sharing the same Redis, and
     Celery tasks run in the test's own process and transaction."""
     from schoolchat.celery import app
@@ -51,7 +53,7 @@ def _isolated_services(settings):
 
 
 @pytest.fixture(autouse=True)
-def _english_after_each_test():
+def _english_after_each_test() -> Iterator[None]:
     """Django's LocaleMiddleware leaves a request's language active in the thread that served
     it, so a test that asked for Dutch or Russian pages would otherwise leave the next test on
     the same worker speaking Dutch or Russian."""
@@ -63,7 +65,7 @@ def _english_after_each_test():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_hub():
+def _fresh_hub() -> Iterator[None]:
     """Each test gets its own hub: a hub is bound to the event loop that first used it."""
     hub.reset_hub()
     yield
@@ -71,32 +73,32 @@ def _fresh_hub():
 
 
 @pytest.fixture
-def school(db):
+def school(db: None) -> School:
     return SchoolFactory(name="Test Primary", slug="test-primary")
 
 
 @pytest.fixture
-def class_4b(school):
+def class_4b(school: School) -> SchoolClass:
     return SchoolClassFactory(school=school, name="4B")
 
 
 @pytest.fixture
-def class_5a(school):
+def class_5a(school: School) -> SchoolClass:
     return SchoolClassFactory(school=school, name="5A")
 
 
 @pytest.fixture
-def admin(school):
+def admin(school: School) -> User:
     return UserFactory(username="admin", display_name="Office", role=Role.ADMIN, school=school)
 
 
 @pytest.fixture
-def dpo(school):
+def dpo(school: School) -> User:
     return UserFactory(username="dpo", display_name="DPO", role=Role.DPO, school=school)
 
 
 @pytest.fixture
-def teacher(school, class_4b):
+def teacher(school: School, class_4b: SchoolClass) -> User:
     user = UserFactory(username="teacher", display_name="Ms de Vries", role=Role.TEACHER,
                        school=school)
     class_4b.staff.add(user)
@@ -104,7 +106,7 @@ def teacher(school, class_4b):
 
 
 @pytest.fixture
-def parent(school, class_4b):
+def parent(school: School, class_4b: SchoolClass) -> User:
     user = UserFactory(username="parent", display_name="Anna Jansen", role=Role.PARENT,
                        school=school, phone="+31 6 5555 0101", email="anna@example.invalid")
     enrol(PupilFactory(school=school, first_name="Emma"), class_4b, user)
@@ -112,7 +114,7 @@ def parent(school, class_4b):
 
 
 @pytest.fixture
-def parent_5a(school, class_5a):
+def parent_5a(school: School, class_5a: SchoolClass) -> User:
     user = UserFactory(username="parent5a", display_name="Lucía García", role=Role.PARENT,
                        school=school)
     enrol(PupilFactory(school=school, first_name="Mateo"), class_5a, user)
@@ -120,7 +122,8 @@ def parent_5a(school, class_5a):
 
 
 @pytest.fixture
-def conversation_4b(school, class_4b, teacher, parent, admin):
+def conversation_4b(school: School, class_4b: SchoolClass, teacher: User, parent: User,
+                    admin: User) -> Conversation:
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="4B class group", school_class=class_4b
     )
@@ -130,7 +133,8 @@ def conversation_4b(school, class_4b, teacher, parent, admin):
 
 
 @pytest.fixture
-def conversation_5a(school, class_5a, parent_5a, admin):
+def conversation_5a(school: School, class_5a: SchoolClass, parent_5a: User,
+                    admin: User) -> Conversation:
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="5A class group", school_class=class_5a
     )
@@ -139,7 +143,7 @@ def conversation_5a(school, class_5a, parent_5a, admin):
 
 
 @pytest.fixture
-def announcements(school, teacher, parent, admin):
+def announcements(school: School, teacher: User, parent: User, admin: User) -> Conversation:
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.ANNOUNCEMENT, title="Announcements"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import factory
 
@@ -11,7 +12,10 @@ from accounts.models import Enrolment, Guardianship, Pupil, Role, School, School
 PASSWORD = "correct horse battery staple"
 
 
-class SchoolFactory(factory.django.DjangoModelFactory):
+class SchoolFactory(factory.django.DjangoModelFactory[School]):
+    if TYPE_CHECKING:  # calling a factory builds and saves the model
+        def __new__(cls, *args: Any, **kwargs: Any) -> School: ...  # type: ignore[misc]
+
     class Meta:
         model = School
         django_get_or_create = ("slug",)
@@ -21,7 +25,10 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     require_staff_2fa = False
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    if TYPE_CHECKING:  # calling a factory builds and saves the model
+        def __new__(cls, *args: Any, **kwargs: Any) -> User: ...  # type: ignore[misc]
+
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -36,12 +43,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):
+    def saved(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
 
-class SchoolClassFactory(factory.django.DjangoModelFactory):
+class SchoolClassFactory(factory.django.DjangoModelFactory[SchoolClass]):
+    if TYPE_CHECKING:  # calling a factory builds and saves the model
+        def __new__(cls, *args: Any, **kwargs: Any) -> SchoolClass: ...  # type: ignore[misc]
+
     class Meta:
         model = SchoolClass
         django_get_or_create = ("school", "name")
@@ -50,7 +60,10 @@ class SchoolClassFactory(factory.django.DjangoModelFactory):
     name = "4B"
 
 
-class PupilFactory(factory.django.DjangoModelFactory):
+class PupilFactory(factory.django.DjangoModelFactory[Pupil]):
+    if TYPE_CHECKING:  # calling a factory builds and saves the model
+        def __new__(cls, *args: Any, **kwargs: Any) -> Pupil: ...  # type: ignore[misc]
+
     class Meta:
         model = Pupil
 

@@ -25,8 +25,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from accounts.models import School, User
 from messaging import actions
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from tests.live import ROOT, free_port, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,8 +125,8 @@ def devserver(tmp_path: Path) -> Iterator[DevServer]:
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_a_message_sent_later_is_posted_by_the_worker_when_due(tmp_path, conversation_4b,
-                                                              teacher):
+def test_a_message_sent_later_is_posted_by_the_worker_when_due(
+        tmp_path: Path, conversation_4b: Conversation, teacher: User) -> None:
     with devserver(tmp_path) as server:
         # schedule_message accepts times a minute or more ahead: the clock it checks against
         # is moved back, so the message falls due a few seconds from now.
@@ -154,8 +155,9 @@ def _midday_zone() -> str:
     return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT-3 is three hours ahead of UTC
 
 
-def test_an_unread_message_is_mailed_in_a_digest_once(tmp_path, school, conversation_4b,
-                                                      teacher, parent):
+def test_an_unread_message_is_mailed_in_a_digest_once(
+        tmp_path: Path, school: School, conversation_4b: Conversation, teacher: User,
+        parent: User) -> None:
     school.time_zone = _midday_zone()
     school.save(update_fields=["time_zone"])
     with devserver(tmp_path) as server:
@@ -178,7 +180,7 @@ def test_an_unread_message_is_mailed_in_a_digest_once(tmp_path, school, conversa
         assert len(digests()) == 1
 
 
-def test_ctrl_c_stops_daphne_and_the_worker_together(tmp_path):
+def test_ctrl_c_stops_daphne_and_the_worker_together(tmp_path: Path) -> None:
     with devserver(tmp_path) as server:
         assert len(server.children) == 2
         server.process.send_signal(signal.SIGINT)
@@ -190,7 +192,7 @@ def test_ctrl_c_stops_daphne_and_the_worker_together(tmp_path):
         assert server.process.returncode == 0
 
 
-def test_when_the_worker_dies_the_web_server_stops_too(tmp_path):
+def test_when_the_worker_dies_the_web_server_stops_too(tmp_path: Path) -> None:
     with devserver(tmp_path) as server:
         worker, = [pid for pid in server.children if b"celery" in _command_line(pid)]
         web, = [pid for pid in server.children if pid != worker]
@@ -213,7 +215,8 @@ def _celery_settings(env: dict[str, str]) -> list[str]:
     return result.stdout.splitlines()[-1].split()
 
 
-def test_the_embedded_default_queues_tasks_in_a_folder_and_production_in_redis(tmp_path):
+def test_the_embedded_default_queues_tasks_in_a_folder_and_production_in_redis(
+        tmp_path: Path) -> None:
     folder = tmp_path / "celery"
     embedded = _celery_settings({"SCHOOLCHAT_CELERY_DIR": str(folder),
                                  "SQLITE_PATH": str(tmp_path / "db.sqlite3")})

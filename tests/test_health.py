@@ -1,8 +1,10 @@
 import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings
 
 
 @pytest.mark.django_db
-def test_healthz_reports_the_database_and_redis(client, settings):
+def test_healthz_reports_the_database_and_redis(client: Client, settings: Settings) -> None:
     response = client.get("/healthz")
     body = response.json()
     assert body["database"] == "ok"
@@ -14,7 +16,7 @@ def test_healthz_reports_the_database_and_redis(client, settings):
 
 
 @pytest.mark.django_db
-def test_healthz_says_when_redis_is_down(client, settings):
+def test_healthz_says_when_redis_is_down(client: Client, settings: Settings) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -22,7 +24,7 @@ def test_healthz_says_when_redis_is_down(client, settings):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_plain_http_where_pages_redirect_to_https(client, settings):
+def test_healthz_answers_plain_http_where_pages_redirect_to_https(client: Client, settings: Settings) -> None:
     """A load balancer's probe inside the network gets an answer, not a redirect."""
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200

@@ -27,12 +27,12 @@ def _make_target(name: str) -> tuple[list[str], list[str]]:
     return match.group(1).split(), [line.strip() for line in match.group(2).splitlines()]
 
 
-def test_the_readmes_first_code_block_holds_exactly_serve_then_test():
+def test_the_readmes_first_code_block_holds_exactly_serve_then_test() -> None:
     first = _fenced_blocks((ROOT / "README.md").read_text())[0][1]
     assert _commands(first) == ["make serve", "make test"]
 
 
-def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000():
+def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000() -> None:
     prerequisites, recipe = _make_target("serve")
     assert prerequisites == ["install", "migrate", "demo"]
     _, demo = _make_target("demo")
@@ -58,13 +58,13 @@ def test_make_serve_installs_migrates_seeds_the_demo_and_serves_on_port_8000():
     assert any("-m venv" in line for line in installed)
 
 
-def test_make_test_creates_the_environment_and_runs_the_whole_suite():
+def test_make_test_creates_the_environment_and_runs_the_whole_suite() -> None:
     prerequisites, recipe = _make_target("test")
     assert prerequisites == ["install-dev"]
     assert recipe == ["$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"]
 
 
-def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint():
+def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     lines = [line.strip() for line in ci.splitlines() if line.strip() and not
              line.strip().startswith("#")]
@@ -86,7 +86,7 @@ def _compose_services() -> dict[str, str]:
     return dict(zip(blocks[::2], blocks[1::2], strict=True))
 
 
-def test_docker_compose_runs_every_service_with_a_healthcheck():
+def test_docker_compose_runs_every_service_with_a_healthcheck() -> None:
     services = _compose_services()
     assert set(services) == {"proxy", "postgres", "redis", "web", "worker", "beat"}
     for name, block in services.items():
@@ -126,14 +126,14 @@ def _documented(section: str) -> dict[str, list[dict]]:
     return found
 
 
-def test_every_json_example_in_the_protocol_doc_parses():
+def test_every_json_example_in_the_protocol_doc_parses() -> None:
     blocks = [body for lang, body in _fenced_blocks(_protocol()) if lang == "json"]
     assert len(blocks) >= 20
     for body in blocks:
         assert isinstance(json.loads(body), dict), body
 
 
-def test_every_frame_the_consumer_accepts_is_documented_with_an_example():
+def test_every_frame_the_consumer_accepts_is_documented_with_an_example() -> None:
     source = (ROOT / "messaging" / "consumers.py").read_text()
     dispatch = re.search(r"\{\s*(\"subscribe\": self\._subscribe,.*?)\}\.get\(", source, re.S)
     assert dispatch, "the consumer's dispatch table moved; update this test"
@@ -144,7 +144,7 @@ def test_every_frame_the_consumer_accepts_is_documented_with_an_example():
         assert any(example.get("type") == name for example in documented[name]), name
 
 
-def test_every_frame_the_server_sends_is_documented_with_an_example():
+def test_every_frame_the_server_sends_is_documented_with_an_example() -> None:
     sent = {"hello", "message", "edited", "retracted", "pinned", "attachment_hidden",
             "subscribed", "ack", "receipt", "acknowledged", "error", "added", "removed", "pong"}
     documented = _documented(_section(_protocol(), "## Server → browser", "\n## "))

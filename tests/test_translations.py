@@ -48,7 +48,7 @@ def _catalog(mo: Path) -> dict:
         return dict(gettext.GNUTranslations(handle)._catalog)  # type: ignore[attr-defined]
 
 
-def test_there_are_catalogues_for_every_language_of_every_app():
+def test_there_are_catalogues_for_every_language_of_every_app() -> None:
     apps = {p.parts[len(ROOT.parts)] for p in CATALOGUES}
     assert {"accounts", "consent", "messaging"} <= apps
     for app in apps:
@@ -57,7 +57,7 @@ def test_there_are_catalogues_for_every_language_of_every_app():
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_a_catalogue_has_no_fuzzy_or_untranslated_entry(po):
+def test_a_catalogue_has_no_fuzzy_or_untranslated_entry(po: Path) -> None:
     _need("msgfmt")
     result = subprocess.run(["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po)],
                             capture_output=True, text=True)
@@ -67,7 +67,7 @@ def test_a_catalogue_has_no_fuzzy_or_untranslated_entry(po):
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_the_mo_file_is_compiled_from_the_po_file(po, tmp_path):
+def test_the_mo_file_is_compiled_from_the_po_file(po: Path, tmp_path: Path) -> None:
     _need("msgfmt")
     fresh = tmp_path / "django.mo"
     subprocess.run(["msgfmt", "-o", str(fresh), str(po)], check=True)
@@ -114,7 +114,7 @@ def _extracted(tmp_path: Path) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory):
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     return _extracted(tmp_path_factory.mktemp("messages"))
 
 
@@ -124,7 +124,8 @@ def extracted(tmp_path_factory):
     if area in INCOMPLETE else area
     for area in AREAS
 ])
-def test_every_marked_string_has_a_translation(extracted, area, language):
+def test_every_marked_string_has_a_translation(extracted: dict[str, set[str]], area: str,
+                                               language: str) -> None:
     translated: dict = {}
     for po in CATALOGUES:
         if po.parts[-3] == language:

@@ -28,8 +28,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import actions, twofactor
-from accounts.access import can
-from accounts.models import Role
+from accounts.access import ACTIONS as ACTION_NAMES
+from accounts.access import can, known_actions
+from accounts.models import Pupil, Role
 from messaging import actions as messaging_actions
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
@@ -326,3 +327,82 @@ def test_the_django_admin_login_form_logs_nobody_in(world, persona):
 def test_a_superuser_always_gives_a_second_factor(db):
     operator = _operator()
     assert operator.needs_two_factor
+
+
+# --- every registered action, for every role -------------------------------------------------
+# One row per action nobody may leave out: a rule registered without a row here fails
+# test_every_registered_action_has_a_row. Each action is asked about one object of the kind
+# it decides, named in OBJECTS; the columns are PERSONAS, in order.
+
+OBJECTS = {
+    "school.manage": "school", "person.manage": "parent2", "user.see_contact": "parent2",
+    "membership.list": "group", "membership.add": "group", "membership.remove": "group",
+    "conversation.read": "group", "conversation.post": "group",
+    "conversation.manage_members": "group", "conversation.start_direct": "parent2",
+    "message.edit": "announcement", "message.retract": "announcement",
+    "message.receipts": "announcement", "message.acknowledgements": "announcement",
+    "message.acknowledge": "announcement", "message.pin": "announcement",
+    "message.post_urgent": "group",
+    "consent.decide": "emma", "consent.record_paper": "emma", "consent.view_pupil": "emma",
+    "consent.request": "class_4b", "consent.view_coverage": "class_4b",
+    "archive.search": "school", "archive.export": "school", "archive.hold": "school",
+    "archive.audit_log": "school", "archive.integrity": "school",
+    "archive.retention_report": "school", "archive.retention_policy": "school",
+}
+
+EVERY_ACTION = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "archive.audit_log": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.export": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.hold": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.integrity": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.retention_policy": (T, F, F, F, F, F, F, F, F, F, F),
+    "archive.retention_report": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.search": (F, F, F, F, F, F, F, T, F, F, F),
+    "consent.decide": (F, F, F, F, T, F, F, F, F, F, F),
+    "consent.record_paper": (T, T, F, F, F, F, F, F, F, F, F),
+    "consent.request": (T, T, F, F, F, F, F, F, F, F, F),
+    "consent.view_coverage": (T, T, F, F, F, F, F, F, F, F, F),
+    "consent.view_pupil": (T, T, F, F, T, F, F, F, F, F, F),
+    "conversation.manage_members": (F, T, F, F, F, F, F, F, F, F, F),
+    "conversation.post": (F, T, F, T, T, F, F, F, F, F, F),
+    "conversation.read": (F, T, F, T, T, F, F, F, F, F, F),
+    "conversation.start_direct": (T, T, T, T, F, F, F, T, T, F, F),
+    "membership.add": (T, T, F, F, F, F, F, F, F, F, F),
+    "membership.list": (T, T, F, T, T, F, F, F, F, F, F),
+    "membership.remove": (T, T, F, F, F, F, F, F, F, F, F),
+    "message.acknowledge": (F, F, F, F, T, F, F, F, F, F, F),
+    "message.acknowledgements": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.edit": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.pin": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.post_urgent": (F, T, F, T, F, F, F, F, F, F, F),
+    "message.receipts": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
+    "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
+    "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
+    "user.see_contact": (T, F, F, F, F, F, F, T, F, F, F),
+}
+
+
+def test_every_registered_action_has_a_row():
+    assert set(EVERY_ACTION) == set(known_actions()) == ACTION_NAMES
+    assert set(OBJECTS) == set(EVERY_ACTION)
+    assert all(len(row) == len(PERSONAS) for row in EVERY_ACTION.values())
+
+
+@pytest.fixture
+def objects(world, school, class_4b, announcements, teacher):
+    posted, _ = messaging_actions.post_message(teacher, announcements, "Trip on Friday",
+                                               ack_requested=True)
+    return {"school": school, "parent2": world["parent2"], "group": world["group"],
+            "announcement": posted, "class_4b": class_4b,
+            "emma": Pupil.objects.get(first_name="Emma")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(OBJECTS))
+def test_every_action_answers_its_row(world, objects, action):
+    got = tuple(can(world["people"][persona], action, objects[OBJECTS[action]])
+                for persona in PERSONAS)
+    assert got == EVERY_ACTION[action]
