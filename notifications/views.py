@@ -110,8 +110,8 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
 
 # The worker runs only its own script and talks only to this site.
 @require_GET
-@csp({"DIRECTIVES": {"default-src": ["'none'"], "connect-src": ["'self'"], "img-src": ["'self'"],
-                     "script-src": ["'self'"], "base-uri": ["'none'"]}})
+@csp({"default-src": ["'none'"], "connect-src": ["'self'"], "img-src": ["'self'"],
+      "script-src": ["'self'"], "base-uri": ["'none'"]})
 def service_worker(request: HttpRequest) -> HttpResponse:
     response = render(request, "notifications/sw.js", {
         "icon": static("notifications/icon-192.png"),
