@@ -9,7 +9,7 @@ PORT ?= 8000
 # Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint install install-dev migrate demo web worker beat bench bench-archive messages migrations-check ci clean
+.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-archive messages migrations-check ci clean
 
 # The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
@@ -36,8 +36,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-migrate: install
+migrate: install vapid
 	$(PY) manage.py migrate --noinput -v 0
+
+vapid: install  ## the push notification key pair, created once (never replaced)
+	$(PY) manage.py vapid_keys
 
 demo: install
 	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)
@@ -47,7 +50,7 @@ demo: install
 web: install
 	$(PY) -m schoolchat.server -b 0.0.0.0 -p $(PORT) $(WEB_ARGS) schoolchat.asgi:application
 worker: install
-	$(BIN)/celery -A schoolchat worker --loglevel INFO --concurrency 2
+	$(BIN)/celery -A schoolchat worker -Q celery,push --loglevel INFO --concurrency 2
 beat: install
 	$(BIN)/celery -A schoolchat beat --loglevel INFO --schedule var/celerybeat-schedule
 

@@ -54,6 +54,9 @@ Action = Literal[
     "archive.integrity",
     "archive.retention_report",
     "archive.retention_policy",
+    # notifications/access.py
+    "notifications.mute",
+    "notifications.remove_device",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

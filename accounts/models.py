@@ -41,6 +41,12 @@ class School(models.Model):
         _("invitation links an admin may make at once"), default=50)
     invitations_per_minute = models.PositiveSmallIntegerField(
         _("then invitation links an admin may make per minute"), default=30)
+    # What a push notification shows on a locked phone (notifications.payload).
+    lock_screen_text = models.CharField(
+        _("text of a message on the lock screen"), max_length=10, default="none",
+        choices=[("none", _("Sender and conversation only")),
+                 ("excerpt", _("The start of the message"))],
+        help_text=_("Anyone who picks up a parent's phone can read the lock screen."))
 
     class Meta:
         verbose_name = _("school")

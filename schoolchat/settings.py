@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "messaging",
+    "notifications",
     "consent",
     "archive",
 ]
@@ -209,6 +210,24 @@ if SCHOOLCHAT_BEAT_MAX_SECONDS > 0:
         _every = _entry["schedule"]
         if isinstance(_every, float):
             _entry["schedule"] = min(_every, float(SCHOOLCHAT_BEAT_MAX_SECONDS))
+
+# Notifications: Web Push (docs/notifications.md). The VAPID key pair identifies this server to
+# the browsers' push services: the private key itself (PEM) or a file holding it, made by
+# `manage.py vapid_keys` (`make serve` and the container's start do that when it is missing).
+SCHOOLCHAT_VAPID_PRIVATE_KEY = env_str("SCHOOLCHAT_VAPID_PRIVATE_KEY")
+SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE = env_str(
+    "SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE", str(BASE_DIR / "var" / "vapid_private.pem"))
+# Whom a push service may write to about this server's pushes (a mailto: address).
+SCHOOLCHAT_VAPID_SUBJECT = env_str("SCHOOLCHAT_VAPID_SUBJECT", "mailto:admin@localhost")
+# The push services a browser's subscription may point at (scheme://host[:port], "*." for
+# subdomains): the server POSTs to these and nowhere else.
+SCHOOLCHAT_PUSH_SERVICES = env_list("SCHOOLCHAT_PUSH_SERVICES", default=[
+    "https://fcm.googleapis.com", "https://*.push.services.mozilla.com",
+    "https://web.push.apple.com", "https://*.notify.windows.com",
+])
+# Seconds a push service keeps an undelivered notification (the TTL header).
+SCHOOLCHAT_PUSH_TTL = env_int("SCHOOLCHAT_PUSH_TTL", 12 * 3600)
+CELERY_TASK_ROUTES = {"notifications.*": {"queue": "push"}}
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from notifications.urls import root_patterns as notification_root_patterns
 from schoolchat import health
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("messaging.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include(notification_root_patterns)),
     path("consent/", include("consent.urls")),
     path("archive/", include("archive.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -29,6 +29,7 @@ AREAS = {
     "foundation": ("schoolchat/", "templates/base.html"),
     "messaging": ("messaging/", "templates/messaging/"),
     "archive": ("archive/", "templates/archive/"),
+    "notifications": ("notifications/", "templates/notifications/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

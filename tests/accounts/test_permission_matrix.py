@@ -34,6 +34,7 @@ from accounts.models import Pupil, Role
 from messaging import actions as messaging_actions
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
+from notifications.models import Device
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
 ACTIONS = ["read", "post", "add member", "remove member", "member list", "contact details"]
@@ -348,6 +349,7 @@ OBJECTS = {
     "archive.search": "school", "archive.export": "school", "archive.hold": "school",
     "archive.audit_log": "school", "archive.integrity": "school",
     "archive.retention_report": "school", "archive.retention_policy": "school",
+    "notifications.mute": "group", "notifications.remove_device": "parent_device",
 }
 
 EVERY_ACTION = {
@@ -378,6 +380,8 @@ EVERY_ACTION = {
     "message.pin": (F, T, F, F, F, F, F, F, F, F, F),
     "message.post_urgent": (F, T, F, T, F, F, F, F, F, F, F),
     "message.receipts": (F, T, F, F, F, F, F, F, F, F, F),
+    "notifications.mute": (F, T, F, T, T, F, F, F, F, F, F),
+    "notifications.remove_device": (F, F, F, F, T, F, F, F, F, F, F),
     "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
     "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
@@ -397,7 +401,10 @@ def objects(world, school, class_4b, announcements, teacher):
                                                ack_requested=True)
     return {"school": school, "parent2": world["parent2"], "group": world["group"],
             "announcement": posted, "class_4b": class_4b,
-            "emma": Pupil.objects.get(first_name="Emma")}
+            "emma": Pupil.objects.get(first_name="Emma"),
+            "parent_device": Device.objects.create(
+                user=world["people"]["parent"], endpoint="https://push.example/parent",
+                p256dh="key", auth="secret")}
 
 
 @pytest.mark.django_db

@@ -1,0 +1,146 @@
+"""Changes to a person's notification settings: devices and mutes.
+
+Each change happens in one transaction with its archive record, in the person's school chain
+(devices) or the conversation's chain (mutes). Checks raise ``PermissionDenied`` (the caller
+answers 404) or ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import archive
+from accounts.access import can
+from archive import scopes
+from messaging.models import Conversation
+from notifications import endpoints
+from notifications.models import Device, Mute
+
+
+def _key(value: Any, size: int | None) -> str:
+    """A base64url key as the browser gives it, checked for its decoded size."""
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise ValidationError(_("This browser sent an incomplete subscription."))
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(_("This browser sent an incomplete subscription.")) from exc
+    if (size is not None and len(raw) != size) or (size is None and len(raw) < 16):
+        raise ValidationError(_("This browser sent an incomplete subscription."))
+    return value
+
+
+def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = "",
+              session_key: str = "") -> Device:
+    """Register (or re-register) this browser's push subscription for ``user``.
+
+    An endpoint registered before, by anyone, moves to this person and session: the browser
+    that holds it is the one now signed in.
+    """
+    if not user.is_active:
+        raise PermissionDenied
+    if not isinstance(endpoint, str) or len(endpoint) > 2000 or not endpoints.allowed(endpoint):
+        raise ValidationError(_("This browser's push service is not one this school uses."))
+    p256dh, auth = _key(p256dh, 65), _key(auth, 16)
+    with transaction.atomic():
+        device, created = Device.objects.update_or_create(
+            endpoint=endpoint,
+            defaults={"user": user, "p256dh": p256dh, "auth": auth, "label": label[:100],
+                      "session_key": session_key or ""},
+        )
+        archive.record("notifications.device_added", scope=scopes.school(user.school_id),
+                       actor=user, subjects=[user],
+                       payload={"user": user.pk, "device": device.pk, "label": device.label,
+                                "created": created})
+    return device
+
+
+def _remove(devices: Iterable[Device], *, actor: Any, reason: str) -> int:
+    removed = 0
+    for device in devices:
+        archive.record("notifications.device_removed", scope=scopes.school(device.user.school_id),
+                       actor=actor, subjects=[device.user],
+                       payload={"user": device.user_id, "device": device.pk,
+                                "label": device.label, "reason": reason})
+        device.delete()
+        removed += 1
+    return removed
+
+
+def unsubscribe(user: Any, device: Device) -> None:
+    """Remove one of the person's own devices (the page's remove button, or the browser's
+    script turning notifications off)."""
+    if not can(user, "notifications.remove_device", device):
+        raise PermissionDenied
+    with transaction.atomic():
+        _remove(Device.objects.filter(pk=device.pk).select_related("user"), actor=user,
+                reason="removed")
+
+
+def unsubscribe_endpoint(user: Any, endpoint: Any) -> bool:
+    """Remove the person's device with this endpoint, if they have one."""
+    device = Device.objects.filter(user=user, endpoint=endpoint).first() if isinstance(
+        endpoint, str) else None
+    if device is None:
+        return False
+    unsubscribe(user, device)
+    return True
+
+
+def remove_devices(user_id: int, *, session_key: str | None = None, reason: str) -> int:
+    """System removal: a logout (that session's devices) or an account whose sessions all
+    ended because it was deactivated (all its devices)."""
+    with transaction.atomic():
+        devices = Device.objects.filter(user_id=user_id).select_related("user")
+        if session_key is not None:
+            devices = devices.filter(session_key=session_key)
+        return _remove(list(devices.select_for_update()), actor=None, reason=reason)
+
+
+def forget_gone_device(device_id: int, status: int) -> bool:
+    """The push service answered that the subscription no longer exists (404/410)."""
+    with transaction.atomic():
+        devices = list(Device.objects.filter(pk=device_id).select_related("user"))
+        return _remove(devices, actor=None, reason=f"push service {status}") > 0
+
+
+def mark_delivered(device_id: int) -> None:
+    Device.objects.filter(pk=device_id).update(last_success_at=timezone.now())
+
+
+def mute(user: Any, conversation: Conversation, *, until: datetime | None = None) -> Mute:
+    if not can(user, "notifications.mute", conversation):
+        raise PermissionDenied
+    if until is not None and until <= timezone.now():
+        raise ValidationError(_("Choose a time in the future."))
+    with transaction.atomic():
+        muted, _created = Mute.objects.update_or_create(
+            user=user, conversation=conversation,
+            defaults={"until": until, "created_at": timezone.now()})
+        archive.record("notifications.muted", scope=scopes.conversation(conversation.pk),
+                       actor=user, subjects=[user],
+                       payload={"user": user.pk, "conversation": conversation.pk,
+                                "until": until.isoformat() if until else None})
+    return muted
+
+
+def unmute(user: Any, conversation: Conversation) -> bool:
+    """Lift the person's mute of a conversation; False when there was none. Someone who can no
+    longer read the conversation may still lift their own mute."""
+    with transaction.atomic():
+        deleted, _rows = Mute.objects.filter(user=user, conversation=conversation).delete()
+        if not deleted:
+            return False
+        archive.record("notifications.unmuted", scope=scopes.conversation(conversation.pk),
+                       actor=user, subjects=[user],
+                       payload={"user": user.pk, "conversation": conversation.pk})
+    return True

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        from accounts.sessions import sessions_ended  # noqa: PLC0415
+        from messaging.signals import event_committed  # noqa: PLC0415
+        from notifications import (  # noqa: PLC0415
+            access,  # noqa: F401  (registers the notification rules)
+            receivers,
+        )
+
+        # Every committed conversation event may notify the members who are not looking.
+        event_committed.connect(receivers.on_event_committed, dispatch_uid="notifications.push")
+        # A logout removes that browser's device; a deactivated account (a leaver) loses all.
+        sessions_ended.connect(receivers.on_sessions_ended, dispatch_uid="notifications.devices")

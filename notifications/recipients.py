@@ -1,0 +1,74 @@
+"""Who is told about a new message, and what their lock screen shows.
+
+A message notifies the conversation's current members with a device, except:
+- the sender;
+- members who muted the conversation (until a time that has not come, or until unmuted);
+- members in their quiet time (``messaging.hours``): staff outside their office hours, everyone
+  else at night (21:00-07:00 in the school's time zone);
+unless the message is an urgent one from staff, which reaches everyone, quiet time or not
+(only staff may mark a message urgent: ``message.post_urgent``).
+Members who have the conversation open on a socket would be left out too; the hubs keep no
+presence yet, so they are notified as well (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from messaging import hours
+from messaging.events import excerpt
+from messaging.models import Message
+from notifications.models import Device, Mute
+
+LOCK_SCREEN_EXCERPT = "excerpt"
+
+
+def breaks_through(message: Message) -> bool:
+    return message.urgent and message.sender.is_school_staff
+
+
+def recipients(message: Message, at: datetime | None = None) -> list[User]:
+    moment = at or timezone.now()
+    muted = Mute.objects.filter(conversation_id=message.conversation_id).filter(
+        Q(until__isnull=True) | Q(until__gt=moment)).values("user_id")
+    members = (User.objects.filter(
+        memberships__conversation_id=message.conversation_id, memberships__ended_at__isnull=True,
+        is_active=True, push_devices__isnull=False)
+        .exclude(pk=message.sender_id).exclude(pk__in=muted)
+        .select_related("school").distinct().order_by("pk"))
+    if breaks_through(message):
+        return list(members)
+    return [person for person in members if not hours.is_quiet_for(person, moment)]
+
+
+def devices(message: Message, at: datetime | None = None) -> list[Device]:
+    people = recipients(message, at)
+    return list(Device.objects.filter(user__in=people).order_by("pk"))
+
+
+def topic(conversation_id: int) -> str:
+    """One notification per conversation: a newer push replaces an undelivered older one."""
+    return f"conversation-{conversation_id}"
+
+
+def payload(message: Message) -> dict[str, Any]:
+    """What the service worker shows. The text only where the school's policy allows it."""
+    conversation = message.conversation
+    sender = message.sender.public_name
+    body = sender
+    if conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and excerpt(message):
+        body = f"{sender}: {excerpt(message)}"
+    return {
+        "conversation": conversation.pk,
+        "title": conversation.title or sender,
+        "body": body,
+        "tag": topic(conversation.pk),
+        "url": reverse("messaging:conversation", args=[conversation.pk]),
+        "urgent": message.urgent,
+    }

@@ -1,0 +1,148 @@
+"""The notifications page, the subscription endpoints its script calls, and the files a
+browser needs to install the site and receive pushes (service worker, manifest)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from csp.decorators import csp
+from django.contrib import messages as django_messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from messaging.access import readable_conversation_or_none, readable_conversations
+from notifications import access, actions, useragent, vapid
+from notifications.forms import MuteForm
+
+SUBSCRIPTION_BYTES = 4096
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def page(request: HttpRequest) -> HttpResponse:
+    """A person's devices and muted conversations; the POST mutes one more."""
+    user: Any = request.user
+    form = MuteForm(request.POST or None,
+                    conversations=readable_conversations(user).order_by("title", "pk"))
+    if request.method == "POST" and form.is_valid():
+        conversation = readable_conversation_or_none(user, form.cleaned_data["conversation"])
+        if conversation is None:
+            raise Http404
+        actions.mute(user, conversation, until=form.until())
+        django_messages.success(request, _("You will not be notified about %(title)s.")
+                                % {"title": conversation.title})
+        return redirect("notifications:page")
+    return render(request, "notifications/page.html", {
+        "devices": access.devices_of(user),
+        "mutes": access.active_mutes_of(user),
+        "form": form,
+        "vapid_key": vapid.public_key() if vapid.configured() else "",
+    })
+
+
+@login_required
+@require_POST
+def remove_device(request: HttpRequest, device_id: int) -> HttpResponse:
+    device = access.own_device_or_none(request.user, device_id)
+    if device is None:
+        raise Http404
+    actions.unsubscribe(request.user, device)
+    django_messages.success(request, _("That device will not be notified any more."))
+    return redirect("notifications:page")
+
+
+@login_required
+@require_POST
+def unmute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    mute = access.active_mutes_of(request.user).filter(conversation_id=conversation_id).first()
+    if mute is None:
+        raise Http404
+    actions.unmute(request.user, mute.conversation)
+    return redirect("notifications:page")
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > SUBSCRIPTION_BYTES:
+        raise ValidationError(_("This browser sent an incomplete subscription."))
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(_("This browser sent an incomplete subscription.")) from exc
+    if not isinstance(data, dict):
+        raise ValidationError(_("This browser sent an incomplete subscription."))
+    return data
+
+
+@login_required
+@require_POST
+def subscribe(request: HttpRequest) -> JsonResponse:
+    """The page's script posts ``PushSubscription.toJSON()`` here (with the CSRF header)."""
+    try:
+        data = _json_body(request)
+        keys: dict[str, Any] = data["keys"] if isinstance(data.get("keys"), dict) else {}
+        device = actions.subscribe(
+            request.user, endpoint=data.get("endpoint"), p256dh=keys.get("p256dh"),
+            auth=keys.get("auth"), label=useragent.label(request.headers.get("User-Agent", "")),
+            session_key=request.session.session_key or "")
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    except PermissionDenied:
+        return JsonResponse({"error": _("Not allowed.")}, status=403)
+    return JsonResponse({"id": device.pk, "label": device.label}, status=201)
+
+
+@login_required
+@require_POST
+def unsubscribe(request: HttpRequest) -> JsonResponse:
+    """The script turning this browser's notifications off (or logging out) posts its endpoint."""
+    try:
+        data = _json_body(request)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"removed": actions.unsubscribe_endpoint(request.user, data.get("endpoint"))})
+
+
+# The worker runs only its own script and talks only to this site.
+@require_GET
+@csp({"default-src": ["'none'"], "connect-src": ["'self'"], "img-src": ["'self'"],
+      "script-src": ["'self'"], "base-uri": ["'none'"]})
+def service_worker(request: HttpRequest) -> HttpResponse:
+    response = render(request, "notifications/sw.js", {
+        "icon": static("notifications/icon-192.png"),
+        "badge": static("notifications/badge-96.png"),
+    }, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    # A new worker reaches browsers promptly (browsers also recheck at least daily).
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    user: Any = request.user
+    school = getattr(user, "school", None) if user.is_authenticated else None
+    name = school.name if school else "Schoolchat"
+    return JsonResponse({
+        "name": name,
+        "short_name": name[:12],
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOUR,
+        "icons": [
+            {"src": static("notifications/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("notifications/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("notifications/maskable-512.png"), "sizes": "512x512",
+             "type": "image/png", "purpose": "maskable"},
+        ],
+    }, content_type="application/manifest+json")
+
+
+THEME_COLOUR = "#0b5cad"  # --accent in app.css

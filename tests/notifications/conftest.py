@@ -1,0 +1,69 @@
+"""A local push service, the server's VAPID key in a temporary file, and helpers.
+
+``post_and_publish`` posts through ``messaging.actions.post_message`` and then sends
+``messaging.signals.event_committed`` as messaging's publish-on-commit does, so these tests
+stand for the real wiring; swap it for a committed post once messaging sends the signal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from messaging import actions as messaging_actions
+from messaging.events import message_event
+from messaging.signals import event_committed
+from notifications import push, vapid
+from notifications.models import Device
+from tests.notifications.push_service import PushService
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# A Wednesday morning: staff are in their office hours, parents are awake.
+SCHOOL_MORNING = datetime(2026, 12, 2, 10, 0, tzinfo=AMSTERDAM)
+WEEKNIGHT = datetime(2026, 12, 2, 22, 30, tzinfo=AMSTERDAM)
+SATURDAY_NOON = datetime(2026, 12, 5, 12, 0, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture
+def push_service(settings, tmp_path):
+    service = PushService().start()
+    settings.SCHOOLCHAT_PUSH_SERVICES = [service.origin]
+    settings.SCHOOLCHAT_VAPID_PRIVATE_KEY = ""
+    settings.SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE = str(tmp_path / "vapid.pem")
+    settings.SCHOOLCHAT_VAPID_SUBJECT = "mailto:office@school.invalid"
+    vapid.create_key_file(tmp_path / "vapid.pem")
+    vapid.server_key.cache_clear()
+    push.reset()
+    yield service
+    push.reset()
+    vapid.server_key.cache_clear()
+    service.stop()
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Set the sender's clock: ``at(WEEKNIGHT)``; school mornings unless told otherwise."""
+    def set_clock(moment: datetime) -> None:
+        monkeypatch.setattr("notifications.recipients.timezone",
+                            SimpleNamespace(now=lambda: moment))
+    set_clock(SCHOOL_MORNING)
+    return set_clock
+
+
+def register(service: PushService, user, session_key: str = ""):
+    """A browser of ``user`` subscribed: the fake device and its Device row."""
+    fake = service.new_device()
+    device = Device.objects.create(user=user, endpoint=fake.endpoint, p256dh=fake.p256dh,
+                                   auth=fake.subscription()["keys"]["auth"], label="Firefox on Android",
+                                   session_key=session_key)
+    return fake, device
+
+
+def post_and_publish(sender, conversation, body, **options):
+    message, _created = messaging_actions.post_message(sender, conversation, body, **options)
+    event_committed.send(sender=None, conversation_id=conversation.pk,
+                         event=message_event(message))
+    return message
