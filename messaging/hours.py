@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from messaging.models import OfficeHours
+from accounts.models import Role, User
+from messaging.models import Conversation, OfficeHours
 
 DEFAULT_HOURS = {day: (time(8, 0), time(17, 0)) for day in range(5)}
 QUIET_FROM = time(21, 0)
@@ -81,12 +82,8 @@ def is_quiet_for(user: Any, at: datetime | None = None, *, urgent: bool = False,
 def staff_away(sender: Any, conversation: Any, at: datetime | None = None) -> list[dict[str, Any]]:
     """For a parent writing in a one-to-one conversation: the staff members who are outside
     their office hours now, with when they will read it."""
-    from messaging.models import Conversation
-
     if sender.is_school_staff or conversation.kind != Conversation.Kind.DIRECT:
         return []
-    from accounts.models import Role, User
-
     moment = at or timezone.now()
     staff = User.objects.filter(
         memberships__conversation=conversation, memberships__ended_at__isnull=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages as django_messages
@@ -19,18 +20,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import ratelimit
 from accounts.access import can
 from accounts.models import User
-from messaging import actions, attachments, hours, queries
+from messaging import attachments, hours, queries
 from messaging.access import (
     readable_conversation_or_none,
     readable_conversations,
     readable_message_or_none,
     taggable_pupils,
 )
+from messaging.actions import attachments as attachment_actions
+from messaging.actions import direct, scheduled, send
+from messaging.actions import edit as edit_actions
+from messaging.actions import hours as hours_actions
+from messaging.actions import receipts as receipt_actions
 from messaging.events import logged_event, message_event
 from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
 from messaging.models import Conversation, Event, Message
 from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (every view here requires one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -62,8 +75,6 @@ def _refused(request: HttpRequest, conv: Conversation, exc: Exception) -> HttpRe
 
 def _in_school_zone(value: datetime, conv: Conversation) -> datetime:
     """A time typed into the form means the school's wall-clock time."""
-    from zoneinfo import ZoneInfo
-
     naive = value.replace(tzinfo=None)
     return naive.replace(tzinfo=ZoneInfo(conv.school.time_zone or settings.TIME_ZONE))
 
@@ -104,18 +115,18 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             reply_to = _message_or_404(request, conv.pk, data["reply_to"])
         try:
             if data.get("send_at"):
-                actions.schedule_message(request.user, conv, data["body"],
+                scheduled.schedule_message(request.user, conv, data["body"],
                                          _in_school_zone(data["send_at"], conv))
                 django_messages.success(request, _("Your message is scheduled."))
                 return redirect("messaging:conversation", conversation_id=conv.pk)
-            actions.post_message(
+            send.post_message(
                 request.user, conv, data["body"], client_id=data["client_id"],
                 reply_to=reply_to, urgent=data["urgent"], confirm=data["confirm"],
                 ack_requested=data["ack_requested"],
                 attachments=attachments.claimable(request.user,
                                                   request.POST.getlist("attachments")),
             )
-        except actions.ConfirmationRequired as exc:
+        except send.ConfirmationRequired as exc:
             confirm_count = exc.recipients
         except ratelimit.RateLimited as exc:
             response = _refused(request, conv, exc)
@@ -134,8 +145,6 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
     )[::-1]
     attachments.mark_shown(recent)
-    if recent:
-        actions.mark_seen(request.user, conv, conv.last_seq)
     queries.display_titles([conv], request.user)
     context = {
         "conversation": conv,
@@ -143,6 +152,8 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "form": form,
         "confirm_count": confirm_count,
         "last_seq": conv.last_seq,
+        # Reading the page writes nothing: "seen" comes from the socket, or this form's POST.
+        "unread": queries.last_read_seq(conv, request.user) < conv.last_seq,
         "first_seq": recent[0].seq if recent else 0,
         "has_older": bool(recent) and queries.messages(conv).filter(seq__lt=recent[0].seq)
         .exists(),
@@ -164,6 +175,18 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The page's "Mark as read" (without JavaScript; the script sends ``seen`` instead):
+    receipts up to the last seq the page showed."""
+    conv = _readable_or_404(request, conversation_id)
+    raw = request.POST.get("seq", "")
+    if raw.isdigit():
+        receipt_actions.mark_seen(_user(request), conv, int(raw))
+    return redirect("messaging:conversation", conversation_id=conv.pk)
+
+
+@login_required
+@require_POST
 def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     form = EditForm(request.POST)
@@ -171,7 +194,7 @@ def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRes
         return _refused(request, message.conversation,
                         ValidationError(_("A message cannot be empty.")))
     try:
-        actions.edit_message(request.user, message, form.cleaned_data["body"])
+        edit_actions.edit_message(request.user, message, form.cleaned_data["body"])
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -182,7 +205,7 @@ def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRes
 def retract(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.retract_message(request.user, message)
+        edit_actions.retract_message(request.user, message)
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -193,7 +216,7 @@ def retract(request: HttpRequest, conversation_id: int, message_id: int) -> Http
 def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
+        edit_actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -204,7 +227,7 @@ def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResp
 def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.acknowledge(request.user, message)
+        receipt_actions.acknowledge(request.user, message)
     except PermissionDenied as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -250,7 +273,7 @@ def reply_privately(request: HttpRequest, conversation_id: int, message_id: int)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reply, _created = actions.reply_privately(request.user, message,
+            reply, _created = direct.reply_privately(request.user, message,
                                                       form.cleaned_data["body"])
         except (PermissionDenied, ValidationError) as exc:
             return _refused(request, message.conversation, exc)
@@ -276,7 +299,7 @@ def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
     other = User.objects.filter(pk=user_id).first()
     if other is None or not can(request.user, "conversation.start_direct", other):
         raise Http404
-    conv = actions.open_direct(request.user, other)
+    conv = direct.open_direct(request.user, other)
     return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
@@ -345,7 +368,7 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
         return JsonResponse({"error": _("Choose a file to attach.")}, status=400)
     try:
         pupils = attachments.tagged_pupils(request.user, conv, request.POST.getlist("pupils"))
-        attachment = attachments.upload(
+        attachment = attachment_actions.upload(
             request.user, conv, uploaded, pupils=pupils,
             no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
         )
@@ -405,7 +428,7 @@ def office_hours(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = OfficeHoursForm(request.POST or None, schedule=hours.schedule_for(user))
     if request.method == "POST" and form.is_valid():
-        actions.set_office_hours(user, form.days())
+        hours_actions.set_office_hours(user, form.days())
         django_messages.success(request, _("Your office hours are saved."))
         return redirect("messaging:office_hours")
     return render(request, "messaging/office_hours.html", {"form": form})
@@ -418,5 +441,5 @@ def cancel_scheduled(request: HttpRequest, conversation_id: int, scheduled_id: i
     item = conv.scheduled.filter(pk=scheduled_id, sender=request.user.pk).first()
     if item is None:
         raise Http404
-    actions.cancel_scheduled(request.user, item)
+    scheduled.cancel_scheduled(request.user, item)
     return redirect("messaging:conversation", conversation_id=conv.pk)

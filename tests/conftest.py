@@ -16,7 +16,8 @@ import uuid
 import pytest
 
 from accounts.models import Role
-from messaging import actions, hub
+from messaging import hub
+from messaging.actions import membership
 from messaging.models import Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
 
@@ -124,8 +125,8 @@ def conversation_4b(school, class_4b, teacher, parent, admin):
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="4B class group", school_class=class_4b
     )
-    actions.add_member(conversation, teacher, actor=admin, manager=True)
-    actions.add_member(conversation, parent, actor=admin)
+    membership.add_member(conversation, teacher, actor=admin, manager=True)
+    membership.add_member(conversation, parent, actor=admin)
     return conversation
 
 
@@ -134,7 +135,7 @@ def conversation_5a(school, class_5a, parent_5a, admin):
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="5A class group", school_class=class_5a
     )
-    actions.add_member(conversation, parent_5a, actor=admin)
+    membership.add_member(conversation, parent_5a, actor=admin)
     return conversation
 
 
@@ -143,6 +144,6 @@ def announcements(school, teacher, parent, admin):
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.ANNOUNCEMENT, title="Announcements"
     )
-    actions.add_member(conversation, teacher, actor=admin, manager=True)
-    actions.add_member(conversation, parent, actor=admin)
+    membership.add_member(conversation, teacher, actor=admin, manager=True)
+    membership.add_member(conversation, parent, actor=admin)
     return conversation

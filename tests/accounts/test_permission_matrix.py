@@ -30,7 +30,7 @@ from django.urls import reverse
 from accounts import actions, twofactor
 from accounts.access import can
 from accounts.models import Role
-from messaging import actions as messaging_actions
+from messaging.actions import membership
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
@@ -98,9 +98,9 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     actions.sync_class_conversation(class_4b, actor=admin)
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Chess club")
-    messaging_actions.add_member(club, teacher, actor=admin, manager=True)
+    membership.add_member(club, teacher, actor=admin, manager=True)
     for member in (parent, parent2, leaver, people["staff"]):
-        messaging_actions.add_member(club, member, actor=admin)
+        membership.add_member(club, member, actor=admin)
     actions.process_leaver(leaver, actor=admin)
     people["leaver"] = leaver
     for user in people.values():
