@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.access import can
-from accounts.models import Pupil
+from accounts.models import Pupil, User
 from consent.services import photo_problems, photos_may_show
 from messaging.access import taggable_pupils
 from messaging.models import Attachment, Conversation, Message
@@ -127,7 +127,7 @@ def untaggable() -> ValidationError:
                            code="invalid_tag")
 
 
-def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
+def tagged_pupils(user: User, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
     """The pupils behind the ids a sender tagged, or :func:`untaggable` if any of them is not
     among ``messaging.access.taggable_pupils``."""
     if not can(user, "conversation.post", conversation):
@@ -141,14 +141,14 @@ def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> 
     return found
 
 
-def check_taggable(user: Any, conversation: Conversation, pupils: list[Pupil]) -> None:
+def check_taggable(user: User, conversation: Conversation, pupils: list[Pupil]) -> None:
     wanted = {p.pk for p in pupils}
     if wanted and taggable_pupils(user, conversation).filter(pk__in=wanted).count() != len(
             wanted):
         raise untaggable()
 
 
-def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
+def check_photo_tags(user: User, conversation: Conversation, pupils: list[Pupil],
                      no_identifiable_pupils: bool) -> None:
     """A photo tags the pupils shown (each one the sender may tag here, see
     ``messaging.access.taggable_pupils``) or states that no pupil is identifiable, and every
@@ -168,7 +168,7 @@ def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
         raise refusal
 
 
-def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
+def claimable(user: User, tokens: list[str]) -> list[Attachment]:
     """The user's own uploads not yet attached to a message, in the order given."""
     found = {a.token: a for a in Attachment.objects.filter(
         token__in=tokens[:10], uploader=user, message__isnull=True)}
@@ -228,7 +228,7 @@ def visible_attachments(message: Message) -> list[dict[str, Any]]:
     return [summary(a, shown=a.pk in shown) for a in listed]
 
 
-def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
+def readable_attachment_or_none(user: User, token: str) -> Attachment | None:
     """The attachment when the user may see it now: a member of its message's conversation
     (or its uploader, before sending), and shown (:func:`shown_ids`). None otherwise, whatever the reason."""
     attachment = (Attachment.objects.select_related("conversation", "message")

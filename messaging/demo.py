@@ -20,15 +20,16 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
 from messaging.actions import direct as direct_actions
 from messaging.actions import hours as hours_actions
 from messaging.actions import receipts, send
-from messaging.models import Message
+from messaging.models import Conversation, Message
 
 NAMESPACE = uuid.UUID("6f1d4c2e-8f0b-4b7e-9a55-3c1d2e4f5a60")
 
 
-def _post(user: Any, conversation: Any, key: str, body: str, **options: Any) -> Message:
+def _post(user: User, conversation: Conversation, key: str, body: str, **options: Any) -> Message:
     message, _created = send.post_message(
         user, conversation, body, client_id=uuid.uuid5(NAMESPACE, key), confirm=True,
         limited=False, **options)

@@ -45,10 +45,11 @@ def upload(user: User, conversation: Conversation, uploaded: UploadedFile, *,
     if not can(user, "conversation.post", conversation):
         raise PermissionDenied(_("You cannot post in this conversation."))
     limit = max_bytes()
-    if uploaded.size > limit:
+    size = uploaded.size or 0  # what the client declared; the read below is what counts
+    if size > limit:
         raise ValidationError(
             _("This file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": megabytes(uploaded.size), "limit": megabytes(limit)},
+            % {"size": megabytes(size), "limit": megabytes(limit)},
             code="too_large",
         )
     data = uploaded.read(limit + 1)

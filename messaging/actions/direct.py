@@ -28,8 +28,10 @@ def direct_conversation(user: User, other: User, *,
     with transaction.atomic():
         conversation = Conversation.objects.filter(direct_key=key).first()
         if conversation is None:
+            home = school or user.school
+            assert home is not None, "a one-to-one conversation belongs to a school"
             conversation = Conversation.objects.create(
-                school=school or user.school, kind=Conversation.Kind.DIRECT, direct_key=key,
+                school=home, kind=Conversation.Kind.DIRECT, direct_key=key,
                 title=f"{user.public_name} · {other.public_name}",
             )
         for person in (user, other):
