@@ -39,8 +39,8 @@ from accounts.models import (
     User,
 )
 from archive import scopes
-from messaging import actions as messaging_actions
 from messaging import hub
+from messaging.actions import membership as messaging_actions
 from messaging.models import Conversation, Membership
 
 INVITATION_DAYS = 7

@@ -56,7 +56,7 @@ from accounts.models import (
 )
 from accounts.roster import RosterRejected, import_roster
 from archive.models import Record
-from messaging import actions as messaging_actions
+from messaging.actions import membership as messaging_actions
 from messaging.models import Conversation, Membership
 
 View = Callable[..., HttpResponse]

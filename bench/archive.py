@@ -81,7 +81,7 @@ def generate() -> dict[str, object]:
 
     from accounts.models import Role, School, User
     from archive.chain import GENESIS, _digest, canonical, payload_digest
-    from messaging import actions
+    from messaging.actions import membership
     from messaging.models import Conversation, Membership, Message
 
     call_command("migrate", verbosity=0)
@@ -164,8 +164,8 @@ def generate() -> dict[str, object]:
     # The writer's own conversation: recent, never expired.
     live = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Writer")
-    actions.add_member(live, teacher, manager=True)
-    actions.add_member(live, others[0])
+    membership.add_member(live, teacher, manager=True)
+    membership.add_member(live, others[0])
     return {"subject": subject, "school": school, "live": live, "subject_conversation": convs[0].pk}
 
 
@@ -248,7 +248,7 @@ def writer(stop_file: str, out_file: str, posts: str) -> None:
     """A chat writer in its own process: post, measure, until told to stop (or done)."""
     setup_django()
     from accounts.models import User
-    from messaging import actions
+    from messaging.actions import send
     from messaging.models import Conversation
 
     teacher = User.objects.get(username="bench-teacher")
@@ -258,7 +258,7 @@ def writer(stop_file: str, out_file: str, posts: str) -> None:
         if Path(stop_file).exists() and i >= 20:
             break
         start = time.perf_counter()
-        actions.post_message(teacher, live, f"Writer message {i} {uuid.uuid4()}")
+        send.post_message(teacher, live, f"Writer message {i} {uuid.uuid4()}")
         latencies.append(time.perf_counter() - start)
         time.sleep(0.01)
     Path(out_file).write_text(json.dumps(latencies))

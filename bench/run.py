@@ -197,7 +197,7 @@ def create_school() -> School:
 
     from accounts.models import Role, User
     from accounts.models import School as SchoolModel
-    from messaging import actions
+    from messaging.actions import membership
     from messaging.models import Conversation
 
     # The bench measures the real path's capacity, so the posting limit is lifted (its check
@@ -219,9 +219,9 @@ def create_school() -> School:
     for size in (30, MEMBERS):
         conversation = Conversation.objects.create(
             school=school, kind=Conversation.Kind.GROUP, title=f"Bench group of {size}")
-        actions.add_member(conversation, teacher, actor=admin, manager=True)
+        membership.add_member(conversation, teacher, actor=admin, manager=True)
         for parent in parents[:size]:
-            actions.add_member(conversation, parent, actor=admin)
+            membership.add_member(conversation, parent, actor=admin)
         conversations[size] = conversation.pk
 
     def session(user: Any) -> str:

@@ -15,8 +15,8 @@ class MessagingConfig(AppConfig):
             export,
             retention,
         )
-        from messaging.attachments import on_consent_changed  # noqa: PLC0415
         from messaging.hub import on_sessions_ended  # noqa: PLC0415
+        from messaging.tasks import on_consent_changed  # noqa: PLC0415
 
         # Withdrawn photo consent hides the pupil's photos from then on.
         consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")

@@ -1,4 +1,5 @@
-"""Attachments: what may be uploaded, how it is cleaned, and who sees it.
+"""Attachments: what may be uploaded, how it is cleaned, and who sees it (reading and rules;
+the writes, uploading, sending and hiding, are :mod:`messaging.actions.attachments`).
 
 The type is decided by the content, never the file name: a PDF starts with ``%PDF-``; an image
 is whatever Pillow can open as JPEG, PNG or WebP. Images are decoded and re-encoded from their
@@ -11,27 +12,21 @@ Files live under ``MEDIA_ROOT`` with random names and are served only by
 
 from __future__ import annotations
 
-import hashlib
 import io
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-import archive
 from accounts.access import can
-from accounts.models import Pupil
-from consent.services import photo_may_show, photo_problems, photos_may_show
+from accounts.models import Pupil, User
+from consent.services import photo_problems, photos_may_show
 from messaging.access import taggable_pupils
-from messaging.models import Attachment, Conversation, Event, Message
+from messaging.models import Attachment, Conversation, Message
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
                  "WEBP": ("image/webp", "webp")}
@@ -48,7 +43,7 @@ def max_pixels() -> int:
     return int(settings.SCHOOLCHAT_IMAGE_MAX_PIXELS)
 
 
-def _megabytes(n: int) -> str:
+def megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}"
 
 
@@ -80,7 +75,7 @@ def _thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio))
 
 
-def _clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
+def clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
     """(clean file, thumbnail, content type, extension, width, height) or ValidationError.
 
     At most two decoded copies of the pixels exist at a time (three when the mode changes):
@@ -120,54 +115,9 @@ def _clean_image(data: bytes) -> tuple[bytes, bytes, str, str, int, int]:
     return out.getvalue(), thumb_out.getvalue(), content_type, ext, fresh.width, fresh.height
 
 
-def _safe_name(name: str, ext: str) -> str:
+def safe_name(name: str, ext: str) -> str:
     stem = "".join(c for c in name.rsplit(".", 1)[0] if c.isalnum() or c in " -_")[:80].strip()
     return f"{stem or 'attachment'}.{ext}"
-
-
-def upload(user: Any, conversation: Conversation, uploaded: Any, *,
-           pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
-    """Check, clean and store a file for a message the user is about to send here.
-
-    Photos must either tag the pupils shown or state that no pupil is identifiable
-    (:func:`check_photo_tags`); the reasons are for the uploader only. A PDF tags nobody.
-    """
-    if not can(user, "conversation.post", conversation):
-        raise PermissionDenied(_("You cannot post in this conversation."))
-    limit = max_bytes()
-    if uploaded.size > limit:
-        raise ValidationError(
-            _("This file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": _megabytes(uploaded.size), "limit": _megabytes(limit)},
-            code="too_large",
-        )
-    data = uploaded.read(limit + 1)
-    if len(data) > limit:
-        raise ValidationError(_("This file is too large."), code="too_large")
-    tagged = list(pupils or [])
-    _check_taggable(user, conversation, tagged)
-    thumb = b""
-    width = height = None
-    if data.startswith(b"%PDF-"):
-        kind, content_type, ext, clean = Attachment.Kind.PDF, "application/pdf", "pdf", data
-    else:
-        clean, thumb, content_type, ext, width, height = _clean_image(data)
-        kind = Attachment.Kind.IMAGE
-        check_photo_tags(user, conversation, tagged, no_identifiable_pupils)
-    token = secrets.token_urlsafe(32)
-    attachment = Attachment(
-        token=token, conversation=conversation, uploader=user, kind=kind,
-        content_type=content_type, name=_safe_name(str(uploaded.name or ""), ext),
-        size=len(clean), sha256=hashlib.sha256(clean).hexdigest(), width=width, height=height,
-        no_identifiable_pupils=no_identifiable_pupils and not tagged,
-    )
-    attachment.file.save(f"{token}.{ext}", ContentFile(clean), save=False)
-    if thumb:
-        attachment.thumbnail.save(f"{token}.thumb.jpg", ContentFile(thumb), save=False)
-    attachment.save()
-    if tagged:
-        attachment.pupils.set(tagged)
-    return attachment
 
 
 def untaggable() -> ValidationError:
@@ -177,7 +127,7 @@ def untaggable() -> ValidationError:
                            code="invalid_tag")
 
 
-def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
+def tagged_pupils(user: User, conversation: Conversation, raw_ids: list[str]) -> list[Pupil]:
     """The pupils behind the ids a sender tagged, or :func:`untaggable` if any of them is not
     among ``messaging.access.taggable_pupils``."""
     if not can(user, "conversation.post", conversation):
@@ -191,14 +141,14 @@ def tagged_pupils(user: Any, conversation: Conversation, raw_ids: list[str]) -> 
     return found
 
 
-def _check_taggable(user: Any, conversation: Conversation, pupils: list[Pupil]) -> None:
+def check_taggable(user: User, conversation: Conversation, pupils: list[Pupil]) -> None:
     wanted = {p.pk for p in pupils}
     if wanted and taggable_pupils(user, conversation).filter(pk__in=wanted).count() != len(
             wanted):
         raise untaggable()
 
 
-def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
+def check_photo_tags(user: User, conversation: Conversation, pupils: list[Pupil],
                      no_identifiable_pupils: bool) -> None:
     """A photo tags the pupils shown (each one the sender may tag here, see
     ``messaging.access.taggable_pupils``) or states that no pupil is identifiable, and every
@@ -210,7 +160,7 @@ def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
               "can be identified."), code="tags_required")
     if not pupils:
         return
-    _check_taggable(user, conversation, pupils)
+    check_taggable(user, conversation, pupils)
     reasons = photo_problems(pupils)
     if reasons:
         refusal = ValidationError(list(reasons))
@@ -218,7 +168,7 @@ def check_photo_tags(user: Any, conversation: Conversation, pupils: list[Pupil],
         raise refusal
 
 
-def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
+def claimable(user: User, tokens: list[str]) -> list[Attachment]:
     """The user's own uploads not yet attached to a message, in the order given."""
     found = {a.token: a for a in Attachment.objects.filter(
         token__in=tokens[:10], uploader=user, message__isnull=True)}
@@ -226,32 +176,6 @@ def claimable(user: Any, tokens: list[str]) -> list[Attachment]:
         raise ValidationError(_("An attachment is missing; upload it again."),
                               code="attachment_missing")
     return [found[t] for t in dict.fromkeys(tokens)]
-
-
-def claim(sender: Any, message: Message, attachments: list[Attachment]) -> None:
-    """Inside post_message's transaction: bind the uploads to the message and archive them."""
-    for attachment in attachments:
-        if attachment.conversation_id != message.conversation_id:
-            raise ValidationError(_("An attachment was uploaded for another conversation."),
-                                  code="invalid")
-        pupils = list(attachment.pupils.all())
-        if attachment.kind == Attachment.Kind.IMAGE and pupils:
-            # Consent may have changed since the upload.
-            check_photo_tags(sender, message.conversation, pupils,
-                             attachment.no_identifiable_pupils)
-        updated = Attachment.objects.filter(pk=attachment.pk, message__isnull=True).update(
-            message=message)
-        if not updated:
-            raise ValidationError(_("An attachment was already sent."), code="invalid")
-        archive.record(
-            "attachment.added", scope=message.conversation.scope, actor=sender,
-            subjects=[sender, *pupils],
-            payload={"message": message.pk, "attachment": attachment.token,
-                     "kind": attachment.kind, "name": attachment.name,
-                     "sha256": attachment.sha256, "size": attachment.size,
-                     "file": attachment.file.name, "pupils": [p.pk for p in pupils],
-                     "no_identifiable_pupils": attachment.no_identifiable_pupils},
-        )
 
 
 def shown_ids(attachments: Iterable[Attachment]) -> set[int]:
@@ -304,7 +228,7 @@ def visible_attachments(message: Message) -> list[dict[str, Any]]:
     return [summary(a, shown=a.pk in shown) for a in listed]
 
 
-def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
+def readable_attachment_or_none(user: User, token: str) -> Attachment | None:
     """The attachment when the user may see it now: a member of its message's conversation
     (or its uploader, before sending), and shown (:func:`shown_ids`). None otherwise, whatever the reason."""
     attachment = (Attachment.objects.select_related("conversation", "message")
@@ -317,47 +241,3 @@ def readable_attachment_or_none(user: Any, token: str) -> Attachment | None:
     if not can(user, "conversation.read", attachment.conversation):
         return None
     return attachment
-
-
-def hide_photos_of(pupil: Pupil, purpose: str) -> int:
-    """After a withdrawal: hide every photo tagging the pupil that now lacks consent, and tell
-    open tabs (a sequenced ``attachment_hidden`` event per photo)."""
-    from messaging.actions import _next_seq, _publish_on_commit
-    from messaging.events import attachment_hidden_event
-
-    hidden = 0
-    photos = (Attachment.objects.filter(pupils=pupil, hidden_at__isnull=True,
-                                        message__isnull=False)
-              .select_related("message", "conversation").prefetch_related("pupils"))
-    for photo in photos:
-        if photo_may_show(pupil, tagged=len(photo.pupils.all())):
-            continue
-        with transaction.atomic():
-            seq = _next_seq(photo.conversation)
-            Attachment.objects.filter(pk=photo.pk).update(hidden_at=timezone.now())
-            Event.objects.create(conversation=photo.conversation, seq=seq,
-                                 kind=Event.Kind.ATTACHMENT_HIDDEN, message=photo.message,
-                                 data={"attachment": photo.token})
-            archive.record(
-                "attachment.hidden", scope=photo.conversation.scope, actor=None,
-                subjects=[pupil],
-                payload={"message": photo.message_id, "attachment": photo.token,
-                         "reason": "consent withdrawn", "purpose": purpose},
-            )
-            assert photo.message is not None
-            _publish_on_commit(photo.conversation_id,
-                               attachment_hidden_event(photo.message, seq, photo.token))
-        hidden += 1
-    return hidden
-
-
-def on_consent_changed(sender: Any, *, pupil: Pupil, purpose: str, decision: str,
-                       **kwargs: Any) -> None:
-    import consent
-
-    if purpose in (consent.PHOTOS_CLASS, consent.PHOTOS_TOGETHER) and decision != "granted":
-        # A task (inline in the embedded default): the withdrawal is already committed, and
-        # a failure here is retried by the worker instead of failing the guardian's request.
-        from messaging.tasks import hide_photos
-
-        hide_photos.delay(pupil.pk, purpose)

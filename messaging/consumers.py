@@ -1,7 +1,9 @@
 """The websocket consumer: one socket per browser tab, carrying every conversation it opened.
 
 The protocol is in docs/protocol.md. The consumer parses, asks ``can()`` and calls the same
-actions as the HTTP views, so permission and validation cannot differ between the two paths.
+actions as the HTTP views, so permission and validation cannot differ between the two paths:
+its database calls are :mod:`messaging.socket_db`, its sends go through this process's
+group-commit writer (:mod:`messaging.writer`).
 
 Everything sent to the browser about a conversation goes through one queue drained by one
 task, in ``seq`` order, with no duplicates: live events from the hub, the backlog read from the
@@ -15,293 +17,27 @@ import asyncio
 import contextlib
 import logging
 import uuid
-import weakref
-from importlib import import_module
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
-from accounts.models import User
-from accounts.ratelimit import RateLimited
-from messaging import actions, hours, hub, wire
-from messaging.access import (
-    readable_conversation_or_none,
-    readable_message_or_none,
-    remembered_permissions,
-)
-from messaging.events import logged_event
-from messaging.models import Event
+from messaging import hub, socket_db, wire
+from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
+from messaging.writer import post_writer
 
 log = logging.getLogger(__name__)
 
-# Close codes (4000-4999 are the application's own).
-CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the session ended: log in again
-CLOSE_DEACTIVATED = 4403
+# Close codes (4000-4999 are the application's own; the session's are in socket_db).
 CLOSE_TOO_SLOW = 4408
 CLOSE_SERVER_ERROR = 1011
 # Sends of one socket being written at once (they share a commit); past it the socket waits.
 MAX_SENDS_IN_FLIGHT = 16
-BACKLOG_BATCH = 200
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
 SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden"})
 HINTS = frozenset({"receipt", "acknowledged"})
-
-
-@database_sync_to_async
-def _active_user(user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id, is_active=True).first()
-
-
-@database_sync_to_async
-def _session_problem(user_id: int, session_key: str | None) -> int | None:
-    """The close code when the socket's session no longer stands, else None.
-
-    Read from the session store itself, so a logout, a session deleted by an admin action,
-    an expiry (or an idle timeout moving ``expire_date``) and a changed password all count.
-    """
-    user = User.objects.filter(pk=user_id).first()
-    if user is None or not user.is_active:
-        return CLOSE_DEACTIVATED
-    if session_key is None:
-        return None  # authenticated without a session (in-process tests only)
-    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
-    if str(data.get(SESSION_KEY)) != str(user_id):
-        return CLOSE_UNAUTHENTICATED
-    if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")),
-                                 user.get_session_auth_hash()):
-        return CLOSE_UNAUTHENTICATED
-    return None
-
-
-@database_sync_to_async
-def _conversation_head(user: User, conversation_id: int) -> int | None:
-    """The newest seq when the user may read the conversation, else None."""
-    conversation = readable_conversation_or_none(user, conversation_id)
-    return None if conversation is None else conversation.last_seq
-
-
-@database_sync_to_async
-def _events_after(conversation_id: int, after_seq: int, upto: int | None) -> list[dict[str, Any]]:
-    # Uses index: messaging_event_seq.
-    rows = Event.objects.filter(conversation_id=conversation_id, seq__gt=after_seq)
-    if upto is not None:
-        rows = rows.filter(seq__lt=upto)
-    rows = rows.select_related(
-        "message__sender", "message__reply_to__sender"
-    ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
-    return [logged_event(e) for e in rows]
-
-
-def _refusal(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, PermissionDenied):
-        return {"code": "forbidden", "text": str(exc)}
-    assert isinstance(exc, ValidationError)
-    refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
-    if isinstance(exc, actions.ConfirmationRequired):
-        refusal["recipients"] = exc.recipients
-    if isinstance(exc, RateLimited):
-        refusal["retry_after"] = exc.retry_after  # the send was not stored; resend after it
-    return refusal
-
-
-NOT_FOUND = {"code": "not_found", "text": "No such conversation."}
-NO_MESSAGE = {"code": "not_found", "text": "No such message."}
-
-
-def _draft(user: User, conversation: Any, content: dict[str, Any],
-           client_id: uuid.UUID) -> actions.Draft | None:
-    """The draft a ``send`` frame describes; None when it replies to a message the user
-    cannot see. Raises ``ValidationError`` for malformed attachments."""
-    reply_to = None
-    if content.get("reply_to") is not None:
-        reply_to = readable_message_or_none(user, _int(content.get("reply_to")) or 0)
-        if reply_to is None or reply_to.conversation_id != conversation.pk:
-            return None
-    return actions.Draft(
-        user, content.get("body"), client_id=client_id, reply_to=reply_to,
-        urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
-        ack_requested=content.get("ack_requested") is True,
-        attachments=_attachments(user, content.get("attachments")),
-    )
-
-
-Send = tuple[int, int, dict[str, Any], uuid.UUID]  # user id, conversation id, frame, client_id
-Answer = dict[str, Any] | Exception
-
-
-@database_sync_to_async
-def _post_batch(sends: list[Send]) -> list[Answer]:
-    """Check and store every send of a batch: one transaction per conversation.
-
-    Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
-    or the exception that failed its conversation's transaction.
-    """
-    # Storing messages changes no membership: each sender's permissions are read once.
-    with remembered_permissions():
-        return _post_batch_checked(sends)
-
-
-def _post_batch_checked(sends: list[Send]) -> list[Answer]:
-    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
-             .select_related("school")}
-    readable: dict[tuple[int, int], Any] = {}
-    results: list[Answer | None] = [None] * len(sends)
-    drafts: dict[int, list[tuple[int, actions.Draft]]] = {}
-    conversations: dict[int, Any] = {}
-    for index, (user_id, conversation_id, content, client_id) in enumerate(sends):
-        user = users.get(user_id)
-        key = (user_id, conversation_id)
-        if key not in readable:
-            readable[key] = (readable_conversation_or_none(user, conversation_id)
-                             if user is not None else None)
-        if user is None or readable[key] is None:
-            results[index] = NOT_FOUND
-            continue
-        # One object per conversation, so the seq it holds stays current across senders.
-        conversation = conversations.setdefault(conversation_id, readable[key])
-        try:
-            draft = _draft(user, conversation, content, client_id)
-        except ValidationError as exc:
-            results[index] = _refusal(exc)
-            continue
-        if draft is None:
-            results[index] = NO_MESSAGE
-            continue
-        drafts.setdefault(conversation_id, []).append((index, draft))
-    for conversation_id, items in drafts.items():
-        conversation = conversations[conversation_id]
-        try:
-            outcomes = actions.post_messages(conversation, [draft for _, draft in items])
-        except Exception as exc:  # this conversation's transaction failed; others stand
-            log.exception("storing %d messages in conversation %s failed",
-                          len(items), conversation_id)
-            for index, _unused in items:
-                results[index] = exc
-            continue
-        away: dict[int, list[dict[str, Any]]] = {}
-        for (index, draft), outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                results[index] = _refusal(outcome)
-                continue
-            message, _created = outcome
-            if draft.sender.pk not in away:
-                away[draft.sender.pk] = hours.staff_away(draft.sender, conversation)
-            results[index] = {"id": message.pk, "seq": message.seq,
-                              "away": away[draft.sender.pk]}
-    assert all(result is not None for result in results)
-    return results  # type: ignore[return-value]
-
-
-class PostWriter:
-    """Group commit for the sends of this process's sockets.
-
-    Sends wait in one queue; one batch at a time is checked and stored (one transaction per
-    conversation), and the sends that arrived meanwhile form the next batch. An idle
-    conversation's send is written at once, alone; a busy one's share one lock, one seq range
-    and one commit. Database work runs on one thread per process anyway (Channels'
-    ``database_sync_to_async`` is thread-sensitive), so this is what lets it keep up.
-    """
-
-    MAX_BATCH = 200
-
-    def __init__(self) -> None:
-        self._pending: list[tuple[Send, asyncio.Future[Answer]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def post(self, send: Send) -> Answer:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Answer] = loop.create_future()
-        self._pending.append((send, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
-        # A socket that closes while waiting cancels only its wait: the batch is still written,
-        # and a retry with the same client_id finds the stored message.
-        return await future
-
-    async def _run(self) -> None:
-        while self._pending:
-            batch = self._pending[: self.MAX_BATCH]
-            del self._pending[: self.MAX_BATCH]
-            try:
-                results = await _post_batch([send for send, _future in batch])
-            except Exception as exc:
-                results = [exc] * len(batch)
-            for (_send, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-
-
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PostWriter] = (
-    weakref.WeakKeyDictionary())
-
-
-def post_writer() -> PostWriter:
-    """This event loop's writer (one per process; tests run several loops one after another)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = PostWriter()
-    return writer
-
-
-@database_sync_to_async
-def _schedule(user_id: int) -> hours.Schedule | None:
-    """A staff member's office hours (for quiet notifications); None for everyone else."""
-    user = User.objects.filter(pk=user_id).select_related("school").first()
-    return hours.schedule_for(user) if user is not None and user.is_school_staff else None
-
-
-def _attachments(user: User, raw: Any) -> list[Any]:
-    if not raw:
-        return []
-    from messaging.attachments import claimable
-
-    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        raise ValidationError("attachments must be a list of tokens.", code="malformed")
-    return claimable(user, raw)
-
-
-@database_sync_to_async
-def _on_message(user_id: int, conversation_id: int, message_id: int, verb: str,
-                content: dict[str, Any]) -> dict[str, Any]:
-    """Edit, retract or acknowledge a message: the same actions as the HTTP views."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    message = readable_message_or_none(user, message_id) if user else None
-    if user is None or message is None or message.conversation_id != conversation_id:
-        return NO_MESSAGE
-    try:
-        if verb == "edit":
-            message = actions.edit_message(user, message, content.get("body"))
-        elif verb == "retract":
-            message = actions.retract_message(user, message)
-        elif verb == "pin":
-            message = actions.pin_message(user, message, content.get("pinned", True) is not False)
-        else:
-            actions.acknowledge(user, message)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
-    return {"id": message.pk}
-
-
-@database_sync_to_async
-def _seen(user_id: int, conversation_id: int, seq: int) -> None:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    conversation = readable_conversation_or_none(user, conversation_id) if user else None
-    if user is not None and conversation is not None:
-        actions.mark_seen(user, conversation, seq)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -338,7 +74,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.sends: set[asyncio.Task[None]] = set()
         self.hub = hub.get_hub()
         # Staff: their office hours, so messages outside them arrive marked "quiet".
-        self.schedule = await _schedule(user.pk) if user.is_school_staff else None
+        self.schedule = await socket_db.schedule(user.pk) if user.is_school_staff else None
         await self.accept()
         # Under daphne on plain TCP: frames encoded once per process go straight to the socket.
         self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
@@ -425,7 +161,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         while not self.closing:
             await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
             try:
-                code = await _session_problem(self.user_id, self.session_key)
+                code = await socket_db.session_problem(self.user_id, self.session_key)
             except Exception:  # the database is away: check again next time
                 log.warning("checking the session of a socket of user %s failed", self.user_id)
                 continue
@@ -480,7 +216,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return  # not subscribed yet (the backlog read will include it) or already sent
         if seq > last + 1:
             # A gap: events were lost on the way. The database has them.
-            for missed in await _events_after(conversation_id, last, seq):
+            for missed in await socket_db.events_after(conversation_id, last, seq):
                 await self._send_in_order(missed)
         await self._send_in_order(event, frame)
 
@@ -496,10 +232,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _resume(self, conversation_id: int, after_seq: int, *, announce: bool) -> None:
         self.last_sent.setdefault(conversation_id, after_seq)
         while True:
-            batch = await _events_after(conversation_id, self.last_sent[conversation_id], None)
+            batch = await socket_db.events_after(conversation_id, self.last_sent[conversation_id], None)
             for missed in batch:
                 await self._send_in_order(missed)
-            if len(batch) < BACKLOG_BATCH:
+            if len(batch) < socket_db.BACKLOG_BATCH:
                 break
         if announce:
             await self.send_json({
@@ -562,13 +298,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
-        conversation_id = _int(content.get("conversation"))
-        after_seq = _int(content.get("after_seq", 0))
+        conversation_id = wire.frame_int(content.get("conversation"))
+        after_seq = wire.frame_int(content.get("after_seq", 0))
         if conversation_id is None or after_seq is None:
             await self._error("malformed", "subscribe needs conversation and after_seq.")
             return
-        user = await _active_user(self.user_id)
-        head = None if user is None else await _conversation_head(user, conversation_id)
+        user = await socket_db.active_user(self.user_id)
+        head = None if user is None else await socket_db.conversation_head(user, conversation_id)
         if head is None:
             # The same answer whether the conversation is missing or forbidden.
             await self._error("not_found", "No such conversation.", conversation=conversation_id)
@@ -584,7 +320,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                       "after_seq": min(after_seq, head)})
 
     async def _send(self, content: dict[str, Any]) -> None:
-        conversation_id = _int(content.get("conversation"))
+        conversation_id = wire.frame_int(content.get("conversation"))
         raw_client_id = content.get("client_id")
         try:
             client_id = uuid.UUID(str(raw_client_id))
@@ -625,12 +361,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(ack)
 
     async def _message_verb(self, verb: str, content: dict[str, Any]) -> None:
-        conversation_id = _int(content.get("conversation"))
-        message_id = _int(content.get("id"))
+        conversation_id = wire.frame_int(content.get("conversation"))
+        message_id = wire.frame_int(content.get("id"))
         if conversation_id is None or message_id is None:
             await self._error("malformed", f"{verb} needs conversation and id.")
             return
-        result = await _on_message(self.user_id, conversation_id, message_id, verb, content)
+        result = await socket_db.on_message(self.user_id, conversation_id, message_id, verb, content)
         if "id" not in result:
             await self._error(result["code"], result["text"], conversation=conversation_id,
                               id=message_id)
@@ -651,9 +387,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._message_verb("acknowledge", content)
 
     async def _mark_seen(self, content: dict[str, Any]) -> None:
-        conversation_id = _int(content.get("conversation"))
-        seq = _int(content.get("seq"))
+        conversation_id = wire.frame_int(content.get("conversation"))
+        seq = wire.frame_int(content.get("seq"))
         if conversation_id is None or seq is None:
             await self._error("malformed", "seen needs conversation and seq.")
             return
-        await _seen(self.user_id, conversation_id, seq)
+        await socket_db.seen(self.user_id, conversation_id, seq)

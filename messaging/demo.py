@@ -20,14 +20,17 @@ from typing import Any
 
 from django.db import transaction
 
-from messaging import actions
-from messaging.models import Message
+from accounts.models import User
+from messaging.actions import direct as direct_actions
+from messaging.actions import hours as hours_actions
+from messaging.actions import receipts, send
+from messaging.models import Conversation, Message
 
 NAMESPACE = uuid.UUID("6f1d4c2e-8f0b-4b7e-9a55-3c1d2e4f5a60")
 
 
-def _post(user: Any, conversation: Any, key: str, body: str, **options: Any) -> Message:
-    message, _created = actions.post_message(
+def _post(user: User, conversation: Conversation, key: str, body: str, **options: Any) -> Message:
+    message, _created = send.post_message(
         user, conversation, body, client_id=uuid.uuid5(NAMESPACE, key), confirm=True,
         limited=False, **options)
     return message
@@ -46,16 +49,16 @@ def seed(context: dict[str, Any]) -> None:
                            "Sports day is on Friday 12 June. Please acknowledge that you have "
                            "read this. Details: https://example.org/sports-day",
                            ack_requested=True)
-            actions.acknowledge(parent, notice)
+            receipts.acknowledge(parent, notice)
         class_group = conversations.get("4B class group")
         if class_group is not None:
             question = _post(parent, class_group, "swim-question",
                              "Does anyone know if swimming goes ahead next week?")
             _post(teacher, class_group, "swim-answer",
                   "Yes, swimming is on as usual. Bring a towel!", reply_to=question)
-        direct = actions.open_direct(parent, teacher)
+        direct = direct_actions.open_direct(parent, teacher)
         _post(parent, direct, "direct-hello",
               "Hello Ms de Vries, could we talk briefly about Emma's reading?")
         _post(teacher, direct, "direct-answer",
               "Of course. Thursday after school works for me.")
-        actions.set_office_hours(teacher, {day: (time(8), time(16)) for day in range(4)})
+        hours_actions.set_office_hours(teacher, {day: (time(8), time(16)) for day in range(4)})

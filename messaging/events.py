@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils.text import Truncator
 
+from messaging.attachments import visible_attachments
 from messaging.models import Event, Message
 
 EXCERPT_CHARS = 120
@@ -41,8 +42,6 @@ def reply_summary(message: Message | None) -> dict[str, Any] | None:
 
 
 def attachment_summaries(message: Message) -> list[dict[str, Any]]:
-    from messaging.attachments import visible_attachments
-
     return visible_attachments(message)
 
 

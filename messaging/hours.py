@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from messaging.models import OfficeHours
+from accounts.models import Role, User
+from messaging.models import Conversation, OfficeHours
 
 DEFAULT_HOURS = {day: (time(8, 0), time(17, 0)) for day in range(5)}
 QUIET_FROM = time(21, 0)
@@ -52,7 +53,7 @@ class Schedule:
         return None
 
 
-def _zone(user: Any) -> ZoneInfo:
+def _zone(user: User) -> ZoneInfo:
     name = getattr(getattr(user, "school", None), "time_zone", None) or settings.TIME_ZONE
     try:
         return ZoneInfo(name)
@@ -60,13 +61,13 @@ def _zone(user: Any) -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
-def schedule_for(user: Any) -> Schedule:
+def schedule_for(user: User) -> Schedule:
     rows = OfficeHours.objects.filter(user=user).values_list("weekday", "starts", "ends")
     days = {weekday: (starts, ends) for weekday, starts, ends in rows} or dict(DEFAULT_HOURS)
     return Schedule(zone=_zone(user), days=days)
 
 
-def is_quiet_for(user: Any, at: datetime | None = None, *, urgent: bool = False,
+def is_quiet_for(user: User, at: datetime | None = None, *, urgent: bool = False,
                  schedule: Schedule | None = None) -> bool:
     """True when the user should not be notified now (urgent messages ignore office hours)."""
     moment = at or timezone.now()
@@ -78,15 +79,11 @@ def is_quiet_for(user: Any, at: datetime | None = None, *, urgent: bool = False,
     return local >= QUIET_FROM or local < QUIET_UNTIL
 
 
-def staff_away(sender: Any, conversation: Any, at: datetime | None = None) -> list[dict[str, Any]]:
+def staff_away(sender: User, conversation: Conversation, at: datetime | None = None) -> list[dict[str, Any]]:
     """For a parent writing in a one-to-one conversation: the staff members who are outside
     their office hours now, with when they will read it."""
-    from messaging.models import Conversation
-
     if sender.is_school_staff or conversation.kind != Conversation.Kind.DIRECT:
         return []
-    from accounts.models import Role, User
-
     moment = at or timezone.now()
     staff = User.objects.filter(
         memberships__conversation=conversation, memberships__ended_at__isnull=True,

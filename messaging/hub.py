@@ -27,6 +27,8 @@ import threading
 from collections import defaultdict
 from typing import Any, Protocol
 
+import redis
+import redis.asyncio as aredis
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -169,8 +171,6 @@ class RedisHub(LocalHub):
 
     # --- publishing (sync, any thread) ----------------------------------------------------
     def _client(self) -> Any:
-        import redis
-
         with self._publisher_lock:
             if self._publisher is None:
                 self._publisher = redis.Redis.from_url(
@@ -180,8 +180,6 @@ class RedisHub(LocalHub):
             return self._publisher
 
     def _send(self, channel: str, event: Event) -> None:
-        import redis
-
         try:
             self._client().publish(self._prefix + channel, json.dumps(event))
         except redis.RedisError:
@@ -190,8 +188,6 @@ class RedisHub(LocalHub):
 
     def publish_many(self, conversation_id: int, events: list[Event]) -> None:
         """One round trip to Redis for a whole batch, in order, instead of one per event."""
-        import redis
-
         if len(events) < 2:
             super().publish_many(conversation_id, events)
             return
@@ -235,8 +231,6 @@ class RedisHub(LocalHub):
                 await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def _connect(self) -> None:
-        import redis.asyncio as aredis
-
         # No socket timeout on the subscriber: it blocks reading for as long as the room is quiet.
         # Health checks (PING) detect a dead connection instead.
         client = aredis.Redis.from_url(
@@ -249,8 +243,6 @@ class RedisHub(LocalHub):
         self._pubsub = pubsub
 
     async def _run(self) -> None:
-        import redis
-
         backoff = 0.1
         connected_before = False
         while True:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from accounts.access import can
 from accounts.models import User
 from messaging.access import readable_conversations, sees_staff_tools
+from messaging.actions.send import confirm_threshold
 from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
 
 SEARCH_LIMIT = 50
@@ -23,7 +29,7 @@ def messages(conversation: Conversation) -> QuerySet[Message]:
             .annotate(seen_count=Count("receipts", distinct=True)))
 
 
-def with_unread(conversations: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
+def with_unread(conversations: QuerySet[Conversation], user: User) -> QuerySet[Conversation]:
     """Annotate ``unread`` (messages from others after the user's last read seq) and
     ``last_at``; newest conversation first."""
     last_read = Membership.objects.filter(
@@ -63,7 +69,7 @@ def acknowledged_by(message: Message) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
 
 
-def search(user: Any, query: str) -> list[Message]:
+def search(user: User, query: str) -> list[Message]:
     """Messages matching ``query`` in the conversations the user can read, best first.
 
     Every word must occur in a message for it to match, on both databases.
@@ -74,8 +80,6 @@ def search(user: Any, query: str) -> list[Message]:
                                    retracted_at__isnull=True)
             .select_related("sender", "conversation"))
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = SearchVector("body", config="simple")
         terms = SearchQuery(query, config="simple", search_type="websearch")
         # The match (@@) decides; the rank only orders. ts_rank is above zero for a message
@@ -94,16 +98,9 @@ def words(query: str) -> list[str]:
     return [w for w in query.replace('"', " ").split() if w]
 
 
-def page_context(user: Any, conversation: Conversation, shown: list[Message]) -> dict[str, Any]:
+def page_context(user: User, conversation: Conversation, shown: list[Message]) -> dict[str, Any]:
     """What the conversation page needs besides the messages: permissions and per-message
     state of the viewer (which of their messages are still editable, what they acknowledged)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from accounts.access import can
-
     minutes = settings.SCHOOLCHAT_RETRACT_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
@@ -114,7 +111,7 @@ def page_context(user: Any, conversation: Conversation, shown: list[Message]) ->
         "audience_size": max(members - 1, 0),
         "max_chars": settings.SCHOOLCHAT_MESSAGE_MAX_CHARS,
         "edit_minutes": minutes,
-        "confirm_threshold": _threshold(conversation),
+        "confirm_threshold": confirm_threshold(conversation),
         "editable_ids": {m.pk for m in shown
                          if m.sender_id == user.pk and m.created_at >= since},
         "acknowledged_ids": set(Acknowledgement.objects.filter(
@@ -122,13 +119,14 @@ def page_context(user: Any, conversation: Conversation, shown: list[Message]) ->
     }
 
 
-def _threshold(conversation: Conversation) -> int:
-    from messaging.actions import confirm_threshold
+def last_read_seq(conversation: Conversation, user: User) -> int:
+    """The seq up to which the user has marked the conversation read (0 if not a member)."""
+    found = (Membership.objects.filter(conversation=conversation, user=user, ended_at__isnull=True)
+             .values_list("last_read_seq", flat=True).first())
+    return found or 0
 
-    return confirm_threshold(conversation)
 
-
-def display_titles(conversations: list[Conversation], user: Any) -> None:
+def display_titles(conversations: list[Conversation], user: User) -> None:
     """Set ``display_title``: a one-to-one conversation is shown by the other person's name."""
     direct = [c.pk for c in conversations if c.kind == Conversation.Kind.DIRECT]
     others: dict[int, list[str]] = {}

@@ -1,11 +1,16 @@
-"""Message text to HTML: escaped first, then web links made clickable, nothing else."""
+"""A message's text: what it may be (:func:`clean_body`, asked by every action that stores
+text) and how it is shown (:func:`render_body`: escaped first, then web links made clickable,
+nothing else)."""
 
 from __future__ import annotations
 
 import re
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 # Runs on escaped text, so "&amp;" and friends may occur inside a URL; "<", ">" and quotes
 # cannot (they are entities now, and "&quot;"/"&lt;" end the match below).
@@ -34,3 +39,20 @@ def render_body(text: str) -> SafeString:
     """Escape the text, link http(s) URLs and keep line breaks."""
     html = _URL.sub(_link, escape(text))
     return mark_safe(html.replace("\n", "<br>"))  # noqa: S308  (escaped above)
+
+
+def clean_body(body: object) -> str:
+    """The text to store: a string, stripped, not empty and within the length limit."""
+    if not isinstance(body, str):
+        raise ValidationError(_("A message must be text."), code="invalid")
+    text = body.strip()
+    if not text:
+        raise ValidationError(_("A message cannot be empty."), code="empty")
+    limit = settings.SCHOOLCHAT_MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        raise ValidationError(
+            _("This message is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(text), "limit": limit},
+            code="too_long",
+        )
+    return text

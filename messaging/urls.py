@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<int:conversation_id>/", views.conversation, name="conversation"),
     path("c/<int:conversation_id>/messages", views.messages_json, name="messages"),
     path("c/<int:conversation_id>/events", views.events_json, name="events"),
+    path("c/<int:conversation_id>/read", views.mark_read, name="mark_read"),
     path("c/<int:conversation_id>/m/<int:message_id>/edit", views.edit, name="edit"),
     path("c/<int:conversation_id>/m/<int:message_id>/retract", views.retract, name="retract"),
     path("c/<int:conversation_id>/m/<int:message_id>/pin", views.pin, name="pin"),

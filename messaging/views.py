@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages as django_messages
@@ -19,13 +20,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import ratelimit
 from accounts.access import can
 from accounts.models import User
-from messaging import actions, attachments, hours, queries
+from messaging import attachments, hours, queries
 from messaging.access import (
     readable_conversation_or_none,
     readable_conversations,
     readable_message_or_none,
     taggable_pupils,
 )
+from messaging.actions import attachments as attachment_actions
+from messaging.actions import direct, scheduled, send
+from messaging.actions import edit as edit_actions
+from messaging.actions import hours as hours_actions
+from messaging.actions import receipts as receipt_actions
 from messaging.events import logged_event, message_event
 from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
 from messaging.models import Conversation, Event, Message
@@ -33,8 +39,15 @@ from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (every view here requires one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
-    conversation = readable_conversation_or_none(request.user, conversation_id)
+    conversation = readable_conversation_or_none(_user(request), conversation_id)
     if conversation is None:
         raise Http404
     return conversation
@@ -43,9 +56,9 @@ def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    conversations = list(queries.with_unread(readable_conversations(request.user),
-                                             request.user))
-    queries.display_titles(conversations, request.user)
+    conversations = list(queries.with_unread(readable_conversations(_user(request)),
+                                             _user(request)))
+    queries.display_titles(conversations, _user(request))
     return render(request, "messaging/inbox.html", {"conversations": conversations})
 
 
@@ -62,8 +75,6 @@ def _refused(request: HttpRequest, conv: Conversation, exc: Exception) -> HttpRe
 
 def _in_school_zone(value: datetime, conv: Conversation) -> datetime:
     """A time typed into the form means the school's wall-clock time."""
-    from zoneinfo import ZoneInfo
-
     naive = value.replace(tzinfo=None)
     return naive.replace(tzinfo=ZoneInfo(conv.school.time_zone or settings.TIME_ZONE))
 
@@ -80,12 +91,12 @@ def _reply_target(request: HttpRequest, conv: Conversation) -> Message | None:
     raw = request.POST.get("reply_to") or request.GET.get("reply_to") or ""
     if not raw.isdigit():
         return None
-    message = readable_message_or_none(request.user, int(raw))
+    message = readable_message_or_none(_user(request), int(raw))
     return message if message is not None and message.conversation_id == conv.pk else None
 
 
 def _message_or_404(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
-    message = readable_message_or_none(request.user, message_id)
+    message = readable_message_or_none(_user(request), message_id)
     if message is None or message.conversation_id != conversation_id:
         raise Http404
     return message
@@ -104,18 +115,18 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             reply_to = _message_or_404(request, conv.pk, data["reply_to"])
         try:
             if data.get("send_at"):
-                actions.schedule_message(request.user, conv, data["body"],
+                scheduled.schedule_message(_user(request), conv, data["body"],
                                          _in_school_zone(data["send_at"], conv))
                 django_messages.success(request, _("Your message is scheduled."))
                 return redirect("messaging:conversation", conversation_id=conv.pk)
-            actions.post_message(
-                request.user, conv, data["body"], client_id=data["client_id"],
+            send.post_message(
+                _user(request), conv, data["body"], client_id=data["client_id"],
                 reply_to=reply_to, urgent=data["urgent"], confirm=data["confirm"],
                 ack_requested=data["ack_requested"],
-                attachments=attachments.claimable(request.user,
+                attachments=attachments.claimable(_user(request),
                                                   request.POST.getlist("attachments")),
             )
-        except actions.ConfirmationRequired as exc:
+        except send.ConfirmationRequired as exc:
             confirm_count = exc.recipients
         except ratelimit.RateLimited as exc:
             response = _refused(request, conv, exc)
@@ -127,39 +138,51 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("body", exc)
         else:
-            for person in hours.staff_away(request.user, conv):
+            for person in hours.staff_away(_user(request), conv):
                 django_messages.info(request, _away_text(person))
             return redirect("messaging:conversation", conversation_id=conv.pk)
     recent = list(
         queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
     )[::-1]
     attachments.mark_shown(recent)
-    if recent:
-        actions.mark_seen(request.user, conv, conv.last_seq)
-    queries.display_titles([conv], request.user)
+    queries.display_titles([conv], _user(request))
     context = {
         "conversation": conv,
         "messages_page": recent,
         "form": form,
         "confirm_count": confirm_count,
         "last_seq": conv.last_seq,
+        # Reading the page writes nothing: "seen" comes from the socket, or this form's POST.
+        "unread": queries.last_read_seq(conv, _user(request)) < conv.last_seq,
         "first_seq": recent[0].seq if recent else 0,
         "has_older": bool(recent) and queries.messages(conv).filter(seq__lt=recent[0].seq)
         .exists(),
         "reply_to_message": _reply_target(request, conv),
         "scheduled": list(conv.scheduled.filter(
-            sender=request.user.pk, message__isnull=True, cancelled_at__isnull=True
+            sender=_user(request).pk, message__isnull=True, cancelled_at__isnull=True
         ).order_by("send_at")),
         "pinned": list(queries.messages(conv).filter(pinned_at__isnull=False)
                        .order_by("-pinned_at")[:5]),
-        "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
+        "away": [_away_text(p) for p in hours.staff_away(_user(request), conv)],
         "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
         "socket_path": f"/{websocket_urlpatterns[0].pattern}",
         "prototype_id": PROTOTYPE_ID,
-        **queries.page_context(request.user, conv, recent),
+        **queries.page_context(_user(request), conv, recent),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "messaging/conversation.html", context, status=status)
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The page's "Mark as read" (without JavaScript; the script sends ``seen`` instead):
+    receipts up to the last seq the page showed."""
+    conv = _readable_or_404(request, conversation_id)
+    raw = request.POST.get("seq", "")
+    if raw.isdigit():
+        receipt_actions.mark_seen(_user(request), conv, int(raw))
+    return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
 @login_required
@@ -171,7 +194,7 @@ def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRes
         return _refused(request, message.conversation,
                         ValidationError(_("A message cannot be empty.")))
     try:
-        actions.edit_message(request.user, message, form.cleaned_data["body"])
+        edit_actions.edit_message(_user(request), message, form.cleaned_data["body"])
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -182,7 +205,7 @@ def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRes
 def retract(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.retract_message(request.user, message)
+        edit_actions.retract_message(_user(request), message)
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -193,7 +216,7 @@ def retract(request: HttpRequest, conversation_id: int, message_id: int) -> Http
 def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
+        edit_actions.pin_message(_user(request), message, request.POST.get("pinned", "1") == "1")
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -204,7 +227,7 @@ def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResp
 def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        actions.acknowledge(request.user, message)
+        receipt_actions.acknowledge(_user(request), message)
     except PermissionDenied as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -215,7 +238,7 @@ def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> 
 def receipts(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     """Who has seen a message: for its sender and staff; other members get 403."""
     message = _message_or_404(request, conversation_id, message_id)
-    if not can(request.user, "message.receipts", message):
+    if not can(_user(request), "message.receipts", message):
         raise PermissionDenied
     seen = queries.seen_by(message)
     members = queries.audience(message)
@@ -231,7 +254,7 @@ def acknowledgements(request: HttpRequest, conversation_id: int,
                      message_id: int) -> HttpResponse:
     """Who has and who has not acknowledged an announcement: staff members only."""
     message = _message_or_404(request, conversation_id, message_id)
-    if not can(request.user, "message.acknowledgements", message):
+    if not can(_user(request), "message.acknowledgements", message):
         raise PermissionDenied
     acknowledged = queries.acknowledged_by(message)
     members = queries.audience(message)
@@ -250,7 +273,7 @@ def reply_privately(request: HttpRequest, conversation_id: int, message_id: int)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reply, _created = actions.reply_privately(request.user, message,
+            reply, _created = direct.reply_privately(_user(request), message,
                                                       form.cleaned_data["body"])
         except (PermissionDenied, ValidationError) as exc:
             return _refused(request, message.conversation, exc)
@@ -263,7 +286,7 @@ def reply_privately(request: HttpRequest, conversation_id: int, message_id: int)
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
     """The people I may start a one-to-one conversation with."""
-    user: Any = request.user
+    user = _user(request)
     candidates = (User.objects.filter(school=user.school_id, is_active=True)
                   .exclude(pk=user.pk).order_by("display_name", "username")[:500])
     allowed = [u for u in candidates if can(user, "conversation.start_direct", u)]
@@ -274,9 +297,9 @@ def people(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
     other = User.objects.filter(pk=user_id).first()
-    if other is None or not can(request.user, "conversation.start_direct", other):
+    if other is None or not can(_user(request), "conversation.start_direct", other):
         raise Http404
-    conv = actions.open_direct(request.user, other)
+    conv = direct.open_direct(_user(request), other)
     return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
@@ -285,7 +308,7 @@ def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Search the messages of the conversations I can read."""
     query = request.GET.get("q", "").strip()[:200]
-    results = queries.search(request.user, query) if query else []
+    results = queries.search(_user(request), query) if query else []
     return render(request, "messaging/search.html", {"query": query, "results": results})
 
 
@@ -335,7 +358,7 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """
     conv = _readable_or_404(request, conversation_id)
     try:
-        ratelimit.check("upload", request.user)
+        ratelimit.check("upload", _user(request))
     except ratelimit.RateLimited as exc:
         return JsonResponse({"error": exc.messages[0], "code": exc.code,
                              "retry_after": exc.retry_after}, status=429,
@@ -344,9 +367,9 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     if uploaded is None:
         return JsonResponse({"error": _("Choose a file to attach.")}, status=400)
     try:
-        pupils = attachments.tagged_pupils(request.user, conv, request.POST.getlist("pupils"))
-        attachment = attachments.upload(
-            request.user, conv, uploaded, pupils=pupils,
+        pupils = attachments.tagged_pupils(_user(request), conv, request.POST.getlist("pupils"))
+        attachment = attachment_actions.upload(
+            _user(request), conv, uploaded, pupils=pupils,
             no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
         )
     except PermissionDenied as exc:
@@ -358,7 +381,7 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
 
 
 def _serve(request: HttpRequest, token: str, *, thumbnail: bool) -> FileResponse:
-    attachment = attachments.readable_attachment_or_none(request.user, token)
+    attachment = attachments.readable_attachment_or_none(_user(request), token)
     field = None if attachment is None else (
         attachment.thumbnail if thumbnail else attachment.file)
     if attachment is None or not field:
@@ -391,7 +414,7 @@ def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The pupils the sender may tag in a photo here (``messaging.access.taggable_pupils``):
     first names and initials only."""
     conv = _readable_or_404(request, conversation_id)
-    rows = taggable_pupils(request.user, conv)
+    rows = taggable_pupils(_user(request), conv)
     return JsonResponse({"pupils": [{"id": p.pk, "name": f"{p.first_name} {p.last_name[:1]}."}
                                     for p in rows]})
 
@@ -400,12 +423,12 @@ def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def office_hours(request: HttpRequest) -> HttpResponse:
     """Staff set the hours in which they read messages."""
-    user: Any = request.user
+    user = _user(request)
     if not user.is_school_staff:
         raise Http404
     form = OfficeHoursForm(request.POST or None, schedule=hours.schedule_for(user))
     if request.method == "POST" and form.is_valid():
-        actions.set_office_hours(user, form.days())
+        hours_actions.set_office_hours(user, form.days())
         django_messages.success(request, _("Your office hours are saved."))
         return redirect("messaging:office_hours")
     return render(request, "messaging/office_hours.html", {"form": form})
@@ -415,8 +438,8 @@ def office_hours(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel_scheduled(request: HttpRequest, conversation_id: int, scheduled_id: int) -> HttpResponse:
     conv = _readable_or_404(request, conversation_id)
-    item = conv.scheduled.filter(pk=scheduled_id, sender=request.user.pk).first()
+    item = conv.scheduled.filter(pk=scheduled_id, sender=_user(request).pk).first()
     if item is None:
         raise Http404
-    actions.cancel_scheduled(request.user, item)
+    scheduled.cancel_scheduled(_user(request), item)
     return redirect("messaging:conversation", conversation_id=conv.pk)

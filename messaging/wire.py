@@ -27,6 +27,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from autobahn.websocket.protocol import WebSocketProtocol  # daphne's websocket protocol
+
 log = logging.getLogger(__name__)
 
 
@@ -83,10 +85,6 @@ def _daphne_protocol(send: Any) -> Any:
 
 def direct_writer(send: Any, buffer_limit: int) -> Writer | None:
     """A writer straight to the TCP transport under ``send``, when that is safe; else None."""
-    try:
-        from autobahn.websocket.protocol import WebSocketProtocol
-    except ImportError:
-        return None
     protocol = _daphne_protocol(send)
     if not isinstance(protocol, WebSocketProtocol):
         return None
@@ -165,3 +163,10 @@ def decode_frame(text: str, *, max_bytes: int, max_depth: int) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         raise FrameRefused("malformed") from None
+
+
+def frame_int(value: Any) -> int | None:
+    """A non-negative integer field of a browser's frame (an id, a seq), else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value

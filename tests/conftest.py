@@ -18,7 +18,8 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from accounts.models import Role, School, SchoolClass, User
-from messaging import actions, hub
+from messaging import hub
+from messaging.actions import membership
 from messaging.models import Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
 
@@ -127,8 +128,8 @@ def conversation_4b(school: School, class_4b: SchoolClass, teacher: User, parent
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="4B class group", school_class=class_4b
     )
-    actions.add_member(conversation, teacher, actor=admin, manager=True)
-    actions.add_member(conversation, parent, actor=admin)
+    membership.add_member(conversation, teacher, actor=admin, manager=True)
+    membership.add_member(conversation, parent, actor=admin)
     return conversation
 
 
@@ -138,7 +139,7 @@ def conversation_5a(school: School, class_5a: SchoolClass, parent_5a: User,
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.CLASS, title="5A class group", school_class=class_5a
     )
-    actions.add_member(conversation, parent_5a, actor=admin)
+    membership.add_member(conversation, parent_5a, actor=admin)
     return conversation
 
 
@@ -147,6 +148,6 @@ def announcements(school: School, teacher: User, parent: User, admin: User) -> C
     conversation = Conversation.objects.create(
         school=school, kind=Conversation.Kind.ANNOUNCEMENT, title="Announcements"
     )
-    actions.add_member(conversation, teacher, actor=admin, manager=True)
-    actions.add_member(conversation, parent, actor=admin)
+    membership.add_member(conversation, teacher, actor=admin, manager=True)
+    membership.add_member(conversation, parent, actor=admin)
     return conversation

@@ -26,7 +26,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import School, User
-from messaging import actions
+from messaging.actions import scheduled, send
 from messaging.models import Conversation, Message
 from tests.live import ROOT, free_port, server_env
 
@@ -132,7 +132,7 @@ def test_a_message_sent_later_is_posted_by_the_worker_when_due(
         # is moved back, so the message falls due a few seconds from now.
         send_at = timezone.now() + timedelta(seconds=4)
         with mock.patch("django.utils.timezone.now", return_value=send_at - timedelta(minutes=1)):
-            actions.schedule_message(teacher, conversation_4b, "Trip money is due Friday", send_at)
+            scheduled.schedule_message(teacher, conversation_4b, "Trip money is due Friday", send_at)
         assert not Message.objects.exists()
 
         def posted() -> Message | None:
@@ -161,7 +161,7 @@ def test_an_unread_message_is_mailed_in_a_digest_once(
     school.time_zone = _midday_zone()
     school.save(update_fields=["time_zone"])
     with devserver(tmp_path) as server:
-        actions.post_message(teacher, conversation_4b, "Swimming lessons start on Monday")
+        send.post_message(teacher, conversation_4b, "Swimming lessons start on Monday")
 
         def digests() -> list[str]:
             return re.findall(r"^Subject: 1 unread messages in Schoolchat$", server.log(), re.M)

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from messaging import actions
+from messaging.actions import membership, send
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership
 from tests.messaging.images import photo_with_location
@@ -32,18 +32,18 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def talk(conversation_4b, teacher, parent, admin, school):
-    from messaging.attachments import upload as store
+    from messaging.actions.attachments import upload as store
 
     helpers = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                           title="Trip helpers")
-    actions.add_member(helpers, teacher, actor=admin, manager=True)
-    actions.add_member(helpers, parent, actor=admin)
+    membership.add_member(helpers, teacher, actor=admin, manager=True)
+    membership.add_member(helpers, parent, actor=admin)
     found = {}
     for conversation in (conversation_4b, helpers):
-        message, _ = actions.post_message(parent, conversation, SECRET)
+        message, _ = send.post_message(parent, conversation, SECRET)
         attachment = store(teacher, conversation, SimpleUploadedFile("p.jpg",
                            photo_with_location()), no_identifiable_pupils=True)
-        photo, _ = actions.post_message(teacher, conversation, "asthma plan photo",
+        photo, _ = send.post_message(teacher, conversation, "asthma plan photo",
                                         attachments=[attachment])
         attachment.refresh_from_db()
         found[conversation.kind] = {"conversation": conversation, "message": message,

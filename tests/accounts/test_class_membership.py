@@ -149,11 +149,11 @@ def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school
 
 def test_a_hand_added_member_of_a_class_conversation_is_removed_on_recompute(school, class_4b,
                                                                            admin):
-    from messaging import actions as messaging_actions
+    from messaging.actions import membership
 
     stranger = guardian(school, "stranger")
     conversation = actions.class_conversation(class_4b)
-    messaging_actions.add_member(conversation, stranger, actor=admin)
+    membership.add_member(conversation, stranger, actor=admin)
     actions.sync_class_conversation(class_4b)
     assert members(class_4b) == set()
 

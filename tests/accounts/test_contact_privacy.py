@@ -19,7 +19,7 @@ from accounts import actions
 from accounts.access import can
 from accounts.models import Guardianship, Role
 from consent import actions as consent_actions
-from messaging import actions as messaging_actions
+from messaging.actions import membership, send
 from messaging.consumers import ChatConsumer
 from messaging.models import Membership
 from tests.factories import PupilFactory, UserFactory, enrol
@@ -43,9 +43,9 @@ def world(school, class_4b, conversation_4b, teacher, parent, admin):
                        school=school, email=MARK_EMAIL, phone=MARK_PHONE)
     emma = Guardianship.objects.get(guardian=parent).pupil
     Guardianship.objects.create(guardian=mark, pupil=emma, relationship="parent")
-    messaging_actions.add_member(conversation_4b, mark, actor=admin)
-    message, _ = messaging_actions.post_message(mark, conversation_4b, "Mark writes here")
-    messaging_actions.post_message(teacher, conversation_4b, "The teacher answers")
+    membership.add_member(conversation_4b, mark, actor=admin)
+    message, _ = send.post_message(mark, conversation_4b, "Mark writes here")
+    send.post_message(teacher, conversation_4b, "The teacher answers")
     consent_actions.ensure_purposes(school)
     return {"conversation": conversation_4b, "mark": mark, "message": message, "emma": emma}
 
@@ -123,7 +123,7 @@ async def test_no_websocket_event_carries_contact_details(world, parent, admin, 
                                school=school, email=NEW_EMAIL, phone=NEW_PHONE)
         enrol(PupilFactory(school=school), conversation.school_class, newcomer)
         actions.sync_class_conversation(conversation.school_class, actor=admin)
-        messaging_actions.post_message(world["mark"], conversation, "Mark again, live")
+        send.post_message(world["mark"], conversation, "Mark again, live")
         return newcomer
 
     newcomer = await happen()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from messaging import actions as messaging_actions
+from messaging.actions import send
 from tests.browser.conftest import browser, live_server_url, live_servers, login  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_the_leavers_socket_on_another_process_is_closed_too(live_servers, login
 def cut_off(parent_url, admin_url, login, conversation_4b, teacher, parent):  # noqa: F811
     from django.test import Client
 
-    messaging_actions.post_message(parent, conversation_4b, "Emma has a cold today")
+    send.post_message(parent, conversation_4b, "Emma has a cold today")
     parent_page = login(parent_url, "parent")
     assert parent_page.evaluate(OPEN_SOCKET) is True
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import actions
 from accounts.models import Invitation, Role
 from archive.models import Record
-from messaging import actions as messaging_actions
+from messaging.actions import send
 from messaging.consumers import ChatConsumer
 from messaging.models import Membership
 from tests.factories import UserFactory
@@ -43,7 +43,7 @@ def test_processing_a_leaver_deactivates_ends_memberships_and_revokes_invitation
 @pytest.mark.django_db
 def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client, conversation_4b,
                                                                     teacher, parent, admin):
-    messaging_actions.post_message(parent, conversation_4b, "Emma's swimming bag is blue")
+    send.post_message(parent, conversation_4b, "Emma's swimming bag is blue")
     client.force_login(parent)
     assert client.get(reverse("messaging:inbox")).status_code == 200
     actions.process_leaver(parent, actor=admin)

@@ -31,7 +31,8 @@ from accounts import actions, twofactor
 from accounts.access import ACTIONS as ACTION_NAMES
 from accounts.access import can, known_actions
 from accounts.models import Pupil, Role
-from messaging import actions as messaging_actions
+from messaging.actions import membership
+from messaging.actions import send as send_actions
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
 from notifications.models import Device
@@ -100,9 +101,9 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     actions.sync_class_conversation(class_4b, actor=admin)
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Chess club")
-    messaging_actions.add_member(club, teacher, actor=admin, manager=True)
+    membership.add_member(club, teacher, actor=admin, manager=True)
     for member in (parent, parent2, leaver, people["staff"]):
-        messaging_actions.add_member(club, member, actor=admin)
+        membership.add_member(club, member, actor=admin)
     actions.process_leaver(leaver, actor=admin)
     people["leaver"] = leaver
     for user in people.values():
@@ -397,7 +398,7 @@ def test_every_registered_action_has_a_row():
 
 @pytest.fixture
 def objects(world, school, class_4b, announcements, teacher):
-    posted, _ = messaging_actions.post_message(teacher, announcements, "Trip on Friday",
+    posted, _ = send_actions.post_message(teacher, announcements, "Trip on Friday",
                                                ack_requested=True)
     return {"school": school, "parent2": world["parent2"], "group": world["group"],
             "announcement": posted, "class_4b": class_4b,

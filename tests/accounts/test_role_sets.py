@@ -8,7 +8,7 @@ import pytest
 
 from accounts.access import can
 from accounts.models import Guardianship, Role
-from messaging import actions
+from messaging.actions import membership
 from messaging.models import Conversation
 from tests.factories import UserFactory
 
@@ -30,7 +30,7 @@ def test_an_overseer_is_staff_in_chat_but_acts_for_no_class(school, class_4b, pa
     emma = Guardianship.objects.get(guardian=parent).pupil
     group = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                         title="Trip")
-    actions.add_member(group, overseer, actor=admin, manager=True)
+    membership.add_member(group, overseer, actor=admin, manager=True)
     assert can(overseer, "message.post_urgent", group)  # school staff
     assert not can(overseer, "membership.add", group)  # not class staff
     assert not can(overseer, "consent.record_paper", emma)
@@ -44,7 +44,7 @@ def test_class_staff_act_for_their_class(school, class_4b, parent, admin, role):
     emma = Guardianship.objects.get(guardian=parent).pupil
     group = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                         title="Trip")
-    actions.add_member(group, member, actor=admin, manager=True)
+    membership.add_member(group, member, actor=admin, manager=True)
     assert can(member, "membership.add", group)
     assert can(member, "consent.record_paper", emma)
     assert can(member, "consent.view_coverage", class_4b)

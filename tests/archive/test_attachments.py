@@ -17,8 +17,8 @@ import consent
 from accounts.models import Guardianship
 from archive import chain, retention
 from consent import actions as consent_actions
-from messaging import actions
-from messaging.attachments import upload
+from messaging.actions import send
+from messaging.actions.attachments import upload
 from messaging.models import Attachment
 from tests.messaging.images import photo_with_location
 
@@ -41,7 +41,7 @@ def tagged_photo(school, teacher, parent, emma, conversation_4b):
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     photo = upload(teacher, conversation_4b, SimpleUploadedFile("trip.jpg", photo_with_location()),
                    pupils=[emma])
-    actions.post_message(teacher, conversation_4b, "Emma at the museum", attachments=[photo])
+    send.post_message(teacher, conversation_4b, "Emma at the museum", attachments=[photo])
     photo.refresh_from_db()
     return photo
 
@@ -49,7 +49,7 @@ def tagged_photo(school, teacher, parent, emma, conversation_4b):
 @pytest.fixture
 def leaflet(teacher, conversation_4b):
     pdf = upload(teacher, conversation_4b, SimpleUploadedFile("leaflet.pdf", b"%PDF-1.4 trip"))
-    actions.post_message(teacher, conversation_4b, "The leaflet", attachments=[pdf])
+    send.post_message(teacher, conversation_4b, "The leaflet", attachments=[pdf])
     pdf.refresh_from_db()
     return pdf
 
@@ -96,7 +96,7 @@ def test_a_shorter_attachments_policy_purges_messages_with_files_first(
     from archive import actions as archive_actions
     from messaging.models import Message
 
-    plain, _ = actions.post_message(teacher, conversation_4b, "No attachment here")
+    plain, _ = send.post_message(teacher, conversation_4b, "No attachment here")
     archive_actions.set_retention(admin, school, {"attachments": 30})
     later = timezone.now() + timedelta(days=31)
     rows = {r.category: r for r in retention.forecast(school, later - timedelta(days=5))}

@@ -188,9 +188,9 @@ def test_the_hourly_job_removes_expired_export_files(demo, settings, tmp_path,
 
 def test_markup_in_messages_is_escaped_in_the_index_page(teacher, parent, conversation_4b,
                                                         tmp_path):
-    from messaging import actions
+    from messaging.actions import send
 
-    actions.post_message(teacher, conversation_4b, '<script>alert("x")</script> & <b>bold</b>')
+    send.post_message(teacher, conversation_4b, '<script>alert("x")</script> & <b>bold</b>')
     html = export_parent(tmp_path)["index.html"].decode()
     assert "<script>" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 import archive
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record, Subject
-from messaging import actions
+from messaging.actions import send
 from tests.archive.helpers import run
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def posted(teacher, conversation_4b):
-    message, _ = actions.post_message(teacher, conversation_4b, "Swimming on Tuesday")
+    message, _ = send.post_message(teacher, conversation_4b, "Swimming on Tuesday")
     return Record.objects.get(message_id=message.pk, kind="message.posted")
 
 
@@ -59,7 +59,7 @@ def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted):
 
 def test_one_unlisted_payload_refuses_the_whole_delete(posted, teacher, conversation_4b):
     """The check covers every row of a multi-row DELETE (per statement on PostgreSQL)."""
-    second, _ = actions.post_message(teacher, conversation_4b, "Bring a towel")
+    second, _ = send.post_message(teacher, conversation_4b, "Bring a towel")
     other = Record.objects.get(message_id=second.pk, kind="message.posted")
     with transaction.atomic():
         purge = archive.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
@@ -86,7 +86,7 @@ def test_flushing_the_whole_database_still_works(teacher, conversation_4b):
     """The test runner (and `manage.py flush`) empties every table, the archive included."""
     from django.core.management import call_command
 
-    actions.post_message(teacher, conversation_4b, "Hello")
+    send.post_message(teacher, conversation_4b, "Hello")
     call_command("flush", interactive=False, verbosity=0)
     assert not Record.objects.exists()
     assert not Payload.objects.exists()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from archive import retention
 from archive.models import AuditEntry, LegalHold, Record, RetentionPolicy, SubjectAccessExport
-from messaging import actions
+from messaging.actions import membership, send
 from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +61,8 @@ def test_every_dpo_page_view_is_audited(client, dpo):
 
 
 def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "Trip to the <zoo> on Friday")
-    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    send.post_message(teacher, conversation_4b, "Trip to the <zoo> on Friday")
+    send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
     page = client.get(reverse("archive:search"), {"text": "zoo"}).content.decode()
     assert "Trip to the &lt;zoo&gt; on Friday" in page and "Emma has a cold" not in page
@@ -77,9 +77,9 @@ def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversat
 
 
 def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "The museum opens at nine")
-    actions.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
-    actions.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
+    send.post_message(teacher, conversation_4b, "The museum opens at nine")
+    send.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
+    send.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
     client.force_login(dpo)
     for text in ("museum lunch", "lunch museum", "Museum  LUNCH"):
         results = client.get(reverse("archive:search"), {"text": text}).context["results"]
@@ -89,7 +89,7 @@ def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conver
 
 
 def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "An old message about swimming")
+    send.post_message(teacher, conversation_4b, "An old message about swimming")
     retention.apply_retention(timezone.now() + timedelta(days=401))
     client.force_login(dpo)
     page = client.get(reverse("archive:search"), {"text": "swimming"}).content.decode()
@@ -97,7 +97,7 @@ def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversatio
 
 
 def test_search_stays_within_the_dpo_school(client, other_dpo, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "Only for Test Primary")
+    send.post_message(teacher, conversation_4b, "Only for Test Primary")
     client.force_login(other_dpo)
     page = client.get(reverse("archive:search"), {"text": "Only"}).content.decode()
     assert "Only for Test Primary" not in page
@@ -154,7 +154,7 @@ def test_the_dpo_exports_and_downloads_until_the_link_expires(
 
 
 def test_the_retention_report_lists_what_is_due(client, dpo, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "Hello")
+    send.post_message(teacher, conversation_4b, "Hello")
     client.force_login(dpo)
     page = client.get(reverse("archive:retention")).content.decode()
     assert "Group and class chat" in page and "400 days" in page
@@ -162,7 +162,7 @@ def test_the_retention_report_lists_what_is_due(client, dpo, teacher, conversati
 
 
 def test_the_integrity_page_verifies_on_request(client, dpo, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "Hello")
+    send.post_message(teacher, conversation_4b, "Hello")
     client.force_login(dpo)
     page = client.post(reverse("archive:verify")).content.decode()
     assert "are intact" in page
@@ -177,16 +177,16 @@ def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo
     from tests.archive.helpers import run, triggers_disabled
     from tests.factories import SchoolClassFactory
 
-    actions.post_message(teacher, conversation_4b, "Hello")
+    send.post_message(teacher, conversation_4b, "Hello")
     # The other school has its own records: an admin, a class, a group with messages.
     elsewhere = other_dpo.school
     SchoolClassFactory(school=elsewhere, name="1A")
     other_teacher = UserFactory(username="otherteacher", role=Role.TEACHER, school=elsewhere)
     group = Conversation.objects.create(school=elsewhere, kind=Conversation.Kind.GROUP,
                                         title="Choir")
-    actions.add_member(group, other_teacher, actor=other_teacher, manager=True)
+    membership.add_member(group, other_teacher, actor=other_teacher, manager=True)
     for n in range(5):
-        actions.post_message(other_teacher, group, f"Choir practice {n}")
+        send.post_message(other_teacher, group, f"Choir practice {n}")
     chain.seal()
     mine = Record.objects.filter(school_scopes(dpo.school)).count()
     theirs = Record.objects.filter(school_scopes(elsewhere)).count()
@@ -246,8 +246,8 @@ def test_search_results_export_as_the_same_bundle(client, dpo, teacher, parent, 
     import json
     import zipfile
 
-    actions.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
-    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
     page = client.get(reverse("archive:search"), {"text": "zoo"}).content.decode()
     assert reverse("archive:search_export") in page
@@ -269,7 +269,7 @@ def test_parents_are_pseudonymised_in_a_search_export(client, dpo, parent, conve
     import io
     import zipfile
 
-    actions.post_message(parent, conversation_4b, "Emma has a cold")
+    send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
     response = client.get(reverse("archive:search_export"), {"text": "cold"})
     with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from archive import actions as archive_actions
 from archive import chain, retention
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record
-from messaging import actions
+from messaging.actions import send
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +22,9 @@ LATER = timedelta(days=401)  # past the 400-day chat default, before the 730-day
 @pytest.fixture
 def chat(teacher, parent, conversation_4b, announcements, parent_5a, conversation_5a):
     posted = {
-        "4b": [actions.post_message(teacher, conversation_4b, f"4B note {n}")[0] for n in range(5)],
-        "news": [actions.post_message(teacher, announcements, "School closed Monday")[0]],
-        "5a": [actions.post_message(parent_5a, conversation_5a, "5A question")[0]],
+        "4b": [send.post_message(teacher, conversation_4b, f"4B note {n}")[0] for n in range(5)],
+        "news": [send.post_message(teacher, announcements, "School closed Monday")[0]],
+        "5a": [send.post_message(parent_5a, conversation_5a, "5A question")[0]],
     }
     return posted
 
@@ -170,8 +170,8 @@ def test_unknown_archive_actions_are_denied(dpo):
 def test_a_message_replied_to_after_it_expires_is_purged_and_the_reply_kept(
         teacher, parent, conversation_4b):
     """``reply_to`` has no reverse accessor (``related_name="+"``); purging still clears it."""
-    first, _ = actions.post_message(teacher, conversation_4b, "Trip money by Friday")
-    reply, _ = actions.post_message(parent, conversation_4b, "Paid", reply_to=first)
+    first, _ = send.post_message(teacher, conversation_4b, "Trip money by Friday")
+    reply, _ = send.post_message(parent, conversation_4b, "Paid", reply_to=first)
     Message.objects.filter(pk=first.pk).update(created_at=timezone.now() - LATER)
     retention.apply_retention(timezone.now())
     assert not Message.objects.filter(pk=first.pk).exists()
@@ -183,7 +183,7 @@ def test_a_message_replied_to_after_it_expires_is_purged_and_the_reply_kept(
 def test_a_sent_scheduled_message_goes_with_its_message(teacher, conversation_4b):
     from messaging.models import ScheduledMessage
 
-    message, _ = actions.post_message(teacher, conversation_4b, "Sports day moved")
+    message, _ = send.post_message(teacher, conversation_4b, "Sports day moved")
     scheduled = ScheduledMessage.objects.create(
         sender=teacher, conversation=conversation_4b, body="Sports day moved",
         send_at=timezone.now(), message=message)

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from archive import chain
 from archive.models import Record
-from messaging import actions
+from messaging.actions import send
 from tests.archive.helpers import run, triggers_disabled
 
 pytestmark = pytest.mark.django_db
@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def history(teacher, parent, conversation_4b, conversation_5a, parent_5a):
     for n in range(3):
-        actions.post_message(teacher, conversation_4b, f"Teacher note {n}")
-        actions.post_message(parent, conversation_4b, f"Parent reply {n}")
-    actions.post_message(parent_5a, conversation_5a, "Hello 5A")
+        send.post_message(teacher, conversation_4b, f"Teacher note {n}")
+        send.post_message(parent, conversation_4b, f"Parent reply {n}")
+    send.post_message(parent_5a, conversation_5a, "Hello 5A")
     chain.seal()
     return [Record.objects.get(message_id=m, kind="message.posted")
             for m in conversation_4b.messages.order_by("seq").values_list("pk", flat=True)]

@@ -8,7 +8,7 @@ import pytest
 import consent
 from accounts.models import Role
 from consent import actions
-from messaging import actions as messaging_actions
+from messaging.actions import membership
 from tests.browser.conftest import browser, live_server_url, login  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_photo_consent_is_enforced_when_posting_and_a_withdrawal_hides_the_photo
     olga = UserFactory(username="olga", display_name="Olga Petrova", role=Role.PARENT,
                        school=school)
     liam = enrol(PupilFactory(school=school, first_name="Liam", last_name="Bakker"), class_4b, olga)
-    messaging_actions.add_member(conversation_4b, olga, actor=admin)
+    membership.add_member(conversation_4b, olga, actor=admin)
     actions.decide(olga, liam, consent.PHOTOS_CLASS, "refused")
     actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
 

@@ -5,7 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 
 from archive.models import Payload, Record
-from messaging import actions, hub
+from messaging import hub
+from messaging.actions import membership as membership_actions
+from messaging.actions import send
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +35,9 @@ def recording_hub(monkeypatch):
 
 def test_messages_take_consecutive_seq_per_conversation(conversation_4b, conversation_5a,
                                                         teacher, parent, parent_5a):
-    first, _ = actions.post_message(teacher, conversation_4b, "one")
-    second, _ = actions.post_message(parent, conversation_4b, "two")
-    other, _ = actions.post_message(parent_5a, conversation_5a, "elsewhere")
+    first, _ = send.post_message(teacher, conversation_4b, "one")
+    second, _ = send.post_message(parent, conversation_4b, "two")
+    other, _ = send.post_message(parent_5a, conversation_5a, "elsewhere")
     assert (first.seq, second.seq) == (1, 2)
     assert other.seq == 1
     conversation_4b.refresh_from_db()
@@ -44,8 +46,8 @@ def test_messages_take_consecutive_seq_per_conversation(conversation_4b, convers
 
 def test_a_retry_with_the_same_client_id_stores_one_message(conversation_4b, teacher):
     client_id = uuid.uuid4()
-    first, created = actions.post_message(teacher, conversation_4b, "hello", client_id=client_id)
-    again, created_again = actions.post_message(teacher, conversation_4b, "hello",
+    first, created = send.post_message(teacher, conversation_4b, "hello", client_id=client_id)
+    again, created_again = send.post_message(teacher, conversation_4b, "hello",
                                                 client_id=client_id)
     assert created and not created_again
     assert again.pk == first.pk
@@ -55,13 +57,13 @@ def test_a_retry_with_the_same_client_id_stores_one_message(conversation_4b, tea
 def test_the_same_client_id_from_another_sender_is_a_different_message(conversation_4b, teacher,
                                                                        parent):
     client_id = uuid.uuid4()
-    actions.post_message(teacher, conversation_4b, "a", client_id=client_id)
-    _, created = actions.post_message(parent, conversation_4b, "b", client_id=client_id)
+    send.post_message(teacher, conversation_4b, "a", client_id=client_id)
+    _, created = send.post_message(parent, conversation_4b, "b", client_id=client_id)
     assert created
 
 
 def test_posting_archives_the_message_in_the_conversation_chain(conversation_4b, teacher):
-    _message, _ = actions.post_message(teacher, conversation_4b, "Swimming on Tuesday")
+    _message, _ = send.post_message(teacher, conversation_4b, "Swimming on Tuesday")
     record = Record.objects.filter(scope=conversation_4b.scope, kind="message.posted").get()
     assert record.actor_id == teacher.pk
     assert teacher.pk in record.subject_user_ids
@@ -73,7 +75,7 @@ def test_posting_archives_the_message_in_the_conversation_chain(conversation_4b,
 def test_the_event_is_published_only_after_commit(conversation_4b, teacher, recording_hub,
                                                   django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        message, _ = actions.post_message(teacher, conversation_4b, "after commit")
+        message, _ = send.post_message(teacher, conversation_4b, "after commit")
     assert recording_hub.published == []
     for callback in callbacks:
         callback()
@@ -98,7 +100,7 @@ def test_a_failed_transaction_publishes_nothing_and_stores_nothing(
     # Every archive write (one record or a batch) goes through append_many.
     monkeypatch.setattr("archive.chain.append_many", broken_archive)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        actions.post_message(teacher, conversation_4b, "lost?")
+        send.post_message(teacher, conversation_4b, "lost?")
     assert not Message.objects.filter(conversation=conversation_4b).exists()
     assert recording_hub.published == []
 
@@ -106,27 +108,27 @@ def test_a_failed_transaction_publishes_nothing_and_stores_nothing(
 @pytest.mark.parametrize("body", ["", "   \n ", None, 42, ["list"]])
 def test_empty_or_non_text_bodies_are_refused(conversation_4b, teacher, body):
     with pytest.raises(ValidationError):
-        actions.post_message(teacher, conversation_4b, body)
+        send.post_message(teacher, conversation_4b, body)
     assert not Message.objects.exists()
 
 
 @override_settings(SCHOOLCHAT_MESSAGE_MAX_CHARS=10)
 def test_a_too_long_message_is_refused_with_its_length(conversation_4b, teacher):
     with pytest.raises(ValidationError) as excinfo:
-        actions.post_message(teacher, conversation_4b, "x" * 11)
+        send.post_message(teacher, conversation_4b, "x" * 11)
     assert "11" in excinfo.value.messages[0] and "10" in excinfo.value.messages[0]
     assert excinfo.value.code == "too_long"
 
 
 def test_a_non_member_cannot_post(conversation_4b, parent_5a):
     with pytest.raises(PermissionDenied):
-        actions.post_message(parent_5a, conversation_4b, "let me in")
+        send.post_message(parent_5a, conversation_4b, "let me in")
 
 
 def test_parents_read_but_do_not_post_in_announcements(announcements, teacher, parent):
-    actions.post_message(teacher, announcements, "School closed Monday")
+    send.post_message(teacher, announcements, "School closed Monday")
     with pytest.raises(PermissionDenied):
-        actions.post_message(parent, announcements, "reply-all")
+        send.post_message(parent, announcements, "reply-all")
 
 
 def test_ending_a_membership_revokes_access_and_keeps_history(conversation_4b, parent, admin,
@@ -135,7 +137,7 @@ def test_ending_a_membership_revokes_access_and_keeps_history(conversation_4b, p
     from accounts.access import can
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.end_membership(conversation_4b, parent, actor=admin)
+        assert membership_actions.end_membership(conversation_4b, parent, actor=admin)
     assert not can(parent, "conversation.read", conversation_4b)
     assert not can(parent, "conversation.post", conversation_4b)
     membership = conversation_4b.memberships.get(user=parent)
@@ -146,9 +148,9 @@ def test_ending_a_membership_revokes_access_and_keeps_history(conversation_4b, p
     ]
     assert Record.objects.filter(scope=conversation_4b.scope, kind="member.removed").count() == 1
     # Ending twice is a no-op, not an error.
-    assert not actions.end_membership(conversation_4b, parent, actor=admin)
+    assert not membership_actions.end_membership(conversation_4b, parent, actor=admin)
 
 
 def test_adding_a_member_twice_keeps_one_open_period(conversation_4b, parent, admin):
-    actions.add_member(conversation_4b, parent, actor=admin)
+    membership_actions.add_member(conversation_4b, parent, actor=admin)
     assert conversation_4b.memberships.filter(user=parent, ended_at__isnull=True).count() == 1

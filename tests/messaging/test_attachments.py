@@ -14,7 +14,8 @@ import consent
 from accounts.models import Guardianship
 from archive.models import Record
 from consent import actions as consent_actions
-from messaging import actions
+from messaging.actions import edit
+from messaging.actions import send as send_actions
 from messaging.models import Attachment, Event
 from tests.messaging.images import has_location, photo_with_location
 from tests.messaging.test_consumer import connect, receive_until, subscribe
@@ -126,12 +127,12 @@ def test_a_tagged_photo_with_consent_is_sent_and_archived(client, conversation_4
 # --- who sees it --------------------------------------------------------------------------------
 @pytest.fixture
 def sent_photo(conversation_4b, teacher, settings, tmp_path):
-    from messaging.attachments import upload as store
+    from messaging.actions.attachments import upload as store
 
     attachment = store(teacher, conversation_4b,
                        SimpleUploadedFile("p.jpg", photo_with_location()),
                        no_identifiable_pupils=True)
-    actions.post_message(teacher, conversation_4b, "", attachments=[attachment])
+    send_actions.post_message(teacher, conversation_4b, "", attachments=[attachment])
     attachment.refresh_from_db()
     return attachment
 
@@ -154,8 +155,8 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, sent_photo):
 
 
 def test_urls_carry_a_long_random_token_not_a_number(sent_photo, conversation_4b, teacher):
+    from messaging.actions.attachments import upload as store
     from messaging.attachments import summary
-    from messaging.attachments import upload as store
 
     other = store(teacher, conversation_4b, SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
     assert len(sent_photo.token) >= 40 and sent_photo.token != other.token
@@ -175,8 +176,8 @@ def test_an_upload_not_yet_sent_is_visible_to_its_uploader_only(client, conversa
 def test_someone_elses_upload_cannot_be_sent(conversation_4b, teacher, parent):
     from django.core.exceptions import ValidationError
 
+    from messaging.actions.attachments import upload as store
     from messaging.attachments import claimable
-    from messaging.attachments import upload as store
 
     attachment = store(teacher, conversation_4b, SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
     with pytest.raises(ValidationError):
@@ -194,13 +195,13 @@ def test_outsiders_cannot_upload(client, conversation_4b, parent_5a, announcemen
 @pytest.mark.django_db(transaction=True)
 async def test_withdrawing_photo_consent_hides_the_photo_live_and_later(
         conversation_4b, teacher, parent, emma, photo_consent, settings, tmp_path, client):
-    from messaging.attachments import upload as store
+    from messaging.actions.attachments import upload as store
 
     def send():
         photo = store(teacher, conversation_4b, SimpleUploadedFile("p.jpg",
                                                                    photo_with_location()),
                       pupils=[emma])
-        actions.post_message(teacher, conversation_4b, "Look!", attachments=[photo])
+        send_actions.post_message(teacher, conversation_4b, "Look!", attachments=[photo])
         return photo
 
     photo = await database_sync_to_async(send)()
@@ -235,7 +236,7 @@ async def test_withdrawing_photo_consent_hides_the_photo_live_and_later(
 @pytest.mark.django_db(transaction=True)
 async def test_a_photo_message_over_the_socket_carries_its_attachment(conversation_4b, teacher,
                                                                       parent):
-    from messaging.attachments import upload as store
+    from messaging.actions.attachments import upload as store
 
     photo = await database_sync_to_async(store)(
         teacher, conversation_4b, SimpleUploadedFile("p.png", photo_with_location("PNG")),
@@ -261,7 +262,7 @@ async def test_a_photo_message_over_the_socket_carries_its_attachment(conversati
 
 
 def test_retracting_a_message_takes_its_files_down(client, sent_photo, teacher, parent):
-    actions.retract_message(teacher, sent_photo.message)
+    edit.retract_message(teacher, sent_photo.message)
     client.force_login(parent)
     assert client.get(reverse("messaging:attachment", args=[sent_photo.token])).status_code == 404
     assert Record.objects.filter(kind="attachment.added").exists()  # the archive keeps it

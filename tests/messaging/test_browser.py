@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from messaging import actions
+from messaging.actions import membership
+from messaging.actions import send as send_actions
 from messaging.models import Attachment, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     browser,
@@ -80,7 +81,7 @@ def test_a_parent_edits_and_the_teacher_sees_edited(live_server_url, login, conv
 
 def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url, login, announcements,  # noqa: F811
                                                      teacher, parent):
-    notice, _ = actions.post_message(teacher, announcements, "Sign the trip form",
+    notice, _ = send_actions.post_message(teacher, announcements, "Sign the trip form",
                                      ack_requested=True)
     parent_page = login(live_server_url, "parent")
     open_chat(parent_page, live_server_url, announcements)
@@ -120,7 +121,7 @@ def test_a_large_group_asks_to_confirm_how_many_will_receive_it(live_server_url,
     for n in range(15):
         user = UserFactory(username=f"p{n}", role=Role.PARENT, school=school)
         enrol(PupilFactory(school=school), class_4b, user)
-        actions.add_member(conversation_4b, user, actor=admin)
+        membership.add_member(conversation_4b, user, actor=admin)
     page = login(live_server_url, "parent")
     open_chat(page, live_server_url, conversation_4b)
     send(page, "Found a blue jacket")
@@ -142,7 +143,7 @@ def test_after_a_server_restart_the_page_resumes_and_sends_what_was_typed_offlin
     expect(page.locator("#status")).to_have_text("Offline. Reconnecting…")
     # While the server is down: the teacher posts (stored by another process), and the parent
     # writes a message that stays pending.
-    actions.post_message(teacher, conversation_4b, "Posted while you were offline")
+    send_actions.post_message(teacher, conversation_4b, "Posted while you were offline")
     send(page, "Typed while offline")
     expect(page.locator(".message.pending")).to_have_count(1)
     server.start()
@@ -155,7 +156,7 @@ def test_after_a_server_restart_the_page_resumes_and_sends_what_was_typed_offlin
 
 def test_the_chat_works_from_the_keyboard(live_server_url, login, conversation_4b, teacher,  # noqa: F811
                                           parent):
-    question, _ = actions.post_message(teacher, conversation_4b, "Who can help on Friday?")
+    question, _ = send_actions.post_message(teacher, conversation_4b, "Who can help on Friday?")
     page = login(live_server_url, "parent")
     open_chat(page, live_server_url, conversation_4b)
     # Reply: reach the teacher's Reply link with Tab and press Enter.

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from messaging import actions
+from messaging.actions import send
 from messaging.models import Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     browser,
@@ -73,7 +73,7 @@ def snapshot(page, message_id):
 def test_a_live_message_looks_as_it_does_after_a_reload(request, where, live_server_url,  # noqa: F811
                                                         browser, teacher, parent):  # noqa: F811
     conversation = request.getfixturevalue(where)
-    question, _ = actions.post_message(teacher, conversation, "Who has the trip form? " + "x" * 130)
+    question, _ = send.post_message(teacher, conversation, "Who has the trip form? " + "x" * 130)
     teacher_page = person(browser, live_server_url, "teacher")
     parent_page = person(browser, live_server_url, "parent")
     for page in (teacher_page, parent_page):

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.access import can
 from accounts.models import Role
-from messaging import actions
+from messaging.actions import direct, membership, receipts, send
 from messaging.models import Acknowledgement, Conversation, Message
 from tests.factories import PupilFactory, UserFactory, enrol
 from tests.messaging.test_consumer import connect, receive_until, subscribe
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def notice(announcements, teacher):
-    message, _ = actions.post_message(teacher, announcements, "Sports day: please confirm",
+    message, _ = send.post_message(teacher, announcements, "Sports day: please confirm",
                                       ack_requested=True)
     return message
 
@@ -28,7 +28,7 @@ def notice(announcements, teacher):
 def second_parent(school, announcements, admin):
     user = UserFactory(username="bram", display_name="Bram Visser", role=Role.PARENT,
                        school=school)
-    actions.add_member(announcements, user, actor=admin)
+    membership.add_member(announcements, user, actor=admin)
     return user
 
 
@@ -61,12 +61,12 @@ def test_only_staff_members_see_the_acknowledgement_list(client, request, notice
 def test_only_staff_ask_for_acknowledgement_and_only_in_announcements(conversation_4b, teacher,
                                                                       parent, announcements):
     with pytest.raises(ValidationError):
-        actions.post_message(teacher, conversation_4b, "ack?", ack_requested=True)
+        send.post_message(teacher, conversation_4b, "ack?", ack_requested=True)
     with pytest.raises(PermissionDenied):
-        actions.post_message(parent, announcements, "ack?", ack_requested=True)
-    plain, _ = actions.post_message(teacher, announcements, "no ack asked")
+        send.post_message(parent, announcements, "ack?", ack_requested=True)
+    plain, _ = send.post_message(teacher, announcements, "no ack asked")
     with pytest.raises(PermissionDenied):
-        actions.acknowledge(parent, plain)
+        receipts.acknowledge(parent, plain)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,12 +140,12 @@ def test_who_may_start_a_one_to_one_conversation(request, starter, other, allowe
     a, b = request.getfixturevalue(starter), request.getfixturevalue(other)
     assert can(a, "conversation.start_direct", b) is allowed
     if allowed:
-        conversation = actions.open_direct(a, b)
-        assert actions.open_direct(b, a) == conversation  # one conversation per pair
+        conversation = direct.open_direct(a, b)
+        assert direct.open_direct(b, a) == conversation  # one conversation per pair
         assert can(b, "conversation.read", conversation)
     else:
         with pytest.raises(PermissionDenied):
-            actions.open_direct(a, b)
+            direct.open_direct(a, b)
 
 
 def test_school_policy_opens_parent_to_parent_and_staff_to_pupil(school, parent, parent_5a,
@@ -182,26 +182,26 @@ def big_group(conversation_4b, school, class_4b, admin):
     for n in range(15):
         user = UserFactory(username=f"p{n}", role=Role.PARENT, school=school)
         enrol(PupilFactory(school=school), class_4b, user)
-        actions.add_member(conversation_4b, user, actor=admin)
+        membership.add_member(conversation_4b, user, actor=admin)
     return conversation_4b  # teacher + parent + 15 = 17 members
 
 
 def test_a_large_group_asks_the_sender_to_confirm_the_audience(big_group, parent):
-    with pytest.raises(actions.ConfirmationRequired) as info:
-        actions.post_message(parent, big_group, "Is Emma's jacket at school?")
+    with pytest.raises(send.ConfirmationRequired) as info:
+        send.post_message(parent, big_group, "Is Emma's jacket at school?")
     assert info.value.recipients == 16
     assert "16 people" in info.value.messages[0]
     assert not Message.objects.exists()
-    _message, created = actions.post_message(parent, big_group, "Lost jacket", confirm=True)
+    _message, created = send.post_message(parent, big_group, "Lost jacket", confirm=True)
     assert created
 
 
 def test_a_group_at_the_threshold_needs_no_confirmation(conversation_4b, parent, school,
                                                         class_4b, admin):
     for n in range(14):
-        actions.add_member(conversation_4b, UserFactory(username=f"q{n}", school=school),
+        membership.add_member(conversation_4b, UserFactory(username=f"q{n}", school=school),
                            actor=admin)
-    _message, created = actions.post_message(parent, conversation_4b, "fine")  # 15 recipients
+    _message, created = send.post_message(parent, conversation_4b, "fine")  # 15 recipients
     assert created
 
 
@@ -238,18 +238,18 @@ def test_the_threshold_follows_the_schools_policy(big_group, parent, school):
     school.confirm_group_size = 16
     school.save()
     big_group.refresh_from_db()
-    _message, created = actions.post_message(parent, big_group, "to 16 people, no question")
+    _message, created = send.post_message(parent, big_group, "to 16 people, no question")
     assert created
     school.confirm_group_size = 2
     school.save()
     big_group.refresh_from_db()
-    with pytest.raises(actions.ConfirmationRequired) as info:
-        actions.post_message(parent, big_group, "to 16 people, asked")
+    with pytest.raises(send.ConfirmationRequired) as info:
+        send.post_message(parent, big_group, "to 16 people, asked")
     assert info.value.recipients == 16
 
 
 def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client, teacher, parent):
-    conversation = actions.open_direct(parent, teacher)
+    conversation = direct.open_direct(parent, teacher)
     client.force_login(parent)
     inbox = client.get(reverse("messaging:inbox")).content.decode()
     assert '<span class="title">Ms de Vries</span>' in inbox

@@ -7,7 +7,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from messaging import actions, hub
+from messaging import hub
+from messaging.actions import membership, send
 from messaging.consumers import ChatConsumer
 from messaging.models import Message
 
@@ -40,7 +41,7 @@ async def receive_until(communicator, kind, timeout=5):
             return seen
 
 
-post = database_sync_to_async(actions.post_message)
+post = database_sync_to_async(send.post_message)
 
 
 async def test_an_anonymous_socket_is_refused():
@@ -211,7 +212,7 @@ async def test_ending_membership_stops_delivery_at_once(conversation_4b, teacher
     communicator = await connect(parent)
     await subscribe(communicator, conversation_4b)
     await receive_until(communicator, "subscribed")
-    await database_sync_to_async(actions.end_membership)(conversation_4b, parent, actor=admin)
+    await database_sync_to_async(membership.end_membership)(conversation_4b, parent, actor=admin)
     removed = await communicator.receive_json_from(timeout=5)
     assert removed == {"type": "removed", "conversation": conversation_4b.pk}
     await post(teacher, conversation_4b, "after you left")

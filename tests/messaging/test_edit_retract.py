@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from archive.models import Record
-from messaging import actions
+from messaging.actions import edit, membership, send
 from messaging.models import Event, Message
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
@@ -26,8 +26,8 @@ def _age(message, minutes):
 
 def test_editing_keeps_the_history_in_the_archive_and_takes_the_next_seq(
         conversation_4b, parent, teacher):
-    message, _ = actions.post_message(parent, conversation_4b, "See you at 8")
-    edited = actions.edit_message(parent, message, "See you at 9")
+    message, _ = send.post_message(parent, conversation_4b, "See you at 8")
+    edited = edit.edit_message(parent, message, "See you at 9")
     assert edited.body == "See you at 9" and edited.edited_at is not None
     assert edited.seq == 1  # the message keeps the seq it was created with
     assert list(Event.objects.values_list("seq", "kind")) == [(1, "message"), (2, "edited")]
@@ -38,35 +38,35 @@ def test_editing_keeps_the_history_in_the_archive_and_takes_the_next_seq(
 
 def test_retracting_empties_the_live_row_but_the_archive_keeps_the_text(conversation_4b,
                                                                        parent):
-    message, _ = actions.post_message(parent, conversation_4b, "wrong group, sorry")
-    actions.retract_message(parent, message)
+    message, _ = send.post_message(parent, conversation_4b, "wrong group, sorry")
+    edit.retract_message(parent, message)
     message.refresh_from_db()
     assert message.body == "" and message.retracted_at is not None
     assert Record.objects.get(kind="message.retracted").payload.content["body"] == (
         "wrong group, sorry")
     # A retracted message cannot be edited back to life.
     with pytest.raises(ValidationError) as info:
-        actions.edit_message(parent, message, "back")
+        edit.edit_message(parent, message, "back")
     assert info.value.code == "retracted"
 
 
 @pytest.mark.parametrize(("author", "other"), [("parent", "teacher"), ("teacher", "parent")])
 def test_nobody_edits_or_retracts_someone_elses_message(request, conversation_4b, author, other):
     author, other = request.getfixturevalue(author), request.getfixturevalue(other)
-    message, _ = actions.post_message(author, conversation_4b, "mine")
+    message, _ = send.post_message(author, conversation_4b, "mine")
     with pytest.raises(PermissionDenied):
-        actions.edit_message(other, message, "yours now")
+        edit.edit_message(other, message, "yours now")
     with pytest.raises(PermissionDenied):
-        actions.retract_message(other, message)
+        edit.retract_message(other, message)
     message.refresh_from_db()
     assert message.body == "mine" and Event.objects.count() == 1
 
 
 def test_the_window_closes_after_fifteen_minutes(conversation_4b, parent):
-    message, _ = actions.post_message(parent, conversation_4b, "old news")
+    message, _ = send.post_message(parent, conversation_4b, "old news")
     _age(message, 16)
-    for change in (lambda: actions.edit_message(parent, message, "new"),
-                   lambda: actions.retract_message(parent, message)):
+    for change in (lambda: edit.edit_message(parent, message, "new"),
+                   lambda: edit.retract_message(parent, message)):
         with pytest.raises(ValidationError) as info:
             change()
         assert info.value.code == "window_expired"
@@ -75,10 +75,10 @@ def test_the_window_closes_after_fifteen_minutes(conversation_4b, parent):
 
 
 def test_a_member_who_left_cannot_change_what_they_wrote(conversation_4b, parent, admin):
-    message, _ = actions.post_message(parent, conversation_4b, "bye")
-    actions.end_membership(conversation_4b, parent, actor=admin)
+    message, _ = send.post_message(parent, conversation_4b, "bye")
+    membership.end_membership(conversation_4b, parent, actor=admin)
     with pytest.raises(PermissionDenied):
-        actions.retract_message(parent, message)
+        edit.retract_message(parent, message)
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -88,8 +88,8 @@ def _url(name, message):
 
 def test_members_see_retracted_and_edited_markers_instead_of_the_text(client, conversation_4b,
                                                                      parent, teacher):
-    gone, _ = actions.post_message(parent, conversation_4b, "secret typo")
-    changed, _ = actions.post_message(parent, conversation_4b, "draft")
+    gone, _ = send.post_message(parent, conversation_4b, "secret typo")
+    changed, _ = send.post_message(parent, conversation_4b, "draft")
     client.force_login(parent)
     assert client.post(_url("retract", gone)).status_code == 302
     assert client.post(_url("edit", changed), {"body": "final"}).status_code == 302
@@ -103,7 +103,7 @@ def test_members_see_retracted_and_edited_markers_instead_of_the_text(client, co
 @pytest.mark.parametrize("persona", ["teacher", "parent_5a", "admin", "dpo"])
 def test_other_people_cannot_edit_or_retract_over_http(client, request, conversation_4b, parent,
                                                        persona):
-    message, _ = actions.post_message(parent, conversation_4b, "mine")
+    message, _ = send.post_message(parent, conversation_4b, "mine")
     client.force_login(request.getfixturevalue(persona))
     expected = 403 if persona == "teacher" else 404  # outsiders cannot tell it exists
     assert client.post(_url("edit", message), {"body": "hijacked"}).status_code == expected
@@ -113,7 +113,7 @@ def test_other_people_cannot_edit_or_retract_over_http(client, request, conversa
 
 
 def test_an_expired_window_is_explained_over_http(client, conversation_4b, parent):
-    message, _ = actions.post_message(parent, conversation_4b, "old")
+    message, _ = send.post_message(parent, conversation_4b, "old")
     _age(message, 20)
     client.force_login(parent)
     response = client.post(_url("retract", message))
@@ -123,9 +123,9 @@ def test_an_expired_window_is_explained_over_http(client, conversation_4b, paren
 
 def test_the_edit_controls_show_only_on_my_recent_messages(client, conversation_4b, parent,
                                                           teacher):
-    mine, _ = actions.post_message(parent, conversation_4b, "mine")
-    theirs, _ = actions.post_message(teacher, conversation_4b, "theirs")
-    old, _ = actions.post_message(parent, conversation_4b, "old")
+    mine, _ = send.post_message(parent, conversation_4b, "mine")
+    theirs, _ = send.post_message(teacher, conversation_4b, "theirs")
+    old, _ = send.post_message(parent, conversation_4b, "old")
     _age(old, 30)
     client.force_login(parent)
     html = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
@@ -136,7 +136,7 @@ def test_the_edit_controls_show_only_on_my_recent_messages(client, conversation_
 # --- websocket --------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 async def test_edits_and_retractions_reach_other_members_live(conversation_4b, parent, teacher):
-    post = database_sync_to_async(actions.post_message)
+    post = database_sync_to_async(send.post_message)
     parent_socket, teacher_socket = await connect(parent), await connect(teacher)
     for s in (parent_socket, teacher_socket):
         await subscribe(s, conversation_4b)
@@ -165,10 +165,10 @@ async def test_edits_and_retractions_reach_other_members_live(conversation_4b, p
 async def test_a_reconnecting_client_replays_every_change_in_seq_order(conversation_4b, parent,
                                                                       teacher):
     def story():
-        first, _ = actions.post_message(parent, conversation_4b, "one")
-        second, _ = actions.post_message(parent, conversation_4b, "two")
-        actions.edit_message(parent, first, "one, corrected")
-        actions.retract_message(parent, second)
+        first, _ = send.post_message(parent, conversation_4b, "one")
+        second, _ = send.post_message(parent, conversation_4b, "two")
+        edit.edit_message(parent, first, "one, corrected")
+        edit.retract_message(parent, second)
 
     await database_sync_to_async(story)()
     socket = await connect(teacher)
@@ -189,7 +189,7 @@ async def test_a_reconnecting_client_replays_every_change_in_seq_order(conversat
 async def test_the_socket_refuses_changes_to_someone_elses_message(request, conversation_4b,
                                                                    parent, persona, code):
     user = await database_sync_to_async(request.getfixturevalue)(persona)
-    message, _ = await database_sync_to_async(actions.post_message)(parent, conversation_4b, "x")
+    message, _ = await database_sync_to_async(send.post_message)(parent, conversation_4b, "x")
     socket = await connect(user)
     for verb in ("edit", "retract"):
         await socket.send_json_to({"type": verb, "conversation": conversation_4b.pk,
@@ -202,7 +202,7 @@ async def test_the_socket_refuses_changes_to_someone_elses_message(request, conv
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_socket_explains_an_expired_window(conversation_4b, parent):
-    message, _ = await database_sync_to_async(actions.post_message)(parent, conversation_4b, "x")
+    message, _ = await database_sync_to_async(send.post_message)(parent, conversation_4b, "x")
     await database_sync_to_async(_age)(message, 16)
     socket = await connect(parent)
     await socket.send_json_to({"type": "retract", "conversation": conversation_4b.pk,
@@ -214,8 +214,8 @@ async def test_the_socket_explains_an_expired_window(conversation_4b, parent):
 
 def test_the_events_endpoint_replays_changes_for_members_only(client, conversation_4b, parent,
                                                              parent_5a):
-    message, _ = actions.post_message(parent, conversation_4b, "draft")
-    actions.edit_message(parent, message, "final")
+    message, _ = send.post_message(parent, conversation_4b, "draft")
+    edit.edit_message(parent, message, "final")
     url = reverse("messaging:events", args=[conversation_4b.pk])
     client.force_login(parent)
     events = client.get(url, {"after_seq": 1}).json()["events"]

@@ -1,6 +1,6 @@
 """Group commit: several messages to one conversation stored with one transaction.
 
-A busy conversation's sends are written together (messaging.actions.post_messages, fed by the
+A busy conversation's sends are written together (messaging.send.post_messages, fed by the
 consumer's PostWriter). Each message must still be checked on its own, get its own outcome and
 its own consecutive seq and archive record, and a refused or retried one must not disturb the
 others.
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from archive.chain import verify
 from archive.models import Record
-from messaging import actions
+from messaging.actions import send
 from messaging.consumers import ChatConsumer
 from messaging.models import Event, Message
 from tests.messaging.test_actions import RecordingHub
@@ -34,14 +34,14 @@ def recording_hub(monkeypatch):
 
 
 def draft(sender, body, **kwargs):
-    return actions.Draft(sender, body, client_id=kwargs.pop("client_id", uuid.uuid4()), **kwargs)
+    return send.Draft(sender, body, client_id=kwargs.pop("client_id", uuid.uuid4()), **kwargs)
 
 
 def test_a_batch_stores_every_message_in_order_with_its_own_seq_and_record(
     conversation_4b, teacher, parent, recording_hub, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = actions.post_messages(conversation_4b, [
+        outcomes = send.post_messages(conversation_4b, [
             draft(teacher, "Trip on Friday"), draft(parent, "Which bus?"),
             draft(teacher, "The 8:15 one"),
         ])
@@ -65,7 +65,7 @@ def test_a_batch_stores_every_message_in_order_with_its_own_seq_and_record(
 def test_a_refused_message_does_not_stop_the_others_or_leave_a_seq_gap(
     conversation_4b, teacher, parent, parent_5a, recording_hub
 ):
-    outcomes = actions.post_messages(conversation_4b, [
+    outcomes = send.post_messages(conversation_4b, [
         draft(teacher, "first"), draft(parent_5a, "not a member"), draft(parent, "   "),
         draft(parent, "x" * 100_000), draft(parent, "last", urgent=True), draft(parent, "second"),
     ])
@@ -85,13 +85,13 @@ def test_a_retry_in_the_same_batch_or_a_later_one_stores_one_message(
 ):
     cid = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = actions.post_messages(conversation_4b, [
+        outcomes = send.post_messages(conversation_4b, [
             draft(teacher, "once", client_id=cid), draft(teacher, "once", client_id=cid),
             draft(teacher, "other")])
     (first, created_first), (again, created_again), (other, _c) = outcomes
     assert created_first and not created_again and again.pk == first.pk
     assert (first.seq, other.seq) == (1, 2)
-    later = actions.post_messages(conversation_4b, [draft(teacher, "once", client_id=cid),
+    later = send.post_messages(conversation_4b, [draft(teacher, "once", client_id=cid),
                                                     draft(teacher, "third")])
     assert (later[0][0].pk, later[0][1]) == (first.pk, False)
     assert later[1][0].seq == 3
@@ -104,7 +104,7 @@ def test_a_retry_in_the_same_batch_or_a_later_one_stores_one_message(
 
 def test_the_same_client_id_from_two_senders_is_two_messages(conversation_4b, teacher, parent):
     cid = uuid.uuid4()
-    outcomes = actions.post_messages(conversation_4b, [draft(teacher, "a", client_id=cid),
+    outcomes = send.post_messages(conversation_4b, [draft(teacher, "a", client_id=cid),
                                                        draft(parent, "b", client_id=cid)])
     assert [(m.seq, created) for m, created in outcomes] == [(1, True), (2, True)]
 
@@ -112,9 +112,9 @@ def test_the_same_client_id_from_two_senders_is_two_messages(conversation_4b, te
 def test_an_unconfirmed_message_to_a_large_group_is_refused_alone(
     big_group, teacher, parent  # noqa: F811
 ):
-    outcomes = actions.post_messages(big_group, [
+    outcomes = send.post_messages(big_group, [
         draft(parent, "to everyone?"), draft(teacher, "confirmed", confirm=True)])
-    assert isinstance(outcomes[0], actions.ConfirmationRequired)
+    assert isinstance(outcomes[0], send.ConfirmationRequired)
     assert outcomes[0].recipients == 16
     assert outcomes[1][0].seq == 1
     big_group.refresh_from_db()
@@ -125,9 +125,9 @@ def test_two_copies_of_an_unconfirmed_message_are_both_refused(
     big_group, parent  # noqa: F811
 ):
     cid = uuid.uuid4()
-    outcomes = actions.post_messages(big_group, [
+    outcomes = send.post_messages(big_group, [
         draft(parent, "to everyone?", client_id=cid), draft(parent, "to everyone?", client_id=cid)])
-    assert all(isinstance(o, actions.ConfirmationRequired) for o in outcomes)
+    assert all(isinstance(o, send.ConfirmationRequired) for o in outcomes)
     assert outcomes[1].recipients == 16
     big_group.refresh_from_db()
     assert big_group.last_seq == 0
@@ -139,13 +139,13 @@ async def test_sends_that_arrive_together_are_all_acked_stored_and_delivered_onc
     conversation_4b, teacher, parent, monkeypatch
 ):
     batch_sizes: list[int] = []
-    real_post_messages = actions.post_messages
+    real_post_messages = send.post_messages
 
     def spy(conversation, drafts):
         batch_sizes.append(len(drafts))
         return real_post_messages(conversation, drafts)
 
-    monkeypatch.setattr(actions, "post_messages", spy)
+    monkeypatch.setattr(send, "post_messages", spy)
     async def connect(user):
         communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
         communicator.scope["user"] = user

@@ -11,11 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from messaging import actions, hours
+from messaging import hours
+from messaging.actions import direct, membership, send
+from messaging.actions import hours as hours_actions
 from messaging.digest import send_digests
 from messaging.models import OfficeHours
 from messaging.tasks import send_digests as digest_task
 from tests.factories import UserFactory
+from tests.messaging.reading import read
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -56,13 +59,13 @@ def test_parents_have_no_office_hours_page(client, parent):
     client.force_login(parent)
     assert client.get(reverse("messaging:office_hours")).status_code == 404
     with pytest.raises(PermissionDenied):
-        actions.set_office_hours(parent, {})
+        hours_actions.set_office_hours(parent, {})
 
 
 def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(client, teacher,
                                                                            parent):
-    conversation = actions.open_direct(parent, teacher)
-    actions.set_office_hours(teacher, {0: (time(8), time(9))})  # Mondays 08:00-09:00 only
+    conversation = direct.open_direct(parent, teacher)
+    hours_actions.set_office_hours(teacher, {0: (time(8), time(9))})  # Mondays 08:00-09:00 only
     now = timezone.now().astimezone(AMS)
     if now.weekday() == 0 and time(8) <= now.time() < time(9):
         pytest.skip("runs outside Monday 08:00-09:00 only")
@@ -79,8 +82,8 @@ def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(clie
 
 def test_urgent_is_for_staff_only(conversation_4b, parent, teacher):
     with pytest.raises(PermissionDenied):
-        actions.post_message(parent, conversation_4b, "URGENT!!", urgent=True)
-    message, _ = actions.post_message(teacher, conversation_4b, "School closes at 12",
+        send.post_message(parent, conversation_4b, "URGENT!!", urgent=True)
+    message, _ = send.post_message(teacher, conversation_4b, "School closes at 12",
                                       urgent=True)
     assert message.urgent
 
@@ -98,18 +101,18 @@ def test_quiet_hours(teacher, parent):
 async def test_messages_outside_a_staff_members_hours_arrive_quiet_unless_urgent(
         conversation_4b, teacher, parent):
     today = timezone.now().astimezone(AMS).weekday()
-    await database_sync_to_async(actions.set_office_hours)(
+    await database_sync_to_async(hours_actions.set_office_hours)(
         teacher, {(today + 3) % 7: (time(8), time(9))})  # not today
     socket = await connect(teacher)
     await subscribe(socket, conversation_4b)
     await receive_until(socket, "subscribed")
-    post = database_sync_to_async(actions.post_message)
+    post = database_sync_to_async(send.post_message)
     await post(parent, conversation_4b, "late question")
     quiet = (await receive_until(socket, "message"))[-1]
     assert quiet["quiet"] is True
     staff_user = await database_sync_to_async(UserFactory)(
         username="head", role=Role.TEACHER, school=teacher.school)
-    await database_sync_to_async(actions.add_member)(conversation_4b, staff_user)
+    await database_sync_to_async(membership.add_member)(conversation_4b, staff_user)
     await post(staff_user, conversation_4b, "Flood: school closed", urgent=True)
     urgent = (await receive_until(socket, "message"))[-1]
     assert "quiet" not in urgent and urgent["urgent"] is True
@@ -122,9 +125,9 @@ def test_the_digest_lists_unread_messages_once_and_no_contact_details(conversati
                                                                       settings):
     other = UserFactory(username="bram", display_name="Bram Visser", role=Role.PARENT,
                         school=school, email="bram@example.invalid", phone="+31 6 0000 9999")
-    actions.add_member(conversation_4b, other, actor=admin)
-    actions.post_message(other, conversation_4b, "Who has a spare lunchbox?")
-    actions.post_message(teacher, conversation_4b, "Trip on Friday")
+    membership.add_member(conversation_4b, other, actor=admin)
+    send.post_message(other, conversation_4b, "Who has a spare lunchbox?")
+    send.post_message(teacher, conversation_4b, "Trip on Friday")
     assert send_digests(now=SATURDAY_12) >= 1
     to_anna = [m for m in mail.outbox if m.to == [parent.email]]
     assert len(to_anna) == 1
@@ -140,11 +143,11 @@ def test_the_digest_lists_unread_messages_once_and_no_contact_details(conversati
 
 def test_no_digest_in_quiet_hours_and_none_for_what_was_read(conversation_4b, teacher, parent,
                                                              client):
-    actions.post_message(teacher, conversation_4b, "Trip on Friday")
+    send.post_message(teacher, conversation_4b, "Trip on Friday")
     send_digests(now=FRIDAY_23)
     assert not [m for m in mail.outbox if m.to == [parent.email]]
     client.force_login(parent)
-    client.get(reverse("messaging:conversation", args=[conversation_4b.pk]))  # read it
+    read(client, conversation_4b)  # read it
     send_digests(now=SATURDAY_12)
     assert not [m for m in mail.outbox if m.to == [parent.email]]
 
@@ -152,12 +155,12 @@ def test_no_digest_in_quiet_hours_and_none_for_what_was_read(conversation_4b, te
 def test_staff_get_urgent_messages_outside_office_hours_only(conversation_4b, teacher, parent,
                                                              school, admin):
     head = UserFactory(username="head", role=Role.TEACHER, school=school)
-    actions.add_member(conversation_4b, head, actor=admin)
-    actions.post_message(parent, conversation_4b, "question at night")
+    membership.add_member(conversation_4b, head, actor=admin)
+    send.post_message(parent, conversation_4b, "question at night")
     digest_task.delay()  # through Celery (eager in tests): runs now, whatever time it is
     mail.outbox.clear()
-    actions.post_message(head, conversation_4b, "Burst pipe: school closed", urgent=True)
-    actions.post_message(parent, conversation_4b, "another question")
+    send.post_message(head, conversation_4b, "Burst pipe: school closed", urgent=True)
+    send.post_message(parent, conversation_4b, "another question")
     send_digests(now=SATURDAY_12)
     to_teacher = [m for m in mail.outbox if m.to == [teacher.email]]
     assert len(to_teacher) == 1

@@ -4,7 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from messaging import actions
+from messaging.actions import edit
+from messaging.actions import send as send_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.django_db
                           ("ru", "Отправить", "сообщение отозвано")])
 def test_the_conversation_page_is_translated(client, conversation_4b, parent, teacher,
                                              language, send, retracted):
-    message, _ = actions.post_message(teacher, conversation_4b, "oops")
-    actions.retract_message(teacher, message)
+    message, _ = send_actions.post_message(teacher, conversation_4b, "oops")
+    edit.retract_message(teacher, message)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.force_login(parent)
     html = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
@@ -23,7 +24,7 @@ def test_the_conversation_page_is_translated(client, conversation_4b, parent, te
 
 
 def test_a_refusal_is_explained_in_dutch(client, conversation_4b, parent, teacher):
-    message, _ = actions.post_message(teacher, conversation_4b, "not yours")
+    message, _ = send_actions.post_message(teacher, conversation_4b, "not yours")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
     client.force_login(parent)
     response = client.post(reverse("messaging:retract", args=[conversation_4b.pk, message.pk]))

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Role
-from messaging import actions
+from messaging.actions import edit, membership, send
 from messaging.models import Receipt
 from messaging.text import render_body
 from tests.factories import UserFactory
+from tests.messaging.reading import read
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_web_links_become_safe_links_and_nothing_else_becomes_markup():
 
 
 def test_links_are_clickable_on_the_page(client, conversation_4b, teacher, parent):
-    actions.post_message(teacher, conversation_4b, "Sign up at http://trip.example/sign")
+    send.post_message(teacher, conversation_4b, "Sign up at http://trip.example/sign")
     client.force_login(parent)
     assert ('<a href="http://trip.example/sign" rel="noopener noreferrer nofollow"'
             in page(client, conversation_4b))
@@ -39,7 +40,7 @@ def test_links_are_clickable_on_the_page(client, conversation_4b, teacher, paren
 
 # --- reply-to ---------------------------------------------------------------------------------
 def test_a_reply_quotes_the_message_it_answers(client, conversation_4b, teacher, parent):
-    question, _ = actions.post_message(parent, conversation_4b, "Is there swimming on Tuesday?")
+    question, _ = send.post_message(parent, conversation_4b, "Is there swimming on Tuesday?")
     client.force_login(teacher)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
     assert client.post(url, {"body": "Yes", "reply_to": question.pk}).status_code == 302
@@ -51,9 +52,9 @@ def test_a_reply_quotes_the_message_it_answers(client, conversation_4b, teacher,
 
 def test_a_reply_cannot_point_into_another_conversation(conversation_4b, conversation_5a,
                                                         parent, parent_5a, client):
-    elsewhere, _ = actions.post_message(parent_5a, conversation_5a, "5A only")
+    elsewhere, _ = send.post_message(parent_5a, conversation_5a, "5A only")
     with pytest.raises(ValidationError):
-        actions.post_message(parent, conversation_4b, "peek", reply_to=elsewhere)
+        send.post_message(parent, conversation_4b, "peek", reply_to=elsewhere)
     client.force_login(parent)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
     assert client.post(url, {"body": "peek", "reply_to": elsewhere.pk}).status_code == 404
@@ -64,14 +65,14 @@ def test_a_reply_cannot_point_into_another_conversation(conversation_4b, convers
 def test_the_inbox_counts_unread_messages_until_i_open_the_conversation(client, conversation_4b,
                                                                        teacher, parent):
     for n in range(3):
-        actions.post_message(teacher, conversation_4b, f"news {n}")
-    actions.post_message(parent, conversation_4b, "my own message never counts")
-    retracted, _ = actions.post_message(teacher, conversation_4b, "oops")
-    actions.retract_message(teacher, retracted)
+        send.post_message(teacher, conversation_4b, f"news {n}")
+    send.post_message(parent, conversation_4b, "my own message never counts")
+    retracted, _ = send.post_message(teacher, conversation_4b, "oops")
+    edit.retract_message(teacher, retracted)
     client.force_login(parent)
     inbox = client.get(reverse("messaging:inbox")).content.decode()
     assert "3 unread" in inbox
-    page(client, conversation_4b)
+    read(client, conversation_4b)
     assert "unread" not in client.get(reverse("messaging:inbox")).content.decode()
 
 
@@ -79,10 +80,10 @@ def test_the_inbox_counts_unread_messages_until_i_open_the_conversation(client, 
 def test_the_sender_sees_who_has_seen_their_message(client, conversation_4b, teacher, parent,
                                                     school, class_4b, admin):
     other = UserFactory(username="p2", display_name="Bram Visser", role=Role.PARENT, school=school)
-    actions.add_member(conversation_4b, other, actor=admin)
-    message, _ = actions.post_message(teacher, conversation_4b, "Trip money due Friday")
+    membership.add_member(conversation_4b, other, actor=admin)
+    message, _ = send.post_message(teacher, conversation_4b, "Trip money due Friday")
     client.force_login(parent)
-    page(client, conversation_4b)  # the parent reads it
+    read(client, conversation_4b)  # the parent reads it
     assert Receipt.objects.filter(message=message, user=parent).exists()
     client.force_login(teacher)
     assert "Seen by 1 of 2" in page(client, conversation_4b)
@@ -95,7 +96,7 @@ def test_the_sender_sees_who_has_seen_their_message(client, conversation_4b, tea
 
 def test_other_parents_do_not_get_the_seen_list(client, conversation_4b, teacher, parent,
                                                 parent_5a):
-    message, _ = actions.post_message(teacher, conversation_4b, "hello")
+    message, _ = send.post_message(teacher, conversation_4b, "hello")
     url = reverse("messaging:receipts", args=[conversation_4b.pk, message.pk])
     client.force_login(parent)
     assert client.get(url).status_code == 403
@@ -107,7 +108,7 @@ def test_other_parents_do_not_get_the_seen_list(client, conversation_4b, teacher
 @pytest.mark.django_db(transaction=True)
 async def test_seen_over_the_socket_updates_the_senders_count_live(conversation_4b, teacher,
                                                                    parent):
-    message, _ = await database_sync_to_async(actions.post_message)(teacher, conversation_4b,
+    message, _ = await database_sync_to_async(send.post_message)(teacher, conversation_4b,
                                                                     "hi")
     teacher_socket, parent_socket = await connect(teacher), await connect(parent)
     for s in (teacher_socket, parent_socket):
@@ -126,10 +127,10 @@ async def test_seen_over_the_socket_updates_the_senders_count_live(conversation_
 # --- search -----------------------------------------------------------------------------------
 def test_search_finds_only_what_i_can_read(client, conversation_4b, conversation_5a, teacher,
                                            parent, parent_5a):
-    actions.post_message(teacher, conversation_4b, "The museum trip is on Friday")
-    actions.post_message(parent_5a, conversation_5a, "Museum tickets for 5A")
-    gone, _ = actions.post_message(parent, conversation_4b, "museum gossip")
-    actions.retract_message(parent, gone)
+    send.post_message(teacher, conversation_4b, "The museum trip is on Friday")
+    send.post_message(parent_5a, conversation_5a, "Museum tickets for 5A")
+    gone, _ = send.post_message(parent, conversation_4b, "museum gossip")
+    edit.retract_message(parent, gone)
     client.force_login(parent)
     html = client.get(reverse("messaging:search"), {"q": "museum"}).content.decode()
     assert "The museum trip is on Friday" in html
@@ -140,9 +141,9 @@ def test_search_finds_only_what_i_can_read(client, conversation_4b, conversation
 
 
 def test_every_word_of_a_search_must_match(client, conversation_4b, teacher, parent):
-    actions.post_message(teacher, conversation_4b, "The museum opens at nine")
-    actions.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
-    actions.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
+    send.post_message(teacher, conversation_4b, "The museum opens at nine")
+    send.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
+    send.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
     client.force_login(parent)
     for query in ("museum lunch", "lunch museum", "MUSEUM  Lunch"):
         html = client.get(reverse("messaging:search"), {"q": query}).content.decode()
@@ -152,7 +153,7 @@ def test_every_word_of_a_search_must_match(client, conversation_4b, teacher, par
 
 
 def test_search_escapes_what_it_shows(client, conversation_4b, teacher, parent):
-    actions.post_message(teacher, conversation_4b, "museum <script>x</script>")
+    send.post_message(teacher, conversation_4b, "museum <script>x</script>")
     client.force_login(parent)
     html = client.get(reverse("messaging:search"), {"q": "museum"}).content.decode()
     assert "<script>x" not in html and "&lt;script&gt;" in html
@@ -164,7 +165,7 @@ def test_the_page_offers_older_history_only_when_there_is_some(client, conversat
     settings.SCHOOLCHAT_HISTORY_PAGE = 3
     words = ["zero", "one", "two", "three", "four"]
     for word in words:
-        actions.post_message(teacher, conversation_4b, f"note {word}")
+        send.post_message(teacher, conversation_4b, f"note {word}")
     client.force_login(parent)
     html = page(client, conversation_4b)
     assert 'id="older"' in html and "note one" not in html and "note four" in html

@@ -24,7 +24,7 @@ import consent
 from accounts import actions as accounts_actions
 from accounts.models import Guardianship, Pupil
 from consent import actions as consent_actions
-from messaging import actions
+from messaging.actions import direct, membership
 from messaging.models import Attachment, Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
 from tests.messaging.images import photo_with_location
@@ -53,7 +53,7 @@ def emma(parent, school) -> Pupil:
 def noah_parent(school, class_4b, conversation_4b, admin):
     user = UserFactory(username="noah_parent", display_name="Sam Bakker", school=school)
     enrol(PupilFactory(school=school, first_name="Noah", last_name="Bakker"), class_4b, user)
-    actions.add_member(conversation_4b, user, actor=admin)
+    membership.add_member(conversation_4b, user, actor=admin)
     return user
 
 
@@ -160,7 +160,7 @@ def test_the_parent_of_another_class_cannot_reach_the_class_group(client, conver
 
 @pytest.fixture
 def direct_5a(teacher, parent_5a):
-    return actions.open_direct(teacher, parent_5a)
+    return direct.open_direct(teacher, parent_5a)
 
 
 def test_a_one_to_one_concerns_only_the_children_of_its_guardian(
@@ -190,8 +190,8 @@ def test_a_one_to_one_photo_of_the_guardians_child_needs_consent_named_to_her(
 def staff_room(school, admin, parent):
     conversation = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                                title="Parents' council")
-    actions.add_member(conversation, admin, actor=admin, manager=True)
-    actions.add_member(conversation, parent, actor=admin)
+    membership.add_member(conversation, admin, actor=admin, manager=True)
+    membership.add_member(conversation, parent, actor=admin)
     return conversation
 
 
@@ -217,7 +217,7 @@ def test_the_admin_tags_the_children_a_group_concerns_and_no_other(
 @pytest.mark.django_db(transaction=True)
 async def test_a_photo_sent_over_the_socket_after_its_pupil_moved_class_is_refused_unnamed(
         conversation_4b, teacher, parent, emma, class_5a):
-    from messaging.attachments import upload as store
+    from messaging.actions.attachments import upload as store
 
     def prepare():
         consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")

@@ -19,8 +19,8 @@ from django.urls import reverse
 import consent
 from accounts.models import Guardianship
 from consent import actions as consent_actions
-from messaging import actions
-from messaging.attachments import upload
+from messaging.actions import membership, send
+from messaging.actions.attachments import upload
 from messaging.models import Attachment
 from tests.factories import PupilFactory, UserFactory, enrol
 from tests.messaging.images import photo_with_location
@@ -42,7 +42,7 @@ def emma(parent):
 def other_parent(school, class_4b, conversation_4b, admin):
     user = UserFactory(username="noah_parent", display_name="Sam Bakker", school=school)
     enrol(PupilFactory(school=school, first_name="Noah"), class_4b, user)
-    actions.add_member(conversation_4b, user, actor=admin)
+    membership.add_member(conversation_4b, user, actor=admin)
     return user
 
 
@@ -52,7 +52,7 @@ def photo(school, teacher, parent, emma, conversation_4b, other_parent):
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     stored = upload(teacher, conversation_4b,
                     SimpleUploadedFile("museum.jpg", photo_with_location()), pupils=[emma])
-    actions.post_message(teacher, conversation_4b, "At the museum", attachments=[stored])
+    send.post_message(teacher, conversation_4b, "At the museum", attachments=[stored])
     return stored
 
 

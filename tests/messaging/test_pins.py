@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from archive.models import Record
-from messaging import actions
+from messaging.actions import edit, send
 from messaging.models import Event
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_staff_pin_a_message_and_everyone_sees_it_above_the_chat(client, conversation_4b,
                                                                  teacher, parent):
-    message, _ = actions.post_message(teacher, conversation_4b, "Term dates: see the website")
+    message, _ = send.post_message(teacher, conversation_4b, "Term dates: see the website")
     client.force_login(teacher)
     assert client.post(reverse("messaging:pin", args=[conversation_4b.pk, message.pk]),
                        {"pinned": "1"}).status_code == 302
@@ -25,26 +25,26 @@ def test_staff_pin_a_message_and_everyone_sees_it_above_the_chat(client, convers
     html = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
     pinned = html.split('id="pinned-list"')[1].split("</ul>")[0]
     assert "Term dates" in pinned
-    actions.pin_message(teacher, message, pinned=False)
+    edit.pin_message(teacher, message, pinned=False)
     assert list(Event.objects.values_list("kind", flat=True))[-1] == "unpinned"
 
 
 @pytest.mark.parametrize(("persona", "status"), [("parent", 403), ("parent_5a", 404),
                                                  ("admin", 404)])
 def test_others_cannot_pin(client, request, conversation_4b, teacher, persona, status):
-    message, _ = actions.post_message(teacher, conversation_4b, "hello")
+    message, _ = send.post_message(teacher, conversation_4b, "hello")
     user = request.getfixturevalue(persona)
     client.force_login(user)
     assert client.post(reverse("messaging:pin", args=[conversation_4b.pk, message.pk]),
                        {"pinned": "1"}).status_code == status
     with pytest.raises(PermissionDenied):
-        actions.pin_message(user, message)
+        edit.pin_message(user, message)
     assert Event.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_pin_reaches_members_live_and_on_resume(conversation_4b, teacher, parent):
-    message, _ = await database_sync_to_async(actions.post_message)(teacher, conversation_4b,
+    message, _ = await database_sync_to_async(send.post_message)(teacher, conversation_4b,
                                                                     "Bring wellies")
     parent_socket, teacher_socket = await connect(parent), await connect(teacher)
     for s in (parent_socket, teacher_socket):

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging import actions
+from messaging.actions import membership, scheduled, send
 from messaging.models import Message, ScheduledMessage
 from messaging.tasks import send_scheduled
 
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db
 
 def test_a_scheduled_message_is_posted_once_when_due(conversation_4b, teacher):
     later = timezone.now() + timedelta(hours=2)
-    item = actions.schedule_message(teacher, conversation_4b, "Reminder: trip money", later)
-    assert actions.send_due_scheduled() == 0
+    item = scheduled.schedule_message(teacher, conversation_4b, "Reminder: trip money", later)
+    assert scheduled.send_due_scheduled() == 0
     assert not Message.objects.exists()
-    assert actions.send_due_scheduled(now=later + timedelta(seconds=1)) == 1
-    assert actions.send_due_scheduled(now=later + timedelta(minutes=5)) == 0
+    assert scheduled.send_due_scheduled(now=later + timedelta(seconds=1)) == 1
+    assert scheduled.send_due_scheduled(now=later + timedelta(minutes=5)) == 0
     message = Message.objects.get()
     assert message.body == "Reminder: trip money" and message.sender == teacher
     item.refresh_from_db()
@@ -29,27 +29,27 @@ def test_a_scheduled_message_is_posted_once_when_due(conversation_4b, teacher):
 
 def test_a_crash_after_posting_does_not_post_twice(conversation_4b, teacher):
     later = timezone.now() + timedelta(hours=2)
-    item = actions.schedule_message(teacher, conversation_4b, "once", later)
+    item = scheduled.schedule_message(teacher, conversation_4b, "once", later)
     # The post committed but marking it sent did not: the next run must not duplicate.
-    actions.post_message(teacher, conversation_4b, "once", client_id=item.client_id)
-    actions.send_due_scheduled(now=later + timedelta(seconds=1))
+    send.post_message(teacher, conversation_4b, "once", client_id=item.client_id)
+    scheduled.send_due_scheduled(now=later + timedelta(seconds=1))
     assert Message.objects.count() == 1
 
 
 def test_only_staff_schedule_and_only_sensible_times(conversation_4b, teacher, parent):
     with pytest.raises(PermissionDenied):
-        actions.schedule_message(parent, conversation_4b, "x",
+        scheduled.schedule_message(parent, conversation_4b, "x",
                                  timezone.now() + timedelta(hours=1))
     for when in (timezone.now() - timedelta(hours=1), timezone.now() + timedelta(days=90)):
         with pytest.raises(ValidationError):
-            actions.schedule_message(teacher, conversation_4b, "x", when)
+            scheduled.schedule_message(teacher, conversation_4b, "x", when)
 
 
 def test_a_sender_who_left_is_not_posted_for(conversation_4b, teacher, admin):
     later = timezone.now() + timedelta(hours=2)
-    item = actions.schedule_message(teacher, conversation_4b, "after leaving", later)
-    actions.end_membership(conversation_4b, teacher, actor=admin)
-    assert actions.send_due_scheduled(now=later + timedelta(seconds=1)) == 0
+    item = scheduled.schedule_message(teacher, conversation_4b, "after leaving", later)
+    membership.end_membership(conversation_4b, teacher, actor=admin)
+    assert scheduled.send_due_scheduled(now=later + timedelta(seconds=1)) == 0
     item.refresh_from_db()
     assert item.failure and not Message.objects.exists()
 
@@ -69,4 +69,4 @@ def test_scheduling_and_cancelling_through_the_page(client, conversation_4b, tea
     client.force_login(teacher)
     assert client.post(cancel).status_code == 302
     send_scheduled.delay()
-    assert actions.send_due_scheduled(now=timezone.now() + timedelta(days=2)) == 0
+    assert scheduled.send_due_scheduled(now=timezone.now() + timedelta(days=2)) == 0

@@ -2,7 +2,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from messaging import actions
+from messaging.actions import send
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_the_inbox_lists_only_my_conversations(client, parent, conversation_4b, 
 
 
 def test_a_member_reads_the_latest_messages(client, parent, teacher, conversation_4b):
-    actions.post_message(teacher, conversation_4b, "Swimming on <b>Tuesday</b>")
+    send.post_message(teacher, conversation_4b, "Swimming on <b>Tuesday</b>")
     client.force_login(parent)
     response = client.get(url(conversation_4b))
     page = response.content.decode()
@@ -47,7 +47,7 @@ def test_the_conversation_page_leads_to_its_member_list(client, parent, conversa
 
 
 def test_other_members_contact_details_are_not_shown(client, parent, teacher, conversation_4b):
-    actions.post_message(parent, conversation_4b, "Hello")
+    send.post_message(parent, conversation_4b, "Hello")
     client.force_login(teacher)
     page = client.get(url(conversation_4b)).content.decode()
     assert parent.phone not in page and parent.email not in page
@@ -99,7 +99,7 @@ def test_a_parent_cannot_post_in_announcements_over_http(client, parent, announc
 def test_history_pages_back_by_seq(client, parent, teacher, conversation_4b, settings):
     settings.SCHOOLCHAT_HISTORY_PAGE = 3
     for n in range(7):
-        actions.post_message(teacher, conversation_4b, f"m{n}")
+        send.post_message(teacher, conversation_4b, f"m{n}")
     client.force_login(parent)
     endpoint = reverse("messaging:messages", args=[conversation_4b.pk])
     latest = client.get(endpoint).json()["messages"]

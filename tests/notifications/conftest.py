@@ -1,8 +1,7 @@
 """A local push service, the server's VAPID key in a temporary file, and helpers.
 
-``post_and_publish`` posts through ``messaging.actions.post_message`` and then sends
-``messaging.signals.event_committed`` as messaging's publish-on-commit does, so these tests
-stand for the real wiring; swap it for a committed post once messaging sends the signal.
+``post_and_publish`` posts through ``messaging.actions.send.post_message`` and runs its
+after-commit work, where messaging's publish sends ``messaging.signals.event_committed``.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import TestCase
 
-from messaging import actions as messaging_actions
-from messaging.events import message_event
-from messaging.signals import event_committed
+from messaging.actions import send as send_actions
 from notifications import push, vapid
 from notifications.models import Device
 from tests.notifications.push_service import PushService
@@ -63,7 +61,8 @@ def register(service: PushService, user, session_key: str = ""):
 
 
 def post_and_publish(sender, conversation, body, **options):
-    message, _created = messaging_actions.post_message(sender, conversation, body, **options)
-    event_committed.send(sender=None, conversation_id=conversation.pk,
-                         event=message_event(message))
+    """Post through the real action and run what it does after the commit: messaging's
+    publish sends ``event_committed``, which queues the push (tasks run in-process here)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        message, _created = send_actions.post_message(sender, conversation, body, **options)
     return message

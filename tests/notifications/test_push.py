@@ -7,7 +7,7 @@ import pytest
 
 from accounts.actions import process_leaver
 from accounts.models import Role
-from messaging import actions as messaging_actions
+from messaging.actions import membership
 from notifications import actions
 from notifications.models import Device
 from tests.factories import UserFactory
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def second_parent(school, conversation_4b, admin):
     user = UserFactory(username="parent2", display_name="Bram Bakker", role=Role.PARENT,
                        school=school)
-    messaging_actions.add_member(conversation_4b, user, actor=admin)
+    membership.add_member(conversation_4b, user, actor=admin)
     return user
 
 

@@ -26,7 +26,7 @@ from accounts.models import (
     StaffAssignment,
     User,
 )
-from messaging import actions
+from messaging.actions import membership, send
 from messaging.models import Conversation, Message
 
 PASSWORD = "schoolchat-demo"
@@ -181,7 +181,7 @@ class Command(BaseCommand):
             )
             for username in members:
                 user = users[username]
-                actions.add_member(conversation, user, actor=users["admin"],
+                membership.add_member(conversation, user, actor=users["admin"],
                                    manager=user.role in (Role.TEACHER, Role.ADMIN))
             conversations[title] = conversation
         return conversations
@@ -193,7 +193,7 @@ class Command(BaseCommand):
             for index, (days_ago, username, text) in enumerate(lines):
                 # A fixed client_id per line makes a second run a no-op (post_message is idempotent).
                 client_id = uuid.uuid5(NAMESPACE, f"{title}/{index}")
-                message, created = actions.post_message(
+                message, created = send.post_message(
                     users[username], conversation, text, client_id=client_id, limited=False
                 )
                 if created:

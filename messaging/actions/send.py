@@ -1,0 +1,302 @@
+"""Posting messages: one (:func:`post_message`) or a batch with one commit (:func:`post_messages`,
+the group commit the socket writer uses, see :mod:`messaging.writer`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+import archive
+from accounts import ratelimit
+from accounts.access import can
+from accounts.models import User
+from messaging.actions.attachments import claim
+from messaging.attachments import summary
+from messaging.events import message_event
+from messaging.models import Attachment, Conversation, Event, Membership, Message
+from messaging.publish import publish_many_on_commit
+from messaging.seq import take_seqs
+from messaging.text import clean_body
+
+DEFAULT_CONFIRM_GROUP_SIZE = 15
+
+
+class ConfirmationRequired(ValidationError):
+    """The conversation is large enough that the sender must confirm the audience first."""
+
+    def __init__(self, recipients: int) -> None:
+        self.recipients = recipients
+        super().__init__(
+            _("This message will go to %(count)d people. Send it to all of them?")
+            % {"count": recipients},
+            code="confirm_required",
+        )
+
+
+def recipient_count(conversation: Conversation, sender: User) -> int:
+    """How many people other than the sender a message here reaches."""
+    return (Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+            .exclude(user=sender).count())
+
+
+def confirm_threshold(conversation: Conversation) -> int:
+    # The policy field belongs to accounts.School; schools without it use the default.
+    value = getattr(conversation.school, "confirm_group_size", None)
+    return DEFAULT_CONFIRM_GROUP_SIZE if value is None else int(value)
+
+
+@dataclass
+class Draft:
+    """One message as its sender wrote it, before it is checked and stored."""
+
+    sender: User
+    body: object  # as it came: the checks say what is wrong with it
+    client_id: uuid.UUID | None = None
+    reply_to: Message | None = None
+    urgent: bool = False
+    ack_requested: bool = False
+    confirm: bool = False
+    attachments: Sequence[Attachment] = ()
+
+
+Posted = tuple[Message, bool]
+Outcome = Posted | PermissionDenied | ValidationError
+
+
+def post_message(
+    sender: User,
+    conversation: Conversation,
+    body: object,
+    *,
+    client_id: uuid.UUID | None = None,
+    reply_to: Message | None = None,
+    urgent: bool = False,
+    ack_requested: bool = False,
+    confirm: bool = False,
+    attachments: Sequence[Attachment] = (),
+    limited: bool = True,
+) -> Posted:
+    """Persist a message, archive it and publish it after commit.
+
+    Returns ``(message, created)``. A retry carrying the ``client_id`` of a message already
+    stored returns that message with ``created=False`` and publishes nothing new.
+    Raises ``PermissionDenied`` when the sender may not post, ``ValidationError`` for bad input
+    and :class:`ConfirmationRequired` when the audience is larger than the school's threshold
+    and ``confirm`` was not given. ``limited=False`` is for what a person did not type just now
+    (scheduled messages, the demo).
+    """
+    draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
+                  ack_requested=ack_requested, confirm=confirm, attachments=list(attachments))
+    outcome = post_messages(conversation, [draft], limited=limited)[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def post_messages(conversation: Conversation, drafts: Sequence[Draft], *,
+                  limited: bool = True) -> list[Outcome]:
+    """Post several messages to one conversation with one commit (group commit).
+
+    Each draft is checked on its own and gets its own outcome, in order: ``(message, created)``
+    as from :func:`post_message`, or the ``PermissionDenied``/``ValidationError`` that refused
+    it; a refused draft does not stop the others. The drafts without attachments are stored in
+    one transaction: one lock, one seq range, one insert per table and one archive append for
+    all of them, which is what lets a busy conversation take hundreds of messages a second.
+    A draft with attachments gets a transaction of its own, so a photo that cannot be claimed
+    never undoes other people's messages. An unexpected database error propagates.
+
+    Each sender's posting rate is limited (``accounts.ratelimit``, the same budget for the
+    websocket and the HTTP form): drafts past it are refused with ``RateLimited`` (code
+    ``rate_limited``, ``retry_after`` seconds) and not stored.
+    """
+    outcomes: list[Outcome | None] = [None] * len(drafts)
+    checked: list[_Checked] = []
+    allowed: dict[tuple[int, str], bool] = {}  # one permission question per sender and rule
+    for index, draft in enumerate(drafts):
+        try:
+            checked.append(_check(conversation, index, draft, allowed))
+        except (PermissionDenied, ValidationError) as exc:
+            outcomes[index] = exc
+    if limited:
+        checked = _within_rate(checked, outcomes)
+    plain = [c for c in checked if not c.draft.attachments]
+    batches = ([plain] if plain else []) + [[c] for c in checked if c.draft.attachments]
+    for batch in batches:
+        head = conversation.last_seq
+        try:
+            _store_batch(conversation, batch, outcomes)
+        except (PermissionDenied, ValidationError) as exc:
+            # Raised while claiming a photo (its consent changed since the upload): the
+            # transaction rolled back, so every draft of the batch is refused alike.
+            conversation.last_seq = head
+            for c in batch:
+                outcomes[c.index] = exc
+        except BaseException:
+            conversation.last_seq = head  # the seqs taken were rolled back with the rest
+            raise
+    assert all(outcome is not None for outcome in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _within_rate(checked: list[_Checked], outcomes: list[Outcome | None]) -> list[_Checked]:
+    """The drafts within their sender's posting budget (one question per sender), in order;
+    the others get a ``RateLimited`` outcome."""
+    by_sender: dict[int, list[_Checked]] = {}
+    for item in checked:
+        by_sender.setdefault(item.draft.sender.pk, []).append(item)
+    kept: set[int] = set()
+    for items in by_sender.values():
+        allowed, retry_after = ratelimit.take("post", items[0].draft.sender, len(items))
+        kept.update(item.index for item in items[:allowed])
+        for item in items[allowed:]:
+            outcomes[item.index] = ratelimit.RateLimited(retry_after)
+    return [item for item in checked if item.index in kept]
+
+
+@dataclass
+class _Checked:
+    index: int
+    draft: Draft
+    text: str
+    client_id: uuid.UUID
+
+    @property
+    def key(self) -> tuple[int, uuid.UUID]:
+        return self.draft.sender.pk, self.client_id
+
+
+def _check(conversation: Conversation, index: int, draft: Draft,
+           allowed: dict[tuple[int, str], bool]) -> _Checked:
+    """Everything about one draft that needs no lock: text, permissions, reply and flags."""
+    sender, body = draft.sender, draft.body
+    # A photo may go without words; otherwise the text rules apply.
+    text = ("" if draft.attachments and isinstance(body, str) and not body.strip()
+            else clean_body(body))
+
+    def may(action: str) -> bool:
+        key = (sender.pk, action)
+        if key not in allowed:
+            allowed[key] = can(sender, action, conversation)
+        return allowed[key]
+
+    if not may("conversation.post"):
+        raise PermissionDenied(_("You cannot post in this conversation."))
+    if draft.urgent and not may("message.post_urgent"):
+        raise PermissionDenied(_("Only staff can mark a message urgent."))
+    if draft.ack_requested and not (conversation.kind == Conversation.Kind.ANNOUNCEMENT
+                                    and sender.is_school_staff):
+        raise ValidationError(_("Only staff can ask for acknowledgement, in announcements."),
+                              code="invalid")
+    if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
+        raise ValidationError(_("You can only reply to a message of this conversation."),
+                              code="invalid")
+    return _Checked(index, draft, text, draft.client_id or uuid.uuid4())
+
+
+def _store_batch(conversation: Conversation, batch: list[_Checked],
+                 outcomes: list[Outcome | None]) -> None:
+    with transaction.atomic():
+        # Taking the seqs locks the conversation first, so the duplicate check below cannot
+        # race with a concurrent retry of the same client_id.
+        first = take_seqs(conversation, len(batch))
+        fresh, copies = _without_duplicates(conversation, batch, outcomes)
+        fresh = _without_unconfirmed(conversation, fresh, outcomes)
+        if len(fresh) < len(batch):
+            # Give back the seqs of the drafts that will not be stored: seqs have no gaps.
+            take_seqs(conversation, len(fresh) - len(batch))
+        if fresh:
+            _insert(conversation, first, fresh, outcomes)
+    # A second copy of a draft in the same batch gets what the first got: its message (as a
+    # retry), or the same refusal.
+    for index, original in copies.items():
+        outcome = outcomes[original]
+        outcomes[index] = (outcome[0], False) if isinstance(outcome, tuple) else outcome
+
+
+def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
+            outcomes: list[Outcome | None]) -> None:
+    """Store the checked drafts with seqs from ``first`` on, inside the batch's transaction."""
+    messages = Message.objects.bulk_create([
+        Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
+                body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
+                urgent=c.draft.urgent, ack_requested=c.draft.ack_requested)
+        for n, c in enumerate(fresh)
+    ])
+    Event.objects.bulk_create([
+        Event(conversation=conversation, seq=m.seq, kind=Event.Kind.MESSAGE, message=m)
+        for m in messages
+    ])
+    entries = []
+    events = []
+    for c, message in zip(fresh, messages, strict=True):
+        outcomes[c.index] = (message, True)
+        payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
+                                   "body": c.text}
+        if c.draft.reply_to is not None:
+            payload["reply_to"] = c.draft.reply_to.pk
+        summaries: list[dict[str, Any]] = []
+        if c.draft.attachments:
+            claim(c.draft.sender, message, list(c.draft.attachments))
+            payload["attachments"] = [a.token for a in c.draft.attachments]
+            summaries = [summary(a) for a in c.draft.attachments]
+        entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
+                                     payload=payload))
+        events.append(message_event(message, attachments=summaries))
+    archive.record_many("message.posted", scope=conversation.scope, entries=entries)
+    publish_many_on_commit(conversation.pk, events)
+
+
+def _without_duplicates(conversation: Conversation, batch: list[_Checked],
+                        outcomes: list[Outcome | None]
+                        ) -> tuple[list[_Checked], dict[int, int]]:
+    """Drop the retries of stored messages (their outcome is the stored message) and second
+    copies of a draft within the batch, returned as {copy's index: first copy's index}."""
+    keys = {c.key for c in batch}
+    # Uses index: messaging_message_idempotent (client_id first). Ids first: a retry is rare,
+    # and the full rows (with sender and reply) are read only for one.
+    found = [pk for pk, sender_id, client_id in Message.objects.filter(
+        client_id__in={c.client_id for c in batch}, conversation=conversation,
+    ).order_by().values_list("pk", "sender_id", "client_id") if (sender_id, client_id) in keys]
+    stored = {
+        (m.sender_id, m.client_id): m
+        for m in Message.objects.filter(pk__in=found).select_related(
+            "sender", "reply_to__sender")
+    } if found else {}
+    fresh: list[_Checked] = []
+    firsts: dict[tuple[int, uuid.UUID], int] = {}
+    copies: dict[int, int] = {}
+    for c in batch:
+        if c.key in stored:
+            outcomes[c.index] = (stored[c.key], False)
+        elif c.key in firsts:
+            copies[c.index] = firsts[c.key]
+        else:
+            firsts[c.key] = c.index
+            fresh.append(c)
+    return fresh, copies
+
+
+def _without_unconfirmed(conversation: Conversation, batch: list[_Checked],
+                         outcomes: list[Outcome | None]) -> list[_Checked]:
+    """Refuse the drafts that go to more people than the school's threshold unconfirmed."""
+    threshold: int | None = None
+    audience: dict[int, int] = {}
+    fresh: list[_Checked] = []
+    for c in batch:
+        if not c.draft.confirm:
+            sender = c.draft.sender
+            if sender.pk not in audience:
+                audience[sender.pk] = recipient_count(conversation, sender)
+            if threshold is None:
+                threshold = confirm_threshold(conversation)
+            if audience[sender.pk] > threshold:
+                outcomes[c.index] = ConfirmationRequired(audience[sender.pk])
+                continue
+        fresh.append(c)
+    return fresh

@@ -1,0 +1,43 @@
+"""Events for the hub, sent only once the transaction that made them commits.
+
+A browser never sees something the database could still roll back. The caller chooses the
+recipients (a conversation's sockets, or one person's): that choice is a permission decision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from messaging import hub
+from messaging.signals import event_committed
+
+
+def _committed(conversation_id: int, events: list[dict[str, Any]]) -> None:
+    """Tell the apps above messaging (push notifications) what the sockets were just sent."""
+    for event in events:
+        event_committed.send(sender=None, conversation_id=conversation_id, event=event)
+
+
+def publish_on_commit(conversation_id: int, event: dict[str, Any]) -> None:
+    """Publish ``event`` to the conversation's sockets after the commit."""
+    def publish() -> None:
+        hub.get_hub().publish(conversation_id, event)
+        _committed(conversation_id, [event])
+
+    transaction.on_commit(publish)
+
+
+def publish_many_on_commit(conversation_id: int, events: list[dict[str, Any]]) -> None:
+    """Publish a batch of events to the conversation's sockets, in order, after the commit."""
+    def publish() -> None:
+        hub.get_hub().publish_many(conversation_id, events)
+        _committed(conversation_id, events)
+
+    transaction.on_commit(publish)
+
+
+def publish_user_on_commit(user_id: int, event: dict[str, Any]) -> None:
+    """Publish ``event`` to every socket of one person after the commit."""
+    transaction.on_commit(lambda: hub.get_hub().publish_user(user_id, event))

@@ -1,0 +1,178 @@
+"""Group commit for the sends of this process's sockets (docs/architecture.md, "Real-time
+delivery"; docs/performance.md).
+
+A socket's ``send`` frame is handed to this process's :class:`PostWriter`; one batch at a time
+is checked and stored by ``messaging.actions.send.post_messages`` (one transaction per
+conversation), and each send gets its own answer for the consumer to ack or refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from messaging import hours
+from messaging.access import (
+    readable_conversation_or_none,
+    readable_message_or_none,
+    remembered_permissions,
+)
+from messaging.actions import send
+from messaging.actions.send import Draft
+from messaging.attachments import claimable
+from messaging.models import Attachment
+from messaging.socket_db import NO_MESSAGE, NOT_FOUND, refusal
+from messaging.wire import frame_int
+
+log = logging.getLogger(__name__)
+
+
+def _draft(user: User, conversation: Any, content: dict[str, Any],
+           client_id: uuid.UUID) -> Draft | None:
+    """The draft a ``send`` frame describes; None when it replies to a message the user
+    cannot see. Raises ``ValidationError`` for malformed attachments."""
+    reply_to = None
+    if content.get("reply_to") is not None:
+        reply_to = readable_message_or_none(user, frame_int(content.get("reply_to")) or 0)
+        if reply_to is None or reply_to.conversation_id != conversation.pk:
+            return None
+    return Draft(
+        user, content.get("body"), client_id=client_id, reply_to=reply_to,
+        urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
+        ack_requested=content.get("ack_requested") is True,
+        attachments=_attachments(user, content.get("attachments")),
+    )
+
+
+def _attachments(user: User, raw: Any) -> list[Attachment]:
+    if not raw:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ValidationError("attachments must be a list of tokens.", code="malformed")
+    return claimable(user, raw)
+
+
+Send = tuple[int, int, dict[str, Any], uuid.UUID]  # user id, conversation id, frame, client_id
+Answer = dict[str, Any] | Exception
+
+
+@database_sync_to_async
+def _post_batch(sends: list[Send]) -> list[Answer]:
+    """Check and store every send of a batch: one transaction per conversation.
+
+    Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
+    or the exception that failed its conversation's transaction.
+    """
+    # Storing messages changes no membership: each sender's permissions are read once.
+    with remembered_permissions():
+        return _post_batch_checked(sends)
+
+
+def _post_batch_checked(sends: list[Send]) -> list[Answer]:
+    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
+             .select_related("school")}
+    readable: dict[tuple[int, int], Any] = {}
+    results: list[Answer | None] = [None] * len(sends)
+    drafts: dict[int, list[tuple[int, Draft]]] = {}
+    conversations: dict[int, Any] = {}
+    for index, (user_id, conversation_id, content, client_id) in enumerate(sends):
+        user = users.get(user_id)
+        key = (user_id, conversation_id)
+        if key not in readable:
+            readable[key] = (readable_conversation_or_none(user, conversation_id)
+                             if user is not None else None)
+        if user is None or readable[key] is None:
+            results[index] = NOT_FOUND
+            continue
+        # One object per conversation, so the seq it holds stays current across senders.
+        conversation = conversations.setdefault(conversation_id, readable[key])
+        try:
+            draft = _draft(user, conversation, content, client_id)
+        except ValidationError as exc:
+            results[index] = refusal(exc)
+            continue
+        if draft is None:
+            results[index] = NO_MESSAGE
+            continue
+        drafts.setdefault(conversation_id, []).append((index, draft))
+    for conversation_id, items in drafts.items():
+        conversation = conversations[conversation_id]
+        try:
+            outcomes = send.post_messages(conversation, [draft for _, draft in items])
+        except Exception as exc:  # this conversation's transaction failed; others stand
+            log.exception("storing %d messages in conversation %s failed",
+                          len(items), conversation_id)
+            for index, _unused in items:
+                results[index] = exc
+            continue
+        away: dict[int, list[dict[str, Any]]] = {}
+        for (index, draft), outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                results[index] = refusal(outcome)
+                continue
+            message, _created = outcome
+            if draft.sender.pk not in away:
+                away[draft.sender.pk] = hours.staff_away(draft.sender, conversation)
+            results[index] = {"id": message.pk, "seq": message.seq,
+                              "away": away[draft.sender.pk]}
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
+class PostWriter:
+    """Group commit for the sends of this process's sockets.
+
+    Sends wait in one queue; one batch at a time is checked and stored (one transaction per
+    conversation), and the sends that arrived meanwhile form the next batch. An idle
+    conversation's send is written at once, alone; a busy one's share one lock, one seq range
+    and one commit. Database work runs on one thread per process anyway (Channels'
+    ``database_sync_to_async`` is thread-sensitive), so this is what lets it keep up.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Send, asyncio.Future[Answer]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def post(self, send: Send) -> Answer:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        self._pending.append((send, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+        # A socket that closes while waiting cancels only its wait: the batch is still written,
+        # and a retry with the same client_id finds the stored message.
+        return await future
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.MAX_BATCH]
+            del self._pending[: self.MAX_BATCH]
+            try:
+                results = await _post_batch([send for send, _future in batch])
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_send, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PostWriter] = (
+    weakref.WeakKeyDictionary())
+
+
+def post_writer() -> PostWriter:
+    """This event loop's writer (one per process; tests run several loops one after another)."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = PostWriter()
+    return writer
