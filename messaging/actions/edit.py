@@ -25,7 +25,7 @@ from messaging.text import clean_body
 
 
 def _check_window(message: Message, verb: str) -> None:
-    minutes = getattr(settings, "SCHOOLCHAT_RETRACT_MINUTES", 15)
+    minutes = settings.SCHOOLCHAT_RETRACT_MINUTES
     if timezone.now() - message.created_at > timedelta(minutes=minutes):
         text = (_("You can only edit a message within %(minutes)d minutes of sending it.")
                 if verb == "edit" else
