@@ -27,8 +27,11 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from accounts import actions, twofactor
+from accounts import twofactor
 from accounts.access import can
+from accounts.actions.classes import class_conversation, sync_class_conversation
+from accounts.actions.enrolment import assign_staff
+from accounts.actions.leavers import process_leaver
 from accounts.models import Role
 from messaging import actions as messaging_actions
 from messaging.consumers import ChatConsumer
@@ -80,8 +83,8 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     people = {"admin": admin, "teacher": teacher, "parent": parent, "parent_5a": parent_5a,
               "dpo": dpo}
     people["teacher_5a"] = UserFactory(username="teacher5a", role=Role.TEACHER, school=school)
-    actions.assign_staff(people["teacher_5a"], class_5a, actor=admin)
-    actions.assign_staff(teacher, class_4b, actor=admin)
+    assign_staff(people["teacher_5a"], class_5a, actor=admin)
+    assign_staff(teacher, class_4b, actor=admin)
     parent2 = UserFactory(username="parent2", display_name="Mark Jansen", role=Role.PARENT,
                           school=school, email="mark@example.invalid", phone="+31 6 9999 0000")
     enrol(PupilFactory(school=school), class_4b, parent2)
@@ -94,14 +97,14 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     enrol(PupilFactory(school=school), class_4b, leaver)
     people["other_admin"] = UserFactory(username="otheradmin", role=Role.ADMIN,
                                         school=SchoolFactory(name="Other", slug="other"))
-    class_group = actions.class_conversation(class_4b)
-    actions.sync_class_conversation(class_4b, actor=admin)
+    class_group = class_conversation(class_4b)
+    sync_class_conversation(class_4b, actor=admin)
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Chess club")
     messaging_actions.add_member(club, teacher, actor=admin, manager=True)
     for member in (parent, parent2, leaver, people["staff"]):
         messaging_actions.add_member(club, member, actor=admin)
-    actions.process_leaver(leaver, actor=admin)
+    process_leaver(leaver, actor=admin)
     people["leaver"] = leaver
     for user in people.values():
         user.refresh_from_db()
