@@ -10,13 +10,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
-        from accounts import (
+        from accounts import (  # noqa: PLC0415
             rules,  # noqa: F401  (registers the access rules)
             sessions,
             signin,  # noqa: F401  (connects the sign-in alerts)
         )
-        from accounts.actions import classes
-        from consent.signals import consent_changed
+        from accounts.actions import classes  # noqa: PLC0415
+        from consent.signals import consent_changed  # noqa: PLC0415
 
         consent_changed.connect(classes.on_consent_changed, dispatch_uid="accounts.sync_class")
         # Logout, and changes of password, active flag, role or second factor, end sessions.

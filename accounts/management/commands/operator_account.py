@@ -25,7 +25,7 @@ from accounts.actions.people import create_account
 from accounts.actions.twofactor import reset_second_factor
 from accounts.models import OPERATOR_ROLES, Role, School, User
 
-ROLES = {str(role.value): role for role in OPERATOR_ROLES}
+ROLES = {str(role): Role(role) for role in OPERATOR_ROLES}
 
 
 class Command(BaseCommand):
