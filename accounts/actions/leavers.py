@@ -123,6 +123,7 @@ def process_due_leavers(*, actor: User | None = None, today: date | None = None,
         pupils += 1
     done = {"users": users, "pupils": pupils}
     if school is not None:
-        archive.record("admin.leavers_processed", scope=scopes.school(school.pk), actor=actor,
-                       subjects=[], payload=done)
+        with transaction.atomic():
+            archive.record("admin.leavers_processed", scope=scopes.school(school.pk),
+                           actor=actor, subjects=[], payload=done)
     return done
