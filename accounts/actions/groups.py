@@ -34,12 +34,17 @@ def create_group(school: School, title: str, *, announcements: bool = False,
 
 def add_group_member(group: Conversation, member: User, *, actor: User | None,
                      manager: bool = False) -> Membership:
-    """Add a member (a manager only if they are staff or an admin). Class groups' members come
-    from the roster (:mod:`accounts.actions.classes`), never from here."""
+    """Add a member (a manager only if they are staff or an admin); a current member stays as
+    they are. Class groups' members come from the roster (:mod:`accounts.actions.classes`),
+    never from here."""
     if group.kind == Conversation.Kind.CLASS:
         raise ValueError("a class group's members follow the roster")
     as_manager = manager and member.role in MANAGER_ROLES
     with transaction.atomic():
+        current = Membership.objects.filter(conversation=group, user=member,
+                                            ended_at__isnull=True).first()
+        if current is not None:
+            return current  # already a member: nothing changes, nothing to record
         membership = messaging_actions.add_member(group, member, actor=actor, manager=as_manager)
         archive.record("admin.member_added", scope=scopes.school(group.school_id), actor=actor,
                        subjects=[member], payload={"conversation": group.pk,
@@ -52,6 +57,8 @@ def remove_group_member(group: Conversation, member: User, *, actor: User | None
         raise ValueError("a class group's members follow the roster")
     with transaction.atomic():
         ended = messaging_actions.end_membership(group, member, actor=actor)
+        if not ended:
+            return False
         archive.record("admin.member_removed", scope=scopes.school(group.school_id), actor=actor,
                        subjects=[member], payload={"conversation": group.pk})
     return ended
