@@ -9,15 +9,16 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and schools")
 
     def ready(self) -> None:
-        from accounts import (  # noqa: F401  (registers the access rules)
-            actions,
-            rules,
+        # AppConfig.ready is where an app's modules that use models can first be imported.
+        from accounts import (  # noqa: PLC0415
+            rules,  # noqa: F401  (registers the access rules)
             sessions,
-            signin,
+            signin,  # noqa: F401  (connects the sign-in alerts)
         )
-        from consent.signals import consent_changed
+        from accounts.actions import classes  # noqa: PLC0415
+        from consent.signals import consent_changed  # noqa: PLC0415
 
-        consent_changed.connect(actions.on_consent_changed, dispatch_uid="accounts.sync_class")
+        consent_changed.connect(classes.on_consent_changed, dispatch_uid="accounts.sync_class")
         # Logout, and changes of password, active flag, role or second factor, end sessions.
         sessions.connect()
 

@@ -300,8 +300,6 @@ class Invitation(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        from django.utils import timezone
-
         return (self.used_at is None and self.revoked_at is None
                 and self.expires_at > timezone.now())
 

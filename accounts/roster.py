@@ -4,6 +4,10 @@ The whole file is validated first; a file with any bad line is rejected whole, n
 bad line, and nothing is applied. A good file is applied in one transaction. Re-importing
 the same file changes nothing. A dry run applies the file inside a transaction that is then
 rolled back, so its report is exactly what a real import would do.
+
+Every change goes through the same actions as the school admin's pages (a new pupil, a new
+guardian's account, an enrolment, a guardianship, a leaver), so the archive's trail of an
+import is the one the pages would leave, plus one ``admin.roster_imported`` record.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,7 +25,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import archive
-from accounts import actions
+from accounts.actions.classes import create_class, sync_classes
+from accounts.actions.enrolment import enrol, remove_guardianship, set_guardianship
+from accounts.actions.leavers import pupil_leaves
+from accounts.actions.people import change_person, change_pupil, create_account, create_pupil
 from accounts.models import (
     OPERATOR_ROLES,
     Enrolment,
@@ -192,7 +198,7 @@ def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
     return problems
 
 
-def import_roster(school: School, text: str, *, actor: Any = None,
+def import_roster(school: School, text: str, *, actor: User | None = None,
                   dry_run: bool = False) -> Report:
     """Validate, then apply the roster in one transaction. Raises RosterRejected."""
     roster = parse(text)
@@ -201,7 +207,7 @@ def import_roster(school: School, text: str, *, actor: Any = None,
         _apply(school, roster, report, actor)
         archive.record(
             "admin.roster_imported", scope=scopes.school(school.pk), actor=actor,
-            subjects=[actor] if isinstance(actor, User) else [],
+            subjects=[actor] if actor is not None else [],
             payload={"counts": dict(report.counts), "changes": len(report.changes)},
         )
         if dry_run:
@@ -209,7 +215,7 @@ def import_roster(school: School, text: str, *, actor: Any = None,
     return report
 
 
-def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
+def _apply(school: School, roster: Roster, report: Report, actor: User | None) -> None:
     today = timezone.localdate()
     classes = {c.name: c for c in SchoolClass.objects.filter(school=school)}
     pupils = {p.ref: p for p in Pupil.objects.filter(school=school)}
@@ -223,10 +229,10 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
     touched: dict[int, SchoolClass] = {}
 
     for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):
-        classes[name] = SchoolClass.objects.create(school=school, name=name)
+        classes[name] = create_class(school, name, actor=actor)
         report.add("class.created", f"new class {name}")
 
-    current: dict[int, list[Any]] = {}
+    current: dict[int, list[Enrolment]] = {}
     # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
     for enrolment in Enrolment.objects.open_on().filter(
         pupil__school=school
@@ -238,18 +244,17 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
         wanted = {"first_name": row.first_name, "last_name": row.last_name,
                   "date_of_birth": row.date_of_birth}
         if pupil is None:
-            pupil = Pupil.objects.create(school=school, ref=row.ref, **wanted)
+            pupil = create_pupil(school, actor=actor, ref=row.ref, first_name=row.first_name,
+                                 last_name=row.last_name, date_of_birth=row.date_of_birth)
             pupils[row.ref] = pupil
             report.add("pupil.created", f"new pupil {row.ref} {row.first_name} {row.last_name}")
         else:
-            diff = [k for k, v in wanted.items() if getattr(pupil, k) != v]
+            changes: dict[str, object] = {k: v for k, v in wanted.items() if getattr(pupil, k) != v}
             if pupil.left_on is not None:
-                diff.append("left_on")
-                pupil.left_on = None
+                changes["left_on"] = None
+            diff = list(changes)
             if diff:
-                for k, v in wanted.items():
-                    setattr(pupil, k, v)
-                pupil.save()
+                change_pupil(pupil, changes, actor=actor)
                 report.add("pupil.updated", f"pupil {row.ref}: {', '.join(diff)} changed")
             else:
                 report.add("pupil.unchanged")
@@ -263,22 +268,20 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
                 report.add("enrolment.created", f"pupil {row.ref} joins {row.class_name}")
             for e in enrolments:
                 touched[e.school_class_id] = e.school_class
-            actions.enrol(pupil, school_class, actor=actor, starts_on=today, sync=False)
+            enrol(pupil, school_class, actor=actor, starts_on=today, sync=False)
             touched[school_class.pk] = school_class
 
     for grow in roster.guardians.values():
         user = guardians.get(grow.ref)
         if user is None:
-            user = User(school=school, username=f"{school.slug}-{grow.ref}".lower()[:150],
-                        ref=grow.ref, display_name=grow.name, email=grow.email, role=Role.PARENT,
-                        is_active=False)
-            user.set_unusable_password()
-            user.save()
+            user = create_account(school, actor=actor,
+                                  username=f"{school.slug}-{grow.ref}".lower()[:150],
+                                  display_name=grow.name, role=Role.PARENT, email=grow.email,
+                                  ref=grow.ref)
             guardians[grow.ref] = user
             report.add("guardian.created", f"new guardian {grow.ref} {grow.name}")
         elif (user.display_name, user.email) != (grow.name, grow.email):
-            user.display_name, user.email = grow.name, grow.email
-            user.save(update_fields=["display_name", "email"])
+            change_person(user, {"display_name": grow.name, "email": grow.email}, actor=actor)
             report.add("guardian.updated", f"guardian {grow.ref}: name or e-mail changed")
         else:
             report.add("guardian.unchanged")
@@ -294,11 +297,11 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
         if existing is not None and (existing.relationship,
                                      existing.parental_responsibility) == wanted_link:
             continue
-        Guardianship.objects.update_or_create(
-            guardian=guardians[link.guardian_ref], pupil=pupil,
-            defaults={"relationship": link.relationship,
-                      "parental_responsibility": link.parental_responsibility},
-        )
+        set_guardianship(guardians[link.guardian_ref], pupil, actor=actor,
+                         relationship=link.relationship,
+                         parental_responsibility=link.parental_responsibility,
+                         no_contact=existing.no_contact if existing is not None else False,
+                         sync=False)
         verb = "created" if existing is None else "updated"
         report.add(f"link.{verb}", f"guardian {link.guardian_ref} of pupil {link.pupil_ref} {verb}")
         for e in current.get(pupil.pk, []):
@@ -308,7 +311,7 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
     for key, guardianship in links.items():
         # Only guardians the roster knows (with a ref) are managed by it; hand-made links stay.
         if key[0] in roster.pupils and key[1] and key not in roster.links:
-            guardianship.delete()
+            remove_guardianship(guardianship, actor=actor, sync=False)
             report.add("link.removed", f"guardian {key[1]} no longer listed for pupil {key[0]}")
             for e in current.get(guardianship.pupil_id, []):
                 touched[e.school_class_id] = e.school_class
@@ -319,6 +322,6 @@ def _apply(school: School, roster: Roster, report: Report, actor: Any) -> None:
         report.add("pupil.left", f"pupil {ref} {pupil.first_name} {pupil.last_name} leaves")
         for e in current[pupil.pk]:
             touched[e.school_class_id] = e.school_class
-        actions.pupil_leaves(pupil, actor=actor, sync=False)
+        pupil_leaves(pupil, actor=actor, sync=False)
 
-    actions.sync_classes(touched.values(), actor=actor)
+    sync_classes(touched.values(), actor=actor)

@@ -1,5 +1,6 @@
 """The school admin area: people, classes, groups and members, invitations, roster import,
-leavers and policies. Every change goes through an action and is archived as ``admin.<verb>``.
+leavers and policies. Each view parses its form, calls one action (``accounts.actions``) and
+renders; the action archives the change as ``admin.<verb>`` and decides what follows from it.
 
 Only admins of the school reach these pages; anyone else (other roles, admins of another
 school) gets 404, as for anything they are not part of. Group member pages are also open to the
@@ -20,16 +21,30 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-import archive
-from accounts import actions, ratelimit, twofactor
+from accounts import ratelimit
 from accounts.access import can
+from accounts.actions import classes as class_actions
+from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
+from accounts.actions.groups import add_group_member, create_group, remove_group_member
+from accounts.actions.invitations import (
+    awaiting_invitation,
+    email_invitations,
+    invite_new_account,
+    invite_pupil,
+    reissue_link,
+    revoke_invitation,
+)
+from accounts.actions.leavers import process_due_leavers, pupil_leaves, schedule_leaver
+from accounts.actions.people import change_person
+from accounts.actions.policies import change_policies
+from accounts.actions.twofactor import reset_second_factor
 from accounts.forms import (
     AccountForm,
     ClassForm,
@@ -45,7 +60,7 @@ from accounts.forms import (
 )
 from accounts.models import (
     OPERATOR_ROLES,
-    STAFF_ROLES,
+    Enrolment,
     Guardianship,
     Invitation,
     Pupil,
@@ -55,8 +70,8 @@ from accounts.models import (
     User,
 )
 from accounts.roster import RosterRejected, import_roster
+from archive import scopes
 from archive.models import Record
-from messaging.actions import membership as messaging_actions
 from messaging.models import Conversation, Membership
 
 View = Callable[..., HttpResponse]
@@ -77,10 +92,10 @@ def school_admin(view: View) -> View:
     return wrapper
 
 
-def audit(request: HttpRequest, school: School, verb: str, subjects: list[Any],
-          **payload: Any) -> None:
-    archive.record(f"admin.{verb}", scope=actions.school_scope(school), actor=request.user,
-                   subjects=subjects, payload=payload)
+def _admin(request: HttpRequest) -> User:
+    """The signed-in admin (``school_admin`` and ``login_required`` let no one else in)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _person_or_404(request: HttpRequest, school: School, user_id: int,
@@ -99,7 +114,7 @@ def _link(request: HttpRequest, token: str) -> str:
 
 @school_admin
 def home(request: HttpRequest, school: School) -> HttpResponse:
-    log = Record.objects.filter(scope=actions.school_scope(school), kind__startswith="admin.") \
+    log = Record.objects.filter(scope=scopes.school(school.pk), kind__startswith="admin.") \
         .order_by("-position")[:50]
     actors = {u.pk: u for u in User.objects.filter(pk__in={r.actor_id for r in log})}
     entries = [{"record": r, "actor": actors.get(r.actor_id or 0)} for r in log]
@@ -117,13 +132,11 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
             ratelimit.check("invitation", request.user)
         except ratelimit.RateLimited as exc:
             return ratelimit.refused_page(request, exc, request.path)
-        with transaction.atomic():
-            person = actions.create_account(
-                school, actor=request.user, username=data["username"],
-                display_name=data["display_name"], role=data["role"], email=data["email"],
-                phone=data["phone"],
-            )
-            _inv, token = actions.issue_invitation(person, actor=request.user)
+        _person, token = invite_new_account(
+            school, actor=_admin(request), username=data["username"],
+            display_name=data["display_name"], role=data["role"], email=data["email"],
+            phone=data["phone"],
+        )
         link = _link(request, token)
         form = AccountForm()
     role = request.GET.get("role", "")
@@ -142,14 +155,8 @@ def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
     target = _person_or_404(request, school, user_id)
     form = PersonForm(request.POST or None, instance=target)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            audit(request, school, "person_changed", [target], user=target.pk,
-                  fields=sorted(form.changed_data))
-            if "role" in form.changed_data and target.needs_two_factor \
-                    and not target.totp_confirmed_at:
-                # Their next login must include the second factor the new role requires.
-                actions.require_fresh_login([target], actor=request.user, reason="role_changed")
+        change_person(target, {name: form.cleaned_data[name] for name in form.changed_data},
+                      actor=_admin(request))
         messages.success(request, _("Saved."))
         return redirect("accounts:school_person", user_id=target.pk)
     return render(request, "accounts/school/person.html", {
@@ -169,9 +176,7 @@ def person_link(request: HttpRequest, school: School, user_id: int) -> HttpRespo
         ratelimit.check("invitation", request.user)
     except ratelimit.RateLimited as exc:
         return ratelimit.refused_page(request, exc, f"/school/people/{target.pk}/")
-    purpose = (Invitation.Purpose.RESET if target.has_usable_password()
-               else Invitation.Purpose.INVITE)
-    _inv, token = actions.issue_invitation(target, actor=request.user, purpose=purpose)
+    _inv, token = reissue_link(target, actor=_admin(request))
     return render(request, "accounts/school/link.html",
                   {"school": school, "person": target, "link": _link(request, token)})
 
@@ -186,9 +191,7 @@ def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResp
                        or _("Check the date."))
         return redirect("accounts:school_person", user_id=target.pk)
     day: date = timezone.localdate() if form.cleaned_data["now"] else form.cleaned_data["leaves_on"]
-    with transaction.atomic():
-        audit(request, school, "leaver_set", [target], user=target.pk, leaves_on=str(day))
-        actions.schedule_leaver(target, day, actor=request.user)
+    schedule_leaver(target, day, actor=_admin(request))
     messages.success(request, _("Leave date saved."))
     return redirect("accounts:school_person", user_id=target.pk)
 
@@ -197,7 +200,7 @@ def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResp
 @require_POST
 def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
     target = _person_or_404(request, school, user_id)
-    twofactor.reset(target, actor=request.user)
+    reset_second_factor(target, actor=_admin(request))
     messages.success(request, _("Two-factor sign-in was reset; they set it up at the next login."))
     return redirect("accounts:school_person", user_id=target.pk)
 
@@ -207,7 +210,7 @@ def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> Http
 def invitation_revoke(request: HttpRequest, school: School, invitation_id: int) -> HttpResponse:
     found = get_object_or_404(Invitation, pk=invitation_id, user__school=school)
     _person_or_404(request, school, found.user_id)
-    actions.revoke_invitation(found, actor=request.user)
+    revoke_invitation(found, actor=_admin(request))
     messages.success(request, _("The link was withdrawn."))
     return redirect("accounts:school_invitations")
 
@@ -216,8 +219,8 @@ def invitation_revoke(request: HttpRequest, school: School, invitation_id: int) 
 @require_http_methods(["GET", "POST"])
 def invitations(request: HttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
-        sent = actions.email_invitations(school, actor=request.user,
-                                         link_for=lambda token: _link(request, token))
+        sent = email_invitations(school, actor=_admin(request),
+                                 link_for=lambda token: _link(request, token))
         messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
         return redirect("accounts:school_invitations")
     pending = Invitation.objects.filter(
@@ -226,7 +229,7 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
     ).exclude(user__role__in=list(OPERATOR_ROLES)).select_related("user").order_by("-created_at")
     return render(request, "accounts/school/invitations.html",
                   {"school": school, "invitations": pending,
-                   "awaiting": actions.awaiting_invitation(school).count()})
+                   "awaiting": awaiting_invitation(school).count()})
 
 
 @school_admin
@@ -234,14 +237,12 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
 def classes(request: HttpRequest, school: School) -> HttpResponse:
     form = ClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"]
-        if SchoolClass.objects.filter(school=school, name=name).exists():
-            form.add_error("name", _("There is already a class with this name."))
+        try:
+            created = class_actions.create_class(school, form.cleaned_data["name"],
+                                                 actor=_admin(request))
+        except ValidationError as exc:
+            form.add_error("name", exc)
         else:
-            with transaction.atomic():
-                created = SchoolClass.objects.create(school=school, name=name)
-                actions.sync_class_conversation(created, actor=request.user)
-                audit(request, school, "class_created", [], school_class=created.pk, name=name)
             return redirect("accounts:school_class", class_id=created.pk)
     return render(request, "accounts/school/classes.html", {
         "school": school, "form": form,
@@ -258,23 +259,18 @@ def school_class(request: HttpRequest, school: School, class_id: int) -> HttpRes
         remove = request.POST.get("remove")
         if remove:
             staff = get_object_or_404(User, pk=remove, school=school)
-            with transaction.atomic():
-                audit(request, school, "staff_unassigned", [staff], school_class=target.pk)
-                actions.unassign_staff(staff, target, actor=request.user)
+            unassign_staff(staff, target, actor=_admin(request))
             return redirect("accounts:school_class", class_id=target.pk)
         if form.is_valid():
-            staff = form.cleaned_data["user"]
-            with transaction.atomic():
-                audit(request, school, "staff_assigned", [staff], school_class=target.pk)
-                actions.assign_staff(staff, target, actor=request.user)
+            assign_staff(form.cleaned_data["user"], target, actor=_admin(request))
             return redirect("accounts:school_class", class_id=target.pk)
     pupils = Pupil.objects.filter(
-        pk__in=actions.current_enrolments().filter(school_class=target).values("pupil_id")
+        pk__in=Enrolment.objects.current().filter(school_class=target).values("pupil_id")
     ).order_by("last_name", "first_name")
     return render(request, "accounts/school/class.html", {
         "school": school, "school_class": target, "form": form, "pupils": pupils,
         "staff": target.staff.order_by("display_name"),
-        "conversation": actions.class_conversation(target),
+        "conversation": class_actions.class_conversation(target),
     })
 
 
@@ -283,12 +279,9 @@ def school_class(request: HttpRequest, school: School, class_id: int) -> HttpRes
 def groups(request: HttpRequest, school: School) -> HttpResponse:
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        kind = (Conversation.Kind.ANNOUNCEMENT if form.cleaned_data["announcements"]
-                else Conversation.Kind.GROUP)
-        with transaction.atomic():
-            group = Conversation.objects.create(school=school, kind=kind,
-                                                title=form.cleaned_data["title"])
-            audit(request, school, "group_created", [], conversation=group.pk, kind=kind)
+        group = create_group(school, form.cleaned_data["title"],
+                             announcements=form.cleaned_data["announcements"],
+                             actor=_admin(request))
         return redirect("accounts:school_group", conversation_id=group.pk)
     return render(request, "accounts/school/groups.html", {
         "school": school, "form": form,
@@ -303,7 +296,7 @@ def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A group's members. Admins of the school and the group's staff managers add and remove;
     class groups are shown read-only (their members come from the roster)."""
     conversation = get_object_or_404(Conversation, pk=conversation_id)
-    user: Any = request.user
+    user = _admin(request)
     admin = can(user, "school.manage", conversation.school)
     manager = can(user, "membership.add", conversation)
     if not (admin or manager):
@@ -316,9 +309,7 @@ def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
         remove = request.POST.get("remove")
         if remove:
             member = get_object_or_404(User, pk=remove, school=school)
-            with transaction.atomic():
-                messaging_actions.end_membership(conversation, member, actor=user)
-                audit(request, school, "member_removed", [member], conversation=conversation.pk)
+            remove_group_member(conversation, member, actor=user)
             return redirect("accounts:school_group", conversation_id=conversation.pk)
         if form.is_valid() and form.cleaned_data["user"] == user and not can(
                 user, "conversation.read", conversation):
@@ -326,15 +317,8 @@ def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
             form.add_error("user", _("You cannot add yourself; ask another manager of the "
                                      "group to add you."))
         elif form.is_valid():
-            member = form.cleaned_data["user"]
-            # Only staff and admins may be made managers of a group.
-            as_manager = form.cleaned_data["manager"] and member.role in (
-                Role.TEACHER, Role.STAFF, Role.ADMIN)
-            with transaction.atomic():
-                messaging_actions.add_member(conversation, member, actor=user,
-                                             manager=as_manager)
-                audit(request, school, "member_added", [member], conversation=conversation.pk,
-                      manager=as_manager)
+            add_group_member(conversation, form.cleaned_data["user"], actor=user,
+                             manager=form.cleaned_data["manager"])
             return redirect("accounts:school_group", conversation_id=conversation.pk)
     current = Membership.objects.filter(conversation=conversation, ended_at__isnull=True) \
         .select_related("user").order_by("user__display_name")
@@ -356,7 +340,7 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
             messages.error(request, _("Upload the file again: the preview has expired."))
             return redirect("accounts:school_roster")
         try:
-            report = import_roster(school, stored["text"], actor=request.user)
+            report = import_roster(school, stored["text"], actor=_admin(request))
         except RosterRejected as exc:
             context["errors"] = exc.errors
         else:
@@ -372,7 +356,7 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
             context["errors"] = [_("The file is not UTF-8 text.")]
             return render(request, "accounts/school/roster.html", context, status=400)
         try:
-            report = import_roster(school, text, actor=request.user, dry_run=True)
+            report = import_roster(school, text, actor=_admin(request), dry_run=True)
         except RosterRejected as exc:
             context["errors"] = exc.errors
             return render(request, "accounts/school/roster.html", context, status=400)
@@ -386,9 +370,7 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def leavers(request: HttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
-        with transaction.atomic():
-            done = actions.process_due_leavers(actor=request.user)
-            audit(request, school, "leavers_processed", [], **done)
+        done = process_due_leavers(actor=_admin(request), school=school)
         messages.success(request, _("%(users)d account(s) deactivated, %(pupils)d pupil(s) left.")
                          % done)
         return redirect("accounts:school_leavers")
@@ -407,19 +389,8 @@ def leavers(request: HttpRequest, school: School) -> HttpResponse:
 def policies(request: HttpRequest, school: School) -> HttpResponse:
     form = PolicyForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            audit(request, school, "policies_changed", [],
-                  **{name: form.cleaned_data[name] for name in form.changed_data})
-            # Pupil accounts and the consent age decide who is in class groups.
-            if {"pupil_accounts", "digital_consent_age"} & set(form.changed_data):
-                actions.sync_classes(SchoolClass.objects.filter(school=school), actor=request.user)
-            if "require_staff_2fa" in form.changed_data and school.require_staff_2fa:
-                # Sessions that began without a second factor end; staff log in again with one.
-                actions.require_fresh_login(
-                    User.objects.filter(school=school, role__in=list(STAFF_ROLES),
-                                        is_active=True),
-                    actor=request.user, reason="2fa_required")
+        change_policies(school, {name: form.cleaned_data[name] for name in form.changed_data},
+                        actor=_admin(request))
         messages.success(request, _("Policies saved."))
         return redirect("accounts:school_policies")
     return render(request, "accounts/school/policies.html", {"school": school, "form": form})
@@ -439,40 +410,30 @@ def pupil(request: HttpRequest, school: School, pupil_id: int) -> HttpResponse:
                                      pupil=target)
             form = GuardianshipForm(request.POST)
             if form.is_valid():
-                with transaction.atomic():
-                    audit(request, school, "guardianship_changed", [link.guardian, target],
-                          guardianship=link.pk, **form.cleaned_data)
-                    actions.set_guardianship(link.guardian, target, actor=request.user,
-                                             relationship=link.relationship, **form.cleaned_data)
+                set_guardianship(link.guardian, target, actor=_admin(request),
+                                 relationship=link.relationship, **form.cleaned_data)
         elif what == "move":
             move_form = MoveForm(request.POST, school=school)
             if move_form.is_valid():
-                with transaction.atomic():
-                    new_class = move_form.cleaned_data["school_class"]
-                    audit(request, school, "pupil_moved", [target], school_class=new_class.pk)
-                    actions.enrol(target, new_class, actor=request.user)
+                enrol(target, move_form.cleaned_data["school_class"], actor=_admin(request))
         elif what == "leave":
             leave = LeaveForm(request.POST)
             if leave.is_valid():
                 day = (timezone.localdate() if leave.cleaned_data["now"]
                        else leave.cleaned_data["leaves_on"])
-                with transaction.atomic():
-                    audit(request, school, "pupil_leave_set", [target], on=str(day))
-                    actions.pupil_leaves(target, actor=request.user, on=day)
+                pupil_leaves(target, actor=_admin(request), on=day)
         elif what == "account" and school.pupil_accounts and target.user is None:
             try:
                 ratelimit.check("invitation", request.user)
             except ratelimit.RateLimited as exc:
                 return ratelimit.refused_page(request, exc, request.path)
-            with transaction.atomic():
-                account = actions.create_pupil_account(target, actor=request.user)
-                _inv, token = actions.issue_invitation(account, actor=request.user)
+            account, token = invite_pupil(target, actor=_admin(request))
             return render(request, "accounts/school/link.html",
                           {"school": school, "person": account, "link": _link(request, token)})
         else:
             raise Http404
         return redirect("accounts:school_pupil", pupil_id=target.pk)
-    enrolments = actions.current_enrolments().filter(pupil=target).select_related("school_class")
+    enrolments = Enrolment.objects.current().filter(pupil=target).select_related("school_class")
     return render(request, "accounts/school/pupil.html", {
         "school": school, "pupil": target, "move_form": move_form, "leave_form": LeaveForm(),
         "classes": [e.school_class for e in enrolments],

@@ -3,6 +3,9 @@
 The second factor is a step of the login flow: after the password is right, the session holds
 only a *pending* user id; :func:`django.contrib.auth.login` is called after the code is right.
 So nothing (no page, no websocket) sees an authenticated user before both factors passed.
+
+This module holds the pure parts (secrets, URIs, code checks, the pending state in the
+session); what writes (enrolling, using a code, a reset) is in :mod:`accounts.actions.twofactor`.
 """
 
 from __future__ import annotations
@@ -13,14 +16,10 @@ import time
 from typing import Any
 
 import pyotp
-from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-import archive
-from accounts.models import RecoveryCode, User
-from archive import scopes
+from accounts.models import User
 
 PENDING = "accounts_2fa_pending"
 # Set in a session whose login passed the second factor.
@@ -70,7 +69,8 @@ def _clean(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def _hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """How a recovery code is stored: spaces, dashes and case do not matter."""
     return hashlib.sha256(_clean(code).encode()).hexdigest()
 
 
@@ -90,59 +90,3 @@ def totp_step(secret: str, code: str) -> int | None:
 
 def totp_ok(secret: str, code: str) -> bool:
     return totp_step(secret, code) is not None
-
-
-def _use_step(user: User, step: int) -> bool:
-    """Accept a time step once per user: a code seen (or overheard) once cannot log in again,
-    even within its window. One UPDATE, so two requests racing with the same code cannot both
-    pass."""
-    fresh = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step)
-    used = User.objects.filter(fresh, pk=user.pk).update(totp_last_step=step)
-    if used:
-        user.totp_last_step = step
-    return bool(used)
-
-
-def enrol(user: User, secret: str, step: int | None = None) -> list[str]:
-    """Store the confirmed secret and return fresh recovery codes (shown once). ``step`` is the
-    time step of the code that confirmed it, which is then used up like any other."""
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
-    with transaction.atomic():
-        user.totp_secret = secret
-        user.totp_confirmed_at = timezone.now()
-        user.totp_last_step = step
-        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-        RecoveryCode.objects.filter(user=user).delete()
-        RecoveryCode.objects.bulk_create(
-            [RecoveryCode(user=user, code_hash=_hash(code)) for code in codes]
-        )
-        archive.record("account.2fa_enrolled", scope=scopes.school(user.school_id),
-                       actor=user, subjects=[user], payload={"user": user.pk})
-    return codes
-
-
-def verify(user: User, code: str) -> bool:
-    """A current TOTP code not used before, or an unused recovery code (then used up)."""
-    step = totp_step(user.totp_secret, code)
-    if step is not None:
-        return _use_step(user, step)
-    with transaction.atomic():
-        used = RecoveryCode.objects.filter(
-            user=user, code_hash=_hash(code), used_at__isnull=True
-        ).update(used_at=timezone.now())
-        if used:
-            archive.record("account.recovery_code_used", scope=scopes.school(user.school_id),
-                           actor=user, subjects=[user], payload={"user": user.pk})
-    return bool(used)
-
-
-def reset(user: User, *, actor: Any) -> None:
-    """An admin clears a lost second factor; the person enrols again at the next login."""
-    with transaction.atomic():
-        user.totp_secret = ""
-        user.totp_confirmed_at = None
-        user.totp_last_step = None
-        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-        RecoveryCode.objects.filter(user=user).delete()
-        archive.record("admin.2fa_reset", scope=scopes.school(user.school_id), actor=actor,
-                       subjects=[user], payload={"user": user.pk})

@@ -18,8 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import actions, signin, twofactor
+from accounts import signin, twofactor
 from accounts.access import can
+from accounts.actions.invitations import accept_invitation, find_invitation
+from accounts.actions.twofactor import enrol_second_factor, verify_second_factor
 from accounts.forms import CodeForm, LoginForm, backoff_error
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
@@ -91,7 +93,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if wait:
             form.add_error(None, backoff_error(wait))
             return render(request, "accounts/2fa_verify.html", {"form": form}, status=429)
-        if twofactor.verify(user, form.cleaned_data["code"]):
+        if verify_second_factor(user, form.cleaned_data["code"]):
             return _finish_login(request, user, state)
         over = _wrong_code(request, user, state)
         if over is not None:
@@ -118,7 +120,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             return paused
         step = twofactor.totp_step(secret, form.cleaned_data["code"])
         if step is not None:
-            codes = twofactor.enrol(user, secret, step)
+            codes = enrol_second_factor(user, secret, step)
             response = _finish_login(request, user, state)
             return render(request, "accounts/2fa_codes.html",
                           {"codes": codes, "next": response["Location"]})
@@ -138,7 +140,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The one-time link: set a password. A bad link says why, without naming the account."""
-    found = actions.find_invitation(token)
+    found = find_invitation(token)
     problem = None
     if found is None:
         problem = "unknown"
@@ -154,7 +156,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.accept_invitation(found, form.cleaned_data["new_password1"])
+            accept_invitation(found, form.cleaned_data["new_password1"])
         except ValueError:
             return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
                           status=410)

@@ -44,6 +44,11 @@ def ensure_purposes(school: School) -> list[ConsentPurpose]:
     return purposes
 
 
+def on_school_created(sender: Any, school: School, **kwargs: Any) -> None:
+    """``accounts.signals.school_created``: a new school starts with the default purposes."""
+    ensure_purposes(school)
+
+
 def publish_form(purpose: ConsentPurpose, text: str, *, actor: Any) -> ConsentForm:
     """Publish a new version of a purpose's text. Earlier versions and the decisions on them
     are kept; guardians who decided on an earlier version see the new one as pending."""

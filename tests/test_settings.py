@@ -99,5 +99,4 @@ def test_every_schoolchat_setting_used_is_declared_from_the_environment_and_docu
     assert used - documented == set()
     getattr_reads = [str(p.relative_to(ROOT)) for p in _python_files()
                      if re.search(r"getattr\(\s*settings\s*,\s*\"SCHOOLCHAT_", p.read_text())]
-    # Still to become plain settings.X reads (files being reorganised): this set only shrinks.
-    assert set(getattr_reads) <= {"messaging/actions.py", "accounts/actions.py"}
+    assert getattr_reads == [], "read declared settings as settings.X"

@@ -6,11 +6,14 @@ import pytest
 from django.utils import timezone
 
 import consent
-from accounts import actions
+from accounts.actions.classes import class_conversation, sync_class_conversation
+from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
+from accounts.actions.leavers import pupil_leaves
 from accounts.models import Enrolment, Guardianship, Role
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord
 from consent.signals import consent_changed
 from messaging.access import readable_conversations
+from messaging.actions import membership
 from messaging.models import Membership
 from tests.factories import PupilFactory, SchoolClassFactory, UserFactory
 
@@ -18,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def members(school_class):
-    conversation = actions.class_conversation(school_class)
+    conversation = class_conversation(school_class)
     return set(
         Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
         .values_list("user__username", flat=True)
@@ -48,14 +51,14 @@ def test_the_class_staff_and_responsible_guardians_are_members(school, class_4b,
     teacher = UserFactory(username="t4b", role=Role.TEACHER, school=school)
     mum, dad, aunt, barred = (guardian(school, n) for n in ("mum", "dad", "aunt", "barred"))
     pupil = PupilFactory(school=school)
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
-    actions.set_guardianship(dad, pupil, actor=admin)
-    actions.set_guardianship(aunt, pupil, actor=admin, parental_responsibility=False)
-    actions.set_guardianship(barred, pupil, actor=admin, no_contact=True)
-    actions.assign_staff(teacher, class_4b, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
+    set_guardianship(dad, pupil, actor=admin)
+    set_guardianship(aunt, pupil, actor=admin, parental_responsibility=False)
+    set_guardianship(barred, pupil, actor=admin, no_contact=True)
+    assign_staff(teacher, class_4b, actor=admin)
     assert members(class_4b) == {"t4b", "mum", "dad"}
-    conversation = actions.class_conversation(class_4b)
+    conversation = class_conversation(class_4b)
     assert conversation in readable_conversations(mum)
     assert conversation not in readable_conversations(aunt)
     from accounts.access import can
@@ -67,18 +70,18 @@ def test_the_class_staff_and_responsible_guardians_are_members(school, class_4b,
 def test_a_no_contact_flag_set_later_removes_the_guardian(school, class_4b, admin):
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
     assert members(class_4b) == {"mum"}
-    actions.set_guardianship(mum, pupil, actor=admin, no_contact=True)
+    set_guardianship(mum, pupil, actor=admin, no_contact=True)
     assert members(class_4b) == set()
 
 
 def test_unassigning_a_teacher_removes_them(school, class_4b, admin):
     teacher = UserFactory(username="t4b", role=Role.TEACHER, school=school)
-    actions.assign_staff(teacher, class_4b, actor=admin)
+    assign_staff(teacher, class_4b, actor=admin)
     assert members(class_4b) == {"t4b"}
-    actions.unassign_staff(teacher, class_4b, actor=admin)
+    unassign_staff(teacher, class_4b, actor=admin)
     assert members(class_4b) == set()
 
 
@@ -92,16 +95,16 @@ def test_only_current_enrolments_count(school, class_4b, admin):
     Enrolment.objects.create(pupil=leaving, school_class=class_4b, starts_on=date(2020, 9, 1),
                              ends_on=timezone.localdate() + timedelta(days=30))
     Guardianship.objects.create(guardian=future_end, pupil=leaving)
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert members(class_4b) == {"stays"}
 
 
 def test_moving_class_moves_the_guardians(school, class_4b, class_5a, admin):
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
-    actions.enrol(pupil, class_5a, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
+    enrol(pupil, class_5a, actor=admin)
     assert members(class_4b) == set()
     assert members(class_5a) == {"mum"}
     # The history is kept: the 4B membership was ended, not deleted.
@@ -113,11 +116,11 @@ def test_a_guardian_with_another_child_in_the_class_stays_when_one_leaves(school
     mum = guardian(school, "mum")
     first, second = PupilFactory(school=school), PupilFactory(school=school)
     for child in (first, second):
-        actions.enrol(child, class_4b, actor=admin)
-        actions.set_guardianship(mum, child, actor=admin)
-    actions.pupil_leaves(first, actor=admin)
+        enrol(child, class_4b, actor=admin)
+        set_guardianship(mum, child, actor=admin)
+    pupil_leaves(first, actor=admin)
     assert members(class_4b) == {"mum"}
-    actions.pupil_leaves(second, actor=admin)
+    pupil_leaves(second, actor=admin)
     assert members(class_4b) == set()
 
 
@@ -128,14 +131,14 @@ def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school
     today = timezone.localdate()
     pupil = PupilFactory(school=school, user=account,
                          date_of_birth=today.replace(year=today.year - 12))
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
     # Pupil accounts off (the default): consent alone does not let the pupil in.
     decide(pupil, mum, ConsentRecord.Decision.GRANTED)
     assert members(class_4b) == {"mum"}
     school.pupil_accounts = True
     school.save()
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert members(class_4b) == {"mum", "kid"}
     # Withdrawal takes the pupil out at once (the consent signal recomputes the class).
     decide(pupil, mum, ConsentRecord.Decision.WITHDRAWN)
@@ -143,35 +146,34 @@ def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school
     # At or above the school's digital-consent age no guardian consent is needed.
     school.digital_consent_age = 12
     school.save()
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert members(class_4b) == {"mum", "kid"}
 
 
 def test_a_hand_added_member_of_a_class_conversation_is_removed_on_recompute(school, class_4b,
                                                                            admin):
-    from messaging.actions import membership
 
     stranger = guardian(school, "stranger")
-    conversation = actions.class_conversation(class_4b)
+    conversation = class_conversation(class_4b)
     membership.add_member(conversation, stranger, actor=admin)
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert members(class_4b) == set()
 
 
 def test_recompute_is_a_no_op_when_nothing_changed(school, class_4b, admin):
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
-    assert actions.sync_class_conversation(class_4b) == {"added": 0, "removed": 0}
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
+    assert sync_class_conversation(class_4b) == {"added": 0, "removed": 0}
 
 
 def test_another_class_is_untouched(school, class_4b, admin):
     other = SchoolClassFactory(school=school, name="6C")
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
     assert members(other) == set()
 
 
@@ -189,8 +191,8 @@ def test_a_guardians_decision_through_the_consent_actions_moves_the_pupil(school
     today = timezone.localdate()
     pupil = PupilFactory(school=school, user=account,
                          date_of_birth=today.replace(year=today.year - 11))
-    actions.enrol(pupil, class_4b, actor=admin)
-    actions.set_guardianship(mum, pupil, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    set_guardianship(mum, pupil, actor=admin)
     assert members(class_4b) == {"mum"}
     consent_actions.decide(mum, pupil, consent.PARTICIPATION, ConsentRecord.Decision.GRANTED)
     assert members(class_4b) == {"mum", "kid"}

@@ -15,8 +15,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from accounts import actions
 from accounts.access import can
+from accounts.actions.classes import sync_class_conversation
 from accounts.models import Guardianship, Role
 from consent import actions as consent_actions
 from messaging.actions import membership, send
@@ -122,7 +122,7 @@ async def test_no_websocket_event_carries_contact_details(world, parent, admin, 
         newcomer = UserFactory(username="nina", display_name="Nina Bakker", role=Role.PARENT,
                                school=school, email=NEW_EMAIL, phone=NEW_PHONE)
         enrol(PupilFactory(school=school), conversation.school_class, newcomer)
-        actions.sync_class_conversation(conversation.school_class, actor=admin)
+        sync_class_conversation(conversation.school_class, actor=admin)
         send.post_message(world["mark"], conversation, "Mark again, live")
         return newcomer
 

@@ -16,8 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 import consent
-from accounts import actions
 from accounts.access import can
+from accounts.actions.classes import (
+    class_conversation,
+    classes_of_pupil,
+    sync_class_conversation,
+    sync_classes,
+)
+from accounts.actions.enrolment import enrol
+from accounts.actions.leavers import process_due_leavers
 from accounts.models import Enrolment, Guardianship, Pupil
 from consent import actions as consent_actions
 from consent.services import class_pupils, coverage
@@ -51,8 +58,8 @@ def groups(class_4b, class_5a, teacher, teacher_5a, parent, emma):
     """Both class groups, derived from the roster, with Emma's photo consent granted."""
     consent_actions.ensure_purposes(class_4b.school)
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
-    actions.sync_classes([class_4b, class_5a])
-    return (actions.class_conversation(class_4b), actions.class_conversation(class_5a))
+    sync_classes([class_4b, class_5a])
+    return (class_conversation(class_4b), class_conversation(class_5a))
 
 
 def _today():
@@ -90,11 +97,11 @@ def _tag(client, user, conversation: Conversation, pupil) -> int:
 def test_on_the_day_a_pupil_moves_class_they_are_in_the_new_class_only(
         client, groups, class_4b, class_5a, teacher, teacher_5a, parent, emma):
     group_4b, group_5a = groups
-    actions.enrol(emma, class_5a)  # today
+    enrol(emma, class_5a)  # today
 
     old = Enrolment.objects.get(pupil=emma, school_class=class_4b)
     assert old.ends_on == _today()
-    assert actions.classes_of_pupil(emma) == [class_5a]
+    assert classes_of_pupil(emma) == [class_5a]
     # Class-group membership: the family is in the new group, out of the old.
     assert _in_group(parent, group_5a) and not _in_group(parent, group_4b)
     # Consent coverage: the new class counts Emma, the old one no longer does.
@@ -124,7 +131,7 @@ def test_an_enrolment_holds_on_its_first_day_and_not_before(
     consent_actions.decide(guardian, noah, consent.PHOTOS_CLASS, "granted")
     enrolment = Enrolment.objects.create(pupil=noah, school_class=class_4b,
                                          starts_on=_today() + timedelta(days=1))
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
 
     # Tomorrow's enrolment: not yet in the class anywhere.
     assert not _in_group(guardian, group_4b)
@@ -135,7 +142,7 @@ def test_an_enrolment_holds_on_its_first_day_and_not_before(
 
     # Its first day: in the class everywhere.
     Enrolment.objects.filter(pk=enrolment.pk).update(starts_on=_today())
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert _in_group(guardian, group_4b)
     assert noah in class_pupils(class_4b)
     assert can(teacher, "consent.record_paper", noah)
@@ -147,7 +154,7 @@ def test_an_enrolment_holds_the_day_before_it_ends_and_not_on_its_end_day(
         client, groups, class_4b, teacher, parent, emma):
     group_4b = groups[0]
     Enrolment.objects.filter(pupil=emma).update(ends_on=_today() + timedelta(days=1))
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert _in_group(parent, group_4b)
     assert emma in class_pupils(class_4b)
     assert can(teacher, "consent.record_paper", emma)
@@ -155,7 +162,7 @@ def test_an_enrolment_holds_the_day_before_it_ends_and_not_on_its_end_day(
     assert _tag(client, teacher, group_4b, emma) == 201
 
     Enrolment.objects.filter(pupil=emma).update(ends_on=_today())
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert not _in_group(parent, group_4b)
     assert emma not in class_pupils(class_4b)
     assert not can(teacher, "consent.record_paper", emma)
@@ -167,11 +174,11 @@ def test_a_pupil_is_in_no_class_from_their_leave_day(client, groups, class_4b, t
                                                      parent, emma):
     """Even before the leaver processing has ended the enrolment rows."""
     Pupil.objects.filter(pk=emma.pk).update(left_on=_today())
-    actions.sync_class_conversation(class_4b)
+    sync_class_conversation(class_4b)
     assert not Enrolment.objects.current().filter(pupil=emma).exists()
     assert Enrolment.objects.open_on().filter(pupil=emma).exists()  # still to be closed
     assert not _in_group(parent, groups[0])
     assert emma not in class_pupils(class_4b)
     assert emma.pk not in _listed(client, teacher, groups[0])
-    assert actions.process_due_leavers()["pupils"] == 1
+    assert process_due_leavers()["pupils"] == 1
     assert not Enrolment.objects.open_on().filter(pupil=emma).exists()

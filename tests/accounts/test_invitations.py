@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import actions
+from accounts.actions.invitations import issue_invitation, revoke_invitation
+from accounts.actions.leavers import process_leaver
+from accounts.actions.people import create_account
 from accounts.models import Invitation, Role, User
 from tests.factories import PASSWORD, UserFactory
 
@@ -23,13 +25,13 @@ def url(token):
 
 @pytest.fixture
 def newcomer(school, admin):
-    return actions.create_account(school, actor=admin, username="newcomer",
+    return create_account(school, actor=admin, username="newcomer",
                                   display_name="Nia Newcomer", role=Role.PARENT,
                                   email="nia@example.invalid")
 
 
 def test_an_invited_person_sets_a_password_once_and_can_log_in(client, newcomer, admin):
-    _invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    _invitation, token = issue_invitation(newcomer, actor=admin)
     page = client.get(url(token))
     assert page.status_code == 200 and "newcomer" in page.content.decode()
     response = client.post(url(token), {"new_password1": GOOD, "new_password2": GOOD})
@@ -50,13 +52,13 @@ def test_an_invited_person_sets_a_password_once_and_can_log_in(client, newcomer,
 
 
 def test_only_a_hash_of_the_token_is_stored(newcomer, admin):
-    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    invitation, token = issue_invitation(newcomer, actor=admin)
     stored = Invitation.objects.get(pk=invitation.pk)
     assert token not in stored.token_hash and len(stored.token_hash) == 64
 
 
 def test_the_django_password_validators_apply(client, newcomer, admin):
-    _invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    _invitation, token = issue_invitation(newcomer, actor=admin)
     response = client.post(url(token), {"new_password1": "12345678", "new_password2": "12345678"})
     assert response.status_code == 400
     assert "too common" in response.content.decode()
@@ -65,7 +67,7 @@ def test_the_django_password_validators_apply(client, newcomer, admin):
 
 
 def test_an_expired_link_gives_a_clear_page(client, newcomer, admin):
-    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    invitation, token = issue_invitation(newcomer, actor=admin)
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     response = client.get(url(token))
@@ -73,15 +75,15 @@ def test_an_expired_link_gives_a_clear_page(client, newcomer, admin):
 
 
 def test_a_revoked_link_gives_a_clear_page(client, newcomer, admin):
-    invitation, token = actions.issue_invitation(newcomer, actor=admin)
-    actions.revoke_invitation(invitation, actor=admin)
+    invitation, token = issue_invitation(newcomer, actor=admin)
+    revoke_invitation(invitation, actor=admin)
     response = client.get(url(token))
     assert response.status_code == 410 and "withdrawn" in response.content.decode()
 
 
 def test_a_new_link_replaces_the_old_one(client, newcomer, admin):
-    _first, old = actions.issue_invitation(newcomer, actor=admin)
-    _second, new = actions.issue_invitation(newcomer, actor=admin)
+    _first, old = issue_invitation(newcomer, actor=admin)
+    _second, new = issue_invitation(newcomer, actor=admin)
     assert client.get(url(old)).status_code == 410
     assert client.get(url(new)).status_code == 200
 
@@ -96,7 +98,7 @@ def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(client, parent
 
     other_device = Client()
     other_device.force_login(parent)
-    invitation, token = actions.issue_invitation(parent, actor=admin,
+    invitation, token = issue_invitation(parent, actor=admin,
                                                  purpose=Invitation.Purpose.RESET)
     assert invitation.purpose == "reset"
     response = client.post(url(token), {"new_password1": GOOD, "new_password2": GOOD})
@@ -135,8 +137,8 @@ def test_a_user_with_a_password_logs_in(client, parent):
 
 def test_a_left_account_cannot_use_an_old_link(client, school, admin):
     person = UserFactory(username="gone", school=school, role=Role.PARENT)
-    _invitation, token = actions.issue_invitation(person, actor=admin)
-    actions.process_leaver(person, actor=admin)
+    _invitation, token = issue_invitation(person, actor=admin)
+    process_leaver(person, actor=admin)
     assert client.get(url(token)).status_code == 410
     assert not User.objects.get(pk=person.pk).is_active
 
@@ -158,7 +160,7 @@ def test_login_is_throttled_the_same_for_existing_and_unknown_accounts(client, p
 ])
 def test_invitation_pages_speak_the_browsers_language(client, newcomer, admin, language,
                                                       heading, expired):
-    invitation, token = actions.issue_invitation(newcomer, actor=admin)
+    invitation, token = issue_invitation(newcomer, actor=admin)
     page = client.get(url(token), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert heading in page
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())

@@ -9,8 +9,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import actions
-from accounts.models import Invitation, Role
+from accounts.actions.classes import class_conversation, sync_class_conversation
+from accounts.actions.invitations import issue_invitation
+from accounts.actions.leavers import process_due_leavers, process_leaver, pupil_leaves
+from accounts.actions.people import create_account
+from accounts.models import Enrolment, Invitation, Role
 from archive.models import Record
 from messaging.actions import send
 from messaging.consumers import ChatConsumer
@@ -22,8 +25,8 @@ from tests.factories import UserFactory
 def test_processing_a_leaver_deactivates_ends_memberships_and_revokes_invitations(
         client, conversation_4b, announcements, parent, admin):
     client.force_login(parent)
-    invitation, _token = actions.issue_invitation(parent, actor=admin)
-    assert actions.process_leaver(parent, actor=admin)
+    invitation, _token = issue_invitation(parent, actor=admin)
+    assert process_leaver(parent, actor=admin)
     parent.refresh_from_db()
     assert not parent.is_active and parent.left_at is not None
     assert not Membership.objects.filter(user=parent, ended_at__isnull=True).exists()
@@ -34,9 +37,9 @@ def test_processing_a_leaver_deactivates_ends_memberships_and_revokes_invitation
     assert {"account.deactivated", "account.sessions_ended", "member.removed",
             "admin.invitation_revoked"} <= kinds
     # A second run changes nothing.
-    assert not actions.process_leaver(parent, actor=admin)
+    assert not process_leaver(parent, actor=admin)
     # The leaver is not put back by a recompute of the class group.
-    actions.sync_class_conversation(conversation_4b.school_class)
+    sync_class_conversation(conversation_4b.school_class)
     assert not Membership.objects.filter(user=parent, ended_at__isnull=True).exists()
 
 
@@ -46,7 +49,7 @@ def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client, conv
     send.post_message(parent, conversation_4b, "Emma's swimming bag is blue")
     client.force_login(parent)
     assert client.get(reverse("messaging:inbox")).status_code == 200
-    actions.process_leaver(parent, actor=admin)
+    process_leaver(parent, actor=admin)
     for target in [reverse("messaging:inbox"),
                    reverse("messaging:conversation", args=[conversation_4b.pk])]:
         response = client.get(target)
@@ -59,7 +62,7 @@ def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client, conv
 
 @pytest.mark.django_db
 def test_a_leaver_cannot_log_in_again(client, parent, admin):
-    actions.process_leaver(parent, actor=admin)
+    process_leaver(parent, actor=admin)
     from tests.factories import PASSWORD
 
     response = client.post(reverse("login"), {"username": "parent", "password": PASSWORD})
@@ -80,7 +83,7 @@ def test_due_leave_dates_are_applied_by_the_command_and_the_task(school, admin, 
     from accounts.tasks import process_leavers
 
     assert process_leavers.delay().get() == {"users": 0, "pupils": 0}
-    assert actions.process_due_leavers(today=today + timedelta(days=3))["users"] == 1
+    assert process_due_leavers(today=today + timedelta(days=3))["users"] == 1
     later.refresh_from_db()
     assert not later.is_active
 
@@ -91,13 +94,13 @@ def test_a_scheduled_pupil_leaver_stays_until_the_day(school, admin, class_4b, p
 
     pupil = Pupil.objects.get(guardianships__guardian=parent)
     tomorrow = timezone.localdate() + timedelta(days=1)
-    actions.sync_class_conversation(class_4b)
-    actions.pupil_leaves(pupil, actor=admin, on=tomorrow)
-    conversation = actions.class_conversation(class_4b)
+    sync_class_conversation(class_4b)
+    pupil_leaves(pupil, actor=admin, on=tomorrow)
+    conversation = class_conversation(class_4b)
     assert Membership.objects.filter(conversation=conversation, user=parent,
                                      ended_at__isnull=True).exists()
-    actions.process_due_leavers(today=tomorrow)
-    assert actions.current_enrolments(tomorrow).filter(pupil=pupil).count() == 0
+    process_due_leavers(today=tomorrow)
+    assert Enrolment.objects.current(tomorrow).filter(pupil=pupil).count() == 0
 
 
 @pytest.mark.django_db
@@ -124,7 +127,7 @@ async def test_a_connected_parent_made_a_leaver_is_disconnected_at_once(conversa
                                      "after_seq": 0})
     while (await communicator.receive_json_from())["type"] != "subscribed":
         pass
-    await database_sync_to_async(actions.process_leaver)(parent, actor=admin)
+    await database_sync_to_async(process_leaver)(parent, actor=admin)
     while True:
         output = await communicator.receive_output(timeout=2)
         if output["type"] == "websocket.close":
@@ -140,8 +143,8 @@ async def test_a_connected_parent_made_a_leaver_is_disconnected_at_once(conversa
 
 @pytest.mark.django_db
 def test_pending_invitations_of_a_leaver_no_longer_work(client, school, admin):
-    person = actions.create_account(school, actor=admin, username="newparent",
+    person = create_account(school, actor=admin, username="newparent",
                                     display_name="New Parent", role=Role.PARENT)
-    invitation, _token = actions.issue_invitation(person, actor=admin)
-    actions.process_leaver(person, actor=admin)
+    invitation, _token = issue_invitation(person, actor=admin)
+    process_leaver(person, actor=admin)
     assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None

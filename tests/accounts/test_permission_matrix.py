@@ -27,9 +27,12 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from accounts import actions, twofactor
+from accounts import twofactor
 from accounts.access import ACTIONS as ACTION_NAMES
 from accounts.access import can, known_actions
+from accounts.actions.classes import class_conversation, sync_class_conversation
+from accounts.actions.enrolment import assign_staff
+from accounts.actions.leavers import process_leaver
 from accounts.models import Pupil, Role
 from messaging.actions import membership
 from messaging.actions import send as send_actions
@@ -83,8 +86,8 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     people = {"admin": admin, "teacher": teacher, "parent": parent, "parent_5a": parent_5a,
               "dpo": dpo}
     people["teacher_5a"] = UserFactory(username="teacher5a", role=Role.TEACHER, school=school)
-    actions.assign_staff(people["teacher_5a"], class_5a, actor=admin)
-    actions.assign_staff(teacher, class_4b, actor=admin)
+    assign_staff(people["teacher_5a"], class_5a, actor=admin)
+    assign_staff(teacher, class_4b, actor=admin)
     parent2 = UserFactory(username="parent2", display_name="Mark Jansen", role=Role.PARENT,
                           school=school, email="mark@example.invalid", phone="+31 6 9999 0000")
     enrol(PupilFactory(school=school), class_4b, parent2)
@@ -97,14 +100,14 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
     enrol(PupilFactory(school=school), class_4b, leaver)
     people["other_admin"] = UserFactory(username="otheradmin", role=Role.ADMIN,
                                         school=SchoolFactory(name="Other", slug="other"))
-    class_group = actions.class_conversation(class_4b)
-    actions.sync_class_conversation(class_4b, actor=admin)
+    class_group = class_conversation(class_4b)
+    sync_class_conversation(class_4b, actor=admin)
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Chess club")
     membership.add_member(club, teacher, actor=admin, manager=True)
     for member in (parent, parent2, leaver, people["staff"]):
         membership.add_member(club, member, actor=admin)
-    actions.process_leaver(leaver, actor=admin)
+    process_leaver(leaver, actor=admin)
     people["leaver"] = leaver
     for user in people.values():
         user.refresh_from_db()

@@ -8,7 +8,8 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts import actions
+from accounts.actions.classes import class_conversation
+from accounts.actions.enrolment import assign_staff
 from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
 from accounts.roster import COLUMNS, RosterRejected, import_roster
 from messaging.models import Membership
@@ -63,7 +64,7 @@ def snapshot():
 
 
 def class_members(school, name):
-    conversation = actions.class_conversation(SchoolClass.objects.get(school=school, name=name))
+    conversation = class_conversation(SchoolClass.objects.get(school=school, name=name))
     return set(Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
                .values_list("user__ref", flat=True))
 
@@ -161,7 +162,7 @@ def test_a_dry_run_reports_every_change_and_applies_none(school, admin):
 def test_next_years_roster_moves_pupils_and_guardians_follow(school, admin):
     teacher_1a = User.objects.create(username="t1a", role="teacher", school=school)
     import_roster(school, as_csv(roster_rows(count=30)), actor=admin)
-    actions.assign_staff(teacher_1a, SchoolClass.objects.get(school=school, name="1A"),
+    assign_staff(teacher_1a, SchoolClass.objects.get(school=school, name="1A"),
                          actor=admin)
     # P0000 and P0001 share guardian G0000; P0000 is in 1A, P0001 in 2B.
     assert "G0000" in class_members(school, "1A")
@@ -182,7 +183,7 @@ def test_next_years_roster_moves_pupils_and_guardians_follow(school, admin):
     # The leaver (5C) is marked, and their guardian, whose other child is in 4B, left 5C.
     leaver = Pupil.objects.get(ref="P0029")
     assert leaver.left_on is not None
-    assert not actions.current_enrolments().filter(pupil=leaver).exists()
+    assert not Enrolment.objects.current().filter(pupil=leaver).exists()
     assert "G0014" not in class_members(school, "5C")
 
 

@@ -205,7 +205,7 @@ def test_the_audit_log_lists_admin_actions(client, admin, school):
 
 def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, school, class_4b,
                                                              class_5a, parent, conversation_4b):
-    from accounts import actions
+    from accounts.actions.classes import class_conversation
 
     emma = Pupil.objects.get(guardianships__guardian=parent)
     link = emma.guardianships.get()
@@ -225,7 +225,7 @@ def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, sch
                                      ended_at__isnull=True).exists()
     # Move to 5A: the parent follows.
     client.post(page_url, {"change": "move", "school_class": class_5a.pk})
-    conversation_5a = actions.class_conversation(class_5a)
+    conversation_5a = class_conversation(class_5a)
     assert Membership.objects.filter(conversation=conversation_5a, user=parent,
                                      ended_at__isnull=True).exists()
     # Leave now: out of every class group.
@@ -286,9 +286,9 @@ def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, s
     emma.refresh_from_db()
     assert emma.user is not None and emma.user.role == "pupil" and not emma.user.is_active
     # Below the consent age and without participation consent: not in the class group.
-    from accounts import actions
+    from accounts.actions.classes import class_conversation
 
-    conversation = actions.class_conversation(class_4b)
+    conversation = class_conversation(class_4b)
     assert not Membership.objects.filter(conversation=conversation, user=emma.user).exists()
 
 

@@ -125,3 +125,224 @@ def test_the_admin_cannot_make_or_touch_a_dpo(new_school, live_server):
     teacher.refresh_from_db()
     assert teacher.role == Role.TEACHER
     assert "admin.person_changed" not in kinds(school)
+
+
+# --- every other form of the admin area, each leaving exactly one record of its kind ----------
+def mark(school):
+    """The school's newest archive position: what a form adds comes after it."""
+    last = Record.objects.filter(scope=f"school:{school.pk}").order_by("-position").first()
+    return last.position if last else 0
+
+
+def added(school, since):
+    return list(Record.objects.filter(scope=f"school:{school.pk}", position__gt=since)
+                .order_by("position").values_list("kind", flat=True))
+
+
+def active_person(school, admin, username, role):
+    """A person made through the admin's own actions who set their password from the link."""
+    from accounts.actions.invitations import accept_invitation, invite_new_account
+
+    person, _token = invite_new_account(school, actor=admin, username=username,
+                                        display_name=username.title(), role=role)
+    return accept_invitation(person.invitations.get(), PASSWORD)
+
+
+def test_a_role_change_is_one_record_and_ends_the_persons_sessions(new_school, live_server):
+    school, admin, client = new_school
+    parent = active_person(school, admin, "ouder", Role.PARENT)
+    theirs = LiveClient(live_server.url, parent)
+    assert theirs.get("/school/", follow=False).status == 404  # signed in, not an admin
+    since = mark(school)
+    answer = client.post(f"/school/people/{parent.pk}/", {
+        "display_name": "Ouder", "role": "teacher", "email": "", "phone": ""})
+    assert answer.status == 200 and "Saved." in answer.text
+    new = added(school, since)
+    assert new.count("admin.person_changed") == 1 and "account.sessions_ended" in new
+    parent.refresh_from_db()
+    assert parent.role == Role.TEACHER
+    # Their session is gone: the next page sends them to sign in (with a second factor now).
+    assert "/login/" in theirs.get("/school/").url
+
+
+def test_a_new_link_for_a_person_is_one_record(new_school):
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    since = mark(school)
+    answer = client.post(f"/school/people/{teacher.pk}/link", {},
+                         form_page=f"/school/people/{teacher.pk}/")
+    assert answer.status == 200 and "/invite/" in answer.text
+    assert added(school, since).count("admin.invitation_issued") == 1
+    assert teacher.invitations.filter(purpose=Invitation.Purpose.RESET).count() == 1
+
+
+def test_leave_now_is_one_record_and_closes_the_account(new_school):
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    since = mark(school)
+    answer = client.post(f"/school/people/{teacher.pk}/leave", {"now": "on"},
+                         form_page=f"/school/people/{teacher.pk}/")
+    assert answer.status == 200 and "Leave date saved." in answer.text
+    # The leave date once (not again as a second record of the same fact), then its effects.
+    assert added(school, since) == ["admin.leaver_set", "account.deactivated",
+                                    "account.sessions_ended"]
+    teacher.refresh_from_db()
+    assert not teacher.is_active
+
+
+def test_a_second_factor_reset_is_one_record(new_school):
+    from accounts.actions.twofactor import enrol_second_factor
+    from accounts.twofactor import new_secret
+
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    enrol_second_factor(teacher, new_secret())
+    since = mark(school)
+    answer = client.post(f"/school/people/{teacher.pk}/reset-2fa", {},
+                         form_page=f"/school/people/{teacher.pk}/")
+    assert answer.status == 200 and "Two-factor sign-in was reset" in answer.text
+    assert added(school, since).count("admin.2fa_reset") == 1
+    teacher.refresh_from_db()
+    assert teacher.totp_confirmed_at is None
+
+
+def test_withdrawing_a_link_is_one_record(new_school):
+    school, _admin, client = new_school
+    client.post("/school/people/", {"username": "juf", "display_name": "Juf", "role": "teacher",
+                                    "email": "juf@example.invalid", "phone": ""})
+    invitation = Invitation.objects.get(user__username="juf")
+    since = mark(school)
+    answer = client.post(f"/school/invitations/{invitation.pk}/revoke", {},
+                         form_page="/school/invitations/")
+    assert answer.status == 200 and "The link was withdrawn." in answer.text
+    assert added(school, since) == ["admin.invitation_revoked"]
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_a_class_and_its_staff_are_one_record_each(new_school):
+    from messaging.models import Membership
+
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    since = mark(school)
+    made = client.post("/school/classes/", {"name": "1A"})
+    created = SchoolClass.objects.get(school=school, name="1A")
+    assert made.url.endswith(f"/school/classes/{created.pk}/") and "1A" in made.text
+    assert added(school, since).count("admin.class_created") == 1
+    twice = client.post("/school/classes/", {"name": "1A"})
+    assert "There is already a class with this name." in twice.text
+    assert SchoolClass.objects.filter(school=school, name="1A").count() == 1
+    since = mark(school)
+    answer = client.post(f"/school/classes/{created.pk}/", {"user": teacher.pk})
+    assert answer.status == 200 and "Juf" in answer.text
+    assert added(school, since) == ["admin.staff_assigned"]
+    assert Membership.objects.filter(conversation__school_class=created, user=teacher,
+                                     ended_at__isnull=True).exists()
+
+
+def test_moving_a_pupil_is_one_record_and_their_guardian_follows(new_school):
+    from accounts.models import Pupil
+    from messaging.models import Membership
+
+    school, admin, client = new_school
+    import_roster(school, as_csv(roster_rows(count=4)), actor=admin)
+    pupil = Pupil.objects.get(school=school, ref="P0000")
+    target = SchoolClass.objects.get(school=school, name="2B")
+    since = mark(school)
+    answer = client.post(f"/school/pupils/{pupil.pk}/", {"change": "move",
+                                                        "school_class": target.pk})
+    assert answer.status == 200 and "2B" in answer.text
+    assert added(school, since) == ["admin.pupil_moved"]
+    assert Membership.objects.filter(conversation__school_class=target,
+                                     user__ref="G0000", ended_at__isnull=True).exists()
+
+
+def test_a_group_and_its_members_are_one_record_each(new_school):
+    from messaging.models import Conversation
+
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    since = mark(school)
+    made = client.post("/school/groups/", {"title": "Chess club"})
+    assert made.status == 200 and "Chess club" in made.text
+    assert added(school, since) == ["admin.group_created"]
+    group = Conversation.objects.get(school=school, title="Chess club")
+    group_page = f"/school/groups/{group.pk}/"
+    assert made.url.endswith(group_page)
+    since = mark(school)
+    answer = client.post(group_page, {"user": teacher.pk, "manager": "on"})
+    assert answer.status == 200 and "Juf" in answer.text
+    assert added(school, since) == ["admin.member_added"]
+
+
+def _upload(client, path, name, content):
+    """POST a file as the page's form would (multipart, with its CSRF token)."""
+    import urllib.request
+
+    from tests.http import CSRF_INPUT
+
+    token = CSRF_INPUT.search(client.get(path).text).group(1)
+    boundary = "----schoolchat-test"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
+            f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").encode() + content + \
+        f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(client.base_url + path, data=body, method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Referer": client.base_url + path})
+    return client._open(request, True)
+
+
+def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(new_school):
+    from accounts.models import Pupil
+
+    school, _admin, client = new_school
+    since = mark(school)
+    preview = _upload(client, "/school/roster/", "roster.csv",
+                      as_csv(roster_rows(count=6)).encode())
+    assert preview.status == 200 and "new pupil P0000" in preview.text
+    assert added(school, since) == [] and not Pupil.objects.filter(school=school).exists()
+    digest = re.search(r'name="confirm" value="([0-9a-f]{64})"', preview.text).group(1)
+    applied = client.post("/school/roster/", {"confirm": digest})
+    assert applied.status == 200 and "pupils: 6 created" in applied.text
+    new = added(school, since)
+    assert new.count("admin.roster_imported") == 1
+    # The import leaves the trail the pages would: one record per pupil, guardian and link.
+    assert new.count("admin.pupil_created") == 6 and new.count("admin.account_created") == 5
+    assert new.count("admin.guardianship_added") == 8
+
+
+def test_processing_leavers_is_one_record_for_this_school(new_school):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    school, admin, client = new_school
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    User.objects.filter(pk=teacher.pk).update(leaves_on=timezone.localdate() - timedelta(days=1))
+    since = mark(school)
+    answer = client.post("/school/leavers/", {})
+    assert answer.status == 200 and "1 account(s) deactivated, 0 pupil(s) left." in answer.text
+    new = added(school, since)
+    assert new.count("admin.leavers_processed") == 1 and new.count("account.deactivated") == 1
+
+
+def test_saving_the_policies_is_one_record(new_school):
+    school, _admin, client = new_school
+    since = mark(school)
+    answer = client.post("/school/policies/", {
+        "pupil_accounts": "on", "digital_consent_age": "14", "require_staff_2fa": "on",
+        "confirm_group_size": "20"})
+    assert answer.status == 200 and "Policies saved." in answer.text
+    assert added(school, since) == ["admin.policies_changed"]
+    school.refresh_from_db()
+    assert school.pupil_accounts and school.digital_consent_age == 14
+
+
+def test_a_school_made_by_create_school_has_its_consent_purposes(new_school):
+    from consent.models import ConsentPurpose
+
+    school, _admin, _client = new_school
+    assert ConsentPurpose.objects.filter(school=school).count() > 0
+    assert kinds(school)[0] == "admin.school_created"

@@ -14,6 +14,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts import signin, twofactor
+from accounts.actions.twofactor import enrol_second_factor
 from archive.models import Record
 from tests.factories import PASSWORD
 
@@ -36,7 +37,7 @@ def enrolled(school, teacher):
     school.require_staff_2fa = True
     school.save()
     secret = twofactor.new_secret()
-    twofactor.enrol(teacher, secret)
+    enrol_second_factor(teacher, secret)
     return secret
 
 

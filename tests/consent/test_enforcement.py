@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import consent
-from accounts.actions import sync_class_conversation
+from accounts.actions.classes import sync_class_conversation
 from accounts.models import Role
 from consent import actions
 from messaging.models import Conversation, Membership

@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 import consent
-from accounts import actions as accounts_actions
+from accounts.actions import enrolment as enrolment_actions
 from accounts.models import Guardianship, Pupil
 from consent import actions as consent_actions
 from messaging.actions import direct, membership
@@ -223,7 +223,7 @@ async def test_a_photo_sent_over_the_socket_after_its_pupil_moved_class_is_refus
         consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
         photo = store(teacher, conversation_4b,
                       SimpleUploadedFile("p.jpg", photo_with_location()), pupils=[emma])
-        accounts_actions.enrol(emma, class_5a)  # today: no longer a pupil of 4B
+        enrolment_actions.enrol(emma, class_5a)  # today: no longer a pupil of 4B
         return photo
 
     photo = await database_sync_to_async(prepare)()

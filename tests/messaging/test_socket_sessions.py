@@ -17,8 +17,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from accounts import actions as account_actions
 from accounts import twofactor
+from accounts.actions import twofactor as twofactor_actions
+from accounts.actions.invitations import accept_invitation, issue_invitation
 from accounts.models import Invitation, Role, User
 from messaging.consumers import ChatConsumer
 from tests.fault.chat_client import session_cookie
@@ -78,9 +79,9 @@ async def test_logout_closes_the_sockets_of_that_session_only(parent):
 
 @database_sync_to_async
 def reset_password(user):
-    invitation, _token = account_actions.issue_invitation(
+    invitation, _token = issue_invitation(
         user, purpose=Invitation.Purpose.RESET)
-    account_actions.accept_invitation(invitation, "a new long passphrase 42")
+    accept_invitation(invitation, "a new long passphrase 42")
 
 
 @database_sync_to_async
@@ -100,7 +101,7 @@ def reset_second_factor(user, admin):
     User.objects.filter(pk=user.pk).update(totp_secret=twofactor.new_secret(),
                                            totp_confirmed_at=timezone.now())
     user.refresh_from_db()
-    twofactor.reset(user, actor=admin)
+    twofactor_actions.reset_second_factor(user, actor=admin)
 
 
 @pytest.mark.parametrize(("change", "code"), [

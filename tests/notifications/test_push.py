@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.actions import process_leaver
+from accounts.actions.leavers import process_leaver
 from accounts.models import Role
 from messaging.actions import membership
 from notifications import actions

@@ -12,10 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from accounts import actions
-from accounts.models import Invitation, Role, School, User
+from accounts.actions.schools import SchoolSetupRefused, set_up_school
 
 
 class Command(BaseCommand):
@@ -32,28 +30,18 @@ class Command(BaseCommand):
 
     def handle(self, name: str, *, slug: str, admin: str, admin_name: str, email: str, url: str,
                new_link: bool, **options: Any) -> None:
-        with transaction.atomic():
-            school, created = School.objects.get_or_create(slug=slug, defaults={"name": name})
-            user = User.objects.filter(username=admin).first()
-            if user is not None and user.school_id != school.pk:
-                raise CommandError(f"the username {admin!r} belongs to another school")
-            if user is None:
-                user = actions.create_account(school, actor=None, username=admin,
-                                              display_name=admin_name or admin, role=Role.ADMIN,
-                                              email=email)
-                new_link = True
-            elif user.role != Role.ADMIN:
-                raise CommandError(f"{admin!r} exists and is not an admin")
-            token = None
-            if new_link:
-                # An active admin who lost their password gets a reset link instead.
-                purpose = Invitation.Purpose.RESET if user.is_active else Invitation.Purpose.INVITE
-                token = actions.issue_invitation(user, purpose=purpose)[1]
-        self.stdout.write(f"school {school.name} ({school.slug}): {'created' if created else 'exists'}")
-        if token is None:
-            self.stdout.write(f"admin {user.username}: exists; no new link (use --new-link)")
+        try:
+            done = set_up_school(name, slug=slug, admin_username=admin, admin_name=admin_name,
+                                 admin_email=email, new_link=new_link)
+        except SchoolSetupRefused as exc:
+            raise CommandError(str(exc)) from exc
+        school = done.school
+        self.stdout.write(f"school {school.name} ({school.slug}): "
+                          f"{'created' if done.created else 'exists'}")
+        if done.token is None:
+            self.stdout.write(f"admin {done.admin.username}: exists; no new link (use --new-link)")
             return
         self.stdout.write(self.style.SUCCESS(
-            f"admin {user.username}: open this link within 7 days to choose a password:\n"
-            f"  {url.rstrip('/')}/invite/{token}/"
+            f"admin {done.admin.username}: open this link within 7 days to choose a password:\n"
+            f"  {url.rstrip('/')}/invite/{done.token}/"
         ))

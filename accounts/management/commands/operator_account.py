@@ -20,8 +20,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts import actions, twofactor
-from accounts.models import OPERATOR_ROLES, Invitation, Role, School, User
+from accounts.actions.invitations import reissue_link
+from accounts.actions.people import create_account
+from accounts.actions.twofactor import reset_second_factor
+from accounts.models import OPERATOR_ROLES, Role, School, User
 
 ROLES = {str(role): Role(role) for role in OPERATOR_ROLES}
 
@@ -56,10 +58,8 @@ class Command(BaseCommand):
             else:
                 person = self._existing(found, username)
                 if options["two_factor"]:
-                    twofactor.reset(person, actor=None)
-            purpose = (Invitation.Purpose.RESET if person.has_usable_password()
-                       else Invitation.Purpose.INVITE)
-            _invitation, token = actions.issue_invitation(person, actor=None, purpose=purpose)
+                    reset_second_factor(person, actor=None)
+            _invitation, token = reissue_link(person, actor=None)
         self.stdout.write(self.style.SUCCESS(
             f"{person.get_role_display()} {person.username} ({found.slug}): give them this link, "
             f"valid 7 days, to choose a password:\n  {url.rstrip('/')}/invite/{token}/"
@@ -70,8 +70,8 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             raise CommandError(f"the username {username!r} is taken; use reset for an "
                                "existing account")
-        return actions.create_account(school, actor=None, username=username,
-                                      display_name=name or username, role=role, email=email)
+        return create_account(school, actor=None, username=username,
+                              display_name=name or username, role=role, email=email)
 
     def _existing(self, school: School, username: str) -> User:
         person = User.objects.filter(username=username, school=school).first()

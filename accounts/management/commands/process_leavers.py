@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from accounts import actions
+from accounts.actions.leavers import process_due_leavers
 from accounts.models import Enrolment, Pupil, User
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             ):
                 self.stdout.write(f"pupil {pupil.ref} (leaves on {pupil.left_on})")
             return
-        done = actions.process_due_leavers()
+        done = process_due_leavers()
         self.stdout.write(self.style.SUCCESS(
             f"{done['users']} account(s) deactivated, {done['pupils']} pupil(s) left"
         ))

@@ -1,0 +1,64 @@
+"""The school's groups other than class groups (clubs, the staff room, announcement channels),
+created and staffed by the school admin and the groups' managers.
+
+Creating the conversation is here because no messaging action creates a school group yet;
+memberships go through :func:`messaging.actions.add_member` and
+:func:`messaging.actions.end_membership`, which archive ``member.added`` / ``member.removed``
+in the conversation's own scope; the school's trail gets ``admin.member_added`` /
+``admin.member_removed``.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+import archive
+from accounts.models import Role, School, User
+from archive import scopes
+from messaging.actions import membership as messaging_actions
+from messaging.models import Conversation, Membership
+
+# Only staff and admins may manage a group.
+MANAGER_ROLES = frozenset({Role.TEACHER, Role.STAFF, Role.ADMIN})
+
+
+def create_group(school: School, title: str, *, announcements: bool = False,
+                 actor: User | None) -> Conversation:
+    kind = Conversation.Kind.ANNOUNCEMENT if announcements else Conversation.Kind.GROUP
+    with transaction.atomic():
+        group = Conversation.objects.create(school=school, kind=kind, title=title)
+        archive.record("admin.group_created", scope=scopes.school(school.pk), actor=actor,
+                       subjects=[], payload={"conversation": group.pk, "kind": kind})
+    return group
+
+
+def add_group_member(group: Conversation, member: User, *, actor: User | None,
+                     manager: bool = False) -> Membership:
+    """Add a member (a manager only if they are staff or an admin); a current member stays as
+    they are. Class groups' members come from the roster (:mod:`accounts.actions.classes`),
+    never from here."""
+    if group.kind == Conversation.Kind.CLASS:
+        raise ValueError("a class group's members follow the roster")
+    as_manager = manager and member.role in MANAGER_ROLES
+    with transaction.atomic():
+        current = Membership.objects.filter(conversation=group, user=member,
+                                            ended_at__isnull=True).first()
+        if current is not None:
+            return current  # already a member: nothing changes, nothing to record
+        membership = messaging_actions.add_member(group, member, actor=actor, manager=as_manager)
+        archive.record("admin.member_added", scope=scopes.school(group.school_id), actor=actor,
+                       subjects=[member], payload={"conversation": group.pk,
+                                                   "manager": as_manager})
+    return membership
+
+
+def remove_group_member(group: Conversation, member: User, *, actor: User | None) -> bool:
+    if group.kind == Conversation.Kind.CLASS:
+        raise ValueError("a class group's members follow the roster")
+    with transaction.atomic():
+        ended = messaging_actions.end_membership(group, member, actor=actor)
+        if not ended:
+            return False
+        archive.record("admin.member_removed", scope=scopes.school(group.school_id), actor=actor,
+                       subjects=[member], payload={"conversation": group.pk})
+    return ended

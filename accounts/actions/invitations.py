@@ -1,0 +1,162 @@
+"""One-time links: an invitation for a new account, a password reset for an existing one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import archive
+from accounts import sessions
+from accounts.actions.people import create_account, create_pupil_account, operator_only
+from accounts.models import OPERATOR_ROLES, Invitation, Pupil, School, User
+from archive import scopes
+
+INVITATION_DAYS = 7
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(token: str) -> str:
+    base = settings.SCHOOLCHAT_BASE_URL
+    return f"{base}/invite/{token}/"
+
+
+def issue_invitation(user: User, *, actor: User | None = None,
+                     purpose: str = Invitation.Purpose.INVITE) -> tuple[Invitation, str]:
+    """A fresh one-time link; any earlier pending link of the user is revoked. Returns the
+    invitation and the raw token (shown once, never stored)."""
+    operator_only(user.role, actor)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        for pending in Invitation.objects.filter(
+            user=user, used_at__isnull=True, revoked_at__isnull=True
+        ):
+            revoke_invitation(pending, actor=actor)
+        invitation = Invitation.objects.create(
+            user=user, purpose=purpose, token_hash=hash_token(token), created_by=actor,
+            created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS),
+        )
+        archive.record("admin.invitation_issued", scope=scopes.school(user.school_id), actor=actor,
+                       subjects=[user], payload={"user": user.pk, "purpose": purpose,
+                                                 "invitation": invitation.pk})
+    return invitation, token
+
+
+def invite_new_account(school: School, *, actor: User | None, username: str, display_name: str,
+                       role: str, email: str = "", phone: str = "") -> tuple[User, str]:
+    """A new account and its invitation link, together (``admin.account_created`` and
+    ``admin.invitation_issued``). Returns the account and the raw token."""
+    with transaction.atomic():
+        person = create_account(school, actor=actor, username=username,
+                                display_name=display_name, role=role, email=email, phone=phone)
+        _invitation, token = issue_invitation(person, actor=actor)
+    return person, token
+
+
+def invite_pupil(pupil: Pupil, *, actor: User | None) -> tuple[User, str]:
+    """The pupil's own account (see :func:`accounts.actions.people.create_pupil_account`) and
+    its invitation link. Returns the account and the raw token."""
+    with transaction.atomic():
+        account = create_pupil_account(pupil, actor=actor)
+        _invitation, token = issue_invitation(account, actor=actor)
+    return account, token
+
+
+def reissue_link(person: User, *, actor: User | None) -> tuple[Invitation, str]:
+    """An invitation for a never-activated account, a password-reset link otherwise."""
+    purpose = (Invitation.Purpose.RESET if person.has_usable_password()
+               else Invitation.Purpose.INVITE)
+    return issue_invitation(person, actor=actor, purpose=purpose)
+
+
+def revoke_invitation(invitation: Invitation, *, actor: User | None = None) -> bool:
+    with transaction.atomic():
+        done = Invitation.objects.filter(
+            pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if done:
+            archive.record("admin.invitation_revoked", scope=scopes.school(invitation.user.school_id),
+                           actor=actor, subjects=[invitation.user],
+                           payload={"invitation": invitation.pk})
+    return bool(done)
+
+
+def find_invitation(token: str) -> Invitation | None:
+    return Invitation.objects.filter(token_hash=hash_token(token)).select_related(
+        "user", "user__school"
+    ).first()
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    """Use the link once: set the password and activate the account."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_pending or locked.user.left_at is not None:
+            raise ValueError("invitation no longer valid")
+        locked.used_at = timezone.now()
+        locked.save(update_fields=["used_at"])
+        user = locked.user
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        archive.record("account.password_set", scope=scopes.school(user.school_id), actor=user,
+                       subjects=[user], payload={"user": user.pk, "purpose": locked.purpose})
+        # A password reset ends every other session of the account.
+        sessions.delete_sessions({user.pk})
+    return user
+
+
+def awaiting_invitation(school: School) -> QuerySet[User]:
+    """Accounts never activated, not leavers, with an e-mail address and no pending link;
+    the operator invites the DPO and the safeguarding lead."""
+    pending = Invitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True,
+                                        expires_at__gt=timezone.now()).values("user_id")
+    return (User.objects.filter(school=school, is_active=False, left_at__isnull=True)
+            .exclude(email="").exclude(pk__in=pending).exclude(role__in=list(OPERATOR_ROLES))
+            .filter(password__startswith="!"))
+
+
+def email_invitations(school: School, *, actor: User | None,
+                      link_for: Callable[[str], str]) -> int:
+    """Issue a link to everyone awaiting one and e-mail it; ``link_for(token)`` makes the URL.
+
+    One transaction: the links, one ``admin.invitation_issued`` record each and one
+    ``admin.invitations_emailed`` record for the whole send commit together, and the mails go
+    out only after the commit (none for a send that rolled back). Each person gets their own
+    message, never a shared To: list. Returns how many were sent.
+    """
+    with transaction.atomic():
+        mails = []
+        # Locked, so two admins pressing the button at once do not both invite the same person.
+        for person in awaiting_invitation(school).select_for_update().order_by("pk"):
+            _invitation, token = issue_invitation(person, actor=actor)
+            body = _(
+                "Hello %(name)s,\n\n%(school)s has made you a Schoolchat account. Your username "
+                "is %(username)s. Choose your password with this link (it works once, for 7 "
+                "days):\n\n%(link)s\n"
+            ) % {"name": person.public_name, "school": school.name, "username": person.username,
+                 "link": link_for(token)}
+            mails.append(EmailMessage(_("Your Schoolchat account"), body, None, [person.email]))
+        archive.record("admin.invitations_emailed", scope=scopes.school(school.pk), actor=actor,
+                       subjects=[], payload={"count": len(mails)})
+        if mails:
+            transaction.on_commit(partial(send_mails, mails))
+    return len(mails)
+
+
+def send_mails(mails: list[EmailMessage]) -> None:
+    """One connection to the mail server for the whole batch."""
+    get_connection().send_messages(mails)
