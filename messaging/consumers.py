@@ -203,9 +203,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._write(event, frame)
         elif kind == "_resume":
             await self._resume(event["conversation"], event["after_seq"], announce=True)
-        elif kind == "_resync":
+        elif kind == "_resync":  # of one conversation, or of all of them
             for conversation_id, last in list(self.last_sent.items()):
-                await self._resume(conversation_id, last, announce=False)
+                if event.get("conversation", conversation_id) == conversation_id:
+                    await self._resume(conversation_id, last, announce=False)
         elif kind == "_membership":
             await self._membership_changed(event)
 

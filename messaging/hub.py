@@ -6,7 +6,9 @@ process subscribes to ``conv:<id>`` while at least one local socket is in that c
 to ``user:<id>`` while that user has a local socket, so events cross processes through one
 Redis subscription per conversation rather than one channel-layer operation per member (the
 measurements behind this are in docs/architecture.md). Without Redis, :class:`LocalHub` does the
-same within the one process.
+same within the one process, and learns of what other processes (the Celery worker of the
+embedded default) committed by polling the database while it has sockets: see
+:meth:`LocalHub._poll`.
 
 The hub is never the source of truth. Events are published after the database commit; a
 subscriber that misses one (Redis restart, dropped pub/sub message, slow socket disconnected)
@@ -29,9 +31,12 @@ from typing import Any, Protocol
 
 import redis
 import redis.asyncio as aredis
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from accounts.models import User
+from messaging.models import Conversation
 from messaging.wire import Frame
 
 log = logging.getLogger(__name__)
@@ -47,13 +52,38 @@ class Subscriber(Protocol):
         ``frame`` is the event encoded once for every socket (None for internal events)."""
 
 
+# Ids per ``pk__in`` of one poll query: far below every database's limit on query parameters.
+POLL_CHUNK = 500
+
+
+@database_sync_to_async
+def _changes(conversation_ids: list[int], user_ids: list[int]) -> tuple[dict[int, int], set[int]]:
+    """The newest seq of each conversation, and which of the users are no longer active."""
+    heads: dict[int, int] = {}
+    inactive: set[int] = set()
+    for start in range(0, len(conversation_ids), POLL_CHUNK):
+        heads.update(Conversation.objects.filter(
+            pk__in=conversation_ids[start:start + POLL_CHUNK]).values_list("pk", "last_seq"))
+    for start in range(0, len(user_ids), POLL_CHUNK):
+        inactive.update(User.objects.filter(
+            pk__in=user_ids[start:start + POLL_CHUNK], is_active=False).values_list("pk", flat=True))
+    return heads, inactive
+
+
 class LocalHub:
     """Fan-out to the sockets of this process only (the embedded default)."""
+
+    # Whether this hub polls the database for what other processes committed (RedisHub hears
+    # it from Redis instead).
+    polls = True
 
     def __init__(self) -> None:
         self._conversations: dict[int, set[Subscriber]] = defaultdict(set)
         self._users: dict[int, set[Subscriber]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
+        # conversation id -> the newest seq every local socket in it has been sent or told of
+        self._heads: dict[int, int] = {}
+        self._poller: asyncio.Task[None] | None = None
 
     # --- called on the event loop -------------------------------------------------------
     async def attach(self, sub: Subscriber) -> None:
@@ -62,6 +92,7 @@ class LocalHub:
         self._users[sub.user_id].add(sub)
         if first:
             await self._subscribe(f"user:{sub.user_id}")
+        self._start_polling()
 
     async def detach(self, sub: Subscriber) -> None:
         for conversation_id in [c for c, subs in self._conversations.items() if sub in subs]:
@@ -91,6 +122,7 @@ class LocalHub:
         subs.discard(sub)
         if not subs:
             del self._conversations[conversation_id]
+            self._heads.pop(conversation_id, None)
             await self._unsubscribe(f"conv:{conversation_id}")
 
     def local_socket_count(self) -> int:
@@ -104,6 +136,10 @@ class LocalHub:
         subs = list(target.get(int(raw_id), ()))
         if not subs:
             return
+        seq = event.get("seq")
+        if kind == "conv" and isinstance(seq, int):
+            # Every local socket gets this one and reads any gap before it: none needs telling.
+            self._heads[int(raw_id)] = max(seq, self._heads.get(int(raw_id), 0))
         internal = str(event.get("type", "")).startswith("_")
         frame = None if internal else (Frame(text) if text is not None else Frame.of(event))
         for sub in subs:
@@ -116,6 +152,44 @@ class LocalHub:
         for subs in list(self._users.values()):
             for sub in list(subs):
                 sub.deliver(event)
+
+    # --- what other processes committed (LocalHub only) -----------------------------------
+    def _start_polling(self) -> None:
+        if not self.polls or settings.SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS <= 0:
+            return
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        """While this process has sockets: every ``SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS``, one
+        read of the newest seq of the conversations they are in and of which of their users
+        are still active (two indexed queries, by primary key).
+
+        Without Redis nothing else tells this process what another one committed (a message
+        the worker posts at its scheduled time, a leaver the worker processes). A conversation
+        the database is ahead in gets ``_resync``: each of its sockets reads what it missed
+        from the event log, in order, once, as after any gap. An inactive user's sockets close.
+        A conversation this hub has no seq for yet (just joined) is told once too, so nothing
+        committed between a socket's backlog read and the first poll is missed. The task ends
+        when the last socket goes (no queries while idle); the next socket starts it again.
+        """
+        while self._users:
+            await asyncio.sleep(settings.SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS)
+            if not self._users:
+                break
+            try:
+                heads, inactive = await _changes(list(self._conversations), list(self._users))
+            except Exception:  # the database is away: the sockets resync on the next poll
+                log.warning("the hub could not read the database; polling again")
+                continue
+            for conversation_id, seq in heads.items():
+                known = self._heads.get(conversation_id)
+                if conversation_id in self._conversations and (known is None or seq > known):
+                    self._heads[conversation_id] = seq
+                    self._fanout(f"conv:{conversation_id}",
+                                 {"type": "_resync", "conversation": conversation_id})
+            for user_id in inactive:
+                self._fanout(f"user:{user_id}", {"type": "_disconnect", "reason": "deactivated"})
 
     # --- transport (overridden by RedisHub) ---------------------------------------------
     async def _subscribe(self, channel: str) -> None:
@@ -155,6 +229,7 @@ class RedisHub(LocalHub):
     """Fan-out across processes: one Redis subscription per conversation per process."""
 
     CONTROL = "hub:control"
+    polls = False  # every process's events arrive through Redis
 
     def __init__(self, url: str | None = None) -> None:
         super().__init__()

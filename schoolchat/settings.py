@@ -133,6 +133,10 @@ REDIS_URL = env_str("REDIS_URL")
 SCHOOLCHAT_REDIS_PREFIX = env_str("SCHOOLCHAT_REDIS_PREFIX")
 SCHOOLCHAT_HUB = env_str("SCHOOLCHAT_HUB",
                          "messaging.hub.RedisHub" if REDIS_URL else "messaging.hub.LocalHub")
+# LocalHub only (no Redis): how often, while this process has sockets, it reads the newest seq
+# of their conversations and whether their users are still active, so what another process
+# (the Celery worker) committed reaches them; 0 turns it off.
+SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS = env_int("SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS", 1)
 # Events a slow socket may have queued before it is disconnected (it then resumes by seq).
 SCHOOLCHAT_SOCKET_QUEUE = env_int("SCHOOLCHAT_SOCKET_QUEUE", 500)
 # Bytes written to a socket but not yet taken by its client before the socket is closed as too
