@@ -20,7 +20,7 @@ from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
-ADAPTER_NAMES = {"views.py", "school_admin.py", "consumers.py", "forms.py", "tasks.py",
+ADAPTER_NAMES = {"views.py", "school_admin.py", "school_groups.py", "consumers.py", "forms.py", "tasks.py",
                  "admin.py", "routing.py", "urls.py"}
 # Manager and queryset methods that write.
 MANAGER_WRITES = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}

@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 import consent
-from accounts.actions.classes import class_conversation, sync_class_conversation
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
 from accounts.actions.leavers import pupil_leaves
 from accounts.models import Enrolment, Guardianship, Role
@@ -14,6 +13,7 @@ from consent.models import ConsentForm, ConsentPurpose, ConsentRecord
 from consent.signals import consent_changed
 from messaging.access import readable_conversations
 from messaging.actions import membership
+from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.models import Membership
 from tests.factories import PupilFactory, SchoolClassFactory, UserFactory
 
