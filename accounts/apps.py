@@ -15,10 +15,6 @@ class AccountsConfig(AppConfig):
             sessions,
             signin,  # noqa: F401  (connects the sign-in alerts)
         )
-        from accounts.actions import classes  # noqa: PLC0415
-        from consent.signals import consent_changed  # noqa: PLC0415
-
-        consent_changed.connect(classes.on_consent_changed, dispatch_uid="accounts.sync_class")
         # Logout, and changes of password, active flag, role or second factor, end sessions.
         sessions.connect()
 

@@ -1,23 +1,21 @@
-"""The demo school, built through the same actions as a real one.
+"""The demo school, built through the same actions as a real one: its people and classes.
 
-Called by ``manage.py seed_demo`` (which refuses to run with DEBUG off unless forced).
-Idempotent: a second run finds what exists and adds nothing twice. Two writes here are for the
+Called by ``manage.py seed_demo`` (which refuses to run with DEBUG off unless forced), before
+the other apps' ``<app>/demo.py`` (messaging adds the conversations and their history).
+Idempotent: a second run finds what exists and adds nothing twice. One write here is for the
 demo only and named so: every demo account gets the published demo password
-(:func:`set_demo_password`), and the demo history is back-dated over the last days
-(:func:`backdate_message`).
+(:func:`set_demo_password`).
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actions.classes import class_conversation, create_class
+from accounts.actions.classes import create_class
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship
-from accounts.actions.groups import add_group_member, create_group
 from accounts.actions.people import create_account, create_pupil
 from accounts.actions.policies import change_policies
 from accounts.actions.schools import create_school
@@ -31,11 +29,8 @@ from accounts.models import (
     StaffAssignment,
     User,
 )
-from messaging.actions import send as messaging_send
-from messaging.models import Conversation, Message
 
 PASSWORD = "schoolchat-demo"
-NAMESPACE = uuid.UUID("5c1e0c4a-0000-4000-8000-00000000d3e0")
 
 PEOPLE: list[tuple[str, str, str]] = [
     # username, display name, role
@@ -61,55 +56,16 @@ PUPILS: list[tuple[str, str, str, str, list[str]]] = [
     ("P5A02", "Lena", "Becker", "5A", ["parent5a2"]),
 ]
 
-HISTORY: dict[str, list[tuple[int, str, str]]] = {
-    # conversation title -> (days ago, username, text)
-    "4B class group": [
-        (3, "teacher", "Good morning 4B families! Swimming starts next Tuesday: towel and swimsuit, please."),
-        (3, "parent", "Thank you! Is there a changing room for the children?"),
-        (3, "teacher", "Yes, with two teachers supervising."),
-        (2, "parent3", "Дмитрий will be late on Thursday (dentist at 9:00)."),
-        (1, "teacher", "Reading books go home today; please sign the reading diary."),
-    ],
-    "5A class group": [
-        (2, "teacher5a", "Welcome to the 5A group. Our trip to the science museum is on Friday."),
-        (1, "parent5a", "Do they need a packed lunch?"),
-        (1, "teacher5a", "Yes please, and a water bottle."),
-    ],
-    "Staff room": [
-        (2, "head", "Staff meeting moved to Wednesday 15:30."),
-        (1, "teacher", "Could someone cover my Friday playground duty?"),
-        (1, "teacher5a", "I can take it."),
-    ],
-    "School announcements": [
-        (4, "head", "The school is closed on Monday for a teacher training day."),
-    ],
-}
-
 CLASSES = ("4B", "5A")
 STAFF: list[tuple[str, str]] = [
     # class, username; the head teacher is in every class group.
     ("4B", "teacher"), ("5A", "teacher5a"), ("4B", "head"), ("5A", "head"),
 ]
-GROUPS: dict[str, tuple[bool, list[str]]] = {
-    # title -> (announcements, members)
-    "Staff room": (False, ["teacher", "teacher5a", "head", "admin"]),
-    "School announcements": (
-        True, ["head", "teacher", "teacher5a", "parent", "parent2", "parent3", "parent4",
-               "parent5a", "parent5a2"],
-    ),
-}
-
-
 def set_demo_password(user: User, password: str = PASSWORD) -> None:
     """Demo only: the account is active with the published password, no invitation needed."""
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
-
-
-def backdate_message(message: Message, sent_at: datetime) -> None:
-    """Demo only: a history message appears sent on an earlier day."""
-    Message.objects.filter(pk=message.pk).update(created_at=sent_at)
 
 
 def _term_start() -> date:
@@ -158,47 +114,10 @@ def seed_people(school: School) -> dict[str, User]:
     return users
 
 
-def seed_conversations(school: School, users: dict[str, User]) -> dict[str, Conversation]:
-    """The class groups (their members follow the roster) and the school's other groups."""
-    conversations = {
-        conversation.title: conversation
-        for conversation in (class_conversation(c)
-                             for c in SchoolClass.objects.filter(school=school, name__in=CLASSES))
-    }
-    for title, (announcements, members) in GROUPS.items():
-        group = Conversation.objects.filter(school=school, title=title).first()
-        if group is None:
-            group = create_group(school, title, announcements=announcements,
-                                 actor=users["admin"])
-        for username in members:
-            user = users[username]
-            add_group_member(group, user, actor=users["admin"],
-                             manager=user.role in (Role.TEACHER, Role.ADMIN))
-        conversations[title] = group
-    return conversations
-
-
-def seed_history(users: dict[str, User], conversations: dict[str, Conversation]) -> None:
-    now = timezone.now()
-    for title, lines in HISTORY.items():
-        conversation = conversations[title]
-        for index, (days_ago, username, text) in enumerate(lines):
-            # A fixed client_id per line makes a second run a no-op (post_message is idempotent).
-            client_id = uuid.uuid5(NAMESPACE, f"{title}/{index}")
-            message, created = messaging_send.post_message(
-                users[username], conversation, text, client_id=client_id, limited=False
-            )
-            if created:
-                backdate_message(message, now - timedelta(days=days_ago,
-                                                          minutes=(len(lines) - index) * 7))
-
-
 def seed() -> dict[str, object]:
-    """The demo school's people, classes, conversations and history; returns the context
-    other apps' demo seeds receive: {"school", "users", "conversations"}."""
+    """The demo school's people and classes; returns the context other apps' demo seeds
+    receive and add to: {"school", "users"} (messaging adds "conversations")."""
     with transaction.atomic():
         school = seed_school()
         users = seed_people(school)
-    conversations = seed_conversations(school, users)
-    seed_history(users, conversations)
-    return {"school": school, "users": users, "conversations": conversations}
+    return {"school": school, "users": users}

@@ -132,26 +132,6 @@ class ClassForm(forms.ModelForm):
         fields = ["name"]
 
 
-class GroupForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
-    announcements = forms.BooleanField(
-        label=_("Announcement channel (only staff post)"), required=False
-    )
-
-
-class MemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
-    manager = forms.BooleanField(label=_("May manage members"), required=False)
-
-    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["user"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = User.objects.filter(school=school, left_at__isnull=True).order_by(
-            "display_name", "username"
-        )
-
-
 class RosterForm(forms.Form):
     file = forms.FileField(label=_("Roster file (CSV, UTF-8)"))
 

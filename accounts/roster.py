@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import archive
-from accounts.actions.classes import create_class, sync_classes
+from accounts.actions.classes import create_class, roster_changed
 from accounts.actions.enrolment import enrol, remove_guardianship, set_guardianship
 from accounts.actions.leavers import pupil_leaves
 from accounts.actions.people import change_person, change_pupil, create_account, create_pupil
@@ -324,4 +324,4 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             touched[e.school_class_id] = e.school_class
         pupil_leaves(pupil, actor=actor, sync=False)
 
-    sync_classes(touched.values(), actor=actor)
+    roster_changed(touched.values(), actor=actor)

@@ -1,4 +1,6 @@
-"""The accounts app's access rules, registered with :func:`accounts.access.rule`.
+"""The accounts app's access rules, registered with :func:`accounts.access.rule`: schools,
+people and contact details (the rules on conversations and their members are messaging's,
+in :mod:`messaging.access`).
 
 Kept apart from :mod:`accounts.access` (which holds the registry every app imports) so that
 importing the registry never imports models.
@@ -10,16 +12,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.access import can, rule
+from accounts.access import rule
 from accounts.models import OPERATOR_ROLES, Role, School, User
-from messaging.models import Conversation
 
 # Who may see another person's phone number and e-mail address besides that person.
 CONTACT_ROLES = frozenset({Role.ADMIN, Role.DPO})
 
 
 def _school_id_of(obj: Any) -> int | None:
-    """A school's id, or that of the school a person, class or conversation belongs to."""
+    """A school's id, or that of the school a person, class or other object belongs to."""
     if isinstance(obj, School):
         return obj.pk
     school_id = getattr(obj, "school_id", None)
@@ -55,33 +56,3 @@ def _see_contact(user: User, person: Any) -> bool:
     if person.pk == user.pk:
         return True
     return user.role in CONTACT_ROLES and person.school_id == user.school_id
-
-
-@rule("membership.list")
-def _see_members(user: User, conversation: Any) -> bool:
-    """The member list: for those who read the conversation, and the school's admins."""
-    if not isinstance(conversation, Conversation):
-        return False
-    return can(user, "conversation.read", conversation) or can(
-        user, "school.manage", conversation.school
-    )
-
-
-@rule("membership.add")
-def _add_member(user: User, conversation: Any) -> bool:
-    """Class conversations are derived from the roster: nobody adds to them by hand. Other
-    groups are managed by the school's admins and by the staff given manager rights."""
-    if not isinstance(conversation, Conversation):
-        return False
-    if conversation.kind in (Conversation.Kind.CLASS, Conversation.Kind.DIRECT):
-        return False
-    if can(user, "school.manage", conversation.school):
-        return True
-    return user.is_class_staff_role and can(
-        user, "conversation.manage_members", conversation
-    )
-
-
-@rule("membership.remove")
-def _remove_member(user: User, conversation: Any) -> bool:
-    return _add_member(user, conversation)

@@ -1,10 +1,10 @@
-"""The school admin area: people, classes, groups and members, invitations, roster import,
-leavers and policies. Each view parses its form, calls one action (``accounts.actions``) and
-renders; the action archives the change as ``admin.<verb>`` and decides what follows from it.
+"""The school admin area: people, classes, invitations, roster import, leavers and policies
+(the groups pages are messaging's, :mod:`messaging.school_groups`). Each view parses its
+form, calls one action (``accounts.actions``) and renders; the action archives the change as
+``admin.<verb>`` and decides what follows from it.
 
 Only admins of the school reach these pages; anyone else (other roles, admins of another
-school) gets 404, as for anything they are not part of. Group member pages are also open to the
-staff who manage that group.
+school) gets 404, as for anything they are not part of.
 
 Separation of duties: the DPO and the safeguarding lead are listed but not managed here (their
 pages and every change to them answer 404, their roles are not on offer); the operator manages
@@ -30,9 +30,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import ratelimit
 from accounts.access import can
-from accounts.actions import classes as class_actions
+from accounts.actions.classes import create_class
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
-from accounts.actions.groups import add_group_member, create_group, remove_group_member
 from accounts.actions.invitations import (
     awaiting_invitation,
     email_invitations,
@@ -48,10 +47,8 @@ from accounts.actions.twofactor import reset_second_factor
 from accounts.forms import (
     AccountForm,
     ClassForm,
-    GroupForm,
     GuardianshipForm,
     LeaveForm,
-    MemberForm,
     MoveForm,
     PersonForm,
     PolicyForm,
@@ -72,7 +69,6 @@ from accounts.models import (
 from accounts.roster import RosterRejected, import_roster
 from archive import scopes
 from archive.models import Record
-from messaging.models import Conversation, Membership
 
 View = Callable[..., HttpResponse]
 ROSTER_SESSION = "accounts_roster_preview"
@@ -238,8 +234,7 @@ def classes(request: HttpRequest, school: School) -> HttpResponse:
     form = ClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = class_actions.create_class(school, form.cleaned_data["name"],
-                                                 actor=_admin(request))
+            created = create_class(school, form.cleaned_data["name"], actor=_admin(request))
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
@@ -270,61 +265,8 @@ def school_class(request: HttpRequest, school: School, class_id: int) -> HttpRes
     return render(request, "accounts/school/class.html", {
         "school": school, "school_class": target, "form": form, "pupils": pupils,
         "staff": target.staff.order_by("display_name"),
-        "conversation": class_actions.class_conversation(target),
-    })
-
-
-@school_admin
-@require_http_methods(["GET", "POST"])
-def groups(request: HttpRequest, school: School) -> HttpResponse:
-    form = GroupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        group = create_group(school, form.cleaned_data["title"],
-                             announcements=form.cleaned_data["announcements"],
-                             actor=_admin(request))
-        return redirect("accounts:school_group", conversation_id=group.pk)
-    return render(request, "accounts/school/groups.html", {
-        "school": school, "form": form,
-        "groups": Conversation.objects.filter(school=school).exclude(
-            kind=Conversation.Kind.DIRECT).order_by("kind", "title"),
-    })
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """A group's members. Admins of the school and the group's staff managers add and remove;
-    class groups are shown read-only (their members come from the roster)."""
-    conversation = get_object_or_404(Conversation, pk=conversation_id)
-    user = _admin(request)
-    admin = can(user, "school.manage", conversation.school)
-    manager = can(user, "membership.add", conversation)
-    if not (admin or manager):
-        raise Http404
-    school = conversation.school
-    form = MemberForm(request.POST or None, school=school)
-    if request.method == "POST":
-        if not manager:
-            raise Http404
-        remove = request.POST.get("remove")
-        if remove:
-            member = get_object_or_404(User, pk=remove, school=school)
-            remove_group_member(conversation, member, actor=user)
-            return redirect("accounts:school_group", conversation_id=conversation.pk)
-        if form.is_valid() and form.cleaned_data["user"] == user and not can(
-                user, "conversation.read", conversation):
-            # Joining would show the admin the whole history; another manager adds them.
-            form.add_error("user", _("You cannot add yourself; ask another manager of the "
-                                     "group to add you."))
-        elif form.is_valid():
-            add_group_member(conversation, form.cleaned_data["user"], actor=user,
-                             manager=form.cleaned_data["manager"])
-            return redirect("accounts:school_group", conversation_id=conversation.pk)
-    current = Membership.objects.filter(conversation=conversation, ended_at__isnull=True) \
-        .select_related("user").order_by("user__display_name")
-    return render(request, "accounts/school/group.html", {
-        "school": school, "conversation": conversation, "form": form, "members": current,
-        "can_manage": manager,
+        # The class group messaging keeps for the class (its Conversation.school_class).
+        "conversation": target.conversations.order_by("pk").first(),
     })
 
 

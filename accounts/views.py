@@ -1,4 +1,4 @@
-"""Login (with the two-factor step), invitation links and conversation member lists."""
+"""Login (with the two-factor step) and invitation links."""
 
 from __future__ import annotations
 
@@ -8,24 +8,20 @@ from axes.helpers import get_lockout_response
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from accounts import signin, twofactor
-from accounts.access import can
 from accounts.actions.invitations import accept_invitation, find_invitation
 from accounts.actions.twofactor import enrol_second_factor, verify_second_factor
 from accounts.forms import CodeForm, LoginForm, backoff_error
-from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
-from messaging.models import Conversation, Membership
 
 
 class LoginView(auth_views.LoginView):
@@ -165,25 +161,3 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation.html",
                   {"form": form, "invitation": found, "person": found.user}, status=status)
-
-
-@login_required
-@require_GET
-def members(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
-    """Who is in a conversation: display names and roles; contact details only to the person
-    themself, the school's admins and the DPO."""
-    conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
-    if conversation is None or not can(request.user, "membership.list", conversation):
-        raise Http404
-    people = [
-        {"user": m.user, "contact": can(request.user, "user.see_contact", m.user)}
-        for m in Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
-        .select_related("user").order_by("user__display_name", "user__username")
-    ]
-    return render(request, "accounts/members.html", {
-        "conversation": conversation, "people": people,
-        "can_manage": can(request.user, "membership.add", conversation),
-        "is_member": can(request.user, "conversation.read", conversation),
-        "show_contact": any(p["contact"] for p in people),
-    })
-

@@ -3,5 +3,5 @@
 from django.dispatch import Signal
 
 # Sent after a consent decision commits: kwargs pupil, purpose (code), decision, record.
-# accounts recomputes class membership (participation); messaging hides photos (photo purposes).
+# messaging recomputes class membership (participation); messaging hides photos (photo purposes).
 consent_changed = Signal()

@@ -102,6 +102,38 @@ def _manage(user: User, conversation: Any) -> bool:
     return _has(user, MANAGE, conversation)
 
 
+# --- members: who sees and who changes a conversation's member list -------------------------
+
+@rule("membership.list")
+def _see_members(user: User, conversation: Any) -> bool:
+    """The member list: for those who read the conversation, and the school's admins."""
+    if not isinstance(conversation, Conversation):
+        return False
+    return can(user, "conversation.read", conversation) or can(
+        user, "school.manage", conversation.school
+    )
+
+
+@rule("membership.add")
+def _add_member(user: User, conversation: Any) -> bool:
+    """Class conversations are derived from the roster: nobody adds to them by hand. Other
+    groups are managed by the school's admins and by the staff given manager rights."""
+    if not isinstance(conversation, Conversation):
+        return False
+    if conversation.kind in (Conversation.Kind.CLASS, Conversation.Kind.DIRECT):
+        return False
+    if can(user, "school.manage", conversation.school):
+        return True
+    return user.is_class_staff_role and can(
+        user, "conversation.manage_members", conversation
+    )
+
+
+@rule("membership.remove")
+def _remove_member(user: User, conversation: Any) -> bool:
+    return _add_member(user, conversation)
+
+
 @rule("message.edit")
 def _edit(user: User, message: Any) -> bool:
     """Only the sender edits, and only while still allowed to post there."""

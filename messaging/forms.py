@@ -5,6 +5,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import School, User
+
 
 class MessageForm(forms.Form):
     body = forms.CharField(
@@ -65,3 +67,23 @@ class OfficeHoursForm(forms.Form):
     def days(self) -> dict[int, tuple[time, time]]:
         return {day: (self.cleaned_data[f"starts_{day}"], self.cleaned_data[f"ends_{day}"])
                 for day in range(7) if self.cleaned_data.get(f"starts_{day}") is not None}
+
+
+class GroupForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    announcements = forms.BooleanField(
+        label=_("Announcement channel (only staff post)"), required=False
+    )
+
+
+class MemberForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    manager = forms.BooleanField(label=_("May manage members"), required=False)
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(school=school, left_at__isnull=True).order_by(
+            "display_name", "username"
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import views
+from messaging import school_groups, views
 
 app_name = "messaging"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/<int:user_id>/message", views.start_direct, name="start_direct"),
     path("c/<int:conversation_id>/", views.conversation, name="conversation"),
+    path("c/<int:conversation_id>/members/", views.members, name="members"),
     path("c/<int:conversation_id>/messages", views.messages_json, name="messages"),
     path("c/<int:conversation_id>/events", views.events_json, name="events"),
     path("c/<int:conversation_id>/read", views.mark_read, name="mark_read"),
@@ -29,4 +30,7 @@ urlpatterns = [
     path("c/<int:conversation_id>/pupils", views.class_pupils, name="class_pupils"),
     path("a/<str:token>", views.attachment, name="attachment"),
     path("a/<str:token>/thumbnail", views.attachment_thumbnail, name="attachment_thumbnail"),
+    # The school admin's group pages (with the rest of the admin area under /school/).
+    path("school/groups/", school_groups.groups, name="school_groups"),
+    path("school/groups/<int:conversation_id>/", school_groups.group, name="school_group"),
 ]

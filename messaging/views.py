@@ -34,7 +34,7 @@ from messaging.actions import hours as hours_actions
 from messaging.actions import receipts as receipt_actions
 from messaging.events import logged_event, message_event
 from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
-from messaging.models import Conversation, Event, Message
+from messaging.models import Conversation, Event, Membership, Message
 from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
 
@@ -443,3 +443,25 @@ def cancel_scheduled(request: HttpRequest, conversation_id: int, scheduled_id: i
         raise Http404
     scheduled.cancel_scheduled(_user(request), item)
     return redirect("messaging:conversation", conversation_id=conv.pk)
+
+
+@login_required
+@require_GET
+def members(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Who is in a conversation: display names and roles; contact details only to the person
+    themself, the school's admins and the DPO."""
+    user = _user(request)
+    conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
+    if conversation is None or not can(user, "membership.list", conversation):
+        raise Http404
+    people = [
+        {"user": m.user, "contact": can(user, "user.see_contact", m.user)}
+        for m in Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+        .select_related("user").order_by("user__display_name", "user__username")
+    ]
+    return render(request, "messaging/members.html", {
+        "conversation": conversation, "people": people,
+        "can_manage": can(user, "membership.add", conversation),
+        "is_member": can(user, "conversation.read", conversation),
+        "show_contact": any(p["contact"] for p in people),
+    })

@@ -10,6 +10,7 @@ publish-on-commit. This test reads every adapter module's syntax tree and names 
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
-ADAPTER_NAMES = {"views.py", "school_admin.py", "consumers.py", "forms.py", "tasks.py",
+ADAPTER_NAMES = {"views.py", "school_admin.py", "school_groups.py", "consumers.py", "forms.py", "tasks.py",
                  "admin.py", "routing.py", "urls.py"}
 # Manager and queryset methods that write.
 MANAGER_WRITES = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
@@ -155,3 +156,15 @@ def test_django_admin_writes_only_through_actions() -> None:
     found = writable_admins()
     assert found - KNOWN_WRITABLE_ADMINS == set(), "make these admin pages read-only or call actions"
     assert KNOWN_WRITABLE_ADMINS - found == set(), "these admin pages are safe now: drop them"
+
+
+def test_the_apps_point_one_way_with_no_exceptions() -> None:
+    """accounts <- consent <- messaging <- notifications holds for every module: a lower app
+    that must react to a higher one sends a signal the higher one connects, so the layers
+    contract (which `make lint` checks) lists no ignored imports."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    layers = contracts["app-layers"]
+    assert layers["layers"] == ["notifications", "messaging", "consent", "accounts"]
+    assert layers.get("ignore_imports", []) == []
+

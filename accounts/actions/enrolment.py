@@ -1,7 +1,8 @@
 """Who belongs where: a pupil's class, a guardian's link to a pupil, staff's classes.
 
-Each change re-syncs the class conversations it touches (see :mod:`accounts.actions.classes`);
-a bulk caller (the roster import) passes ``sync=False`` and re-syncs each class once at the end.
+Each change announces the classes it touches (:func:`accounts.actions.classes.roster_changed`:
+their class conversations follow); a bulk caller (the roster import) passes ``sync=False`` and
+announces each class once at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import archive
-from accounts.actions.classes import classes_of_pupil, sync_class_conversation, sync_classes
+from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, StaffAssignment, User
 from archive import scopes
 
@@ -46,7 +47,7 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: User | None = None,
                            payload={"pupil": pupil.pk, "school_class": school_class.pk,
                                     "from": left})
         if sync:
-            sync_classes(touched, actor=actor)
+            roster_changed(touched, actor=actor)
     return existing
 
 
@@ -71,7 +72,7 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
                      "no_contact": no_contact},
         )
         if sync:
-            sync_classes(classes_of_pupil(pupil), actor=actor)
+            roster_changed(classes_of_pupil(pupil), actor=actor)
     return guardianship
 
 
@@ -86,7 +87,7 @@ def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None
                                 "pupil": pupil.pk})
         guardianship.delete()
         if sync:
-            sync_classes(classes_of_pupil(pupil), actor=actor)
+            roster_changed(classes_of_pupil(pupil), actor=actor)
 
 
 def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
@@ -95,7 +96,7 @@ def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = 
         archive.record("admin.staff_assigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        sync_class_conversation(school_class, actor=actor)
+        roster_changed([school_class], actor=actor)
 
 
 def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
@@ -104,4 +105,4 @@ def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None 
         archive.record("admin.staff_unassigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        sync_class_conversation(school_class, actor=actor)
+        roster_changed([school_class], actor=actor)

@@ -10,13 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 import archive
-from accounts import sessions
-from accounts.actions.classes import sync_classes
+from accounts import sessions, signals
+from accounts.actions.classes import roster_changed
 from accounts.actions.invitations import revoke_invitation
 from accounts.models import Enrolment, Invitation, Pupil, School, SchoolClass, User
 from archive import scopes
-from messaging.actions import membership as messaging_actions
-from messaging.models import Membership
 
 
 def process_leaver(user: User, *, actor: User | None = None) -> bool:
@@ -41,10 +39,8 @@ def process_leaver(user: User, *, actor: User | None = None) -> bool:
         ended = sessions.delete_sessions({user.pk})
         archive.record("account.sessions_ended", scope=scope, actor=actor, subjects=[user],
                        payload={"user": user.pk, "sessions": ended})
-        for membership in Membership.objects.filter(
-            user=user, ended_at__isnull=True
-        ).select_related("conversation"):
-            messaging_actions.end_membership(membership.conversation, user, actor=actor)
+        # Their memberships end (messaging), in this transaction.
+        signals.person_left.send(sender=User, user=user, actor=actor)
         for invitation in Invitation.objects.filter(
             user=user, used_at__isnull=True, revoked_at__isnull=True
         ):
@@ -99,7 +95,7 @@ def apply_pupil_leaving(pupil: Pupil, *, actor: User | None = None, today: date 
         if pupil.user is not None:
             process_leaver(pupil.user, actor=actor)
         if sync:
-            sync_classes(touched, actor=actor)
+            roster_changed(touched, actor=actor)
 
 
 def process_due_leavers(*, actor: User | None = None, today: date | None = None,

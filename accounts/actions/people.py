@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 import archive
-from accounts.actions.classes import classes_of_pupil, sync_classes
+from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.actions.sessions import require_fresh_login
 from accounts.models import OPERATOR_ROLES, Pupil, Role, School, User
 from archive import scopes
@@ -87,7 +87,7 @@ def change_pupil(pupil: Pupil, changes: Mapping[str, object], *, actor: User | N
 def create_pupil_account(pupil: Pupil, *, actor: User | None) -> User:
     """Give a pupil their own (inactive until invited) account; it joins class groups only as
     the school's policy and consent allow (see
-    :func:`accounts.actions.classes.pupil_may_participate`)."""
+    :func:`messaging.actions.classes.pupil_may_participate`)."""
     with transaction.atomic():
         if pupil.user is not None:
             return pupil.user
@@ -97,5 +97,5 @@ def create_pupil_account(pupil: Pupil, *, actor: User | None) -> User:
                               role=Role.PUPIL)
         pupil.user = user
         pupil.save(update_fields=["user"])
-        sync_classes(classes_of_pupil(pupil), actor=actor)
+        roster_changed(classes_of_pupil(pupil), actor=actor)
     return user

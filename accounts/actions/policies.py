@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from django.db import transaction
 
 import archive
-from accounts.actions.classes import sync_classes
+from accounts.actions.classes import roster_changed
 from accounts.actions.sessions import require_fresh_login
 from accounts.models import STAFF_ROLES, School, SchoolClass, User
 from archive import scopes
@@ -38,7 +38,7 @@ def change_policies(school: School, changes: Mapping[str, object], *,
         archive.record("admin.policies_changed", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload=dict(changes))
         if CLASS_MEMBERSHIP_POLICIES & set(changes):
-            sync_classes(SchoolClass.objects.filter(school=school), actor=actor)
+            roster_changed(SchoolClass.objects.filter(school=school), actor=actor)
         if "require_staff_2fa" in changes and school.require_staff_2fa:
             require_fresh_login(
                 User.objects.filter(school=school, role__in=list(STAFF_ROLES), is_active=True),

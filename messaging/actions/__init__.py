@@ -5,6 +5,8 @@ publishes its event to the hub only after that transaction commits (:mod:`messag
 a browser never sees something the database could still roll back.
 
 - :mod:`.membership`: who is in a conversation, with the object permissions that follow.
+- :mod:`.classes`: class conversations, whose members follow the roster and consent.
+- :mod:`.groups`: the school's other groups, created and staffed by its admins and managers.
 - :mod:`.send`: posting messages, one or a batch with one commit (group commit).
 - :mod:`.edit`: editing, retracting and pinning a message.
 - :mod:`.receipts`: read receipts and acknowledgements.

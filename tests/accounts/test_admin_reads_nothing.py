@@ -99,11 +99,11 @@ def test_no_conversation_route_shows_the_admin_a_word(client, admin, talk, kind)
     message.refresh_from_db()
     assert message.body == SECRET and message.retracted_at is None and not message.pinned_at
     # The pages the admin does reach show who is in, never what was said.
-    reached = [reverse("accounts:members", args=[c]), reverse("messaging:inbox"),
+    reached = [reverse("messaging:members", args=[c]), reverse("messaging:inbox"),
                reverse("accounts:school_home"),
-               reverse("accounts:school_groups")]
+               reverse("messaging:school_groups")]
     if kind == "group":
-        reached.append(reverse("accounts:school_group", args=[c]))
+        reached.append(reverse("messaging:school_group", args=[c]))
     for url in reached:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -115,7 +115,7 @@ def test_no_conversation_route_shows_the_admin_a_word(client, admin, talk, kind)
 def test_the_admin_cannot_add_themselves_to_a_group_it_manages(client, admin, talk):
     helpers = talk["group"]["conversation"]
     client.force_login(admin)
-    response = client.post(reverse("accounts:school_group", args=[helpers.pk]),
+    response = client.post(reverse("messaging:school_group", args=[helpers.pk]),
                            {"user": admin.pk})
     assert response.status_code == 200 and "user" in response.context["form"].errors
     assert not Membership.objects.filter(conversation=helpers, user=admin).exists()
@@ -127,7 +127,7 @@ def test_a_teacher_manager_adds_the_admin_who_then_reads_as_a_member(admin, teac
     helpers = talk["group"]["conversation"]
     client = Client()
     client.force_login(teacher)
-    client.post(reverse("accounts:school_group", args=[helpers.pk]), {"user": admin.pk})
+    client.post(reverse("messaging:school_group", args=[helpers.pk]), {"user": admin.pk})
     assert Membership.objects.filter(conversation=helpers, user=admin,
                                      ended_at__isnull=True).exists()
     client.force_login(admin)

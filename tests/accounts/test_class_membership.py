@@ -3,17 +3,20 @@
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 import consent
-from accounts.actions.classes import class_conversation, sync_class_conversation
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
 from accounts.actions.leavers import pupil_leaves
 from accounts.models import Enrolment, Guardianship, Role
+from accounts.signals import roster_changed
+from archive.models import Record
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord
 from consent.signals import consent_changed
 from messaging.access import readable_conversations
 from messaging.actions import membership
+from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.models import Membership
 from tests.factories import PupilFactory, SchoolClassFactory, UserFactory
 
@@ -197,4 +200,42 @@ def test_a_guardians_decision_through_the_consent_actions_moves_the_pupil(school
     consent_actions.decide(mum, pupil, consent.PARTICIPATION, ConsentRecord.Decision.GRANTED)
     assert members(class_4b) == {"mum", "kid"}
     consent_actions.decide(mum, pupil, consent.PARTICIPATION, ConsentRecord.Decision.WITHDRAWN)
+    assert members(class_4b) == {"mum"}
+
+
+def test_an_enrolment_rolled_back_takes_its_class_group_membership_with_it(school, class_4b,
+                                                                           admin):
+    """The class group follows the roster inside the enrolment's own transaction: the member
+    is there as soon as enrol returns, and gone with it when that transaction rolls back."""
+    mum = guardian(school, "mum")
+    pupil = PupilFactory(school=school)
+    set_guardianship(mum, pupil, actor=admin)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enrol(pupil, class_4b, actor=admin)
+        assert members(class_4b) == {"mum"}
+        raise RuntimeError("the enrolment fails after all")
+    assert members(class_4b) == set()
+    assert not Record.objects.filter(kind="member.added").exists()
+
+
+def test_each_change_archives_each_member_once(school, class_4b, admin):
+    """One enrolment, one member.added per new member: the class is synced once per change."""
+    mum, dad = guardian(school, "mum"), guardian(school, "dad")
+    pupil = PupilFactory(school=school)
+    set_guardianship(mum, pupil, actor=admin)
+    set_guardianship(dad, pupil, actor=admin)
+    enrol(pupil, class_4b, actor=admin)
+    added = Record.objects.filter(kind="member.added").values_list("subjects__user_id", flat=True)
+    assert sorted(added) == sorted([mum.pk, dad.pk])
+
+
+def test_messaging_follows_the_roster_signal_alone(school, class_4b, admin):
+    """accounts only announces that a class's roster changed; the class group follows."""
+    mum = guardian(school, "mum")
+    pupil = PupilFactory(school=school)
+    Guardianship.objects.create(guardian=mum, pupil=pupil)
+    Enrolment.objects.create(pupil=pupil, school_class=class_4b,
+                             starts_on=timezone.localdate())
+    assert members(class_4b) == set()
+    roster_changed.send(sender=None, school_classes=[class_4b], actor=admin)
     assert members(class_4b) == {"mum"}

@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.access import can
-from accounts.actions.classes import sync_class_conversation
 from accounts.models import Guardianship, Role
 from consent import actions as consent_actions
 from messaging.actions import membership, send
+from messaging.actions.classes import sync_class_conversation
 from messaging.consumers import ChatConsumer
 from messaging.models import Membership
 from tests.factories import PupilFactory, UserFactory, enrol
@@ -63,7 +63,7 @@ def surfaces(world, class_4b):
         reverse("messaging:class_pupils", args=[c]),
         reverse("messaging:people"),
         reverse("messaging:search") + "?q=Mark",
-        reverse("accounts:members", args=[c]),
+        reverse("messaging:members", args=[c]),
         reverse("consent:index"),
         reverse("consent:coverage", args=[class_4b.pk]),
         reverse("consent:paper", args=[class_4b.pk]),

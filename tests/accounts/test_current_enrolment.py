@@ -17,17 +17,13 @@ from django.utils import timezone
 
 import consent
 from accounts.access import can
-from accounts.actions.classes import (
-    class_conversation,
-    classes_of_pupil,
-    sync_class_conversation,
-    sync_classes,
-)
+from accounts.actions.classes import classes_of_pupil
 from accounts.actions.enrolment import enrol
 from accounts.actions.leavers import process_due_leavers
 from accounts.models import Enrolment, Guardianship, Pupil
 from consent import actions as consent_actions
 from consent.services import class_pupils, coverage
+from messaging.actions.classes import class_conversation, sync_class_conversation, sync_classes
 from messaging.models import Conversation, Membership
 from tests.factories import PupilFactory, UserFactory
 from tests.messaging.images import photo_with_location

@@ -9,13 +9,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.actions.classes import class_conversation, sync_class_conversation
 from accounts.actions.invitations import issue_invitation
 from accounts.actions.leavers import process_due_leavers, process_leaver, pupil_leaves
 from accounts.actions.people import create_account
 from accounts.models import Enrolment, Invitation, Role
 from archive.models import Record
 from messaging.actions import send
+from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.consumers import ChatConsumer
 from messaging.models import Membership
 from tests.factories import UserFactory

@@ -30,12 +30,12 @@ from django.urls import reverse
 from accounts import twofactor
 from accounts.access import ACTIONS as ACTION_NAMES
 from accounts.access import can, known_actions
-from accounts.actions.classes import class_conversation, sync_class_conversation
 from accounts.actions.enrolment import assign_staff
 from accounts.actions.leavers import process_leaver
 from accounts.models import Pupil, Role
 from messaging.actions import membership
 from messaging.actions import send as send_actions
+from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership, Message
 from notifications.models import Device
@@ -165,7 +165,7 @@ def test_http_answers_the_matrix(world, kind, persona):
     if not post:
         assert _denied(response, persona) or (read and response.status_code in (400, 403))
 
-    members = reverse("accounts:members", args=[conversation.pk])
+    members = reverse("messaging:members", args=[conversation.pk])
     page = client.get(members)
     if listing:
         body = page.content.decode()
@@ -176,7 +176,7 @@ def test_http_answers_the_matrix(world, kind, persona):
     else:
         assert _denied(page, persona)
 
-    manage = reverse("accounts:school_group", args=[conversation.pk])
+    manage = reverse("messaging:school_group", args=[conversation.pk])
     newcomer, parent2 = world["newcomer"], world["parent2"]
     # An action the page does not know changes nothing, for managers too.
     response = client.post(manage, {"action": "frobnicate", "member": newcomer.pk,
@@ -254,7 +254,7 @@ async def test_the_websocket_answers_the_matrix(world, kind, persona):
 def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world):
     client = Client()
     client.force_login(world["people"]["parent"])
-    body = client.get(reverse("accounts:members", args=[world["class"].pk])).content.decode()
+    body = client.get(reverse("messaging:members", args=[world["class"].pk])).content.decode()
     assert "anna@example.invalid" in body and "+31 6 5555 0101" in body
     assert "mark@example.invalid" not in body and "+31 6 9999 0000" not in body
     assert "Ms de Vries" in body and "Teacher" in body

@@ -8,10 +8,10 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.actions.classes import class_conversation
 from accounts.actions.enrolment import assign_staff
 from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
 from accounts.roster import COLUMNS, RosterRejected, import_roster
+from messaging.actions.classes import class_conversation
 from messaging.models import Membership
 
 pytestmark = pytest.mark.django_db

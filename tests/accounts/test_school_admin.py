@@ -12,8 +12,9 @@ from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["school_home", "school_people", "school_invitations", "school_classes",
-         "school_groups", "school_roster", "school_leavers", "school_policies"]
+PAGES = ["accounts:school_home", "accounts:school_people", "accounts:school_invitations",
+         "accounts:school_classes", "messaging:school_groups", "accounts:school_roster",
+         "accounts:school_leavers", "accounts:school_policies"]
 
 
 @pytest.fixture
@@ -31,8 +32,8 @@ def admin_kinds(school):
 def test_everyone_but_the_schools_admins_gets_404(request, client, persona, conversation_4b):
     client.force_login(request.getfixturevalue(persona))
     for name in PAGES:
-        assert client.get(reverse(f"accounts:{name}")).status_code == 404, name
-        assert client.post(reverse(f"accounts:{name}"), {}).status_code == 404, name
+        assert client.get(reverse(name)).status_code == 404, name
+        assert client.post(reverse(name), {}).status_code == 404, name
     target = request.getfixturevalue("parent")
     assert client.get(reverse("accounts:school_person", args=[target.pk])).status_code == 404
 
@@ -45,7 +46,7 @@ def test_an_anonymous_visitor_is_sent_to_login(client, db):
 def test_the_admin_sees_every_page(client, admin, conversation_4b):
     client.force_login(admin)
     for name in PAGES:
-        assert client.get(reverse(f"accounts:{name}")).status_code == 200, name
+        assert client.get(reverse(name)).status_code == 200, name
 
 
 def test_an_admin_of_another_school_cannot_reach_this_schools_people(
@@ -57,8 +58,9 @@ def test_an_admin_of_another_school_cannot_reach_this_schools_people(
     assert response.status_code == 404
     parent.refresh_from_db()
     assert parent.is_active
-    for name, pk in [("school_class", class_4b.pk), ("school_group", conversation_4b.pk)]:
-        assert client.get(reverse(f"accounts:{name}", args=[pk])).status_code == 404
+    for name, pk in [("accounts:school_class", class_4b.pk),
+                     ("messaging:school_group", conversation_4b.pk)]:
+        assert client.get(reverse(name, args=[pk])).status_code == 404
     # Their own area lists only their own school's people.
     page = client.get(reverse("accounts:school_people")).content.decode()
     assert "Anna Jansen" not in page
@@ -95,15 +97,15 @@ def test_leave_now_deactivates_at_once(client, admin, parent, conversation_4b, s
 def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher, parent,
                                                           school):
     client.force_login(admin)
-    response = client.post(reverse("accounts:school_groups"), {"title": "Chess club"})
+    response = client.post(reverse("messaging:school_groups"), {"title": "Chess club"})
     group = Conversation.objects.get(title="Chess club")
-    assert response["Location"] == reverse("accounts:school_group", args=[group.pk])
-    client.post(reverse("accounts:school_group", args=[group.pk]),
+    assert response["Location"] == reverse("messaging:school_group", args=[group.pk])
+    client.post(reverse("messaging:school_group", args=[group.pk]),
                 {"user": teacher.pk, "manager": "on"})
-    client.post(reverse("accounts:school_group", args=[group.pk]), {"user": parent.pk})
+    client.post(reverse("messaging:school_group", args=[group.pk]), {"user": parent.pk})
     assert set(Membership.objects.filter(conversation=group, ended_at__isnull=True)
                .values_list("user__username", flat=True)) == {"teacher", "parent"}
-    client.post(reverse("accounts:school_group", args=[group.pk]), {"remove": parent.pk})
+    client.post(reverse("messaging:school_group", args=[group.pk]), {"remove": parent.pk})
     assert not Membership.objects.filter(conversation=group, user=parent,
                                          ended_at__isnull=True).exists()
     kinds = admin_kinds(school)
@@ -112,18 +114,18 @@ def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher
     assert record.actor_id == admin.pk and record.subject_user_ids == [teacher.pk]
     # The teacher manages the club: they may add members themselves; the parent may not.
     client.force_login(teacher)
-    assert client.get(reverse("accounts:school_group", args=[group.pk])).status_code == 200
+    assert client.get(reverse("messaging:school_group", args=[group.pk])).status_code == 200
     client.force_login(parent)
-    assert client.get(reverse("accounts:school_group", args=[group.pk])).status_code == 404
-    assert client.post(reverse("accounts:school_group", args=[group.pk]),
+    assert client.get(reverse("messaging:school_group", args=[group.pk])).status_code == 404
+    assert client.post(reverse("messaging:school_group", args=[group.pk]),
                        {"user": parent.pk}).status_code == 404
 
 
 def test_class_groups_cannot_be_edited_by_hand(client, admin, parent, conversation_4b):
     client.force_login(admin)
-    page = client.get(reverse("accounts:school_group", args=[conversation_4b.pk]))
+    page = client.get(reverse("messaging:school_group", args=[conversation_4b.pk]))
     assert page.status_code == 200 and not page.context["can_manage"]
-    response = client.post(reverse("accounts:school_group", args=[conversation_4b.pk]),
+    response = client.post(reverse("messaging:school_group", args=[conversation_4b.pk]),
                            {"remove": parent.pk})
     assert response.status_code == 404
     assert Membership.objects.filter(conversation=conversation_4b, user=parent,
@@ -198,14 +200,14 @@ def test_assigning_staff_to_a_class_puts_them_in_its_group(client, admin, school
 
 def test_the_audit_log_lists_admin_actions(client, admin, school):
     client.force_login(admin)
-    client.post(reverse("accounts:school_groups"), {"title": "Choir"})
+    client.post(reverse("messaging:school_groups"), {"title": "Choir"})
     page = client.get(reverse("accounts:school_home")).content.decode()
     assert "admin.group_created" in page
 
 
 def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, school, class_4b,
                                                              class_5a, parent, conversation_4b):
-    from accounts.actions.classes import class_conversation
+    from messaging.actions.classes import class_conversation
 
     emma = Pupil.objects.get(guardianships__guardian=parent)
     link = emma.guardianships.get()
@@ -286,7 +288,7 @@ def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, s
     emma.refresh_from_db()
     assert emma.user is not None and emma.user.role == "pupil" and not emma.user.is_active
     # Below the consent age and without participation consent: not in the class group.
-    from accounts.actions.classes import class_conversation
+    from messaging.actions.classes import class_conversation
 
     conversation = class_conversation(class_4b)
     assert not Membership.objects.filter(conversation=conversation, user=emma.user).exists()

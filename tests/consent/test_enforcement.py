@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 import consent
-from accounts.actions.classes import sync_class_conversation
 from accounts.models import Role
 from consent import actions
+from messaging.actions.classes import sync_class_conversation
 from messaging.models import Conversation, Membership
 from tests.factories import UserFactory
 

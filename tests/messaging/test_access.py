@@ -19,10 +19,12 @@ EXPECTED = {
 }
 
 
-# Declared in messaging/access.py and tested here or in test_messages.py / test_direct.py.
+# Declared in messaging/access.py and tested here or in test_messages.py / test_direct.py;
+# the member-list rules in tests/accounts/test_permission_matrix.py.
 MESSAGING_ACTIONS = {*ACTIONS, "conversation.start_direct", "message.edit", "message.retract",
                      "message.receipts", "message.acknowledgements", "message.acknowledge",
-                     "message.post_urgent", "message.pin"}
+                     "message.post_urgent", "message.pin",
+                     "membership.list", "membership.add", "membership.remove"}
 
 
 def test_the_declared_actions_are_the_ones_tested():

@@ -41,7 +41,7 @@ def test_a_member_reads_the_latest_messages(client, parent, teacher, conversatio
 def test_the_conversation_page_leads_to_its_member_list(client, parent, conversation_4b):
     client.force_login(parent)
     page = client.get(url(conversation_4b)).content.decode()
-    members = reverse("accounts:members", args=[conversation_4b.pk])
+    members = reverse("messaging:members", args=[conversation_4b.pk])
     assert f'href="{members}"' in page
     assert client.get(members).status_code == 200
 

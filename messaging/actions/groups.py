@@ -1,11 +1,10 @@
 """The school's groups other than class groups (clubs, the staff room, announcement channels),
 created and staffed by the school admin and the groups' managers.
 
-Creating the conversation is here because no messaging action creates a school group yet;
-memberships go through :func:`messaging.actions.add_member` and
-:func:`messaging.actions.end_membership`, which archive ``member.added`` / ``member.removed``
-in the conversation's own scope; the school's trail gets ``admin.member_added`` /
-``admin.member_removed``.
+Memberships go through :func:`messaging.actions.membership.add_member` and
+:func:`~messaging.actions.membership.end_membership`, which archive ``member.added`` /
+``member.removed`` in the conversation's own scope; the school's trail gets
+``admin.group_created``, ``admin.member_added`` and ``admin.member_removed``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from django.db import transaction
 import archive
 from accounts.models import Role, School, User
 from archive import scopes
-from messaging.actions import membership as messaging_actions
+from messaging.actions import membership
 from messaging.models import Conversation, Membership
 
 # Only staff and admins may manage a group.
@@ -35,7 +34,7 @@ def create_group(school: School, title: str, *, announcements: bool = False,
 def add_group_member(group: Conversation, member: User, *, actor: User | None,
                      manager: bool = False) -> Membership:
     """Add a member (a manager only if they are staff or an admin); a current member stays as
-    they are. Class groups' members come from the roster (:mod:`accounts.actions.classes`),
+    they are. Class groups' members come from the roster (:mod:`messaging.actions.classes`),
     never from here."""
     if group.kind == Conversation.Kind.CLASS:
         raise ValueError("a class group's members follow the roster")
@@ -45,18 +44,18 @@ def add_group_member(group: Conversation, member: User, *, actor: User | None,
                                             ended_at__isnull=True).first()
         if current is not None:
             return current  # already a member: nothing changes, nothing to record
-        membership = messaging_actions.add_member(group, member, actor=actor, manager=as_manager)
+        added = membership.add_member(group, member, actor=actor, manager=as_manager)
         archive.record("admin.member_added", scope=scopes.school(group.school_id), actor=actor,
                        subjects=[member], payload={"conversation": group.pk,
                                                    "manager": as_manager})
-    return membership
+    return added
 
 
 def remove_group_member(group: Conversation, member: User, *, actor: User | None) -> bool:
     if group.kind == Conversation.Kind.CLASS:
         raise ValueError("a class group's members follow the roster")
     with transaction.atomic():
-        ended = messaging_actions.end_membership(group, member, actor=actor)
+        ended = membership.end_membership(group, member, actor=actor)
         if not ended:
             return False
         archive.record("admin.member_removed", scope=scopes.school(group.school_id), actor=actor,

@@ -1,0 +1,83 @@
+"""The school admin's group pages: the school's groups, a new group, and a group's members.
+
+Part of the school admin area (:mod:`accounts.school_admin`, whose navigation they share), but
+about conversations, so they live here. Each view parses its form, calls one action
+(:mod:`messaging.actions.groups`) and renders. The list is for the school's admins only
+(anyone else gets 404); a group's member page is also open to the staff who manage that group.
+Class groups are shown read-only: their members come from the roster.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.access import can
+from accounts.models import School, User
+from accounts.school_admin import school_admin
+from messaging.actions.groups import add_group_member, create_group, remove_group_member
+from messaging.forms import GroupForm, MemberForm
+from messaging.models import Conversation, Membership
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (``login_required`` lets no one else in)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def groups(request: HttpRequest, school: School) -> HttpResponse:
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        group = create_group(school, form.cleaned_data["title"],
+                             announcements=form.cleaned_data["announcements"],
+                             actor=_user(request))
+        return redirect("messaging:school_group", conversation_id=group.pk)
+    return render(request, "messaging/school/groups.html", {
+        "school": school, "form": form,
+        "groups": Conversation.objects.filter(school=school).exclude(
+            kind=Conversation.Kind.DIRECT).order_by("kind", "title"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A group's members. Admins of the school and the group's staff managers add and remove;
+    class groups are shown read-only (their members come from the roster)."""
+    conversation = get_object_or_404(Conversation, pk=conversation_id)
+    user = _user(request)
+    admin = can(user, "school.manage", conversation.school)
+    manager = can(user, "membership.add", conversation)
+    if not (admin or manager):
+        raise Http404
+    school = conversation.school
+    form = MemberForm(request.POST or None, school=school)
+    if request.method == "POST":
+        if not manager:
+            raise Http404
+        remove = request.POST.get("remove")
+        if remove:
+            member = get_object_or_404(User, pk=remove, school=school)
+            remove_group_member(conversation, member, actor=user)
+            return redirect("messaging:school_group", conversation_id=conversation.pk)
+        if form.is_valid() and form.cleaned_data["user"] == user and not can(
+                user, "conversation.read", conversation):
+            # Joining would show the admin the whole history; another manager adds them.
+            form.add_error("user", _("You cannot add yourself; ask another manager of the "
+                                     "group to add you."))
+        elif form.is_valid():
+            add_group_member(conversation, form.cleaned_data["user"], actor=user,
+                             manager=form.cleaned_data["manager"])
+            return redirect("messaging:school_group", conversation_id=conversation.pk)
+    current = Membership.objects.filter(conversation=conversation, ended_at__isnull=True) \
+        .select_related("user").order_by("user__display_name")
+    return render(request, "messaging/school/group.html", {
+        "school": school, "conversation": conversation, "form": form, "members": current,
+        "can_manage": manager,
+    })
