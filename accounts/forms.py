@@ -22,7 +22,18 @@ def backoff_error(seconds: int) -> forms.ValidationError:
 
 class LoginForm(AuthenticationForm):
     """Django's login form, refusing without checking the password while the account's
-    back-off runs (the password is not even looked at, so a guess then says nothing)."""
+    back-off runs (the password is not even looked at, so a guess then says nothing). The
+    username field also takes the account's e-mail address (accounts.backends)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("That username or e-mail address and password do not match an "
+                           "account. Check both and try again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or e-mail address")
 
     def clean(self) -> dict[str, Any]:
         wait = signin.backoff_seconds(self.cleaned_data.get("username") or "")
@@ -37,6 +48,17 @@ class CodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
                                       "autocapitalize": "none"}),
         help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+    )
+
+
+class SetupCodeForm(CodeForm):
+    """The first code, which confirms the app has the key; recovery codes come after it."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autocapitalize": "none"}),
+        help_text=_("The 6-digit code your authenticator app shows for Schoolchat now."),
     )
 
 
