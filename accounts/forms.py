@@ -68,6 +68,11 @@ ADMIN_ROLE_CHOICES = [(value, label) for value, label in Role.choices
 
 
 class AccountForm(forms.ModelForm):
+    send_invitation = forms.BooleanField(
+        label=_("E-mail the invitation"), required=False, initial=True,
+        help_text=_("Sent to the e-mail address above. Without it, you get the link to pass on."),
+    )
+
     class Meta:
         model = User
         fields = ["username", "display_name", "role", "email", "phone"]
@@ -76,6 +81,12 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["display_name"].required = True
         _admin_roles_only(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("send_invitation") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Add an e-mail address to e-mail the invitation to."))
+        return data
 
 
 class PersonForm(forms.ModelForm):
