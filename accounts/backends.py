@@ -39,18 +39,23 @@ def account_for_login(typed: str) -> User | None:
     return found[0] if len(found) == 1 else None
 
 
-class UsernameOrEmailBackend(ModelBackend):
-    """Django's model backend (passwords, active flag, permissions), finding the account by
-    :func:`account_for_login`."""
+class EmailBackend(ModelBackend):
+    """The e-mail half of the login: Django's model backend (passwords, active flag,
+    permissions) finding the account by its address when the typed text is no username.
+
+    Listed after Django's own backend, which keeps the username half: so sessions that backend
+    began stay valid, and a username is checked once, never twice."""
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None,
                      password: str | None = None, **kwargs: Any) -> User | None:
-        if username is None or password is None:
+        if username is None or password is None or "@" not in username:
             return None
+        if User.objects.filter(username=username.strip()).exists():
+            return None  # a username: Django's backend has answered for it
         user = account_for_login(username)
         if user is None:
-            # As Django's backend does: spend a hash's time, so an unknown name answers no
-            # faster than a wrong password.
+            # As Django's backend does: spend a hash's time, so an unknown or shared address
+            # answers no faster than a wrong password.
             User().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):

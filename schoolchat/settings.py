@@ -233,8 +233,9 @@ CELERY_TASK_ROUTES = {"notifications.*": {"queue": "push"}}
 # django-axes first, so a paused (address, account) pair is refused before any password check.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # A username or an e-mail address that one account has (accounts.backends).
-    "accounts.backends.UsernameOrEmailBackend",
+    # The username; then an e-mail address that exactly one account has (accounts.backends).
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
