@@ -22,7 +22,18 @@ def backoff_error(seconds: int) -> forms.ValidationError:
 
 class LoginForm(AuthenticationForm):
     """Django's login form, refusing without checking the password while the account's
-    back-off runs (the password is not even looked at, so a guess then says nothing)."""
+    back-off runs (the password is not even looked at, so a guess then says nothing). The
+    username field also takes the account's e-mail address (accounts.backends)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("That username or e-mail address and password do not match an "
+                           "account. Check both and try again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or e-mail address")
 
     def clean(self) -> dict[str, Any]:
         wait = signin.backoff_seconds(self.cleaned_data.get("username") or "")
@@ -40,12 +51,28 @@ class CodeForm(forms.Form):
     )
 
 
+class SetupCodeForm(CodeForm):
+    """The first code, which confirms the app has the key; recovery codes come after it."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autocapitalize": "none"}),
+        help_text=_("The 6-digit code your authenticator app shows for Schoolchat now."),
+    )
+
+
 # The roles a school admin gives: never those only the operator manages.
 ADMIN_ROLE_CHOICES = [(value, label) for value, label in Role.choices
                       if value not in OPERATOR_ROLES]
 
 
 class AccountForm(forms.ModelForm):
+    send_invitation = forms.BooleanField(
+        label=_("E-mail the invitation"), required=False, initial=True,
+        help_text=_("Sent to the e-mail address above. Without it, you get the link to pass on."),
+    )
+
     class Meta:
         model = User
         fields = ["username", "display_name", "role", "email", "phone"]
@@ -54,6 +81,12 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["display_name"].required = True
         _admin_roles_only(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("send_invitation") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Add an e-mail address to e-mail the invitation to."))
+        return data
 
 
 class PersonForm(forms.ModelForm):

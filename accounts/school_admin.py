@@ -34,6 +34,7 @@ from accounts.actions.classes import create_class
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
 from accounts.actions.invitations import (
     awaiting_invitation,
+    create_and_email_invitation,
     email_invitations,
     invite_new_account,
     invite_pupil,
@@ -122,25 +123,29 @@ def home(request: HttpRequest, school: School) -> HttpResponse:
 def people(request: HttpRequest, school: School) -> HttpResponse:
     form = AccountForm(request.POST or None)
     link = None
+    emailed: User | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             ratelimit.check("invitation", request.user)
         except ratelimit.RateLimited as exc:
             return ratelimit.refused_page(request, exc, request.path)
-        _person, token = invite_new_account(
-            school, actor=_admin(request), username=data["username"],
-            display_name=data["display_name"], role=data["role"], email=data["email"],
-            phone=data["phone"],
-        )
-        link = _link(request, token)
+        details = {name: data[name] for name in ("username", "display_name", "role", "email",
+                                                  "phone")}
+        if data["send_invitation"]:
+            emailed = create_and_email_invitation(
+                school, actor=_admin(request), link_for=lambda token: _link(request, token),
+                **details)
+        else:
+            _person, token = invite_new_account(school, actor=_admin(request), **details)
+            link = _link(request, token)
         form = AccountForm()
     role = request.GET.get("role", "")
     everyone = User.objects.filter(school=school).order_by("display_name", "username")
     if role in Role.values:
         everyone = everyone.filter(role=role)
     return render(request, "accounts/school/people.html", {
-        "school": school, "form": form, "people": everyone, "link": link,
+        "school": school, "form": form, "people": everyone, "link": link, "emailed": emailed,
         "roles": Role.choices, "role": role, "operator_roles": sorted(OPERATOR_ROLES),
     })
 

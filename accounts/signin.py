@@ -34,6 +34,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 import archive
+from accounts.backends import account_for_login
 from accounts.models import User
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -86,6 +87,21 @@ def client_ip(request: HttpRequest) -> str | None:
     return nearest
 
 
+# --- whose tries these are --------------------------------------------------------------------
+def login_key(typed: str) -> str:
+    """What tries are counted under: the account's username, whether its username or its
+    e-mail address was typed; the typed text itself when it names no account."""
+    user = account_for_login(typed)
+    return user.username if user is not None else (typed or "").strip()
+
+
+def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str:
+    """django-axes' AXES_USERNAME_CALLABLE: the same key for the lockout as for the back-off."""
+    source = credentials or getattr(request, "POST", {})
+    typed = source.get("username")
+    return login_key(typed if isinstance(typed, str) else "")
+
+
 # --- the per-account back-off ---------------------------------------------------------------
 def _now() -> datetime:
     return timezone.now()
@@ -96,10 +112,12 @@ def _window() -> timedelta:
 
 
 def backoff_seconds(username: str) -> int:
-    """Seconds this account's next try must still wait (0: go ahead), whatever the address."""
+    """Seconds this account's next try must still wait (0: go ahead), whatever the address;
+    ``username`` may also be the account's e-mail address."""
     threshold = settings.SCHOOLCHAT_ACCOUNT_BACKOFF_AFTER
     if not username or threshold <= 0:
         return 0
+    username = login_key(username)
     now = _now()
     recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=now - _window())
     summary = recent.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))

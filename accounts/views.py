@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,25 +19,48 @@ from django.views.decorators.http import require_http_methods
 from accounts import signin, twofactor
 from accounts.actions.invitations import accept_invitation, find_invitation
 from accounts.actions.twofactor import enrol_second_factor, verify_second_factor
-from accounts.forms import CodeForm, LoginForm, backoff_error
+from accounts.forms import CodeForm, LoginForm, SetupCodeForm, backoff_error
+from accounts.landing import landing_url
 from accounts.models import User
+
+# The username of the account whose invitation this browser just accepted: the login form
+# starts with it filled in. Kept in the session, never in a URL, so a link cannot be used to
+# ask which usernames exist.
+LOGIN_HINT = "accounts_login_hint"
 
 
 class LoginView(auth_views.LoginView):
     """Password first; staff of a school that requires it then give a second factor.
 
-    The error for a wrong password, an unknown username and an inactive account is the same,
-    so the page never tells whether an account exists.
+    The username field takes a username or the account's e-mail address
+    (:mod:`accounts.backends`). The error for a wrong password, an unknown username or address,
+    an address more than one account has and an inactive account is the same, so the page
+    never tells whether an account exists.
     """
 
     redirect_authenticated_user = True
     authentication_form = LoginForm
 
+    def get_initial(self) -> dict[str, Any]:
+        initial = super().get_initial()
+        hint = self.request.session.get(LOGIN_HINT)
+        if isinstance(hint, str):
+            initial["username"] = hint
+        return initial
+
+    def get_default_redirect_url(self) -> str:
+        # Reached once logged in (or already logged in): where this person's work is.
+        user = self.request.user
+        if isinstance(user, User):
+            return landing_url(user)
+        return super().get_default_redirect_url()
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
+        self.request.session.pop(LOGIN_HINT, None)
         if not user.needs_two_factor:
             return super().form_valid(form)
-        twofactor.start_pending(self.request, user, self.get_success_url())
+        twofactor.start_pending(self.request, user, self.get_redirect_url())
         target = "accounts:2fa_verify" if user.totp_confirmed_at else "accounts:2fa_setup"
         return redirect(target)
 
@@ -49,8 +71,8 @@ def _finish_login(request: HttpRequest, user: User, state: dict[str, str]) -> Ht
     # What the Django admin asks before it lets an operator in (accounts.admin).
     request.session[twofactor.PASSED] = True
     next_url = state.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = reverse("messaging:inbox")
+    if not next_url or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = landing_url(user)
     return redirect(next_url)
 
 
@@ -109,7 +131,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     secret = state.get("secret") or twofactor.new_secret()
     state["secret"] = secret
     request.session[twofactor.PENDING] = state
-    form = CodeForm(request.POST or None)
+    form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         paused = _paused(request, user)
         if paused is not None:
@@ -126,9 +148,10 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Too many wrong codes. Log in again."))
             return redirect("login")
         form.add_error("code", _("That code is not right. Check the time on your phone."))
-    context = {"form": form, "secret": secret,
-               "uri": twofactor.provisioning_uri(user, secret),
-               "grouped": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
+    uri = twofactor.provisioning_uri(user, secret)
+    context = {"form": form, "secret": secret, "uri": uri,
+               "qr": twofactor.qr_svg(uri, _("QR code of the setup key")),
+               "grouped": twofactor.grouped(secret)}
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/2fa_setup.html", context, status=status)
 
@@ -157,6 +180,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
                           status=410)
         messages.success(request, _("Your password is set. You can log in now."))
+        request.session[LOGIN_HINT] = found.user.username
         return redirect("login")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation.html",

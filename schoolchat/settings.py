@@ -234,9 +234,12 @@ SCHOOLCHAT_PUSH_TTL = env_int("SCHOOLCHAT_PUSH_TTL", 12 * 3600)
 CELERY_TASK_ROUTES = {"notifications.*": {"queue": "push"}}
 
 # --- Auth ----------------------------------------------------------------------------------
+# django-axes first, so a paused (address, account) pair is refused before any password check.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The username; then an e-mail address that exactly one account has (accounts.backends).
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -262,6 +265,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The client address: REMOTE_ADDR, or X-Forwarded-For when the peer is a trusted proxy.
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+# The account's username whichever of username and e-mail address was typed, so typing the
+# other one does not get fresh tries.
+AXES_USERNAME_CALLABLE = "accounts.signin.axes_username"
 # Addresses or networks (CIDR) of the reverse proxies in front of daphne, whose
 # X-Forwarded-For is believed; "unix" for a proxy talking to daphne over a unix socket.
 # Empty: X-Forwarded-For is ignored (anyone can write it).

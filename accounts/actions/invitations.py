@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import archive
@@ -130,31 +130,66 @@ def awaiting_invitation(school: School) -> QuerySet[User]:
 
 
 def email_invitations(school: School, *, actor: User | None,
-                      link_for: Callable[[str], str]) -> int:
+                      link_for: Callable[[str], str], only: User | None = None) -> int:
     """Issue a link to everyone awaiting one and e-mail it; ``link_for(token)`` makes the URL.
+    With ``only``, to that one person (if they are awaiting one).
 
     One transaction: the links, one ``admin.invitation_issued`` record each and one
     ``admin.invitations_emailed`` record for the whole send commit together, and the mails go
     out only after the commit (none for a send that rolled back). Each person gets their own
-    message, never a shared To: list. Returns how many were sent.
+    message, never a shared To: list, in their language (:func:`mail_language`). Returns how
+    many were sent.
     """
     with transaction.atomic():
         mails = []
+        awaiting = awaiting_invitation(school)
+        if only is not None:
+            awaiting = awaiting.filter(pk=only.pk)
         # Locked, so two admins pressing the button at once do not both invite the same person.
-        for person in awaiting_invitation(school).select_for_update().order_by("pk"):
+        for person in awaiting.select_for_update().order_by("pk"):
             _invitation, token = issue_invitation(person, actor=actor)
-            body = _(
-                "Hello %(name)s,\n\n%(school)s has made you a Schoolchat account. Your username "
-                "is %(username)s. Choose your password with this link (it works once, for 7 "
-                "days):\n\n%(link)s\n"
-            ) % {"name": person.public_name, "school": school.name, "username": person.username,
-                 "link": link_for(token)}
-            mails.append(EmailMessage(_("Your Schoolchat account"), body, None, [person.email]))
+            mails.append(invitation_mail(person, school, link_for(token)))
         archive.record("admin.invitations_emailed", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"count": len(mails)})
         if mails:
             transaction.on_commit(partial(send_mails, mails))
     return len(mails)
+
+
+def create_and_email_invitation(school: School, *, actor: User | None,
+                                link_for: Callable[[str], str], username: str,
+                                display_name: str, role: str, email: str,
+                                phone: str = "") -> User:
+    """A new account whose invitation goes to its e-mail address instead of to the admin's
+    screen: the bulk send (:func:`email_invitations`) for this one person, in the same
+    transaction as the account (``admin.account_created``, ``admin.invitation_issued``,
+    ``admin.invitations_emailed``), the mail after the commit."""
+    if not email:
+        raise ValueError("an invitation is e-mailed only to an e-mail address")
+    with transaction.atomic():
+        person = create_account(school, actor=actor, username=username,
+                                display_name=display_name, role=role, email=email, phone=phone)
+        email_invitations(school, actor=actor, link_for=link_for, only=person)
+    return person
+
+
+def mail_language(person: User) -> str:
+    """The language a mail to this person is written in. Neither an account nor a school
+    stores a language yet, so it is the installation's default (``LANGUAGE_CODE``), never the
+    language of the admin's browser who pressed the button."""
+    return str(settings.LANGUAGE_CODE)
+
+
+def invitation_mail(person: User, school: School, link: str) -> EmailMessage:
+    with translation.override(mail_language(person)):
+        body = _(
+            "Hello %(name)s,\n\n%(school)s has made you a Schoolchat account. Your username "
+            "is %(username)s. Choose your password with this link (it works once, for 7 "
+            "days):\n\n%(link)s\n"
+        ) % {"name": person.public_name, "school": school.name, "username": person.username,
+             "link": link}
+        subject = _("Your Schoolchat account")
+    return EmailMessage(subject, body, None, [person.email])
 
 
 def send_mails(mails: list[EmailMessage]) -> None:
