@@ -9,7 +9,7 @@ import consent
 from accounts.actions.classes import class_conversation, sync_class_conversation
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
 from accounts.actions.leavers import pupil_leaves
-from accounts.models import Enrolment, Guardianship, Role
+from accounts.models import Enrolment, Guardianship, Pupil, Role, School, SchoolClass, User
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord
 from consent.signals import consent_changed
 from messaging.access import readable_conversations
@@ -20,7 +20,7 @@ from tests.factories import PupilFactory, SchoolClassFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def members(school_class):
+def members(school_class: SchoolClass) -> set[str]:
     conversation = class_conversation(school_class)
     return set(
         Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
@@ -28,11 +28,11 @@ def members(school_class):
     )
 
 
-def guardian(school, username):
+def guardian(school: School, username: str) -> User:
     return UserFactory(username=username, role=Role.PARENT, school=school)
 
 
-def decide(pupil, by, decision):
+def decide(pupil: Pupil, by: User, decision: str) -> None:
     purpose, _ = ConsentPurpose.objects.get_or_create(
         school=pupil.school, code=consent.PARTICIPATION, defaults={"name": "Chat"}
     )
@@ -47,7 +47,8 @@ def decide(pupil, by, decision):
                          decision=decision, record=record)
 
 
-def test_the_class_staff_and_responsible_guardians_are_members(school, class_4b, admin):
+def test_the_class_staff_and_responsible_guardians_are_members(school: School, class_4b: SchoolClass,
+                                                               admin: User) -> None:
     teacher = UserFactory(username="t4b", role=Role.TEACHER, school=school)
     mum, dad, aunt, barred = (guardian(school, n) for n in ("mum", "dad", "aunt", "barred"))
     pupil = PupilFactory(school=school)
@@ -67,7 +68,8 @@ def test_the_class_staff_and_responsible_guardians_are_members(school, class_4b,
     assert not can(mum, "conversation.manage_members", conversation)
 
 
-def test_a_no_contact_flag_set_later_removes_the_guardian(school, class_4b, admin):
+def test_a_no_contact_flag_set_later_removes_the_guardian(school: School, class_4b: SchoolClass,
+                                                          admin: User) -> None:
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
     enrol(pupil, class_4b, actor=admin)
@@ -77,7 +79,7 @@ def test_a_no_contact_flag_set_later_removes_the_guardian(school, class_4b, admi
     assert members(class_4b) == set()
 
 
-def test_unassigning_a_teacher_removes_them(school, class_4b, admin):
+def test_unassigning_a_teacher_removes_them(school: School, class_4b: SchoolClass, admin: User) -> None:
     teacher = UserFactory(username="t4b", role=Role.TEACHER, school=school)
     assign_staff(teacher, class_4b, actor=admin)
     assert members(class_4b) == {"t4b"}
@@ -85,7 +87,7 @@ def test_unassigning_a_teacher_removes_them(school, class_4b, admin):
     assert members(class_4b) == set()
 
 
-def test_only_current_enrolments_count(school, class_4b, admin):
+def test_only_current_enrolments_count(school: School, class_4b: SchoolClass, admin: User) -> None:
     past, future_end = guardian(school, "past"), guardian(school, "stays")
     gone = PupilFactory(school=school)
     Enrolment.objects.create(pupil=gone, school_class=class_4b, starts_on=date(2020, 9, 1),
@@ -99,7 +101,8 @@ def test_only_current_enrolments_count(school, class_4b, admin):
     assert members(class_4b) == {"stays"}
 
 
-def test_moving_class_moves_the_guardians(school, class_4b, class_5a, admin):
+def test_moving_class_moves_the_guardians(school: School, class_4b: SchoolClass, class_5a: SchoolClass,
+                                          admin: User) -> None:
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
     enrol(pupil, class_4b, actor=admin)
@@ -111,8 +114,9 @@ def test_moving_class_moves_the_guardians(school, class_4b, class_5a, admin):
     assert Membership.objects.filter(user=mum, ended_at__isnull=False).count() == 1
 
 
-def test_a_guardian_with_another_child_in_the_class_stays_when_one_leaves(school, class_4b,
-                                                                          admin):
+def test_a_guardian_with_another_child_in_the_class_stays_when_one_leaves(school: School,
+                                                                          class_4b: SchoolClass,
+                                                                          admin: User) -> None:
     mum = guardian(school, "mum")
     first, second = PupilFactory(school=school), PupilFactory(school=school)
     for child in (first, second):
@@ -124,8 +128,9 @@ def test_a_guardian_with_another_child_in_the_class_stays_when_one_leaves(school
     assert members(class_4b) == set()
 
 
-def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school, class_4b,
-                                                                         admin):
+def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school: School,
+                                                                          class_4b: SchoolClass,
+                                                                          admin: User) -> None:
     mum = guardian(school, "mum")
     account = UserFactory(username="kid", role=Role.PUPIL, school=school)
     today = timezone.localdate()
@@ -150,8 +155,9 @@ def test_pupil_accounts_need_the_policy_and_consent_below_the_consent_age(school
     assert members(class_4b) == {"mum", "kid"}
 
 
-def test_a_hand_added_member_of_a_class_conversation_is_removed_on_recompute(school, class_4b,
-                                                                           admin):
+def test_a_hand_added_member_of_a_class_conversation_is_removed_on_recompute(school: School,
+                                                                             class_4b: SchoolClass,
+                                                                             admin: User) -> None:
 
     stranger = guardian(school, "stranger")
     conversation = class_conversation(class_4b)
@@ -160,7 +166,8 @@ def test_a_hand_added_member_of_a_class_conversation_is_removed_on_recompute(sch
     assert members(class_4b) == set()
 
 
-def test_recompute_is_a_no_op_when_nothing_changed(school, class_4b, admin):
+def test_recompute_is_a_no_op_when_nothing_changed(school: School, class_4b: SchoolClass,
+                                                   admin: User) -> None:
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
     enrol(pupil, class_4b, actor=admin)
@@ -168,7 +175,7 @@ def test_recompute_is_a_no_op_when_nothing_changed(school, class_4b, admin):
     assert sync_class_conversation(class_4b) == {"added": 0, "removed": 0}
 
 
-def test_another_class_is_untouched(school, class_4b, admin):
+def test_another_class_is_untouched(school: School, class_4b: SchoolClass, admin: User) -> None:
     other = SchoolClassFactory(school=school, name="6C")
     mum = guardian(school, "mum")
     pupil = PupilFactory(school=school)
@@ -178,8 +185,9 @@ def test_another_class_is_untouched(school, class_4b, admin):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_guardians_decision_through_the_consent_actions_moves_the_pupil(school, class_4b,
-                                                                         admin):
+def test_a_guardians_decision_through_the_consent_actions_moves_the_pupil(school: School,
+                                                                          class_4b: SchoolClass,
+                                                                          admin: User) -> None:
     """The real consent action sends consent_changed on commit; the class group follows."""
     from consent import actions as consent_actions
 
