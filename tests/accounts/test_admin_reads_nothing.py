@@ -7,17 +7,28 @@ is tried: the conversation pages and their JSON, messages' side pages, attachmen
 the member lists, the archive and its exports, and the websocket. None may show a word of it.
 """
 
+from __future__ import annotations
+
 import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
+from accounts.models import School, User
 from messaging.actions import membership, send
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership
 from tests.messaging.images import photo_with_location
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +37,20 @@ WORDS = ["asthma", "inhaler", "blue bag"]
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
-def talk(conversation_4b, teacher, parent, admin, school):
+def talk(conversation_4b: Conversation, teacher: User, parent: User, admin: User,
+         school: School) -> dict[str, dict[str, Any]]:
     from messaging.actions.attachments import upload as store
 
     helpers = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                           title="Trip helpers")
     membership.add_member(helpers, teacher, actor=admin, manager=True)
     membership.add_member(helpers, parent, actor=admin)
-    found = {}
+    found: dict[str, dict[str, Any]] = {}
     for conversation in (conversation_4b, helpers):
         message, _ = send.post_message(parent, conversation, SECRET)
         attachment = store(teacher, conversation, SimpleUploadedFile("p.jpg",
@@ -51,14 +63,16 @@ def talk(conversation_4b, teacher, parent, admin, school):
     return found
 
 
-def shows_nothing(response):
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+def shows_nothing(response: TestResponse) -> bool:
+    # A download streams: getvalue() joins its streaming_content.
+    body = cast(StreamingHttpResponse, response).getvalue() if response.streaming else response.content
     text = body.decode(errors="replace").lower()
     return not any(word in text for word in WORDS)
 
 
 @pytest.mark.parametrize("kind", ["class", "group"])
-def test_no_conversation_route_shows_the_admin_a_word(client, admin, talk, kind):
+def test_no_conversation_route_shows_the_admin_a_word(client: Client, admin: User,
+                                                      talk: dict[str, dict[str, Any]], kind: str) -> None:
     conversation = talk[kind]["conversation"]
     message, attachment = talk[kind]["message"], talk[kind]["attachment"]
     c, m = conversation.pk, message.pk
@@ -112,7 +126,8 @@ def test_no_conversation_route_shows_the_admin_a_word(client, admin, talk, kind)
     assert client.get(reverse("messaging:search"), {"q": "asthma"}).context["results"] == []
 
 
-def test_the_admin_cannot_add_themselves_to_a_group_it_manages(client, admin, talk):
+def test_the_admin_cannot_add_themselves_to_a_group_it_manages(client: Client, admin: User,
+                                                               talk: dict[str, dict[str, Any]]) -> None:
     helpers = talk["group"]["conversation"]
     client.force_login(admin)
     response = client.post(reverse("messaging:school_group", args=[helpers.pk]),
@@ -122,7 +137,8 @@ def test_the_admin_cannot_add_themselves_to_a_group_it_manages(client, admin, ta
     assert client.get(reverse("messaging:conversation", args=[helpers.pk])).status_code == 404
 
 
-def test_a_teacher_manager_adds_the_admin_who_then_reads_as_a_member(admin, teacher, talk):
+def test_a_teacher_manager_adds_the_admin_who_then_reads_as_a_member(admin: User, teacher: User,
+                                                                     talk: dict[str, dict[str, Any]]) -> None:
     """The honest way in: a manager adds the admin, the members see it happen."""
     helpers = talk["group"]["conversation"]
     client = Client()
@@ -136,7 +152,8 @@ def test_a_teacher_manager_adds_the_admin_who_then_reads_as_a_member(admin, teac
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["class", "group"])
-async def test_the_websocket_shows_the_admin_nothing(admin, talk, kind):
+async def test_the_websocket_shows_the_admin_nothing(admin: User, talk: dict[str, dict[str, Any]],
+                                                     kind: str) -> None:
     from channels.testing import WebsocketCommunicator
 
     conversation, message = talk[kind]["conversation"], talk[kind]["message"]

@@ -8,6 +8,7 @@ parent's) details distinctive enough that any leak shows up as a substring.
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -16,12 +17,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.access import can
-from accounts.models import Guardianship, Role
+from accounts.models import Guardianship, Role, School, SchoolClass, User
 from consent import actions as consent_actions
 from messaging.actions import membership, send
 from messaging.actions.classes import sync_class_conversation
 from messaging.consumers import ChatConsumer
-from messaging.models import Membership
+from messaging.models import Conversation, Membership
 from tests.factories import PupilFactory, UserFactory, enrol
 
 MARK_EMAIL, MARK_PHONE = "mark.private@example.invalid", "+31 6 9999 4242"
@@ -36,7 +37,8 @@ def leaks(text: str, *, own: tuple[str, ...] = ()) -> list[str]:
 
 
 @pytest.fixture
-def world(school, class_4b, conversation_4b, teacher, parent, admin):
+def world(school: School, class_4b: SchoolClass, conversation_4b: Conversation, teacher: User, parent: User,
+          admin: User) -> dict[str, Any]:
     teacher.phone = TEACHER_PHONE
     teacher.save(update_fields=["phone"])
     mark = UserFactory(username="mark", display_name="Mark Jansen", role=Role.PARENT,
@@ -50,7 +52,7 @@ def world(school, class_4b, conversation_4b, teacher, parent, admin):
     return {"conversation": conversation_4b, "mark": mark, "message": message, "emma": emma}
 
 
-def surfaces(world, class_4b):
+def surfaces(world: dict[str, Any], class_4b: SchoolClass) -> list[str]:
     conversation, message = world["conversation"], world["message"]
     c = conversation.pk
     return [
@@ -72,8 +74,9 @@ def surfaces(world, class_4b):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["parent", "teacher"])
-def test_no_page_or_json_shows_another_members_contact_details(request, world, class_4b,
-                                                               persona):
+def test_no_page_or_json_shows_another_members_contact_details(request: pytest.FixtureRequest,
+                                                               world: dict[str, Any], class_4b: SchoolClass,
+                                                               persona: str) -> None:
     user = request.getfixturevalue(persona)
     own = ("anna@example.invalid", "+31 6 5555 0101") if persona == "parent" else (
         "teacher@example.invalid", TEACHER_PHONE)
@@ -92,7 +95,8 @@ def test_no_page_or_json_shows_another_members_contact_details(request, world, c
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["admin", "dpo"])
-def test_the_schools_admins_and_the_dpo_may_see_them(request, world, persona):
+def test_the_schools_admins_and_the_dpo_may_see_them(request: pytest.FixtureRequest, world: dict[str, Any],
+                                                     persona: str) -> None:
     user = request.getfixturevalue(persona)
     assert can(user, "user.see_contact", world["mark"])
     client = Client()
@@ -103,7 +107,8 @@ def test_the_schools_admins_and_the_dpo_may_see_them(request, world, persona):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_no_websocket_event_carries_contact_details(world, parent, admin, school):
+async def test_no_websocket_event_carries_contact_details(world: dict[str, Any], parent: User, admin: User,
+                                                          school: School) -> None:
     conversation = world["conversation"]
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
     communicator.scope["user"] = parent
@@ -118,7 +123,7 @@ async def test_no_websocket_event_carries_contact_details(world, parent, admin, 
     # Live: someone joins (with contact details on their account), Mark posts, the
     # parent posts and gets the ack.
     @database_sync_to_async
-    def happen():
+    def happen() -> User:
         newcomer = UserFactory(username="nina", display_name="Nina Bakker", role=Role.PARENT,
                                school=school, email=NEW_EMAIL, phone=NEW_PHONE)
         enrol(PupilFactory(school=school), conversation.school_class, newcomer)

@@ -5,24 +5,25 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from accounts.models import Role, School, User
 
 
-def run(*args):
+def run(*args: str) -> str:
     out = io.StringIO()
     call_command("create_school", *args, stdout=out)
     return out.getvalue()
 
 
-def link_in(output):
+def link_in(output: str) -> str:
     match = re.search(r"https://chat\.example/invite/([\w-]+)/", output)
     assert match, output
     return f"/invite/{match.group(1)}/"
 
 
 @pytest.mark.django_db
-def test_the_first_admin_sets_a_password_through_the_printed_link(client):
+def test_the_first_admin_sets_a_password_through_the_printed_link(client: Client) -> None:
     output = run("De Regenboog", "--slug", "regenboog", "--admin", "head",
                  "--url", "https://chat.example/")
     school = School.objects.get(slug="regenboog")
@@ -38,7 +39,7 @@ def test_the_first_admin_sets_a_password_through_the_printed_link(client):
 
 
 @pytest.mark.django_db
-def test_running_it_again_changes_nothing_and_issues_no_link():
+def test_running_it_again_changes_nothing_and_issues_no_link() -> None:
     run("De Regenboog", "--slug", "regenboog", "--admin", "head", "--url", "https://chat.example")
     again = run("De Regenboog", "--slug", "regenboog", "--admin", "head", "--url", "https://chat.example")
     assert "no new link" in again and "/invite/" not in again
@@ -46,7 +47,7 @@ def test_running_it_again_changes_nothing_and_issues_no_link():
 
 
 @pytest.mark.django_db
-def test_a_username_of_another_school_or_role_is_refused(school, parent):
+def test_a_username_of_another_school_or_role_is_refused(school: School, parent: User) -> None:
     with pytest.raises(CommandError, match="another school"):
         run("De Regenboog", "--slug", "regenboog", "--admin", parent.username)
     with pytest.raises(CommandError, match="not an admin"):

@@ -8,19 +8,22 @@ list of pupils; the old class lets go of them everywhere at once.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 import consent
 from accounts.access import can
 from accounts.actions.classes import classes_of_pupil
 from accounts.actions.enrolment import enrol
 from accounts.actions.leavers import process_due_leavers
-from accounts.models import Enrolment, Guardianship, Pupil
+from accounts.models import Enrolment, Guardianship, Pupil, School, SchoolClass, User
 from consent import actions as consent_actions
 from consent.services import class_pupils, coverage
 from messaging.actions.classes import class_conversation, sync_class_conversation, sync_classes
@@ -32,17 +35,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
-def emma(parent) -> Pupil:
+def emma(parent: User) -> Pupil:
     return Guardianship.objects.get(guardian=parent).pupil
 
 
 @pytest.fixture
-def teacher_5a(school, class_5a):
+def teacher_5a(school: School, class_5a: SchoolClass) -> User:
     user = UserFactory(username="teacher5a", display_name="Mr Ivanov", role="teacher",
                        school=school)
     class_5a.staff.add(user)
@@ -50,7 +53,8 @@ def teacher_5a(school, class_5a):
 
 
 @pytest.fixture
-def groups(class_4b, class_5a, teacher, teacher_5a, parent, emma):
+def groups(class_4b: SchoolClass, class_5a: SchoolClass, teacher: User, teacher_5a: User, parent: User,
+           emma: Pupil) -> tuple[Conversation, Conversation]:
     """Both class groups, derived from the roster, with Emma's photo consent granted."""
     consent_actions.ensure_purposes(class_4b.school)
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
@@ -58,16 +62,16 @@ def groups(class_4b, class_5a, teacher, teacher_5a, parent, emma):
     return (class_conversation(class_4b), class_conversation(class_5a))
 
 
-def _today():
+def _today() -> date:
     return timezone.localdate()
 
 
-def _in_group(user, conversation: Conversation) -> bool:
+def _in_group(user: User, conversation: Conversation) -> bool:
     return Membership.objects.filter(conversation=conversation, user=user,
                                      ended_at__isnull=True).exists()
 
 
-def _listed(client, user, conversation: Conversation) -> set[int]:
+def _listed(client: Client, user: User, conversation: Conversation) -> set[int]:
     """The pupils the class page offers for tagging (HTTP)."""
     client.force_login(user)
     response = client.get(reverse("messaging:class_pupils", args=[conversation.pk]))
@@ -75,7 +79,7 @@ def _listed(client, user, conversation: Conversation) -> set[int]:
     return {row["id"] for row in response.json()["pupils"]}
 
 
-def _covered(client, user, school_class, pupil) -> bool:
+def _covered(client: Client, user: User, school_class: SchoolClass, pupil: Pupil) -> bool:
     """Whether the consent coverage page of the class lists the pupil (HTTP)."""
     client.force_login(user)
     response = client.get(reverse("consent:coverage", args=[school_class.pk]))
@@ -83,7 +87,7 @@ def _covered(client, user, school_class, pupil) -> bool:
     return pupil.first_name in response.content.decode()
 
 
-def _tag(client, user, conversation: Conversation, pupil) -> int:
+def _tag(client: Client, user: User, conversation: Conversation, pupil: Pupil) -> int:
     client.force_login(user)
     response = client.post(reverse("messaging:upload", args=[conversation.pk]), {
         "file": SimpleUploadedFile("p.jpg", photo_with_location()), "pupils": [pupil.pk]})
@@ -91,7 +95,8 @@ def _tag(client, user, conversation: Conversation, pupil) -> int:
 
 
 def test_on_the_day_a_pupil_moves_class_they_are_in_the_new_class_only(
-        client, groups, class_4b, class_5a, teacher, teacher_5a, parent, emma):
+        client: Client, groups: tuple[Conversation, Conversation], class_4b: SchoolClass,
+        class_5a: SchoolClass, teacher: User, teacher_5a: User, parent: User, emma: Pupil) -> None:
     group_4b, group_5a = groups
     enrol(emma, class_5a)  # today
 
@@ -119,7 +124,8 @@ def test_on_the_day_a_pupil_moves_class_they_are_in_the_new_class_only(
 
 
 def test_an_enrolment_holds_on_its_first_day_and_not_before(
-        client, groups, class_4b, teacher, school):
+        client: Client, groups: tuple[Conversation, Conversation], class_4b: SchoolClass, teacher: User,
+        school: School) -> None:
     group_4b = groups[0]
     guardian = UserFactory(username="noah_parent", school=school)
     noah = PupilFactory(school=school, first_name="Noah")
@@ -147,7 +153,8 @@ def test_an_enrolment_holds_on_its_first_day_and_not_before(
 
 
 def test_an_enrolment_holds_the_day_before_it_ends_and_not_on_its_end_day(
-        client, groups, class_4b, teacher, parent, emma):
+        client: Client, groups: tuple[Conversation, Conversation], class_4b: SchoolClass, teacher: User,
+        parent: User, emma: Pupil) -> None:
     group_4b = groups[0]
     Enrolment.objects.filter(pupil=emma).update(ends_on=_today() + timedelta(days=1))
     sync_class_conversation(class_4b)
@@ -166,8 +173,10 @@ def test_an_enrolment_holds_the_day_before_it_ends_and_not_on_its_end_day(
     assert _tag(client, teacher, group_4b, emma) == 400
 
 
-def test_a_pupil_is_in_no_class_from_their_leave_day(client, groups, class_4b, teacher,
-                                                     parent, emma):
+def test_a_pupil_is_in_no_class_from_their_leave_day(client: Client,
+                                                     groups: tuple[Conversation, Conversation],
+                                                     class_4b: SchoolClass, teacher: User, parent: User,
+                                                     emma: Pupil) -> None:
     """Even before the leaver processing has ended the enrolment rows."""
     Pupil.objects.filter(pk=emma.pk).update(left_on=_today())
     sync_class_conversation(class_4b)

@@ -8,19 +8,24 @@ mailbox, the DPO the operator made.
 
 import io
 import re
+from http.cookiejar import Cookie
 
 import pyotp
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
 from django.core.management import call_command
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.actions.invitations import accept_invitation, invite_new_account
 from accounts.actions.twofactor import enrol_second_factor
 from accounts.models import Role, School, User
 from accounts.twofactor import new_secret, qr_svg
 from archive.models import Record
-from tests.http import LiveClient
+from tests.http import Answer, LiveClient
+
+FirstAdmin = tuple[LiveClient, User, Answer]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a-long-school-secret-7"
@@ -29,7 +34,7 @@ SECRET_KEY = re.compile(r'<code class="secret"[^>]*>([A-Z2-7 ]+)</code>')
 
 
 @pytest.fixture
-def first_admin(live_server, settings):
+def first_admin(live_server: LiveServer, settings: Settings) -> FirstAdmin:
     """A fresh school; the browser that accepted the admin's printed link, and the admin."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
@@ -44,31 +49,34 @@ def first_admin(live_server, settings):
     return browser, User.objects.get(username="head"), answer
 
 
-def person(admin, username, role=Role.PARENT, email=""):
+def person(admin: User, username: str, role: str = Role.PARENT, email: str = "") -> User:
     """Someone the admin made, who set their password from the link."""
+    assert admin.school is not None
     made, _token = invite_new_account(admin.school, actor=admin, username=username,
                                       display_name=username.title(), role=role, email=email)
     return accept_invitation(made.invitations.get(), PASSWORD)
 
 
-def log_in(client, username, password=PASSWORD, next_url=""):
+def log_in(client: LiveClient, username: str, password: str = PASSWORD,
+           next_url: str = "") -> Answer:
     path = "/login/" + (f"?next={next_url}" if next_url else "")
     return client.post(path, {"username": username, "password": password,
                               **({"next": next_url} if next_url else {})})
 
 
-def username_value(page):
+def username_value(page: str) -> str:
     found = re.search(r'<input id="id_username"[^>]*value="([^"]*)"', page)
     assert found, page[:2000]
     return found.group(1)
 
 
-def errors(page):
+def errors(page: str) -> list[str]:
     return re.findall(r'<div class="error" role="alert"><p>([^<]*)</p>', page)
 
 
 # --- 1. a username or an e-mail address ---------------------------------------------------------
-def test_a_parent_logs_in_with_the_e_mail_address_the_school_has(first_admin, live_server):
+def test_a_parent_logs_in_with_the_e_mail_address_the_school_has(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     _browser, admin, _ = first_admin
     person(admin, "regenboog-g001", email="Olga.Petrova@example.invalid")
     phone = LiveClient(live_server.url)
@@ -81,8 +89,8 @@ def test_a_parent_logs_in_with_the_e_mail_address_the_school_has(first_admin, li
     assert wrong.url.endswith("/login/") and GENERIC in wrong.text
 
 
-def test_an_address_two_accounts_share_logs_neither_in_and_says_no_more(first_admin,
-                                                                        live_server):
+def test_an_address_two_accounts_share_logs_neither_in_and_says_no_more(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     _browser, admin, _ = first_admin
     person(admin, "regenboog-g001", email="family@example.invalid")
     person(admin, "regenboog-g002", email="Family@example.invalid")
@@ -95,8 +103,8 @@ def test_an_address_two_accounts_share_logs_neither_in_and_says_no_more(first_ad
     assert log_in(LiveClient(live_server.url), "regenboog-g002").url == live_server.url + "/"
 
 
-def test_typing_the_e_mail_address_counts_against_the_usernames_lockout(first_admin,
-                                                                        live_server, settings):
+def test_typing_the_e_mail_address_counts_against_the_usernames_lockout(
+        first_admin: FirstAdmin, live_server: LiveServer, settings: Settings) -> None:
     settings.AXES_FAILURE_LIMIT = 4
     _browser, admin, _ = first_admin
     person(admin, "regenboog-g001", email="olga@example.invalid")
@@ -113,7 +121,8 @@ def test_typing_the_e_mail_address_counts_against_the_usernames_lockout(first_ad
 
 
 # --- 2. the login after "Your password is set" ------------------------------------------------
-def test_the_login_after_the_invitation_has_the_username_filled_in(first_admin, live_server):
+def test_the_login_after_the_invitation_has_the_username_filled_in(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     browser, _admin, answer = first_admin
     assert "Your password is set" in answer.text
     assert username_value(answer.text) == "head"
@@ -128,7 +137,8 @@ def test_the_login_after_the_invitation_has_the_username_filled_in(first_admin, 
 
 
 # --- 3 and 4. two-factor setup on a phone, and where each role lands ---------------------------
-def test_the_admin_sets_up_two_factor_from_a_phone_and_lands_on_the_admin_area(first_admin):
+def test_the_admin_sets_up_two_factor_from_a_phone_and_lands_on_the_admin_area(
+        first_admin: FirstAdmin) -> None:
     browser, admin, _ = first_admin
     setup = log_in(browser, "head@example.invalid")
     assert setup.url.endswith("/login/two-factor/"), setup.url
@@ -155,7 +165,8 @@ def test_the_admin_sets_up_two_factor_from_a_phone_and_lands_on_the_admin_area(f
     assert admin.totp_confirmed_at is not None
 
 
-def test_the_dpo_lands_on_the_archive(first_admin, live_server):
+def test_the_dpo_lands_on_the_archive(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     out = io.StringIO()
     call_command("operator_account", "create", "--school", "regenboog", "--role", "dpo",
                  "--username", "dpo", "--email", "dpo@example.invalid", "--url", live_server.url,
@@ -169,9 +180,11 @@ def test_the_dpo_lands_on_the_archive(first_admin, live_server):
     assert home.status == 200 and home.url == live_server.url + "/archive/", home.url
 
 
-def test_without_two_factor_each_role_lands_where_its_work_is(first_admin, live_server):
+def test_without_two_factor_each_role_lands_where_its_work_is(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     _browser, admin, _ = first_admin
-    School.objects.filter(pk=admin.school_id).update(require_staff_2fa=False)
+    assert admin.school is not None
+    School.objects.filter(pk=admin.school.pk).update(require_staff_2fa=False)
     person(admin, "juf", role=Role.TEACHER)
     person(admin, "ouder")
     landed = {name: log_in(LiveClient(live_server.url), name).url[len(live_server.url):]
@@ -186,15 +199,16 @@ def test_without_two_factor_each_role_lands_where_its_work_is(first_admin, live_
 
 
 # --- 5. the admin e-mails a new person's invitation --------------------------------------------
-def test_the_admin_e_mails_a_new_teachers_invitation_in_the_schools_language(first_admin,
-                                                                             live_server,
-                                                                             settings):
+def test_the_admin_e_mails_a_new_teachers_invitation_in_the_schools_language(
+        first_admin: FirstAdmin, live_server: LiveServer, settings: Settings) -> None:
     settings.LANGUAGE_CODE = "nl"
     _browser, admin, _ = first_admin
     client = LiveClient(live_server.url, admin)
     client.jar.set_cookie(_language_cookie(client, "en"))  # the admin reads English
     mail.outbox = []
-    since = Record.objects.order_by("-position").first().position
+    newest = Record.objects.order_by("-position").first()
+    assert newest is not None
+    since = newest.position
     answer = client.post("/school/people/", {
         "username": "juf", "display_name": "Juf Anna", "role": "teacher",
         "email": "anna@example.invalid", "phone": "", "send_invitation": "on"})
@@ -215,7 +229,8 @@ def test_the_admin_e_mails_a_new_teachers_invitation_in_the_schools_language(fir
     assert username_value(accepted.text) == "juf"
 
 
-def test_e_mailing_the_invitation_needs_an_address(first_admin, live_server):
+def test_e_mailing_the_invitation_needs_an_address(
+        first_admin: FirstAdmin, live_server: LiveServer) -> None:
     _browser, admin, _ = first_admin
     client = LiveClient(live_server.url, admin)
     mail.outbox = []
@@ -227,7 +242,7 @@ def test_e_mailing_the_invitation_needs_an_address(first_admin, live_server):
     assert not User.objects.filter(username="juf").exists() and mail.outbox == []
 
 
-def _language_cookie(client, code):
+def _language_cookie(client: LiveClient, code: str) -> Cookie:
     from django.conf import settings
 
     from tests.http import _cookie

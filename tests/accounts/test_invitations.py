@@ -5,13 +5,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from accounts.actions.invitations import issue_invitation, revoke_invitation
 from accounts.actions.leavers import process_leaver
 from accounts.actions.people import create_account
-from accounts.models import Invitation, Role, User
+from accounts.models import Invitation, Role, School, User
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,18 +21,19 @@ pytestmark = pytest.mark.django_db
 GOOD = "a long and unusual pass phrase 42"
 
 
-def url(token):
+def url(token: str) -> str:
     return reverse("accounts:invitation", args=[token])
 
 
 @pytest.fixture
-def newcomer(school, admin):
+def newcomer(school: School, admin: User) -> User:
     return create_account(school, actor=admin, username="newcomer",
                                   display_name="Nia Newcomer", role=Role.PARENT,
                                   email="nia@example.invalid")
 
 
-def test_an_invited_person_sets_a_password_once_and_can_log_in(client, newcomer, admin):
+def test_an_invited_person_sets_a_password_once_and_can_log_in(client: Client, newcomer: User,
+                                                               admin: User) -> None:
     _invitation, token = issue_invitation(newcomer, actor=admin)
     page = client.get(url(token))
     assert page.status_code == 200 and "newcomer" in page.content.decode()
@@ -51,13 +54,13 @@ def test_an_invited_person_sets_a_password_once_and_can_log_in(client, newcomer,
     assert newcomer.check_password(GOOD)
 
 
-def test_only_a_hash_of_the_token_is_stored(newcomer, admin):
+def test_only_a_hash_of_the_token_is_stored(newcomer: User, admin: User) -> None:
     invitation, token = issue_invitation(newcomer, actor=admin)
     stored = Invitation.objects.get(pk=invitation.pk)
     assert token not in stored.token_hash and len(stored.token_hash) == 64
 
 
-def test_the_django_password_validators_apply(client, newcomer, admin):
+def test_the_django_password_validators_apply(client: Client, newcomer: User, admin: User) -> None:
     _invitation, token = issue_invitation(newcomer, actor=admin)
     response = client.post(url(token), {"new_password1": "12345678", "new_password2": "12345678"})
     assert response.status_code == 400
@@ -66,7 +69,7 @@ def test_the_django_password_validators_apply(client, newcomer, admin):
     assert not newcomer.is_active
 
 
-def test_an_expired_link_gives_a_clear_page(client, newcomer, admin):
+def test_an_expired_link_gives_a_clear_page(client: Client, newcomer: User, admin: User) -> None:
     invitation, token = issue_invitation(newcomer, actor=admin)
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
@@ -74,26 +77,27 @@ def test_an_expired_link_gives_a_clear_page(client, newcomer, admin):
     assert response.status_code == 410 and "expired" in response.content.decode()
 
 
-def test_a_revoked_link_gives_a_clear_page(client, newcomer, admin):
+def test_a_revoked_link_gives_a_clear_page(client: Client, newcomer: User, admin: User) -> None:
     invitation, token = issue_invitation(newcomer, actor=admin)
     revoke_invitation(invitation, actor=admin)
     response = client.get(url(token))
     assert response.status_code == 410 and "withdrawn" in response.content.decode()
 
 
-def test_a_new_link_replaces_the_old_one(client, newcomer, admin):
+def test_a_new_link_replaces_the_old_one(client: Client, newcomer: User, admin: User) -> None:
     _first, old = issue_invitation(newcomer, actor=admin)
     _second, new = issue_invitation(newcomer, actor=admin)
     assert client.get(url(old)).status_code == 410
     assert client.get(url(new)).status_code == 200
 
 
-def test_an_unknown_link_gives_a_clear_page(client, db):
+def test_an_unknown_link_gives_a_clear_page(client: Client, db: None) -> None:
     response = client.get(url("not-a-real-token"))
     assert response.status_code == 404 and "not valid" in response.content.decode()
 
 
-def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(client, parent, admin):
+def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(client: Client, parent: User,
+                                                                  admin: User) -> None:
     from django.test import Client
 
     other_device = Client()
@@ -109,7 +113,8 @@ def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(client, parent
     assert inbox.status_code == 302 and inbox["Location"].startswith(reverse("login"))
 
 
-def test_the_login_page_does_not_tell_whether_an_account_exists(client, parent, newcomer):
+def test_the_login_page_does_not_tell_whether_an_account_exists(client: Client, parent: User,
+                                                                newcomer: User) -> None:
     answers = []
     for username, password in [("parent", "wrong password"),
                                ("nobody-by-this-name", "wrong password"),
@@ -125,17 +130,17 @@ def test_the_login_page_does_not_tell_whether_an_account_exists(client, parent, 
     assert len(set(answers)) == 1
 
 
-def test_there_is_no_self_service_password_reset_or_signup(client, db):
+def test_there_is_no_self_service_password_reset_or_signup(client: Client, db: None) -> None:
     for path in ["/password_reset/", "/accounts/password_reset/", "/signup/", "/register/"]:
         assert client.get(path).status_code == 404
 
 
-def test_a_user_with_a_password_logs_in(client, parent):
+def test_a_user_with_a_password_logs_in(client: Client, parent: User) -> None:
     response = client.post(reverse("login"), {"username": "parent", "password": PASSWORD})
     assert response.status_code == 302
 
 
-def test_a_left_account_cannot_use_an_old_link(client, school, admin):
+def test_a_left_account_cannot_use_an_old_link(client: Client, school: School, admin: User) -> None:
     person = UserFactory(username="gone", school=school, role=Role.PARENT)
     _invitation, token = issue_invitation(person, actor=admin)
     process_leaver(person, actor=admin)
@@ -143,7 +148,8 @@ def test_a_left_account_cannot_use_an_old_link(client, school, admin):
     assert not User.objects.get(pk=person.pk).is_active
 
 
-def test_login_is_throttled_the_same_for_existing_and_unknown_accounts(client, parent, settings):
+def test_login_is_throttled_the_same_for_existing_and_unknown_accounts(client: Client, parent: User,
+                                                                       settings: Settings) -> None:
     settings.AXES_FAILURE_LIMIT = 3
     for username in ("parent", "nobody-by-this-name"):
         for _ in range(3):
@@ -158,8 +164,8 @@ def test_login_is_throttled_the_same_for_existing_and_unknown_accounts(client, p
     ("ru", "Задайте пароль", "Срок действия ссылки истёк"),
     ("nl", "Kies uw wachtwoord", "Deze link is verlopen"),
 ])
-def test_invitation_pages_speak_the_browsers_language(client, newcomer, admin, language,
-                                                      heading, expired):
+def test_invitation_pages_speak_the_browsers_language(client: Client, newcomer: User, admin: User,
+                                                      language: str, heading: str, expired: str) -> None:
     invitation, token = issue_invitation(newcomer, actor=admin)
     page = client.get(url(token), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert heading in page

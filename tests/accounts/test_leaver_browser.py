@@ -4,9 +4,13 @@
 import time
 
 import pytest
+from pytest_django.fixtures import Settings
 
+from accounts.models import User
 from messaging.actions import send
-from tests.browser.conftest import browser, live_server_url, live_servers, login  # noqa: F401
+from messaging.models import Conversation
+from tests.browser.conftest import Login, browser, live_server_url, live_servers, login  # noqa: F401
+from tests.live import Server
 
 pytestmark = pytest.mark.browser
 
@@ -19,20 +23,24 @@ OPEN_SOCKET = """() => new Promise((resolve, reject) => {
 })"""
 
 
-def test_a_parent_made_a_leaver_is_cut_off_at_once(live_server_url, login,  # noqa: F811
-                                                   conversation_4b, teacher, parent, admin):
+def test_a_parent_made_a_leaver_is_cut_off_at_once(live_server_url: str, login: Login,  # noqa: F811
+                                                   conversation_4b: Conversation, teacher: User,
+                                                   parent: User, admin: User) -> None:
     cut_off(live_server_url, live_server_url, login, conversation_4b, teacher, parent)
 
 
-def test_the_leavers_socket_on_another_process_is_closed_too(live_servers, login,  # noqa: F811
-                                                             conversation_4b, teacher, parent,
-                                                             admin, settings):
+def test_the_leavers_socket_on_another_process_is_closed_too(live_servers: list[Server],  # noqa: F811
+                                                             login: Login,  # noqa: F811
+                                                             conversation_4b: Conversation,
+                                                             teacher: User, parent: User, admin: User,
+                                                             settings: Settings) -> None:
     if not settings.REDIS_URL:
         pytest.skip("processes meet through Redis; set REDIS_URL")
     cut_off(live_servers[1].url, live_servers[0].url, login, conversation_4b, teacher, parent)
 
 
-def cut_off(parent_url, admin_url, login, conversation_4b, teacher, parent):  # noqa: F811
+def cut_off(parent_url: str, admin_url: str, login: Login,  # noqa: F811
+            conversation_4b: Conversation, teacher: User, parent: User) -> None:
     from django.test import Client
 
     send.post_message(parent, conversation_4b, "Emma has a cold today")

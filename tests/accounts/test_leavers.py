@@ -6,24 +6,27 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from accounts.actions.invitations import issue_invitation
 from accounts.actions.leavers import process_due_leavers, process_leaver, pupil_leaves
 from accounts.actions.people import create_account
-from accounts.models import Enrolment, Invitation, Role
+from accounts.models import Enrolment, Invitation, Role, School, SchoolClass, User
 from archive.models import Record
 from messaging.actions import send
 from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.consumers import ChatConsumer
-from messaging.models import Membership
+from messaging.models import Conversation, Membership
 from tests.factories import UserFactory
 
 
 @pytest.mark.django_db
 def test_processing_a_leaver_deactivates_ends_memberships_and_revokes_invitations(
-        client, conversation_4b, announcements, parent, admin):
+        client: Client, conversation_4b: Conversation, announcements: Conversation, parent: User,
+        admin: User) -> None:
     client.force_login(parent)
     invitation, _token = issue_invitation(parent, actor=admin)
     assert process_leaver(parent, actor=admin)
@@ -39,13 +42,16 @@ def test_processing_a_leaver_deactivates_ends_memberships_and_revokes_invitation
     # A second run changes nothing.
     assert not process_leaver(parent, actor=admin)
     # The leaver is not put back by a recompute of the class group.
+    assert conversation_4b.school_class is not None
     sync_class_conversation(conversation_4b.school_class)
     assert not Membership.objects.filter(user=parent, ended_at__isnull=True).exists()
 
 
 @pytest.mark.django_db
-def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client, conversation_4b,
-                                                                    teacher, parent, admin):
+def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client: Client,
+                                                                    conversation_4b: Conversation,
+                                                                    teacher: User, parent: User,
+                                                                    admin: User) -> None:
     send.post_message(parent, conversation_4b, "Emma's swimming bag is blue")
     client.force_login(parent)
     assert client.get(reverse("messaging:inbox")).status_code == 200
@@ -61,7 +67,7 @@ def test_pages_redirect_a_leaver_to_login_and_their_messages_remain(client, conv
 
 
 @pytest.mark.django_db
-def test_a_leaver_cannot_log_in_again(client, parent, admin):
+def test_a_leaver_cannot_log_in_again(client: Client, parent: User, admin: User) -> None:
     process_leaver(parent, actor=admin)
     from tests.factories import PASSWORD
 
@@ -71,7 +77,8 @@ def test_a_leaver_cannot_log_in_again(client, parent, admin):
 
 
 @pytest.mark.django_db
-def test_due_leave_dates_are_applied_by_the_command_and_the_task(school, admin, class_4b):
+def test_due_leave_dates_are_applied_by_the_command_and_the_task(school: School, admin: User,
+                                                                 class_4b: SchoolClass) -> None:
     today = timezone.localdate()
     due = UserFactory(username="due", role=Role.PARENT, school=school, leaves_on=today)
     later = UserFactory(username="later", role=Role.PARENT, school=school,
@@ -89,7 +96,8 @@ def test_due_leave_dates_are_applied_by_the_command_and_the_task(school, admin, 
 
 
 @pytest.mark.django_db
-def test_a_scheduled_pupil_leaver_stays_until_the_day(school, admin, class_4b, parent):
+def test_a_scheduled_pupil_leaver_stays_until_the_day(school: School, admin: User, class_4b: SchoolClass,
+                                                      parent: User) -> None:
     from accounts.models import Pupil
 
     pupil = Pupil.objects.get(guardianships__guardian=parent)
@@ -104,7 +112,7 @@ def test_a_scheduled_pupil_leaver_stays_until_the_day(school, admin, class_4b, p
 
 
 @pytest.mark.django_db
-def test_the_beat_schedule_runs_the_leavers_task_daily(settings):
+def test_the_beat_schedule_runs_the_leavers_task_daily(settings: Settings) -> None:
     from schoolchat.celery import app
 
     entry = settings.CELERY_BEAT_SCHEDULE["accounts-leavers"]
@@ -114,8 +122,8 @@ def test_the_beat_schedule_runs_the_leavers_task_daily(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_connected_parent_made_a_leaver_is_disconnected_at_once(conversation_4b, parent,
-                                                                        admin):
+async def test_a_connected_parent_made_a_leaver_is_disconnected_at_once(conversation_4b: Conversation,
+                                                                        parent: User, admin: User) -> None:
     from channels.testing import WebsocketCommunicator
 
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
@@ -142,7 +150,7 @@ async def test_a_connected_parent_made_a_leaver_is_disconnected_at_once(conversa
 
 
 @pytest.mark.django_db
-def test_pending_invitations_of_a_leaver_no_longer_work(client, school, admin):
+def test_pending_invitations_of_a_leaver_no_longer_work(client: Client, school: School, admin: User) -> None:
     person = create_account(school, actor=admin, username="newparent",
                                     display_name="New Parent", role=Role.PARENT)
     invitation, _token = issue_invitation(person, actor=admin)

@@ -18,7 +18,10 @@ Personas (all in "Test Primary" unless said otherwise):
 The contact details asked about are those of "parent2", another 4B parent.
 """
 
+from __future__ import annotations
+
 import uuid
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
@@ -29,10 +32,10 @@ from django.urls import reverse
 
 from accounts import twofactor
 from accounts.access import ACTIONS as ACTION_NAMES
-from accounts.access import can, known_actions
+from accounts.access import Action, can, known_actions
 from accounts.actions.enrolment import assign_staff
 from accounts.actions.leavers import process_leaver
-from accounts.models import Pupil, Role
+from accounts.models import Pupil, Role, School, SchoolClass, User
 from messaging.actions import membership
 from messaging.actions import send as send_actions
 from messaging.actions.classes import class_conversation, sync_class_conversation
@@ -41,8 +44,12 @@ from messaging.models import Conversation, Membership, Message
 from notifications.models import Device
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+
 ACTIONS = ["read", "post", "add member", "remove member", "member list", "contact details"]
-RULES = {"read": "conversation.read", "post": "conversation.post",
+RULES: dict[str, Action] = {"read": "conversation.read", "post": "conversation.post",
          "add member": "membership.add", "remove member": "membership.remove",
          "member list": "membership.list"}
 PERSONAS = ["admin", "teacher", "teacher_5a", "staff", "parent", "parent_5a", "pupil", "dpo",
@@ -81,7 +88,8 @@ EXPECTED = {
 
 
 @pytest.fixture
-def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
+def world(school: School, class_4b: SchoolClass, class_5a: SchoolClass, teacher: User, parent: User,
+          parent_5a: User, admin: User, dpo: User) -> dict[str, Any]:
     """Build the personas through the real actions and return them with both conversations."""
     people = {"admin": admin, "teacher": teacher, "parent": parent, "parent_5a": parent_5a,
               "dpo": dpo}
@@ -116,11 +124,11 @@ def world(school, class_4b, class_5a, teacher, parent, parent_5a, admin, dpo):
             "newcomer": newcomer}
 
 
-def test_every_role_is_in_the_matrix(world):
+def test_every_role_is_in_the_matrix(world: dict[str, Any]) -> None:
     assert {user.role for user in world["people"].values()} == set(Role.values)
 
 
-def test_the_class_group_was_derived_as_expected(world):
+def test_the_class_group_was_derived_as_expected(world: dict[str, Any]) -> None:
     members = set(Membership.objects.filter(conversation=world["class"], ended_at__isnull=True)
                   .values_list("user__username", flat=True))
     assert members == {"teacher", "parent", "parent2"}
@@ -129,16 +137,17 @@ def test_the_class_group_was_derived_as_expected(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["class", "group"])
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_can_answers_the_matrix(world, kind, persona):
+def test_can_answers_the_matrix(world: dict[str, Any], kind: str, persona: str) -> None:
     user, conversation = world["people"][persona], world[kind]
     got = (*(can(user, RULES[a], conversation) for a in ACTIONS[:5]),
            can(user, "user.see_contact", world["parent2"]))
     assert got == EXPECTED[kind][persona]
-    assert not can(user, "conversation.frobnicate", conversation)
-    assert not can(user, "membership.frobnicate", conversation)
+    # Unknown actions, on purpose: denied, whatever the type checker would allow.
+    assert not can(user, "conversation.frobnicate", conversation)  # type: ignore[arg-type]
+    assert not can(user, "membership.frobnicate", conversation)  # type: ignore[arg-type]
 
 
-def _denied(response, persona):
+def _denied(response: TestResponse, persona: str) -> bool:
     """Outsiders get 404; a leaver is no longer logged in and is sent to the login page."""
     if persona == "leaver":
         return response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -148,7 +157,7 @@ def _denied(response, persona):
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["class", "group"])
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_http_answers_the_matrix(world, kind, persona):
+def test_http_answers_the_matrix(world: dict[str, Any], kind: str, persona: str) -> None:
     user, conversation = world["people"][persona], world[kind]
     read, post, add, remove, listing, contact = EXPECTED[kind][persona]
     client = Client()
@@ -195,7 +204,7 @@ def test_http_answers_the_matrix(world, kind, persona):
         assert _denied(response, persona)
 
 
-async def _socket(user):
+async def _socket(user: User) -> tuple[WebsocketCommunicator, bool, int | str | None]:
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
     communicator.scope["user"] = user
     connected, code = await communicator.connect()
@@ -205,7 +214,7 @@ async def _socket(user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["class", "group"])
 @pytest.mark.parametrize("persona", PERSONAS)
-async def test_the_websocket_answers_the_matrix(world, kind, persona):
+async def test_the_websocket_answers_the_matrix(world: dict[str, Any], kind: str, persona: str) -> None:
     user, conversation = world["people"][persona], world[kind]
     read, post, *_ = EXPECTED[kind][persona]
     communicator, connected, code = await _socket(user)
@@ -251,7 +260,7 @@ async def test_the_websocket_answers_the_matrix(world, kind, persona):
 
 
 @pytest.mark.django_db
-def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world):
+def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world: dict[str, Any]) -> None:
     client = Client()
     client.force_login(world["people"]["parent"])
     body = client.get(reverse("messaging:members", args=[world["class"].pk])).content.decode()
@@ -264,12 +273,12 @@ def test_a_member_sees_only_their_own_contact_details_in_the_member_list(world):
 ADMIN_PERSONAS = [*PERSONAS, "anonymous", "superuser_without_2fa", "superuser_with_2fa"]
 
 
-def _operator():
+def _operator() -> User:
     return UserFactory(username="operator", role=Role.ADMIN, school=None, is_superuser=True,
               is_staff=True)
 
 
-def _two_factor_login(client, username):
+def _two_factor_login(client: Client, username: str) -> None:
     response = client.post(reverse("login"), {"username": username, "password": PASSWORD,
                                               "next": "/django-admin/"})
     assert response["Location"] == reverse("accounts:2fa_setup")
@@ -280,7 +289,7 @@ def _two_factor_login(client, username):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ADMIN_PERSONAS)
-def test_the_django_admin_answers_the_matrix(world, persona):
+def test_the_django_admin_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
     """Only an active superuser whose login passed the second factor reaches the Django admin,
     whatever is_staff says (every school persona here has it, as demo admins used to)."""
     for user in world["people"].values():
@@ -310,7 +319,7 @@ def test_the_django_admin_answers_the_matrix(world, persona):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", [*PERSONAS, "superuser"])
-def test_the_django_admin_login_form_logs_nobody_in(world, persona):
+def test_the_django_admin_login_form_logs_nobody_in(world: dict[str, Any], persona: str) -> None:
     """The admin's own login checks a password alone; a right password there gives nothing:
     no session, no school pages, no conversations."""
     world["people"]["admin"].school.require_staff_2fa = True
@@ -329,7 +338,7 @@ def test_the_django_admin_login_form_logs_nobody_in(world, persona):
 
 
 @pytest.mark.django_db
-def test_a_superuser_always_gives_a_second_factor(db):
+def test_a_superuser_always_gives_a_second_factor(db: None) -> None:
     operator = _operator()
     assert operator.needs_two_factor
 
@@ -339,7 +348,7 @@ def test_a_superuser_always_gives_a_second_factor(db):
 # test_every_registered_action_has_a_row. Each action is asked about one object of the kind
 # it decides, named in OBJECTS; the columns are PERSONAS, in order.
 
-OBJECTS = {
+OBJECTS: dict[Action, str] = {
     "school.manage": "school", "person.manage": "parent2", "user.see_contact": "parent2",
     "membership.list": "group", "membership.add": "group", "membership.remove": "group",
     "conversation.read": "group", "conversation.post": "group",
@@ -393,14 +402,15 @@ EVERY_ACTION = {
 }
 
 
-def test_every_registered_action_has_a_row():
+def test_every_registered_action_has_a_row() -> None:
     assert set(EVERY_ACTION) == set(known_actions()) == ACTION_NAMES
     assert set(OBJECTS) == set(EVERY_ACTION)
     assert all(len(row) == len(PERSONAS) for row in EVERY_ACTION.values())
 
 
 @pytest.fixture
-def objects(world, school, class_4b, announcements, teacher):
+def objects(world: dict[str, Any], school: School, class_4b: SchoolClass, announcements: Conversation,
+            teacher: User) -> dict[str, Any]:
     posted, _ = send_actions.post_message(teacher, announcements, "Trip on Friday",
                                                ack_requested=True)
     return {"school": school, "parent2": world["parent2"], "group": world["group"],
@@ -413,7 +423,7 @@ def objects(world, school, class_4b, announcements, teacher):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", sorted(OBJECTS))
-def test_every_action_answers_its_row(world, objects, action):
+def test_every_action_answers_its_row(world: dict[str, Any], objects: dict[str, Any], action: Action) -> None:
     got = tuple(can(world["people"][persona], action, objects[OBJECTS[action]])
                 for persona in PERSONAS)
     assert got == EVERY_ACTION[action]

@@ -3,13 +3,17 @@ leavers, and the next school year moving pupils with their guardians."""
 
 import csv
 import io
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import cast
 from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.actions.enrolment import assign_staff
-from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
+from accounts.models import Enrolment, Guardianship, Pupil, School, SchoolClass, User
 from accounts.roster import COLUMNS, RosterRejected, import_roster
 from messaging.actions.classes import class_conversation
 from messaging.models import Membership
@@ -22,7 +26,7 @@ LAST = ["Петров", "Иванова", "de Vries", "García Márquez", "Ó S�
         "Nguyễn", "Kovač", "O'Brien", "Van den Berg", "Ščerbakov", "Björk"]
 
 
-def roster_rows(year_offset=0, count=300, leave=()):
+def roster_rows(year_offset: int = 0, count: int = 300, leave: Collection[str] = ()) -> list[list[str]]:
     rows = []
     for n in range(count):
         ref = f"P{n:04d}"
@@ -42,7 +46,7 @@ def roster_rows(year_offset=0, count=300, leave=()):
     return rows
 
 
-def as_csv(rows, header=COLUMNS):
+def as_csv(rows: Iterable[Sequence[str]], header: Sequence[str] = COLUMNS) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -50,7 +54,7 @@ def as_csv(rows, header=COLUMNS):
     return out.getvalue()
 
 
-def snapshot():
+def snapshot() -> tuple[object, ...]:
     return (
         sorted(Pupil.objects.values_list("ref", "first_name", "last_name", "date_of_birth",
                                          "left_on")),
@@ -63,13 +67,14 @@ def snapshot():
     )
 
 
-def class_members(school, name):
+def class_members(school: School, name: str) -> set[str]:
     conversation = class_conversation(SchoolClass.objects.get(school=school, name=name))
     return set(Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
                .values_list("user__ref", flat=True))
 
 
-def test_300_pupils_with_names_in_any_script_import_in_one_go(school, admin, tmp_path):
+def test_300_pupils_with_names_in_any_script_import_in_one_go(school: School, admin: User,
+                                                              tmp_path: Path) -> None:
     rows = roster_rows()
     # A decomposed accent (e + combining diaeresis) is kept as written, not normalised.
     decomposed = "Noe\u0308l"
@@ -82,7 +87,8 @@ def test_300_pupils_with_names_in_any_script_import_in_one_go(school, admin, tmp
     call_command("import_roster", str(path), stdout=out)
     assert "pupils: 300 created, 0 updated, 0 unchanged, 0 left" in out.getvalue()
     assert Pupil.objects.filter(school=school).count() == 300
-    stored = {ref: (first, last, born.isoformat())
+    # Every imported pupil has a date of birth.
+    stored = {ref: (first, last, cast(date, born).isoformat())
               for ref, first, last, born in Pupil.objects.filter(school=school).values_list(
                   "ref", "first_name", "last_name", "date_of_birth")}
     assert stored == {ref: (first, last, born) for ref, first, last, born, *_ in rows}
@@ -101,7 +107,7 @@ def test_300_pupils_with_names_in_any_script_import_in_one_go(school, admin, tmp
 
 
 def test_a_file_with_three_bad_lines_is_rejected_naming_them_and_nothing_changes(
-        school, admin, tmp_path):
+        school: School, admin: User, tmp_path: Path) -> None:
     import_roster(school, as_csv(roster_rows(count=20)), actor=admin)
     before = snapshot()
     rows = roster_rows(year_offset=1, count=20)
@@ -121,7 +127,8 @@ def test_a_file_with_three_bad_lines_is_rejected_naming_them_and_nothing_changes
     assert snapshot() == before
 
 
-def test_the_command_exits_non_zero_on_a_bad_file(tmp_path, school, capsys):
+def test_the_command_exits_non_zero_on_a_bad_file(tmp_path: Path, school: School,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from accounts.management.commands.import_roster import Command
 
     path = tmp_path / "bad.csv"
@@ -135,7 +142,7 @@ def test_the_command_exits_non_zero_on_a_bad_file(tmp_path, school, capsys):
     assert not Pupil.objects.exists()
 
 
-def test_reimporting_the_same_file_changes_nothing(school, admin, tmp_path):
+def test_reimporting_the_same_file_changes_nothing(school: School, admin: User, tmp_path: Path) -> None:
     text = as_csv(roster_rows(count=40))
     import_roster(school, text, actor=admin)
     before = snapshot()
@@ -151,7 +158,7 @@ def test_reimporting_the_same_file_changes_nothing(school, admin, tmp_path):
     assert "0 created, 0 updated, 40 unchanged, 0 left" in out.getvalue()
 
 
-def test_a_dry_run_reports_every_change_and_applies_none(school, admin):
+def test_a_dry_run_reports_every_change_and_applies_none(school: School, admin: User) -> None:
     before = snapshot()
     report = import_roster(school, as_csv(roster_rows(count=10)), actor=admin, dry_run=True)
     assert report.counts["pupil.created"] == 10
@@ -159,7 +166,7 @@ def test_a_dry_run_reports_every_change_and_applies_none(school, admin):
     assert snapshot() == before
 
 
-def test_next_years_roster_moves_pupils_and_guardians_follow(school, admin):
+def test_next_years_roster_moves_pupils_and_guardians_follow(school: School, admin: User) -> None:
     teacher_1a = User.objects.create(username="t1a", role="teacher", school=school)
     import_roster(school, as_csv(roster_rows(count=30)), actor=admin)
     assign_staff(teacher_1a, SchoolClass.objects.get(school=school, name="1A"),
@@ -187,7 +194,7 @@ def test_next_years_roster_moves_pupils_and_guardians_follow(school, admin):
     assert "G0014" not in class_members(school, "5C")
 
 
-def test_a_guardian_removed_from_a_pupil_leaves_the_class_group(school, admin):
+def test_a_guardian_removed_from_a_pupil_leaves_the_class_group(school: School, admin: User) -> None:
     rows = roster_rows(count=4)
     import_roster(school, as_csv(rows), actor=admin)
     assert "H0000" not in class_members(school, "1A")
@@ -202,7 +209,7 @@ def test_a_guardian_removed_from_a_pupil_leaves_the_class_group(school, admin):
     assert "H0000" not in class_members(school, "1A")
 
 
-def test_bad_lines_are_named_by_their_line_in_the_file(school):
+def test_bad_lines_are_named_by_their_line_in_the_file(school: School) -> None:
     """A quoted cell spanning two lines does not shift the numbers of the lines after it."""
     rows = roster_rows(count=4)
     rows[0][8] = "step-\nparent"     # line 2, continued on line 3
@@ -216,7 +223,7 @@ def test_bad_lines_are_named_by_their_line_in_the_file(school):
     assert not Pupil.objects.exists()
 
 
-def test_inconsistent_rows_for_one_pupil_are_rejected(school):
+def test_inconsistent_rows_for_one_pupil_are_rejected(school: School) -> None:
     rows = roster_rows(count=4)
     rows[1][4] = "9Z"  # P0000's second row puts the pupil in another class
     with pytest.raises(RosterRejected) as rejected:
@@ -224,7 +231,7 @@ def test_inconsistent_rows_for_one_pupil_are_rejected(school):
     assert rejected.value.errors == ["line 3: pupil P0000 differs from line 2"]
 
 
-def test_a_wrong_header_is_rejected(school):
+def test_a_wrong_header_is_rejected(school: School) -> None:
     with pytest.raises(RosterRejected) as rejected:
         import_roster(school, as_csv(roster_rows(count=2), header=list(reversed(COLUMNS))))
     assert rejected.value.errors[0].startswith("line 1: the header must be exactly")

@@ -2,7 +2,10 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage
+from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import Invitation, Pupil, Role, School, SchoolClass, User
 from archive.models import Payload, Record
@@ -18,18 +21,19 @@ PAGES = ["accounts:school_home", "accounts:school_people", "accounts:school_invi
 
 
 @pytest.fixture
-def other_admin(db):
+def other_admin(db: None) -> User:
     return UserFactory(username="otheradmin", role=Role.ADMIN,
                        school=SchoolFactory(name="Elsewhere", slug="elsewhere"))
 
 
-def admin_kinds(school):
+def admin_kinds(school: School) -> list[str]:
     return list(Record.objects.filter(scope=f"school:{school.pk}", kind__startswith="admin.")
                 .order_by("position").values_list("kind", flat=True))
 
 
 @pytest.mark.parametrize("persona", ["teacher", "parent", "dpo"])
-def test_everyone_but_the_schools_admins_gets_404(request, client, persona, conversation_4b):
+def test_everyone_but_the_schools_admins_gets_404(request: pytest.FixtureRequest, client: Client,
+                                                  persona: str, conversation_4b: Conversation) -> None:
     client.force_login(request.getfixturevalue(persona))
     for name in PAGES:
         assert client.get(reverse(name)).status_code == 404, name
@@ -38,19 +42,20 @@ def test_everyone_but_the_schools_admins_gets_404(request, client, persona, conv
     assert client.get(reverse("accounts:school_person", args=[target.pk])).status_code == 404
 
 
-def test_an_anonymous_visitor_is_sent_to_login(client, db):
+def test_an_anonymous_visitor_is_sent_to_login(client: Client, db: None) -> None:
     response = client.get(reverse("accounts:school_home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_the_admin_sees_every_page(client, admin, conversation_4b):
+def test_the_admin_sees_every_page(client: Client, admin: User, conversation_4b: Conversation) -> None:
     client.force_login(admin)
     for name in PAGES:
         assert client.get(reverse(name)).status_code == 200, name
 
 
 def test_an_admin_of_another_school_cannot_reach_this_schools_people(
-        client, other_admin, parent, class_4b, conversation_4b):
+        client: Client, other_admin: User, parent: User, class_4b: SchoolClass,
+        conversation_4b: Conversation) -> None:
     client.force_login(other_admin)
     assert client.get(reverse("accounts:school_person", args=[parent.pk])).status_code == 404
     response = client.post(reverse("accounts:school_person_leave", args=[parent.pk]),
@@ -66,7 +71,7 @@ def test_an_admin_of_another_school_cannot_reach_this_schools_people(
     assert "Anna Jansen" not in page
 
 
-def test_creating_an_account_shows_a_one_time_link_once(client, admin, school):
+def test_creating_an_account_shows_a_one_time_link_once(client: Client, admin: User, school: School) -> None:
     client.force_login(admin)
     response = client.post(reverse("accounts:school_people"), {
         "username": "newteacher", "display_name": "Mr New", "role": "teacher",
@@ -83,7 +88,8 @@ def test_creating_an_account_shows_a_one_time_link_once(client, admin, school):
     assert client.get(reverse("accounts:invitation", args=[token])).status_code == 200
 
 
-def test_leave_now_deactivates_at_once(client, admin, parent, conversation_4b, school):
+def test_leave_now_deactivates_at_once(client: Client, admin: User, parent: User,
+                                       conversation_4b: Conversation, school: School) -> None:
     client.force_login(admin)
     response = client.post(reverse("accounts:school_person_leave", args=[parent.pk]),
                            {"now": "on"})
@@ -94,8 +100,8 @@ def test_leave_now_deactivates_at_once(client, admin, parent, conversation_4b, s
     assert Record.objects.filter(kind="account.deactivated").exists()
 
 
-def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher, parent,
-                                                          school):
+def test_a_group_is_created_and_members_added_and_removed(client: Client, admin: User, teacher: User,
+                                                          parent: User, school: School) -> None:
     client.force_login(admin)
     response = client.post(reverse("messaging:school_groups"), {"title": "Chess club"})
     group = Conversation.objects.get(title="Chess club")
@@ -111,6 +117,7 @@ def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher
     kinds = admin_kinds(school)
     assert kinds.count("admin.member_added") == 2 and "admin.member_removed" in kinds
     record = Record.objects.filter(kind="admin.member_added").order_by("pk").first()
+    assert record is not None
     assert record.actor_id == admin.pk and record.subject_user_ids == [teacher.pk]
     # The teacher manages the club: they may add members themselves; the parent may not.
     client.force_login(teacher)
@@ -121,7 +128,8 @@ def test_a_group_is_created_and_members_added_and_removed(client, admin, teacher
                        {"user": parent.pk}).status_code == 404
 
 
-def test_class_groups_cannot_be_edited_by_hand(client, admin, parent, conversation_4b):
+def test_class_groups_cannot_be_edited_by_hand(client: Client, admin: User, parent: User,
+                                               conversation_4b: Conversation) -> None:
     client.force_login(admin)
     page = client.get(reverse("messaging:school_group", args=[conversation_4b.pk]))
     assert page.status_code == 200 and not page.context["can_manage"]
@@ -132,7 +140,8 @@ def test_class_groups_cannot_be_edited_by_hand(client, admin, parent, conversati
                                      ended_at__isnull=True).exists()
 
 
-def test_roster_upload_previews_every_change_then_applies_on_confirm(client, admin, school):
+def test_roster_upload_previews_every_change_then_applies_on_confirm(client: Client, admin: User,
+                                                                     school: School) -> None:
     client.force_login(admin)
     upload = SimpleUploadedFile("roster.csv", as_csv(roster_rows(count=6)).encode())
     preview = client.post(reverse("accounts:school_roster"), {"file": upload})
@@ -150,7 +159,7 @@ def test_roster_upload_previews_every_change_then_applies_on_confirm(client, adm
     assert again.status_code == 302
 
 
-def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client, admin):
+def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client: Client, admin: User) -> None:
     client.force_login(admin)
     rows = roster_rows(count=4)
     rows[1][3] = "yesterday"
@@ -161,7 +170,7 @@ def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client, admin):
     assert not Pupil.objects.exists()
 
 
-def test_policies_are_saved_and_archived(client, admin, school):
+def test_policies_are_saved_and_archived(client: Client, admin: User, school: School) -> None:
     client.force_login(admin)
     response = client.post(reverse("accounts:school_policies"), {
         "pupil_accounts": "on", "digital_consent_age": "13", "require_staff_2fa": "on",
@@ -180,14 +189,15 @@ def test_policies_are_saved_and_archived(client, admin, school):
     assert bad.status_code == 200 and "between 13 and 18" in bad.content.decode()
 
 
-def test_policy_defaults(db):
+def test_policy_defaults(db: None) -> None:
     school = School.objects.create(name="Fresh", slug="fresh")
     assert (school.pupil_accounts, school.digital_consent_age, school.parent_direct_messages,
             school.staff_pupil_direct_messages, school.require_staff_2fa,
             school.confirm_group_size) == (False, 16, False, False, True, 15)
 
 
-def test_assigning_staff_to_a_class_puts_them_in_its_group(client, admin, school, teacher):
+def test_assigning_staff_to_a_class_puts_them_in_its_group(client: Client, admin: User, school: School,
+                                                           teacher: User) -> None:
     client.force_login(admin)
     client.post(reverse("accounts:school_classes"), {"name": "7Z"})
     created = SchoolClass.objects.get(school=school, name="7Z")
@@ -198,15 +208,17 @@ def test_assigning_staff_to_a_class_puts_them_in_its_group(client, admin, school
     assert {"admin.class_created", "admin.staff_assigned"} <= set(admin_kinds(school))
 
 
-def test_the_audit_log_lists_admin_actions(client, admin, school):
+def test_the_audit_log_lists_admin_actions(client: Client, admin: User, school: School) -> None:
     client.force_login(admin)
     client.post(reverse("messaging:school_groups"), {"title": "Choir"})
     page = client.get(reverse("accounts:school_home")).content.decode()
     assert "admin.group_created" in page
 
 
-def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, school, class_4b,
-                                                             class_5a, parent, conversation_4b):
+def test_the_pupil_page_changes_flags_classes_and_leave_dates(client: Client, admin: User, school: School,
+                                                              class_4b: SchoolClass, class_5a: SchoolClass,
+                                                              parent: User,
+                                                              conversation_4b: Conversation) -> None:
     from messaging.actions.classes import class_conversation
 
     emma = Pupil.objects.get(guardianships__guardian=parent)
@@ -240,7 +252,8 @@ def test_the_pupil_page_changes_flags_classes_and_leave_dates(client, admin, sch
     assert {"admin.guardianship_changed", "admin.pupil_moved", "admin.pupil_leave_set"} <= set(kinds)
 
 
-def test_the_pupil_page_is_404_for_other_roles_and_schools(client, parent, teacher, class_4b):
+def test_the_pupil_page_is_404_for_other_roles_and_schools(client: Client, parent: User, teacher: User,
+                                                           class_4b: SchoolClass) -> None:
     emma = Pupil.objects.get(guardianships__guardian=parent)
     other = UserFactory(username="oa", role=Role.ADMIN,
                         school=SchoolFactory(name="Far", slug="far"))
@@ -254,7 +267,8 @@ def test_the_pupil_page_is_404_for_other_roles_and_schools(client, parent, teach
 
 
 def test_roster_guardians_are_invited_by_email_one_message_each(
-        client, admin, school, mailoutbox, django_capture_on_commit_callbacks):
+        client: Client, admin: User, school: School, mailoutbox: list[EmailMessage],
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     from accounts.roster import import_roster
 
     import_roster(school, as_csv(roster_rows(count=4)), actor=admin)
@@ -275,8 +289,8 @@ def test_roster_guardians_are_invited_by_email_one_message_each(
     assert "admin.invitations_emailed" in admin_kinds(school)
 
 
-def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, school, parent,
-                                                                class_4b):
+def test_a_pupil_account_is_made_only_when_the_school_allows_it(client: Client, admin: User, school: School,
+                                                                parent: User, class_4b: SchoolClass) -> None:
     emma = Pupil.objects.get(guardianships__guardian=parent)
     page_url = reverse("accounts:school_pupil", args=[emma.pk])
     client.force_login(admin)
@@ -298,7 +312,8 @@ def test_a_pupil_account_is_made_only_when_the_school_allows_it(client, admin, s
     ("nl", ["Leerlingenlijst importeren", "Vertrekkers", "Schoolbeheerder"]),
     ("ru", ["Импорт списка учеников", "Выбывающие", "Администратор школы"]),
 ])
-def test_the_admin_area_speaks_the_admins_language(client, admin, language, words):
+def test_the_admin_area_speaks_the_admins_language(client: Client, admin: User, language: str,
+                                                   words: list[str]) -> None:
     from django.conf import settings
     from django.utils import translation
 

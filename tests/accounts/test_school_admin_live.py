@@ -9,20 +9,22 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Invitation, Role, School, SchoolClass, User
 from accounts.roster import import_roster
 from archive import chain
 from archive.models import Record
 from tests.accounts.test_roster import as_csv, roster_rows
-from tests.http import LiveClient
+from tests.http import Answer, LiveClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a-long-school-secret-7"
 
 
 @pytest.fixture
-def new_school(live_server, settings):
+def new_school(live_server: LiveServer, settings: Settings) -> tuple[School, User, LiveClient]:
     """A fresh school whose first admin accepted the printed link, and a client logged in as
     that admin."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -41,12 +43,13 @@ def new_school(live_server, settings):
     return School.objects.get(slug="regenboog"), admin, LiveClient(live_server.url, admin)
 
 
-def kinds(school, prefix="admin."):
+def kinds(school: School, prefix: str = "admin.") -> list[str]:
     return list(Record.objects.filter(scope=f"school:{school.pk}", kind__startswith=prefix)
                 .order_by("position").values_list("kind", flat=True))
 
 
-def test_the_admin_emails_the_invitations_once_with_one_record(new_school):
+def test_the_admin_emails_the_invitations_once_with_one_record(
+        new_school: tuple[School, User, LiveClient]) -> None:
     school, admin, client = new_school
     import_roster(school, as_csv(roster_rows(count=4)), actor=admin)
     page = client.get("/school/invitations/")
@@ -73,7 +76,7 @@ def test_the_admin_emails_the_invitations_once_with_one_record(new_school):
     assert chain.verify().intact
 
 
-def test_the_admin_creates_a_person_and_sees_their_link(new_school):
+def test_the_admin_creates_a_person_and_sees_their_link(new_school: tuple[School, User, LiveClient]) -> None:
     school, _admin, client = new_school
     answer = client.post("/school/people/", {
         "username": "juf", "display_name": "Juf Anna", "role": "teacher",
@@ -84,7 +87,7 @@ def test_the_admin_creates_a_person_and_sees_their_link(new_school):
     assert kinds(school)[-2:] == ["admin.account_created", "admin.invitation_issued"]
 
 
-def test_the_admin_creates_a_class_with_its_group(new_school):
+def test_the_admin_creates_a_class_with_its_group(new_school: tuple[School, User, LiveClient]) -> None:
     school, _admin, client = new_school
     answer = client.post("/school/classes/", {"name": "1A"}, form_page="/school/classes/")
     assert answer.status == 200, answer.text[:2000]
@@ -93,7 +96,8 @@ def test_the_admin_creates_a_class_with_its_group(new_school):
     assert "admin.class_created" in kinds(school)
 
 
-def test_the_admin_cannot_make_or_touch_a_dpo(new_school, live_server):
+def test_the_admin_cannot_make_or_touch_a_dpo(new_school: tuple[School, User, LiveClient],
+                                              live_server: LiveServer) -> None:
     school, _admin, client = new_school
     refused = client.post("/school/people/", {
         "username": "fake-dpo", "display_name": "Fake DPO", "role": "dpo",
@@ -128,18 +132,18 @@ def test_the_admin_cannot_make_or_touch_a_dpo(new_school, live_server):
 
 
 # --- every other form of the admin area, each leaving exactly one record of its kind ----------
-def mark(school):
+def mark(school: School) -> int:
     """The school's newest archive position: what a form adds comes after it."""
     last = Record.objects.filter(scope=f"school:{school.pk}").order_by("-position").first()
     return last.position if last else 0
 
 
-def added(school, since):
+def added(school: School, since: int) -> list[str]:
     return list(Record.objects.filter(scope=f"school:{school.pk}", position__gt=since)
                 .order_by("position").values_list("kind", flat=True))
 
 
-def active_person(school, admin, username, role):
+def active_person(school: School, admin: User, username: str, role: str) -> User:
     """A person made through the admin's own actions who set their password from the link."""
     from accounts.actions.invitations import accept_invitation, invite_new_account
 
@@ -148,7 +152,8 @@ def active_person(school, admin, username, role):
     return accept_invitation(person.invitations.get(), PASSWORD)
 
 
-def test_a_role_change_is_one_record_and_ends_the_persons_sessions(new_school, live_server):
+def test_a_role_change_is_one_record_and_ends_the_persons_sessions(
+        new_school: tuple[School, User, LiveClient], live_server: LiveServer) -> None:
     school, admin, client = new_school
     parent = active_person(school, admin, "ouder", Role.PARENT)
     theirs = LiveClient(live_server.url, parent)
@@ -165,7 +170,7 @@ def test_a_role_change_is_one_record_and_ends_the_persons_sessions(new_school, l
     assert "/login/" in theirs.get("/school/").url
 
 
-def test_a_new_link_for_a_person_is_one_record(new_school):
+def test_a_new_link_for_a_person_is_one_record(new_school: tuple[School, User, LiveClient]) -> None:
     school, admin, client = new_school
     teacher = active_person(school, admin, "juf", Role.TEACHER)
     since = mark(school)
@@ -176,7 +181,7 @@ def test_a_new_link_for_a_person_is_one_record(new_school):
     assert teacher.invitations.filter(purpose=Invitation.Purpose.RESET).count() == 1
 
 
-def test_leave_now_is_one_record_and_closes_the_account(new_school):
+def test_leave_now_is_one_record_and_closes_the_account(new_school: tuple[School, User, LiveClient]) -> None:
     school, admin, client = new_school
     teacher = active_person(school, admin, "juf", Role.TEACHER)
     since = mark(school)
@@ -190,7 +195,7 @@ def test_leave_now_is_one_record_and_closes_the_account(new_school):
     assert not teacher.is_active
 
 
-def test_a_second_factor_reset_is_one_record(new_school):
+def test_a_second_factor_reset_is_one_record(new_school: tuple[School, User, LiveClient]) -> None:
     from accounts.actions.twofactor import enrol_second_factor
     from accounts.twofactor import new_secret
 
@@ -206,7 +211,7 @@ def test_a_second_factor_reset_is_one_record(new_school):
     assert teacher.totp_confirmed_at is None
 
 
-def test_withdrawing_a_link_is_one_record(new_school):
+def test_withdrawing_a_link_is_one_record(new_school: tuple[School, User, LiveClient]) -> None:
     school, _admin, client = new_school
     client.post("/school/people/", {"username": "juf", "display_name": "Juf", "role": "teacher",
                                     "email": "juf@example.invalid", "phone": ""})
@@ -220,7 +225,7 @@ def test_withdrawing_a_link_is_one_record(new_school):
     assert invitation.revoked_at is not None
 
 
-def test_a_class_and_its_staff_are_one_record_each(new_school):
+def test_a_class_and_its_staff_are_one_record_each(new_school: tuple[School, User, LiveClient]) -> None:
     from messaging.models import Membership
 
     school, admin, client = new_school
@@ -241,7 +246,8 @@ def test_a_class_and_its_staff_are_one_record_each(new_school):
                                      ended_at__isnull=True).exists()
 
 
-def test_moving_a_pupil_is_one_record_and_their_guardian_follows(new_school):
+def test_moving_a_pupil_is_one_record_and_their_guardian_follows(
+        new_school: tuple[School, User, LiveClient]) -> None:
     from accounts.models import Pupil
     from messaging.models import Membership
 
@@ -258,7 +264,7 @@ def test_moving_a_pupil_is_one_record_and_their_guardian_follows(new_school):
                                      user__ref="G0000", ended_at__isnull=True).exists()
 
 
-def test_a_group_and_its_members_are_one_record_each(new_school):
+def test_a_group_and_its_members_are_one_record_each(new_school: tuple[School, User, LiveClient]) -> None:
     from messaging.models import Conversation
 
     school, admin, client = new_school
@@ -276,13 +282,15 @@ def test_a_group_and_its_members_are_one_record_each(new_school):
     assert added(school, since) == ["admin.member_added"]
 
 
-def _upload(client, path, name, content):
+def _upload(client: LiveClient, path: str, name: str, content: bytes) -> Answer:
     """POST a file as the page's form would (multipart, with its CSRF token)."""
     import urllib.request
 
     from tests.http import CSRF_INPUT
 
-    token = CSRF_INPUT.search(client.get(path).text).group(1)
+    match = CSRF_INPUT.search(client.get(path).text)
+    assert match is not None
+    token = match.group(1)
     boundary = "----schoolchat-test"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
             f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
@@ -294,7 +302,8 @@ def _upload(client, path, name, content):
     return client._open(request, True)
 
 
-def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(new_school):
+def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(
+        new_school: tuple[School, User, LiveClient]) -> None:
     from accounts.models import Pupil
 
     school, _admin, client = new_school
@@ -303,7 +312,9 @@ def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(new_scho
                       as_csv(roster_rows(count=6)).encode())
     assert preview.status == 200 and "new pupil P0000" in preview.text
     assert added(school, since) == [] and not Pupil.objects.filter(school=school).exists()
-    digest = re.search(r'name="confirm" value="([0-9a-f]{64})"', preview.text).group(1)
+    match = re.search(r'name="confirm" value="([0-9a-f]{64})"', preview.text)
+    assert match is not None
+    digest = match.group(1)
     applied = client.post("/school/roster/", {"confirm": digest})
     assert applied.status == 200 and "pupils: 6 created" in applied.text
     new = added(school, since)
@@ -313,7 +324,8 @@ def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(new_scho
     assert new.count("admin.guardianship_added") == 8
 
 
-def test_processing_leavers_is_one_record_for_this_school(new_school):
+def test_processing_leavers_is_one_record_for_this_school(
+        new_school: tuple[School, User, LiveClient]) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -328,7 +340,7 @@ def test_processing_leavers_is_one_record_for_this_school(new_school):
     assert new.count("admin.leavers_processed") == 1 and new.count("account.deactivated") == 1
 
 
-def test_saving_the_policies_is_one_record(new_school):
+def test_saving_the_policies_is_one_record(new_school: tuple[School, User, LiveClient]) -> None:
     school, _admin, client = new_school
     since = mark(school)
     answer = client.post("/school/policies/", {
@@ -340,7 +352,8 @@ def test_saving_the_policies_is_one_record(new_school):
     assert school.pupil_accounts and school.digital_consent_age == 14
 
 
-def test_a_school_made_by_create_school_has_its_consent_purposes(new_school):
+def test_a_school_made_by_create_school_has_its_consent_purposes(
+        new_school: tuple[School, User, LiveClient]) -> None:
     from consent.models import ConsentPurpose
 
     school, _admin, _client = new_school

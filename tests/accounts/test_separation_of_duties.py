@@ -11,13 +11,16 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.actions.invitations import awaiting_invitation, issue_invitation
 from accounts.actions.people import create_account
-from accounts.models import Invitation, Role, User
+from accounts.models import Invitation, Role, School, User
 from accounts.roster import RosterRejected, import_roster
 from archive.models import Record
 from tests.accounts.test_roster import as_csv, roster_rows
@@ -29,7 +32,7 @@ OPERATOR_ROLES = ["dpo", "safeguarding"]
 
 
 @pytest.fixture
-def dpo(school):
+def dpo(school: School) -> User:
     user = UserFactory(username="dpo", display_name="Data Protection", role=Role.DPO,
                        school=school, ref="D1")
     user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", timezone.now()
@@ -38,19 +41,20 @@ def dpo(school):
 
 
 @pytest.fixture
-def lead(school):
+def lead(school: School) -> User:
     return UserFactory(username="lead", display_name="Safe Guard", role=Role.SAFEGUARDING,
                        school=school)
 
 
-def kinds(school):
+def kinds(school: School) -> list[str]:
     return list(Record.objects.filter(scope=f"school:{school.pk}").order_by("position")
                 .values_list("kind", flat=True))
 
 
 # --- creating ------------------------------------------------------------------------------
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
-def test_the_admin_cannot_create_a_dpo_or_safeguarding_lead(client, admin, school, role):
+def test_the_admin_cannot_create_a_dpo_or_safeguarding_lead(client: Client, admin: User, school: School,
+                                                            role: str) -> None:
     client.force_login(admin)
     page = client.get(reverse("accounts:school_people"))
     offered = [value for value, _label in page.context["form"].fields["role"].choices]
@@ -66,7 +70,8 @@ def test_the_admin_cannot_create_a_dpo_or_safeguarding_lead(client, admin, schoo
 
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
-def test_the_actions_refuse_a_person_as_actor_for_those_roles(admin, school, dpo, role):
+def test_the_actions_refuse_a_person_as_actor_for_those_roles(admin: User, school: School, dpo: User,
+                                                              role: str) -> None:
     with pytest.raises(PermissionDenied):
         create_account(school, actor=admin, username="x", display_name="X", role=role)
     with pytest.raises(PermissionDenied):
@@ -77,7 +82,8 @@ def test_the_actions_refuse_a_person_as_actor_for_those_roles(admin, school, dpo
 
 # --- changing ------------------------------------------------------------------------------
 @pytest.mark.parametrize("persona", ["dpo", "lead"])
-def test_the_admin_can_do_nothing_to_the_dpo_or_the_lead(client, request, admin, persona):
+def test_the_admin_can_do_nothing_to_the_dpo_or_the_lead(client: Client, request: pytest.FixtureRequest,
+                                                         admin: User, persona: str) -> None:
     target = request.getfixturevalue(persona)
     before = (target.password, target.totp_secret, target.role, target.email)
     client.force_login(admin)
@@ -100,7 +106,7 @@ def test_the_admin_can_do_nothing_to_the_dpo_or_the_lead(client, request, admin,
     assert not Invitation.objects.filter(user=target).exists()
 
 
-def test_no_role_change_to_the_dpo_role(client, admin, teacher):
+def test_no_role_change_to_the_dpo_role(client: Client, admin: User, teacher: User) -> None:
     client.force_login(admin)
     url = reverse("accounts:school_person", args=[teacher.pk])
     offered = [v for v, _l in client.get(url).context["form"].fields["role"].choices]
@@ -113,8 +119,9 @@ def test_no_role_change_to_the_dpo_role(client, admin, teacher):
     assert teacher.role == Role.TEACHER
 
 
-def test_the_admin_neither_lists_nor_withdraws_the_dpos_link(client, admin, school, mailoutbox,
-                                                             django_capture_on_commit_callbacks):
+def test_the_admin_neither_lists_nor_withdraws_the_dpos_link(
+        client: Client, admin: User, school: School, mailoutbox: list[EmailMessage],
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     out = io.StringIO()
     call_command("operator_account", "create", "--school", school.slug, "--role", "dpo",
                  "--username", "newdpo", "--email", "newdpo@example.invalid", stdout=out)
@@ -134,7 +141,7 @@ def test_the_admin_neither_lists_nor_withdraws_the_dpos_link(client, admin, scho
     assert not [m for m in mailoutbox if "newdpo@example.invalid" in m.to]
 
 
-def test_the_roster_cannot_touch_the_dpo(admin, school, dpo):
+def test_the_roster_cannot_touch_the_dpo(admin: User, school: School, dpo: User) -> None:
     rows = roster_rows(count=2)
     rows[0][5] = "D1"  # the DPO's own reference as a guardian_ref
     with pytest.raises(RosterRejected) as rejected:
@@ -149,7 +156,7 @@ def test_the_roster_cannot_touch_the_dpo(admin, school, dpo):
 
 
 # --- the operator --------------------------------------------------------------------------
-def operator(*args):
+def operator(*args: str) -> str:
     out = io.StringIO()
     call_command("operator_account", *args, stdout=out)
     match = re.search(r"https://chat\.example(/invite/[\w-]+/)", out.getvalue())
@@ -158,7 +165,8 @@ def operator(*args):
 
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
-def test_the_operator_creates_the_account_and_the_link_works(client, school, role):
+def test_the_operator_creates_the_account_and_the_link_works(client: Client, school: School,
+                                                             role: str) -> None:
     link = operator("create", "--school", school.slug, "--role", role, "--username", "officer",
                     "--name", "The Officer", "--email", "o@example.invalid",
                     "--url", "https://chat.example/")
@@ -174,7 +182,8 @@ def test_the_operator_creates_the_account_and_the_link_works(client, school, rol
     assert person.is_active and person.check_password("an unusual pass phrase 42")
 
 
-def test_the_operator_resets_the_dpos_password_and_second_factor(client, school, dpo):
+def test_the_operator_resets_the_dpos_password_and_second_factor(client: Client, school: School,
+                                                                 dpo: User) -> None:
     link = operator("reset", "--school", school.slug, "--username", "dpo", "--two-factor",
                     "--url", "https://chat.example")
     dpo.refresh_from_db()
@@ -185,7 +194,7 @@ def test_the_operator_resets_the_dpos_password_and_second_factor(client, school,
     assert dpo.check_password(PASSWORD)  # unchanged until they use the link
 
 
-def test_the_operator_manages_only_those_roles(school, teacher, dpo):
+def test_the_operator_manages_only_those_roles(school: School, teacher: User, dpo: User) -> None:
     with pytest.raises(CommandError, match="school admin manages"):
         call_command("operator_account", "reset", "--school", school.slug,
                      "--username", "teacher", stdout=io.StringIO())
@@ -207,7 +216,7 @@ def test_the_operator_manages_only_those_roles(school, teacher, dpo):
     ("nl", "Gesprekken worden alleen gelezen door hun leden."),
     ("ru", "Переписку читают только её участники."),
 ])
-def test_the_admin_pages_say_who_reads_what(client, admin, language, words):
+def test_the_admin_pages_say_who_reads_what(client: Client, admin: User, language: str, words: str) -> None:
     from django.conf import settings
 
     client.force_login(admin)

@@ -7,26 +7,28 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from accounts import session_expiry
+from accounts.models import User
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 HOUR = 3600
 
 
-def signed_in(client, username="parent"):
+def signed_in(client: Client, username: str = "parent") -> Session:
     response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
     assert response.status_code == 302
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def expires_in(session):
+def expires_in(session: Session) -> float:
     return (Session.objects.get(pk=session.pk).expire_date - timezone.now()).total_seconds()
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     """Move the middleware's clock; the store's own check uses the real one."""
     state = {"offset": 0.0}
     real = session_expiry._now
@@ -34,12 +36,12 @@ def clock(monkeypatch):
     return state
 
 
-def test_a_login_lasts_eight_idle_hours_in_the_store(parent):
+def test_a_login_lasts_eight_idle_hours_in_the_store(parent: User) -> None:
     session = signed_in(Client())
     assert 8 * HOUR - 60 < expires_in(session) <= 8 * HOUR
 
 
-def test_an_idle_session_is_over(parent):
+def test_an_idle_session_is_over(parent: User) -> None:
     client = Client()
     session = signed_in(client)
     # Eight hours pass without a request: the store no longer hands the session out.
@@ -47,8 +49,8 @@ def test_an_idle_session_is_over(parent):
     assert client.get(reverse("messaging:inbox")).status_code == 302
 
 
-def test_activity_pushes_the_end_forward_at_most_once_a_minute(parent, clock,
-                                                               django_assert_max_num_queries):
+def test_activity_pushes_the_end_forward_at_most_once_a_minute(
+        parent: User, clock: dict[str, float], django_assert_max_num_queries: DjangoAssertNumQueries) -> None:
     client = Client()
     session = signed_in(client)
     first = Session.objects.get(pk=session.pk).expire_date
@@ -61,7 +63,7 @@ def test_activity_pushes_the_end_forward_at_most_once_a_minute(parent, clock,
     assert timedelta(hours=2) <= moved - first < timedelta(hours=2, seconds=5)
 
 
-def test_however_active_a_login_ends_after_seven_days(parent, clock):
+def test_however_active_a_login_ends_after_seven_days(parent: User, clock: dict[str, float]) -> None:
     client = Client()
     session = signed_in(client)
     clock["offset"] = 7 * 24 * HOUR - HOUR  # active all week, one hour before the cap
@@ -71,7 +73,7 @@ def test_however_active_a_login_ends_after_seven_days(parent, clock):
     assert 7 * 24 * HOUR - 60 < expires_in(session) <= 7 * 24 * HOUR
 
 
-def test_a_new_login_starts_a_new_week(parent, clock):
+def test_a_new_login_starts_a_new_week(parent: User, clock: dict[str, float]) -> None:
     client = Client()
     signed_in(client)
     client.logout()

@@ -4,36 +4,47 @@ Personas: the teacher (two-factor on), a stranger guessing at the teacher's acco
 203.0.113.5, and the teacher at school, at 198.51.100.7.
 """
 
+from __future__ import annotations
+
 import time
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from accounts import signin, twofactor
 from accounts.actions.twofactor import enrol_second_factor
+from accounts.models import School, User
 from archive.models import Record
 from tests.factories import PASSWORD
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
 STRANGER, TEACHER_AT_SCHOOL = "203.0.113.5", "198.51.100.7"
 
 
-def log_in(client, password=PASSWORD, address=STRANGER, username="teacher", **extra):
+def log_in(client: Client, password: str = PASSWORD, address: str = STRANGER, username: str = "teacher",
+           **extra: Any) -> TestResponse:
     return client.post(reverse("login"), {"username": username, "password": password},
                        REMOTE_ADDR=address, **extra)
 
 
-def logged_in(client):
+def logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
 @pytest.fixture
-def enrolled(school, teacher):
+def enrolled(school: School, teacher: User) -> str:
     school.require_staff_2fa = True
     school.save()
     secret = twofactor.new_secret()
@@ -42,9 +53,10 @@ def enrolled(school, teacher):
 
 
 # --- the client address --------------------------------------------------------------------
-def _ip(settings, remote, forwarded=None, trusted=()):
+def _ip(settings: Settings, remote: str | None, forwarded: str | None = None,
+        trusted: Iterable[str] = ()) -> str | None:
     settings.SCHOOLCHAT_TRUSTED_PROXIES = list(trusted)
-    meta = {"REMOTE_ADDR": remote} if remote else {}
+    meta: dict[str, Any] = {"REMOTE_ADDR": remote} if remote else {}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
     request = RequestFactory().get("/", **meta)
@@ -53,11 +65,11 @@ def _ip(settings, remote, forwarded=None, trusted=()):
     return signin.client_ip(request)
 
 
-def test_without_trusted_proxies_x_forwarded_for_is_ignored(settings):
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(settings: Settings) -> None:
     assert _ip(settings, "10.0.0.2", "203.0.113.5") == "10.0.0.2"
 
 
-def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(settings):
+def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(settings: Settings) -> None:
     proxies = ["10.0.0.0/8"]
     assert _ip(settings, "10.0.0.2", "203.0.113.5", proxies) == "203.0.113.5"
     # A client writing its own X-Forwarded-For cannot choose its address: the proxy appends
@@ -72,13 +84,13 @@ def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(settin
     assert _ip(settings, "10.0.0.2", "garbage", proxies) == "10.0.0.2"
 
 
-def test_a_unix_socket_peer_is_believed_only_when_listed(settings):
+def test_a_unix_socket_peer_is_believed_only_when_listed(settings: Settings) -> None:
     assert _ip(settings, None, "203.0.113.5") is None
     assert _ip(settings, None, "203.0.113.5", ["unix"]) == "203.0.113.5"
 
 
 # --- lockout per address and account ---------------------------------------------------------
-def test_a_stranger_cannot_lock_the_teacher_out(school, teacher):
+def test_a_stranger_cannot_lock_the_teacher_out(school: School, teacher: User) -> None:
     stranger, colleague = Client(), Client()
     for _ in range(4):
         assert log_in(stranger, "wrong").status_code == 200
@@ -91,8 +103,9 @@ def test_a_stranger_cannot_lock_the_teacher_out(school, teacher):
     assert logged_in(colleague)
 
 
-def test_the_account_backs_off_when_guesses_come_from_many_addresses(settings, school, teacher,
-                                                                    monkeypatch):
+def test_the_account_backs_off_when_guesses_come_from_many_addresses(settings: Settings, school: School,
+                                                                     teacher: User,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     settings.SCHOOLCHAT_ACCOUNT_BACKOFF_AFTER = 6
     for n in range(6):
         log_in(Client(), "wrong", address=f"192.0.2.{n + 1}")
@@ -108,7 +121,7 @@ def test_the_account_backs_off_when_guesses_come_from_many_addresses(settings, s
     assert logged_in(client)
 
 
-def test_the_delay_grows_and_stops_at_the_maximum(settings, school, teacher):
+def test_the_delay_grows_and_stops_at_the_maximum(settings: Settings, school: School, teacher: User) -> None:
     settings.SCHOOLCHAT_ACCOUNT_BACKOFF_AFTER = 2
     settings.SCHOOLCHAT_ACCOUNT_BACKOFF_MAX_SECONDS = 8
     waits = []
@@ -123,11 +136,11 @@ def test_the_delay_grows_and_stops_at_the_maximum(settings, school, teacher):
 
 
 # --- second-factor codes ----------------------------------------------------------------------
-def start(client, address=STRANGER):
+def start(client: Client, address: str = STRANGER) -> None:
     assert log_in(client, address=address)["Location"] == reverse("accounts:2fa_verify")
 
 
-def test_wrong_codes_count_toward_the_same_pause_as_passwords(enrolled, teacher):
+def test_wrong_codes_count_toward_the_same_pause_as_passwords(enrolled: str, teacher: User) -> None:
     client = Client()
     for _ in range(2):
         log_in(client, "wrong")
@@ -153,7 +166,7 @@ def test_wrong_codes_count_toward_the_same_pause_as_passwords(enrolled, teacher)
     assert logged_in(colleague)
 
 
-def test_starting_the_login_over_gives_no_fresh_tries(enrolled, teacher):
+def test_starting_the_login_over_gives_no_fresh_tries(enrolled: str, teacher: User) -> None:
     client = Client()
     for _ in range(2):
         start(client)
@@ -167,7 +180,7 @@ def test_starting_the_login_over_gives_no_fresh_tries(enrolled, teacher):
     assert log_in(client).status_code == 429
 
 
-def test_a_code_logs_in_once(enrolled, teacher):
+def test_a_code_logs_in_once(enrolled: str, teacher: User) -> None:
     code = pyotp.TOTP(enrolled).now()
     first, second = Client(), Client()
     start(first, TEACHER_AT_SCHOOL)

@@ -7,12 +7,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import timedelta
+from email.message import Message
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 from tests.live import daphne_servers
 
@@ -24,7 +27,8 @@ class Browser:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
 
-    def request(self, path, data=None, headers=None):
+    def request(self, path: str, data: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Message, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(self.base + path, data=body, headers=headers or {})
         try:
@@ -33,25 +37,28 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read().decode()
 
-    def log_in(self, username, password, forwarded_for=None):
+    def log_in(self, username: str, password: str,
+               forwarded_for: str | None = None) -> tuple[int, Message, str]:
         headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
         _, _, page = self.request("/login/", headers=headers)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match is not None
+        token = match.group(1)
         return self.request("/login/", {"csrfmiddlewaretoken": token, "username": username,
                                         "password": password}, headers)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
 
 
 @pytest.fixture
-def parent(transactional_db):
+def parent(transactional_db: None) -> User:
     return UserFactory(username="livparent", role="parent")
 
 
-def test_daphne_gives_django_the_peer_address(parent, tmp_path):
+def test_daphne_gives_django_the_peer_address(parent: User, tmp_path: Path) -> None:
     with daphne_servers(1, tmp_path) as (server,):
         status, _, _ = Browser(server.url).log_in("livparent", "wrong",
                                                   forwarded_for="203.0.113.5")
@@ -60,7 +67,8 @@ def test_daphne_gives_django_the_peer_address(parent, tmp_path):
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
 
 
-def test_behind_a_trusted_proxy_a_stranger_pauses_only_their_own_address(parent, tmp_path):
+def test_behind_a_trusted_proxy_a_stranger_pauses_only_their_own_address(parent: User,
+                                                                         tmp_path: Path) -> None:
     with daphne_servers(1, tmp_path,
                         extra_env={"SCHOOLCHAT_TRUSTED_PROXIES": "127.0.0.1"}) as (server,):
         stranger = Browser(server.url)

@@ -1,38 +1,46 @@
 """Two-factor sign-in for staff when the school requires it: enrolment, codes, recovery codes."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from accounts.models import RecoveryCode, Role
+from accounts.models import RecoveryCode, Role, School, User
 from tests.factories import PASSWORD, UserFactory
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def strict_school(school):
+def strict_school(school: School) -> School:
     school.require_staff_2fa = True
     school.save()
     return school
 
 
-def log_in(client, username):
+def log_in(client: Client, username: str) -> TestResponse:
     return client.post(reverse("login"), {"username": username, "password": PASSWORD})
 
 
-def next_code(secret):
+def next_code(secret: str) -> str:
     """The code of the next 30-second step, which the server accepts for clock drift."""
     return pyotp.TOTP(secret).at(time.time() + 30)
 
 
-def logged_in(client):
+def logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def enrol(client):
+def enrol(client: Client) -> tuple[str, TestResponse]:
     page = client.get(reverse("accounts:2fa_setup"))
     secret = page.context["secret"]
     assert page.context["grouped"].replace(" ", "") == secret
@@ -41,7 +49,8 @@ def enrol(client):
     return secret, response
 
 
-def test_staff_must_enrol_before_they_are_logged_in(client, strict_school, teacher):
+def test_staff_must_enrol_before_they_are_logged_in(client: Client, strict_school: School,
+                                                    teacher: User) -> None:
     response = log_in(client, "teacher")
     assert response.status_code == 302 and response["Location"] == reverse("accounts:2fa_setup")
     assert not logged_in(client)
@@ -58,7 +67,8 @@ def test_staff_must_enrol_before_they_are_logged_in(client, strict_school, teach
     assert not set(codes) & stored
 
 
-def test_an_enrolled_teacher_gives_a_code_at_every_login(client, strict_school, teacher):
+def test_an_enrolled_teacher_gives_a_code_at_every_login(client: Client, strict_school: School,
+                                                         teacher: User) -> None:
     log_in(client, "teacher")
     secret, _ = enrol(client)
     client.logout()
@@ -70,7 +80,7 @@ def test_an_enrolled_teacher_gives_a_code_at_every_login(client, strict_school, 
     assert right.status_code == 302 and logged_in(client)
 
 
-def test_a_recovery_code_works_once(client, strict_school, teacher):
+def test_a_recovery_code_works_once(client: Client, strict_school: School, teacher: User) -> None:
     log_in(client, "teacher")
     _secret, response = enrol(client)
     code = response.context["codes"][0]
@@ -81,7 +91,8 @@ def test_a_recovery_code_works_once(client, strict_school, teacher):
         assert logged_in(client) is expected
 
 
-def test_too_many_wrong_codes_start_the_login_over(client, strict_school, teacher):
+def test_too_many_wrong_codes_start_the_login_over(client: Client, strict_school: School,
+                                                   teacher: User) -> None:
     log_in(client, "teacher")
     enrol(client)
     client.logout()
@@ -92,42 +103,44 @@ def test_too_many_wrong_codes_start_the_login_over(client, strict_school, teache
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.DPO, Role.TEACHER, Role.SAFEGUARDING])
-def test_every_staff_role_needs_the_second_factor(client, strict_school, role):
+def test_every_staff_role_needs_the_second_factor(client: Client, strict_school: School, role: Role) -> None:
     UserFactory(username="someone", role=role, school=strict_school)
     assert log_in(client, "someone")["Location"] == reverse("accounts:2fa_setup")
     assert not logged_in(client)
 
 
-def test_parents_do_not_need_it(client, strict_school, parent):
+def test_parents_do_not_need_it(client: Client, strict_school: School, parent: User) -> None:
     assert log_in(client, "parent")["Location"] == reverse("messaging:inbox")
     assert logged_in(client)
 
 
-def test_a_school_with_the_policy_off_does_not_ask(client, school, teacher):
+def test_a_school_with_the_policy_off_does_not_ask(client: Client, school: School, teacher: User) -> None:
     assert not school.require_staff_2fa
     assert log_in(client, "teacher")["Location"] == reverse("messaging:inbox")
 
 
-def test_new_schools_require_it_by_default(db):
+def test_new_schools_require_it_by_default(db: None) -> None:
     from accounts.models import School
 
     assert School.objects.create(name="New", slug="new").require_staff_2fa
 
 
-def test_the_pages_without_a_pending_login_send_you_to_login(client, db):
+def test_the_pages_without_a_pending_login_send_you_to_login(client: Client, db: None) -> None:
     for name in ("accounts:2fa_setup", "accounts:2fa_verify"):
         assert client.get(reverse(name))["Location"] == reverse("login")
 
 
-def test_the_setup_page_uses_no_external_service(client, strict_school, teacher):
+def test_the_setup_page_uses_no_external_service(client: Client, strict_school: School,
+                                                 teacher: User) -> None:
     log_in(client, "teacher")
     body = client.get(reverse("accounts:2fa_setup")).content.decode()
     assert "http://" not in body.replace("http://testserver", "")
     assert "https://" not in body
 
 
-def test_turning_the_policy_on_ends_staff_sessions_that_began_without_it(client, school, admin,
-                                                                        teacher, parent):
+def test_turning_the_policy_on_ends_staff_sessions_that_began_without_it(client: Client, school: School,
+                                                                         admin: User, teacher: User,
+                                                                         parent: User) -> None:
     from django.test import Client
 
     teacher_client, parent_client = Client(), Client()
@@ -145,8 +158,8 @@ def test_turning_the_policy_on_ends_staff_sessions_that_began_without_it(client,
     assert log_in(Client(), "teacher")["Location"] == reverse("accounts:2fa_setup")
 
 
-def test_a_parent_made_staff_must_log_in_again_with_a_second_factor(client, strict_school,
-                                                                   parent):
+def test_a_parent_made_staff_must_log_in_again_with_a_second_factor(client: Client, strict_school: School,
+                                                                   parent: User) -> None:
     from django.test import Client
 
     admin = UserFactory(username="boss", role=Role.ADMIN, school=strict_school)

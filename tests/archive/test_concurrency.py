@@ -11,7 +11,7 @@ from archive.models import Record
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_to_a_new_scope_build_one_intact_chain():
+def test_concurrent_writers_to_a_new_scope_build_one_intact_chain() -> None:
     errors: list[BaseException] = []
 
     def write(n: int) -> None:

@@ -5,11 +5,14 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from django.utils.html import escape
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from archive import actions as archive_actions
@@ -22,24 +25,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
+def demo(db: None) -> dict[str, User]:
     call_command("seed_demo", force=True, stdout=io.StringIO())
     return {u.username: u for u in User.objects.all()}
 
 
-def open_zip(path):
+def open_zip(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as bundle:
         return {name: bundle.read(name) for name in bundle.namelist()}
 
 
-def export_parent(tmp_path, username="parent"):
+def export_parent(tmp_path: Path, username: str = "parent") -> dict[str, bytes]:
     out = tmp_path / "export.zip"
     call_command("export_subject_access", "--user", username, "--out", str(out),
                  stdout=io.StringIO())
     return open_zip(out)
 
 
-def test_the_demo_parent_gets_everything_they_sent_or_could_read(demo, tmp_path):
+def test_the_demo_parent_gets_everything_they_sent_or_could_read(demo: dict[str, User],
+                                                                 tmp_path: Path) -> None:
     files = export_parent(tmp_path)
     data = json.loads(files["data.json"])
     html = files["index.html"].decode()
@@ -59,7 +63,7 @@ def test_the_demo_parent_gets_everything_they_sent_or_could_read(demo, tmp_path)
     assert {m["conversation"] for m in data["memberships"]} >= {"4B class group"}
 
 
-def test_nothing_from_conversations_they_were_never_in(demo, tmp_path):
+def test_nothing_from_conversations_they_were_never_in(demo: dict[str, User], tmp_path: Path) -> None:
     files = export_parent(tmp_path)
     data_text = files["data.json"].decode()
     html = files["index.html"].decode()
@@ -73,7 +77,7 @@ def test_nothing_from_conversations_they_were_never_in(demo, tmp_path):
         assert title not in data_text
 
 
-def test_other_parents_are_pseudonymised_and_staff_named(demo, tmp_path):
+def test_other_parents_are_pseudonymised_and_staff_named(demo: dict[str, User], tmp_path: Path) -> None:
     files = export_parent(tmp_path)
     data_text = files["data.json"].decode()
     html = files["index.html"].decode()
@@ -90,7 +94,7 @@ def test_other_parents_are_pseudonymised_and_staff_named(demo, tmp_path):
     assert len(olga) == 1
 
 
-def test_every_manifest_hash_matches(demo, tmp_path):
+def test_every_manifest_hash_matches(demo: dict[str, User], tmp_path: Path) -> None:
     files = export_parent(tmp_path)
     manifest = json.loads(files["manifest.json"])
     assert set(manifest["files"]) == set(files) - {"manifest.json"}
@@ -98,24 +102,25 @@ def test_every_manifest_hash_matches(demo, tmp_path):
         assert hashlib.sha256(files[name]).hexdigest() == digest
     heads = manifest["chain_heads"]
     four_b = Conversation.objects.get(title="4B class group")
-    assert heads[four_b.scope]["hash"] == Record.objects.filter(
-        scope=four_b.scope).order_by("-position").first().hash
+    newest = Record.objects.filter(scope=four_b.scope).order_by("-position").first()
+    assert newest is not None
+    assert heads[four_b.scope]["hash"] == newest.hash
 
 
-def test_the_index_page_needs_nothing_from_outside(demo, tmp_path):
+def test_the_index_page_needs_nothing_from_outside(demo: dict[str, User], tmp_path: Path) -> None:
     html = export_parent(tmp_path)["index.html"].decode()
     assert "<script" not in html and "<link" not in html and "src=" not in html
     assert 'href="http' not in html and "url(" not in html
 
 
-def test_each_export_is_archived_and_audited(demo, tmp_path):
+def test_each_export_is_archived_and_audited(demo: dict[str, User], tmp_path: Path) -> None:
     export_parent(tmp_path)
     made = Record.objects.get(kind="export.made")
     assert made.subject_user_ids == [demo["parent"].pk]
     assert AuditEntry.objects.filter(action="export.made").exists()
 
 
-def test_a_pupil_export_by_reference(demo, tmp_path):
+def test_a_pupil_export_by_reference(demo: dict[str, User], tmp_path: Path) -> None:
     out = tmp_path / "pupil.zip"
     call_command("export_subject_access", "--pupil", "P4B01", "--out", str(out),
                  stdout=io.StringIO())
@@ -124,7 +129,7 @@ def test_a_pupil_export_by_reference(demo, tmp_path):
     assert all(g["guardian"].startswith("Parent ") for g in data["guardianships"])
 
 
-def test_purged_content_is_gone_from_the_export(demo, tmp_path):
+def test_purged_content_is_gone_from_the_export(demo: dict[str, User], tmp_path: Path) -> None:
     retention.apply_retention(timezone.now() + timedelta(days=401))
     files = export_parent(tmp_path)
     data = json.loads(files["data.json"])
@@ -136,8 +141,9 @@ def test_purged_content_is_gone_from_the_export(demo, tmp_path):
     assert data["purged_messages"] > 0
 
 
-def test_the_dpo_task_reports_progress_and_the_link_expires(demo, settings, tmp_path,
-                                                           django_capture_on_commit_callbacks):
+def test_the_dpo_task_reports_progress_and_the_link_expires(
+        demo: dict[str, User], settings: Settings, tmp_path: Path,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
         export = archive_actions.request_export(demo["dpo"], user=demo["parent"])
@@ -152,7 +158,7 @@ def test_the_dpo_task_reports_progress_and_the_link_expires(demo, settings, tmp_
     assert not path.exists()
 
 
-def test_only_the_dpo_may_request_an_export(demo):
+def test_only_the_dpo_may_request_an_export(demo: dict[str, User]) -> None:
     from django.core.exceptions import PermissionDenied
 
     for username in ("admin", "teacher", "parent2"):
@@ -161,7 +167,7 @@ def test_only_the_dpo_may_request_an_export(demo):
     assert not SubjectAccessExport.objects.exists()
 
 
-def test_the_demo_seeds_policies_and_a_seal_once(demo):
+def test_the_demo_seeds_policies_and_a_seal_once(demo: dict[str, User]) -> None:
     from archive.models import RetentionPolicy
 
     seals = Record.objects.filter(scope="seal").count()
@@ -172,8 +178,9 @@ def test_the_demo_seeds_policies_and_a_seal_once(demo):
     call_command("verify_archive", stdout=io.StringIO())
 
 
-def test_the_hourly_job_removes_expired_export_files(demo, settings, tmp_path,
-                                                     django_capture_on_commit_callbacks):
+def test_the_hourly_job_removes_expired_export_files(
+        demo: dict[str, User], settings: Settings, tmp_path: Path,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     from archive.tasks import expire_exports
 
     settings.MEDIA_ROOT = tmp_path
@@ -186,8 +193,9 @@ def test_the_hourly_job_removes_expired_export_files(demo, settings, tmp_path,
     assert not archive_actions.export_path(export).exists()
 
 
-def test_markup_in_messages_is_escaped_in_the_index_page(teacher, parent, conversation_4b,
-                                                        tmp_path):
+def test_markup_in_messages_is_escaped_in_the_index_page(teacher: User, parent: User,
+                                                         conversation_4b: Conversation,
+                                                         tmp_path: Path) -> None:
     from messaging.actions import send
 
     send.post_message(teacher, conversation_4b, '<script>alert("x")</script> & <b>bold</b>')
@@ -196,7 +204,7 @@ def test_markup_in_messages_is_escaped_in_the_index_page(teacher, parent, conver
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
 
 
-def test_events_list_every_other_record_naming_the_subject(demo, tmp_path):
+def test_events_list_every_other_record_naming_the_subject(demo: dict[str, User], tmp_path: Path) -> None:
     from archive.export import MESSAGE_KINDS
     from archive.models import Subject
 

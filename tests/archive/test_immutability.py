@@ -4,15 +4,17 @@ import pytest
 from django.db import IntegrityError, transaction
 
 import archive
+from accounts.models import User
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record, Subject
 from messaging.actions import send
+from messaging.models import Conversation
 from tests.archive.helpers import run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def posted(teacher, conversation_4b):
+def posted(teacher: User, conversation_4b: Conversation) -> Record:
     message, _ = send.post_message(teacher, conversation_4b, "Swimming on Tuesday")
     return Record.objects.get(message_id=message.pk, kind="message.posted")
 
@@ -26,7 +28,7 @@ def posted(teacher, conversation_4b):
     "UPDATE archive_subject SET user_id = NULL WHERE record_id = %s",
     "DELETE FROM archive_subject WHERE record_id = %s",
 ])
-def test_the_database_refuses_to_change_a_record(posted, sql):
+def test_the_database_refuses_to_change_a_record(posted: Record, sql: str) -> None:
     with pytest.raises(IntegrityError):
         run(sql, [posted.pk])
     posted.refresh_from_db()
@@ -35,7 +37,7 @@ def test_the_database_refuses_to_change_a_record(posted, sql):
     assert Subject.objects.filter(record=posted).exists()
 
 
-def test_a_payload_without_a_purge_record_cannot_be_deleted_even_with_an_entry(posted):
+def test_a_payload_without_a_purge_record_cannot_be_deleted_even_with_an_entry(posted: Record) -> None:
     # A purge entry pointing at an ordinary record does not count: it must be a purge record.
     run("INSERT INTO archive_purgedpayload (record_id, purge_record_id) VALUES (%s, %s)",
         [posted.pk, posted.pk])
@@ -43,7 +45,7 @@ def test_a_payload_without_a_purge_record_cannot_be_deleted_even_with_an_entry(p
         run("DELETE FROM archive_payload WHERE record_id = %s", [posted.pk])
 
 
-def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted):
+def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted: Record) -> None:
     with transaction.atomic():
         purge = archive.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
     PurgedPayload.objects.create(record=posted, purge_record=purge)
@@ -57,7 +59,8 @@ def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted):
             [posted.pk, posted.pk])
 
 
-def test_one_unlisted_payload_refuses_the_whole_delete(posted, teacher, conversation_4b):
+def test_one_unlisted_payload_refuses_the_whole_delete(posted: Record, teacher: User,
+                                                       conversation_4b: Conversation) -> None:
     """The check covers every row of a multi-row DELETE (per statement on PostgreSQL)."""
     second, _ = send.post_message(teacher, conversation_4b, "Bring a towel")
     other = Record.objects.get(message_id=second.pk, kind="message.posted")
@@ -72,7 +75,7 @@ def test_one_unlisted_payload_refuses_the_whole_delete(posted, teacher, conversa
                 .values_list("record_id", flat=True)) == [other.pk]
 
 
-def test_the_orm_cannot_delete_records_either(posted):
+def test_the_orm_cannot_delete_records_either(posted: Record) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         Record.objects.filter(pk=posted.pk).delete()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -82,7 +85,7 @@ def test_the_orm_cannot_delete_records_either(posted):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_flushing_the_whole_database_still_works(teacher, conversation_4b):
+def test_flushing_the_whole_database_still_works(teacher: User, conversation_4b: Conversation) -> None:
     """The test runner (and `manage.py flush`) empties every table, the archive included."""
     from django.core.management import call_command
 

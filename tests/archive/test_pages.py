@@ -1,15 +1,20 @@
 """DPO pages: the DPO reads, searches, holds and exports; everyone else gets 404; all audited."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import Settings
 
-from accounts.models import Role
+from accounts.models import Role, School, User
 from archive import retention
 from archive.models import AuditEntry, LegalHold, Record, RetentionPolicy, SubjectAccessExport
 from messaging.actions import membership, send
+from messaging.models import Conversation
 from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +24,14 @@ DPO_PAGES = ["archive:home", "archive:search", "archive:exports", "archive:holds
 
 
 @pytest.fixture
-def other_dpo(db):
+def other_dpo(db: None) -> User:
     return UserFactory(username="otherdpo", role=Role.DPO, school=SchoolFactory(slug="other"))
 
 
 @pytest.mark.parametrize("page", DPO_PAGES)
 @pytest.mark.parametrize("persona", ["teacher", "parent", "admin", "parent_5a"])
-def test_only_the_dpo_sees_archive_pages(client, request, page, persona, dpo):
+def test_only_the_dpo_sees_archive_pages(client: Client, request: pytest.FixtureRequest, page: str,
+                                         persona: str, dpo: User) -> None:
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse(page)).status_code == 404
     client.force_login(dpo)
@@ -33,13 +39,14 @@ def test_only_the_dpo_sees_archive_pages(client, request, page, persona, dpo):
 
 
 @pytest.mark.parametrize("page", [*DPO_PAGES, "archive:retention_policy"])
-def test_anonymous_visitors_are_sent_to_log_in(client, page):
+def test_anonymous_visitors_are_sent_to_log_in(client: Client, page: str) -> None:
     response = client.get(reverse(page))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("persona", ["teacher", "parent", "dpo"])
-def test_posts_by_others_change_nothing(client, request, persona, conversation_4b, admin):
+def test_posts_by_others_change_nothing(client: Client, request: pytest.FixtureRequest, persona: str,
+                                        conversation_4b: Conversation, admin: User) -> None:
     client.force_login(request.getfixturevalue(persona))
     if persona != "dpo":
         assert client.post(reverse("archive:holds"), {
@@ -51,7 +58,7 @@ def test_posts_by_others_change_nothing(client, request, persona, conversation_4
     assert not RetentionPolicy.objects.exists()
 
 
-def test_every_dpo_page_view_is_audited(client, dpo):
+def test_every_dpo_page_view_is_audited(client: Client, dpo: User) -> None:
     client.force_login(dpo)
     for page in DPO_PAGES:
         client.get(reverse(page))
@@ -60,7 +67,8 @@ def test_every_dpo_page_view_is_audited(client, dpo):
             "audit.viewed"} <= actions_seen
 
 
-def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversation_4b):
+def test_search_by_text_person_and_dates(client: Client, dpo: User, teacher: User, parent: User,
+                                         conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "Trip to the <zoo> on Friday")
     send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
@@ -76,7 +84,8 @@ def test_search_by_text_person_and_dates(client, dpo, teacher, parent, conversat
     assert parent.phone not in page and parent.email not in page
 
 
-def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conversation_4b):
+def test_every_word_of_an_archive_search_must_match(client: Client, dpo: User, teacher: User,
+                                                    conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "The museum opens at nine")
     send.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
     send.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
@@ -88,7 +97,8 @@ def test_every_word_of_an_archive_search_must_match(client, dpo, teacher, conver
     assert client.get(reverse("archive:search"), {"text": "museum zebra"}).context["results"] == []
 
 
-def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversation_4b):
+def test_search_no_longer_finds_purged_content(client: Client, dpo: User, teacher: User,
+                                               conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "An old message about swimming")
     retention.apply_retention(timezone.now() + timedelta(days=401))
     client.force_login(dpo)
@@ -96,14 +106,15 @@ def test_search_no_longer_finds_purged_content(client, dpo, teacher, conversatio
     assert "An old message about swimming" not in page
 
 
-def test_search_stays_within_the_dpo_school(client, other_dpo, teacher, conversation_4b):
+def test_search_stays_within_the_dpo_school(client: Client, other_dpo: User, teacher: User,
+                                            conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "Only for Test Primary")
     client.force_login(other_dpo)
     page = client.get(reverse("archive:search"), {"text": "Only"}).content.decode()
     assert "Only for Test Primary" not in page
 
 
-def test_the_dpo_places_and_lifts_a_hold(client, dpo, conversation_4b):
+def test_the_dpo_places_and_lifts_a_hold(client: Client, dpo: User, conversation_4b: Conversation) -> None:
     client.force_login(dpo)
     response = client.post(reverse("archive:holds"),
                            {"conversation": conversation_4b.pk, "reason": "Complaint"})
@@ -118,7 +129,8 @@ def test_the_dpo_places_and_lifts_a_hold(client, dpo, conversation_4b):
     assert AuditEntry.objects.filter(action__in=["hold.placed", "hold.lifted"]).count() == 2
 
 
-def test_a_hold_needs_a_reason_and_one_target(client, dpo, conversation_4b, parent):
+def test_a_hold_needs_a_reason_and_one_target(client: Client, dpo: User, conversation_4b: Conversation,
+                                              parent: User) -> None:
     client.force_login(dpo)
     assert client.post(reverse("archive:holds"),
                        {"conversation": conversation_4b.pk, "reason": ""}).status_code == 400
@@ -129,8 +141,8 @@ def test_a_hold_needs_a_reason_and_one_target(client, dpo, conversation_4b, pare
 
 
 def test_the_dpo_exports_and_downloads_until_the_link_expires(
-    client, dpo, parent, other_dpo, settings, tmp_path, django_capture_on_commit_callbacks
-):
+    client: Client, dpo: User, parent: User, other_dpo: User, settings: Settings, tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     settings.MEDIA_ROOT = tmp_path
     client.force_login(dpo)
     with django_capture_on_commit_callbacks(execute=True):
@@ -153,7 +165,8 @@ def test_the_dpo_exports_and_downloads_until_the_link_expires(
     assert client.get(url).status_code == 404
 
 
-def test_the_retention_report_lists_what_is_due(client, dpo, teacher, conversation_4b):
+def test_the_retention_report_lists_what_is_due(client: Client, dpo: User, teacher: User,
+                                                conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "Hello")
     client.force_login(dpo)
     page = client.get(reverse("archive:retention")).content.decode()
@@ -161,7 +174,8 @@ def test_the_retention_report_lists_what_is_due(client, dpo, teacher, conversati
     assert "Photos and attachments" in page
 
 
-def test_the_integrity_page_verifies_on_request(client, dpo, teacher, conversation_4b):
+def test_the_integrity_page_verifies_on_request(client: Client, dpo: User, teacher: User,
+                                                conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "Hello")
     client.force_login(dpo)
     page = client.post(reverse("archive:verify")).content.decode()
@@ -169,8 +183,9 @@ def test_the_integrity_page_verifies_on_request(client, dpo, teacher, conversati
     assert AuditEntry.objects.filter(action="archive.verified", details__intact=True).exists()
 
 
-def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo, other_dpo,
-                                                                    teacher, conversation_4b):
+def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client: Client, dpo: User,
+                                                                     other_dpo: User, teacher: User,
+                                                                     conversation_4b: Conversation) -> None:
     from archive import chain
     from archive.search import school_scopes
     from messaging.models import Conversation
@@ -180,6 +195,7 @@ def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo
     send.post_message(teacher, conversation_4b, "Hello")
     # The other school has its own records: an admin, a class, a group with messages.
     elsewhere = other_dpo.school
+    assert elsewhere is not None and dpo.school is not None
     SchoolClassFactory(school=elsewhere, name="1A")
     other_teacher = UserFactory(username="otherteacher", role=Role.TEACHER, school=elsewhere)
     group = Conversation.objects.create(school=elsewhere, kind=Conversation.Kind.GROUP,
@@ -194,9 +210,9 @@ def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo
     assert Record.objects.count() == mine + theirs + Record.objects.filter(scope="seal").count()
 
     client.force_login(dpo)
-    page = client.get(reverse("archive:home"))
-    assert page.context["records"] == mine
-    assert f"{mine} records in" in page.content.decode()
+    home = client.get(reverse("archive:home"))
+    assert home.context["records"] == mine
+    assert f"{mine} records in" in home.content.decode()
     assert client.post(reverse("archive:verify")).context["records"] == mine
 
     # Damage in the other school is the other school's finding, not this DPO's.
@@ -211,7 +227,7 @@ def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client, dpo
     assert chain.verify().problems[0].record_id == damaged.pk
 
 
-def test_the_admin_sets_the_retention_policy(client, admin, school):
+def test_the_admin_sets_the_retention_policy(client: Client, admin: User, school: School) -> None:
     client.force_login(admin)
     page = client.get(reverse("archive:retention_policy")).content.decode()
     assert 'value="730"' in page
@@ -224,14 +240,14 @@ def test_the_admin_sets_the_retention_policy(client, admin, school):
     assert RetentionPolicy.objects.get(school=school, category="chat").days == 200
 
 
-def test_archive_pages_carry_no_inline_script_or_style(client, dpo):
+def test_archive_pages_carry_no_inline_script_or_style(client: Client, dpo: User) -> None:
     client.force_login(dpo)
     for page in DPO_PAGES:
         html = client.get(reverse(page)).content.decode()
         assert "<script>" not in html and "style=" not in html
 
 
-def test_the_dpo_finds_the_archive_from_every_page(client, dpo, admin):
+def test_the_dpo_finds_the_archive_from_every_page(client: Client, dpo: User, admin: User) -> None:
     client.force_login(dpo)
     assert reverse("archive:home") in client.get(reverse("messaging:inbox")).content.decode()
     client.force_login(admin)
@@ -240,7 +256,8 @@ def test_the_dpo_finds_the_archive_from_every_page(client, dpo, admin):
     assert f'href="{reverse("archive:home")}"' not in page
 
 
-def test_search_results_export_as_the_same_bundle(client, dpo, teacher, parent, conversation_4b):
+def test_search_results_export_as_the_same_bundle(client: Client, dpo: User, teacher: User, parent: User,
+                                                  conversation_4b: Conversation) -> None:
     import hashlib
     import io
     import json
@@ -265,7 +282,8 @@ def test_search_results_export_as_the_same_bundle(client, dpo, teacher, parent, 
     assert AuditEntry.objects.filter(action="search.exported", actor=dpo).exists()
 
 
-def test_parents_are_pseudonymised_in_a_search_export(client, dpo, parent, conversation_4b):
+def test_parents_are_pseudonymised_in_a_search_export(client: Client, dpo: User, parent: User,
+                                                      conversation_4b: Conversation) -> None:
     import io
     import zipfile
 
@@ -278,12 +296,15 @@ def test_parents_are_pseudonymised_in_a_search_export(client, dpo, parent, conve
 
 
 @pytest.mark.parametrize("persona", ["teacher", "parent", "admin"])
-def test_only_the_dpo_exports_search_results(client, request, persona):
+def test_only_the_dpo_exports_search_results(client: Client, request: pytest.FixtureRequest,
+                                             persona: str) -> None:
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse("archive:search_export"), {"text": "x"}).status_code == 404
 
 
-def test_the_exports_page_shows_progress_and_refreshes_while_running(client, dpo, parent):
+def test_the_exports_page_shows_progress_and_refreshes_while_running(client: Client, dpo: User,
+                                                                     parent: User) -> None:
+    assert dpo.school is not None
     SubjectAccessExport.objects.create(school=dpo.school, requested_by=dpo, subject_user=parent,
                                        status="running", progress=40)
     client.force_login(dpo)

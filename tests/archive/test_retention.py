@@ -5,14 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import School, User
 from archive import actions as archive_actions
 from archive import chain, retention
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record
 from messaging.actions import send
-from messaging.models import Message
+from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,8 @@ LATER = timedelta(days=401)  # past the 400-day chat default, before the 730-day
 
 
 @pytest.fixture
-def chat(teacher, parent, conversation_4b, announcements, parent_5a, conversation_5a):
+def chat(teacher: User, parent: User, conversation_4b: Conversation, announcements: Conversation,
+         parent_5a: User, conversation_5a: Conversation) -> dict[str, list[Message]]:
     posted = {
         "4b": [send.post_message(teacher, conversation_4b, f"4B note {n}")[0] for n in range(5)],
         "news": [send.post_message(teacher, announcements, "School closed Monday")[0]],
@@ -29,11 +32,12 @@ def chat(teacher, parent, conversation_4b, announcements, parent_5a, conversatio
     return posted
 
 
-def bodies_in_archive():
+def bodies_in_archive() -> list[object]:
     return [c.get("body") for c in Payload.objects.values_list("content", flat=True)]
 
 
-def test_expired_messages_and_their_payloads_are_purged_in_batches(chat, client, parent):
+def test_expired_messages_and_their_payloads_are_purged_in_batches(chat: dict[str, list[Message]],
+                                                                   client: Client, parent: User) -> None:
     now = timezone.now() + LATER
     outcomes = retention.apply_retention(now, batch_size=2)
     chat_outcome = next(o for o in outcomes if o.category == "chat")
@@ -60,13 +64,14 @@ def test_expired_messages_and_their_payloads_are_purged_in_batches(chat, client,
     assert chain.verify().intact
 
 
-def test_nothing_is_purged_before_its_time(chat):
+def test_nothing_is_purged_before_its_time(chat: dict[str, list[Message]]) -> None:
     retention.apply_retention(timezone.now() + timedelta(days=399))
     assert Message.objects.count() == 7
     assert not Record.objects.filter(kind=PURGE_KIND).exists()
 
 
-def test_a_legal_hold_keeps_content_until_lifted(chat, dpo, conversation_4b, parent_5a):
+def test_a_legal_hold_keeps_content_until_lifted(chat: dict[str, list[Message]], dpo: User,
+                                                 conversation_4b: Conversation, parent_5a: User) -> None:
     hold = archive_actions.place_hold(dpo, conversation_4b, "Complaint from a parent")
     person_hold = archive_actions.place_hold(dpo, parent_5a, "Subject access request pending")
     now = timezone.now() + LATER
@@ -88,7 +93,8 @@ def test_a_legal_hold_keeps_content_until_lifted(chat, dpo, conversation_4b, par
     assert chain.verify().intact
 
 
-def test_a_pupil_hold_keeps_their_class_conversation(chat, dpo, parent, conversation_4b):
+def test_a_pupil_hold_keeps_their_class_conversation(chat: dict[str, list[Message]], dpo: User, parent: User,
+                                                     conversation_4b: Conversation) -> None:
     from accounts.models import Pupil
 
     pupil = Pupil.objects.get(guardianships__guardian=parent)
@@ -97,7 +103,8 @@ def test_a_pupil_hold_keeps_their_class_conversation(chat, dpo, parent, conversa
     assert Message.objects.filter(conversation=conversation_4b).count() == 5
 
 
-def test_a_school_policy_overrides_the_default(chat, admin, school):
+def test_a_school_policy_overrides_the_default(chat: dict[str, list[Message]], admin: User,
+                                               school: School) -> None:
     archive_actions.set_retention(admin, school, {"announcements": 30})
     retention.apply_retention(timezone.now() + timedelta(days=31))
     assert not Message.objects.filter(pk=chat["news"][0].pk).exists()
@@ -105,7 +112,7 @@ def test_a_school_policy_overrides_the_default(chat, admin, school):
     assert Record.objects.filter(kind="retention.policy_set").exists()
 
 
-def test_only_the_school_admin_sets_retention(school, dpo, teacher, parent):
+def test_only_the_school_admin_sets_retention(school: School, dpo: User, teacher: User, parent: User) -> None:
     from django.core.exceptions import PermissionDenied
 
     for person in (dpo, teacher, parent):
@@ -113,13 +120,16 @@ def test_only_the_school_admin_sets_retention(school, dpo, teacher, parent):
             archive_actions.set_retention(person, school, {"chat": 1})
 
 
-def test_the_forecast_lists_what_expires_in_the_next_30_days(chat, school):
+def test_the_forecast_lists_what_expires_in_the_next_30_days(chat: dict[str, list[Message]],
+                                                             school: School) -> None:
     rows = {r.category: r for r in retention.forecast(school, timezone.now() + timedelta(days=375))}
     assert rows["chat"].due == 6 and rows["announcements"].due == 0
     assert rows["chat"].first_due is not None
 
 
-def test_the_command_dry_run_deletes_nothing_and_the_real_run_does(chat, capsys, monkeypatch):
+def test_the_command_dry_run_deletes_nothing_and_the_real_run_does(chat: dict[str, list[Message]],
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     real_now = timezone.now
     monkeypatch.setattr(timezone, "now", lambda: real_now() + LATER)
     call_command("apply_retention", "--dry-run")
@@ -133,7 +143,7 @@ def test_the_command_dry_run_deletes_nothing_and_the_real_run_does(chat, capsys,
     call_command("verify_archive")
 
 
-def test_the_daily_task_purges(chat, monkeypatch):
+def test_the_daily_task_purges(chat: dict[str, list[Message]], monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.tasks import apply_retention
 
     real_now = timezone.now
@@ -141,7 +151,8 @@ def test_the_daily_task_purges(chat, monkeypatch):
     assert apply_retention.delay().get()["messages"] == 6
 
 
-def test_holds_are_placed_by_the_school_dpo_only(conversation_4b, dpo, teacher, admin, parent):
+def test_holds_are_placed_by_the_school_dpo_only(conversation_4b: Conversation, dpo: User, teacher: User,
+                                                 admin: User, parent: User) -> None:
     from django.core.exceptions import PermissionDenied
 
     from accounts.models import Role
@@ -159,16 +170,16 @@ def test_holds_are_placed_by_the_school_dpo_only(conversation_4b, dpo, teacher, 
     assert LegalHold.objects.get().lifted_at is None
 
 
-def test_unknown_archive_actions_are_denied(dpo):
+def test_unknown_archive_actions_are_denied(dpo: User) -> None:
     from accounts.access import can
 
     assert can(dpo, "archive.search", dpo.school)
-    assert not can(dpo, "archive.delete_everything", dpo.school)
+    assert not can(dpo, "archive.delete_everything", dpo.school)  # type: ignore[arg-type]  # unknown, on purpose
     assert not can(dpo, "archive.retention_policy", dpo.school)
 
 
 def test_a_message_replied_to_after_it_expires_is_purged_and_the_reply_kept(
-        teacher, parent, conversation_4b):
+        teacher: User, parent: User, conversation_4b: Conversation) -> None:
     """``reply_to`` has no reverse accessor (``related_name="+"``); purging still clears it."""
     first, _ = send.post_message(teacher, conversation_4b, "Trip money by Friday")
     reply, _ = send.post_message(parent, conversation_4b, "Paid", reply_to=first)
@@ -180,7 +191,7 @@ def test_a_message_replied_to_after_it_expires_is_purged_and_the_reply_kept(
     assert chain.verify().intact
 
 
-def test_a_sent_scheduled_message_goes_with_its_message(teacher, conversation_4b):
+def test_a_sent_scheduled_message_goes_with_its_message(teacher: User, conversation_4b: Conversation) -> None:
     from messaging.models import ScheduledMessage
 
     message, _ = send.post_message(teacher, conversation_4b, "Sports day moved")
@@ -193,7 +204,7 @@ def test_a_sent_scheduled_message_goes_with_its_message(teacher, conversation_4b
     assert chain.verify().intact
 
 
-def test_a_large_batch_purges_with_one_purge_record(chat):
+def test_a_large_batch_purges_with_one_purge_record(chat: dict[str, list[Message]]) -> None:
     outcomes = retention.apply_retention(timezone.now() + LATER, batch_size=5000)
     chat_outcome = next(o for o in outcomes if o.category == "chat")
     assert chat_outcome.messages == 6 and chat_outcome.batches == 1

@@ -3,16 +3,19 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.models import User
 from archive import chain
 from archive.models import Record
 from messaging.actions import send
+from messaging.models import Conversation
 from tests.archive.helpers import run, triggers_disabled
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(teacher, parent, conversation_4b, conversation_5a, parent_5a):
+def history(teacher: User, parent: User, conversation_4b: Conversation, conversation_5a: Conversation,
+            parent_5a: User) -> list[Record]:
     for n in range(3):
         send.post_message(teacher, conversation_4b, f"Teacher note {n}")
         send.post_message(parent, conversation_4b, f"Parent reply {n}")
@@ -22,26 +25,27 @@ def history(teacher, parent, conversation_4b, conversation_5a, parent_5a):
             for m in conversation_4b.messages.order_by("seq").values_list("pk", flat=True)]
 
 
-def verify(capsys):
+def verify(capsys: pytest.CaptureFixture[str]) -> str:
     call_command("verify_archive")
     return capsys.readouterr().out
 
 
-def damaged(record_id):
+def damaged(record_id: int) -> str:
     with pytest.raises(CommandError) as failure:
         call_command("verify_archive")
     assert f"first bad record: {record_id}" in str(failure.value)
     return str(failure.value)
 
 
-def test_an_intact_archive_verifies_with_a_count(history, capsys):
+def test_an_intact_archive_verifies_with_a_count(history: list[Record],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     out = verify(capsys)
     total = Record.objects.count()
     assert f"archive intact: {total} records" in out
     assert "1 seals" in out
 
 
-def test_a_changed_body_is_detected(history):
+def test_a_changed_body_is_detected(history: list[Record]) -> None:
     target = history[2]
     with triggers_disabled():
         run("UPDATE archive_payload SET content = %s WHERE record_id = %s",
@@ -49,14 +53,14 @@ def test_a_changed_body_is_detected(history):
     assert "payload does not match" in damaged(target.pk)
 
 
-def test_a_changed_sender_is_detected(history, parent):
+def test_a_changed_sender_is_detected(history: list[Record], parent: User) -> None:
     target = history[0]  # posted by the teacher
     with triggers_disabled():
         run("UPDATE archive_record SET actor_id = %s WHERE id = %s", [parent.pk, target.pk])
     assert "record hash does not match" in damaged(target.pk)
 
 
-def test_a_deleted_record_is_detected_naming_the_next_one(history):
+def test_a_deleted_record_is_detected_naming_the_next_one(history: list[Record]) -> None:
     gone, following = history[1], history[2]
     with triggers_disabled():
         run("DELETE FROM archive_subject WHERE record_id = %s", [gone.pk])
@@ -65,7 +69,8 @@ def test_a_deleted_record_is_detected_naming_the_next_one(history):
     assert "missing" in damaged(following.pk)
 
 
-def test_a_deleted_last_record_is_detected_by_the_chain_head_and_the_seal(history, capsys):
+def test_a_deleted_last_record_is_detected_by_the_chain_head_and_the_seal(
+        history: list[Record], capsys: pytest.CaptureFixture[str]) -> None:
     last = history[-1]
     with triggers_disabled():
         run("DELETE FROM archive_payload WHERE record_id = %s", [last.pk])
@@ -75,7 +80,7 @@ def test_a_deleted_last_record_is_detected_by_the_chain_head_and_the_seal(histor
     assert "chain head says" in str(failure.value) and last.scope in str(failure.value)
 
 
-def test_a_reordered_pair_is_detected(history):
+def test_a_reordered_pair_is_detected(history: list[Record]) -> None:
     first, second = history[3], history[4]
     with triggers_disabled():
         # Swap their positions (via a free position, to pass the unique constraint).
@@ -85,7 +90,7 @@ def test_a_reordered_pair_is_detected(history):
     assert "reordered" in damaged(second.pk)
 
 
-def test_a_rewritten_chain_disagrees_with_the_seal(history):
+def test_a_rewritten_chain_disagrees_with_the_seal(history: list[Record]) -> None:
     """Even a tamperer who recomputes every hash after the change is caught by the seal."""
     target = history[-1]
     forged = Record(
@@ -108,17 +113,20 @@ def test_a_rewritten_chain_disagrees_with_the_seal(history):
     assert "seal commits" in message
 
 
-def test_the_seal_command_commits_every_chain(history, capsys):
+def test_the_seal_command_commits_every_chain(history: list[Record],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     call_command("seal_archive")
     assert "sealed" in capsys.readouterr().out
     latest = Record.objects.filter(scope="seal").order_by("-position").first()
+    assert latest is not None
     heads = latest.payload.content["heads"]
     assert history[0].scope in heads and "seal" not in heads
-    assert heads[history[0].scope][1] == Record.objects.filter(
-        scope=history[0].scope).order_by("-position").first().hash
+    newest = Record.objects.filter(scope=history[0].scope).order_by("-position").first()
+    assert newest is not None
+    assert heads[history[0].scope][1] == newest.hash
 
 
-def test_the_periodic_seal_task_appends_a_seal(history):
+def test_the_periodic_seal_task_appends_a_seal(history: list[Record]) -> None:
     from archive.tasks import seal_archive
 
     seal_id = seal_archive.delay().get()

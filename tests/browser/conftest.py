@@ -8,12 +8,16 @@ Chromium would otherwise keep trying.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
 
 import pytest
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
-from tests.live import daphne_servers
+from tests.live import Server, daphne_servers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,27 +26,33 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items):
+class Login(Protocol):
+    """The ``login`` fixture: a logged-in page in its own browser context."""
+
+    def __call__(self, base_url: str, username: str, *, viewport: ViewportSize | None = None) -> Page: ...
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
-def live_servers(transactional_db, tmp_path):
+def live_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[Server]]:
     """Two daphne processes on the test database; [0] alone is enough for most tests."""
     with daphne_servers(2, tmp_path) as servers:
         yield servers
 
 
 @pytest.fixture
-def live_server_url(transactional_db, tmp_path):
+def live_server_url(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     with daphne_servers(1, tmp_path) as servers:
         yield servers[0].url
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     if not shutil.which(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:
@@ -60,11 +70,11 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def login(browser):
+def login(browser: Browser) -> Iterator[Login]:
     """login(base_url, username) -> a logged-in page in its own browser context."""
     contexts = []
 
-    def _login(base_url: str, username: str, *, viewport=None):
+    def _login(base_url: str, username: str, *, viewport: ViewportSize | None = None) -> Page:
         context = browser.new_context(viewport=viewport or {"width": 390, "height": 800})
         contexts.append(context)
         page = context.new_page()

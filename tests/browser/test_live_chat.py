@@ -4,10 +4,15 @@ import re
 
 from playwright.sync_api import expect
 
+from accounts.models import User
+from messaging.models import Conversation
+from tests.browser.conftest import Login
 
-def test_a_teacher_posts_and_a_4b_parent_sees_it_live(live_server_url, login, conversation_4b,
-                                                      conversation_5a, teacher, parent,
-                                                      parent_5a):
+
+def test_a_teacher_posts_and_a_4b_parent_sees_it_live(live_server_url: str, login: Login,
+                                                      conversation_4b: Conversation,
+                                                      conversation_5a: Conversation, teacher: User,
+                                                      parent: User, parent_5a: User) -> None:
     conversation_url = f"{live_server_url}/c/{conversation_4b.pk}/"
     teacher_page = login(live_server_url, "teacher")
     parent_page = login(live_server_url, "parent")
@@ -28,8 +33,9 @@ def test_a_teacher_posts_and_a_4b_parent_sees_it_live(live_server_url, login, co
     assert conversation_4b.messages.get().body == "Swimming starts Tuesday <b>bring towels</b>"
 
 
-def test_a_5a_parent_cannot_open_or_subscribe_to_4b(live_server_url, login, conversation_4b,
-                                                   conversation_5a, parent_5a):
+def test_a_5a_parent_cannot_open_or_subscribe_to_4b(live_server_url: str, login: Login,
+                                                    conversation_4b: Conversation,
+                                                    conversation_5a: Conversation, parent_5a: User) -> None:
     page = login(live_server_url, "parent5a")
     expect(page.get_by_role("link", name=re.compile("4B class group"))).to_have_count(0)
     response = page.goto(f"{live_server_url}/c/{conversation_4b.pk}/")

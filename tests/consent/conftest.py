@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Guardianship, Pupil, Role
+from accounts.models import Guardianship, Pupil, Role, School, SchoolClass, User
 from consent import actions
+from consent.models import ConsentPurpose
 from tests.factories import UserFactory
 
 
 @pytest.fixture
-def purposes(school):
+def purposes(school: School) -> dict[str, ConsentPurpose]:
     return {p.code: p for p in actions.ensure_purposes(school)}
 
 
 @pytest.fixture
-def emma(parent) -> Pupil:
+def emma(parent: User) -> Pupil:
     return Guardianship.objects.get(guardian=parent).pupil
 
 
 @pytest.fixture
-def mateo(parent_5a) -> Pupil:
+def mateo(parent_5a: User) -> Pupil:
     return Guardianship.objects.get(guardian=parent_5a).pupil
 
 
 @pytest.fixture
-def parent2(school, emma):
+def parent2(school: School, emma: Pupil) -> User:
     user = UserFactory(username="parent2", display_name="Mark Jansen", role=Role.PARENT,
                        school=school)
     Guardianship.objects.create(guardian=user, pupil=emma, relationship="parent")
@@ -38,7 +39,7 @@ def parent2(school, emma):
 
 
 @pytest.fixture
-def stepparent(school, emma):
+def stepparent(school: School, emma: Pupil) -> User:
     user = UserFactory(username="stepparent", display_name="Chris Smit", role=Role.PARENT,
                        school=school)
     Guardianship.objects.create(guardian=user, pupil=emma, relationship="step-parent",
@@ -47,7 +48,7 @@ def stepparent(school, emma):
 
 
 @pytest.fixture
-def teacher_5a(school, class_5a):
+def teacher_5a(school: School, class_5a: SchoolClass) -> User:
     user = UserFactory(username="teacher5a", display_name="Mr Ivanov", role=Role.TEACHER,
                        school=school)
     class_5a.staff.add(user)

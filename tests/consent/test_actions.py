@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
 import consent
+from accounts.models import Pupil, School, SchoolClass, User
 from archive.models import Record
 from consent import actions
-from consent.models import ConsentRecord, ConsentRequest
+from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
 from consent.signals import consent_changed
 
 PHOTOS = consent.PHOTOS_CLASS
 
 
 @pytest.fixture
-def signals():
-    sent: list[dict] = []
+def signals() -> Iterator[list[dict[str, Any]]]:
+    sent: list[dict[str, Any]] = []
 
-    def receiver(sender, **kwargs):
+    def receiver(sender: object, **kwargs: Any) -> None:
         sent.append(kwargs)
 
     consent_changed.connect(receiver)
@@ -29,11 +33,12 @@ def signals():
     consent_changed.disconnect(receiver)
 
 
-def test_nothing_decided_means_no_consent(purposes, emma):
+def test_nothing_decided_means_no_consent(purposes: dict[str, ConsentPurpose], emma: Pupil) -> None:
     assert consent.has_consent(emma, PHOTOS) is False
 
 
-def test_grant_then_withdraw_then_grant(purposes, parent, emma):
+def test_grant_then_withdraw_then_grant(purposes: dict[str, ConsentPurpose], parent: User,
+                                        emma: Pupil) -> None:
     actions.decide(parent, emma, PHOTOS, "granted")
     assert consent.has_consent(emma, PHOTOS)
     actions.decide(parent, emma, PHOTOS, "withdrawn")
@@ -46,8 +51,9 @@ def test_grant_then_withdraw_then_grant(purposes, parent, emma):
 
 
 def test_every_decision_is_archived_and_signalled_after_commit(
-    purposes, parent, emma, django_capture_on_commit_callbacks, signals
-):
+    purposes: dict[str, ConsentPurpose], parent: User, emma: Pupil,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    signals: list[dict[str, Any]]) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         record = actions.decide(parent, emma, PHOTOS, "granted")
     assert len(callbacks) == 1
@@ -61,12 +67,14 @@ def test_every_decision_is_archived_and_signalled_after_commit(
     assert archived.payload.content["version"] == 1
 
 
-def test_signals_wait_for_the_commit(purposes, parent, emma, signals):
+def test_signals_wait_for_the_commit(purposes: dict[str, ConsentPurpose], parent: User, emma: Pupil,
+                                     signals: list[dict[str, Any]]) -> None:
     actions.decide(parent, emma, PHOTOS, "granted")  # the test's transaction never commits
     assert signals == []
 
 
-def test_two_guardians_disagreeing_the_latest_stands(purposes, parent, parent2, emma):
+def test_two_guardians_disagreeing_the_latest_stands(purposes: dict[str, ConsentPurpose], parent: User,
+                                                     parent2: User, emma: Pupil) -> None:
     actions.decide(parent, emma, PHOTOS, "granted")
     actions.decide(parent2, emma, PHOTOS, "refused")
     assert not consent.has_consent(emma, PHOTOS)
@@ -76,7 +84,8 @@ def test_two_guardians_disagreeing_the_latest_stands(purposes, parent, parent2, 
     assert not consent.has_consent(emma, PHOTOS)
 
 
-def test_a_withdrawal_needs_a_standing_grant(purposes, parent, emma):
+def test_a_withdrawal_needs_a_standing_grant(purposes: dict[str, ConsentPurpose], parent: User,
+                                             emma: Pupil) -> None:
     with pytest.raises(ValidationError):
         actions.decide(parent, emma, PHOTOS, "withdrawn")
     actions.decide(parent, emma, PHOTOS, "refused")
@@ -84,7 +93,8 @@ def test_a_withdrawal_needs_a_standing_grant(purposes, parent, emma):
         actions.decide(parent, emma, PHOTOS, "withdrawn")
 
 
-def test_a_double_tap_adds_nothing(purposes, parent, parent2, emma):
+def test_a_double_tap_adds_nothing(purposes: dict[str, ConsentPurpose], parent: User, parent2: User,
+                                   emma: Pupil) -> None:
     first = actions.decide(parent, emma, PHOTOS, "granted")
     assert actions.decide(parent, emma, PHOTOS, "granted") == first
     # The other guardian's identical decision is their own record.
@@ -93,12 +103,13 @@ def test_a_double_tap_adds_nothing(purposes, parent, parent2, emma):
     assert Record.objects.filter(kind="consent.granted").count() == 2
 
 
-def test_unknown_decisions_are_refused(purposes, parent, emma):
+def test_unknown_decisions_are_refused(purposes: dict[str, ConsentPurpose], parent: User,
+                                       emma: Pupil) -> None:
     with pytest.raises(ValidationError):
         actions.decide(parent, emma, PHOTOS, "maybe")
 
 
-def test_has_consent_at_a_past_moment(purposes, parent, emma):
+def test_has_consent_at_a_past_moment(purposes: dict[str, ConsentPurpose], parent: User, emma: Pupil) -> None:
     granted = actions.decide(parent, emma, PHOTOS, "granted")
     withdrawn = actions.decide(parent, emma, PHOTOS, "withdrawn")
     assert consent.has_consent(emma, PHOTOS, at=granted.decided_at)
@@ -107,27 +118,31 @@ def test_has_consent_at_a_past_moment(purposes, parent, emma):
     assert not consent.has_consent(emma, PHOTOS)
 
 
-def test_a_non_guardian_cannot_decide(purposes, parent_5a, teacher, admin, emma):
+def test_a_non_guardian_cannot_decide(purposes: dict[str, ConsentPurpose], parent_5a: User, teacher: User,
+                                      admin: User, emma: Pupil) -> None:
     for user in (parent_5a, teacher, admin):
         with pytest.raises(PermissionDenied):
             actions.decide(user, emma, PHOTOS, "granted")
     assert not ConsentRecord.objects.exists()
 
 
-def test_a_guardian_without_parental_responsibility_cannot_decide(purposes, stepparent, emma):
+def test_a_guardian_without_parental_responsibility_cannot_decide(purposes: dict[str, ConsentPurpose],
+                                                                  stepparent: User, emma: Pupil) -> None:
     with pytest.raises(PermissionDenied):
         actions.decide(stepparent, emma, PHOTOS, "granted")
     assert not consent.has_consent(emma, PHOTOS)
 
 
-def test_an_inactive_guardian_cannot_decide(purposes, parent, emma):
+def test_an_inactive_guardian_cannot_decide(purposes: dict[str, ConsentPurpose], parent: User,
+                                            emma: Pupil) -> None:
     parent.is_active = False
     parent.save()
     with pytest.raises(PermissionDenied):
         actions.decide(parent, emma, PHOTOS, "granted")
 
 
-def test_a_new_form_version_keeps_grants_and_asks_again(purposes, parent, emma):
+def test_a_new_form_version_keeps_grants_and_asks_again(purposes: dict[str, ConsentPurpose], parent: User,
+                                                        emma: Pupil) -> None:
     from consent.services import states
 
     first = actions.decide(parent, emma, PHOTOS, "granted")
@@ -148,7 +163,8 @@ def test_a_new_form_version_keeps_grants_and_asks_again(purposes, parent, emma):
     ]
 
 
-def test_paper_consent_recorded_by_the_class_teacher(purposes, teacher, parent, emma):
+def test_paper_consent_recorded_by_the_class_teacher(purposes: dict[str, ConsentPurpose], teacher: User,
+                                                     parent: User, emma: Pupil) -> None:
     signed = timezone.localdate() - timedelta(days=2)
     record = actions.record_paper(teacher, parent, emma, PHOTOS, "granted", signed)
     assert consent.has_consent(emma, PHOTOS)
@@ -160,13 +176,14 @@ def test_paper_consent_recorded_by_the_class_teacher(purposes, teacher, parent, 
     assert archived.payload.content["method"] == "paper"
 
 
-def test_paper_consent_by_an_admin(purposes, admin, parent, emma):
+def test_paper_consent_by_an_admin(purposes: dict[str, ConsentPurpose], admin: User, parent: User,
+                                   emma: Pupil) -> None:
     actions.record_paper(admin, parent, emma, PHOTOS, "refused", timezone.localdate())
     assert ConsentRecord.objects.get().decision == "refused"
 
 
-def test_paper_consent_refused_for_outsiders(purposes, teacher_5a, dpo, parent_5a, parent,
-                                             emma):
+def test_paper_consent_refused_for_outsiders(purposes: dict[str, ConsentPurpose], teacher_5a: User, dpo: User,
+                                             parent_5a: User, parent: User, emma: Pupil) -> None:
     for staff in (teacher_5a, dpo, parent_5a, parent):
         with pytest.raises(PermissionDenied):
             actions.record_paper(staff, parent, emma, PHOTOS, "granted", timezone.localdate())
@@ -174,8 +191,8 @@ def test_paper_consent_refused_for_outsiders(purposes, teacher_5a, dpo, parent_5
 
 
 def test_paper_consent_needs_a_responsible_guardian_and_a_past_date(
-    purposes, teacher, parent, stepparent, parent_5a, emma
-):
+    purposes: dict[str, ConsentPurpose], teacher: User, parent: User, stepparent: User, parent_5a: User,
+    emma: Pupil) -> None:
     for guardian in (stepparent, parent_5a):
         with pytest.raises(ValidationError):
             actions.record_paper(teacher, guardian, emma, PHOTOS, "granted", date(2025, 9, 1))
@@ -185,29 +202,32 @@ def test_paper_consent_needs_a_responsible_guardian_and_a_past_date(
     assert not ConsentRecord.objects.exists()
 
 
-def test_request_consent_from_a_class(purposes, teacher, class_4b):
+def test_request_consent_from_a_class(purposes: dict[str, ConsentPurpose], teacher: User,
+                                      class_4b: SchoolClass) -> None:
     request = actions.request_consent(teacher, class_4b, PHOTOS)
     assert actions.request_consent(teacher, class_4b, PHOTOS) == request
     assert ConsentRequest.objects.count() == 1
     assert Record.objects.filter(kind="consent.requested").count() == 1
 
 
-def test_request_consent_refused_for_other_staff(purposes, teacher_5a, dpo, parent, class_4b):
+def test_request_consent_refused_for_other_staff(purposes: dict[str, ConsentPurpose], teacher_5a: User,
+                                                 dpo: User, parent: User, class_4b: SchoolClass) -> None:
     for user in (teacher_5a, dpo, parent):
         with pytest.raises(PermissionDenied):
             actions.request_consent(user, class_4b, PHOTOS)
     assert not ConsentRequest.objects.exists()
 
 
-def test_the_purposes_are_created_once(school, purposes):
+def test_the_purposes_are_created_once(school: School, purposes: dict[str, ConsentPurpose]) -> None:
     assert set(purposes) == {consent.PARTICIPATION, consent.PHOTOS_CLASS,
                              consent.PHOTOS_TOGETHER, consent.PHOTOS_WEBSITE}
     assert actions.ensure_purposes(school) == list(purposes.values())
     assert all(p.forms.count() == 1 for p in purposes.values())
 
 
-def test_consenting_pupils_answers_like_has_consent_in_bulk(purposes, parent, parent_5a, emma,
-                                                            mateo, django_assert_num_queries):
+def test_consenting_pupils_answers_like_has_consent_in_bulk(
+        purposes: dict[str, ConsentPurpose], parent: User, parent_5a: User, emma: Pupil, mateo: Pupil,
+        django_assert_num_queries: DjangoAssertNumQueries) -> None:
     from consent.services import consenting_pupils
 
     actions.decide(parent, emma, PHOTOS, "granted")

@@ -3,19 +3,24 @@ gives consent in two taps; the teacher's coverage page no longer lists the child
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import consent
-from accounts.models import Role
+from accounts.models import Pupil, Role, School, SchoolClass, User
 from consent import actions
+from consent.models import ConsentPurpose
 from messaging.actions import membership
-from tests.browser.conftest import browser, live_server_url, login  # noqa: F401
+from messaging.models import Conversation
+from tests.browser.conftest import Login, browser, live_server_url, login  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_parent_answers_a_request_in_two_taps(live_server_url, login, purposes,  # noqa: F811
-                                                teacher, parent, emma, class_4b):
+def test_a_parent_answers_a_request_in_two_taps(live_server_url: str, login: Login,  # noqa: F811
+                                                purposes: dict[str, ConsentPurpose], teacher: User,
+                                                parent: User, emma: Pupil, class_4b: SchoolClass) -> None:
     actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
     page = login(live_server_url, "parent")
     banner = page.locator(".consent-banner")
@@ -42,11 +47,13 @@ def test_a_parent_answers_a_request_in_two_taps(live_server_url, login, purposes
 
 
 def test_photo_consent_is_enforced_when_posting_and_a_withdrawal_hides_the_photo_live(
-        live_server_url, login, purposes, teacher, parent, emma, school, class_4b,  # noqa: F811
-        conversation_4b, admin, monkeypatch, tmp_path):
+        live_server_url: str, login: Login,  # noqa: F811
+        purposes: dict[str, ConsentPurpose], teacher: User, parent: User, emma: Pupil, school: School,
+        class_4b: SchoolClass, conversation_4b: Conversation, admin: User,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Refused: the teacher is told why and nothing is stored. Consented: it posts. Withdrawn:
     the photo disappears from another parent's open tab within 2 seconds."""
-    from playwright.sync_api import expect
+    from playwright.sync_api import FilePayload, expect
 
     from messaging.models import Attachment, Message
     from tests.factories import PupilFactory, UserFactory, enrol
@@ -65,9 +72,9 @@ def test_photo_consent_is_enforced_when_posting_and_a_withdrawal_hides_the_photo
         page.goto(f"{live_server_url}/c/{conversation_4b.pk}/")
         expect(page.locator("#chat[data-subscribed='1']")).to_have_count(1)
 
-    def attach(pupil_label):
-        teacher_page.set_input_files("#id_file", files=[{
-            "name": "sports-day.jpg", "mimeType": "image/jpeg", "buffer": photo_with_location()}])
+    def attach(pupil_label: str) -> None:
+        teacher_page.set_input_files("#id_file", files=[FilePayload(
+            name="sports-day.jpg", mimeType="image/jpeg", buffer=photo_with_location())])
         teacher_page.locator("#tag-list").get_by_label(pupil_label).check()
         teacher_page.get_by_role("button", name="Add photo").click()
 

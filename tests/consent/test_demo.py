@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 import consent
 from accounts.models import SchoolClass, User
@@ -15,7 +17,7 @@ from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(db: None, settings: Settings) -> None:
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
@@ -26,7 +28,7 @@ def _counts() -> tuple[int, ...]:
             .count())
 
 
-def test_the_demo_holds_records_of_every_kind(demo):
+def test_the_demo_holds_records_of_every_kind(demo: None) -> None:
     decisions = set(ConsentRecord.objects.values_list("decision", flat=True))
     assert decisions == {"granted", "refused", "withdrawn"}
     assert ConsentRecord.objects.filter(method="paper").exists()
@@ -35,13 +37,14 @@ def test_the_demo_holds_records_of_every_kind(demo):
         decision="granted").count()
 
 
-def test_a_second_run_adds_nothing(demo, settings):
+def test_a_second_run_adds_nothing(demo: None, settings: Settings) -> None:
     before = _counts()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts() == before
 
 
-def test_the_4b_coverage_page_lists_exactly_the_pupils_lacking_each_consent(demo, client):
+def test_the_4b_coverage_page_lists_exactly_the_pupils_lacking_each_consent(demo: None,
+                                                                            client: Client) -> None:
     client.force_login(User.objects.get(username="teacher"))
     school_class = SchoolClass.objects.get(name="4B", school__slug="demo")
     html = client.get(reverse("consent:coverage", args=[school_class.pk])).content.decode()
@@ -69,7 +72,7 @@ def test_the_4b_coverage_page_lists_exactly_the_pupils_lacking_each_consent(demo
     }
 
 
-def test_olga_is_asked_about_the_website_on_sign_in(demo, client):
+def test_olga_is_asked_about_the_website_on_sign_in(demo: None, client: Client) -> None:
     client.force_login(User.objects.get(username="parent3"))
     html = client.get(reverse("messaging:inbox")).content.decode()
     assert "decision on 1 consent question." in html

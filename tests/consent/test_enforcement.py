@@ -4,17 +4,19 @@ participation lets a young pupil into the class chat and withdrawal takes them o
 from __future__ import annotations
 
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 import consent
-from accounts.models import Role
+from accounts.models import Pupil, Role, School, SchoolClass, User
 from consent import actions
+from consent.models import ConsentPurpose
 from messaging.actions.classes import sync_class_conversation
 from messaging.models import Conversation, Membership
 from tests.factories import UserFactory
 
 
 @pytest.fixture
-def emma_account(school, emma):
+def emma_account(school: School, emma: Pupil) -> User:
     school.pupil_accounts = True
     school.save()
     emma.user = UserFactory(username="emma", role=Role.PUPIL, school=school)
@@ -22,7 +24,7 @@ def emma_account(school, emma):
     return emma.user
 
 
-def _in_class_chat(user, school_class) -> bool:
+def _in_class_chat(user: User, school_class: SchoolClass) -> bool:
     return Membership.objects.filter(
         conversation__school_class=school_class, conversation__kind=Conversation.Kind.CLASS,
         user=user, ended_at__isnull=True,
@@ -30,8 +32,8 @@ def _in_class_chat(user, school_class) -> bool:
 
 
 def test_participation_consent_lets_a_young_pupil_in_and_withdrawal_takes_them_out(
-    purposes, parent, emma, emma_account, class_4b, django_capture_on_commit_callbacks
-):
+    purposes: dict[str, ConsentPurpose], parent: User, emma: Pupil, emma_account: User, class_4b: SchoolClass,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     sync_class_conversation(class_4b)
     assert not _in_class_chat(emma_account, class_4b)  # 9 years old, no consent yet
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,13 +4,14 @@ the class, teacher of another class, admin, DPO. Outsiders get 404, never 403.""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 import consent
-from accounts.models import Guardianship
+from accounts.models import Guardianship, Pupil, School, SchoolClass, User
 from consent import actions
-from consent.models import ConsentRecord, ConsentRequest
+from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
 from tests.factories import PupilFactory, UserFactory, enrol
 
 ROLES = ["parent", "parent_5a", "teacher", "teacher_5a", "admin", "dpo"]
@@ -18,19 +19,21 @@ CLASS_STAFF = {"teacher", "admin"}
 
 
 @pytest.fixture
-def users(parent, parent_5a, teacher, teacher_5a, admin, dpo):
+def users(parent: User, parent_5a: User, teacher: User, teacher_5a: User, admin: User,
+          dpo: User) -> dict[str, User]:
     return {"parent": parent, "parent_5a": parent_5a, "teacher": teacher,
             "teacher_5a": teacher_5a, "admin": admin, "dpo": dpo}
 
 
-def _client(client, user):
+def _client(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
 
 
 # --- the guardian page ------------------------------------------------------------------------
 
-def test_the_guardian_sees_every_purpose_of_their_child(client, purposes, parent, emma):
+def test_the_guardian_sees_every_purpose_of_their_child(client: Client, purposes: dict[str, ConsentPurpose],
+                                                        parent: User, emma: Pupil) -> None:
     response = _client(client, parent).get(reverse("consent:index"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -43,17 +46,21 @@ def test_the_guardian_sees_every_purpose_of_their_child(client, purposes, parent
 
 
 @pytest.mark.parametrize("role", ["parent_5a", "teacher", "teacher_5a", "admin", "dpo"])
-def test_nobody_else_sees_emma_on_their_consent_page(client, purposes, users, emma, role):
+def test_nobody_else_sees_emma_on_their_consent_page(client: Client, purposes: dict[str, ConsentPurpose],
+                                                     users: dict[str, User], emma: Pupil, role: str) -> None:
     response = _client(client, users[role]).get(reverse("consent:index"))
     assert response.status_code == 200
     assert str(emma) not in response.content.decode()
 
 
-def test_grant_and_withdraw_in_two_taps(client, purposes, parent, emma):
+def test_grant_and_withdraw_in_two_taps(client: Client, purposes: dict[str, ConsentPurpose], parent: User,
+                                        emma: Pupil) -> None:
     c = _client(client, parent)
-    page = c.get(reverse("consent:index"))  # tap one: open the page
-    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
-    assert f'value="{form_id}"' in page.content.decode()
+    page = c.get(reverse("consent:index")).content.decode()  # tap one: open the page
+    form = purposes[consent.PHOTOS_CLASS].current_form()
+    assert form is not None
+    form_id = form.pk
+    assert f'value="{form_id}"' in page
     url = reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS])
     response = c.post(url, {"decision": "granted", "form": form_id})  # tap two
     assert response.status_code == 302
@@ -69,8 +76,9 @@ def test_grant_and_withdraw_in_two_taps(client, purposes, parent, emma):
     assert page.count("Anna Jansen") >= 3  # the history names who decided, twice, plus the top bar
 
 
-def test_the_history_shows_both_guardians_and_paper(client, purposes, parent, parent2, teacher,
-                                                    emma):
+def test_the_history_shows_both_guardians_and_paper(client: Client, purposes: dict[str, ConsentPurpose],
+                                                    parent: User, parent2: User, teacher: User,
+                                                    emma: Pupil) -> None:
     actions.decide(parent2, emma, consent.PHOTOS_CLASS, "granted")
     actions.record_paper(teacher, parent, emma, consent.PHOTOS_WEBSITE, "refused",
                          timezone.localdate())
@@ -80,8 +88,10 @@ def test_the_history_shows_both_guardians_and_paper(client, purposes, parent, pa
     assert "+31 6" not in html and "@example.invalid" not in html
 
 
-def test_a_stale_form_is_refused_with_a_message(client, purposes, parent, emma):
+def test_a_stale_form_is_refused_with_a_message(client: Client, purposes: dict[str, ConsentPurpose],
+                                                parent: User, emma: Pupil) -> None:
     old = purposes[consent.PHOTOS_CLASS].current_form()
+    assert old is not None
     actions.publish_form(purposes[consent.PHOTOS_CLASS], "Version two.", actor=None)
     response = _client(client, parent).post(
         reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
@@ -92,8 +102,11 @@ def test_a_stale_form_is_refused_with_a_message(client, purposes, parent, emma):
 
 
 @pytest.mark.parametrize("role", ["parent_5a", "teacher", "teacher_5a", "admin", "dpo"])
-def test_only_a_guardian_may_decide(client, purposes, users, emma, role):
-    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
+def test_only_a_guardian_may_decide(client: Client, purposes: dict[str, ConsentPurpose],
+                                    users: dict[str, User], emma: Pupil, role: str) -> None:
+    form = purposes[consent.PHOTOS_CLASS].current_form()
+    assert form is not None
+    form_id = form.pk
     response = _client(client, users[role]).post(
         reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
         {"decision": "granted", "form": form_id},
@@ -102,8 +115,12 @@ def test_only_a_guardian_may_decide(client, purposes, users, emma, role):
     assert not ConsentRecord.objects.exists()
 
 
-def test_a_guardian_without_parental_responsibility_gets_404(client, purposes, stepparent, emma):
-    form_id = purposes[consent.PHOTOS_CLASS].current_form().pk
+def test_a_guardian_without_parental_responsibility_gets_404(client: Client,
+                                                             purposes: dict[str, ConsentPurpose],
+                                                             stepparent: User, emma: Pupil) -> None:
+    form = purposes[consent.PHOTOS_CLASS].current_form()
+    assert form is not None
+    form_id = form.pk
     c = _client(client, stepparent)
     assert str(emma) not in c.get(reverse("consent:index")).content.decode()
     response = c.post(reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]),
@@ -111,13 +128,15 @@ def test_a_guardian_without_parental_responsibility_gets_404(client, purposes, s
     assert response.status_code == 404
 
 
-def test_deciding_needs_a_post(client, purposes, parent, emma):
+def test_deciding_needs_a_post(client: Client, purposes: dict[str, ConsentPurpose], parent: User,
+                               emma: Pupil) -> None:
     response = _client(client, parent).get(
         reverse("consent:decide", args=[emma.pk, consent.PHOTOS_CLASS]))
     assert response.status_code == 405
 
 
-def test_anonymous_users_are_sent_to_sign_in(client, purposes, emma, class_4b):
+def test_anonymous_users_are_sent_to_sign_in(client: Client, purposes: dict[str, ConsentPurpose], emma: Pupil,
+                                             class_4b: SchoolClass) -> None:
     for url in (reverse("consent:index"), reverse("consent:coverage", args=[class_4b.pk])):
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"]
@@ -125,8 +144,9 @@ def test_anonymous_users_are_sent_to_sign_in(client, purposes, emma, class_4b):
 
 # --- pending requests on sign-in --------------------------------------------------------------
 
-def test_pending_requests_show_as_a_banner_in_the_inbox(client, purposes, teacher, parent,
-                                                       parent_5a, class_4b):
+def test_pending_requests_show_as_a_banner_in_the_inbox(client: Client, purposes: dict[str, ConsentPurpose],
+                                                        teacher: User, parent: User, parent_5a: User,
+                                                        class_4b: SchoolClass) -> None:
     c = _client(client, parent)
     assert "consent-banner" not in c.get(reverse("messaging:inbox")).content.decode()
     actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
@@ -141,15 +161,18 @@ def test_pending_requests_show_as_a_banner_in_the_inbox(client, purposes, teache
     assert "consent-banner" not in html
 
 
-def test_an_answer_by_either_guardian_clears_the_request(client, purposes, teacher, parent,
-                                                        parent2, emma, class_4b):
+def test_an_answer_by_either_guardian_clears_the_request(client: Client, purposes: dict[str, ConsentPurpose],
+                                                         teacher: User, parent: User, parent2: User,
+                                                         emma: Pupil, class_4b: SchoolClass) -> None:
     actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
     actions.decide(parent2, emma, consent.PHOTOS_CLASS, "refused")
     html = _client(client, parent).get(reverse("messaging:inbox")).content.decode()
     assert "consent-banner" not in html
 
 
-def test_a_new_form_version_is_pending_for_those_who_decided(client, purposes, parent, emma):
+def test_a_new_form_version_is_pending_for_those_who_decided(client: Client,
+                                                             purposes: dict[str, ConsentPurpose],
+                                                             parent: User, emma: Pupil) -> None:
     actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     actions.publish_form(purposes[consent.PHOTOS_CLASS], "Version two.", actor=None)
     c = _client(client, parent)
@@ -160,19 +183,22 @@ def test_a_new_form_version_is_pending_for_those_who_decided(client, purposes, p
 # --- staff pages ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_coverage_page_of_4b_by_role(client, purposes, users, class_4b, role):
+def test_the_coverage_page_of_4b_by_role(client: Client, purposes: dict[str, ConsentPurpose],
+                                         users: dict[str, User], class_4b: SchoolClass, role: str) -> None:
     response = _client(client, users[role]).get(reverse("consent:coverage", args=[class_4b.pk]))
     assert response.status_code == (200 if role in CLASS_STAFF else 404)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_consent_nav_link_by_role(client, purposes, users, role):
+def test_the_consent_nav_link_by_role(client: Client, purposes: dict[str, ConsentPurpose],
+                                      users: dict[str, User], role: str) -> None:
     html = _client(client, users[role]).get(reverse("messaging:inbox")).content.decode()
     assert (reverse("consent:index") in html) == (role != "dpo")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_requesting_consent_from_4b_by_role(client, purposes, users, class_4b, role):
+def test_requesting_consent_from_4b_by_role(client: Client, purposes: dict[str, ConsentPurpose],
+                                            users: dict[str, User], class_4b: SchoolClass, role: str) -> None:
     response = _client(client, users[role]).post(
         reverse("consent:request", args=[class_4b.pk]),
         {"purpose": purposes[consent.PHOTOS_CLASS].pk},
@@ -186,7 +212,9 @@ def test_requesting_consent_from_4b_by_role(client, purposes, users, class_4b, r
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_paper_form_page_by_role(client, purposes, users, class_4b, emma, role):
+def test_the_paper_form_page_by_role(client: Client, purposes: dict[str, ConsentPurpose],
+                                     users: dict[str, User], class_4b: SchoolClass, emma: Pupil,
+                                     role: str) -> None:
     c = _client(client, users[role])
     page = c.get(reverse("consent:paper", args=[class_4b.pk]))
     guardianship = Guardianship.objects.get(pupil=emma)
@@ -208,16 +236,16 @@ def test_the_paper_form_page_by_role(client, purposes, users, class_4b, emma, ro
 
 
 def test_the_paper_form_offers_only_this_class_and_responsible_guardians(
-    client, purposes, teacher, class_4b, stepparent, mateo
-):
-    html = _client(client, teacher).get(reverse("consent:paper", args=[class_4b.pk])).content
-    html = html.decode()
+    client: Client, purposes: dict[str, ConsentPurpose], teacher: User, class_4b: SchoolClass,
+    stepparent: User, mateo: Pupil) -> None:
+    html = _client(client, teacher).get(reverse("consent:paper", args=[class_4b.pk])).content.decode()
     assert "Anna Jansen" in html
     assert "Chris Smit" not in html  # no parental responsibility
     assert str(mateo) not in html
 
 
-def test_the_paper_form_rejects_a_future_date(client, purposes, teacher, class_4b, emma):
+def test_the_paper_form_rejects_a_future_date(client: Client, purposes: dict[str, ConsentPurpose],
+                                              teacher: User, class_4b: SchoolClass, emma: Pupil) -> None:
     from datetime import timedelta
 
     guardianship = Guardianship.objects.get(pupil=emma)
@@ -232,8 +260,8 @@ def test_the_paper_form_rejects_a_future_date(client, purposes, teacher, class_4
 
 
 def test_the_coverage_page_lists_exactly_the_pupils_lacking_each_consent(
-    client, purposes, school, teacher, parent, emma, class_4b
-):
+    client: Client, purposes: dict[str, ConsentPurpose], school: School, teacher: User, parent: User,
+    emma: Pupil, class_4b: SchoolClass) -> None:
     other = UserFactory(username="parent_noah", school=school)
     noah = enrol(PupilFactory(school=school, first_name="Noah", last_name="Bakker"), class_4b,
                  other)
@@ -263,7 +291,8 @@ def _lacking(html: str) -> dict[str, list[str]]:
     return result
 
 
-def test_the_buttons_follow_the_state(client, purposes, parent, emma):
+def test_the_buttons_follow_the_state(client: Client, purposes: dict[str, ConsentPurpose], parent: User,
+                                      emma: Pupil) -> None:
     actions.decide(parent, emma, consent.PHOTOS_CLASS, "refused")
     actions.decide(parent, emma, consent.PHOTOS_WEBSITE, "granted")
     html = _client(client, parent).get(reverse("consent:index")).content.decode()
@@ -277,8 +306,9 @@ def test_the_buttons_follow_the_state(client, purposes, parent, emma):
     ("nl", "Foto&#x27;s in klasgroepen", "Toestemming geven"),
     ("ru", "Фотографии в группах класса", "Дать согласие"),
 ])
-def test_the_guardian_page_speaks_the_guardians_language(client, purposes, parent, emma,
-                                                         language, name, button):
+def test_the_guardian_page_speaks_the_guardians_language(client: Client, purposes: dict[str, ConsentPurpose],
+                                                         parent: User, emma: Pupil, language: str, name: str,
+                                                         button: str) -> None:
     from django.conf import settings
 
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language

@@ -16,13 +16,15 @@ import shutil
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 
-from accounts.models import School
-from messaging.models import Message
+from accounts.models import School, User
+from messaging.models import Conversation, Message
 from tests.conftest import IN_CI, require_service
 from tests.fault.chat_client import Receiver, Sender, open_socket, session_cookie, wait_until
 from tests.live import Server, daphne_servers
@@ -74,7 +76,7 @@ def start_redis(port: int) -> None:
 
 
 @contextlib.contextmanager
-def redis_restored(port: int):
+def redis_restored(port: int) -> Iterator[None]:
     """Whatever happens in the test, Redis is running afterwards: other tests need it."""
     try:
         yield
@@ -100,7 +102,7 @@ def redis_run_id(port: int) -> str:
                 if line.startswith("run_id:"))
 
 
-async def run_stream(sender: Sender, receivers: list[Receiver], fault) -> None:
+async def run_stream(sender: Sender, receivers: list[Receiver], fault: Callable[[], Awaitable[None]]) -> None:
     """Subscribe everyone, stream the messages, inject ``fault`` mid-stream, let everyone catch
     up, then stop the clients."""
     tasks = [asyncio.create_task(r.run()) for r in receivers]
@@ -126,7 +128,7 @@ async def run_stream(sender: Sender, receivers: list[Receiver], fault) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def assert_nothing_lost(conversation, sender: Sender, receivers: list[Receiver]) -> None:
+def assert_nothing_lost(conversation: Conversation, sender: Sender, receivers: list[Receiver]) -> None:
     assert not sender.conflicting_acks, "a retry was acknowledged as a different message"
     assert len(sender.acked) == TOTAL
     rows = list(Message.objects.filter(conversation=conversation)
@@ -152,14 +154,17 @@ def assert_nothing_lost(conversation, sender: Sender, receivers: list[Receiver])
 
 
 @pytest.fixture
-def members(transactional_db, conversation_4b, teacher, parent):
+def members(transactional_db: None, conversation_4b: Conversation, teacher: User,
+            parent: User) -> dict[str, str]:
     # The teacher streams 1,000 messages as fast as the server takes them: no posting limit.
     School.objects.filter(pk=conversation_4b.school_id).update(post_burst=10_000,
                                                                posts_per_minute=10_000)
     return {"teacher": session_cookie(teacher), "parent": session_cookie(parent)}
 
 
-def test_a_server_killed_mid_stream_loses_and_repeats_nothing(members, conversation_4b, tmp_path):
+def test_a_server_killed_mid_stream_loses_and_repeats_nothing(members: dict[str, str],
+                                                              conversation_4b: Conversation,
+                                                              tmp_path: Path) -> None:
     """(a) SIGKILL one daphne process while a teacher streams 1,000 messages, then restart it.
 
     With Redis, members' sockets sit on both processes and the sender's socket on the one
@@ -171,7 +176,9 @@ def test_a_server_killed_mid_stream_loses_and_repeats_nothing(members, conversat
         victim, survivor = servers[0], servers[-1]
         receivers = [
             Receiver(f"{name} on {'victim' if server is victim else 'survivor'}",
-                     lambda server=server: server.port, members[name], conversation_4b.pk)
+                     # mypy cannot infer a lambda with a default argument
+                     lambda server=server: server.port,  # type: ignore[misc]
+                     members[name], conversation_4b.pk)
             for server in {id(s): s for s in (victim, survivor)}.values()
             for name in ("parent", "teacher")
         ]
@@ -192,14 +199,18 @@ def test_a_server_killed_mid_stream_loses_and_repeats_nothing(members, conversat
 
 
 @needs_redis
-def test_a_redis_restart_mid_stream_loses_and_repeats_nothing(members, conversation_4b, tmp_path):
+def test_a_redis_restart_mid_stream_loses_and_repeats_nothing(members: dict[str, str],
+                                                              conversation_4b: Conversation,
+                                                              tmp_path: Path) -> None:
     """(b) Restart Redis while a teacher streams 1,000 messages through one of two processes."""
     host, port = redis_address()
     require_service("Redis", host, port)
     require_local_redis(host)
     with redis_restored(port), daphne_servers(2, tmp_path) as servers:
         receivers = [
-            Receiver(f"{name} on {n}", lambda server=server: server.port, members[name],
+            # mypy cannot infer a lambda with a default argument
+            Receiver(f"{name} on {n}", lambda server=server: server.port,  # type: ignore[misc]
+                     members[name],
                      conversation_4b.pk)
             for n, server in enumerate(servers)
             for name in ("parent", "teacher")
@@ -229,7 +240,8 @@ def test_a_redis_restart_mid_stream_loses_and_repeats_nothing(members, conversat
 
 @needs_redis
 def test_a_message_sent_through_one_process_reaches_sockets_on_the_other(
-        transactional_db, conversation_4b, conversation_5a, teacher, parent, parent_5a, tmp_path):
+        transactional_db: None, conversation_4b: Conversation, conversation_5a: Conversation, teacher: User,
+        parent: User, parent_5a: User, tmp_path: Path) -> None:
     require_service("Redis", *redis_address())
     teacher_session, parent_session = session_cookie(teacher), session_cookie(parent)
     outsider_session = session_cookie(parent_5a)

@@ -14,7 +14,7 @@ from tests.conftest import IN_CI
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 
 
-def test_nginx_accepts_the_configuration(tmp_path):
+def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None)
     if nginx is None or shutil.which("openssl") is None:
@@ -33,13 +33,13 @@ def test_nginx_accepts_the_configuration(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_proxy_body_limit_is_the_apps_largest_allowance():
+def test_the_proxy_body_limit_is_the_apps_largest_allowance() -> None:
     size = re.search(r"^\s*client_max_body_size (\d+)k;", CONF.read_text(), re.M)
     assert size, "client_max_body_size in KiB"
     assert int(size.group(1)) * 1024 == limits.body_allowance(reverse("messaging:upload", args=[1]))
 
 
-def test_websockets_are_upgraded_and_not_buffered():
+def test_websockets_are_upgraded_and_not_buffered() -> None:
     text = CONF.read_text()
     ws = text[text.index("location /ws/"):]
     assert "proxy_set_header Upgrade $http_upgrade;" in text

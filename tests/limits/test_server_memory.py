@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.test import Client
 
-from messaging.models import Attachment
-from tests.live import daphne_servers
+from accounts.models import User
+from messaging.models import Attachment, Conversation
+from tests.live import Server, daphne_servers
 
 MB = 1024 * 1024
 CSRF = "k" * 32  # any well-formed token: cookie and header only have to match
@@ -30,7 +32,9 @@ pytestmark = [pytest.mark.memory, pytest.mark.django_db(transaction=True)]
 
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+    match = re.search(r"VmRSS:\s+(\d+)", status)
+    assert match is not None
+    return int(match.group(1)) / 1024
 
 
 @contextlib.contextmanager
@@ -91,7 +95,7 @@ def multipart(file_size: int) -> tuple[list[bytes], int, str]:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     media = tmp_path / "media"
     media.mkdir()
     with daphne_servers(1, tmp_path, {"MEDIA_ROOT": str(media)}) as servers:
@@ -110,8 +114,10 @@ def warm_up(port: int, cookie: str = "") -> None:
 
 
 def test_a_100_mb_anonymous_post_and_a_200_mb_upload_cost_the_server_nothing(
-        server, client, parent, conversation_4b):
+        server: tuple[Server, Path], client: Client, parent: User,
+        conversation_4b: Conversation) -> None:
     daphne, media = server
+    assert daphne.process is not None
     pid = daphne.process.pid
     client.force_login(parent)
     cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
@@ -142,7 +148,7 @@ def test_a_100_mb_anonymous_post_and_a_200_mb_upload_cost_the_server_nothing(
     assert Session.objects.count() == sessions
 
 
-def test_a_chunked_body_is_refused_once_it_passes_the_allowance(server):
+def test_a_chunked_body_is_refused_once_it_passes_the_allowance(server: tuple[Server, Path]) -> None:
     daphne, _media = server
     status, body = post(daphne.port, "/login/", stream(20 * MB), None,
                         {"Content-Type": "application/x-www-form-urlencoded",
@@ -152,7 +158,8 @@ def test_a_chunked_body_is_refused_once_it_passes_the_allowance(server):
 
 
 def test_an_upload_within_the_attachment_limit_still_goes_through(
-        server, client, parent, conversation_4b):
+        server: tuple[Server, Path], client: Client, parent: User,
+        conversation_4b: Conversation) -> None:
     daphne, media = server
     client.force_login(parent)
     cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"

@@ -7,7 +7,7 @@ from PIL import Image
 GPS_IFD = 0x8825
 
 
-def photo_with_location(fmt: str = "JPEG", size=(64, 48)) -> bytes:
+def photo_with_location(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
     image = Image.new("RGB", size, (200, 80, 40))
     exif = image.getexif()
     exif[0x010F] = "PhoneMaker"      # Make

@@ -3,10 +3,13 @@
 
 import re
 
+from django.test import Client
 from django.urls import reverse
 
+from messaging.models import Conversation
 
-def read(client, conversation) -> str:
+
+def read(client: Client, conversation: Conversation) -> str:
     html = client.get(reverse("messaging:conversation", args=[conversation.pk])).content.decode()
     found = re.search(r'class="inline mark-read">.*?name="seq" value="(\d+)"', html, re.S)
     assert found, "the page offers no 'Mark as read'"

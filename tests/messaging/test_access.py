@@ -2,12 +2,14 @@
 
 import pytest
 
-from accounts.access import can, known_actions
+from accounts.access import Action, can, known_actions
+from accounts.models import User
 from messaging.access import readable_conversations
+from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
 
-ACTIONS = ["conversation.read", "conversation.post", "conversation.manage_members"]
+ACTIONS: list[Action] = ["conversation.read", "conversation.post", "conversation.manage_members"]
 
 EXPECTED = {
     # persona: (read, post, manage) in the 4B class group
@@ -27,7 +29,7 @@ MESSAGING_ACTIONS = {*ACTIONS, "conversation.start_direct", "message.edit", "mes
                      "membership.list", "membership.add", "membership.remove"}
 
 
-def test_the_declared_actions_are_the_ones_tested():
+def test_the_declared_actions_are_the_ones_tested() -> None:
     from accounts import access
 
     declared = {a for a in known_actions()
@@ -36,7 +38,8 @@ def test_the_declared_actions_are_the_ones_tested():
 
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
-def test_conversation_permission_matrix(request, conversation_4b, parent_5a, dpo, persona):
+def test_conversation_permission_matrix(request: pytest.FixtureRequest, conversation_4b: Conversation,
+                                        parent_5a: User, dpo: User, persona: str) -> None:
     user = request.getfixturevalue(persona)
     got = tuple(can(user, action, conversation_4b) for action in ACTIONS)
     assert got == EXPECTED[persona]
@@ -44,31 +47,32 @@ def test_conversation_permission_matrix(request, conversation_4b, parent_5a, dpo
 
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
-def test_an_unknown_action_is_denied(request, conversation_4b, parent_5a, dpo, persona):
+def test_an_unknown_action_is_denied(request: pytest.FixtureRequest, conversation_4b: Conversation,
+                                     parent_5a: User, dpo: User, persona: str) -> None:
     user = request.getfixturevalue(persona)
-    assert not can(user, "conversation.delete_everything", conversation_4b)
+    assert not can(user, "conversation.delete_everything", conversation_4b)  # type: ignore[arg-type]  # unknown, on purpose
 
 
-def test_a_superuser_flag_gives_no_chat_access(conversation_4b, admin):
+def test_a_superuser_flag_gives_no_chat_access(conversation_4b: Conversation, admin: User) -> None:
     admin.is_superuser = True
     admin.save()
     assert not can(admin, "conversation.read", conversation_4b)
     assert conversation_4b not in readable_conversations(admin)
 
 
-def test_a_deactivated_member_is_denied_everything(conversation_4b, parent):
+def test_a_deactivated_member_is_denied_everything(conversation_4b: Conversation, parent: User) -> None:
     parent.is_active = False
     parent.save()
     assert not any(can(parent, action, conversation_4b) for action in ACTIONS)
     assert not readable_conversations(parent).exists()
 
 
-def test_anonymous_is_denied(conversation_4b):
+def test_anonymous_is_denied(conversation_4b: Conversation) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     assert not can(AnonymousUser(), "conversation.read", conversation_4b)
     assert not can(None, "conversation.read", conversation_4b)
 
 
-def test_a_rule_given_the_wrong_kind_of_object_denies(parent):
+def test_a_rule_given_the_wrong_kind_of_object_denies(parent: User) -> None:
     assert not can(parent, "conversation.read", object())

@@ -4,48 +4,51 @@ fixtures of tests/browser/conftest.py."""
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, Page, expect
 
-from accounts.models import Role
+from accounts.models import Role, School, SchoolClass, User
 from messaging.actions import membership
 from messaging.actions import send as send_actions
-from messaging.models import Attachment, Message
+from messaging.models import Attachment, Conversation, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
+    Login,
     browser,
     live_server_url,
     live_servers,
     login,
 )
 from tests.factories import PupilFactory, UserFactory, enrol
+from tests.live import Server
 from tests.messaging.images import GPS_IFD, photo_with_location
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(autouse=True)
-def _media_root(monkeypatch, tmp_path):
+def _media_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The live server stores uploads in this test's own directory (autouse: set before the
     server starts)."""
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
 
 
-def open_chat(page, base_url, conversation):
+def open_chat(page: Page, base_url: str, conversation: Conversation) -> None:
     page.goto(f"{base_url}/c/{conversation.pk}/")
     expect(page.locator("#status")).to_have_text("Connected")
     expect(page.locator("#chat[data-subscribed='1']")).to_have_count(1)
 
 
-def send(page, text):
+def send(page: Page, text: str) -> None:
     page.get_by_role("textbox", name="Message").fill(text)
     page.get_by_role("button", name="Send", exact=True).click()
 
 
-def test_a_parent_retracts_and_the_teacher_sees_message_retracted(live_server_url, login,  # noqa: F811
-                                                                  conversation_4b, teacher,
-                                                                  parent):
+def test_a_parent_retracts_and_the_teacher_sees_message_retracted(live_server_url: str, login: Login,  # noqa: F811
+                                                                  conversation_4b: Conversation,
+                                                                  teacher: User, parent: User) -> None:
     teacher_page, parent_page = login(live_server_url, "teacher"), login(live_server_url, "parent")
     for page in (teacher_page, parent_page):
         open_chat(page, live_server_url, conversation_4b)
@@ -62,8 +65,9 @@ def test_a_parent_retracts_and_the_teacher_sees_message_retracted(live_server_ur
     assert Message.objects.get().retracted_at is not None
 
 
-def test_a_parent_edits_and_the_teacher_sees_edited(live_server_url, login, conversation_4b,  # noqa: F811
-                                                    teacher, parent):
+def test_a_parent_edits_and_the_teacher_sees_edited(live_server_url: str, login: Login,  # noqa: F811
+                                                    conversation_4b: Conversation, teacher: User,
+                                                    parent: User) -> None:
     teacher_page, parent_page = login(live_server_url, "teacher"), login(live_server_url, "parent")
     for page in (teacher_page, parent_page):
         open_chat(page, live_server_url, conversation_4b)
@@ -79,8 +83,9 @@ def test_a_parent_edits_and_the_teacher_sees_edited(live_server_url, login, conv
     expect(edited.locator(".edited")).to_have_text("edited")
 
 
-def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url, login, announcements,  # noqa: F811
-                                                     teacher, parent):
+def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url: str, login: Login,  # noqa: F811
+                                                     announcements: Conversation, teacher: User,
+                                                     parent: User) -> None:
     notice, _ = send_actions.post_message(teacher, announcements, "Sign the trip form",
                                      ack_requested=True)
     parent_page = login(live_server_url, "parent")
@@ -93,13 +98,14 @@ def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url, login, ann
     expect(teacher_page.locator("#acknowledged")).to_contain_text("Anna Jansen")
 
 
-def test_an_uploaded_photo_is_served_without_its_location(live_server_url, login,  # noqa: F811
-                                                          conversation_4b, teacher, parent):
+def test_an_uploaded_photo_is_served_without_its_location(live_server_url: str, login: Login,  # noqa: F811
+                                                          conversation_4b: Conversation, teacher: User,
+                                                          parent: User) -> None:
     teacher_page, parent_page = login(live_server_url, "teacher"), login(live_server_url, "parent")
     for page in (teacher_page, parent_page):
         open_chat(page, live_server_url, conversation_4b)
-    teacher_page.set_input_files("#id_file", files=[{
-        "name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": photo_with_location()}])
+    teacher_page.set_input_files("#id_file", files=[FilePayload(
+        name="IMG_2041.jpg", mimeType="image/jpeg", buffer=photo_with_location())])
     teacher_page.get_by_label("No pupil can be identified").check()
     teacher_page.get_by_role("button", name="Add photo").click()
     expect(teacher_page.locator("#attached li")).to_contain_text("IMG_2041.jpg")
@@ -115,9 +121,11 @@ def test_an_uploaded_photo_is_served_without_its_location(live_server_url, login
         assert not image.getexif()
 
 
-def test_a_large_group_asks_to_confirm_how_many_will_receive_it(live_server_url, login,  # noqa: F811
-                                                                 conversation_4b, parent, school,
-                                                                 class_4b, admin):
+def test_a_large_group_asks_to_confirm_how_many_will_receive_it(live_server_url: str, login: Login,  # noqa: F811
+                                                                 conversation_4b: Conversation,
+                                                                 parent: User, school: School,
+                                                                 class_4b: SchoolClass,
+                                                                 admin: User) -> None:
     for n in range(15):
         user = UserFactory(username=f"p{n}", role=Role.PARENT, school=school)
         enrol(PupilFactory(school=school), class_4b, user)
@@ -135,7 +143,8 @@ def test_a_large_group_asks_to_confirm_how_many_will_receive_it(live_server_url,
 
 
 def test_after_a_server_restart_the_page_resumes_and_sends_what_was_typed_offline(
-        live_servers, login, conversation_4b, teacher, parent, tmp_path):  # noqa: F811
+        live_servers: list[Server], login: Login, conversation_4b: Conversation,  # noqa: F811
+        teacher: User, parent: User, tmp_path: Path) -> None:
     server = live_servers[0]
     page = login(server.url, "parent")
     open_chat(page, server.url, conversation_4b)
@@ -154,8 +163,9 @@ def test_after_a_server_restart_the_page_resumes_and_sends_what_was_typed_offlin
     assert Message.objects.filter(body="Typed while offline").count() == 1
 
 
-def test_the_chat_works_from_the_keyboard(live_server_url, login, conversation_4b, teacher,  # noqa: F811
-                                          parent):
+def test_the_chat_works_from_the_keyboard(live_server_url: str, login: Login,  # noqa: F811
+                                          conversation_4b: Conversation, teacher: User,
+                                          parent: User) -> None:
     question, _ = send_actions.post_message(teacher, conversation_4b, "Who can help on Friday?")
     page = login(live_server_url, "parent")
     open_chat(page, live_server_url, conversation_4b)

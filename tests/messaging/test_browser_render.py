@@ -4,12 +4,15 @@ and time zone. And a send the server refuses as too fast is shown, kept and sent
 
 import json
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, FilePayload, Page, WebSocketRoute, expect
 
+from accounts.models import User
 from messaging.actions import send
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     browser,
     live_server_url,
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(autouse=True)
-def _media_root(monkeypatch, tmp_path):
+def _media_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
 
 
@@ -44,7 +47,7 @@ SNAPSHOT = """(node) => {
 }"""
 
 
-def person(browser, base_url, username):  # noqa: F811
+def person(browser: Browser, base_url: str, username: str) -> Page:  # noqa: F811
     """A phone in another language and time zone than the school's, so the page, not the
     browser, has to decide how a time is written."""
     context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en-US",
@@ -58,20 +61,22 @@ def person(browser, base_url, username):  # noqa: F811
     return page
 
 
-def open_chat(page, base_url, conversation):
+def open_chat(page: Page, base_url: str, conversation: Conversation) -> None:
     page.goto(f"{base_url}/c/{conversation.pk}/")
     expect(page.locator("#chat[data-subscribed='1']")).to_have_count(1)
 
 
-def snapshot(page, message_id):
+def snapshot(page: Page, message_id: int) -> dict[str, Any]:
     node = page.locator(f"#m{message_id}")
     expect(node).to_have_count(1)
     return json.loads(node.evaluate(SNAPSHOT))
 
 
 @pytest.mark.parametrize("where", ["announcements", "conversation_4b"])
-def test_a_live_message_looks_as_it_does_after_a_reload(request, where, live_server_url,  # noqa: F811
-                                                        browser, teacher, parent):  # noqa: F811
+def test_a_live_message_looks_as_it_does_after_a_reload(request: pytest.FixtureRequest, where: str,
+                                                        live_server_url: str,  # noqa: F811
+                                                        browser: Browser,  # noqa: F811
+                                                        teacher: User, parent: User) -> None:
     conversation = request.getfixturevalue(where)
     question, _ = send.post_message(teacher, conversation, "Who has the trip form? " + "x" * 130)
     teacher_page = person(browser, live_server_url, "teacher")
@@ -81,12 +86,12 @@ def test_a_live_message_looks_as_it_does_after_a_reload(request, where, live_ser
 
     # The teacher replies with a PDF and a photo, asking for acknowledgement where it can.
     teacher_page.locator(f"#m{question.pk} a.reply").click()
-    teacher_page.set_input_files("#id_file", files=[{
-        "name": "trip-form.pdf", "mimeType": "application/pdf",
-        "buffer": b"%PDF-1.4\n" + b"0" * 1500}])
+    teacher_page.set_input_files("#id_file", files=[FilePayload(
+        name="trip-form.pdf", mimeType="application/pdf",
+        buffer=b"%PDF-1.4\n" + b"0" * 1500)])
     expect(teacher_page.locator("#attached li")).to_contain_text("trip-form.pdf")
-    teacher_page.set_input_files("#id_file", files=[{
-        "name": "bus.jpg", "mimeType": "image/jpeg", "buffer": photo_with_location()}])
+    teacher_page.set_input_files("#id_file", files=[FilePayload(
+        name="bus.jpg", mimeType="image/jpeg", buffer=photo_with_location())])
     teacher_page.get_by_label("No pupil can be identified").check()
     teacher_page.get_by_role("button", name="Add photo").click()
     expect(teacher_page.locator("#attached li")).to_have_count(2)
@@ -122,18 +127,18 @@ def test_a_live_message_looks_as_it_does_after_a_reload(request, where, live_ser
         "Edit or retract")
 
 
-def test_a_send_refused_as_too_fast_is_shown_kept_and_sent_again(live_server_url, browser,  # noqa: F811
-                                                                   conversation_4b, teacher,
-                                                                   parent):
+def test_a_send_refused_as_too_fast_is_shown_kept_and_sent_again(live_server_url: str, browser: Browser,  # noqa: F811
+                                                                   conversation_4b: Conversation,
+                                                                   teacher: User, parent: User) -> None:
     page = person(browser, live_server_url, "parent")
     # The socket passes through a stand-in that answers the first send as the server does
     # when someone posts too fast.
-    sends = []
+    sends: list[dict[str, Any]] = []
 
-    def handler(route):
+    def handler(route: WebSocketRoute) -> None:
         server = route.connect_to_server()
 
-        def from_page(message):
+        def from_page(message: str | bytes) -> None:
             frame = json.loads(message)
             if frame.get("type") == "send" and not sends:
                 sends.append(frame)

@@ -5,10 +5,11 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from accounts.access import can
-from accounts.models import Role
+from accounts.models import Role, School, SchoolClass, User
 from messaging.actions import direct, membership, receipts, send
 from messaging.models import Acknowledgement, Conversation, Message
 from tests.factories import PupilFactory, UserFactory, enrol
@@ -18,14 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def notice(announcements, teacher):
+def notice(announcements: Conversation, teacher: User) -> Message:
     message, _ = send.post_message(teacher, announcements, "Sports day: please confirm",
                                       ack_requested=True)
     return message
 
 
 @pytest.fixture
-def second_parent(school, announcements, admin):
+def second_parent(school: School, announcements: Conversation, admin: User) -> User:
     user = UserFactory(username="bram", display_name="Bram Visser", role=Role.PARENT,
                        school=school)
     membership.add_member(announcements, user, actor=admin)
@@ -33,8 +34,8 @@ def second_parent(school, announcements, admin):
 
 
 # --- acknowledgements -------------------------------------------------------------------------
-def test_staff_see_who_has_and_has_not_acknowledged(client, notice, teacher, parent,
-                                                    second_parent):
+def test_staff_see_who_has_and_has_not_acknowledged(client: Client, notice: Message, teacher: User,
+                                                    parent: User, second_parent: User) -> None:
     client.force_login(parent)
     url = reverse("messaging:acknowledge", args=[notice.conversation_id, notice.pk])
     assert client.post(url).status_code == 302
@@ -51,15 +52,16 @@ def test_staff_see_who_has_and_has_not_acknowledged(client, notice, teacher, par
 
 @pytest.mark.parametrize(("persona", "status"), [("parent", 403), ("parent_5a", 404),
                                                  ("admin", 404), ("dpo", 404)])
-def test_only_staff_members_see_the_acknowledgement_list(client, request, notice, persona,
-                                                         status):
+def test_only_staff_members_see_the_acknowledgement_list(client: Client, request: pytest.FixtureRequest,
+                                                         notice: Message, persona: str, status: int) -> None:
     client.force_login(request.getfixturevalue(persona))
     url = reverse("messaging:acknowledgements", args=[notice.conversation_id, notice.pk])
     assert client.get(url).status_code == status
 
 
-def test_only_staff_ask_for_acknowledgement_and_only_in_announcements(conversation_4b, teacher,
-                                                                      parent, announcements):
+def test_only_staff_ask_for_acknowledgement_and_only_in_announcements(conversation_4b: Conversation,
+                                                                      teacher: User, parent: User,
+                                                                      announcements: Conversation) -> None:
     with pytest.raises(ValidationError):
         send.post_message(teacher, conversation_4b, "ack?", ack_requested=True)
     with pytest.raises(PermissionDenied):
@@ -70,7 +72,8 @@ def test_only_staff_ask_for_acknowledgement_and_only_in_announcements(conversati
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_acknowledging_over_the_socket_updates_staff_live(notice, teacher, parent):
+async def test_acknowledging_over_the_socket_updates_staff_live(notice: Message, teacher: User,
+                                                                parent: User) -> None:
     teacher_socket, parent_socket = await connect(teacher), await connect(parent)
     for s in (teacher_socket, parent_socket):
         await subscribe(s, notice.conversation)
@@ -87,8 +90,9 @@ async def test_acknowledging_over_the_socket_updates_staff_live(notice, teacher,
 
 
 # --- private replies to announcements ---------------------------------------------------------
-def test_a_reply_to_an_announcement_goes_privately_to_its_sender(client, notice, teacher,
-                                                                 parent, second_parent):
+def test_a_reply_to_an_announcement_goes_privately_to_its_sender(client: Client, notice: Message,
+                                                                 teacher: User, parent: User,
+                                                                 second_parent: User) -> None:
     client.force_login(parent)
     url = reverse("messaging:reply_privately", args=[notice.conversation_id, notice.pk])
     response = client.post(url, {"body": "Emma will be there"})
@@ -106,7 +110,8 @@ def test_a_reply_to_an_announcement_goes_privately_to_its_sender(client, notice,
     assert Conversation.objects.filter(kind=Conversation.Kind.DIRECT).count() == 1
 
 
-def test_no_private_replies_when_the_channel_does_not_allow_them(client, notice, parent):
+def test_no_private_replies_when_the_channel_does_not_allow_them(client: Client, notice: Message,
+                                                                 parent: User) -> None:
     Conversation.objects.filter(pk=notice.conversation_id).update(allow_replies=False)
     client.force_login(parent)
     url = reverse("messaging:reply_privately", args=[notice.conversation_id, notice.pk])
@@ -114,7 +119,7 @@ def test_no_private_replies_when_the_channel_does_not_allow_them(client, notice,
     assert not Conversation.objects.filter(kind=Conversation.Kind.DIRECT).exists()
 
 
-def test_outsiders_cannot_reply_privately(client, notice, parent_5a):
+def test_outsiders_cannot_reply_privately(client: Client, notice: Message, parent_5a: User) -> None:
     client.force_login(parent_5a)
     url = reverse("messaging:reply_privately", args=[notice.conversation_id, notice.pk])
     assert client.post(url, {"body": "hi"}).status_code == 404
@@ -122,7 +127,7 @@ def test_outsiders_cannot_reply_privately(client, notice, parent_5a):
 
 # --- one-to-one conversations -----------------------------------------------------------------
 @pytest.fixture
-def pupil_user(school, class_4b):
+def pupil_user(school: School, class_4b: SchoolClass) -> User:
     user = UserFactory(username="pupil", display_name="Emma", role=Role.PUPIL, school=school)
     pupil = PupilFactory(school=school, first_name="Emma")
     pupil.user = user
@@ -136,7 +141,8 @@ def pupil_user(school, class_4b):
      ("teacher", "pupil_user", False), ("pupil_user", "parent", False),
      ("teacher", "admin", True), ("parent", "parent", False)],
 )
-def test_who_may_start_a_one_to_one_conversation(request, starter, other, allowed):
+def test_who_may_start_a_one_to_one_conversation(request: pytest.FixtureRequest, starter: str, other: str,
+                                                 allowed: bool) -> None:
     a, b = request.getfixturevalue(starter), request.getfixturevalue(other)
     assert can(a, "conversation.start_direct", b) is allowed
     if allowed:
@@ -148,8 +154,9 @@ def test_who_may_start_a_one_to_one_conversation(request, starter, other, allowe
             direct.open_direct(a, b)
 
 
-def test_school_policy_opens_parent_to_parent_and_staff_to_pupil(school, parent, parent_5a,
-                                                                 teacher, pupil_user):
+def test_school_policy_opens_parent_to_parent_and_staff_to_pupil(school: School, parent: User,
+                                                                 parent_5a: User, teacher: User,
+                                                                 pupil_user: User) -> None:
     school.parent_direct_messages = True
     school.staff_pupil_direct_messages = True
     school.save()
@@ -159,7 +166,7 @@ def test_school_policy_opens_parent_to_parent_and_staff_to_pupil(school, parent,
     assert can(teacher, "conversation.start_direct", pupil_user)
 
 
-def test_another_schools_people_are_out_of_reach(client, teacher):
+def test_another_schools_people_are_out_of_reach(client: Client, teacher: User) -> None:
     stranger = UserFactory(username="elsewhere", role=Role.PARENT)
     assert not can(teacher, "conversation.start_direct", stranger)
     client.force_login(teacher)
@@ -167,7 +174,8 @@ def test_another_schools_people_are_out_of_reach(client, teacher):
     assert "elsewhere" not in client.get(reverse("messaging:people")).content.decode()
 
 
-def test_the_people_page_lists_only_who_i_may_message(client, parent, parent_5a, teacher):
+def test_the_people_page_lists_only_who_i_may_message(client: Client, parent: User, parent_5a: User,
+                                                      teacher: User) -> None:
     client.force_login(parent)
     html = client.get(reverse("messaging:people")).content.decode()
     assert "Ms de Vries" in html and "Lucía García" not in html
@@ -178,7 +186,8 @@ def test_the_people_page_lists_only_who_i_may_message(client, parent, parent_5a,
 
 # --- wrong-recipient guard --------------------------------------------------------------------
 @pytest.fixture
-def big_group(conversation_4b, school, class_4b, admin):
+def big_group(conversation_4b: Conversation, school: School, class_4b: SchoolClass,
+              admin: User) -> Conversation:
     for n in range(15):
         user = UserFactory(username=f"p{n}", role=Role.PARENT, school=school)
         enrol(PupilFactory(school=school), class_4b, user)
@@ -186,7 +195,7 @@ def big_group(conversation_4b, school, class_4b, admin):
     return conversation_4b  # teacher + parent + 15 = 17 members
 
 
-def test_a_large_group_asks_the_sender_to_confirm_the_audience(big_group, parent):
+def test_a_large_group_asks_the_sender_to_confirm_the_audience(big_group: Conversation, parent: User) -> None:
     with pytest.raises(send.ConfirmationRequired) as info:
         send.post_message(parent, big_group, "Is Emma's jacket at school?")
     assert info.value.recipients == 16
@@ -196,8 +205,9 @@ def test_a_large_group_asks_the_sender_to_confirm_the_audience(big_group, parent
     assert created
 
 
-def test_a_group_at_the_threshold_needs_no_confirmation(conversation_4b, parent, school,
-                                                        class_4b, admin):
+def test_a_group_at_the_threshold_needs_no_confirmation(conversation_4b: Conversation, parent: User,
+                                                        school: School, class_4b: SchoolClass,
+                                                        admin: User) -> None:
     for n in range(14):
         membership.add_member(conversation_4b, UserFactory(username=f"q{n}", school=school),
                            actor=admin)
@@ -205,8 +215,9 @@ def test_a_group_at_the_threshold_needs_no_confirmation(conversation_4b, parent,
     assert created
 
 
-def test_the_page_shows_how_many_will_receive_it_and_resends_on_confirm(client, big_group,
-                                                                       parent):
+def test_the_page_shows_how_many_will_receive_it_and_resends_on_confirm(client: Client,
+                                                                        big_group: Conversation,
+                                                                        parent: User) -> None:
     client.force_login(parent)
     url = reverse("messaging:conversation", args=[big_group.pk])
     response = client.post(url, {"body": "Lost jacket"})
@@ -219,7 +230,7 @@ def test_the_page_shows_how_many_will_receive_it_and_resends_on_confirm(client, 
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_socket_asks_for_confirmation_with_the_count(big_group, parent):
+async def test_the_socket_asks_for_confirmation_with_the_count(big_group: Conversation, parent: User) -> None:
     socket = await connect(parent)
     frame = {"type": "send", "conversation": big_group.pk, "client_id": str(uuid.uuid4()),
              "body": "Lost jacket"}
@@ -234,7 +245,8 @@ async def test_the_socket_asks_for_confirmation_with_the_count(big_group, parent
     await socket.disconnect()
 
 
-def test_the_threshold_follows_the_schools_policy(big_group, parent, school):
+def test_the_threshold_follows_the_schools_policy(big_group: Conversation, parent: User,
+                                                  school: School) -> None:
     school.confirm_group_size = 16
     school.save()
     big_group.refresh_from_db()
@@ -248,7 +260,8 @@ def test_the_threshold_follows_the_schools_policy(big_group, parent, school):
     assert info.value.recipients == 16
 
 
-def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client, teacher, parent):
+def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client: Client, teacher: User,
+                                                                       parent: User) -> None:
     conversation = direct.open_direct(parent, teacher)
     client.force_login(parent)
     inbox = client.get(reverse("messaging:inbox")).content.decode()
@@ -260,8 +273,9 @@ def test_a_one_to_one_conversation_is_listed_by_the_other_persons_name(client, t
         reverse("messaging:inbox")).content.decode()
 
 
-def test_a_private_reply_and_a_started_one_to_one_are_the_same_conversation(client, notice,
-                                                                            teacher, parent):
+def test_a_private_reply_and_a_started_one_to_one_are_the_same_conversation(client: Client, notice: Message,
+                                                                            teacher: User,
+                                                                            parent: User) -> None:
     client.force_login(parent)
     client.post(reverse("messaging:reply_privately", args=[notice.conversation_id, notice.pk]),
                 {"body": "Emma will be there"})

@@ -2,20 +2,23 @@
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from pytest_django.fixtures import Settings
 
+from accounts.models import User
 from messaging import hub
 from messaging.actions import membership, send
 from messaging.consumers import ChatConsumer
-from messaging.models import Message
+from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def connect(user):
+async def connect(user: User) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
     communicator.scope["user"] = user
     connected, code = await communicator.connect()
@@ -25,13 +28,15 @@ async def connect(user):
     return communicator
 
 
-async def subscribe(communicator, conversation, after_seq=0):
+async def subscribe(communicator: WebsocketCommunicator, conversation: Conversation,
+                    after_seq: int = 0) -> None:
     await communicator.send_json_to(
         {"type": "subscribe", "conversation": conversation.pk, "after_seq": after_seq}
     )
 
 
-async def receive_until(communicator, kind, timeout=5):
+async def receive_until(communicator: WebsocketCommunicator, kind: str,
+                        timeout: float = 5) -> list[dict[str, Any]]:
     """Messages received up to and including the first of type ``kind``."""
     seen = []
     while True:
@@ -44,7 +49,7 @@ async def receive_until(communicator, kind, timeout=5):
 post = database_sync_to_async(send.post_message)
 
 
-async def test_an_anonymous_socket_is_refused():
+async def test_an_anonymous_socket_is_refused() -> None:
     from django.contrib.auth.models import AnonymousUser
 
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
@@ -54,7 +59,8 @@ async def test_an_anonymous_socket_is_refused():
     assert code == 4401
 
 
-async def test_a_member_gets_the_backlog_after_their_last_seq(conversation_4b, teacher, parent):
+async def test_a_member_gets_the_backlog_after_their_last_seq(conversation_4b: Conversation, teacher: User,
+                                                              parent: User) -> None:
     for n in range(4):
         await post(teacher, conversation_4b, f"m{n}")
     communicator = await connect(parent)
@@ -66,7 +72,8 @@ async def test_a_member_gets_the_backlog_after_their_last_seq(conversation_4b, t
 
 
 @pytest.mark.parametrize("persona", ["parent_5a", "admin", "dpo"])
-async def test_outsiders_cannot_subscribe(request, conversation_4b, teacher, persona):
+async def test_outsiders_cannot_subscribe(request: pytest.FixtureRequest, conversation_4b: Conversation,
+                                          teacher: User, persona: str) -> None:
     outsider = await database_sync_to_async(request.getfixturevalue)(persona)
     communicator = await connect(outsider)
     await subscribe(communicator, conversation_4b)
@@ -78,7 +85,7 @@ async def test_outsiders_cannot_subscribe(request, conversation_4b, teacher, per
     await communicator.disconnect()
 
 
-async def test_a_missing_conversation_is_refused_like_a_forbidden_one(parent):
+async def test_a_missing_conversation_is_refused_like_a_forbidden_one(parent: User) -> None:
     communicator = await connect(parent)
     await communicator.send_json_to({"type": "subscribe", "conversation": 999999, "after_seq": 0})
     refusal = await communicator.receive_json_from()
@@ -87,7 +94,8 @@ async def test_a_missing_conversation_is_refused_like_a_forbidden_one(parent):
 
 
 @pytest.mark.parametrize("persona", ["parent_5a", "admin"])
-async def test_outsiders_cannot_post_over_the_socket(request, conversation_4b, persona):
+async def test_outsiders_cannot_post_over_the_socket(request: pytest.FixtureRequest,
+                                                     conversation_4b: Conversation, persona: str) -> None:
     outsider = await database_sync_to_async(request.getfixturevalue)(persona)
     communicator = await connect(outsider)
     client_id = str(uuid.uuid4())
@@ -100,7 +108,8 @@ async def test_outsiders_cannot_post_over_the_socket(request, conversation_4b, p
     await communicator.disconnect()
 
 
-async def test_a_parent_cannot_post_in_announcements_over_the_socket(announcements, parent):
+async def test_a_parent_cannot_post_in_announcements_over_the_socket(announcements: Conversation,
+                                                                     parent: User) -> None:
     communicator = await connect(parent)
     await communicator.send_json_to({"type": "send", "conversation": announcements.pk,
                                      "client_id": str(uuid.uuid4()), "body": "reply all"})
@@ -109,8 +118,8 @@ async def test_a_parent_cannot_post_in_announcements_over_the_socket(announcemen
     await communicator.disconnect()
 
 
-async def test_a_message_sent_by_one_member_reaches_the_other_live(conversation_4b, teacher,
-                                                                   parent):
+async def test_a_message_sent_by_one_member_reaches_the_other_live(conversation_4b: Conversation,
+                                                                   teacher: User, parent: User) -> None:
     teacher_socket = await connect(teacher)
     parent_socket = await connect(parent)
     for socket in (teacher_socket, parent_socket):
@@ -130,7 +139,8 @@ async def test_a_message_sent_by_one_member_reaches_the_other_live(conversation_
     await parent_socket.disconnect()
 
 
-async def test_a_retried_send_is_acked_with_the_first_message(conversation_4b, parent):
+async def test_a_retried_send_is_acked_with_the_first_message(conversation_4b: Conversation,
+                                                              parent: User) -> None:
     communicator = await connect(parent)
     frame = {"type": "send", "conversation": conversation_4b.pk,
              "client_id": str(uuid.uuid4()), "body": "once"}
@@ -155,7 +165,8 @@ async def test_a_retried_send_is_acked_with_the_first_message(conversation_4b, p
          "malformed"),
     ],
 )
-async def test_malformed_frames_get_a_clear_error_and_the_socket_stays_open(parent, frame, code):
+async def test_malformed_frames_get_a_clear_error_and_the_socket_stays_open(parent: User, frame: str,
+                                                                            code: str) -> None:
     communicator = await connect(parent)
     await communicator.send_to(text_data=frame)
     error = await communicator.receive_json_from()
@@ -165,8 +176,8 @@ async def test_malformed_frames_get_a_clear_error_and_the_socket_stays_open(pare
     await communicator.disconnect()
 
 
-async def test_an_oversized_message_is_refused_with_its_client_id(conversation_4b, parent,
-                                                                  settings):
+async def test_an_oversized_message_is_refused_with_its_client_id(conversation_4b: Conversation, parent: User,
+                                                                  settings: Settings) -> None:
     settings.SCHOOLCHAT_MESSAGE_MAX_CHARS = 10
     communicator = await connect(parent)
     client_id = str(uuid.uuid4())
@@ -178,7 +189,7 @@ async def test_an_oversized_message_is_refused_with_its_client_id(conversation_4
     await communicator.disconnect()
 
 
-def _store_unpublished(conversation, sender, seq, body):
+def _store_unpublished(conversation: Conversation, sender: User, seq: int, body: str) -> Message:
     """A message and its log entry committed, whose live event never reaches the hub."""
     from messaging.models import Conversation, Event
 
@@ -188,8 +199,8 @@ def _store_unpublished(conversation, sender, seq, body):
     return message
 
 
-async def test_a_gap_in_the_live_stream_is_filled_from_the_database(conversation_4b, teacher,
-                                                                    parent):
+async def test_a_gap_in_the_live_stream_is_filled_from_the_database(conversation_4b: Conversation,
+                                                                    teacher: User, parent: User) -> None:
     communicator = await connect(parent)
     await subscribe(communicator, conversation_4b)
     await receive_until(communicator, "subscribed")
@@ -208,7 +219,8 @@ async def test_a_gap_in_the_live_stream_is_filled_from_the_database(conversation
     await communicator.disconnect()
 
 
-async def test_ending_membership_stops_delivery_at_once(conversation_4b, teacher, parent, admin):
+async def test_ending_membership_stops_delivery_at_once(conversation_4b: Conversation, teacher: User,
+                                                        parent: User, admin: User) -> None:
     communicator = await connect(parent)
     await subscribe(communicator, conversation_4b)
     await receive_until(communicator, "subscribed")
@@ -220,7 +232,8 @@ async def test_ending_membership_stops_delivery_at_once(conversation_4b, teacher
     await communicator.disconnect()
 
 
-async def test_disconnect_user_closes_every_socket_of_that_user(conversation_4b, parent):
+async def test_disconnect_user_closes_every_socket_of_that_user(conversation_4b: Conversation,
+                                                                parent: User) -> None:
     first = await connect(parent)
     second = await connect(parent)
     hub.get_hub().disconnect_user(parent.pk)
@@ -229,8 +242,8 @@ async def test_disconnect_user_closes_every_socket_of_that_user(conversation_4b,
         assert closed == {"type": "websocket.close", "code": 4403}
 
 
-async def test_a_slow_socket_is_closed_instead_of_growing_memory(conversation_4b, teacher, parent,
-                                                                 settings):
+async def test_a_slow_socket_is_closed_instead_of_growing_memory(conversation_4b: Conversation, teacher: User,
+                                                                 parent: User, settings: Settings) -> None:
     settings.SCHOOLCHAT_SOCKET_QUEUE = 3
     communicator = await connect(parent)
     consumer_hub = hub.get_hub()
@@ -254,7 +267,7 @@ async def test_a_slow_socket_is_closed_instead_of_growing_memory(conversation_4b
 
 
 async def test_a_client_that_reconnects_with_its_last_seq_gets_exactly_what_it_missed(
-        conversation_4b, teacher, parent):
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
     socket = await connect(parent)
     await subscribe(socket, conversation_4b)
     await receive_until(socket, "subscribed")

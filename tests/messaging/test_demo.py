@@ -3,30 +3,32 @@ one-to-one conversation, office hours; a second run adds nothing."""
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from messaging.models import Acknowledgement, Conversation, Event, Message, OfficeHours
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(db: None, settings: Settings) -> None:
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
-def _counts():
+def _counts() -> tuple[int, ...]:
     return (Message.objects.count(), Event.objects.count(), Acknowledgement.objects.count(),
             Conversation.objects.count(), OfficeHours.objects.count())
 
 
-def test_a_second_run_adds_nothing(demo):
+def test_a_second_run_adds_nothing(demo: None) -> None:
     before = _counts()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts() == before
 
 
-def test_the_head_sees_who_has_not_acknowledged_sports_day(demo, client):
+def test_the_head_sees_who_has_not_acknowledged_sports_day(demo: None, client: Client) -> None:
     notice = Message.objects.get(ack_requested=True)
     client.force_login(User.objects.get(username="head"))
     html = client.get(reverse("messaging:acknowledgements",
@@ -35,7 +37,7 @@ def test_the_head_sees_who_has_not_acknowledged_sports_day(demo, client):
     assert "Anna Jansen" in acknowledged and "Anna Jansen" not in pending
 
 
-def test_anna_has_a_one_to_one_conversation_with_her_teacher(demo, client):
+def test_anna_has_a_one_to_one_conversation_with_her_teacher(demo: None, client: Client) -> None:
     client.force_login(User.objects.get(username="parent"))
     direct = Conversation.objects.get(kind=Conversation.Kind.DIRECT)
     html = client.get(reverse("messaging:conversation", args=[direct.pk])).content.decode()

@@ -7,25 +7,27 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from archive.models import Record
 from messaging.actions import edit, membership, send
-from messaging.models import Event, Message
+from messaging.models import Conversation, Event, Message
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
 pytestmark = pytest.mark.django_db
 
 
-def _age(message, minutes):
+def _age(message: Message, minutes: float) -> None:
     Message.objects.filter(pk=message.pk).update(
         created_at=timezone.now() - timedelta(minutes=minutes))
     message.refresh_from_db()
 
 
 def test_editing_keeps_the_history_in_the_archive_and_takes_the_next_seq(
-        conversation_4b, parent, teacher):
+        conversation_4b: Conversation, parent: User, teacher: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "See you at 8")
     edited = edit.edit_message(parent, message, "See you at 9")
     assert edited.body == "See you at 9" and edited.edited_at is not None
@@ -36,8 +38,8 @@ def test_editing_keeps_the_history_in_the_archive_and_takes_the_next_seq(
     assert record.payload.content["body"] == "See you at 9"
 
 
-def test_retracting_empties_the_live_row_but_the_archive_keeps_the_text(conversation_4b,
-                                                                       parent):
+def test_retracting_empties_the_live_row_but_the_archive_keeps_the_text(conversation_4b: Conversation,
+                                                                       parent: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "wrong group, sorry")
     edit.retract_message(parent, message)
     message.refresh_from_db()
@@ -51,18 +53,20 @@ def test_retracting_empties_the_live_row_but_the_archive_keeps_the_text(conversa
 
 
 @pytest.mark.parametrize(("author", "other"), [("parent", "teacher"), ("teacher", "parent")])
-def test_nobody_edits_or_retracts_someone_elses_message(request, conversation_4b, author, other):
-    author, other = request.getfixturevalue(author), request.getfixturevalue(other)
-    message, _ = send.post_message(author, conversation_4b, "mine")
+def test_nobody_edits_or_retracts_someone_elses_message(request: pytest.FixtureRequest,
+                                                        conversation_4b: Conversation, author: str,
+                                                        other: str) -> None:
+    writer, stranger = request.getfixturevalue(author), request.getfixturevalue(other)
+    message, _ = send.post_message(writer, conversation_4b, "mine")
     with pytest.raises(PermissionDenied):
-        edit.edit_message(other, message, "yours now")
+        edit.edit_message(stranger, message, "yours now")
     with pytest.raises(PermissionDenied):
-        edit.retract_message(other, message)
+        edit.retract_message(stranger, message)
     message.refresh_from_db()
     assert message.body == "mine" and Event.objects.count() == 1
 
 
-def test_the_window_closes_after_fifteen_minutes(conversation_4b, parent):
+def test_the_window_closes_after_fifteen_minutes(conversation_4b: Conversation, parent: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "old news")
     _age(message, 16)
     for change in (lambda: edit.edit_message(parent, message, "new"),
@@ -74,7 +78,8 @@ def test_the_window_closes_after_fifteen_minutes(conversation_4b, parent):
     assert Event.objects.count() == 1
 
 
-def test_a_member_who_left_cannot_change_what_they_wrote(conversation_4b, parent, admin):
+def test_a_member_who_left_cannot_change_what_they_wrote(conversation_4b: Conversation, parent: User,
+                                                         admin: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "bye")
     membership.end_membership(conversation_4b, parent, actor=admin)
     with pytest.raises(PermissionDenied):
@@ -82,12 +87,13 @@ def test_a_member_who_left_cannot_change_what_they_wrote(conversation_4b, parent
 
 
 # --- HTTP -------------------------------------------------------------------------------------
-def _url(name, message):
+def _url(name: str, message: Message) -> str:
     return reverse(f"messaging:{name}", args=[message.conversation_id, message.pk])
 
 
-def test_members_see_retracted_and_edited_markers_instead_of_the_text(client, conversation_4b,
-                                                                     parent, teacher):
+def test_members_see_retracted_and_edited_markers_instead_of_the_text(client: Client,
+                                                                      conversation_4b: Conversation,
+                                                                      parent: User, teacher: User) -> None:
     gone, _ = send.post_message(parent, conversation_4b, "secret typo")
     changed, _ = send.post_message(parent, conversation_4b, "draft")
     client.force_login(parent)
@@ -101,8 +107,9 @@ def test_members_see_retracted_and_edited_markers_instead_of_the_text(client, co
 
 
 @pytest.mark.parametrize("persona", ["teacher", "parent_5a", "admin", "dpo"])
-def test_other_people_cannot_edit_or_retract_over_http(client, request, conversation_4b, parent,
-                                                       persona):
+def test_other_people_cannot_edit_or_retract_over_http(client: Client, request: pytest.FixtureRequest,
+                                                       conversation_4b: Conversation, parent: User,
+                                                       persona: str) -> None:
     message, _ = send.post_message(parent, conversation_4b, "mine")
     client.force_login(request.getfixturevalue(persona))
     expected = 403 if persona == "teacher" else 404  # outsiders cannot tell it exists
@@ -112,7 +119,8 @@ def test_other_people_cannot_edit_or_retract_over_http(client, request, conversa
     assert message.body == "mine" and message.retracted_at is None
 
 
-def test_an_expired_window_is_explained_over_http(client, conversation_4b, parent):
+def test_an_expired_window_is_explained_over_http(client: Client, conversation_4b: Conversation,
+                                                  parent: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "old")
     _age(message, 20)
     client.force_login(parent)
@@ -121,8 +129,8 @@ def test_an_expired_window_is_explained_over_http(client, conversation_4b, paren
     assert "within 15 minutes" in response.content.decode()
 
 
-def test_the_edit_controls_show_only_on_my_recent_messages(client, conversation_4b, parent,
-                                                          teacher):
+def test_the_edit_controls_show_only_on_my_recent_messages(client: Client, conversation_4b: Conversation,
+                                                           parent: User, teacher: User) -> None:
     mine, _ = send.post_message(parent, conversation_4b, "mine")
     theirs, _ = send.post_message(teacher, conversation_4b, "theirs")
     old, _ = send.post_message(parent, conversation_4b, "old")
@@ -135,7 +143,8 @@ def test_the_edit_controls_show_only_on_my_recent_messages(client, conversation_
 
 # --- websocket --------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-async def test_edits_and_retractions_reach_other_members_live(conversation_4b, parent, teacher):
+async def test_edits_and_retractions_reach_other_members_live(conversation_4b: Conversation, parent: User,
+                                                              teacher: User) -> None:
     post = database_sync_to_async(send.post_message)
     parent_socket, teacher_socket = await connect(parent), await connect(teacher)
     for s in (parent_socket, teacher_socket):
@@ -162,9 +171,9 @@ async def test_edits_and_retractions_reach_other_members_live(conversation_4b, p
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_reconnecting_client_replays_every_change_in_seq_order(conversation_4b, parent,
-                                                                      teacher):
-    def story():
+async def test_a_reconnecting_client_replays_every_change_in_seq_order(conversation_4b: Conversation,
+                                                                       parent: User, teacher: User) -> None:
+    def story() -> None:
         first, _ = send.post_message(parent, conversation_4b, "one")
         second, _ = send.post_message(parent, conversation_4b, "two")
         edit.edit_message(parent, first, "one, corrected")
@@ -186,8 +195,10 @@ async def test_a_reconnecting_client_replays_every_change_in_seq_order(conversat
 @pytest.mark.parametrize(("persona", "code"),
                          [("teacher", "forbidden"), ("parent_5a", "not_found"),
                           ("admin", "not_found")])
-async def test_the_socket_refuses_changes_to_someone_elses_message(request, conversation_4b,
-                                                                   parent, persona, code):
+async def test_the_socket_refuses_changes_to_someone_elses_message(request: pytest.FixtureRequest,
+                                                                   conversation_4b: Conversation,
+                                                                   parent: User, persona: str,
+                                                                   code: str) -> None:
     user = await database_sync_to_async(request.getfixturevalue)(persona)
     message, _ = await database_sync_to_async(send.post_message)(parent, conversation_4b, "x")
     socket = await connect(user)
@@ -201,7 +212,7 @@ async def test_the_socket_refuses_changes_to_someone_elses_message(request, conv
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_socket_explains_an_expired_window(conversation_4b, parent):
+async def test_the_socket_explains_an_expired_window(conversation_4b: Conversation, parent: User) -> None:
     message, _ = await database_sync_to_async(send.post_message)(parent, conversation_4b, "x")
     await database_sync_to_async(_age)(message, 16)
     socket = await connect(parent)
@@ -212,8 +223,8 @@ async def test_the_socket_explains_an_expired_window(conversation_4b, parent):
     await socket.disconnect()
 
 
-def test_the_events_endpoint_replays_changes_for_members_only(client, conversation_4b, parent,
-                                                             parent_5a):
+def test_the_events_endpoint_replays_changes_for_members_only(client: Client, conversation_4b: Conversation,
+                                                              parent: User, parent_5a: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "draft")
     edit.edit_message(parent, message, "final")
     url = reverse("messaging:events", args=[conversation_4b.pk])

@@ -8,16 +8,20 @@ others.
 
 import asyncio
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied, ValidationError
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
+from accounts.models import User
 from archive.chain import verify
 from archive.models import Record
 from messaging.actions import send
 from messaging.consumers import ChatConsumer
-from messaging.models import Event, Message
+from messaging.models import Conversation, Event, Message
 from tests.messaging.test_actions import RecordingHub
 from tests.messaging.test_channels import big_group  # noqa: F401 (a fixture)
 
@@ -25,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def recording_hub(monkeypatch):
+def recording_hub(monkeypatch: pytest.MonkeyPatch) -> RecordingHub:
     from messaging import hub
 
     recorder = RecordingHub()
@@ -33,15 +37,17 @@ def recording_hub(monkeypatch):
     return recorder
 
 
-def draft(sender, body, **kwargs):
+# post_messages answers each draft with a (message, created) pair or the error that refused it;
+# the tests know which by position, so their outcome lists are typed list[Any].
+def draft(sender: User, body: str, **kwargs: Any) -> send.Draft:
     return send.Draft(sender, body, client_id=kwargs.pop("client_id", uuid.uuid4()), **kwargs)
 
 
 def test_a_batch_stores_every_message_in_order_with_its_own_seq_and_record(
-    conversation_4b, teacher, parent, recording_hub, django_capture_on_commit_callbacks
-):
+    conversation_4b: Conversation, teacher: User, parent: User, recording_hub: RecordingHub,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = send.post_messages(conversation_4b, [
+        outcomes: list[Any] = send.post_messages(conversation_4b, [
             draft(teacher, "Trip on Friday"), draft(parent, "Which bus?"),
             draft(teacher, "The 8:15 one"),
         ])
@@ -63,9 +69,9 @@ def test_a_batch_stores_every_message_in_order_with_its_own_seq_and_record(
 
 
 def test_a_refused_message_does_not_stop_the_others_or_leave_a_seq_gap(
-    conversation_4b, teacher, parent, parent_5a, recording_hub
-):
-    outcomes = send.post_messages(conversation_4b, [
+    conversation_4b: Conversation, teacher: User, parent: User, parent_5a: User, recording_hub: RecordingHub
+) -> None:
+    outcomes: list[Any] = send.post_messages(conversation_4b, [
         draft(teacher, "first"), draft(parent_5a, "not a member"), draft(parent, "   "),
         draft(parent, "x" * 100_000), draft(parent, "last", urgent=True), draft(parent, "second"),
     ])
@@ -81,17 +87,17 @@ def test_a_refused_message_does_not_stop_the_others_or_leave_a_seq_gap(
 
 
 def test_a_retry_in_the_same_batch_or_a_later_one_stores_one_message(
-    conversation_4b, teacher, recording_hub, django_capture_on_commit_callbacks
-):
+    conversation_4b: Conversation, teacher: User, recording_hub: RecordingHub,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     cid = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = send.post_messages(conversation_4b, [
+        outcomes: list[Any] = send.post_messages(conversation_4b, [
             draft(teacher, "once", client_id=cid), draft(teacher, "once", client_id=cid),
             draft(teacher, "other")])
     (first, created_first), (again, created_again), (other, _c) = outcomes
     assert created_first and not created_again and again.pk == first.pk
     assert (first.seq, other.seq) == (1, 2)
-    later = send.post_messages(conversation_4b, [draft(teacher, "once", client_id=cid),
+    later: list[Any] = send.post_messages(conversation_4b, [draft(teacher, "once", client_id=cid),
                                                     draft(teacher, "third")])
     assert (later[0][0].pk, later[0][1]) == (first.pk, False)
     assert later[1][0].seq == 3
@@ -102,17 +108,18 @@ def test_a_retry_in_the_same_batch_or_a_later_one_stores_one_message(
     assert verify().intact
 
 
-def test_the_same_client_id_from_two_senders_is_two_messages(conversation_4b, teacher, parent):
+def test_the_same_client_id_from_two_senders_is_two_messages(conversation_4b: Conversation, teacher: User,
+                                                             parent: User) -> None:
     cid = uuid.uuid4()
-    outcomes = send.post_messages(conversation_4b, [draft(teacher, "a", client_id=cid),
+    outcomes: list[Any] = send.post_messages(conversation_4b, [draft(teacher, "a", client_id=cid),
                                                        draft(parent, "b", client_id=cid)])
     assert [(m.seq, created) for m, created in outcomes] == [(1, True), (2, True)]
 
 
 def test_an_unconfirmed_message_to_a_large_group_is_refused_alone(
-    big_group, teacher, parent  # noqa: F811
-):
-    outcomes = send.post_messages(big_group, [
+    big_group: Conversation, teacher: User, parent: User  # noqa: F811
+) -> None:
+    outcomes: list[Any] = send.post_messages(big_group, [
         draft(parent, "to everyone?"), draft(teacher, "confirmed", confirm=True)])
     assert isinstance(outcomes[0], send.ConfirmationRequired)
     assert outcomes[0].recipients == 16
@@ -122,10 +129,10 @@ def test_an_unconfirmed_message_to_a_large_group_is_refused_alone(
 
 
 def test_two_copies_of_an_unconfirmed_message_are_both_refused(
-    big_group, parent  # noqa: F811
-):
+    big_group: Conversation, parent: User  # noqa: F811
+) -> None:
     cid = uuid.uuid4()
-    outcomes = send.post_messages(big_group, [
+    outcomes: list[Any] = send.post_messages(big_group, [
         draft(parent, "to everyone?", client_id=cid), draft(parent, "to everyone?", client_id=cid)])
     assert all(isinstance(o, send.ConfirmationRequired) for o in outcomes)
     assert outcomes[1].recipients == 16
@@ -136,17 +143,17 @@ def test_two_copies_of_an_unconfirmed_message_are_both_refused(
 
 @pytest.mark.django_db(transaction=True)
 async def test_sends_that_arrive_together_are_all_acked_stored_and_delivered_once_in_order(
-    conversation_4b, teacher, parent, monkeypatch
-):
+    conversation_4b: Conversation, teacher: User, parent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     batch_sizes: list[int] = []
     real_post_messages = send.post_messages
 
-    def spy(conversation, drafts):
+    def spy(conversation: Conversation, drafts: Sequence[send.Draft]) -> list[send.Outcome]:
         batch_sizes.append(len(drafts))
         return real_post_messages(conversation, drafts)
 
     monkeypatch.setattr(send, "post_messages", spy)
-    async def connect(user):
+    async def connect(user: User) -> WebsocketCommunicator:
         communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
         communicator.scope["user"] = user
         assert (await communicator.connect())[0]
@@ -175,7 +182,7 @@ async def test_sends_that_arrive_together_are_all_acked_stored_and_delivered_onc
                 acks[event["client_id"]] = event["seq"]
                 mine += 1
     assert sorted(acks.values()) == list(range(1, 31))
-    delivered = []
+    delivered: list[dict[str, Any]] = []
     while len(delivered) < 30:
         event = await asyncio.wait_for(reader.receive_json_from(timeout=5), 6)
         if event["type"] == "message":

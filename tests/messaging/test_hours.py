@@ -7,15 +7,17 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
-from accounts.models import Role
+from accounts.models import Role, School, User
 from messaging import hours
 from messaging.actions import direct, membership, send
 from messaging.actions import hours as hours_actions
 from messaging.digest import send_digests
-from messaging.models import OfficeHours
+from messaging.models import Conversation, OfficeHours
 from messaging.tasks import send_digests as digest_task
 from tests.factories import UserFactory
 from tests.messaging.reading import read
@@ -29,14 +31,14 @@ FRIDAY_23 = datetime(2026, 11, 27, 23, 0, tzinfo=AMS)
 SATURDAY_12 = datetime(2026, 11, 28, 12, 0, tzinfo=AMS)
 
 
-def test_the_school_default_is_weekdays_eight_to_five(teacher):
+def test_the_school_default_is_weekdays_eight_to_five(teacher: User) -> None:
     schedule = hours.schedule_for(teacher)
     assert schedule.is_open(MONDAY_10)
     assert not schedule.is_open(FRIDAY_23)
     assert schedule.next_opening(FRIDAY_23) == datetime(2026, 11, 30, 8, 0, tzinfo=AMS)
 
 
-def test_staff_set_their_own_hours(client, teacher):
+def test_staff_set_their_own_hours(client: Client, teacher: User) -> None:
     client.force_login(teacher)
     response = client.post(reverse("messaging:office_hours"),
                            {"starts_5": "10:00", "ends_5": "12:00"})
@@ -46,7 +48,7 @@ def test_staff_set_their_own_hours(client, teacher):
     assert not schedule.is_open(MONDAY_10)
 
 
-def test_office_hours_need_both_times_in_order(client, teacher):
+def test_office_hours_need_both_times_in_order(client: Client, teacher: User) -> None:
     client.force_login(teacher)
     response = client.post(reverse("messaging:office_hours"),
                            {"starts_0": "12:00", "ends_0": "09:00"})
@@ -55,15 +57,15 @@ def test_office_hours_need_both_times_in_order(client, teacher):
     assert not OfficeHours.objects.exists()
 
 
-def test_parents_have_no_office_hours_page(client, parent):
+def test_parents_have_no_office_hours_page(client: Client, parent: User) -> None:
     client.force_login(parent)
     assert client.get(reverse("messaging:office_hours")).status_code == 404
     with pytest.raises(PermissionDenied):
         hours_actions.set_office_hours(parent, {})
 
 
-def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(client, teacher,
-                                                                           parent):
+def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(client: Client, teacher: User,
+                                                                           parent: User) -> None:
     conversation = direct.open_direct(parent, teacher)
     hours_actions.set_office_hours(teacher, {0: (time(8), time(9))})  # Mondays 08:00-09:00 only
     now = timezone.now().astimezone(AMS)
@@ -80,7 +82,7 @@ def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(clie
     assert hours.staff_away(teacher, conversation) == []
 
 
-def test_urgent_is_for_staff_only(conversation_4b, parent, teacher):
+def test_urgent_is_for_staff_only(conversation_4b: Conversation, parent: User, teacher: User) -> None:
     with pytest.raises(PermissionDenied):
         send.post_message(parent, conversation_4b, "URGENT!!", urgent=True)
     message, _ = send.post_message(teacher, conversation_4b, "School closes at 12",
@@ -88,7 +90,7 @@ def test_urgent_is_for_staff_only(conversation_4b, parent, teacher):
     assert message.urgent
 
 
-def test_quiet_hours(teacher, parent):
+def test_quiet_hours(teacher: User, parent: User) -> None:
     assert hours.is_quiet_for(teacher, FRIDAY_23)
     assert not hours.is_quiet_for(teacher, FRIDAY_23, urgent=True)
     assert not hours.is_quiet_for(teacher, MONDAY_10)
@@ -99,7 +101,7 @@ def test_quiet_hours(teacher, parent):
 # --- live notifications -----------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 async def test_messages_outside_a_staff_members_hours_arrive_quiet_unless_urgent(
-        conversation_4b, teacher, parent):
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
     today = timezone.now().astimezone(AMS).weekday()
     await database_sync_to_async(hours_actions.set_office_hours)(
         teacher, {(today + 3) % 7: (time(8), time(9))})  # not today
@@ -120,9 +122,10 @@ async def test_messages_outside_a_staff_members_hours_arrive_quiet_unless_urgent
 
 
 # --- e-mail digest ----------------------------------------------------------------------------
-def test_the_digest_lists_unread_messages_once_and_no_contact_details(conversation_4b, teacher,
-                                                                      parent, school, admin,
-                                                                      settings):
+def test_the_digest_lists_unread_messages_once_and_no_contact_details(conversation_4b: Conversation,
+                                                                      teacher: User, parent: User,
+                                                                      school: School, admin: User,
+                                                                      settings: Settings) -> None:
     other = UserFactory(username="bram", display_name="Bram Visser", role=Role.PARENT,
                         school=school, email="bram@example.invalid", phone="+31 6 0000 9999")
     membership.add_member(conversation_4b, other, actor=admin)
@@ -141,8 +144,8 @@ def test_the_digest_lists_unread_messages_once_and_no_contact_details(conversati
     assert not [m for m in mail.outbox if m.to == [parent.email]]  # nothing mailed twice
 
 
-def test_no_digest_in_quiet_hours_and_none_for_what_was_read(conversation_4b, teacher, parent,
-                                                             client):
+def test_no_digest_in_quiet_hours_and_none_for_what_was_read(conversation_4b: Conversation, teacher: User,
+                                                             parent: User, client: Client) -> None:
     send.post_message(teacher, conversation_4b, "Trip on Friday")
     send_digests(now=FRIDAY_23)
     assert not [m for m in mail.outbox if m.to == [parent.email]]
@@ -152,8 +155,9 @@ def test_no_digest_in_quiet_hours_and_none_for_what_was_read(conversation_4b, te
     assert not [m for m in mail.outbox if m.to == [parent.email]]
 
 
-def test_staff_get_urgent_messages_outside_office_hours_only(conversation_4b, teacher, parent,
-                                                             school, admin):
+def test_staff_get_urgent_messages_outside_office_hours_only(conversation_4b: Conversation, teacher: User,
+                                                             parent: User, school: School,
+                                                             admin: User) -> None:
     head = UserFactory(username="head", role=Role.TEACHER, school=school)
     membership.add_member(conversation_4b, head, actor=admin)
     send.post_message(parent, conversation_4b, "question at night")

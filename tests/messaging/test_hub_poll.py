@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from pytest_django.fixtures import Settings
 
+from accounts.models import User
 from messaging.actions.send import post_message
 from messaging.hub import LocalHub, RedisHub
+from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +35,8 @@ async def joined(hub: LocalHub, user_id: int, conversation_id: int) -> FakeSocke
 
 
 async def test_only_the_conversation_the_database_is_ahead_in_is_told(
-        conversation_4b, conversation_5a, teacher, parent, parent_5a):
+        conversation_4b: Conversation, conversation_5a: Conversation, teacher: User,
+        parent: User, parent_5a: User) -> None:
     hub = LocalHub()
     member = await joined(hub, parent.pk, conversation_4b.pk)
     other = await joined(hub, parent_5a.pk, conversation_5a.pk)
@@ -52,7 +56,8 @@ async def test_only_the_conversation_the_database_is_ahead_in_is_told(
         await hub.detach(socket)
 
 
-async def test_the_poll_stops_with_the_last_socket(conversation_4b, parent):
+async def test_the_poll_stops_with_the_last_socket(conversation_4b: Conversation,
+                                                   parent: User) -> None:
     hub = LocalHub()
     socket = await joined(hub, parent.pk, conversation_4b.pk)
     poller = hub._poller
@@ -62,7 +67,7 @@ async def test_the_poll_stops_with_the_last_socket(conversation_4b, parent):
 
 
 async def test_the_poll_can_be_turned_off_and_the_redis_hub_never_polls(
-        settings, conversation_4b, parent):
+        settings: Settings, conversation_4b: Conversation, parent: User) -> None:
     settings.SCHOOLCHAT_LOCAL_HUB_POLL_SECONDS = 0
     hub = LocalHub()
     socket = await joined(hub, parent.pk, conversation_4b.pk)

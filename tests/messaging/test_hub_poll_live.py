@@ -17,12 +17,15 @@ import json
 import threading
 import time
 from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from accounts.actions.leavers import process_leaver
+from accounts.models import User
 from messaging.actions.send import post_message
+from messaging.models import Conversation
 from tests.fault.chat_client import open_socket, session_cookie
 from tests.live import Server, daphne_servers
 
@@ -103,7 +106,8 @@ async def first_message(socket: Any, body: str, seconds: float) -> float | None:
 
 
 def test_a_message_posted_by_another_process_reaches_open_conversations(
-        conversation_4b, conversation_5a, teacher, parent, parent_5a, tmp_path):
+        conversation_4b: Conversation, conversation_5a: Conversation, teacher: User,
+        parent: User, parent_5a: User, tmp_path: Path) -> None:
     sign_in(parent, parent_5a)
     with daphne_servers(1, tmp_path, LOCAL_HUB) as (server,), client_loop() as clients:
         member = clients.run(subscribed_socket(server, parent, conversation_4b.pk))
@@ -129,7 +133,7 @@ def test_a_message_posted_by_another_process_reaches_open_conversations(
 
 
 def test_a_leaver_processed_by_another_process_loses_their_socket(
-        conversation_4b, teacher, parent, tmp_path):
+        conversation_4b: Conversation, teacher: User, parent: User, tmp_path: Path) -> None:
     sign_in(parent, teacher)
     with daphne_servers(1, tmp_path, LOCAL_HUB) as (server,), client_loop() as clients:
         leaver = clients.run(subscribed_socket(server, parent, conversation_4b.pk))

@@ -3,11 +3,13 @@
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
-from accounts.models import Role
+from accounts.models import Role, School, SchoolClass, User
 from messaging.actions import edit, membership, send
-from messaging.models import Receipt
+from messaging.models import Conversation, Receipt
 from messaging.text import render_body
 from tests.factories import UserFactory
 from tests.messaging.reading import read
@@ -16,12 +18,12 @@ from tests.messaging.test_consumer import connect, receive_until, subscribe
 pytestmark = pytest.mark.django_db
 
 
-def page(client, conversation):
+def page(client: Client, conversation: Conversation) -> str:
     return client.get(reverse("messaging:conversation", args=[conversation.pk])).content.decode()
 
 
 # --- links ------------------------------------------------------------------------------------
-def test_web_links_become_safe_links_and_nothing_else_becomes_markup():
+def test_web_links_become_safe_links_and_nothing_else_becomes_markup() -> None:
     html = render_body('Form: https://school.example/form?a=1&b=2. <img src=x onerror=alert(1)> '
                        'javascript:alert(1) "https://evil.example/"onclick="x"')
     assert ('<a href="https://school.example/form?a=1&amp;b=2" '
@@ -31,7 +33,8 @@ def test_web_links_become_safe_links_and_nothing_else_becomes_markup():
     assert 'onclick="x"' not in html and "&quot;onclick=&quot;x&quot;" in html
 
 
-def test_links_are_clickable_on_the_page(client, conversation_4b, teacher, parent):
+def test_links_are_clickable_on_the_page(client: Client, conversation_4b: Conversation, teacher: User,
+                                         parent: User) -> None:
     send.post_message(teacher, conversation_4b, "Sign up at http://trip.example/sign")
     client.force_login(parent)
     assert ('<a href="http://trip.example/sign" rel="noopener noreferrer nofollow"'
@@ -39,7 +42,8 @@ def test_links_are_clickable_on_the_page(client, conversation_4b, teacher, paren
 
 
 # --- reply-to ---------------------------------------------------------------------------------
-def test_a_reply_quotes_the_message_it_answers(client, conversation_4b, teacher, parent):
+def test_a_reply_quotes_the_message_it_answers(client: Client, conversation_4b: Conversation, teacher: User,
+                                               parent: User) -> None:
     question, _ = send.post_message(parent, conversation_4b, "Is there swimming on Tuesday?")
     client.force_login(teacher)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
@@ -50,8 +54,9 @@ def test_a_reply_quotes_the_message_it_answers(client, conversation_4b, teacher,
     assert "Is there swimming on Tuesday?" in after_reply
 
 
-def test_a_reply_cannot_point_into_another_conversation(conversation_4b, conversation_5a,
-                                                        parent, parent_5a, client):
+def test_a_reply_cannot_point_into_another_conversation(conversation_4b: Conversation,
+                                                        conversation_5a: Conversation, parent: User,
+                                                        parent_5a: User, client: Client) -> None:
     elsewhere, _ = send.post_message(parent_5a, conversation_5a, "5A only")
     with pytest.raises(ValidationError):
         send.post_message(parent, conversation_4b, "peek", reply_to=elsewhere)
@@ -62,8 +67,9 @@ def test_a_reply_cannot_point_into_another_conversation(conversation_4b, convers
 
 
 # --- unread counts ----------------------------------------------------------------------------
-def test_the_inbox_counts_unread_messages_until_i_open_the_conversation(client, conversation_4b,
-                                                                       teacher, parent):
+def test_the_inbox_counts_unread_messages_until_i_open_the_conversation(client: Client,
+                                                                        conversation_4b: Conversation,
+                                                                        teacher: User, parent: User) -> None:
     for n in range(3):
         send.post_message(teacher, conversation_4b, f"news {n}")
     send.post_message(parent, conversation_4b, "my own message never counts")
@@ -77,8 +83,9 @@ def test_the_inbox_counts_unread_messages_until_i_open_the_conversation(client, 
 
 
 # --- seen by N of M ---------------------------------------------------------------------------
-def test_the_sender_sees_who_has_seen_their_message(client, conversation_4b, teacher, parent,
-                                                    school, class_4b, admin):
+def test_the_sender_sees_who_has_seen_their_message(client: Client, conversation_4b: Conversation,
+                                                    teacher: User, parent: User, school: School,
+                                                    class_4b: SchoolClass, admin: User) -> None:
     other = UserFactory(username="p2", display_name="Bram Visser", role=Role.PARENT, school=school)
     membership.add_member(conversation_4b, other, actor=admin)
     message, _ = send.post_message(teacher, conversation_4b, "Trip money due Friday")
@@ -94,8 +101,8 @@ def test_the_sender_sees_who_has_seen_their_message(client, conversation_4b, tea
     assert parent.email not in html and parent.phone not in html
 
 
-def test_other_parents_do_not_get_the_seen_list(client, conversation_4b, teacher, parent,
-                                                parent_5a):
+def test_other_parents_do_not_get_the_seen_list(client: Client, conversation_4b: Conversation, teacher: User,
+                                                parent: User, parent_5a: User) -> None:
     message, _ = send.post_message(teacher, conversation_4b, "hello")
     url = reverse("messaging:receipts", args=[conversation_4b.pk, message.pk])
     client.force_login(parent)
@@ -106,8 +113,8 @@ def test_other_parents_do_not_get_the_seen_list(client, conversation_4b, teacher
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_seen_over_the_socket_updates_the_senders_count_live(conversation_4b, teacher,
-                                                                   parent):
+async def test_seen_over_the_socket_updates_the_senders_count_live(conversation_4b: Conversation,
+                                                                   teacher: User, parent: User) -> None:
     message, _ = await database_sync_to_async(send.post_message)(teacher, conversation_4b,
                                                                     "hi")
     teacher_socket, parent_socket = await connect(teacher), await connect(parent)
@@ -125,8 +132,9 @@ async def test_seen_over_the_socket_updates_the_senders_count_live(conversation_
 
 
 # --- search -----------------------------------------------------------------------------------
-def test_search_finds_only_what_i_can_read(client, conversation_4b, conversation_5a, teacher,
-                                           parent, parent_5a):
+def test_search_finds_only_what_i_can_read(client: Client, conversation_4b: Conversation,
+                                           conversation_5a: Conversation, teacher: User, parent: User,
+                                           parent_5a: User) -> None:
     send.post_message(teacher, conversation_4b, "The museum trip is on Friday")
     send.post_message(parent_5a, conversation_5a, "Museum tickets for 5A")
     gone, _ = send.post_message(parent, conversation_4b, "museum gossip")
@@ -140,7 +148,8 @@ def test_search_finds_only_what_i_can_read(client, conversation_4b, conversation
     assert "Museum tickets for 5A" in html and "trip is on Friday" not in html
 
 
-def test_every_word_of_a_search_must_match(client, conversation_4b, teacher, parent):
+def test_every_word_of_a_search_must_match(client: Client, conversation_4b: Conversation, teacher: User,
+                                           parent: User) -> None:
     send.post_message(teacher, conversation_4b, "The museum opens at nine")
     send.post_message(teacher, conversation_4b, "Bring a packed lunch on Friday")
     send.post_message(teacher, conversation_4b, "Friday: the museum trip, bring lunch")
@@ -152,7 +161,8 @@ def test_every_word_of_a_search_must_match(client, conversation_4b, teacher, par
     assert client.get(reverse("messaging:search"), {"q": "museum zebra"}).context["results"] == []
 
 
-def test_search_escapes_what_it_shows(client, conversation_4b, teacher, parent):
+def test_search_escapes_what_it_shows(client: Client, conversation_4b: Conversation, teacher: User,
+                                      parent: User) -> None:
     send.post_message(teacher, conversation_4b, "museum <script>x</script>")
     client.force_login(parent)
     html = client.get(reverse("messaging:search"), {"q": "museum"}).content.decode()
@@ -160,8 +170,9 @@ def test_search_escapes_what_it_shows(client, conversation_4b, teacher, parent):
 
 
 # --- paging -----------------------------------------------------------------------------------
-def test_the_page_offers_older_history_only_when_there_is_some(client, conversation_4b, teacher,
-                                                               parent, settings):
+def test_the_page_offers_older_history_only_when_there_is_some(client: Client, conversation_4b: Conversation,
+                                                               teacher: User, parent: User,
+                                                               settings: Settings) -> None:
     settings.SCHOOLCHAT_HISTORY_PAGE = 3
     words = ["zero", "one", "two", "three", "four"]
     for word in words:

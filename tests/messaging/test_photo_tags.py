@@ -14,15 +14,19 @@ pupil exists or not; a missing consent is named only to those who may know it.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 import consent
 from accounts.actions import enrolment as enrolment_actions
-from accounts.models import Guardianship, Pupil
+from accounts.models import Guardianship, Pupil, School, SchoolClass, User
 from consent import actions as consent_actions
 from messaging.actions import direct, membership
 from messaging.models import Attachment, Conversation
@@ -36,12 +40,12 @@ GENERIC = "One of the tagged pupils cannot be tagged here."
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
-def emma(parent, school) -> Pupil:
+def emma(parent: User, school: School) -> Pupil:
     consent_actions.ensure_purposes(school)
     pupil = Guardianship.objects.get(guardian=parent).pupil
     Pupil.objects.filter(pk=pupil.pk).update(first_name="Дмитрий", last_name="Петров")
@@ -50,7 +54,8 @@ def emma(parent, school) -> Pupil:
 
 
 @pytest.fixture
-def noah_parent(school, class_4b, conversation_4b, admin):
+def noah_parent(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
+                admin: User) -> User:
     user = UserFactory(username="noah_parent", display_name="Sam Bakker", school=school)
     enrol(PupilFactory(school=school, first_name="Noah", last_name="Bakker"), class_4b, user)
     membership.add_member(conversation_4b, user, actor=admin)
@@ -58,12 +63,12 @@ def noah_parent(school, class_4b, conversation_4b, admin):
 
 
 @pytest.fixture
-def noah(noah_parent) -> Pupil:
+def noah(noah_parent: User) -> Pupil:
     return Guardianship.objects.get(guardian=noah_parent).pupil
 
 
 @pytest.fixture
-def mateo(parent_5a, school) -> Pupil:
+def mateo(parent_5a: User, school: School) -> Pupil:
     pupil = Guardianship.objects.get(guardian=parent_5a).pupil
     Pupil.objects.filter(pk=pupil.pk).update(first_name="Mateo", last_name="García")
     pupil.refresh_from_db()
@@ -80,7 +85,8 @@ def elsewhere() -> Pupil:
                  SchoolClassFactory(school=other, name="4B"), guardian)
 
 
-def tag(client, user, conversation: Conversation, *pupil_ids) -> tuple[int, dict]:
+def tag(client: Client, user: User, conversation: Conversation,
+        *pupil_ids: int | str) -> tuple[int, dict[str, Any]]:
     client.force_login(user)
     response = client.post(reverse("messaging:upload", args=[conversation.pk]), {
         "file": SimpleUploadedFile("p.jpg", photo_with_location()),
@@ -101,7 +107,8 @@ def assert_generic(answer: tuple[int, dict]) -> None:
 # --- one answer for a pupil the sender may not tag ----------------------------------------------
 @pytest.mark.parametrize("persona", ["teacher", "parent", "noah_parent"])
 def test_an_unknown_foreign_or_other_class_pupil_gets_one_answer(
-        request, client, conversation_4b, persona, mateo, elsewhere, noah):
+        request: pytest.FixtureRequest, client: Client, conversation_4b: Conversation, persona: str,
+        mateo: Pupil, elsewhere: Pupil, noah: Pupil) -> None:
     user = request.getfixturevalue(persona)
     answers = [tag(client, user, conversation_4b, pupil_id)
                for pupil_id in (missing_id(), elsewhere.pk, mateo.pk, "x")]
@@ -113,7 +120,8 @@ def test_an_unknown_foreign_or_other_class_pupil_gets_one_answer(
 
 @pytest.mark.parametrize("granted", [True, False])
 def test_a_parent_tagging_another_familys_child_learns_nothing_of_that_family(
-        client, conversation_4b, parent, emma, noah_parent, noah, granted):
+        client: Client, conversation_4b: Conversation, parent: User, emma: Pupil, noah_parent: User,
+        noah: Pupil, granted: bool) -> None:
     if granted:
         consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     answer = tag(client, noah_parent, conversation_4b, emma.pk)
@@ -128,30 +136,34 @@ def test_a_parent_tagging_another_familys_child_learns_nothing_of_that_family(
 # --- a missing consent is named to those who may know it ----------------------------------------
 @pytest.mark.parametrize("persona", ["teacher", "parent"])
 def test_a_missing_consent_is_named_to_the_class_staff_and_the_childs_parent(
-        request, client, conversation_4b, emma, persona):
+        request: pytest.FixtureRequest, client: Client, conversation_4b: Conversation, emma: Pupil,
+        persona: str) -> None:
     status, body = tag(client, request.getfixturevalue(persona), conversation_4b, emma.pk)
     assert status == 400 and body["code"] == "no_photo_consent"
     assert body["reasons"] == [f"{emma} has no consent for “Photos in class groups”."]
 
 
 @pytest.mark.parametrize("persona", ["teacher", "parent"])
-def test_with_consent_the_class_staff_and_the_parent_may_tag(request, client, conversation_4b,
-                                                              parent, emma, persona):
+def test_with_consent_the_class_staff_and_the_parent_may_tag(request: pytest.FixtureRequest, client: Client,
+                                                             conversation_4b: Conversation, parent: User,
+                                                             emma: Pupil, persona: str) -> None:
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     status, body = tag(client, request.getfixturevalue(persona), conversation_4b, emma.pk)
     assert status == 201, body
 
 
-def test_the_teacher_is_offered_every_pupil_of_the_class(client, conversation_4b, teacher, emma,
-                                                          noah, mateo):
+def test_the_teacher_is_offered_every_pupil_of_the_class(client: Client, conversation_4b: Conversation,
+                                                         teacher: User, emma: Pupil, noah: Pupil,
+                                                         mateo: Pupil) -> None:
     client.force_login(teacher)
     listed = client.get(reverse("messaging:class_pupils", args=[conversation_4b.pk])).json()
     assert {p["id"] for p in listed["pupils"]} == {emma.pk, noah.pk}
 
 
 # --- the parent of another class, and a one-to-one ----------------------------------------------
-def test_the_parent_of_another_class_cannot_reach_the_class_group(client, conversation_4b,
-                                                                  parent_5a, emma):
+def test_the_parent_of_another_class_cannot_reach_the_class_group(client: Client,
+                                                                  conversation_4b: Conversation,
+                                                                  parent_5a: User, emma: Pupil) -> None:
     client.force_login(parent_5a)
     response = client.post(reverse("messaging:upload", args=[conversation_4b.pk]), {
         "file": SimpleUploadedFile("p.jpg", photo_with_location()), "pupils": [emma.pk]})
@@ -159,12 +171,13 @@ def test_the_parent_of_another_class_cannot_reach_the_class_group(client, conver
 
 
 @pytest.fixture
-def direct_5a(teacher, parent_5a):
+def direct_5a(teacher: User, parent_5a: User) -> Conversation:
     return direct.open_direct(teacher, parent_5a)
 
 
 def test_a_one_to_one_concerns_only_the_children_of_its_guardian(
-        client, direct_5a, teacher, parent_5a, emma, mateo, parent):
+        client: Client, direct_5a: Conversation, teacher: User, parent_5a: User, emma: Pupil, mateo: Pupil,
+        parent: User) -> None:
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     # Lucía tags her own son: allowed. A pupil of another class is no pupil of this talk.
     assert tag(client, parent_5a, direct_5a, mateo.pk)[0] == 201
@@ -178,7 +191,7 @@ def test_a_one_to_one_concerns_only_the_children_of_its_guardian(
 
 
 def test_a_one_to_one_photo_of_the_guardians_child_needs_consent_named_to_her(
-        client, direct_5a, parent_5a, mateo):
+        client: Client, direct_5a: Conversation, parent_5a: User, mateo: Pupil) -> None:
     consent_actions.decide(parent_5a, mateo, consent.PHOTOS_CLASS, "withdrawn")
     status, body = tag(client, parent_5a, direct_5a, mateo.pk)
     assert status == 400 and body["reasons"] == [
@@ -187,7 +200,7 @@ def test_a_one_to_one_photo_of_the_guardians_child_needs_consent_named_to_her(
 
 # --- the admin ----------------------------------------------------------------------------------
 @pytest.fixture
-def staff_room(school, admin, parent):
+def staff_room(school: School, admin: User, parent: User) -> Conversation:
     conversation = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                                title="Parents' council")
     membership.add_member(conversation, admin, actor=admin, manager=True)
@@ -196,7 +209,8 @@ def staff_room(school, admin, parent):
 
 
 def test_the_admin_tags_the_children_a_group_concerns_and_no_other(
-        client, conversation_4b, staff_room, admin, parent, emma, mateo, elsewhere):
+        client: Client, conversation_4b: Conversation, staff_room: Conversation, admin: User, parent: User,
+        emma: Pupil, mateo: Pupil, elsewhere: Pupil) -> None:
     # Not a member of the 4B group: that conversation does not exist for the admin.
     client.force_login(admin)
     response = client.post(reverse("messaging:upload", args=[conversation_4b.pk]), {
@@ -216,10 +230,11 @@ def test_the_admin_tags_the_children_a_group_concerns_and_no_other(
 # --- the websocket send path --------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 async def test_a_photo_sent_over_the_socket_after_its_pupil_moved_class_is_refused_unnamed(
-        conversation_4b, teacher, parent, emma, class_5a):
+        conversation_4b: Conversation, teacher: User, parent: User, emma: Pupil,
+        class_5a: SchoolClass) -> None:
     from messaging.actions.attachments import upload as store
 
-    def prepare():
+    def prepare() -> Attachment:
         consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
         photo = store(teacher, conversation_4b,
                       SimpleUploadedFile("p.jpg", photo_with_location()), pupils=[emma])

@@ -10,18 +10,21 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 import consent
-from accounts.models import Guardianship
+from accounts.models import Guardianship, Pupil, School, SchoolClass, User
 from consent import actions as consent_actions
 from messaging.actions import membership, send
 from messaging.actions.attachments import upload
-from messaging.models import Attachment
+from messaging.models import Attachment, Conversation
 from tests.factories import PupilFactory, UserFactory, enrol
 from tests.messaging.images import photo_with_location
 
@@ -29,17 +32,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
-def emma(parent):
+def emma(parent: User) -> Pupil:
     return Guardianship.objects.get(guardian=parent).pupil
 
 
 @pytest.fixture
-def other_parent(school, class_4b, conversation_4b, admin):
+def other_parent(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
+                 admin: User) -> User:
     user = UserFactory(username="noah_parent", display_name="Sam Bakker", school=school)
     enrol(PupilFactory(school=school, first_name="Noah"), class_4b, user)
     membership.add_member(conversation_4b, user, actor=admin)
@@ -47,7 +51,8 @@ def other_parent(school, class_4b, conversation_4b, admin):
 
 
 @pytest.fixture
-def photo(school, teacher, parent, emma, conversation_4b, other_parent):
+def photo(school: School, teacher: User, parent: User, emma: Pupil, conversation_4b: Conversation,
+          other_parent: User) -> Attachment:
     consent_actions.ensure_purposes(school)
     consent_actions.decide(parent, emma, consent.PHOTOS_CLASS, "granted")
     stored = upload(teacher, conversation_4b,
@@ -57,7 +62,8 @@ def photo(school, teacher, parent, emma, conversation_4b, other_parent):
 
 
 @pytest.fixture
-def withdrawn_unprocessed(monkeypatch, parent, emma, photo):
+def withdrawn_unprocessed(monkeypatch: pytest.MonkeyPatch, parent: User, emma: Pupil,
+                          photo: Attachment) -> Attachment:
     """Emma's photo consent withdrawn, the hiding job not run (yet)."""
     from messaging import tasks
 
@@ -67,16 +73,18 @@ def withdrawn_unprocessed(monkeypatch, parent, emma, photo):
     return photo
 
 
-def test_before_a_withdrawal_members_see_the_photo(client, photo, other_parent,
-                                                   conversation_4b):
+def test_before_a_withdrawal_members_see_the_photo(client: Client, photo: Attachment, other_parent: User,
+                                                   conversation_4b: Conversation) -> None:
     client.force_login(other_parent)
     assert client.get(reverse("messaging:attachment", args=[photo.token])).status_code == 200
     page = client.get(reverse("messaging:conversation", args=[conversation_4b.pk]))
     assert reverse("messaging:attachment_thumbnail", args=[photo.token]) in page.content.decode()
 
 
-def test_a_withdrawal_takes_the_photo_down_everywhere_at_once(client, withdrawn_unprocessed,
-                                                              other_parent, conversation_4b):
+def test_a_withdrawal_takes_the_photo_down_everywhere_at_once(client: Client,
+                                                              withdrawn_unprocessed: Attachment,
+                                                              other_parent: User,
+                                                              conversation_4b: Conversation) -> None:
     photo = withdrawn_unprocessed
     client.force_login(other_parent)
     for name in ("messaging:attachment", "messaging:attachment_thumbnail"):
@@ -88,7 +96,7 @@ def test_a_withdrawal_takes_the_photo_down_everywhere_at_once(client, withdrawn_
     assert history["messages"][-1]["attachments"] == [{"token": photo.token, "hidden": True}]
 
 
-def export(tmp_path, *args):
+def export(tmp_path: Path, *args: str) -> dict[str, bytes]:
     out = tmp_path / "export.zip"
     call_command("export_subject_access", *args, "--out", str(out), stdout=io.StringIO())
     with zipfile.ZipFile(out) as bundle:
@@ -96,7 +104,7 @@ def export(tmp_path, *args):
 
 
 def test_an_export_does_not_hand_out_a_withdrawn_photo_of_another_child(
-        tmp_path, withdrawn_unprocessed, other_parent, emma):
+        tmp_path: Path, withdrawn_unprocessed: Attachment, other_parent: User, emma: Pupil) -> None:
     files = export(tmp_path, "--user", other_parent.username)
     data = json.loads(files["data.json"])
     described = next(m for m in data["messages"] if m["body"] == "At the museum")

@@ -3,18 +3,21 @@
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from archive.models import Record
 from messaging.actions import edit, send
-from messaging.models import Event
+from messaging.models import Conversation, Event
 from tests.messaging.test_consumer import connect, receive_until, subscribe
 
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_pin_a_message_and_everyone_sees_it_above_the_chat(client, conversation_4b,
-                                                                 teacher, parent):
+def test_staff_pin_a_message_and_everyone_sees_it_above_the_chat(client: Client,
+                                                                 conversation_4b: Conversation, teacher: User,
+                                                                 parent: User) -> None:
     message, _ = send.post_message(teacher, conversation_4b, "Term dates: see the website")
     client.force_login(teacher)
     assert client.post(reverse("messaging:pin", args=[conversation_4b.pk, message.pk]),
@@ -31,7 +34,8 @@ def test_staff_pin_a_message_and_everyone_sees_it_above_the_chat(client, convers
 
 @pytest.mark.parametrize(("persona", "status"), [("parent", 403), ("parent_5a", 404),
                                                  ("admin", 404)])
-def test_others_cannot_pin(client, request, conversation_4b, teacher, persona, status):
+def test_others_cannot_pin(client: Client, request: pytest.FixtureRequest, conversation_4b: Conversation,
+                           teacher: User, persona: str, status: int) -> None:
     message, _ = send.post_message(teacher, conversation_4b, "hello")
     user = request.getfixturevalue(persona)
     client.force_login(user)
@@ -43,7 +47,8 @@ def test_others_cannot_pin(client, request, conversation_4b, teacher, persona, s
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_pin_reaches_members_live_and_on_resume(conversation_4b, teacher, parent):
+async def test_a_pin_reaches_members_live_and_on_resume(conversation_4b: Conversation, teacher: User,
+                                                        parent: User) -> None:
     message, _ = await database_sync_to_async(send.post_message)(teacher, conversation_4b,
                                                                     "Bring wellies")
     parent_socket, teacher_socket = await connect(parent), await connect(teacher)

@@ -6,11 +6,12 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from accounts import ratelimit
-from accounts.models import School
-from messaging.models import Message
+from accounts.models import School, User
+from messaging.models import Conversation, Message
 from tests.conftest import require_service
 from tests.messaging.test_attachments import upload
 from tests.messaging.test_consumer import connect
@@ -18,7 +19,7 @@ from tests.messaging.test_consumer import connect
 pytestmark = pytest.mark.django_db
 
 
-def test_gcra_allows_the_burst_then_the_sustained_rate():
+def test_gcra_allows_the_burst_then_the_sustained_rate() -> None:
     limit = ratelimit.Limit(burst=20, per_minute=60)
     allowed, tat, retry = ratelimit.gcra(0.0, 100.0, limit, 25)
     assert (allowed, retry) == (20, pytest.approx(1.0))
@@ -30,7 +31,7 @@ def test_gcra_allows_the_burst_then_the_sustained_rate():
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the shared budget lives in Redis")
-def test_processes_share_one_budget_through_redis():
+def test_processes_share_one_budget_through_redis() -> None:
     from urllib.parse import urlparse
 
     address = urlparse(settings.REDIS_URL)
@@ -46,7 +47,8 @@ def test_processes_share_one_budget_through_redis():
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_socket_sending_too_fast_is_refused_past_the_burst(conversation_4b, parent):
+async def test_a_socket_sending_too_fast_is_refused_past_the_burst(conversation_4b: Conversation,
+                                                                   parent: User) -> None:
     communicator = await connect(parent)
     client_ids = [str(uuid.uuid4()) for _ in range(25)]
     for client_id in client_ids:
@@ -65,7 +67,8 @@ async def test_a_socket_sending_too_fast_is_refused_past_the_burst(conversation_
     await communicator.disconnect()
 
 
-def test_the_http_form_shares_the_budget_and_answers_429(client, conversation_4b, parent):
+def test_the_http_form_shares_the_budget_and_answers_429(client: Client, conversation_4b: Conversation,
+                                                         parent: User) -> None:
     School.objects.filter(pk=conversation_4b.school_id).update(post_burst=3)
     client.force_login(parent)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
@@ -79,7 +82,8 @@ def test_the_http_form_shares_the_budget_and_answers_429(client, conversation_4b
         "m0", "m1", "m2"]
 
 
-def test_another_persons_budget_is_their_own(client, conversation_4b, parent, teacher):
+def test_another_persons_budget_is_their_own(client: Client, conversation_4b: Conversation, parent: User,
+                                             teacher: User) -> None:
     School.objects.filter(pk=conversation_4b.school_id).update(post_burst=1)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
     for person in (parent, teacher):
@@ -87,7 +91,7 @@ def test_another_persons_budget_is_their_own(client, conversation_4b, parent, te
         assert client.post(url, {"body": "hi", "client_id": str(uuid.uuid4())}).status_code == 302
 
 
-def test_uploads_are_limited(client, conversation_4b, teacher):
+def test_uploads_are_limited(client: Client, conversation_4b: Conversation, teacher: User) -> None:
     School.objects.filter(pk=conversation_4b.school_id).update(upload_burst=2)
     client.force_login(teacher)
     statuses = [upload(client, conversation_4b, b"%PDF-1.4").status_code for _ in range(3)]
@@ -96,7 +100,8 @@ def test_uploads_are_limited(client, conversation_4b, teacher):
     assert refused.json()["code"] == "rate_limited" and refused.json()["retry_after"] >= 1
 
 
-def test_invitation_links_are_limited(client, school, admin, parent, parent_5a):
+def test_invitation_links_are_limited(client: Client, school: School, admin: User, parent: User,
+                                      parent_5a: User) -> None:
     School.objects.filter(pk=school.pk).update(invitation_burst=1)
     client.force_login(admin)
     first = client.post(reverse("accounts:school_person_link", args=[parent.pk]))
@@ -106,7 +111,7 @@ def test_invitation_links_are_limited(client, school, admin, parent, parent_5a):
     assert parent_5a.invitations.count() == 0
 
 
-def test_the_policies_page_sets_the_limits(client, school, admin):
+def test_the_policies_page_sets_the_limits(client: Client, school: School, admin: User) -> None:
     client.force_login(admin)
     page = client.get(reverse("accounts:school_policies")).content.decode()
     assert "messages a person may send at once" in page.lower()

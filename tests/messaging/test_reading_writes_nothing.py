@@ -7,15 +7,20 @@ in the background) changes no receipt, no unread count, nothing the sender sees.
 """
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.live_server_helper import LiveServer
 
+from accounts.models import User
 from messaging.actions import attachments, send
-from messaging.models import Membership, Receipt
+from messaging.models import Conversation, Membership, Receipt
 from tests.http import LiveClient
 
 # What a request may write whatever it does: its session, and sign-in lockout bookkeeping.
@@ -23,7 +28,7 @@ ALLOWED_TABLES = re.compile(r'^(django_session|axes_\w+)$')
 WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 
 
-def writes(queries) -> list[str]:
+def writes(queries: Iterable[dict[str, Any]]) -> list[str]:
     found = []
     for query in queries:
         match = WRITE.match(query["sql"])
@@ -33,7 +38,8 @@ def writes(queries) -> list[str]:
 
 
 @pytest.fixture
-def chat(conversation_4b, announcements, teacher, parent):
+def chat(conversation_4b: Conversation, announcements: Conversation, teacher: User,
+         parent: User) -> dict[str, Any]:
     """Unread messages for the parent (one with a PDF, one asking for acknowledgement)."""
     leaflet = attachments.upload(teacher, conversation_4b,
                                  SimpleUploadedFile("trip.pdf", b"%PDF-1.4\n" + b"0" * 200))
@@ -44,7 +50,8 @@ def chat(conversation_4b, announcements, teacher, parent):
     return {"message": message, "notice": notice, "leaflet": leaflet}
 
 
-def pages(chat, conversation_4b, announcements, teacher, parent):
+def pages(chat: dict[str, Any], conversation_4b: Conversation, announcements: Conversation, teacher: User,
+          parent: User) -> list[tuple[User, str]]:
     message, notice, token = chat["message"], chat["notice"], chat["leaflet"].token
     c4b = conversation_4b.pk
     return [
@@ -65,8 +72,10 @@ def pages(chat, conversation_4b, announcements, teacher, parent):
 
 
 @pytest.mark.django_db
-def test_opening_every_messaging_page_writes_nothing(client, chat, conversation_4b,
-                                                     announcements, teacher, parent):
+def test_opening_every_messaging_page_writes_nothing(client: Client, chat: dict[str, Any],
+                                                     conversation_4b: Conversation,
+                                                     announcements: Conversation, teacher: User,
+                                                     parent: User) -> None:
     for user, url in pages(chat, conversation_4b, announcements, teacher, parent):
         client.force_login(user)
         with CaptureQueriesContext(connection) as captured:
@@ -78,7 +87,8 @@ def test_opening_every_messaging_page_writes_nothing(client, chat, conversation_
 
 
 @pytest.mark.django_db
-def test_mark_as_read_is_for_members_only(client, chat, conversation_4b, parent_5a):
+def test_mark_as_read_is_for_members_only(client: Client, chat: dict[str, Any], conversation_4b: Conversation,
+                                          parent_5a: User) -> None:
     client.force_login(parent_5a)
     url = reverse("messaging:mark_read", args=[conversation_4b.pk])
     assert client.post(url, {"seq": conversation_4b.last_seq}).status_code == 404
@@ -87,8 +97,9 @@ def test_mark_as_read_is_for_members_only(client, chat, conversation_4b, parent_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_mark_as_read_through_the_page_form_on_a_live_server(live_server, chat,
-                                                             conversation_4b, teacher, parent):
+def test_mark_as_read_through_the_page_form_on_a_live_server(live_server: LiveServer, chat: dict[str, Any],
+                                                             conversation_4b: Conversation, teacher: User,
+                                                             parent: User) -> None:
     reader = LiveClient(live_server.url, parent)
     page_url = reverse("messaging:conversation", args=[conversation_4b.pk])
     assert "Mark as read" in reader.get(page_url).text

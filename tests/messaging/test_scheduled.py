@@ -4,17 +4,19 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from messaging.actions import membership, scheduled, send
-from messaging.models import Message, ScheduledMessage
+from messaging.models import Conversation, Message, ScheduledMessage
 from messaging.tasks import send_scheduled
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_scheduled_message_is_posted_once_when_due(conversation_4b, teacher):
+def test_a_scheduled_message_is_posted_once_when_due(conversation_4b: Conversation, teacher: User) -> None:
     later = timezone.now() + timedelta(hours=2)
     item = scheduled.schedule_message(teacher, conversation_4b, "Reminder: trip money", later)
     assert scheduled.send_due_scheduled() == 0
@@ -27,7 +29,7 @@ def test_a_scheduled_message_is_posted_once_when_due(conversation_4b, teacher):
     assert item.message == message
 
 
-def test_a_crash_after_posting_does_not_post_twice(conversation_4b, teacher):
+def test_a_crash_after_posting_does_not_post_twice(conversation_4b: Conversation, teacher: User) -> None:
     later = timezone.now() + timedelta(hours=2)
     item = scheduled.schedule_message(teacher, conversation_4b, "once", later)
     # The post committed but marking it sent did not: the next run must not duplicate.
@@ -36,7 +38,8 @@ def test_a_crash_after_posting_does_not_post_twice(conversation_4b, teacher):
     assert Message.objects.count() == 1
 
 
-def test_only_staff_schedule_and_only_sensible_times(conversation_4b, teacher, parent):
+def test_only_staff_schedule_and_only_sensible_times(conversation_4b: Conversation, teacher: User,
+                                                     parent: User) -> None:
     with pytest.raises(PermissionDenied):
         scheduled.schedule_message(parent, conversation_4b, "x",
                                  timezone.now() + timedelta(hours=1))
@@ -45,7 +48,8 @@ def test_only_staff_schedule_and_only_sensible_times(conversation_4b, teacher, p
             scheduled.schedule_message(teacher, conversation_4b, "x", when)
 
 
-def test_a_sender_who_left_is_not_posted_for(conversation_4b, teacher, admin):
+def test_a_sender_who_left_is_not_posted_for(conversation_4b: Conversation, teacher: User,
+                                             admin: User) -> None:
     later = timezone.now() + timedelta(hours=2)
     item = scheduled.schedule_message(teacher, conversation_4b, "after leaving", later)
     membership.end_membership(conversation_4b, teacher, actor=admin)
@@ -54,7 +58,8 @@ def test_a_sender_who_left_is_not_posted_for(conversation_4b, teacher, admin):
     assert item.failure and not Message.objects.exists()
 
 
-def test_scheduling_and_cancelling_through_the_page(client, conversation_4b, teacher, parent):
+def test_scheduling_and_cancelling_through_the_page(client: Client, conversation_4b: Conversation,
+                                                    teacher: User, parent: User) -> None:
     client.force_login(teacher)
     url = reverse("messaging:conversation", args=[conversation_4b.pk])
     when = (timezone.now() + timedelta(days=1)).astimezone(

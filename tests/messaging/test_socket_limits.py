@@ -4,13 +4,17 @@ frame, the socket stays open, and nothing is logged as an error."""
 import logging
 
 import pytest
+from channels.testing import WebsocketCommunicator
+from pytest_django.fixtures import Settings
 
+from accounts.models import User
+from messaging.models import Conversation
 from tests.messaging.test_consumer import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def still_open(communicator):
+async def still_open(communicator: WebsocketCommunicator) -> None:
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from() == {"type": "pong"}
 
@@ -22,8 +26,10 @@ async def still_open(communicator):
     ("[" * 100 + "]" * 100, "malformed", "Not valid JSON."),
     ('{"type": "send", "body": ' + "[" * 40 + "]" * 40 + "}", "malformed", "Not valid JSON."),
 ])
-async def test_deeply_nested_json_is_refused_and_the_socket_stays_open(parent, caplog, frame,
-                                                                       code, text):
+async def test_deeply_nested_json_is_refused_and_the_socket_stays_open(parent: User,
+                                                                       caplog: pytest.LogCaptureFixture,
+                                                                       frame: str, code: str,
+                                                                       text: str) -> None:
     communicator = await connect(parent)
     with caplog.at_level(logging.WARNING):
         await communicator.send_to(text_data=frame)
@@ -34,7 +40,7 @@ async def test_deeply_nested_json_is_refused_and_the_socket_stays_open(parent, c
     await communicator.disconnect()
 
 
-async def test_brackets_inside_strings_do_not_count_as_nesting(parent):
+async def test_brackets_inside_strings_do_not_count_as_nesting(parent: User) -> None:
     communicator = await connect(parent)
     await communicator.send_json_to({"type": "pong?", "note": "[" * 5000 + "{" * 5000})
     answer = await communicator.receive_json_from()
@@ -42,7 +48,8 @@ async def test_brackets_inside_strings_do_not_count_as_nesting(parent):
     await communicator.disconnect()
 
 
-async def test_a_frame_over_the_size_limit_is_refused(parent, settings, caplog):
+async def test_a_frame_over_the_size_limit_is_refused(parent: User, settings: Settings,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     settings.SCHOOLCHAT_SOCKET_FRAME_BYTES = 65_536
     communicator = await connect(parent)
     with caplog.at_level(logging.WARNING):
@@ -58,7 +65,7 @@ async def test_a_frame_over_the_size_limit_is_refused(parent, settings, caplog):
     await communicator.disconnect()
 
 
-async def test_a_long_message_with_attachments_fits(parent, conversation_4b):
+async def test_a_long_message_with_attachments_fits(parent: User, conversation_4b: Conversation) -> None:
     communicator = await connect(parent)
     await communicator.send_json_to({
         "type": "send", "conversation": conversation_4b.pk, "body": "é" * 4000,

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from accounts import twofactor
 from accounts.actions import twofactor as twofactor_actions
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 new_session = database_sync_to_async(session_cookie)
 
 
-async def open_with_session(user, key):
+async def open_with_session(user: User, key: str | None) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/")
     communicator.scope["user"] = user
     communicator.scope["session"] = import_module(settings.SESSION_ENGINE).SessionStore(key)
@@ -39,7 +40,7 @@ async def open_with_session(user, key):
     return communicator
 
 
-async def closed_with(communicator, timeout=2):
+async def closed_with(communicator: WebsocketCommunicator, timeout: float = 2) -> int | None:
     """The close code the server sent within ``timeout`` seconds."""
     while True:
         output = await communicator.receive_output(timeout=timeout)
@@ -47,25 +48,25 @@ async def closed_with(communicator, timeout=2):
             return output.get("code")
 
 
-async def still_open(communicator):
+async def still_open(communicator: WebsocketCommunicator) -> None:
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
 
 
 @database_sync_to_async
-def live_sessions(user):
+def live_sessions(user: User) -> int:
     return sum(str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
                for s in Session.objects.all())
 
 
 @database_sync_to_async
-def log_out(key):
+def log_out(key: str) -> None:
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = key
     assert client.post("/logout/").status_code == 302
 
 
-async def test_logout_closes_the_sockets_of_that_session_only(parent):
+async def test_logout_closes_the_sockets_of_that_session_only(parent: User) -> None:
     first_key, second_key = await new_session(parent), await new_session(parent)
     first = await open_with_session(parent, first_key)
     other_tab = await open_with_session(parent, first_key)
@@ -78,26 +79,26 @@ async def test_logout_closes_the_sockets_of_that_session_only(parent):
 
 
 @database_sync_to_async
-def reset_password(user):
+def reset_password(user: User) -> None:
     invitation, _token = issue_invitation(
         user, purpose=Invitation.Purpose.RESET)
     accept_invitation(invitation, "a new long passphrase 42")
 
 
 @database_sync_to_async
-def deactivate(user):
+def deactivate(user: User) -> None:
     user.is_active = False
     user.save()
 
 
 @database_sync_to_async
-def change_role(user):
+def change_role(user: User) -> None:
     user.role = Role.STAFF
     user.save(update_fields=["role"])
 
 
 @database_sync_to_async
-def reset_second_factor(user, admin):
+def reset_second_factor(user: User, admin: User) -> None:
     User.objects.filter(pk=user.pk).update(totp_secret=twofactor.new_secret(),
                                            totp_confirmed_at=timezone.now())
     user.refresh_from_db()
@@ -108,8 +109,8 @@ def reset_second_factor(user, admin):
     ("password reset", 4401), ("deactivation", 4403), ("role change", 4401),
     ("two-factor reset", 4401),
 ])
-async def test_a_change_to_the_account_ends_every_session_and_socket(teacher, admin, change,
-                                                                     code):
+async def test_a_change_to_the_account_ends_every_session_and_socket(teacher: User, admin: User, change: str,
+                                                                     code: int) -> None:
     keys = [await new_session(teacher), await new_session(teacher)]
     sockets = [await open_with_session(teacher, key) for key in keys]
     unrelated = await open_with_session(admin, await new_session(admin))
@@ -128,14 +129,14 @@ async def test_a_change_to_the_account_ends_every_session_and_socket(teacher, ad
 
 
 @database_sync_to_async
-def harmless_changes(user):
+def harmless_changes(user: User) -> None:
     user.display_name = "Mrs Bakker"
     user.save()
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
 
 
-async def test_other_changes_to_the_account_leave_sessions_alone(teacher):
+async def test_other_changes_to_the_account_leave_sessions_alone(teacher: User) -> None:
     key = await new_session(teacher)
     socket = await open_with_session(teacher, key)
     await harmless_changes(teacher)
@@ -145,7 +146,7 @@ async def test_other_changes_to_the_account_leave_sessions_alone(teacher):
 
 
 @database_sync_to_async
-def behind_the_store(user, key, what):
+def behind_the_store(user: User, key: str, what: str) -> None:
     """Changes no announcement covers: only the socket's own check can notice them."""
     if what == "deleted":
         Session.objects.filter(session_key=key).delete()
@@ -160,7 +161,8 @@ def behind_the_store(user, key, what):
 
 @pytest.mark.parametrize(("what", "code"), [("deleted", 4401), ("expired", 4401),
                                             ("password", 4401), ("inactive", 4403)])
-async def test_the_socket_rechecks_its_session(settings, parent, what, code):
+async def test_the_socket_rechecks_its_session(settings: Settings, parent: User, what: str,
+                                               code: int) -> None:
     settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS = 0.2
     socket = await open_with_session(parent, await new_session(parent))
     await still_open(socket)
@@ -168,7 +170,7 @@ async def test_the_socket_rechecks_its_session(settings, parent, what, code):
     assert await closed_with(socket) == code
 
 
-async def test_a_valid_session_passes_the_recheck(settings, parent):
+async def test_a_valid_session_passes_the_recheck(settings: Settings, parent: User) -> None:
     settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS = 0.1
     socket = await open_with_session(parent, await new_session(parent))
     assert await socket.receive_nothing(timeout=0.5)

@@ -8,11 +8,14 @@ import asyncio
 import json
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from websockets.asyncio.client import ClientConnection
 
-from messaging.models import Message
+from accounts.models import User
+from messaging.models import Conversation, Message
 from tests.conftest import require_service
 from tests.fault.chat_client import open_socket, session_cookie
 from tests.fault.test_faults import redis_address
@@ -42,7 +45,7 @@ def http_logout(server: Server, sessionid: str) -> int:
         return int(answer.code)
 
 
-async def close_code_within(socket, seconds: float) -> int | None:
+async def close_code_within(socket: ClientConnection, seconds: float) -> int | None:
     """Read until the server closes the socket; its close code, or None if it stayed open."""
     deadline = time.monotonic() + seconds
     try:
@@ -75,7 +78,8 @@ def scenario(logout_on: Server, socket_on: Server, session: str, conversation_id
     return asyncio.run(run())
 
 
-def test_logout_closes_the_socket_on_the_same_process(conversation_4b, parent, tmp_path):
+def test_logout_closes_the_socket_on_the_same_process(conversation_4b: Conversation, parent: User,
+                                                      tmp_path: Path) -> None:
     session = session_cookie(parent)
     with daphne_servers(1, tmp_path) as (server,):
         status, code, _elapsed = scenario(server, server, session, conversation_4b.pk)
@@ -85,7 +89,8 @@ def test_logout_closes_the_socket_on_the_same_process(conversation_4b, parent, t
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="a second process is reached through Redis")
-def test_logout_on_one_process_closes_the_socket_on_another(conversation_4b, parent, tmp_path):
+def test_logout_on_one_process_closes_the_socket_on_another(conversation_4b: Conversation, parent: User,
+                                                            tmp_path: Path) -> None:
     require_service("Redis", *redis_address())
     session = session_cookie(parent)
     with daphne_servers(2, tmp_path) as (first, second):

@@ -8,11 +8,14 @@ buffered, and a client that stops reading must be cut off, not buffered without 
 import asyncio
 import functools
 import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import pytest
 from autobahn.websocket.protocol import WebSocketProtocol
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
+from pytest_django.fixtures import Settings
 from twisted.internet.abstract import FileDescriptor
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode
@@ -39,7 +42,7 @@ def parse(data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
-def test_a_frame_is_the_websocket_text_frame_of_the_event(size):
+def test_a_frame_is_the_websocket_text_frame_of_the_event(size: int) -> None:
     event = {"type": "message", "body": "é" * (size // 2) + "x" * (size % 2), "seq": 1}
     frame = wire.Frame.of(event)
     assert [json.loads(text) for text in parse(frame.data)] == [event]
@@ -47,10 +50,10 @@ def test_a_frame_is_the_websocket_text_frame_of_the_event(size):
 
 
 class Reactor:
-    def addWriter(self, _fd):
+    def addWriter(self, _fd: object) -> None:
         pass
 
-    def removeWriter(self, _fd):
+    def removeWriter(self, _fd: object) -> None:
         pass
 
 
@@ -60,12 +63,13 @@ class Transport(FileDescriptor):
     TLS = False
 
     def __init__(self, room: int = 10**9) -> None:
-        super().__init__(reactor=Reactor())
+        # A stand-in with the two methods FileDescriptor calls, not a whole reactor.
+        super().__init__(reactor=Reactor())  # type: ignore[arg-type]
         self.connected = True
         self.room = room
         self.wire = b""
 
-    def writeSomeData(self, data):
+    def writeSomeData(self, data: bytes) -> int:
         taken = bytes(data[: self.room])
         self.wire += taken
         return len(taken)
@@ -75,12 +79,14 @@ class Transport(FileDescriptor):
         self.doWrite()
 
 
-def daphne_send(transport, *, state=WebSocketProtocol.STATE_OPEN, extensions=()):
+def daphne_send(transport: Transport, *, state: int = WebSocketProtocol.STATE_OPEN,
+                extensions: Iterable[str] = ()) -> Callable[[dict[str, Any]], Awaitable[None]]:
     """A send callable shaped as under daphne: daphne's partial inside Channels' wrapper."""
     protocol = WebSocketProtocol()
     protocol.state = state
-    protocol.websocket_extensions_in_use = list(extensions)
-    protocol.transport = transport
+    # Set as daphne's connection would; autobahn declares neither attribute.
+    protocol.websocket_extensions_in_use = list(extensions)  # type: ignore[attr-defined]
+    protocol.transport = transport  # type: ignore[attr-defined]
     server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"],
                     signal_handlers=False)  # built, never run
     real_send = functools.partial(server.handle_reply, protocol)
@@ -88,11 +94,11 @@ def daphne_send(transport, *, state=WebSocketProtocol.STATE_OPEN, extensions=())
     return wrapper.send
 
 
-def frames(n):
+def frames(n: int) -> list[wire.Frame]:
     return [wire.Frame.of({"type": "message", "seq": i, "body": f"m{i}"}) for i in range(n)]
 
 
-def test_frames_go_to_the_socket_in_order_even_when_the_socket_takes_only_part(settings):
+def test_frames_go_to_the_socket_in_order_even_when_the_socket_takes_only_part(settings: Settings) -> None:
     transport = Transport(room=30)
     write = wire.direct_writer(daphne_send(transport), buffer_limit=10_000)
     assert write is not None
@@ -102,7 +108,7 @@ def test_frames_go_to_the_socket_in_order_even_when_the_socket_takes_only_part(s
     assert [json.loads(t)["seq"] for t in parse(transport.wire)] == [0, 1, 2, 3, 4]
 
 
-def test_a_reader_that_stops_reading_is_cut_off_at_the_buffer_limit():
+def test_a_reader_that_stops_reading_is_cut_off_at_the_buffer_limit() -> None:
     transport = Transport(room=0)
     write = wire.direct_writer(daphne_send(transport), buffer_limit=300)
     assert write is not None
@@ -112,7 +118,7 @@ def test_a_reader_that_stops_reading_is_cut_off_at_the_buffer_limit():
     assert buffered <= 300
 
 
-def test_a_closing_socket_takes_no_more_frames():
+def test_a_closing_socket_takes_no_more_frames() -> None:
     transport = Transport()
     write = wire.direct_writer(daphne_send(transport, state=WebSocketProtocol.STATE_CLOSING),
                                buffer_limit=10_000)
@@ -120,14 +126,14 @@ def test_a_closing_socket_takes_no_more_frames():
     assert transport.wire == b""
 
 
-def test_compressed_or_unknown_transports_use_the_ordinary_send():
+def test_compressed_or_unknown_transports_use_the_ordinary_send() -> None:
     assert wire.direct_writer(daphne_send(Transport(), extensions=["permessage-deflate"]),
                               buffer_limit=10_000) is None
     tls = Transport()
     tls.TLS = True
     assert wire.direct_writer(daphne_send(tls), buffer_limit=10_000) is None
 
-    async def other_server_send(message):
+    async def other_server_send(message: dict[str, Any]) -> None:
         pass
 
     assert wire.direct_writer(other_server_send, buffer_limit=10_000) is None

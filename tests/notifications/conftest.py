@@ -6,17 +6,23 @@ after-commit work, where messaging's publish sends ``messaging.signals.event_com
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import TestCase
+from pytest_django.fixtures import Settings
 
+from accounts.models import User
 from messaging.actions import send as send_actions
+from messaging.models import Conversation, Message
 from notifications import push, vapid
 from notifications.models import Device
-from tests.notifications.push_service import PushService
+from tests.notifications.push_service import FakeDevice, PushService
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # A Wednesday morning: staff are in their office hours, parents are awake.
@@ -26,7 +32,7 @@ SATURDAY_NOON = datetime(2026, 12, 5, 12, 0, tzinfo=AMSTERDAM)
 
 
 @pytest.fixture
-def push_service(settings, tmp_path):
+def push_service(settings: Settings, tmp_path: Path) -> Iterator[PushService]:
     service = PushService().start()
     settings.SCHOOLCHAT_PUSH_SERVICES = [service.origin]
     settings.SCHOOLCHAT_VAPID_PRIVATE_KEY = ""
@@ -42,7 +48,7 @@ def push_service(settings, tmp_path):
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     """Set the sender's clock: ``at(WEEKNIGHT)``; school mornings unless told otherwise."""
     def set_clock(moment: datetime) -> None:
         monkeypatch.setattr("notifications.recipients.timezone",
@@ -51,7 +57,7 @@ def at(monkeypatch):
     return set_clock
 
 
-def register(service: PushService, user, session_key: str = ""):
+def register(service: PushService, user: User, session_key: str = "") -> tuple[FakeDevice, Device]:
     """A browser of ``user`` subscribed: the fake device and its Device row."""
     fake = service.new_device()
     device = Device.objects.create(user=user, endpoint=fake.endpoint, p256dh=fake.p256dh,
@@ -60,7 +66,7 @@ def register(service: PushService, user, session_key: str = ""):
     return fake, device
 
 
-def post_and_publish(sender, conversation, body, **options):
+def post_and_publish(sender: User, conversation: Conversation, body: str, **options: Any) -> Message:
     """Post through the real action and run what it does after the commit: messaging's
     publish sends ``event_committed``, which queues the push (tasks run in-process here)."""
     with TestCase.captureOnCommitCallbacks(execute=True):

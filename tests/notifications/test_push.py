@@ -3,21 +3,27 @@ nothing on the lock screen the school has not allowed, and only when the person 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.actions.leavers import process_leaver
-from accounts.models import Role
+from accounts.models import Role, School, User
 from messaging.actions import membership
+from messaging.models import Conversation
 from notifications import actions
 from notifications.models import Device
 from tests.factories import UserFactory
 from tests.notifications.conftest import SATURDAY_NOON, WEEKNIGHT, post_and_publish, register
+from tests.notifications.push_service import PushService
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def second_parent(school, conversation_4b, admin):
+def second_parent(school: School, conversation_4b: Conversation, admin: User) -> User:
     user = UserFactory(username="parent2", display_name="Bram Bakker", role=Role.PARENT,
                        school=school)
     membership.add_member(conversation_4b, user, actor=admin)
@@ -25,7 +31,8 @@ def second_parent(school, conversation_4b, admin):
 
 
 def test_each_member_gets_one_push_with_the_conversation_and_no_text(
-        push_service, at, conversation_4b, teacher, parent, second_parent):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, second_parent: User) -> None:
     phone, _ = register(push_service, parent)
     laptop, _ = register(push_service, parent)
     other, _ = register(push_service, second_parent)
@@ -49,7 +56,8 @@ def test_each_member_gets_one_push_with_the_conversation_and_no_text(
 
 
 def test_the_excerpt_policy_shows_the_start_of_the_message(
-        push_service, at, school, conversation_4b, teacher, parent):
+        push_service: PushService, at: Callable[[datetime], None], school: School,
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
     school.lock_screen_text = "excerpt"
     school.save()
     phone, _ = register(push_service, parent)
@@ -59,7 +67,8 @@ def test_the_excerpt_policy_shows_the_start_of_the_message(
 
 
 def test_the_sender_and_outsiders_get_nothing(
-        push_service, at, conversation_4b, conversation_5a, teacher, parent, parent_5a):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        conversation_5a: Conversation, teacher: User, parent: User, parent_5a: User) -> None:
     teachers_phone, _ = register(push_service, teacher)
     outsider, _ = register(push_service, parent_5a)
     parents_phone, _ = register(push_service, parent)
@@ -70,7 +79,8 @@ def test_the_sender_and_outsiders_get_nothing(
 
 
 def test_a_muted_conversation_sends_nothing_until_unmuted(
-        push_service, at, conversation_4b, teacher, parent):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User) -> None:
     phone, _ = register(push_service, parent)
     actions.mute(parent, conversation_4b)
     post_and_publish(teacher, conversation_4b, "First")
@@ -81,7 +91,8 @@ def test_a_muted_conversation_sends_nothing_until_unmuted(
 
 
 def test_parents_quiet_night_and_the_urgent_override(
-        push_service, at, conversation_4b, teacher, parent):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User) -> None:
     phone, _ = register(push_service, parent)
     at(WEEKNIGHT)
     post_and_publish(teacher, conversation_4b, "Reminder for tomorrow")
@@ -92,7 +103,8 @@ def test_parents_quiet_night_and_the_urgent_override(
 
 
 def test_staff_hear_nothing_outside_office_hours(
-        push_service, at, conversation_4b, teacher, parent):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User) -> None:
     desk, _ = register(push_service, teacher)
     at(SATURDAY_NOON)  # parents are awake, staff are off
     post_and_publish(parent, conversation_4b, "A question about Monday")
@@ -102,7 +114,8 @@ def test_staff_hear_nothing_outside_office_hours(
     assert len(push_service.for_device(desk)) == 1
 
 
-def test_a_gone_subscription_is_removed(push_service, at, conversation_4b, teacher, parent):
+def test_a_gone_subscription_is_removed(push_service: PushService, at: Callable[[datetime], None],
+                                        conversation_4b: Conversation, teacher: User, parent: User) -> None:
     phone, device = register(push_service, parent)
     push_service.answer(phone, 410)
     post_and_publish(teacher, conversation_4b, "Hello")
@@ -112,7 +125,8 @@ def test_a_gone_subscription_is_removed(push_service, at, conversation_4b, teach
 
 
 def test_a_busy_or_failing_push_service_is_retried(
-        push_service, at, conversation_4b, teacher, parent, monkeypatch):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, monkeypatch: pytest.MonkeyPatch) -> None:
     from schoolchat.celery import app
 
     # As a worker does: a retry is a new try of the job (in-process here, without the wait).
@@ -126,8 +140,9 @@ def test_a_busy_or_failing_push_service_is_retried(
 
 
 def test_a_leaver_loses_their_devices_and_hears_nothing_after(
-        push_service, at, conversation_4b, teacher, parent, admin,
-        django_capture_on_commit_callbacks):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, admin: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     phone, _ = register(push_service, parent)
     with django_capture_on_commit_callbacks(execute=True):
         process_leaver(parent, actor=admin)
@@ -137,14 +152,19 @@ def test_a_leaver_loses_their_devices_and_hears_nothing_after(
 
 
 def test_the_vapid_token_is_signed_once_per_push_service(
-        push_service, at, conversation_4b, teacher, parent, monkeypatch):
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, monkeypatch: pytest.MonkeyPatch) -> None:
     from notifications import vapid
 
     register(push_service, parent)
     key = vapid.server_key()
-    signed = []
+    signed: list[object] = []
     original = key.sign
-    monkeypatch.setattr(key, "sign", lambda claims: signed.append(claims) or original(claims))
+
+    def sign(claims: object) -> object:
+        signed.append(claims)
+        return original(claims)
+    monkeypatch.setattr(key, "sign", sign)
     for text in ("One", "Two", "Three"):
         post_and_publish(teacher, conversation_4b, text)
     assert len(push_service.received) == 3

@@ -6,29 +6,33 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.http import HttpResponseBase
 from django.test import Client
 
+from accounts.models import User
+from messaging.models import Conversation
 from notifications.models import Device, Mute
 from tests.notifications.conftest import register
+from tests.notifications.push_service import PushService
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:131.0) Gecko/131.0 Firefox/131.0"
 
 
-def signed_in(user) -> Client:
+def signed_in(user: User) -> Client:
     client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=FIREFOX_ANDROID)
     client.force_login(user)
     client.get("/notifications/")  # sets the CSRF cookie
     return client
 
 
-def post_json(client: Client, url: str, data) -> object:
+def post_json(client: Client, url: str, data: object) -> HttpResponseBase:
     return client.post(url, json.dumps(data), content_type="application/json",
                        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
 
 
-def test_the_page_script_subscribes_this_browser(push_service, parent):
+def test_the_page_script_subscribes_this_browser(push_service: PushService, parent: User) -> None:
     client = signed_in(parent)
     fake = push_service.new_device()
     response = post_json(client, "/notifications/subscribe", fake.subscription())
@@ -41,7 +45,8 @@ def test_the_page_script_subscribes_this_browser(push_service, parent):
     assert fake.endpoint not in page.content.decode()  # the endpoint is a capability
 
 
-def test_subscribing_needs_the_csrf_token_and_a_known_push_service(push_service, parent):
+def test_subscribing_needs_the_csrf_token_and_a_known_push_service(push_service: PushService,
+                                                                   parent: User) -> None:
     client = signed_in(parent)
     fake = push_service.new_device()
     refused = client.post("/notifications/subscribe", json.dumps(fake.subscription()),
@@ -54,7 +59,8 @@ def test_subscribing_needs_the_csrf_token_and_a_known_push_service(push_service,
     assert not Device.objects.exists()
 
 
-def test_a_person_removes_their_own_device_and_nobody_elses(push_service, parent, parent_5a):
+def test_a_person_removes_their_own_device_and_nobody_elses(push_service: PushService, parent: User,
+                                                            parent_5a: User) -> None:
     _fake, mine = register(push_service, parent)
     _other, theirs = register(push_service, parent_5a)
     client = signed_in(parent)
@@ -67,7 +73,8 @@ def test_a_person_removes_their_own_device_and_nobody_elses(push_service, parent
     assert not Device.objects.filter(pk=mine.pk).exists()
 
 
-def test_logging_out_removes_the_device_that_session_registered(push_service, parent):
+def test_logging_out_removes_the_device_that_session_registered(push_service: PushService,
+                                                                parent: User) -> None:
     client = signed_in(parent)
     fake = push_service.new_device()
     post_json(client, "/notifications/subscribe", fake.subscription())
@@ -76,7 +83,8 @@ def test_logging_out_removes_the_device_that_session_registered(push_service, pa
     assert list(Device.objects.filter(user=parent)) == [other]
 
 
-def test_muting_only_a_conversation_one_can_read(conversation_4b, conversation_5a, parent):
+def test_muting_only_a_conversation_one_can_read(conversation_4b: Conversation, conversation_5a: Conversation,
+                                                 parent: User) -> None:
     client = signed_in(parent)
     token = client.cookies["csrftoken"].value
     response = client.post("/notifications/", {"csrfmiddlewaretoken": token,
@@ -90,7 +98,7 @@ def test_muting_only_a_conversation_one_can_read(conversation_4b, conversation_5
     assert "4B class group" in client.get("/notifications/").content.decode()
 
 
-def test_the_service_worker_is_served_from_the_root_with_a_strict_policy(client):
+def test_the_service_worker_is_served_from_the_root_with_a_strict_policy(client: Client) -> None:
     response = client.get("/sw.js")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
@@ -100,7 +108,7 @@ def test_the_service_worker_is_served_from_the_root_with_a_strict_policy(client)
     assert "showNotification" in response.content.decode()
 
 
-def test_the_manifest_names_the_school(client, parent):
+def test_the_manifest_names_the_school(client: Client, parent: User) -> None:
     client.force_login(parent)
     data = json.loads(client.get("/manifest.webmanifest").content)
     assert data["name"] == "Test Primary"
