@@ -13,12 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging import queries
 from messaging.access import readable_conversation_or_none, readable_conversations
 from notifications import access, actions, useragent, vapid
-from notifications.forms import MuteForm
+from notifications.forms import DurationForm, MuteForm
 
 SUBSCRIPTION_BYTES = 4096
 
@@ -57,13 +59,38 @@ def remove_device(request: HttpRequest, device_id: int) -> HttpResponse:
     return redirect("notifications:page")
 
 
+def _shown_title(conversation: Any, user: Any) -> str:
+    queries.display_titles([conversation], user)
+    return str(conversation.display_title)
+
+
+@login_required
+@require_POST
+def mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The conversation page's mute control; back to the conversation."""
+    conversation = readable_conversation_or_none(request.user, conversation_id)
+    if conversation is None:
+        raise Http404
+    form = DurationForm(request.POST)
+    if form.is_valid():
+        actions.mute(request.user, conversation, until=form.until())
+        django_messages.success(request, _("You will not be notified about %(title)s.")
+                                % {"title": _shown_title(conversation, request.user)})
+    return redirect(reverse("messaging:conversation", args=[conversation.pk]))
+
+
 @login_required
 @require_POST
 def unmute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Lifts a mute from the notifications page or (``back=conversation``) the conversation."""
     mute = access.active_mutes_of(request.user).filter(conversation_id=conversation_id).first()
     if mute is None:
         raise Http404
     actions.unmute(request.user, mute.conversation)
+    if request.POST.get("back") == "conversation":
+        django_messages.success(request, _("You will be notified about %(title)s again.")
+                                % {"title": _shown_title(mute.conversation, request.user)})
+        return redirect(reverse("messaging:conversation", args=[conversation_id]))
     return redirect("notifications:page")
 
 
