@@ -3,15 +3,17 @@ browser needs to install the site and receive pushes (service worker, manifest).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from csp.decorators import csp
+from django.conf import settings
 from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +25,16 @@ from notifications import access, actions, useragent, vapid
 from notifications.forms import DurationForm, MuteForm
 
 SUBSCRIPTION_BYTES = 4096
+# What the service worker keeps: the files every page and the conversation page load (the app
+# shell), and this many of the last opened conversation pages (unless the school says no).
+SHELL = (
+    "css/app.css",
+    "js/chat/main.js", "js/chat/composer.js", "js/chat/format.js", "js/chat/render.js",
+    "js/chat/socket.js",
+    "notifications/frame.js", "notifications/logout.js",
+    "notifications/favicon-32.png", "notifications/icon-192.png",
+)
+KEEP_CONVERSATIONS = 5
 
 
 @login_required
@@ -140,9 +152,14 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
 @csp({"default-src": ["'none'"], "connect-src": ["'self'"], "img-src": ["'self'"],
       "script-src": ["'self'"], "base-uri": ["'none'"]})
 def service_worker(request: HttpRequest) -> HttpResponse:
+    shell = [static(name) for name in SHELL]
     response = render(request, "notifications/sw.js", {
         "icon": static("notifications/icon-192.png"),
         "badge": static("notifications/badge-96.png"),
+        "shell_json": json.dumps(shell),
+        "version": hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12],
+        "login_path": resolve_url(settings.LOGIN_URL),
+        "keep_conversations": KEEP_CONVERSATIONS,
     }, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     # A new worker reaches browsers promptly (browsers also recheck at least daily).

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 from accounts.models import User
 from notifications import access
@@ -28,3 +29,13 @@ def mute_control(context: Any, conversation: Any) -> dict[str, Any]:
         "mute": access.active_mutes_of(user).filter(conversation=conversation).first(),
         "form": DurationForm(auto_id="mute_%s"),
     }
+
+
+@register.inclusion_tag("notifications/_frame_scripts.html", takes_context=True)
+def frame_scripts(context: Any) -> dict[str, Any]:
+    """The page frame's scripts for a signed-in person: the service worker (its URL carries the
+    school's offline-copies policy) and the logout clean-up."""
+    user = getattr(context.get("request"), "user", None)
+    school = getattr(user, "school", None) if isinstance(user, User) else None
+    offline = "1" if school is not None and school.offline_copies else "0"
+    return {"worker_url": f"{reverse('service_worker')}?offline={offline}"}
