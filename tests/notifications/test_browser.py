@@ -4,6 +4,7 @@ tests/browser/conftest.py."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -18,6 +19,7 @@ from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     login,
 )
 from tests.factories import PASSWORD
+from tests.notifications.conftest import post_and_publish
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +98,49 @@ def test_the_site_installs_as_a_phone_app_with_its_worker_active(live_server_url
     manifest_seen = session.send("Page.getAppManifest")
     assert not manifest_seen.get("errors"), manifest_seen
     assert session.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+
+def cache_names(page) -> list[str]:
+    return page.evaluate("() => caches.keys()")
+
+
+def test_the_last_conversation_opens_offline_and_an_offline_message_goes_once(
+        live_server_url, phone, conversation_4b, teacher, parent):  # noqa: F811
+    page = phone(live_server_url, "parent")
+    assert worker_scope(page) == f"{live_server_url}/"
+    post_and_publish(teacher, conversation_4b, "Swimming starts Tuesday")
+    open_chat(page, live_server_url, conversation_4b)
+    expect(page.get_by_text("Swimming starts Tuesday")).to_be_visible()
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_text("Swimming starts Tuesday")).to_be_visible()
+    expect(page.get_by_text("You are offline.")).to_be_visible()
+    page.get_by_role("textbox", name="Message").fill("Emma will be late")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".message.pending", has_text="Emma will be late")).to_be_visible()
+    assert not conversation_4b.messages.filter(body="Emma will be late").exists()
+
+    page.context.set_offline(False)
+    expect(page.locator("#status")).to_have_text("Connected", timeout=20000)
+    expect(page.locator(".message.pending")).to_have_count(0)
+    expect(page.get_by_text("You are offline.")).to_have_count(0)
+    assert conversation_4b.messages.filter(body="Emma will be late").count() == 1
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login/"))
+    assert [name for name in cache_names(page) if name.startswith("schoolchat-")] == []
+    assert page.evaluate("() => navigator.serviceWorker.getRegistration('/')") is None
+
+
+def test_a_school_of_shared_devices_keeps_no_offline_copies(live_server_url, phone, school,  # noqa: F811
+                                                            conversation_4b, parent):
+    school.offline_copies = False
+    school.save(update_fields=["offline_copies"])
+    page = phone(live_server_url, "parent")
+    assert worker_scope(page) == f"{live_server_url}/"
+    open_chat(page, live_server_url, conversation_4b)
+    assert "schoolchat-pages" not in cache_names(page)
+    page.context.set_offline(True)
+    with pytest.raises(Exception, match="net::ERR_"):
+        page.reload()
