@@ -47,6 +47,11 @@ class School(models.Model):
         choices=[("none", _("Sender and conversation only")),
                  ("excerpt", _("The start of the message"))],
         help_text=_("Anyone who picks up a parent's phone can read the lock screen."))
+    # Whether browsers keep the last opened conversations for reading offline (the service
+    # worker of notifications); off for schools whose families share devices.
+    offline_copies = models.BooleanField(
+        _("keep the last opened conversations on the device for reading offline"), default=True,
+        help_text=_("Switch this off where families share phones or computers."))
 
     class Meta:
         verbose_name = _("school")

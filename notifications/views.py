@@ -3,24 +3,38 @@ browser needs to install the site and receive pushes (service worker, manifest).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from csp.decorators import csp
+from django.conf import settings
 from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging import queries
 from messaging.access import readable_conversation_or_none, readable_conversations
 from notifications import access, actions, useragent, vapid
-from notifications.forms import MuteForm
+from notifications.forms import DurationForm, MuteForm
 
 SUBSCRIPTION_BYTES = 4096
+# What the service worker keeps: the files every page and the conversation page load (the app
+# shell), and this many of the last opened conversation pages (unless the school says no).
+SHELL = (
+    "css/app.css",
+    "js/chat/main.js", "js/chat/composer.js", "js/chat/format.js", "js/chat/render.js",
+    "js/chat/socket.js",
+    "notifications/frame.js", "notifications/logout.js",
+    "notifications/favicon-32.png", "notifications/icon-192.png",
+)
+KEEP_CONVERSATIONS = 5
 
 
 @login_required
@@ -57,13 +71,38 @@ def remove_device(request: HttpRequest, device_id: int) -> HttpResponse:
     return redirect("notifications:page")
 
 
+def _shown_title(conversation: Any, user: Any) -> str:
+    queries.display_titles([conversation], user)
+    return str(conversation.display_title)
+
+
+@login_required
+@require_POST
+def mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The conversation page's mute control; back to the conversation."""
+    conversation = readable_conversation_or_none(request.user, conversation_id)
+    if conversation is None:
+        raise Http404
+    form = DurationForm(request.POST)
+    if form.is_valid():
+        actions.mute(request.user, conversation, until=form.until())
+        django_messages.success(request, _("You will not be notified about %(title)s.")
+                                % {"title": _shown_title(conversation, request.user)})
+    return redirect(reverse("messaging:conversation", args=[conversation.pk]))
+
+
 @login_required
 @require_POST
 def unmute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Lifts a mute from the notifications page or (``back=conversation``) the conversation."""
     mute = access.active_mutes_of(request.user).filter(conversation_id=conversation_id).first()
     if mute is None:
         raise Http404
     actions.unmute(request.user, mute.conversation)
+    if request.POST.get("back") == "conversation":
+        django_messages.success(request, _("You will be notified about %(title)s again.")
+                                % {"title": _shown_title(mute.conversation, request.user)})
+        return redirect(reverse("messaging:conversation", args=[conversation_id]))
     return redirect("notifications:page")
 
 
@@ -113,9 +152,14 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
 @csp({"default-src": ["'none'"], "connect-src": ["'self'"], "img-src": ["'self'"],
       "script-src": ["'self'"], "base-uri": ["'none'"]})
 def service_worker(request: HttpRequest) -> HttpResponse:
+    shell = [static(name) for name in SHELL]
     response = render(request, "notifications/sw.js", {
         "icon": static("notifications/icon-192.png"),
         "badge": static("notifications/badge-96.png"),
+        "shell_json": json.dumps(shell),
+        "version": hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12],
+        "login_path": resolve_url(settings.LOGIN_URL),
+        "keep_conversations": KEEP_CONVERSATIONS,
     }, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     # A new worker reaches browsers promptly (browsers also recheck at least daily).

@@ -1,15 +1,29 @@
 // On every page: logging out also turns off this browser's push subscription, so a shared
-// computer stops showing the person's notifications (the server removes the device too).
+// computer stops showing the person's notifications (the server removes the device too), and
+// forgets everything this browser kept: the offline copies of conversations, the app shell, the
+// chat's unsent messages and the service worker itself.
 const form = document.querySelector("form[action$='/logout/']");
-if (form && "serviceWorker" in navigator) {
+
+async function forget() {
+  try { sessionStorage.clear(); } catch (e) { /* storage switched off */ }
+  if (!("serviceWorker" in navigator)) return;
+  const reg = await navigator.serviceWorker.getRegistration("/");
+  const subscription = reg && await reg.pushManager.getSubscription();
+  if (subscription) await subscription.unsubscribe();
+  if (reg && reg.active) reg.active.postMessage({ type: "logout" });
+  if ("caches" in window) {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("schoolchat-")) await caches.delete(name);
+    }
+  }
+  if (reg) await reg.unregister();
+}
+
+if (form) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.pushDone) return;
     event.preventDefault();
-    try {
-      const reg = await navigator.serviceWorker.getRegistration("/");
-      const subscription = reg && await reg.pushManager.getSubscription();
-      if (subscription) await subscription.unsubscribe();
-    } catch (e) { /* log out regardless */ }
+    try { await forget(); } catch (e) { /* log out regardless */ }
     form.dataset.pushDone = "1";
     form.submit();
   });

@@ -116,3 +116,18 @@ def test_the_manifest_names_the_school(client: Client, parent: User) -> None:
     assert {icon["sizes"] for icon in data["icons"]} == {"192x192", "512x512"}
     assert any(icon.get("purpose") == "maskable" for icon in data["icons"])
     assert 'rel="manifest"' in client.get("/notifications/").content.decode()
+
+
+def test_a_non_member_cannot_mute_or_unmute_from_outside(conversation_4b: Conversation,
+                                                         conversation_5a: Conversation,
+                                                         parent: User) -> None:
+    client = signed_in(parent)
+    token = client.cookies["csrftoken"].value
+    for url in (f"/notifications/mutes/{conversation_5a.pk}/mute",
+                f"/notifications/mutes/{conversation_5a.pk}/unmute",
+                "/notifications/mutes/999999/mute"):
+        assert client.post(url, {"csrfmiddlewaretoken": token, "duration": "week"}).status_code == 404
+    assert not Mute.objects.exists()
+    page = client.get(f"/c/{conversation_4b.pk}/").content.decode()
+    assert f'action="/notifications/mutes/{conversation_4b.pk}/mute"' in page
+    assert 'href="/notifications/"' in page
