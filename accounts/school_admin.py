@@ -56,7 +56,6 @@ from accounts.forms import (
     StaffAssignmentForm,
 )
 from accounts.models import (
-    OPERATOR_ROLES,
     Enrolment,
     Guardianship,
     Invitation,
@@ -67,6 +66,7 @@ from accounts.models import (
     User,
 )
 from accounts.roster import RosterRejected, import_roster
+from accounts.rules import manageable_people
 from archive import scopes
 from archive.models import Record
 
@@ -141,7 +141,8 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
         everyone = everyone.filter(role=role)
     return render(request, "accounts/school/people.html", {
         "school": school, "form": form, "people": everyone, "link": link,
-        "roles": Role.choices, "role": role, "operator_roles": sorted(OPERATOR_ROLES),
+        "roles": Role.choices, "role": role,
+        "manageable": set(manageable_people(_admin(request)).values_list("pk", flat=True)),
     })
 
 
@@ -222,7 +223,8 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
     pending = Invitation.objects.filter(
         user__school=school, used_at__isnull=True, revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    ).exclude(user__role__in=list(OPERATOR_ROLES)).select_related("user").order_by("-created_at")
+        user__in=manageable_people(_admin(request)),
+    ).select_related("user").order_by("-created_at")
     return render(request, "accounts/school/invitations.html",
                   {"school": school, "invitations": pending,
                    "awaiting": awaiting_invitation(school).count()})

@@ -424,7 +424,7 @@ def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
 def office_hours(request: HttpRequest) -> HttpResponse:
     """Staff set the hours in which they read messages."""
     user = _user(request)
-    if not user.is_school_staff:
+    if not can(user, "office_hours.set"):
         raise Http404
     form = OfficeHoursForm(request.POST or None, schedule=hours.schedule_for(user))
     if request.method == "POST" and form.is_valid():
