@@ -40,6 +40,9 @@ Action = Literal[
     "message.acknowledge",
     "message.pin",
     "message.post_urgent",
+    "message.request_ack",
+    "message.schedule",
+    "office_hours.set",
     # consent/access.py
     "consent.decide",
     "consent.record_paper",

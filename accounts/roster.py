@@ -30,7 +30,6 @@ from accounts.actions.enrolment import enrol, remove_guardianship, set_guardians
 from accounts.actions.leavers import pupil_leaves
 from accounts.actions.people import change_person, change_pupil, create_account, create_pupil
 from accounts.models import (
-    OPERATOR_ROLES,
     Enrolment,
     Guardianship,
     Pupil,
@@ -39,6 +38,7 @@ from accounts.models import (
     SchoolClass,
     User,
 )
+from accounts.rules import operator_managed
 from archive import scopes
 
 COLUMNS = [
@@ -222,7 +222,7 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
     guardians = {u.ref: u for u in User.objects.filter(school=school).exclude(ref="")}
     # The roster makes and updates parents only: never the DPO's or safeguarding lead's account.
     theirs = sorted(ref for ref, user in guardians.items()
-                    if ref in roster.guardians and user.role in OPERATOR_ROLES)
+                    if ref in roster.guardians and operator_managed(user))
     if theirs:
         raise RosterRejected([f"guardian_ref {ref} belongs to an account the operator manages"
                               for ref in theirs])

@@ -34,11 +34,17 @@ def _manage_school(user: User, obj: Any) -> bool:
     return school_id is not None and user.role == Role.ADMIN and user.school_id == school_id
 
 
+def operator_managed(person: User) -> bool:
+    """Whether only the operator manages this account (the DPO and the safeguarding lead):
+    no school admin and no roster import changes it (separation of duties)."""
+    return person.role in OPERATOR_ROLES
+
+
 @rule("person.manage")
 def _manage_person(user: User, person: Any) -> bool:
     """A school admin edits, links, resets and offboards the people of their school, except
-    those only the operator manages (the DPO and the safeguarding lead)."""
-    return (isinstance(person, User) and person.role not in OPERATOR_ROLES
+    those only the operator manages (:func:`operator_managed`)."""
+    return (isinstance(person, User) and not operator_managed(person)
             and _manage_school(user, person))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +56,8 @@ from accounts.forms import (
     RosterForm,
     StaffAssignmentForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import (
-    OPERATOR_ROLES,
     Enrolment,
     Guardianship,
     Invitation,
@@ -68,6 +68,7 @@ from accounts.models import (
     User,
 )
 from accounts.roster import RosterRejected, import_roster
+from accounts.rules import manageable_people
 from archive import scopes
 from archive.models import Record
 
@@ -80,8 +81,8 @@ def school_admin(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        school = getattr(request.user, "school", None)
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        school = request.user.school
         if school is None or not can(request.user, "school.manage", school):
             raise Http404
         return view(request, school, *args, **kwargs)
@@ -89,13 +90,7 @@ def school_admin(view: View) -> View:
     return wrapper
 
 
-def _admin(request: HttpRequest) -> User:
-    """The signed-in admin (``school_admin`` and ``login_required`` let no one else in)."""
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _person_or_404(request: HttpRequest, school: School, user_id: int,
+def _person_or_404(request: AuthenticatedHttpRequest, school: School, user_id: int,
                    **filters: Any) -> User:
     """A person of the school this admin may manage; the DPO and the safeguarding lead are
     the operator's (404, as for someone who is not there)."""
@@ -105,12 +100,12 @@ def _person_or_404(request: HttpRequest, school: School, user_id: int,
     return target
 
 
-def _link(request: HttpRequest, token: str) -> str:
+def _link(request: AuthenticatedHttpRequest, token: str) -> str:
     return request.build_absolute_uri(f"/invite/{token}/")
 
 
 @school_admin
-def home(request: HttpRequest, school: School) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     log = Record.objects.filter(scope=scopes.school(school.pk), kind__startswith="admin.") \
         .order_by("-position")[:50]
     actors = {u.pk: u for u in User.objects.filter(pk__in={r.actor_id for r in log})}
@@ -120,7 +115,7 @@ def home(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def people(request: HttpRequest, school: School) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     form = AccountForm(request.POST or None)
     link = None
     emailed: User | None = None
@@ -134,10 +129,10 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
                                                   "phone")}
         if data["send_invitation"]:
             emailed = create_and_email_invitation(
-                school, actor=_admin(request), link_for=lambda token: _link(request, token),
+                school, actor=request.user, link_for=lambda token: _link(request, token),
                 **details)
         else:
-            _person, token = invite_new_account(school, actor=_admin(request), **details)
+            _person, token = invite_new_account(school, actor=request.user, **details)
             link = _link(request, token)
         form = AccountForm()
     role = request.GET.get("role", "")
@@ -146,18 +141,19 @@ def people(request: HttpRequest, school: School) -> HttpResponse:
         everyone = everyone.filter(role=role)
     return render(request, "accounts/school/people.html", {
         "school": school, "form": form, "people": everyone, "link": link, "emailed": emailed,
-        "roles": Role.choices, "role": role, "operator_roles": sorted(OPERATOR_ROLES),
+        "roles": Role.choices, "role": role,
+        "manageable": set(manageable_people(request.user).values_list("pk", flat=True)),
     })
 
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+def person(request: AuthenticatedHttpRequest, school: School, user_id: int) -> HttpResponse:
     target = _person_or_404(request, school, user_id)
     form = PersonForm(request.POST or None, instance=target)
     if request.method == "POST" and form.is_valid():
         change_person(target, {name: form.cleaned_data[name] for name in form.changed_data},
-                      actor=_admin(request))
+                      actor=request.user)
         messages.success(request, _("Saved."))
         return redirect("accounts:school_person", user_id=target.pk)
     return render(request, "accounts/school/person.html", {
@@ -170,21 +166,21 @@ def person(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
 
 @school_admin
 @require_POST
-def person_link(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+def person_link(request: AuthenticatedHttpRequest, school: School, user_id: int) -> HttpResponse:
     """Issue an invitation (never-activated account) or a password reset link."""
     target = _person_or_404(request, school, user_id, left_at__isnull=True)
     try:
         ratelimit.check("invitation", request.user)
     except ratelimit.RateLimited as exc:
         return ratelimit.refused_page(request, exc, f"/school/people/{target.pk}/")
-    _inv, token = reissue_link(target, actor=_admin(request))
+    _inv, token = reissue_link(target, actor=request.user)
     return render(request, "accounts/school/link.html",
                   {"school": school, "person": target, "link": _link(request, token)})
 
 
 @school_admin
 @require_POST
-def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+def person_leave(request: AuthenticatedHttpRequest, school: School, user_id: int) -> HttpResponse:
     target = _person_or_404(request, school, user_id, left_at__isnull=True)
     form = LeaveForm(request.POST)
     if not form.is_valid():
@@ -192,42 +188,43 @@ def person_leave(request: HttpRequest, school: School, user_id: int) -> HttpResp
                        or _("Check the date."))
         return redirect("accounts:school_person", user_id=target.pk)
     day: date = timezone.localdate() if form.cleaned_data["now"] else form.cleaned_data["leaves_on"]
-    schedule_leaver(target, day, actor=_admin(request))
+    schedule_leaver(target, day, actor=request.user)
     messages.success(request, _("Leave date saved."))
     return redirect("accounts:school_person", user_id=target.pk)
 
 
 @school_admin
 @require_POST
-def person_reset_2fa(request: HttpRequest, school: School, user_id: int) -> HttpResponse:
+def person_reset_2fa(request: AuthenticatedHttpRequest, school: School, user_id: int) -> HttpResponse:
     target = _person_or_404(request, school, user_id)
-    reset_second_factor(target, actor=_admin(request))
+    reset_second_factor(target, actor=request.user)
     messages.success(request, _("Two-factor sign-in was reset; they set it up at the next login."))
     return redirect("accounts:school_person", user_id=target.pk)
 
 
 @school_admin
 @require_POST
-def invitation_revoke(request: HttpRequest, school: School, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: AuthenticatedHttpRequest, school: School, invitation_id: int) -> HttpResponse:
     found = get_object_or_404(Invitation, pk=invitation_id, user__school=school)
     _person_or_404(request, school, found.user_id)
-    revoke_invitation(found, actor=_admin(request))
+    revoke_invitation(found, actor=request.user)
     messages.success(request, _("The link was withdrawn."))
     return redirect("accounts:school_invitations")
 
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def invitations(request: HttpRequest, school: School) -> HttpResponse:
+def invitations(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
-        sent = email_invitations(school, actor=_admin(request),
+        sent = email_invitations(school, actor=request.user,
                                  link_for=lambda token: _link(request, token))
         messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
         return redirect("accounts:school_invitations")
     pending = Invitation.objects.filter(
         user__school=school, used_at__isnull=True, revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    ).exclude(user__role__in=list(OPERATOR_ROLES)).select_related("user").order_by("-created_at")
+        user__in=manageable_people(request.user),
+    ).select_related("user").order_by("-created_at")
     return render(request, "accounts/school/invitations.html",
                   {"school": school, "invitations": pending,
                    "awaiting": awaiting_invitation(school).count()})
@@ -235,11 +232,11 @@ def invitations(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def classes(request: HttpRequest, school: School) -> HttpResponse:
+def classes(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     form = ClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = create_class(school, form.cleaned_data["name"], actor=_admin(request))
+            created = create_class(school, form.cleaned_data["name"], actor=request.user)
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
@@ -252,17 +249,17 @@ def classes(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def school_class(request: HttpRequest, school: School, class_id: int) -> HttpResponse:
+def school_class(request: AuthenticatedHttpRequest, school: School, class_id: int) -> HttpResponse:
     target = get_object_or_404(SchoolClass, pk=class_id, school=school)
     form = StaffAssignmentForm(request.POST or None, school=school)
     if request.method == "POST":
         remove = request.POST.get("remove")
         if remove:
             staff = get_object_or_404(User, pk=remove, school=school)
-            unassign_staff(staff, target, actor=_admin(request))
+            unassign_staff(staff, target, actor=request.user)
             return redirect("accounts:school_class", class_id=target.pk)
         if form.is_valid():
-            assign_staff(form.cleaned_data["user"], target, actor=_admin(request))
+            assign_staff(form.cleaned_data["user"], target, actor=request.user)
             return redirect("accounts:school_class", class_id=target.pk)
     pupils = Pupil.objects.filter(
         pk__in=Enrolment.objects.current().filter(school_class=target).values("pupil_id")
@@ -277,7 +274,7 @@ def school_class(request: HttpRequest, school: School, class_id: int) -> HttpRes
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def roster(request: HttpRequest, school: School) -> HttpResponse:
+def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     """Upload, preview every change (a dry run), then confirm the very same file."""
     form = RosterForm(request.POST or None, request.FILES or None)
     context: dict[str, Any] = {"school": school, "form": form}
@@ -287,7 +284,7 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
             messages.error(request, _("Upload the file again: the preview has expired."))
             return redirect("accounts:school_roster")
         try:
-            report = import_roster(school, stored["text"], actor=_admin(request))
+            report = import_roster(school, stored["text"], actor=request.user)
         except RosterRejected as exc:
             context["errors"] = exc.errors
         else:
@@ -303,7 +300,7 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
             context["errors"] = [_("The file is not UTF-8 text.")]
             return render(request, "accounts/school/roster.html", context, status=400)
         try:
-            report = import_roster(school, text, actor=_admin(request), dry_run=True)
+            report = import_roster(school, text, actor=request.user, dry_run=True)
         except RosterRejected as exc:
             context["errors"] = exc.errors
             return render(request, "accounts/school/roster.html", context, status=400)
@@ -315,9 +312,9 @@ def roster(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def leavers(request: HttpRequest, school: School) -> HttpResponse:
+def leavers(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
-        done = process_due_leavers(actor=_admin(request), school=school)
+        done = process_due_leavers(actor=request.user, school=school)
         messages.success(request, _("%(users)d account(s) deactivated, %(pupils)d pupil(s) left.")
                          % done)
         return redirect("accounts:school_leavers")
@@ -333,11 +330,11 @@ def leavers(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def policies(request: HttpRequest, school: School) -> HttpResponse:
+def policies(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     form = PolicyForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
         change_policies(school, {name: form.cleaned_data[name] for name in form.changed_data},
-                        actor=_admin(request))
+                        actor=request.user)
         messages.success(request, _("Policies saved."))
         return redirect("accounts:school_policies")
     return render(request, "accounts/school/policies.html", {"school": school, "form": form})
@@ -345,7 +342,7 @@ def policies(request: HttpRequest, school: School) -> HttpResponse:
 
 @school_admin
 @require_http_methods(["GET", "POST"])
-def pupil(request: HttpRequest, school: School, pupil_id: int) -> HttpResponse:
+def pupil(request: AuthenticatedHttpRequest, school: School, pupil_id: int) -> HttpResponse:
     """A pupil: guardians' responsibility and no-contact flags, class, leave date. Each change
     recomputes the class group through the actions."""
     target = get_object_or_404(Pupil, pk=pupil_id, school=school)
@@ -357,24 +354,24 @@ def pupil(request: HttpRequest, school: School, pupil_id: int) -> HttpResponse:
                                      pupil=target)
             form = GuardianshipForm(request.POST)
             if form.is_valid():
-                set_guardianship(link.guardian, target, actor=_admin(request),
+                set_guardianship(link.guardian, target, actor=request.user,
                                  relationship=link.relationship, **form.cleaned_data)
         elif what == "move":
             move_form = MoveForm(request.POST, school=school)
             if move_form.is_valid():
-                enrol(target, move_form.cleaned_data["school_class"], actor=_admin(request))
+                enrol(target, move_form.cleaned_data["school_class"], actor=request.user)
         elif what == "leave":
             leave = LeaveForm(request.POST)
             if leave.is_valid():
                 day = (timezone.localdate() if leave.cleaned_data["now"]
                        else leave.cleaned_data["leaves_on"])
-                pupil_leaves(target, actor=_admin(request), on=day)
+                pupil_leaves(target, actor=request.user, on=day)
         elif what == "account" and school.pupil_accounts and target.user is None:
             try:
                 ratelimit.check("invitation", request.user)
             except ratelimit.RateLimited as exc:
                 return ratelimit.refused_page(request, exc, request.path)
-            account, token = invite_pupil(target, actor=_admin(request))
+            account, token = invite_pupil(target, actor=request.user)
             return render(request, "accounts/school/link.html",
                           {"school": school, "person": account, "link": _link(request, token)})
         else:

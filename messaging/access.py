@@ -102,6 +102,18 @@ def _manage(user: User, conversation: Any) -> bool:
     return _has(user, MANAGE, conversation)
 
 
+def posts_in(user: User, conversation: Conversation) -> bool:
+    """Whether a membership of ``user`` in ``conversation`` carries the right to post:
+    announcement channels are read-only for everyone but staff."""
+    return conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.is_school_staff
+
+
+def may_manage_groups(member: User) -> bool:
+    """Whether ``member`` may be made a manager of a group: staff who can be assigned to a
+    class and the school's admins, never parents, pupils or those who oversee (DPO, lead)."""
+    return member.is_class_staff_role
+
+
 # --- members: who sees and who changes a conversation's member list -------------------------
 
 @rule("membership.list")
@@ -124,9 +136,7 @@ def _add_member(user: User, conversation: Any) -> bool:
         return False
     if can(user, "school.manage", conversation.school):
         return True
-    return user.is_class_staff_role and can(
-        user, "conversation.manage_members", conversation
-    )
+    return may_manage_groups(user) and can(user, "conversation.manage_members", conversation)
 
 
 @rule("membership.remove")
@@ -176,6 +186,26 @@ def _pin(user: User, message: Any) -> bool:
 @rule("message.post_urgent")
 def _post_urgent(user: User, conversation: Any) -> bool:
     return user.is_school_staff and _has(user, POST, conversation)
+
+
+@rule("message.request_ack")
+def _request_ack(user: User, conversation: Any) -> bool:
+    """Staff who post in an announcement channel may ask its readers to acknowledge."""
+    return (isinstance(conversation, Conversation)
+            and conversation.kind == Conversation.Kind.ANNOUNCEMENT
+            and user.is_school_staff and _has(user, POST, conversation))
+
+
+@rule("message.schedule")
+def _schedule(user: User, conversation: Any) -> bool:
+    """Staff who may post in a conversation may schedule a message for later there."""
+    return user.is_school_staff and _has(user, POST, conversation)
+
+
+@rule("office_hours.set")
+def _set_office_hours(user: User, _obj: Any) -> bool:
+    """Staff keep weekly office hours (their own: there is no object to ask about)."""
+    return user.is_school_staff
 
 
 @rule("conversation.start_direct")

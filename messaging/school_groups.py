@@ -10,12 +10,13 @@ Class groups are shown read-only: their members come from the roster.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import can
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import School, User
 from accounts.school_admin import school_admin
 from messaging.actions.groups import add_group_member, create_group, remove_group_member
@@ -23,20 +24,14 @@ from messaging.forms import GroupForm, MemberForm
 from messaging.models import Conversation, Membership
 
 
-def _user(request: HttpRequest) -> User:
-    """The signed-in person (``login_required`` lets no one else in)."""
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @school_admin
 @require_http_methods(["GET", "POST"])
-def groups(request: HttpRequest, school: School) -> HttpResponse:
+def groups(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         group = create_group(school, form.cleaned_data["title"],
                              announcements=form.cleaned_data["announcements"],
-                             actor=_user(request))
+                             actor=request.user)
         return redirect("messaging:school_group", conversation_id=group.pk)
     return render(request, "messaging/school/groups.html", {
         "school": school, "form": form,
@@ -47,11 +42,11 @@ def groups(request: HttpRequest, school: School) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def group(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def group(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     """A group's members. Admins of the school and the group's staff managers add and remove;
     class groups are shown read-only (their members come from the roster)."""
     conversation = get_object_or_404(Conversation, pk=conversation_id)
-    user = _user(request)
+    user = request.user
     admin = can(user, "school.manage", conversation.school)
     manager = can(user, "membership.add", conversation)
     if not (admin or manager):

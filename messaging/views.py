@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import ratelimit
 from accounts.access import can
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging import attachments, hours, queries
 from messaging.access import (
@@ -39,15 +40,8 @@ from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
 
 
-def _user(request: HttpRequest) -> User:
-    """The signed-in person (every view here requires one)."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
-    conversation = readable_conversation_or_none(_user(request), conversation_id)
+def _readable_or_404(request: AuthenticatedHttpRequest, conversation_id: int) -> Conversation:
+    conversation = readable_conversation_or_none(request.user, conversation_id)
     if conversation is None:
         raise Http404
     return conversation
@@ -55,14 +49,14 @@ def _readable_or_404(request: HttpRequest, conversation_id: int) -> Conversation
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    conversations = list(queries.with_unread(readable_conversations(_user(request)),
-                                             _user(request)))
-    queries.display_titles(conversations, _user(request))
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    conversations = list(queries.with_unread(readable_conversations(request.user),
+                                             request.user))
+    queries.display_titles(conversations, request.user)
     return render(request, "messaging/inbox.html", {"conversations": conversations})
 
 
-def _refused(request: HttpRequest, conv: Conversation, exc: Exception) -> HttpResponse:
+def _refused(request: AuthenticatedHttpRequest, conv: Conversation, exc: Exception) -> HttpResponse:
     """A refusal the member understands: what went wrong, and the way back."""
     if isinstance(exc, PermissionDenied):
         text, status = str(exc), 403
@@ -87,16 +81,16 @@ def _away_text(person: dict[str, Any]) -> str:
         "name": person["name"], "when": date_format(when, "l H:i")}
 
 
-def _reply_target(request: HttpRequest, conv: Conversation) -> Message | None:
+def _reply_target(request: AuthenticatedHttpRequest, conv: Conversation) -> Message | None:
     raw = request.POST.get("reply_to") or request.GET.get("reply_to") or ""
     if not raw.isdigit():
         return None
-    message = readable_message_or_none(_user(request), int(raw))
+    message = readable_message_or_none(request.user, int(raw))
     return message if message is not None and message.conversation_id == conv.pk else None
 
 
-def _message_or_404(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
-    message = readable_message_or_none(_user(request), message_id)
+def _message_or_404(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> Message:
+    message = readable_message_or_none(request.user, message_id)
     if message is None or message.conversation_id != conversation_id:
         raise Http404
     return message
@@ -104,7 +98,7 @@ def _message_or_404(request: HttpRequest, conversation_id: int, message_id: int)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     conv = _readable_or_404(request, conversation_id)
     form = MessageForm(request.POST or None)
     confirm_count = None
@@ -115,15 +109,15 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             reply_to = _message_or_404(request, conv.pk, data["reply_to"])
         try:
             if data.get("send_at"):
-                scheduled.schedule_message(_user(request), conv, data["body"],
+                scheduled.schedule_message(request.user, conv, data["body"],
                                          _in_school_zone(data["send_at"], conv))
                 django_messages.success(request, _("Your message is scheduled."))
                 return redirect("messaging:conversation", conversation_id=conv.pk)
             send.post_message(
-                _user(request), conv, data["body"], client_id=data["client_id"],
+                request.user, conv, data["body"], client_id=data["client_id"],
                 reply_to=reply_to, urgent=data["urgent"], confirm=data["confirm"],
                 ack_requested=data["ack_requested"],
-                attachments=attachments.claimable(_user(request),
+                attachments=attachments.claimable(request.user,
                                                   request.POST.getlist("attachments")),
             )
         except send.ConfirmationRequired as exc:
@@ -138,14 +132,14 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("body", exc)
         else:
-            for person in hours.staff_away(_user(request), conv):
+            for person in hours.staff_away(request.user, conv):
                 django_messages.info(request, _away_text(person))
             return redirect("messaging:conversation", conversation_id=conv.pk)
     recent = list(
         queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
     )[::-1]
     attachments.mark_shown(recent)
-    queries.display_titles([conv], _user(request))
+    queries.display_titles([conv], request.user)
     context = {
         "conversation": conv,
         "messages_page": recent,
@@ -153,21 +147,21 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "confirm_count": confirm_count,
         "last_seq": conv.last_seq,
         # Reading the page writes nothing: "seen" comes from the socket, or this form's POST.
-        "unread": queries.last_read_seq(conv, _user(request)) < conv.last_seq,
+        "unread": queries.last_read_seq(conv, request.user) < conv.last_seq,
         "first_seq": recent[0].seq if recent else 0,
         "has_older": bool(recent) and queries.messages(conv).filter(seq__lt=recent[0].seq)
         .exists(),
         "reply_to_message": _reply_target(request, conv),
         "scheduled": list(conv.scheduled.filter(
-            sender=_user(request).pk, message__isnull=True, cancelled_at__isnull=True
+            sender=request.user.pk, message__isnull=True, cancelled_at__isnull=True
         ).order_by("send_at")),
         "pinned": list(queries.messages(conv).filter(pinned_at__isnull=False)
                        .order_by("-pinned_at")[:5]),
-        "away": [_away_text(p) for p in hours.staff_away(_user(request), conv)],
+        "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
         "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
         "socket_path": f"/{websocket_urlpatterns[0].pattern}",
         "prototype_id": PROTOTYPE_ID,
-        **queries.page_context(_user(request), conv, recent),
+        **queries.page_context(request.user, conv, recent),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "messaging/conversation.html", context, status=status)
@@ -175,26 +169,26 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def mark_read(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     """The page's "Mark as read" (without JavaScript; the script sends ``seen`` instead):
     receipts up to the last seq the page showed."""
     conv = _readable_or_404(request, conversation_id)
     raw = request.POST.get("seq", "")
     if raw.isdigit():
-        receipt_actions.mark_seen(_user(request), conv, int(raw))
+        receipt_actions.mark_seen(request.user, conv, int(raw))
     return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
 @login_required
 @require_POST
-def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     form = EditForm(request.POST)
     if not form.is_valid():
         return _refused(request, message.conversation,
                         ValidationError(_("A message cannot be empty.")))
     try:
-        edit_actions.edit_message(_user(request), message, form.cleaned_data["body"])
+        edit_actions.edit_message(request.user, message, form.cleaned_data["body"])
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -202,10 +196,10 @@ def edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRes
 
 @login_required
 @require_POST
-def retract(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def retract(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        edit_actions.retract_message(_user(request), message)
+        edit_actions.retract_message(request.user, message)
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -213,10 +207,10 @@ def retract(request: HttpRequest, conversation_id: int, message_id: int) -> Http
 
 @login_required
 @require_POST
-def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def pin(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        edit_actions.pin_message(_user(request), message, request.POST.get("pinned", "1") == "1")
+        edit_actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -224,10 +218,10 @@ def pin(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def acknowledge(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = _message_or_404(request, conversation_id, message_id)
     try:
-        receipt_actions.acknowledge(_user(request), message)
+        receipt_actions.acknowledge(request.user, message)
     except PermissionDenied as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -235,10 +229,10 @@ def acknowledge(request: HttpRequest, conversation_id: int, message_id: int) -> 
 
 @login_required
 @require_GET
-def receipts(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def receipts(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     """Who has seen a message: for its sender and staff; other members get 403."""
     message = _message_or_404(request, conversation_id, message_id)
-    if not can(_user(request), "message.receipts", message):
+    if not can(request.user, "message.receipts", message):
         raise PermissionDenied
     seen = queries.seen_by(message)
     members = queries.audience(message)
@@ -250,11 +244,11 @@ def receipts(request: HttpRequest, conversation_id: int, message_id: int) -> Htt
 
 @login_required
 @require_GET
-def acknowledgements(request: HttpRequest, conversation_id: int,
+def acknowledgements(request: AuthenticatedHttpRequest, conversation_id: int,
                      message_id: int) -> HttpResponse:
     """Who has and who has not acknowledged an announcement: staff members only."""
     message = _message_or_404(request, conversation_id, message_id)
-    if not can(_user(request), "message.acknowledgements", message):
+    if not can(request.user, "message.acknowledgements", message):
         raise PermissionDenied
     acknowledged = queries.acknowledged_by(message)
     members = queries.audience(message)
@@ -267,13 +261,13 @@ def acknowledgements(request: HttpRequest, conversation_id: int,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reply_privately(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def reply_privately(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     """Answer an announcement in a one-to-one conversation with its sender."""
     message = _message_or_404(request, conversation_id, message_id)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reply, _created = direct.reply_privately(_user(request), message,
+            reply, _created = direct.reply_privately(request.user, message,
                                                       form.cleaned_data["body"])
         except (PermissionDenied, ValidationError) as exc:
             return _refused(request, message.conversation, exc)
@@ -284,9 +278,9 @@ def reply_privately(request: HttpRequest, conversation_id: int, message_id: int)
 
 @login_required
 @require_GET
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The people I may start a one-to-one conversation with."""
-    user = _user(request)
+    user = request.user
     candidates = (User.objects.filter(school=user.school_id, is_active=True)
                   .exclude(pk=user.pk).order_by("display_name", "username")[:500])
     allowed = [u for u in candidates if can(user, "conversation.start_direct", u)]
@@ -295,26 +289,26 @@ def people(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
+def start_direct(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     other = User.objects.filter(pk=user_id).first()
-    if other is None or not can(_user(request), "conversation.start_direct", other):
+    if other is None or not can(request.user, "conversation.start_direct", other):
         raise Http404
-    conv = direct.open_direct(_user(request), other)
+    conv = direct.open_direct(request.user, other)
     return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
 @login_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Search the messages of the conversations I can read."""
     query = request.GET.get("q", "").strip()[:200]
-    results = queries.search(_user(request), query) if query else []
+    results = queries.search(request.user, query) if query else []
     return render(request, "messaging/search.html", {"query": query, "results": results})
 
 
 @login_required
 @require_GET
-def events_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+def events_json(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
     """Logged events after ``?after_seq=N``: the same replay the socket gives on resume."""
     conv = _readable_or_404(request, conversation_id)
     try:
@@ -330,7 +324,7 @@ def events_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
 
 @login_required
 @require_GET
-def messages_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+def messages_json(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
     """A page of history: ``?before_seq=N`` pages back, ``?after_seq=N`` catches up."""
     conv = _readable_or_404(request, conversation_id)
     rows = queries.messages(conv)
@@ -351,14 +345,14 @@ def messages_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
+def upload(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
     """Multipart upload of one file for a message about to be sent; answers its token.
 
     Refusals (type, size, photo consent) are answered to the uploader only.
     """
     conv = _readable_or_404(request, conversation_id)
     try:
-        ratelimit.check("upload", _user(request))
+        ratelimit.check("upload", request.user)
     except ratelimit.RateLimited as exc:
         return JsonResponse({"error": exc.messages[0], "code": exc.code,
                              "retry_after": exc.retry_after}, status=429,
@@ -367,9 +361,9 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     if uploaded is None:
         return JsonResponse({"error": _("Choose a file to attach.")}, status=400)
     try:
-        pupils = attachments.tagged_pupils(_user(request), conv, request.POST.getlist("pupils"))
+        pupils = attachments.tagged_pupils(request.user, conv, request.POST.getlist("pupils"))
         attachment = attachment_actions.upload(
-            _user(request), conv, uploaded, pupils=pupils,
+            request.user, conv, uploaded, pupils=pupils,
             no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
         )
     except PermissionDenied as exc:
@@ -380,8 +374,8 @@ def upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     return JsonResponse(attachments.summary(attachment), status=201)
 
 
-def _serve(request: HttpRequest, token: str, *, thumbnail: bool) -> FileResponse:
-    attachment = attachments.readable_attachment_or_none(_user(request), token)
+def _serve(request: AuthenticatedHttpRequest, token: str, *, thumbnail: bool) -> FileResponse:
+    attachment = attachments.readable_attachment_or_none(request.user, token)
     field = None if attachment is None else (
         attachment.thumbnail if thumbnail else attachment.file)
     if attachment is None or not field:
@@ -398,33 +392,33 @@ def _serve(request: HttpRequest, token: str, *, thumbnail: bool) -> FileResponse
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, token: str) -> FileResponse:
+def attachment(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
     return _serve(request, token, thumbnail=False)
 
 
 @login_required
 @require_GET
-def attachment_thumbnail(request: HttpRequest, token: str) -> FileResponse:
+def attachment_thumbnail(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
     return _serve(request, token, thumbnail=True)
 
 
 @login_required
 @require_GET
-def class_pupils(request: HttpRequest, conversation_id: int) -> JsonResponse:
+def class_pupils(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
     """The pupils the sender may tag in a photo here (``messaging.access.taggable_pupils``):
     first names and initials only."""
     conv = _readable_or_404(request, conversation_id)
-    rows = taggable_pupils(_user(request), conv)
+    rows = taggable_pupils(request.user, conv)
     return JsonResponse({"pupils": [{"id": p.pk, "name": f"{p.first_name} {p.last_name[:1]}."}
                                     for p in rows]})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def office_hours(request: HttpRequest) -> HttpResponse:
+def office_hours(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff set the hours in which they read messages."""
-    user = _user(request)
-    if not user.is_school_staff:
+    user = request.user
+    if not can(user, "office_hours.set"):
         raise Http404
     form = OfficeHoursForm(request.POST or None, schedule=hours.schedule_for(user))
     if request.method == "POST" and form.is_valid():
@@ -436,21 +430,22 @@ def office_hours(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_scheduled(request: HttpRequest, conversation_id: int, scheduled_id: int) -> HttpResponse:
+def cancel_scheduled(request: AuthenticatedHttpRequest, conversation_id: int,
+                     scheduled_id: int) -> HttpResponse:
     conv = _readable_or_404(request, conversation_id)
-    item = conv.scheduled.filter(pk=scheduled_id, sender=_user(request).pk).first()
+    item = conv.scheduled.filter(pk=scheduled_id, sender=request.user.pk).first()
     if item is None:
         raise Http404
-    scheduled.cancel_scheduled(_user(request), item)
+    scheduled.cancel_scheduled(request.user, item)
     return redirect("messaging:conversation", conversation_id=conv.pk)
 
 
 @login_required
 @require_GET
-def members(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     """Who is in a conversation: display names and roles; contact details only to the person
     themself, the school's admins and the DPO."""
-    user = _user(request)
+    user = request.user
     conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
     if conversation is None or not can(user, "membership.list", conversation):
         raise Http404

@@ -168,3 +168,72 @@ def test_the_apps_point_one_way_with_no_exceptions() -> None:
     assert layers["layers"] == ["notifications", "messaging", "consent", "accounts"]
     assert layers.get("ignore_imports", []) == []
 
+
+
+# --- role comparisons: permission questions are asked of the policy -------------------------
+# Whether someone may do something is decided in an app's access.py or accounts/rules.py
+# (``can(user, action, obj)`` and their predicates); the models define the role sets. A
+# comparison of ``.role`` anywhere else is a permission decision made on the side, unless it is
+# listed here with the reason it is not one.
+def _owns_roles(rel: Path) -> bool:
+    """``<app>/access.py``, ``accounts/rules.py``, ``accounts/models.py`` and migrations."""
+    return ("migrations" in rel.parts or (len(rel.parts) == 2 and rel.name == "access.py")
+            or rel.as_posix() in {"accounts/rules.py", "accounts/models.py"})
+
+
+ROLE_COMPARISONS_ALLOWED = {
+    # The subject access export names staff and pseudonymises everyone else: how a person is
+    # named in a document, not what they may do.
+    ("archive/export.py", "user.role in STAFF_ROLES"),
+    ("archive/export.py", "user.role == Role.PARENT"),
+    # The demo school makes its teachers and admin the managers of the groups it seeds
+    # (managers at all are still only who may_manage_groups allows).
+    ("messaging/demo.py", "user.role in (Role.TEACHER, Role.ADMIN)"),
+}
+
+
+def _is_role(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "role"
+
+
+def role_comparisons_in(path: Path) -> Iterator[str]:
+    """Each ``x.role == / != / in / not in ...`` (either side) in the module, as source text."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(
+                _is_role(side) for side in (node.left, *node.comparators)):
+            yield ast.unparse(node)
+
+
+def role_comparisons() -> Iterator[tuple[str, str]]:
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if _owns_roles(rel):
+                continue
+            for found in role_comparisons_in(path):
+                yield rel.as_posix(), found
+
+
+def test_roles_are_compared_only_where_permission_is_decided() -> None:
+    found = set(role_comparisons())
+    assert found - ROLE_COMPARISONS_ALLOWED == set(), (
+        "role compared outside the access policy: ask can(...) or a predicate of access.py")
+
+
+def test_the_allowed_role_comparisons_are_current() -> None:
+    assert ROLE_COMPARISONS_ALLOWED - set(role_comparisons()) == set(), (
+        "these comparisons are gone: drop them from ROLE_COMPARISONS_ALLOWED")
+
+
+def test_the_role_detector_finds_each_comparison(tmp_path: Path) -> None:
+    sample = tmp_path / "views.py"
+    sample.write_text(
+        "def a(user, other):\n"
+        "    if user.role == 'admin' or other.role != 'pupil':\n"
+        "        return user.role in STAFF or other.role not in STAFF\n"
+        "    return user.is_school_staff and user.role_label == 'x'\n"
+    )
+    assert sorted(role_comparisons_in(sample)) == [
+        "other.role != 'pupil'", "other.role not in STAFF", "user.role == 'admin'",
+        "user.role in STAFF"]

@@ -57,7 +57,7 @@ def set_up_school(name: str, *, slug: str, admin_username: str, admin_name: str 
                                    display_name=admin_name or admin_username, role=Role.ADMIN,
                                    email=admin_email)
             new_link = True
-        elif admin.role != Role.ADMIN:
+        elif not admin.is_school_admin:
             raise SchoolSetupRefused(f"{admin_username!r} exists and is not an admin")
         token = None
         if new_link:

@@ -12,13 +12,11 @@ from __future__ import annotations
 from django.db import transaction
 
 import archive
-from accounts.models import Role, School, User
+from accounts.models import School, User
 from archive import scopes
+from messaging.access import may_manage_groups
 from messaging.actions import membership
 from messaging.models import Conversation, Membership
-
-# Only staff and admins may manage a group.
-MANAGER_ROLES = frozenset({Role.TEACHER, Role.STAFF, Role.ADMIN})
 
 
 def create_group(school: School, title: str, *, announcements: bool = False,
@@ -38,7 +36,7 @@ def add_group_member(group: Conversation, member: User, *, actor: User | None,
     never from here."""
     if group.kind == Conversation.Kind.CLASS:
         raise ValueError("a class group's members follow the roster")
-    as_manager = manager and member.role in MANAGER_ROLES
+    as_manager = manager and may_manage_groups(member)
     with transaction.atomic():
         current = Membership.objects.filter(conversation=group, user=member,
                                             ended_at__isnull=True).first()

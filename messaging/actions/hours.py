@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.access import can
 from accounts.models import User
 from messaging.models import OfficeHours
 
 
 def set_office_hours(user: User, days: dict[int, tuple[time, time]]) -> None:
     """Replace a staff member's weekly office hours (weekday -> (starts, ends))."""
-    if not user.is_school_staff:
+    if not can(user, "office_hours.set"):
         raise PermissionDenied(_("Only staff have office hours."))
     with transaction.atomic():
         OfficeHours.objects.filter(user=user).delete()

@@ -8,14 +8,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 import archive
 from accounts.models import User
+from messaging.access import posts_in
 from messaging.models import Conversation, Membership
 from messaging.publish import publish_user_on_commit
 
 
 def _perms_for(user: User, conversation: Conversation, *, manager: bool) -> list[str]:
     perms = ["view_conversation"]
-    # Announcement channels: staff post, everyone else reads.
-    if conversation.kind != Conversation.Kind.ANNOUNCEMENT or user.is_school_staff:
+    if posts_in(user, conversation):
         perms.append("post_in_conversation")
     if manager:
         perms.append("manage_members")

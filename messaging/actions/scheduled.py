@@ -19,7 +19,7 @@ def schedule_message(sender: User, conversation: Conversation, body: object,
                      send_at: datetime) -> ScheduledMessage:
     """Staff: post ``body`` here at ``send_at`` (between a minute and 60 days from now)."""
     text = clean_body(body)
-    if not (sender.is_school_staff and can(sender, "conversation.post", conversation)):
+    if not can(sender, "message.schedule", conversation):
         raise PermissionDenied(_("Only staff can schedule messages."))
     now = timezone.now()
     if not now + timedelta(minutes=1) <= send_at <= now + timedelta(days=60):

@@ -189,8 +189,7 @@ def _check(conversation: Conversation, index: int, draft: Draft,
         raise PermissionDenied(_("You cannot post in this conversation."))
     if draft.urgent and not may("message.post_urgent"):
         raise PermissionDenied(_("Only staff can mark a message urgent."))
-    if draft.ack_requested and not (conversation.kind == Conversation.Kind.ANNOUNCEMENT
-                                    and sender.is_school_staff):
+    if draft.ack_requested and not may("message.request_ack"):
         raise ValidationError(_("Only staff can ask for acknowledgement, in announcements."),
                               code="invalid")
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:

@@ -356,7 +356,8 @@ OBJECTS: dict[Action, str] = {
     "message.edit": "announcement", "message.retract": "announcement",
     "message.receipts": "announcement", "message.acknowledgements": "announcement",
     "message.acknowledge": "announcement", "message.pin": "announcement",
-    "message.post_urgent": "group",
+    "message.post_urgent": "group", "message.request_ack": "announcements",
+    "message.schedule": "group", "office_hours.set": "nothing",
     "consent.decide": "emma", "consent.record_paper": "emma", "consent.view_pupil": "emma",
     "consent.request": "class_4b", "consent.view_coverage": "class_4b",
     "archive.search": "school", "archive.export": "school", "archive.hold": "school",
@@ -393,8 +394,12 @@ EVERY_ACTION = {
     "message.pin": (F, T, F, F, F, F, F, F, F, F, F),
     "message.post_urgent": (F, T, F, T, F, F, F, F, F, F, F),
     "message.receipts": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.request_ack": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.schedule": (F, T, F, T, F, F, F, F, F, F, F),
     "notifications.mute": (F, T, F, T, T, F, F, F, F, F, F),
     "notifications.remove_device": (F, F, F, F, T, F, F, F, F, F, F),
+    # Everyone who works for the school keeps office hours, the DPO and the lead included.
+    "office_hours.set": (T, T, T, T, F, F, F, T, T, F, T),
     "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
     "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
@@ -414,7 +419,8 @@ def objects(world: dict[str, Any], school: School, class_4b: SchoolClass, announ
     posted, _ = send_actions.post_message(teacher, announcements, "Trip on Friday",
                                                ack_requested=True)
     return {"school": school, "parent2": world["parent2"], "group": world["group"],
-            "announcement": posted, "class_4b": class_4b,
+            "announcement": posted, "announcements": announcements, "class_4b": class_4b,
+            "nothing": None,
             "emma": Pupil.objects.get(first_name="Emma"),
             "parent_device": Device.objects.create(
                 user=world["people"]["parent"], endpoint="https://push.example/parent",
@@ -427,3 +433,18 @@ def test_every_action_answers_its_row(world: dict[str, Any], objects: dict[str, 
     got = tuple(can(world["people"][persona], action, objects[OBJECTS[action]])
                 for persona in PERSONAS)
     assert got == EVERY_ACTION[action]
+
+
+@pytest.mark.django_db
+def test_staff_only_message_rules_also_need_the_right_conversation(
+        world: dict[str, Any], announcements: Conversation) -> None:
+    """Being staff is not enough: acknowledgements are asked for in announcement channels the
+    sender posts in, and messages are scheduled only where the sender may post."""
+    people = world["people"]
+    assert can(people["teacher"], "message.request_ack", announcements)
+    assert not can(people["teacher"], "message.request_ack", world["group"])  # not announcements
+    assert not can(people["dpo"], "message.request_ack", announcements)  # staff, not a member
+    assert not can(people["parent"], "message.request_ack", announcements)  # reads only
+    assert can(people["teacher"], "message.schedule", world["class"])
+    assert not can(people["teacher_5a"], "message.schedule", world["class"])
+    assert not can(people["parent"], "message.schedule", world["class"])  # posts, not staff

@@ -24,6 +24,7 @@ from accounts.actions.invitations import reissue_link
 from accounts.actions.people import create_account
 from accounts.actions.twofactor import reset_second_factor
 from accounts.models import OPERATOR_ROLES, Role, School, User
+from accounts.rules import operator_managed
 
 ROLES = {str(role): Role(role) for role in OPERATOR_ROLES}
 
@@ -77,7 +78,7 @@ class Command(BaseCommand):
         person = User.objects.filter(username=username, school=school).first()
         if person is None:
             raise CommandError(f"no account {username!r} in {school.slug}")
-        if person.role not in OPERATOR_ROLES:
+        if not operator_managed(person):
             raise CommandError(f"{username!r} is not a DPO or safeguarding lead; the school "
                                "admin manages their account")
         if person.left_at is not None:
