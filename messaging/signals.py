@@ -5,5 +5,5 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent after the commit, for every published conversation event.
-event_committed = Signal()  # sender=None, conversation_id=int, event=dict
+# Sent after each commit that published conversation events, with those events in seq order.
+event_committed = Signal()  # sender=None, conversation_id=int, events=list[dict]

@@ -10,17 +10,20 @@ from notifications import actions, tasks
 logger = logging.getLogger(__name__)
 
 
-def on_event_committed(sender: Any, conversation_id: int, event: dict[str, Any],
+def on_event_committed(sender: Any, conversation_id: int, events: list[dict[str, Any]],
                        **kwargs: Any) -> None:
-    """A new message notifies the members who are not looking (after the commit)."""
-    if event.get("type") != "message" or event.get("retracted") or not event.get("id"):
+    """New messages notify the members who are not looking (after the commit): one job per
+    commit, however many messages a busy conversation's batch stored."""
+    ids = [e["id"] for e in events
+           if e.get("type") == "message" and not e.get("retracted") and e.get("id")]
+    if not ids:
         return
     try:
-        tasks.notify.delay(conversation_id, event["id"])
+        tasks.notify_messages.delay(conversation_id, ids)
     except Exception:
-        # The message is stored and delivered over the sockets; a broker outage costs the
-        # push notification, never the sender's request.
-        logger.exception("could not queue the push notification for message %s", event["id"])
+        # The messages are stored and delivered over the sockets; a broker outage costs the
+        # push notifications, never the sender's request.
+        logger.exception("could not queue the push notifications for messages %s", ids)
 
 
 def on_sessions_ended(sender: Any, user_id: int, session_key: str | None = None,

@@ -41,6 +41,12 @@ def notify(conversation_id: int, message_id: int) -> int:
     return len(targets)
 
 
+@shared_task(name="notifications.notify_messages")
+def notify_messages(conversation_id: int, message_ids: list[int]) -> int:
+    """:func:`notify` for each message one commit stored, in order."""
+    return sum(notify(conversation_id, message_id) for message_id in message_ids)
+
+
 @shared_task(name="notifications.deliver", bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str) -> str:
     device = Device.objects.filter(pk=device_id).first()
