@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 import archive
 from accounts import ratelimit
-from accounts.access import can
+from accounts.access import Action, can
 from accounts.models import User
 from messaging.actions.attachments import claim
 from messaging.attachments import summary
@@ -179,7 +179,7 @@ def _check(conversation: Conversation, index: int, draft: Draft,
     text = ("" if draft.attachments and isinstance(body, str) and not body.strip()
             else clean_body(body))
 
-    def may(action: str) -> bool:
+    def may(action: Action) -> bool:
         key = (sender.pk, action)
         if key not in allowed:
             allowed[key] = can(sender, action, conversation)
