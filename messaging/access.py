@@ -114,6 +114,13 @@ def may_manage_groups(member: User) -> bool:
     return member.is_class_staff_role
 
 
+def may_join_by_own_hand(actor: User, group: Conversation) -> bool:
+    """Whether ``actor`` may add themself to ``group``: only if they can already read it.
+    Joining shows the whole history, so a manager who cannot read it (an admin managing the
+    school's groups) is added by another manager, which the members see."""
+    return can(actor, "conversation.read", group)
+
+
 # --- members: who sees and who changes a conversation's member list -------------------------
 
 @rule("membership.list")

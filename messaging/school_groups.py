@@ -10,9 +10,9 @@ Class groups are shown read-only: their members come from the roster.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import can
@@ -61,15 +61,14 @@ def group(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpRespon
             member = get_object_or_404(User, pk=remove, school=school)
             remove_group_member(conversation, member, actor=user)
             return redirect("messaging:school_group", conversation_id=conversation.pk)
-        if form.is_valid() and form.cleaned_data["user"] == user and not can(
-                user, "conversation.read", conversation):
-            # Joining would show the admin the whole history; another manager adds them.
-            form.add_error("user", _("You cannot add yourself; ask another manager of the "
-                                     "group to add you."))
-        elif form.is_valid():
-            add_group_member(conversation, form.cleaned_data["user"], actor=user,
-                             manager=form.cleaned_data["manager"])
-            return redirect("messaging:school_group", conversation_id=conversation.pk)
+        if form.is_valid():
+            try:
+                add_group_member(conversation, form.cleaned_data["user"], actor=user,
+                                 manager=form.cleaned_data["manager"])
+            except PermissionDenied as refused:
+                form.add_error("user", " ".join(refused.args))
+            else:
+                return redirect("messaging:school_group", conversation_id=conversation.pk)
     current = Membership.objects.filter(conversation=conversation, ended_at__isnull=True) \
         .select_related("user").order_by("user__display_name")
     return render(request, "messaging/school/group.html", {

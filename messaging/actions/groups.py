@@ -9,12 +9,14 @@ Memberships go through :func:`messaging.actions.membership.add_member` and
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 import archive
 from accounts.models import School, User
 from archive import scopes
-from messaging.access import may_manage_groups
+from messaging.access import may_join_by_own_hand, may_manage_groups
 from messaging.actions import membership
 from messaging.models import Conversation, Membership
 
@@ -36,6 +38,9 @@ def add_group_member(group: Conversation, member: User, *, actor: User | None,
     never from here."""
     if group.kind == Conversation.Kind.CLASS:
         raise ValueError("a class group's members follow the roster")
+    if actor is not None and actor.pk == member.pk and not may_join_by_own_hand(actor, group):
+        raise PermissionDenied(_("You cannot add yourself; ask another manager of the group "
+                                 "to add you."))
     as_manager = manager and may_manage_groups(member)
     with transaction.atomic():
         current = Membership.objects.filter(conversation=group, user=member,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import StreamingHttpResponse
 from django.test import Client
@@ -22,6 +23,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import School, User
 from messaging.actions import membership, send
+from messaging.actions.groups import add_group_member
 from messaging.consumers import ChatConsumer
 from messaging.models import Conversation, Membership
 from tests.messaging.images import photo_with_location
@@ -178,3 +180,12 @@ async def test_the_websocket_shows_the_admin_nothing(admin: User, talk: dict[str
     text = " ".join(str(frame) for frame in received).lower()
     assert not any(word in text for word in WORDS)
     assert "not_found" in text and "subscribed" not in text
+
+
+def test_the_action_itself_refuses_an_admin_adding_themselves(admin: User,
+                                                              talk: dict[str, dict[str, Any]]) -> None:
+    """Not only the page: any caller of the action meets the same refusal."""
+    helpers = talk["group"]["conversation"]
+    with pytest.raises(PermissionDenied):
+        add_group_member(helpers, admin, actor=admin)
+    assert not Membership.objects.filter(conversation=helpers, user=admin).exists()
