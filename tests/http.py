@@ -10,6 +10,7 @@ pages, and it sends the CSRF token the way a browser's form would.
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import re
 import urllib.error
 import urllib.parse
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -86,3 +88,14 @@ def _cookie(name: str, value: str, host: str) -> http.cookiejar.Cookie:
         domain_specified=False, domain_initial_dot=False, path="/", path_specified=True,
         secure=False, expires=None, discard=True, comment=None, comment_url=None, rest={},
     )
+
+
+def new_school_link(base_url: str) -> str:
+    """Make "De Regenboog" with ``create_school`` as an operator would (first admin "head") and
+    return the path of the one-time link the command prints for that admin."""
+    out = io.StringIO()
+    call_command("create_school", "De Regenboog", "--slug", "regenboog", "--admin", "head",
+                 "--email", "head@example.invalid", "--url", base_url, stdout=out)
+    link = re.search(r"(/invite/[\w-]+/)", out.getvalue())
+    assert link, out.getvalue()
+    return link.group(1)

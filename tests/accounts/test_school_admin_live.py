@@ -14,10 +14,10 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Invitation, Role, School, SchoolClass, User
 from accounts.roster import import_roster
-from archive import chain
+from archive import chain, scopes
 from archive.models import Record
 from tests.accounts.test_roster import as_csv, roster_rows
-from tests.http import Answer, LiveClient
+from tests.http import Answer, LiveClient, new_school_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a-long-school-secret-7"
@@ -29,13 +29,9 @@ def new_school(live_server: LiveServer, settings: Settings) -> tuple[School, Use
     that admin."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
-    out = io.StringIO()
-    call_command("create_school", "De Regenboog", "--slug", "regenboog", "--admin", "head",
-                 "--email", "head@example.invalid", "--url", live_server.url, stdout=out)
-    link = re.search(r"(/invite/[\w-]+/)", out.getvalue())
-    assert link, out.getvalue()
     visitor = LiveClient(live_server.url)
-    answer = visitor.post(link.group(1), {"new_password1": PASSWORD, "new_password2": PASSWORD},
+    link = new_school_link(live_server.url)
+    answer = visitor.post(link, {"new_password1": PASSWORD, "new_password2": PASSWORD},
                           follow=False)
     assert answer.status == 302, answer.text
     admin = User.objects.get(username="head")
@@ -44,7 +40,7 @@ def new_school(live_server: LiveServer, settings: Settings) -> tuple[School, Use
 
 
 def kinds(school: School, prefix: str = "admin.") -> list[str]:
-    return list(Record.objects.filter(scope=f"school:{school.pk}", kind__startswith=prefix)
+    return list(Record.objects.filter(scope=scopes.school(school.pk), kind__startswith=prefix)
                 .order_by("position").values_list("kind", flat=True))
 
 
