@@ -91,7 +91,9 @@ def seed_conversations(school: School, users: dict[str, User]) -> dict[str, Conv
                                  actor=users["admin"])
         for username in members:
             user = users[username]
-            add_group_member(group, user, actor=users["admin"],
+            # The seed stands for the operator setting the school up (as create_school does):
+            # the demo admin joins the staff room without adding themself.
+            add_group_member(group, user, actor=None,
                              manager=user.role in (Role.TEACHER, Role.ADMIN))
         conversations[title] = group
     return conversations
