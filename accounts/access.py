@@ -49,7 +49,7 @@ Action = Literal[
     "consent.view_pupil",
     "consent.request",
     "consent.view_coverage",
-    # archive/access.py
+    # records/access.py
     "archive.search",
     "archive.export",
     "archive.hold",

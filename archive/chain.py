@@ -216,7 +216,7 @@ def verify(chunk_size: int = 2000, stop_at_first: bool = True,
     """Recompute every chain and every seal. Problems name the first bad record of a chain.
 
     ``scopes`` (a filter on ``scope``) limits the check to some chains, e.g. one school's
-    (:func:`archive.search.school_scopes`): those chains and the seal chain are recomputed, and
+    (:func:`records.search.school_scopes`): those chains and the seal chain are recomputed, and
     the seals' commitments to those chains checked; records and chains count only those chains.
     """
     report = Report()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PUPIL_MODEL = "accounts.Pupil"  # the archive names other apps' models, never imports them
+SCHOOL_MODEL = "accounts.School"
 PURGE_KIND = "purge.done"
 SEAL_KIND = "archive.sealed"
 
@@ -99,7 +100,7 @@ class PurgedPayload(models.Model):
 class AuditEntry(models.Model):
     """What a DPO (or an admin command) did: every view, search, export, hold and policy change."""
 
-    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, null=True,
+    school = models.ForeignKey(SCHOOL_MODEL, on_delete=models.PROTECT, null=True,
                                blank=True, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                               blank=True, related_name="+")
@@ -133,7 +134,7 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
 
 
 class RetentionPolicy(models.Model):
-    school = models.ForeignKey("accounts.School", on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(SCHOOL_MODEL, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     days = models.PositiveIntegerField(_("days kept"))
 
@@ -150,7 +151,7 @@ class RetentionPolicy(models.Model):
 class LegalHold(models.Model):
     """While active (not lifted), nothing concerning its target is purged."""
 
-    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(SCHOOL_MODEL, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                              blank=True, related_name="+", verbose_name=_("person"))
     pupil = models.ForeignKey(PUPIL_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -193,7 +194,7 @@ class SubjectAccessExport(models.Model):
         DONE = "done", _("ready")
         FAILED = "failed", _("failed")
 
-    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(SCHOOL_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+")
     subject_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

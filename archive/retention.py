@@ -32,17 +32,40 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
+from django.apps import apps
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 import archive
-from accounts.models import School
 from archive import scopes
-from archive.actions import retention_days
-from archive.models import PURGE_KIND, AuditEntry, Category
+from archive.models import (
+    DEFAULT_RETENTION_DAYS,
+    PURGE_KIND,
+    SCHOOL_MODEL,
+    AuditEntry,
+    Category,
+    RetentionPolicy,
+)
+
+# A school, as retention sees one: an instance of the model that ``SCHOOL_MODEL`` names (the
+# archive's foreign keys name it by string too, so that the archive imports no other app; the
+# purgers that messaging registers type it as ``accounts.models.School``).
+School: TypeAlias = Any
+
+
+def schools() -> QuerySet[Any]:
+    """Every school, in a stable order: retention runs on each under its own policy."""
+    return apps.get_model(SCHOOL_MODEL).objects.order_by("pk")
+
+
+def retention_days(school: Any) -> dict[str, int]:
+    """The school's policy for every category, the defaults filling any gap."""
+    days = dict(DEFAULT_RETENTION_DAYS)
+    days.update(RetentionPolicy.objects.filter(school=school).values_list("category", "days"))
+    return days
 
 BATCH_SIZE = 2000
 
@@ -237,11 +260,11 @@ def _purge_audit(school: School, days: int, now: datetime, *, dry_run: bool,
 
 def apply_retention(now: datetime | None = None, *, dry_run: bool = False,
                     batch_size: int = BATCH_SIZE,
-                    schools: Iterable[School] | None = None) -> list[Outcome]:
+                    only: Iterable[School] | None = None) -> list[Outcome]:
     """Purge everything past its school's retention period and not under legal hold."""
     moment = now or timezone.now()
     outcomes: list[Outcome] = []
-    for school in schools if schools is not None else School.objects.order_by("pk"):
+    for school in only if only is not None else schools():
         days = retention_days(school)
         for category in purged_categories():
             outcomes.append(_purge_messages(school, category, days[category], moment,

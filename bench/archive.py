@@ -274,7 +274,8 @@ def main() -> None:
         return
     recreate_database()
     setup_django()
-    from archive import chain, export, retention
+    from archive import chain, retention
+    from records import export
 
     print(f"archive bench: N={N:,} records, subject with {SUBJECT:,} messages, "
           f"purge batches of {BATCH or retention.BATCH_SIZE}", flush=True)
@@ -315,7 +316,7 @@ def main() -> None:
         time.sleep(2)
         outcomes: list[list[retention.Outcome]] = []
         purge_time = timed("apply_retention", lambda: outcomes.append(
-            retention.apply_retention(schools=[ctx["school"]],  # type: ignore[list-item]
+            retention.apply_retention(only=[ctx["school"]],
                                       batch_size=BATCH or retention.BATCH_SIZE)))
         stop.write_text("stop")
         proc.wait()

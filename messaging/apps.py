@@ -13,7 +13,6 @@ class MessagingConfig(AppConfig):
         from consent.signals import consent_changed  # noqa: PLC0415
         from messaging import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the conversation rules)
-            export,
             retention,
         )
         from messaging.actions import classes  # noqa: PLC0415
@@ -30,6 +29,5 @@ class MessagingConfig(AppConfig):
         # A logout or a change of password, role, second factor or active flag ends sessions:
         # their sockets close on every process.
         sessions_ended.connect(on_sessions_ended, dispatch_uid="messaging.close_sockets")
-        # What the archive's retention purges and its subject access export contains.
+        # What the archive's retention purges.
         retention.register()
-        export.register()

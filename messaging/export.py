@@ -1,23 +1,44 @@
-"""What a subject access export reads about conversations, registered with the archive.
+"""What a subject access export reads about conversations.
 
-``archive.export`` builds the bundle from the archive's records; memberships, the pupil tags on
-photos, the stored files and the conversations' titles live here, so messaging registers
-:class:`ConversationExport` (``archive.export.register_conversations``) from its ``ready``.
+``records.export`` builds the bundle from the archive's records; memberships, the pupil tags on
+photos, the stored files and the conversations' titles live here, in messaging's tables.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
-from archive.export import MembershipRow, StoredFile, register_conversations
 from messaging.attachments import shown_ids
 from messaging.models import Attachment, Conversation, Membership
 
 
+class MembershipRow(NamedTuple):
+    """One period of a person's membership of a conversation."""
+
+    conversation_id: int
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class StoredFile(NamedTuple):
+    """An attachment still held, as an export describes it."""
+
+    token: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    hidden: bool
+    pupil_ids: list[int]
+    file: Any  # the stored file, opened when the bundle is written
+
+
 class ConversationExport:
-    """``archive.export.Conversations`` over messaging's tables."""
+    """What ``records.export`` reads about conversations, over messaging's tables."""
 
     def memberships(self, user_id: int) -> list[MembershipRow]:
         rows = (Membership.objects.filter(user_id=user_id).order_by("started_at")
@@ -40,8 +61,3 @@ class ConversationExport:
     def titles(self, conversation_ids: set[int]) -> dict[int, str]:
         return dict(Conversation.objects.filter(pk__in=conversation_ids)
                     .values_list("pk", "title"))
-
-
-def register() -> None:
-    """Tell the archive what an export reads about conversations (from ``ready``)."""
-    register_conversations(ConversationExport())

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "consent",
     "archive",
+    "records",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include(notification_root_patterns)),
     path("consent/", include("consent.urls")),
-    path("archive/", include("archive.urls")),
+    path("archive/", include("records.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

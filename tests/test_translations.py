@@ -28,7 +28,8 @@ AREAS = {
     "consent": ("consent/", "templates/consent/"),
     "foundation": ("schoolchat/", "templates/base.html"),
     "messaging": ("messaging/", "templates/messaging/"),
-    "archive": ("archive/", "templates/archive/"),
+    "archive": ("archive/",),
+    "records": ("records/", "templates/records/"),
     "notifications": ("notifications/", "templates/notifications/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once

@@ -100,8 +100,8 @@ def test_retention_deletes_attachment_rows_and_files(
 def test_a_shorter_attachments_policy_purges_messages_with_files_first(
     leaflet: Attachment, teacher: User, conversation_4b: Conversation, admin: User, school: School,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
-    from archive import actions as archive_actions
     from messaging.models import Message
+    from records import actions as archive_actions
 
     plain, _ = send.post_message(teacher, conversation_4b, "No attachment here")
     archive_actions.set_retention(admin, school, {"attachments": 30})

@@ -15,11 +15,11 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
-from archive import actions as archive_actions
 from archive import retention
 from archive.models import AuditEntry, Record, SubjectAccessExport
 from messaging.access import readable_conversations
 from messaging.models import Conversation, Message
+from records import actions as archive_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_the_demo_seeds_policies_and_a_seal_once(demo: dict[str, User]) -> None:
 def test_the_hourly_job_removes_expired_export_files(
         demo: dict[str, User], settings: Settings, tmp_path: Path,
         django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
-    from archive.tasks import expire_exports
+    from records.tasks import expire_exports
 
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
@@ -205,8 +205,8 @@ def test_markup_in_messages_is_escaped_in_the_index_page(teacher: User, parent: 
 
 
 def test_events_list_every_other_record_naming_the_subject(demo: dict[str, User], tmp_path: Path) -> None:
-    from archive.export import MESSAGE_KINDS
     from archive.models import Subject
+    from records.export import MESSAGE_KINDS
 
     expected = set(Record.objects.filter(
         pk__in=Subject.objects.filter(user_id=demo["parent"].pk).values("record_id"),

@@ -187,8 +187,8 @@ def test_the_integrity_page_counts_and_verifies_only_the_dpos_school(client: Cli
                                                                      other_dpo: User, teacher: User,
                                                                      conversation_4b: Conversation) -> None:
     from archive import chain
-    from archive.search import school_scopes
     from messaging.models import Conversation
+    from records.search import school_scopes
     from tests.archive.helpers import run, triggers_disabled
     from tests.factories import SchoolClassFactory
 

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import School, User
-from archive import actions as archive_actions
 from archive import chain, retention
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record
 from messaging.actions import send
 from messaging.models import Conversation, Message
+from records import actions as archive_actions
 
 pytestmark = pytest.mark.django_db
 

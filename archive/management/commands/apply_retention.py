@@ -15,7 +15,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from accounts.models import School
 from archive import retention
 
 
@@ -42,7 +41,7 @@ class Command(BaseCommand):
                 line += f"..{outcome.purge_records[-1]})"
             self.stdout.write(line)
         self.stdout.write("Due in the next 30 days:")
-        for school in School.objects.order_by("pk"):
+        for school in retention.schools():
             for row in retention.forecast(school, now):
                 if not row.purged_here:
                     continue

@@ -23,19 +23,19 @@ from django.utils.translation import gettext as _
 import archive
 from accounts.access import can
 from accounts.models import Pupil, User
-from archive import export as builder
 from archive import scopes
 from archive.models import (
-    DEFAULT_RETENTION_DAYS,
     AuditEntry,
     Category,
     LegalHold,
     RetentionPolicy,
     SubjectAccessExport,
 )
-from archive.search import search
+from archive.retention import retention_days
+from records import export as builder
+from records.search import search
 
-# Sent after a requested export's row is committed, with ``export_id``: ``archive.tasks`` queues
+# Sent after a requested export's row is committed, with ``export_id``: ``records.tasks`` queues
 # the build (a signal, so that the actions need not import the Celery adapters that call them).
 export_requested = Signal()
 
@@ -102,13 +102,6 @@ def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
                                 **_describe(locked.target)})
         audit(dpo, "hold.lifted", hold=locked.pk)
     return locked
-
-
-def retention_days(school: Any) -> dict[str, int]:
-    """The school's policy for every category, the defaults filling any gap."""
-    days = dict(DEFAULT_RETENTION_DAYS)
-    days.update(RetentionPolicy.objects.filter(school=school).values_list("category", "days"))
-    return days
 
 
 def set_retention(admin: Any, school: Any, days: dict[str, int]) -> None:

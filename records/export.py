@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape as esc
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import Q, QuerySet, TextField
@@ -43,76 +43,16 @@ from accounts.models import STAFF_ROLES, Guardianship, Pupil, Role, User
 from archive import scopes
 from archive.models import Chain, Record, Subject
 from consent.models import ConsentRecord
+from messaging.export import ConversationExport, MembershipRow
 
 FORMAT = "schoolchat-subject-access/1"
 MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
 Progress = Callable[[int], None]
 
 
-class MembershipRow(NamedTuple):
-    """One period of a person's membership of a conversation."""
-
-    conversation_id: int
-    kind: str
-    started_at: datetime
-    ended_at: datetime | None
-
-
-class StoredFile(NamedTuple):
-    """An attachment still held, as an export describes it."""
-
-    token: str
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-    hidden: bool
-    pupil_ids: list[int]
-    file: Any  # the stored file, opened when the bundle is written
-
-
-class Conversations(Protocol):
-    """What an export needs from the app that holds conversations (messaging registers it)."""
-
-    def memberships(self, user_id: int) -> list[MembershipRow]:
-        """Every membership period of the user, oldest first."""
-        ...
-
-    def messages_tagging(self, pupil_id: int) -> QuerySet[Any]:
-        """The ids (one ``message_id`` column) of messages whose attachments tag the pupil."""
-        ...
-
-    def attachments(self, tokens: set[str]) -> list[StoredFile]:
-        """The attachments with these tokens that are still held."""
-        ...
-
-    def titles(self, conversation_ids: set[int]) -> dict[int, str]:
-        ...
-
-
-class _NoConversations:
-    """Until an app registers (an installation without messaging): nothing to add."""
-
-    def memberships(self, user_id: int) -> list[MembershipRow]:
-        return []
-
-    def messages_tagging(self, pupil_id: int) -> QuerySet[Any]:
-        return Subject.objects.none().values("record_id")
-
-    def attachments(self, tokens: set[str]) -> list[StoredFile]:
-        return []
-
-    def titles(self, conversation_ids: set[int]) -> dict[int, str]:
-        return {}
-
-
-_conversations: Conversations = _NoConversations()
-
-
-def register_conversations(source: Conversations) -> None:
-    """Register what a subject access export reads about conversations (from ``ready``)."""
-    global _conversations
-    _conversations = source
+# What an export reads about conversations (memberships, photo tags, stored files, titles)
+# comes from messaging, which owns those tables.
+_conversations = ConversationExport()
 
 
 class Names:
@@ -483,7 +423,7 @@ def bundle(data: dict[str, Any]) -> bytes:
         # No indent: the C encoder; index.html is the human-readable copy.
         "data.json": json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
         "index.html": render_to_string(
-            "archive/export_index.html",
+            "records/export_index.html",
             {"data": data, "message_groups": _message_groups(data["messages"])},
         ).encode(),
     }

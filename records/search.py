@@ -10,9 +10,9 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import Enrolment, Pupil, School, SchoolClass, User
-from archive.export import MESSAGE_KINDS
 from archive.models import Record, Subject
 from messaging.models import Conversation
+from records.export import MESSAGE_KINDS
 
 LIMIT = 200
 

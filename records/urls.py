@@ -1,6 +1,6 @@
 from django.urls import path
 
-from archive import views
+from records import views
 
 app_name = "archive"
 urlpatterns = [

@@ -22,10 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import Action, can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import School, User
-from archive import actions, chain, retention
-from archive.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
+from archive import chain, retention
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
-from archive.search import LIMIT, school_scopes, search
+from records import actions
+from records.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
+from records.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
 
@@ -71,7 +72,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "chains": Chain.objects.filter(scopes).count(),
         "latest_seal": latest_seal,
     }
-    return render(request, "archive/home.html", context)
+    return render(request, "records/home.html", context)
 
 
 @allowed("archive.integrity")
@@ -84,7 +85,7 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {"report": report, "records": report.records, "chains": report.chains,
                "latest_seal": latest_seal,
                "problem": str(report.problems[0]) if report.problems else ""}
-    return render(request, "archive/home.html", context)
+    return render(request, "records/home.html", context)
 
 
 @allowed("archive.search")
@@ -99,7 +100,7 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         results = list(search(_school(user), **data)[:LIMIT])
         _audit(request, "archive.searched",
                **{k: (getattr(v, "pk", None) or str(v)) for k, v in data.items() if v})
-    return render(request, "archive/search.html",
+    return render(request, "records/search.html",
                   {"form": form, "results": results, "searched": searched, "limit": LIMIT})
 
 
@@ -109,7 +110,7 @@ def search_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = SearchForm(request.GET, school=_school(user))
     if not form.is_valid():
-        return render(request, "archive/search.html",
+        return render(request, "records/search.html",
                       {"form": form, "results": [], "searched": False, "limit": LIMIT},
                       status=400)
     content = actions.export_search(user, form.cleaned_data)
@@ -140,7 +141,7 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     running = any(e.status in (SubjectAccessExport.Status.PENDING,
                                SubjectAccessExport.Status.RUNNING) for e in rows)
     status = 400 if request.method == "POST" else 200
-    return render(request, "archive/exports.html",
+    return render(request, "records/exports.html",
                   {"form": form, "exports": rows, "now": timezone.now(), "running": running},
                   status=status)
 
@@ -179,7 +180,7 @@ def holds(request: AuthenticatedHttpRequest) -> HttpResponse:
             .select_related("user", "pupil", "conversation", "placed_by", "lifted_by")
             .order_by("lifted_at", "-placed_at"))
     status = 400 if request.method == "POST" else 200
-    return render(request, "archive/holds.html",
+    return render(request, "records/holds.html",
                   {"form": form, "holds": rows, "lift_form": LiftForm()}, status=status)
 
 
@@ -201,7 +202,7 @@ def retention_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _audit(request, "retention.report_viewed")
     rows = retention.forecast(_school(user))
-    return render(request, "archive/retention_report.html", {"rows": rows})
+    return render(request, "records/retention_report.html", {"rows": rows})
 
 
 @allowed("archive.audit_log")
@@ -211,18 +212,18 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     _audit(request, "audit.viewed")
     entries = (AuditEntry.objects.filter(school=_school(user)).select_related("actor")
                .order_by("-at", "-pk")[:200])
-    return render(request, "archive/audit.html", {"entries": entries})
+    return render(request, "records/audit.html", {"entries": entries})
 
 
 @allowed("archive.retention_policy")
 @require_http_methods(["GET", "POST"])
 def retention_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    current = actions.retention_days(_school(user))
+    current = retention.retention_days(_school(user))
     form = RetentionForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         actions.set_retention(user, _school(user), form.cleaned_data)
         messages.success(request, _("The retention policy is saved."))
         return redirect("archive:retention_policy")
     status = 400 if request.method == "POST" else 200
-    return render(request, "archive/retention_policy.html", {"form": form}, status=status)
+    return render(request, "records/retention_policy.html", {"form": form}, status=status)

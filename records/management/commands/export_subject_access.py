@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Pupil, User
-from archive import actions
+from records import actions
 
 
 class Command(BaseCommand):
