@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 import archive
 from accounts.access import can
-from accounts.models import Pupil, User
+from accounts.models import Pupil, School, User
 from archive import scopes
 from archive.models import (
     AuditEntry,
@@ -40,13 +40,20 @@ from records.search import search
 export_requested = Signal()
 
 
-def audit(actor: Any, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
+def audit(actor: User | None, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
     """Note what a DPO or an administrator did. ``details`` must be JSON-serialisable."""
     school_id = getattr(school, "pk", school) or getattr(actor, "school_id", None)
     return AuditEntry.objects.create(
         school_id=school_id, actor=actor if getattr(actor, "pk", None) else None,
         action=action, details=details,
     )
+
+
+def _school_of(user: User) -> School:
+    """The school a permitted DPO acts for (the rules refuse a DPO without one)."""
+    if user.school is None:
+        raise PermissionDenied(_("You are not in a school."))
+    return user.school
 
 
 def _hold_subjects(hold: LegalHold) -> list[Any]:
@@ -61,7 +68,7 @@ def _describe(target: Any) -> dict[str, Any]:
     return {"conversation": target.pk}
 
 
-def place_hold(dpo: Any, target: User | Pupil | Model, reason: str) -> LegalHold:
+def place_hold(dpo: User, target: User | Pupil | Model, reason: str) -> LegalHold:
     """Stop retention from purging anything concerning ``target`` (a user, a pupil or a
     conversation) until the hold is lifted."""
     if not can(dpo, "archive.hold", target):
@@ -70,7 +77,7 @@ def place_hold(dpo: Any, target: User | Pupil | Model, reason: str) -> LegalHold
     if not reason:
         raise ValidationError(_("Give the reason for the hold."), code="reason")
     with transaction.atomic():
-        hold = LegalHold(school_id=dpo.school_id, reason=reason, placed_by=dpo)
+        hold = LegalHold(school=_school_of(dpo), reason=reason, placed_by=dpo)
         if isinstance(target, User):
             hold.user = target
         elif isinstance(target, Pupil):
@@ -85,7 +92,7 @@ def place_hold(dpo: Any, target: User | Pupil | Model, reason: str) -> LegalHold
     return hold
 
 
-def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
+def lift_hold(dpo: User, hold: LegalHold, reason: str = "") -> LegalHold:
     if not can(dpo, "archive.hold", hold):
         raise PermissionDenied(_("You cannot lift legal holds."))
     with transaction.atomic():
@@ -104,7 +111,7 @@ def lift_hold(dpo: Any, hold: LegalHold, reason: str = "") -> LegalHold:
     return locked
 
 
-def set_retention(admin: Any, school: Any, days: dict[str, int]) -> None:
+def set_retention(admin: User, school: School, days: dict[str, int]) -> None:
     if not can(admin, "archive.retention_policy", school):
         raise PermissionDenied(_("You cannot change the retention policy."))
     for category, value in days.items():
@@ -134,7 +141,7 @@ def export_path(export: Any) -> Path:
     return Path(settings.MEDIA_ROOT) / "exports" / export.file_name
 
 
-def request_export(dpo: Any, *, user: User | None = None,
+def request_export(dpo: User, *, user: User | None = None,
                    pupil: Pupil | None = None) -> SubjectAccessExport:
     """Queue a subject access export; the Celery task builds it after this commits."""
     subject = user or pupil
@@ -142,7 +149,7 @@ def request_export(dpo: Any, *, user: User | None = None,
         raise PermissionDenied(_("You cannot export this person's data."))
     with transaction.atomic():
         export = SubjectAccessExport.objects.create(
-            school_id=dpo.school_id, requested_by=dpo, subject_user=user, subject_pupil=pupil,
+            school=_school_of(dpo), requested_by=dpo, subject_user=user, subject_pupil=pupil,
             file_name=f"{uuid.uuid4().hex}.zip",
         )
         audit(dpo, "export.requested", export=export.pk, **_describe(subject))
@@ -150,7 +157,7 @@ def request_export(dpo: Any, *, user: User | None = None,
     return export
 
 
-def _archive_export(actor: Any, school_id: int | None, subject: Any, sha256: str, messages: int,
+def _archive_export(actor: User | None, school_id: int | None, subject: Any, sha256: str, messages: int,
                     export_id: int | None = None) -> None:
     archive.record("export.made", scope=scopes.dpo(school_id), actor=actor, subjects=[subject],
                    payload={"export": export_id, "sha256": sha256, "messages": messages,
@@ -216,11 +223,11 @@ def expire_downloads(now: datetime | None = None) -> int:
 SEARCH_EXPORT_LIMIT = 10000
 
 
-def export_search(dpo: Any, criteria: dict[str, Any]) -> bytes:
+def export_search(dpo: User, criteria: dict[str, Any]) -> bytes:
     """A records search (FOIA, FERPA) as the subject access bundle; archived and audited."""
     if not can(dpo, "archive.search", dpo.school):
         raise PermissionDenied(_("You cannot search the archive."))
-    records = builder.rows_of(search(dpo.school, **criteria)[:SEARCH_EXPORT_LIMIT])
+    records = builder.rows_of(search(_school_of(dpo), **criteria)[:SEARCH_EXPORT_LIMIT])
     described = {k: (getattr(v, "pk", None) or str(v)) for k, v in criteria.items() if v}
     content = builder.bundle(builder.collect_search(records, described))
     sha256 = hashlib.sha256(content).hexdigest()

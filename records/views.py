@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +23,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import Action, can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import School, User
-from archive import chain, retention
+from archive import chain, retention, scopes
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
-from records import actions
+from records import actions, lines
 from records.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
 from records.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
+# Lines per page of an audit log.
+PAGE_SIZE = 50
 
 
 def allowed(action: Action) -> Callable[[View], View]:
@@ -211,8 +214,25 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _audit(request, "audit.viewed")
     entries = (AuditEntry.objects.filter(school=_school(user)).select_related("actor")
-               .order_by("-at", "-pk")[:200])
-    return render(request, "records/audit.html", {"entries": entries})
+               .order_by("-at", "-pk"))
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "records/audit.html",
+                  {"page": page, "lines": lines.audit_lines(list(page.object_list))})
+
+
+@allowed("school.manage")
+@require_GET
+def school_audit(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The school admin's audit log: every change to the school's people, classes, groups,
+    invitations, policies and retention, newest first, as sentences."""
+    school = _school(request.user)
+    records = (Record.objects.filter(scope__in=[scopes.school(school.pk),
+                                                scopes.retention(school.pk)])
+               .select_related("payload").order_by("-created_at", "-pk"))
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "records/school_audit.html",
+                  {"school": school, "page": page,
+                   "lines": lines.record_lines(list(page.object_list))})
 
 
 @allowed("archive.retention_policy")

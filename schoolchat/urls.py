@@ -5,6 +5,7 @@ from notifications.urls import root_patterns as notification_root_patterns
 from schoolchat import health
 
 urlpatterns = [
+    path("school/audit/", include("records.school_urls")),
     path("", include("accounts.urls")),
     path("", include("messaging.urls")),
     path("notifications/", include("notifications.urls")),
