@@ -374,6 +374,8 @@ EMAIL_BACKEND = env_str(
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
+# With the file backend (django.core.mail.backends.filebased.EmailBackend): one file per mail here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "schoolchat@localhost")
