@@ -124,7 +124,7 @@ def test_a_leaver_no_longer_sees_the_conversation(conversation_4b: Conversation,
 
 @pytest.mark.parametrize("count", [2, 12])
 def test_the_inbox_takes_a_fixed_number_of_queries(
-        django_assert_max_num_queries: type[DjangoAssertNumQueries], count: int, school: School,
+        django_assert_max_num_queries: DjangoAssertNumQueries, count: int, school: School,
         teacher: User, parent: User, admin: User) -> None:
     for n in range(count):
         group = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
