@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import hub, socket_db, wire
+from messaging import hub, presence, socket_db, wire
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
 
@@ -69,6 +69,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
         # conversation id -> the seq of the last message sent to this socket
         self.last_sent: dict[int, int] = {}
+        # The inbox page's socket: conversation id -> the newest seq passed on. It hears the
+        # new messages, edits and retractions of every conversation its user reads, as they
+        # are (the frames every member gets), with nothing replayed: the page reloads its list
+        # when the socket comes back.
+        self.inbox: dict[int, int] = {}
+        self.inbox_open = False
+        # What this socket has open on a visible page, for the push sender (heartbeats).
+        self.presence = presence.SocketPresence(user.pk)
         self.closing = False
         self.busy = False  # the drainer is handling an event (maybe waiting for the database)
         self.sends: set[asyncio.Task[None]] = set()
@@ -88,6 +96,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.closing = True
         await self.hub.detach(self)
+        with contextlib.suppress(Exception):
+            await self.presence.clear()
         # A send already handed to the writer is still stored; only its ack is dropped.
         for task in list(getattr(self, "sends", ())):
             task.cancel()
@@ -196,7 +206,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _handle_event(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         kind = event.get("type")
-        if kind in SEQUENCED:
+        if kind in SEQUENCED and event.get("conversation") not in self.last_sent:
+            await self._send_to_inbox(event, frame)
+        elif kind in SEQUENCED:
             await self._send_sequenced(event, frame)
         elif kind in HINTS:
             if event.get("conversation") in self.last_sent:
@@ -207,6 +219,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             for conversation_id, last in list(self.last_sent.items()):
                 if event.get("conversation", conversation_id) == conversation_id:
                     await self._resume(conversation_id, last, announce=False)
+            for conversation_id, last in list(self.inbox.items()):
+                if event.get("conversation", conversation_id) == conversation_id:
+                    for missed in await socket_db.events_after(conversation_id, last, None):
+                        await self._send_to_inbox(missed)
         elif kind == "_membership":
             await self._membership_changed(event)
 
@@ -245,13 +261,33 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "seq": self.last_sent[conversation_id],
             })
 
+    async def _send_to_inbox(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
+        """An event of a conversation the inbox lists: passed on once, newest last."""
+        conversation_id, seq = event["conversation"], event["seq"]
+        last = self.inbox.get(conversation_id)
+        if last is None or seq <= last:
+            return  # not listed (never read, or left since) or already passed on
+        self.inbox[conversation_id] = seq
+        await self._write(event, frame)
+
     async def _membership_changed(self, event: dict[str, Any]) -> None:
         conversation_id = event["conversation"]
-        if event.get("action") == "removed" and conversation_id in self.last_sent:
+        if event.get("action") == "removed" and (conversation_id in self.last_sent
+                                                 or conversation_id in self.inbox):
+            # Nothing of it reaches this socket from here on, on the chat page or the inbox.
+            self.inbox.pop(conversation_id, None)
+            self.last_sent.pop(conversation_id, None)
             await self.hub.leave(conversation_id, self)
-            del self.last_sent[conversation_id]
             await self.send_json({"type": "removed", "conversation": conversation_id})
+            await self.presence.beat(self.last_sent)
         elif event.get("action") == "added":
+            if self.inbox_open:
+                user = await socket_db.active_user(self.user_id)
+                head = (None if user is None
+                        else await socket_db.conversation_head(user, conversation_id))
+                if head is not None and conversation_id not in self.inbox:
+                    await self.hub.join(conversation_id, self)
+                    self.inbox[conversation_id] = head
             await self.send_json({"type": "added", "conversation": conversation_id})
 
     # --- from the browser ---------------------------------------------------------------
@@ -268,6 +304,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "pin": self._pin,
             "seen": self._mark_seen,
             "ping": self._ping,
+            "inbox": self._open_inbox,
         }.get(content.get("type"))  # type: ignore[arg-type]
         if handler is None:
             await self._error("unknown_type", "Unknown message type.", ref=content.get("type"))
@@ -296,7 +333,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
     async def _ping(self, content: dict[str, Any]) -> None:
+        """The page's heartbeat: answered at once (the page counts a missing pong as a dead
+        socket), and it refreshes what this socket has open on a visible page."""
         await self.send_json({"type": "pong"})
+        visible = content.get("visible")
+        try:
+            await self.presence.beat(
+                self.last_sent,
+                visible=visible if isinstance(visible, bool) else None,
+                endpoint=(presence.clean_endpoint(content["endpoint"])
+                          if "endpoint" in content else None))
+        except Exception:  # Redis or the database away: at worst one push too many
+            log.warning("recording the presence of a socket of user %s failed", self.user_id)
+
+    async def _open_inbox(self, content: dict[str, Any]) -> None:
+        """The inbox page: hear every conversation the user reads (and only those)."""
+        user = await socket_db.active_user(self.user_id)
+        heads = {} if user is None else await socket_db.inbox_heads(user)
+        self.inbox_open = True
+        for conversation_id, head in heads.items():
+            if conversation_id not in self.inbox:
+                await self.hub.join(conversation_id, self)
+                self.inbox[conversation_id] = head
+        await self.send_json({"type": "inbox_subscribed", "conversations": sorted(self.inbox)})
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
         conversation_id = wire.frame_int(content.get("conversation"))
@@ -317,8 +376,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Join first, then read the backlog: every event published after join() reaches us,
         # and everything committed before it is in the database, so nothing falls between.
         await self.hub.join(conversation_id, self)
+        self.inbox.pop(conversation_id, None)  # from now on sent in order, with the backlog
         self.deliver({"type": "_resume", "conversation": conversation_id,
                       "after_seq": min(after_seq, head)})
+        try:
+            await self.presence.beat({*self.last_sent, conversation_id})
+        except Exception:
+            log.warning("recording the presence of a socket of user %s failed", self.user_id)
 
     async def _send(self, content: dict[str, Any]) -> None:
         conversation_id = wire.frame_int(content.get("conversation"))

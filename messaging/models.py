@@ -281,3 +281,27 @@ class ScheduledMessage(models.Model):
                          condition=Q(message__isnull=True, cancelled_at__isnull=True,
                                      failure="")),
         ]
+
+
+class Presence(models.Model):
+    """A live socket with a conversation open on a visible page, until ``expires_at`` (its
+    heartbeat moves it on). The embedded default's store; with Redis it is kept there instead
+    (:mod:`messaging.presence`). A hint for the push sender, not a record: not archived."""
+
+    socket = models.CharField(max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # The push subscription of the socket's browser, when it has one: that device is skipped.
+    endpoint = models.CharField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["socket", "conversation"],
+                                    name="messaging_presence_one_per_socket"),
+        ]
+        indexes = [
+            # Uses index: the push sender (who has this conversation open).
+            models.Index(fields=["conversation", "expires_at"], name="messaging_presence_open"),
+        ]

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from accounts.access import can
 from accounts.models import User
 from messaging.access import readable_conversations, sees_staff_tools
 from messaging.actions.send import confirm_threshold
+from messaging.attachments import mark_shown
 from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
 
 SEARCH_LIMIT = 50
@@ -30,8 +31,9 @@ def messages(conversation: Conversation) -> QuerySet[Message]:
 
 
 def with_unread(conversations: QuerySet[Conversation], user: User) -> QuerySet[Conversation]:
-    """Annotate ``unread`` (messages from others after the user's last read seq) and
-    ``last_at``; newest conversation first."""
+    """Annotate ``unread`` (messages from others after the user's last read seq),
+    ``last_message_id`` and ``last_at`` (the newest message's time, else when the conversation
+    began); latest activity first. One query, whatever the number of conversations."""
     last_read = Membership.objects.filter(
         conversation=OuterRef("pk"), user=user, ended_at__isnull=True
     ).values("last_read_seq")[:1]
@@ -41,13 +43,33 @@ def with_unread(conversations: QuerySet[Conversation], user: User) -> QuerySet[C
         .exclude(sender=user).order_by().values("conversation")
         .annotate(n=Count("pk")).values("n")
     )
+    # Uses index: messaging_message_seq (a conversation's messages by seq).
+    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq")
     return (
         conversations
         .annotate(last_read=Coalesce(Subquery(last_read), Value(0)))
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
-                  last_at=Max("messages__created_at"))
-        .order_by("-last_at", "title")
+                  last_message_id=Subquery(newest.values("pk")[:1]),
+                  last_at=Coalesce(Subquery(newest.values("created_at")[:1]), F("created_at")))
+        .order_by("-last_at", "title", "pk")
     )
+
+
+def inbox(user: User) -> list[Conversation]:
+    """The user's conversations as the inbox lists them, each with ``unread``, ``display_title``
+    and ``last_message`` (None, or the newest message with its sender and the attachments the
+    reader may see noted): a fixed number of queries for any number of conversations."""
+    conversations = list(with_unread(readable_conversations(user), user))
+    display_titles(conversations, user)
+    ids = [c.last_message_id for c in conversations  # type: ignore[attr-defined]
+           if c.last_message_id is not None]  # type: ignore[attr-defined]
+    latest = {m.pk: m for m in Message.objects.filter(pk__in=ids)
+              .select_related("sender").prefetch_related("attachments__pupils")}
+    mark_shown(latest.values())
+    for conversation in conversations:
+        conversation.last_message = latest.get(  # type: ignore[attr-defined]
+            conversation.last_message_id)  # type: ignore[attr-defined]
+    return conversations
 
 
 def audience(message: Message) -> list[User]:

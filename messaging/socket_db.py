@@ -20,7 +20,11 @@ from django.utils.crypto import constant_time_compare
 from accounts.models import User
 from accounts.ratelimit import RateLimited
 from messaging import hours
-from messaging.access import readable_conversation_or_none, readable_message_or_none
+from messaging.access import (
+    readable_conversation_or_none,
+    readable_conversations,
+    readable_message_or_none,
+)
 from messaging.actions import edit, receipts
 from messaging.actions.send import ConfirmationRequired
 from messaging.events import logged_event
@@ -63,6 +67,12 @@ def conversation_head(user: User, conversation_id: int) -> int | None:
     """The newest seq when the user may read the conversation, else None."""
     conversation = readable_conversation_or_none(user, conversation_id)
     return None if conversation is None else conversation.last_seq
+
+
+@database_sync_to_async
+def inbox_heads(user: User) -> dict[int, int]:
+    """The newest seq of every conversation the user may read (what the inbox lists)."""
+    return dict(readable_conversations(user).values_list("pk", "last_seq"))
 
 
 @database_sync_to_async

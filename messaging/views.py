@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import ratelimit
@@ -24,7 +26,6 @@ from accounts.models import User
 from messaging import attachments, hours, queries
 from messaging.access import (
     readable_conversation_or_none,
-    readable_conversations,
     readable_message_or_none,
     taggable_pupils,
 )
@@ -50,10 +51,16 @@ def _readable_or_404(request: AuthenticatedHttpRequest, conversation_id: int) ->
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
-    conversations = list(queries.with_unread(readable_conversations(request.user),
-                                             request.user))
-    queries.display_titles(conversations, request.user)
-    return render(request, "messaging/inbox.html", {"conversations": conversations})
+    return render(request, "messaging/inbox.html", {
+        "conversations": queries.inbox(request.user),
+        "socket_path": f"/{websocket_urlpatterns[0].pattern}",
+        "heartbeat_seconds": settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS,
+        # "{n} unread" by the plural category of the page's language (Intl.PluralRules), for
+        # the count the page raises when a message arrives.
+        "unread_forms": json.dumps({
+            category: ngettext("%(n)s unread", "%(n)s unread", sample) % {"n": "{n}"}
+            for category, sample in (("one", 1), ("few", 2), ("many", 5), ("other", 0))}),
+    })
 
 
 def _refused(request: AuthenticatedHttpRequest, conv: Conversation, exc: Exception) -> HttpResponse:
@@ -160,6 +167,7 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
         "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
         "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
         "socket_path": f"/{websocket_urlpatterns[0].pattern}",
+        "heartbeat_seconds": settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS,
         "prototype_id": PROTOTYPE_ID,
         **queries.page_context(request.user, conv, recent),
     }

@@ -7,8 +7,9 @@ A message notifies the conversation's current members with a device, except:
   else at night (21:00-07:00 in the school's time zone);
 unless the message is an urgent one from staff, which reaches everyone, quiet time or not
 (only staff may mark a message urgent: ``message.post_urgent``).
-Members who have the conversation open on a socket would be left out too; the hubs keep no
-presence yet, so they are notified as well (docs/notifications.md).
+A device that has the conversation open on a visible page right now (its socket's heartbeat,
+:mod:`messaging.presence`) is left out too; the person's other devices are still told
+(docs/notifications.md says why per device).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from messaging import hours
+from messaging import hours, presence
 from messaging.events import excerpt
 from messaging.models import Message
 from notifications.models import Device, Mute
@@ -49,7 +50,11 @@ def recipients(message: Message, at: datetime | None = None) -> list[User]:
 
 def devices(message: Message, at: datetime | None = None) -> list[Device]:
     people = recipients(message, at)
-    return list(Device.objects.filter(user__in=people).order_by("pk"))
+    # (user, endpoint) of the browsers showing the conversation: matched on both, so a page
+    # can only ever silence its own person's device.
+    looking = presence.looking(message.conversation_id)
+    return [device for device in Device.objects.filter(user__in=people).order_by("pk")
+            if (device.user_id, device.endpoint) not in looking]
 
 
 def topic(conversation_id: int) -> str:

@@ -152,6 +152,10 @@ SCHOOLCHAT_SOCKET_JSON_DEPTH = env_int("SCHOOLCHAT_SOCKET_JSON_DEPTH", 16)
 # How often an open socket checks that its session still exists, has not expired and still
 # belongs to an active user with the same password (logouts and changes close it at once).
 SCHOOLCHAT_SOCKET_RECHECK_SECONDS = env_int("SCHOOLCHAT_SOCKET_RECHECK_SECONDS", 60)
+# How often a page sends its heartbeat; one without an answer within two beats (and a bit) is
+# a dead socket, shown and reconnected. Also what keeps "the conversation is open" alive for
+# the push sender (three beats, at least 45 s).
+SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS = env_int("SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS", 12)
 # Messages a conversation page loads at once (and each "earlier messages" step).
 SCHOOLCHAT_HISTORY_PAGE = env_int("SCHOOLCHAT_HISTORY_PAGE", 50)
 # How long after sending its sender may still edit or retract a message.

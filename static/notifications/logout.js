@@ -6,6 +6,12 @@ const form = document.querySelector("form[action$='/logout/']");
 
 async function forget() {
   try { sessionStorage.clear(); } catch (e) { /* storage switched off */ }
+  try {
+    // The chat's outboxes (messages written offline, static/js/chat/socket.js).
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith("schoolchat-outbox:")) localStorage.removeItem(key);
+    }
+  } catch (e) { /* storage switched off */ }
   if (!("serviceWorker" in navigator)) return;
   const reg = await navigator.serviceWorker.getRegistration("/");
   const subscription = reg && await reg.pushManager.getSubscription();

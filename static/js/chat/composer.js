@@ -14,12 +14,13 @@ function el(tag, className, text) {
 
 export class Composer {
   // config: {conversationId, maxChars, myName, uploadUrl, pupilsUrl, texts}; list: #messages.
-  constructor(config, { outbox, list, fill }) {
+  constructor(config, { outbox, list, fill, reveal }) {
     this.config = config;
     this.texts = config.texts;
     this.outbox = outbox;
     this.list = list;
     this.fill = fill;
+    this.reveal = reveal;    // shows the newest message above the composer
     this.form = byId("composer");
     this.input = byId("id_body");
     this.errorEl = byId("composer-error");
@@ -56,7 +57,7 @@ export class Composer {
       byId("confirm-box").hidden = true;
       this.confirmed = true;
       const item = this.outbox.get(this.waitingConfirm);
-      if (item) { item.frame.confirm = true; this.outbox.send(this.waitingConfirm); }
+      if (item) { item.frame.confirm = true; this.outbox.save(); this.outbox.send(this.waitingConfirm); }
       this.waitingConfirm = null;
       this.input.focus();
     });
@@ -97,22 +98,28 @@ export class Composer {
     const ack = byId("id_ack_requested");
     if (ack && ack.checked) { frame.ack_requested = true; ack.checked = false; }
     if (this.attachments.length) { frame.attachments = this.attachments.map((a) => a.token); }
-    // A stand-in until the server's message event replaces it.
-    const node = el("li", "message mine pending");
-    node.appendChild(el("span", "sender", this.config.myName));
-    const p = el("p", "body");
-    fillBody(p, body);
-    node.appendChild(p);
-    node.appendChild(el("span", "state", this.texts.pending));
-    const empty = this.list.querySelector(".empty");
-    if (empty) { empty.remove(); }
-    this.list.appendChild(node);
-    node.scrollIntoView({ block: "end" });
+    const node = this.pending(frame);
     this.input.value = "";
     this.clearReply();
     this.attachments = [];
     byId("attached").textContent = "";
     this.outbox.add(clientId, frame, node);
+  }
+
+  // A stand-in until the server's message event replaces it (also for a send kept offline).
+  pending(frame) {
+    const node = el("li", "message mine pending");
+    node.dataset.clientId = frame.client_id;
+    node.appendChild(el("span", "sender", this.config.myName));
+    const p = el("p", "body");
+    fillBody(p, frame.body || "");
+    node.appendChild(p);
+    node.appendChild(el("span", "state", this.texts.pending));
+    const empty = this.list.querySelector(".empty");
+    if (empty) { empty.remove(); }
+    this.list.appendChild(node);
+    this.reveal();
+    return node;
   }
 
   // A send the server refused for good: its text goes back into the box, nothing is lost.

@@ -38,17 +38,37 @@ function start(chat) {
   const statusEl = document.getElementById("status");
   const findMessage = (id) => document.getElementById(`m${id}`);
 
-  const connection = new Connection(d.socketPath, { onOpen, onFrame, onClose });
-  const outbox = new Outbox(connection);
+  // This browser's push subscription, told to the server with each heartbeat so that this
+  // device gets no push for the conversation while it shows it (docs/notifications.md).
+  let pushEndpoint = null;
+  const beat = () => {
+    const fields = { visible: !document.hidden };
+    if (pushEndpoint !== null) { fields.endpoint = pushEndpoint; }
+    return fields;
+  };
+  const heartbeatMs = (Number(d.heartbeatSeconds) || 12) * 1000;
+  const connection = new Connection(d.socketPath, { onOpen, onFrame, onClose }, { heartbeatMs, beat });
+  const outbox = new Outbox(connection, `schoolchat-outbox:${me}:${conversationId}`);
   const composer = new Composer({
     conversationId, maxChars: Number(d.maxChars) || 4000,
     myName: (document.querySelector(".me") || { textContent: "" }).textContent,
     uploadUrl: d.uploadUrl, pupilsUrl: d.pupilsUrl, texts,
-  }, { outbox, list, fill });
+  }, { outbox, list, fill, reveal: showNewest });
 
   function setStatus(text, online) {
     statusEl.textContent = text;
     chat.classList.toggle("offline", !online);
+    chat.dataset.connection = online ? "online" : "offline";
+  }
+
+  // The newest message fully in view, above the sticky composer (a phone's screen is short).
+  function showNewest() {
+    const last = list.lastElementChild;
+    if (!last) { return; }
+    last.scrollIntoView({ block: "end" });
+    const bar = document.getElementById("composer") || statusEl;
+    const overlap = last.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+    if (overlap > 0) { window.scrollBy(0, overlap + 8); }
   }
 
   function onOpen() {
@@ -72,6 +92,7 @@ function start(chat) {
       if (ev.seq > lastSeq) { fillGap(); }
       markSeen();
       chat.dataset.subscribed = "1";
+      connection.ping();   // presence: this conversation is now open on this page
     }
     else if (ev.type === "ack") { onAck(ev); }
     else if (ev.type === "error") { onError(ev); }
@@ -124,7 +145,7 @@ function start(chat) {
     const empty = list.querySelector(".empty");
     if (empty) { empty.remove(); }
     list.appendChild(node);
-    node.scrollIntoView({ block: "end" });
+    showNewest();
     if (!firstSeq) { firstSeq = ev.seq; }
     if (ev.sender.id !== me) { notify(ev); }
   }
@@ -327,8 +348,23 @@ function start(chat) {
   }
 
   composer.start();
-  document.addEventListener("visibilitychange", markSeen);
-  const last = list.lastElementChild;
-  if (last) { last.scrollIntoView({ block: "end" }); }
+  // What was written here but not sent before the page was left (offline, a reload): shown
+  // as pending again and sent when the socket opens. A message already stored is on the page.
+  for (const frame of outbox.stored()) {
+    if (frame.conversation !== conversationId) { continue; }
+    if (list.querySelector(`li.message[data-client-id="${CSS.escape(frame.client_id)}"]`)) { continue; }
+    outbox.restore(frame, composer.pending(frame));
+  }
+  outbox.save();
+  document.addEventListener("visibilitychange", () => { markSeen(); connection.ping(); });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.getRegistration("/")
+      .then((reg) => (reg ? reg.pushManager.getSubscription() : null))
+      .then((sub) => { pushEndpoint = sub ? sub.endpoint : ""; connection.ping(); })
+      .catch(() => {});
+  }
+  if (!navigator.onLine) { setStatus(texts.offline, false); }
+  showNewest();
+  window.addEventListener("load", showNewest);
   connection.connect();
 }

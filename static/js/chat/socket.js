@@ -3,33 +3,104 @@
 
 export class Connection {
   // path: the socket's path on this host (the page's data-socket-path).
-  constructor(path, { onOpen, onFrame, onClose }) {
+  // heartbeatMs: how often a ping goes; a socket that then hears nothing for one more beat
+  // (and 3 s) is dead: closed here and reconnected, so a silent network shows within 30 s.
+  // beat(): the fields the ping carries (is the page visible, this browser's push endpoint).
+  constructor(path, { onOpen, onFrame, onClose }, { heartbeatMs = 12000, beat = () => ({}) } = {}) {
     this.path = path;
     this.onOpen = onOpen;
     this.onFrame = onFrame;
     this.onClose = onClose;
+    this.heartbeatMs = heartbeatMs;
+    this.beat = beat;
     this.socket = null;
     this.backoff = 500;
+    this.retry = null;      // the timer of the next reconnect
+    this.ticker = null;     // the heartbeat interval
+    this.deadline = null;   // fires when a ping got no answer in time
+    this.stopped = false;
+    window.addEventListener("offline", () => this.drop());
+    window.addEventListener("online", () => { if (!this.socket) { this.reconnectNow(); } });
   }
 
   get open() { return !!this.socket && this.socket.readyState === WebSocket.OPEN; }
 
   connect() {
+    this.retry = null;
+    if (this.stopped || this.socket) { return; }
+    if (navigator.onLine === false) { return; }   // the "online" event connects
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + this.path);
     this.socket = socket;
-    socket.onopen = () => { this.backoff = 500; this.onOpen(); };
+    socket.onopen = () => {
+      if (this.socket !== socket) { return; }
+      this.backoff = 500;
+      this.startHeartbeat();
+      this.onOpen();
+    };
     socket.onmessage = (e) => {
+      if (this.socket !== socket) { return; }
+      this.heard();
       let frame;
       try { frame = JSON.parse(e.data); } catch (err) { return; }
+      if (frame.type === "pong") { return; }
       this.onFrame(frame);
     };
-    socket.onclose = (e) => {
-      // 4401 not signed in, 4403 deactivated: reconnecting would not help.
-      if (this.onClose(e.code) === false) { return; }
-      setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
+    socket.onclose = (e) => { if (this.socket === socket) { this.lost(e.code); } };
+  }
+
+  // The socket is gone (closed, silent, or the browser went offline): say so, then reconnect.
+  lost(code) {
+    this.stopHeartbeat();
+    this.socket = null;
+    // 4401 not signed in, 4403 deactivated: reconnecting would not help.
+    if (this.onClose(code) === false) { this.stopped = true; return; }
+    if (!this.retry) {
+      this.retry = setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
       this.backoff = Math.min(this.backoff * 2, 15000);
-    };
+    }
+  }
+
+  // Give up on the current socket now (no answer, or offline); its late events are ignored.
+  drop() {
+    const socket = this.socket;
+    if (!socket) { return; }
+    try { socket.close(); } catch (err) { /* already closing */ }
+    this.lost(4000);
+  }
+
+  reconnectNow() {
+    clearTimeout(this.retry);
+    this.retry = null;
+    this.backoff = 500;
+    this.connect();
+  }
+
+  startHeartbeat() {
+    this.stopHeartbeat();
+    this.ticker = setInterval(() => this.ping(), this.heartbeatMs);
+    this.ping();
+  }
+
+  stopHeartbeat() {
+    clearInterval(this.ticker);
+    clearTimeout(this.deadline);
+    this.ticker = null;
+    this.deadline = null;
+  }
+
+  // A heartbeat now (also when the page is shown or hidden, so presence follows at once).
+  ping() {
+    if (!this.open) { return; }
+    this.socket.send(JSON.stringify({ type: "ping", ...this.beat() }));
+    if (!this.deadline) {
+      this.deadline = setTimeout(() => { this.deadline = null; this.drop(); }, this.heartbeatMs + 3000);
+    }
+  }
+
+  heard() {
+    clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
   send(frame) {
@@ -40,16 +111,43 @@ export class Connection {
 }
 
 // Sends that have no ack yet: client_id -> {frame, element, timer}. Each is sent when added,
-// again on every reconnect, and after the delay a "rate_limited" refusal asks for.
+// again on every reconnect, and after the delay a "rate_limited" refusal asks for. With a
+// storage key the frames are also kept in localStorage (per person and conversation), so what
+// was written offline survives a reload and goes when the connection is back; the same
+// client_id makes a second try return the first message. logout.js forgets them.
 export class Outbox {
-  constructor(connection) {
+  constructor(connection, storageKey = null) {
     this.connection = connection;
     this.items = new Map();
+    this.storageKey = storageKey;
   }
 
   add(clientId, frame, element) {
     this.items.set(clientId, { frame, element, timer: null });
+    this.save();
     this.send(clientId);
+  }
+
+  // The frames kept from an earlier page, not yet sent (they go on the next resendAll).
+  stored() {
+    if (!this.storageKey) { return []; }
+    try {
+      const frames = JSON.parse(localStorage.getItem(this.storageKey) || "[]");
+      return Array.isArray(frames) ? frames.filter((f) => f && f.client_id) : [];
+    } catch (err) { return []; }
+  }
+
+  restore(frame, element) {
+    this.items.set(frame.client_id, { frame, element, timer: null });
+  }
+
+  save() {
+    if (!this.storageKey) { return; }
+    try {
+      const frames = Array.from(this.items.values(), (item) => item.frame);
+      if (frames.length) { localStorage.setItem(this.storageKey, JSON.stringify(frames)); }
+      else { localStorage.removeItem(this.storageKey); }
+    } catch (err) { /* storage full or switched off: the outbox still works on this page */ }
   }
 
   get(clientId) { return clientId ? this.items.get(clientId) : undefined; }
@@ -59,6 +157,7 @@ export class Outbox {
     if (item) {
       clearTimeout(item.timer);
       this.items.delete(clientId);
+      this.save();
     }
     return item;
   }
