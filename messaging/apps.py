@@ -13,6 +13,7 @@ class MessagingConfig(AppConfig):
         from consent.signals import consent_changed  # noqa: PLC0415
         from messaging import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the conversation rules)
+            dashboard,
             export,
             retention,
         )
@@ -33,3 +34,5 @@ class MessagingConfig(AppConfig):
         # What the archive's retention purges and its subject access export contains.
         retention.register()
         export.register()
+        # Unacknowledged announcements on the school admin's overview.
+        dashboard.register()
