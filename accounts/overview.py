@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import dashboard
 from accounts.actions.invitations import letter_recipients
@@ -62,8 +63,10 @@ def people(school: School, user: User) -> Panel:
             Figure(_("Not signed up, no valid link"), accounts["never"], invitations_url,
                    alert=bool(accounts["never"])),
         ],
-        links=[Link(_("Print letters for the %(count)d families without an e-mail address")
-                    % {"count": letters}, invitations_url + "#letters")] if letters else [],
+        links=[Link(ngettext(
+            "Print the letter for the family without an e-mail address",
+            "Print letters for the %(count)d families without an e-mail address", letters)
+            % {"count": letters}, invitations_url + "#letters")] if letters else [],
     )
 
 

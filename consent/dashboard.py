@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import dashboard
 from accounts.dashboard import Cell, Panel, Table
@@ -24,8 +25,9 @@ def coverage(school: School, user: User) -> Panel:
                  Cell(str(t.refused), alert=bool(t.refused)),
                  Cell(str(t.unanswered), alert=bool(t.unanswered))] for t in entry.tallies]
         tables.append(Table(
-            caption=_("%(name)s (%(count)d pupils)") % {"name": entry.school_class.name,
-                                                         "count": entry.pupils},
+            caption=ngettext("%(name)s (%(count)d pupil)", "%(name)s (%(count)d pupils)",
+                             entry.pupils) % {"name": entry.school_class.name,
+                                              "count": entry.pupils},
             columns=[_("Purpose"), _("Granted"), _("Refused or withdrawn"), _("Not answered")],
             rows=rows if entry.pupils else [],
             empty=_("No pupils in this class.")))

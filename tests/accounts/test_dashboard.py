@@ -153,7 +153,7 @@ def test_consent_coverage_per_class_and_purpose(client: Client, made: dict[str, 
     client.force_login(admin)
     panel = _panels(client)["consent"]
     tables = {t.caption: t for t in panel.tables}
-    assert list(tables) == ["1A (2 pupils)", "2B (2 pupils)", "3C (1 pupils)", "4A (0 pupils)"]
+    assert list(tables) == ["1A (2 pupils)", "2B (2 pupils)", "3C (1 pupil)", "4A (0 pupils)"]
 
     def photos(caption: str) -> list[str]:
         row = next(r for r in tables[caption].rows if r[0].text == "Photos in class groups")
@@ -161,7 +161,7 @@ def test_consent_coverage_per_class_and_purpose(client: Client, made: dict[str, 
 
     assert photos("1A (2 pupils)") == ["1", "1", "0"]
     assert photos("2B (2 pupils)") == ["0", "1", "1"]
-    assert photos("3C (1 pupils)") == ["0", "0", "1"]
+    assert photos("3C (1 pupil)") == ["0", "0", "1"]
     assert tables["1A (2 pupils)"].rows[0][0].href == f"/consent/class/{one_a.pk}/"
     assert tables["4A (0 pupils)"].rows == []
     assert len(tables["2B (2 pupils)"].rows) == len(panel.tables[0].rows) >= 3  # every purpose

@@ -20,8 +20,8 @@ from accounts.roster import import_roster
 from archive import chain
 from tests.accounts.test_dashboard import ROSTER
 from tests.accounts.test_roster import as_csv
-from tests.accounts.test_school_admin_live import kinds, new_school  # noqa: F401  (fixture)
-from tests.http import Answer, LiveClient
+from tests.accounts.test_school_admin_live import kinds
+from tests.http import Answer, LiveClient, new_school_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a-long-school-secret-7"
@@ -55,10 +55,17 @@ def errors(page: str) -> list[str]:
 
 
 @pytest.fixture
-def school_with_families(new_school: tuple[School, User, LiveClient]) -> tuple[School, LiveClient]:
-    school, admin, client = new_school
+def school_with_families(live_server: LiveServer) -> tuple[School, LiveClient]:
+    """A fresh school whose first admin accepted the printed link and imported the roster;
+    a client logged in as that admin."""
+    link = new_school_link(live_server.url)
+    answer = LiveClient(live_server.url).post(
+        link, {"new_password1": PASSWORD, "new_password2": PASSWORD}, follow=False)
+    assert answer.status == 302, answer.text
+    admin = User.objects.get(username="head")
+    school = School.objects.get(slug="regenboog")
     import_roster(school, as_csv(ROSTER), actor=admin)
-    return school, client
+    return school, LiveClient(live_server.url, admin)
 
 
 def test_a_parent_joins_with_the_code_on_the_printed_letter(
