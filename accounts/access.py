@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 Action = Literal[
     # accounts/rules.py
     "school.manage",
+    "school.dashboard",
+    "school.print_letters",
     "person.manage",
     "user.see_contact",
     "membership.list",

@@ -11,12 +11,15 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
         from accounts import (  # noqa: PLC0415
+            overview,
             rules,  # noqa: F401  (registers the access rules)
             sessions,
             signin,  # noqa: F401  (connects the sign-in alerts)
         )
         # Logout, and changes of password, active flag, role or second factor, end sessions.
         sessions.connect()
+        # People, classes, leavers and the archive's status on the school admin's overview.
+        overview.register()
 
 
 class OperatorAdminConfig(admin_apps.AdminConfig):

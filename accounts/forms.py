@@ -51,6 +51,18 @@ class CodeForm(forms.Form):
     )
 
 
+class JoinCodeForm(forms.Form):
+    """The short code of a printed invitation letter (accounts.shortcodes)."""
+
+    code = forms.CharField(
+        label=_("Code from the letter"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false", "inputmode": "text"}),
+        help_text=_("8 letters and digits, like ABCD-EFGH. Capitals or not, with or without "
+                    "the dash."),
+    )
+
+
 class SetupCodeForm(CodeForm):
     """The first code, which confirms the app has the key; recovery codes come after it."""
 

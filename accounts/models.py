@@ -291,6 +291,10 @@ class Invitation(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.INVITE)
     token_hash = models.CharField(max_length=64, unique=True)
+    # A printed letter's short code (accounts.shortcodes), as an HMAC; null for a link that
+    # was shown or e-mailed. Lives and dies with the invitation.
+    short_code_hash = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                                       editable=False)
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -2,8 +2,10 @@
 
 Three things a person does are limited: posting messages (the websocket and the HTTP form go
 through ``messaging.actions.post_messages``, which asks here), uploading attachments and
-issuing invitation or reset links. Each school sets its own burst and rate (``School`` fields,
-on the school's policies page); the defaults are in :data:`DEFAULTS`.
+issuing invitation or reset links; and one thing a visitor does, per client address: typing a
+printed letter's short code at ``/join/`` (:func:`check_address`). Each school sets its own
+burst and rate for a person (``School`` fields, on the school's policies page); the defaults
+are in :data:`DEFAULTS`.
 
 The state is one "theoretical arrival time" per person and kind. With ``REDIS_URL`` set it
 lives in Redis and is updated by one Lua script (atomic, on Redis's clock), so every web
@@ -48,6 +50,14 @@ KINDS: dict[str, tuple[str, str, Limit]] = {
     "invitation": ("invitation_burst", "invitations_per_minute", Limit(50, 30)),
 }
 DEFAULTS = {kind: limit for kind, (_b, _r, limit) in KINDS.items()}
+
+# What visitors who are not signed in do, limited per client address (as django-axes sees it,
+# accounts.signin.client_ip) and the same for every school, since the school is not known yet.
+ADDRESS_KINDS: dict[str, Limit] = {
+    # Typing the short code of a printed letter at /join/: a family gets a few typos right
+    # at once, then one try every 12 seconds; guessing one of 31^8 codes that way takes ages.
+    "join_code": Limit(10, 5),
+}
 
 
 class RateLimited(ValidationError):
@@ -160,6 +170,16 @@ def take(kind: str, user: Any, cost: int = 1) -> tuple[int, float]:
 def check(kind: str, user: Any) -> None:
     """Spend one; raises :class:`RateLimited` when the person is going too fast."""
     allowed, retry = take(kind, user)
+    if not allowed:
+        raise RateLimited(retry)
+
+
+def check_address(kind: str, address: str | None) -> None:
+    """Spend one of this client address's budget for ``kind`` (:data:`ADDRESS_KINDS`); raises
+    :class:`RateLimited` when it is going too fast. Clients without a known address share one
+    budget."""
+    key = f"{settings.SCHOOLCHAT_REDIS_PREFIX}rate:{kind}:address:{address or 'unknown'}"
+    allowed, retry = _store().take(key, ADDRESS_KINDS[kind], 1)
     if not allowed:
         raise RateLimited(retry)
 

@@ -34,6 +34,20 @@ def _manage_school(user: User, obj: Any) -> bool:
     return school_id is not None and user.role == Role.ADMIN and user.school_id == school_id
 
 
+@rule("school.dashboard")
+def _school_dashboard(user: User, obj: Any) -> bool:
+    """The school's overview (people, classes, consent, announcements, archive status, as
+    counts): the admins of that school, who act on what it shows."""
+    return _manage_school(user, obj)
+
+
+@rule("school.print_letters")
+def _print_letters(user: User, obj: Any) -> bool:
+    """Printing the invitation letters issues a link for each family without an e-mail
+    address: the admins of that school, as for any other invitation."""
+    return _manage_school(user, obj)
+
+
 def operator_managed(person: User) -> bool:
     """Whether only the operator manages this account (the DPO and the safeguarding lead):
     no school admin and no roster import changes it (separation of duties)."""

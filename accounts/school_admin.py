@@ -24,11 +24,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import ratelimit
+from accounts import dashboard, ratelimit
 from accounts.access import can
 from accounts.actions.classes import create_class
 from accounts.actions.enrolment import assign_staff, enrol, set_guardianship, unassign_staff
@@ -38,6 +38,8 @@ from accounts.actions.invitations import (
     email_invitations,
     invite_new_account,
     invite_pupil,
+    issue_letters,
+    letter_recipients,
     reissue_link,
     revoke_invitation,
 )
@@ -69,8 +71,7 @@ from accounts.models import (
 )
 from accounts.roster import RosterRejected, import_roster
 from accounts.rules import manageable_people
-from archive import scopes
-from archive.models import Record
+from accounts.twofactor import qr_svg
 
 View = Callable[..., HttpResponse]
 ROSTER_SESSION = "accounts_roster_preview"
@@ -106,11 +107,12 @@ def _link(request: AuthenticatedHttpRequest, token: str) -> str:
 
 @school_admin
 def home(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
-    log = Record.objects.filter(scope=scopes.school(school.pk), kind__startswith="admin.") \
-        .order_by("-position")[:50]
-    actors = {u.pk: u for u in User.objects.filter(pk__in={r.actor_id for r in log})}
-    entries = [{"record": r, "actor": actors.get(r.actor_id or 0)} for r in log]
-    return render(request, "accounts/school/home.html", {"school": school, "entries": entries})
+    """The overview a head teacher reads: the panels the apps registered
+    (:mod:`accounts.dashboard`; the latest changes come from the records office)."""
+    if not can(request.user, "school.dashboard", school):
+        raise Http404
+    return render(request, "accounts/school/home.html", {
+        "school": school, "panels": dashboard.panels(school, request.user)})
 
 
 @school_admin
@@ -220,14 +222,36 @@ def invitations(request: AuthenticatedHttpRequest, school: School) -> HttpRespon
                                  link_for=lambda token: _link(request, token))
         messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
         return redirect("accounts:school_invitations")
-    pending = Invitation.objects.filter(
+    unused = Invitation.objects.filter(
         user__school=school, used_at__isnull=True, revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-        user__in=manageable_people(request.user),
-    ).select_related("user").order_by("-created_at")
-    return render(request, "accounts/school/invitations.html",
-                  {"school": school, "invitations": pending,
-                   "awaiting": awaiting_invitation(school).count()})
+        user__in=manageable_people(request.user), user__left_at__isnull=True,
+    ).select_related("user")
+    now = timezone.now()
+    return render(request, "accounts/school/invitations.html", {
+        "school": school,
+        "invitations": unused.filter(expires_at__gt=now).order_by("-created_at"),
+        "expired": unused.filter(expires_at__lte=now).order_by("-expires_at"),
+        "awaiting": awaiting_invitation(school).count(),
+        "letters": letter_recipients(school).count(),
+    })
+
+
+@school_admin
+@require_POST
+def letters(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
+    """Issue a letter's invitation, with its short code, to every family without an e-mail
+    address (one action, one archive record) and show the letters to print, one per page."""
+    if not can(request.user, "school.print_letters", school):
+        raise Http404
+    issued = issue_letters(school, actor=request.user,
+                           link_for=lambda token: _link(request, token))
+    pages = []
+    for letter in issued:
+        with translation.override(letter.language):
+            pages.append({"letter": letter,
+                          "qr": qr_svg(letter.link, _("QR code of your invitation link"))})
+    return render(request, "accounts/school/letters.html", {
+        "school": school, "pages": pages, "join_url": request.build_absolute_uri("/join/")})
 
 
 @school_admin

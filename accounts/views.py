@@ -16,17 +16,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import signin, twofactor
-from accounts.actions.invitations import accept_invitation, find_invitation
+from accounts import ratelimit, signin, twofactor
+from accounts.actions.invitations import accept_invitation, find_by_short_code, find_invitation
 from accounts.actions.twofactor import enrol_second_factor, verify_second_factor
-from accounts.forms import CodeForm, LoginForm, SetupCodeForm, backoff_error
+from accounts.forms import CodeForm, JoinCodeForm, LoginForm, SetupCodeForm, backoff_error
 from accounts.landing import landing_url
-from accounts.models import User
+from accounts.models import Invitation, User
 
 # The username of the account whose invitation this browser just accepted: the login form
 # starts with it filled in. Kept in the session, never in a URL, so a link cannot be used to
 # ask which usernames exist.
 LOGIN_HINT = "accounts_login_hint"
+# The invitation whose letter's short code this browser typed at /join/ (its id, never the
+# code): the set-password page after it reads it from here.
+JOIN_SESSION = "accounts_join_invitation"
 
 
 class LoginView(auth_views.LoginView):
@@ -156,22 +159,21 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/2fa_setup.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-time link: set a password. A bad link says why, without naming the account."""
-    found = find_invitation(token)
-    problem = None
+def _problem(found: Invitation | None) -> str | None:
+    """Why an invitation cannot be used ("unknown", "used", "revoked", "expired"), or None."""
     if found is None:
-        problem = "unknown"
-    elif found.used_at is not None:
-        problem = "used"
-    elif found.revoked_at is not None or found.user.left_at is not None:
-        problem = "revoked"
-    elif found.expires_at <= timezone.now():
-        problem = "expired"
-    if found is None or problem is not None:
-        return render(request, "accounts/invitation_invalid.html", {"problem": problem},
-                      status=404 if problem == "unknown" else 410)
+        return "unknown"
+    if found.used_at is not None:
+        return "used"
+    if found.revoked_at is not None or found.user.left_at is not None:
+        return "revoked"
+    if found.expires_at <= timezone.now():
+        return "expired"
+    return None
+
+
+def _set_password(request: HttpRequest, found: Invitation, *, by_code: bool) -> HttpResponse:
+    """The set-password form of a usable invitation, reached by its link or its letter's code."""
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -179,9 +181,71 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValueError:
             return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
                           status=410)
+        request.session.pop(JOIN_SESSION, None)
         messages.success(request, _("Your password is set. You can log in now."))
         request.session[LOGIN_HINT] = found.user.username
         return redirect("login")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation.html",
-                  {"form": form, "invitation": found, "person": found.user}, status=status)
+                  {"form": form, "invitation": found, "person": found.user, "by_code": by_code},
+                  status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link: set a password. A bad link says why, without naming the account."""
+    found = find_invitation(token)
+    problem = _problem(found)
+    if found is None or problem is not None:
+        return render(request, "accounts/invitation_invalid.html", {"problem": problem},
+                      status=404 if problem == "unknown" else 410)
+    return _set_password(request, found, by_code=False)
+
+
+def _code_error(problem: str) -> str:
+    if problem == "expired":
+        return _("This code has expired. Ask the school office for a new letter.")
+    if problem == "used":
+        return _("This code has already been used. Log in with your username and password.")
+    if problem == "revoked":
+        return _("This code no longer works: the school has made a newer letter or withdrawn "
+                 "it. Use the newest letter, or ask the school office.")
+    return _("That code is not right. Check it against the letter and try again.")
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    """Type the short code of a printed letter instead of opening its link. Throttled per
+    client address; a right code leads to the same set-password form as the link."""
+    form = JoinCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.check_address("join_code", signin.client_ip(request))
+        except ratelimit.RateLimited as exc:
+            form.add_error("code", exc.messages[0])
+            response = render(request, "accounts/join.html", {"form": form}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        found = find_by_short_code(form.cleaned_data["code"])
+        problem = _problem(found)
+        if found is not None and problem is None:
+            request.session[JOIN_SESSION] = found.pk
+            return redirect("accounts:join_password")
+        form.add_error("code", _code_error(problem or "unknown"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/join.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def join_password(request: HttpRequest) -> HttpResponse:
+    """The set-password form of the invitation whose code this browser typed."""
+    invitation_id = request.session.get(JOIN_SESSION)
+    found = (Invitation.objects.select_related("user", "user__school")
+             .filter(pk=invitation_id).first() if isinstance(invitation_id, int) else None)
+    problem = _problem(found)
+    if found is None or problem is not None:
+        request.session.pop(JOIN_SESSION, None)
+        if invitation_id is not None:
+            messages.error(request, _code_error(problem or "unknown"))
+        return redirect("accounts:join")
+    return _set_password(request, found, by_code=True)

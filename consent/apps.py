@@ -14,6 +14,7 @@ class ConsentConfig(AppConfig):
         from consent import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the access rules)
             actions,
+            dashboard,
             services,
             triggers,
         )
@@ -22,3 +23,5 @@ class ConsentConfig(AppConfig):
         # A new school starts with the default consent purposes.
         school_created.connect(actions.on_school_created, dispatch_uid="consent.purposes")
         append_only.protect(triggers.TABLES)
+        # Coverage per class on the school admin's overview.
+        dashboard.register()

@@ -13,6 +13,7 @@ class MessagingConfig(AppConfig):
         from consent.signals import consent_changed  # noqa: PLC0415
         from messaging import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the conversation rules)
+            dashboard,
             retention,
         )
         from messaging.actions import classes  # noqa: PLC0415
@@ -31,3 +32,5 @@ class MessagingConfig(AppConfig):
         sessions_ended.connect(on_sessions_ended, dispatch_uid="messaging.close_sockets")
         # What the archive's retention purges.
         retention.register()
+        # Unacknowledged announcements on the school admin's overview.
+        dashboard.register()

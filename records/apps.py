@@ -8,4 +8,7 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         # The DPO's and the admin's permission rules, and the task that builds a requested export.
-        from records import access, tasks  # noqa: F401, PLC0415
+        from records import access, dashboard, tasks  # noqa: F401, PLC0415
+
+        # The latest changes, as sentences, on the school admin's overview.
+        dashboard.register()

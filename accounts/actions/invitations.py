@@ -5,20 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import archive
-from accounts import sessions
+from accounts import sessions, shortcodes
 from accounts.actions.people import create_account, create_pupil_account, operator_only
-from accounts.models import OPERATOR_ROLES, Invitation, Pupil, School, User
+from accounts.models import OPERATOR_ROLES, Guardianship, Invitation, Pupil, Role, School, User
 from archive import scopes
 
 INVITATION_DAYS = 7
@@ -173,8 +174,86 @@ def create_and_email_invitation(school: School, *, actor: User | None,
     return person
 
 
+def contact_about(links: QuerySet[Guardianship]) -> QuerySet[Guardianship]:
+    """The guardianships a letter names: no no-contact flag, a pupil who has not left."""
+    today = timezone.localdate()
+    return links.filter(no_contact=False).filter(
+        Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gt=today))
+
+
+def letter_recipients(school: School) -> QuerySet[User]:
+    """Who gets a printed letter: the school's parents without an e-mail address who have not
+    set a password yet (never activated), are not leavers, and have a child the school may
+    contact them about (a guardianship without the no-contact flag). A pending link is
+    replaced by the letter's."""
+    contactable = contact_about(Guardianship.objects.filter(pupil__school=school)) \
+        .values("guardian_id")
+    return (User.objects.filter(school=school, role=Role.PARENT, email="", is_active=False,
+                                left_at__isnull=True, password__startswith="!")
+            .filter(pk__in=contactable))
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One printed page: to one parent, about their children, with their link and code."""
+
+    person: User
+    pupils: list[Pupil]
+    link: str
+    code: str  # grouped for reading, ABCD-EFGH
+    expires_at: datetime
+    language: str
+
+
+def issue_letters(school: School, *, actor: User | None,
+                  link_for: Callable[[str], str]) -> list[Letter]:
+    """A fresh invitation, with a short code, for everyone :func:`letter_recipients` names,
+    and the letters to print. One transaction and one ``admin.invitation_letters_issued``
+    record naming every parent, their new invitations and the pending links the letters
+    replaced (revoked here: a parent has one live link, the one on paper). Printing again
+    issues new links and codes; the earlier letters stop working."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, so two admins printing at once do not both issue links to the same parent.
+        people = list(letter_recipients(school).select_for_update().order_by("display_name", "pk"))
+        pending = Invitation.objects.filter(user__in=people, used_at__isnull=True,
+                                            revoked_at__isnull=True)
+        revoked = list(pending.values_list("pk", flat=True))
+        Invitation.objects.filter(pk__in=revoked).update(revoked_at=now)
+        tokens = {person.pk: secrets.token_urlsafe(32) for person in people}
+        codes = {person.pk: shortcodes.new_code() for person in people}
+        issued = Invitation.objects.bulk_create([
+            Invitation(user=person, purpose=Invitation.Purpose.INVITE,
+                       token_hash=hash_token(tokens[person.pk]),
+                       short_code_hash=shortcodes.code_hash(codes[person.pk]), created_by=actor,
+                       created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS))
+            for person in people])
+        children: dict[int, list[Pupil]] = {}
+        for link in (contact_about(Guardianship.objects.filter(guardian__in=people))
+                     .select_related("pupil").order_by("pupil__first_name", "pupil__pk")):
+            children.setdefault(link.guardian_id, []).append(link.pupil)
+        archive.record("admin.invitation_letters_issued", scope=scopes.school(school.pk),
+                       actor=actor,
+                       subjects=[*people, *dict.fromkeys(p for ps in children.values() for p in ps)],
+                       payload={"count": len(people), "users": [p.pk for p in people],
+                                "invitations": [i.pk for i in issued], "revoked": revoked})
+    return [Letter(person=person, pupils=children.get(person.pk, []),
+                   link=link_for(tokens[person.pk]), code=shortcodes.grouped(codes[person.pk]),
+                   expires_at=invitation.expires_at, language=mail_language(person))
+            for person, invitation in zip(people, issued, strict=True)]
+
+
+def find_by_short_code(typed: str) -> Invitation | None:
+    """The invitation a letter's code (as typed) belongs to, or None."""
+    code = shortcodes.normalise(typed)
+    if code is None:
+        return None
+    return Invitation.objects.filter(short_code_hash=shortcodes.code_hash(code)) \
+        .select_related("user", "user__school").first()
+
+
 def mail_language(person: User) -> str:
-    """The language a mail to this person is written in. Neither an account nor a school
+    """The language a mail or a printed letter to this person is written in. Neither an account nor a school
     stores a language yet, so it is the installation's default (``LANGUAGE_CODE``), never the
     language of the admin's browser who pressed the button."""
     return str(settings.LANGUAGE_CODE)

@@ -349,7 +349,8 @@ def test_a_superuser_always_gives_a_second_factor(db: None) -> None:
 # it decides, named in OBJECTS; the columns are PERSONAS, in order.
 
 OBJECTS: dict[Action, str] = {
-    "school.manage": "school", "person.manage": "parent2", "user.see_contact": "parent2",
+    "school.manage": "school", "school.dashboard": "school", "school.print_letters": "school",
+    "person.manage": "parent2", "user.see_contact": "parent2",
     "membership.list": "group", "membership.add": "group", "membership.remove": "group",
     "conversation.read": "group", "conversation.post": "group",
     "conversation.manage_members": "group", "conversation.start_direct": "parent2",
@@ -403,6 +404,8 @@ EVERY_ACTION = {
     "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
     "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
+    "school.dashboard": (T, F, F, F, F, F, F, F, F, F, F),
+    "school.print_letters": (T, F, F, F, F, F, F, F, F, F, F),
     "user.see_contact": (T, F, F, F, F, F, F, T, F, F, F),
 }
 
@@ -433,6 +436,39 @@ def test_every_action_answers_its_row(world: dict[str, Any], objects: dict[str, 
     got = tuple(can(world["people"][persona], action, objects[OBJECTS[action]])
                 for persona in PERSONAS)
     assert got == EVERY_ACTION[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_http_answers_the_dashboard_and_letters_rows(world: dict[str, Any], persona: str) -> None:
+    """The overview and the printed letters: the school's admin only; everyone else as for a
+    page that is not there, and a refused print issues no link."""
+    user = world["people"][persona]
+    # A 5A parent the roster made: no e-mail address, no password, never invited.
+    newcomer = UserFactory(username="paper-parent", role=Role.PARENT, email="",
+                           school=world["parent2"].school, is_active=False)
+    newcomer.set_unusable_password()
+    newcomer.save()
+    enrol(PupilFactory(school=newcomer.school, first_name="Pim"),
+          SchoolClass.objects.get(school=newcomer.school, name="5A"), newcomer)
+    client = Client()
+    client.force_login(user)
+    overview = client.get(reverse("accounts:school_home"))
+    letters = client.post(reverse("accounts:school_letters"))
+    issued = newcomer.invitations.exists()
+    if EVERY_ACTION["school.dashboard"][PERSONAS.index(persona)]:
+        assert overview.status_code == 200 and "Consent per class" in overview.content.decode()
+        assert letters.status_code == 200 and issued
+        assert f'data-username="{newcomer.username}"' in letters.content.decode()
+        return
+    assert not issued
+    if persona == "other_admin":
+        # /school/ is the admin's own school: theirs, with nothing of this one on it.
+        assert overview.status_code == 200 and "Test Primary" not in overview.content.decode()
+        assert letters.status_code == 200 and "paper-parent" not in letters.content.decode()
+        return
+    assert _denied(overview, persona) and _denied(letters, persona)
+    assert client.get(reverse("accounts:school_letters")).status_code in (404, 405, 302)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,33 @@
+"""The records office's panel on the school admin's overview: the latest changes, as sentences."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from accounts import dashboard
+from accounts.models import School, User
+from archive import scopes
+from archive.models import Record
+from records import lines
+
+LATEST = 8
+
+
+def latest_changes(school: School, user: User) -> dashboard.Panel:
+    records = list(Record.objects.filter(scope=scopes.school(school.pk))
+                   .select_related("payload").order_by("-created_at", "-pk")[:LATEST])
+    rows = [[dashboard.Cell(formats.date_format(line.at, "SHORT_DATETIME_FORMAT")),
+             dashboard.Cell(line.who), dashboard.Cell(line.text)]
+            for line in lines.record_lines(records)]
+    return dashboard.Panel(
+        title=_("Latest changes"),
+        tables=[dashboard.Table(caption=_("Latest changes"), columns=[_("When"), _("Who"), _("What")],
+                                rows=rows, empty=_("No changes yet."))],
+        links=[dashboard.Link(_("The whole audit log"), reverse("records:school_audit"))],
+    )
+
+
+def register() -> None:
+    dashboard.register("latest_changes", latest_changes, order=70)
