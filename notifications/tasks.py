@@ -37,7 +37,10 @@ def notify(conversation_id: int, message_id: int) -> int:
     urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
     for device in targets:
-        deliver.delay(device.pk, body, urgency=urgency, topic=recipients.topic(conversation_id))
+        deliver.delay(device.pk, body, urgency=urgency, topic=recipients.topic(conversation_id),
+                      seq=message.seq)
+    # What the members have read since the last push here is no longer any digest's business.
+    actions.forget_read_pushes(conversation_id)
     return len(targets)
 
 
@@ -48,7 +51,10 @@ def notify_messages(conversation_id: int, message_ids: list[int]) -> int:
 
 
 @shared_task(name="notifications.deliver", bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str) -> str:
+def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str,
+            seq: int | None = None) -> str:
+    """One push to one device. ``seq``, the message's (absent in jobs queued by an older
+    release), is recorded on success so that the person's e-mail digest leaves it out."""
     device = Device.objects.filter(pk=device_id).first()
     if device is None:
         return "gone"  # removed (logout, leaver, 410) since the job was queued
@@ -57,7 +63,7 @@ def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, t
     except requests.RequestException as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
     if 200 <= answer.status < 300:
-        actions.mark_delivered(device_id)
+        actions.mark_delivered(device, conversation_id=body.get("conversation"), seq=seq)
         return "sent"
     if answer.status in GONE:
         actions.forget_gone_device(device_id, answer.status)
