@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,14 +123,22 @@ def mark_delivered(device: Device, *, conversation_id: int | None = None,
     """The push service accepted a push for ``device``: note when, and that the person was
     told about message ``seq`` of the conversation (their digest leaves it out). Bookkeeping of
     the push queue, like a retry: no archive record."""
+    mark_delivered_many([device], conversation_id=conversation_id, seq=seq)
+
+
+def mark_delivered_many(devices: Sequence[Device], *, conversation_id: int | None,
+                        seq: int | None) -> None:
+    """:func:`mark_delivered` for the devices one message reached, in two statements (another
+    of a person's devices may have been told first: one row per person is enough)."""
+    if not devices:
+        return
     now = timezone.now()
     with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(last_success_at=now)
+        Device.objects.filter(pk__in=[d.pk for d in devices]).update(last_success_at=now)
         if conversation_id is not None and seq is not None:
-            # Another of the person's devices may have been told first: one row is enough.
             Pushed.objects.bulk_create(
-                [Pushed(user_id=device.user_id, conversation_id=conversation_id, seq=seq,
-                        at=now)], ignore_conflicts=True)
+                [Pushed(user_id=user_id, conversation_id=conversation_id, seq=seq, at=now)
+                 for user_id in sorted({d.user_id for d in devices})], ignore_conflicts=True)
 
 
 def forget_read_pushes(conversation_id: int) -> int:
