@@ -12,7 +12,10 @@ per-origin ``requests.Session`` and records the success.
 Measured: from just before the post to the moment the push service accepted the last push.
 The reference: a plain loop posting the same number of already-encrypted requests (same
 headers, same sizes) through a ``requests.Session`` with the same connection pool, to the same
-push service, so the service's own work is in both and the ratio is the sender's cost.
+push service, so the service's own work is in both and the ratio is the sender's cost. The
+sender posts over up to ``POOL_SIZE`` connections at once, so the same POSTs from that many
+threads are measured too (``ratio_to_concurrent``: what the queue, the database, the
+encryption and the bookkeeping add to the bare requests).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 DEVICES_PER_PARENT = 5
 TARGET_RATIO = 2.0
+THREADS = 10  # notifications.push.POOL_SIZE, without importing Django here
 
 
 def _stats(origin: str) -> dict[str, Any]:
@@ -83,9 +88,9 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def _plain_loop(origin: str, subscriptions: list[dict[str, Any]], authorization: str,
-                topic: str, body: bytes) -> float:
+                topic: str, body: bytes) -> tuple[float, float]:
     """Seconds for a plain loop of POSTs of the same encrypted requests, one Session with the
-    sender's pool settings."""
+    sender's pool settings; and for the same POSTs from ``POOL_SIZE`` threads."""
     import requests
     from django.conf import settings
     from pywebpush import WebPusher
@@ -104,16 +109,26 @@ def _plain_loop(origin: str, subscriptions: list[dict[str, Any]], authorization:
     # One request first, as the worker's warm-up: both start with an open connection.
     session.post(prepared[0]["endpoint"], data=prepared[0]["data"],
                  headers=prepared[0]["headers"], timeout=push.TIMEOUT)
-    _reset(origin)
-    start = time.time()
-    for params in prepared:
+
+    def post(params: dict[str, Any]) -> None:
         answer = session.post(params["endpoint"], data=params["data"], headers=params["headers"],
                               timeout=push.TIMEOUT)
         if answer.status_code != 201:
             raise RuntimeError(f"the push service answered the plain loop {answer.status_code}")
+
+    _reset(origin)
+    start = time.time()
+    for params in prepared:
+        post(params)
     elapsed = time.time() - start
+    # The same POSTs from as many threads as the pool has connections, as the sender posts.
+    _reset(origin)
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(post, prepared))
+    concurrent = time.time() - start
     session.close()
-    return elapsed
+    return elapsed, concurrent
 
 
 def measure(*, out: Path, env: dict[str, str], devices: int, conversation_id: int,
@@ -128,6 +143,7 @@ def measure(*, out: Path, env: dict[str, str], devices: int, conversation_id: in
     from notifications import push, recipients, vapid
     from notifications.models import Device
 
+    assert push.POOL_SIZE == THREADS, "the reference's threads follow the sender's pool"
     key_file = out / "push_vapid.pem"
     vapid.create_key_file(key_file)
     settings.SCHOOLCHAT_VAPID_PRIVATE_KEY = ""
@@ -184,7 +200,7 @@ def measure(*, out: Path, env: dict[str, str], devices: int, conversation_id: in
         body = json.dumps(recipients.payload(message)).encode()
         # The worker's own Authorization header, as signed for this origin.
         authorization = push._for(origin).authorization
-        plain = _plain_loop(origin, subscriptions[1:], authorization,
+        plain, concurrent = _plain_loop(origin, subscriptions[1:], authorization,
                             recipients.topic(conversation.pk), body)
         delivered = Device.objects.filter(user__in=set(owners),
                                           last_success_at__isnull=False).count()
@@ -196,4 +212,6 @@ def measure(*, out: Path, env: dict[str, str], devices: int, conversation_id: in
     return {"devices": devices, "people": len(set(owners)), "accepted": stats["accepted"],
             "marked_delivered": delivered, "seconds": round(pushed, 3),
             "per_second": round(devices / pushed, 1), "plain_seconds": round(plain, 3),
-            "plain_per_second": round(devices / plain, 1), "ratio": round(pushed / plain, 2)}
+            "plain_per_second": round(devices / plain, 1), "ratio": round(pushed / plain, 2),
+            "concurrent_seconds": round(concurrent, 3),
+            "ratio_to_concurrent": round(pushed / concurrent, 2)}
