@@ -139,24 +139,47 @@ class PolicyForm(forms.ModelForm):
         fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
                   "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size",
                   "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
-                  "invitation_burst", "invitations_per_minute"]
+                  "invitation_burst", "invitations_per_minute",
+                  # Phones and shared devices (notifications).
+                  "lock_screen_text", "offline_copies"]
+        labels = {
+            "lock_screen_text": _("What a notification shows on a locked phone"),
+            "offline_copies": _("Keep the last opened conversations on each device, to read "
+                                "without a connection"),
+        }
+        help_texts = {
+            "lock_screen_text": _("Anyone who picks up a parent's phone can read its lock "
+                                  "screen. With the sender and conversation only, the message "
+                                  "itself is read after unlocking and signing in."),
+            "offline_copies": _("Switch this off where families share phones or computers: the "
+                                "next person on the device could read the copies. Devices "
+                                "delete the kept copies the next time they open Schoolchat online."),
+        }
 
     RATE_FIELDS = ("post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
                    "invitation_burst", "invitations_per_minute")
+    # Left out of a post (an older form still open in a tab): the policy stays as it is.
+    KEPT_WHEN_MISSING = (*RATE_FIELDS, "lock_screen_text")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in self.RATE_FIELDS:
-            self.fields[name].required = False  # left empty: the limit stays as it is
+        for name in self.KEPT_WHEN_MISSING:
+            self.fields[name].required = False  # left empty: the policy stays as it is
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for name in self.RATE_FIELDS:
-            if data.get(name) is None:
+        for name in self.KEPT_WHEN_MISSING:
+            if data.get(name) in (None, ""):
                 data[name] = getattr(self.instance, name)
-            elif not 1 <= data[name] <= 10_000:
+            elif name in self.RATE_FIELDS and not 1 <= data[name] <= 10_000:
                 self.add_error(name, _("Choose a number between 1 and 10000."))
         return data
+
+    def changes(self) -> dict[str, Any]:
+        """The policies the admin changed, with their new values (after ``is_valid()``):
+        a field left out of the post, or sent as it was, is not a change."""
+        return {name: self.cleaned_data[name] for name in self.changed_data
+                if self.cleaned_data[name] != self.initial.get(name)}
 
     def clean_digital_consent_age(self) -> int:
         age = self.cleaned_data["digital_consent_age"]

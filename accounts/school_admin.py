@@ -357,8 +357,7 @@ def leavers(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
 def policies(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     form = PolicyForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
-        change_policies(school, {name: form.cleaned_data[name] for name in form.changed_data},
-                        actor=request.user)
+        change_policies(school, form.changes(), actor=request.user)
         messages.success(request, _("Policies saved."))
         return redirect("accounts:school_policies")
     return render(request, "accounts/school/policies.html", {"school": school, "form": form})

@@ -14,11 +14,16 @@ In one run on this machine, with PostgreSQL and Redis in use:
    transaction per message.
 3. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
    (10 tabs each for 200 members) connect and subscribe, divided by 2,000.
+4. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
+   Celery worker through the push tasks to a local RFC 8030 push service, against a plain loop
+   of the same 1,000 POSTs (bench/push.py).
 
 The bench makes its own database (``schoolchat_bench``, dropped and re-created), migrates it
 and creates the school, members, sessions and conversations through the real actions.
 
-Environment: ``BENCH_QUICK=1`` for a short smoke run (seconds per phase, 300 idle sockets);
+Environment: ``BENCH_QUICK=1`` for a short smoke run (seconds per phase, 300 idle sockets,
+100 devices); ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``,
+``persist``, ``idle``, ``push``; default all);
 ``BENCH_DATABASE_URL`` (server, default postgres://postgres@127.0.0.1:5432) and
 ``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/0). Results also go to var/bench/.
 The last line printed is ``fanout200_p99_ratio=<Schoolchat p99 / floor p99>``.
@@ -45,6 +50,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import push as push_bench  # noqa: E402  (after the path above)
+
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
 PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB_NAME = "schoolchat_bench"
@@ -63,6 +70,11 @@ MEMBERS = 200
 SENDER_SOCKETS = 4
 SENDER_WINDOW = 8
 HUGE_SEQ = 10**15  # "after the newest": the server clamps it to the conversation's head
+
+PUSH_DEVICES = 100 if QUICK else 1000
+PHASES = ("fanout", "persist", "idle", "push")
+CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.strip()} or set(
+    PHASES)
 
 TARGET_P99_RATIO = 1.5
 TARGET_PERSIST_FRACTION = 1 / 3
@@ -512,9 +524,14 @@ def main() -> None:
 
 
 def measure_all() -> None:
+    unknown = CHOSEN - set(PHASES)
+    if unknown:
+        raise SystemExit(f"BENCH_PHASES: unknown {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(PHASES)}")
     raise_fd_limit()
     started = time.perf_counter()
-    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis {REDIS_URL}")
+    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis {REDIS_URL};"
+        f" phases {', '.join(p for p in PHASES if p in CHOSEN)}")
     create_database()
     school = create_school()
     log(f"  school ready in {time.perf_counter() - started:.0f}s")
@@ -535,7 +552,7 @@ def measure_all() -> None:
     servers = {"floor": floor_server, "stock_channels": stock_server,
                "schoolchat": schoolchat_server}
     conversations = {30: school.conversation_30, MEMBERS: school.conversation_200}
-    for name, make in servers.items():
+    for name, make in servers.items() if "fanout" in CHOSEN else ():
         with running(make()) as server:
             for members in (30, MEMBERS):
                 # The floor and the stock server ignore who is asking, so the same sockets work.
@@ -546,17 +563,19 @@ def measure_all() -> None:
                         f" ms  max {row['max_ms']} ms  ({row['deliveries']}/{row['expected']}"
                         f" delivered; ack p50 {row['ack_p50_ms']} p99 {row['ack_p99_ms']} ms)")
 
-    with running(schoolchat_server()) as server:
-        row = phase("schoolchat_persist", lambda: asyncio.run(
-            persisted_rate(server.port, school, school.conversation_30)))
+    if "persist" in CHOSEN:
+        with running(schoolchat_server()) as server:
+            row = phase("schoolchat_persist", lambda: asyncio.run(
+                persisted_rate(server.port, school, school.conversation_30)))
+            if "error" not in row:
+                log(f"  schoolchat persisted {row['per_second']} msg/s with 30 members")
+        row = phase("psycopg_persist", lambda: psycopg_rate(school.conversation_30))
         if "error" not in row:
-            log(f"  schoolchat persisted {row['per_second']} msg/s with 30 members")
-    row = phase("psycopg_persist", lambda: psycopg_rate(school.conversation_30))
-    if "error" not in row:
-        log(f"  plain psycopg loop   {row['per_second']} msg/s (one transaction: p50"
-            f" {row['commit_p50_ms']} ms, p99 {row['commit_p99_ms']} ms, max {row['commit_max_ms']} ms)")
+            log(f"  plain psycopg loop   {row['per_second']} msg/s (one transaction: p50"
+                f" {row['commit_p50_ms']} ms, p99 {row['commit_p99_ms']} ms, max"
+                f" {row['commit_max_ms']} ms)")
 
-    for name, make in servers.items():
+    for name, make in servers.items() if "idle" in CHOSEN else ():
         with running(make()) as server:
             row = phase(f"{name}_idle", lambda n=name, srv=server: asyncio.run(idle_memory(
                 srv, school if n == "schoolchat" else None, school.conversation_200,
@@ -564,6 +583,15 @@ def measure_all() -> None:
             if "error" not in row:
                 log(f"  {name:15s} {row['kb_per_socket']} KB per idle socket"
                     f" ({row['sockets']} sockets)")
+
+    if "push" in CHOSEN:
+        row = phase("push", lambda: push_bench.measure(
+            out=OUT, env=schoolchat_env(), devices=PUSH_DEVICES,
+            conversation_id=school.conversation_200, port=free_port()))
+        if "error" not in row:
+            log(f"  push: {row['devices']} devices ({row['people']} people) in {row['seconds']} s"
+                f" ({row['per_second']}/s) by one worker; plain POST loop {row['plain_seconds']} s,"
+                f" the same POSTs from {push_bench.THREADS} threads {row['concurrent_seconds']} s")
 
     def get(key: str, field_name: str) -> Any:
         return results.get(key, {}).get(field_name)
@@ -578,6 +606,7 @@ def measure_all() -> None:
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
         "persist_fraction_of_psycopg": ratio(persist, plain),
+        "push_ratio_to_plain_posts": get("push", "ratio"),
     }
     results["ratios"] = checks
     results["load_after"] = os.getloadavg()
@@ -603,6 +632,11 @@ def measure_all() -> None:
         f"({verdict(at_least(persist, plain and plain * TARGET_PERSIST_FRACTION))} >= 1/3; "
         f"{verdict(at_least(persist, TARGET_PERSIST_RATE))} >= {TARGET_PERSIST_RATE}/s)")
     log(f"idle sockets: {kb} KB each ({verdict(at_most(kb, TARGET_SOCKET_KB))} <= {TARGET_SOCKET_KB} KB)")
+    push_ratio = checks["push_ratio_to_plain_posts"]
+    log(f"push: {get('push', 'devices')} devices, last accepted after {get('push', 'seconds')} s"
+        f" vs plain POST loop {get('push', 'plain_seconds')} s -> x{push_ratio}"
+        f" ({verdict(at_most(push_ratio, push_bench.TARGET_RATIO))} <= x{push_bench.TARGET_RATIO});"
+        f" x{get('push', 'ratio_to_concurrent')} of the same POSTs from {push_bench.THREADS} threads")
     log(f"run took {results['seconds']}s; results in {OUT / 'results.json'}")
     log(f"fanout200_p99_ratio={checks['fanout200_p99_ratio']}")
 

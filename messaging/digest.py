@@ -9,6 +9,7 @@ seq it mentioned (``digested_seq``), so nothing is mailed twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -25,14 +26,30 @@ from messaging.models import Membership, Message
 EXCERPT = 140
 PER_CONVERSATION = 5
 
+# Messages a person was already told about another way are left out of their digest. Apps
+# above messaging register, from their AppConfig.ready, a check
+# ``(user id, conversation id, seqs) -> the seqs among them already told`` (notifications: a
+# push that reached one of the person's devices); messaging imports none of them.
+AlreadyTold = Callable[[int, int, list[int]], set[int]]
+_already_told: list[AlreadyTold] = []
+
+
+def register_already_told(check: AlreadyTold) -> None:
+    if check not in _already_told:
+        _already_told.append(check)
+
 
 def _pending(membership: Membership) -> list[Message]:
     start = max(membership.last_read_seq, membership.digested_seq)
-    return list(
+    pending = list(
         Message.objects.filter(conversation=membership.conversation_id, seq__gt=start,
                                retracted_at__isnull=True)
         .exclude(sender=membership.user_id).select_related("sender").order_by("seq")
     )
+    for check in _already_told:
+        told = check(membership.user_id, membership.conversation_id, [m.seq for m in pending])
+        pending = [m for m in pending if m.seq not in told]
+    return pending
 
 
 def digest_for(user: Any, now: Any = None) -> tuple[list[dict[str, Any]], dict[int, int]]:

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import archive
 from accounts.access import can
 from archive import scopes
-from messaging.models import Conversation
+from messaging.models import Conversation, Membership
 from notifications import endpoints
-from notifications.models import Device, Mute
+from notifications.models import Device, Mute, Pushed
+
+MAX_SEQ = 2**63 - 1  # "every seq": for a person who is no longer a member
+PUSHED_KEPT = timedelta(days=30)
 
 
 def _key(value: Any, size: int | None) -> str:
@@ -113,8 +118,42 @@ def forget_gone_device(device_id: int, status: int) -> bool:
         return _remove(devices, actor=None, reason=f"push service {status}") > 0
 
 
-def mark_delivered(device_id: int) -> None:
-    Device.objects.filter(pk=device_id).update(last_success_at=timezone.now())
+def mark_delivered(device: Device, *, conversation_id: int | None = None,
+                   seq: int | None = None) -> None:
+    """The push service accepted a push for ``device``: note when, and that the person was
+    told about message ``seq`` of the conversation (their digest leaves it out). Bookkeeping of
+    the push queue, like a retry: no archive record."""
+    mark_delivered_many([device], conversation_id=conversation_id, seq=seq)
+
+
+def mark_delivered_many(devices: Sequence[Device], *, conversation_id: int | None,
+                        seq: int | None) -> None:
+    """:func:`mark_delivered` for the devices one message reached, in two statements (another
+    of a person's devices may have been told first: one row per person is enough)."""
+    if not devices:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        Device.objects.filter(pk__in=[d.pk for d in devices]).update(last_success_at=now)
+        if conversation_id is not None and seq is not None:
+            Pushed.objects.bulk_create(
+                [Pushed(user_id=user_id, conversation_id=conversation_id, seq=seq, at=now)
+                 for user_id in sorted({d.user_id for d in devices})], ignore_conflicts=True)
+
+
+def forget_read_pushes(conversation_id: int) -> int:
+    """Forget the pushes of a conversation that no digest will mention: at or below the
+    member's read and digested point, for someone no longer a member, or older than
+    ``PUSHED_KEPT`` (a digest mentioning a month-old push again is the lesser evil than a
+    table that grows for someone who never reads)."""
+    reached = (Membership.objects.filter(conversation_id=conversation_id,
+                                         user_id=OuterRef("user_id"), ended_at__isnull=True)
+               .annotate(point=Greatest("last_read_seq", "digested_seq")).values("point")[:1])
+    deleted, _rows = (Pushed.objects.filter(conversation_id=conversation_id)
+                      .annotate(point=Coalesce(Subquery(reached), Value(MAX_SEQ)))
+                      .filter(Q(seq__lte=F("point")) | Q(at__lt=timezone.now() - PUSHED_KEPT))
+                      .delete())
+    return deleted
 
 
 def mute(user: Any, conversation: Conversation, *, until: datetime | None = None) -> Mute:

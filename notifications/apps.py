@@ -9,9 +9,11 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
         from accounts.sessions import sessions_ended  # noqa: PLC0415
+        from messaging.digest import register_already_told  # noqa: PLC0415
         from messaging.signals import event_committed  # noqa: PLC0415
         from notifications import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the notification rules)
+            digest,
             receivers,
         )
 
@@ -19,3 +21,5 @@ class NotificationsConfig(AppConfig):
         event_committed.connect(receivers.on_event_committed, dispatch_uid="notifications.push")
         # A logout removes that browser's device; a deactivated account (a leaver) loses all.
         sessions_ended.connect(receivers.on_sessions_ended, dispatch_uid="notifications.devices")
+        # The e-mail digest leaves out what a push already told the person.
+        register_already_told(digest.already_pushed)

@@ -67,3 +67,32 @@ class Mute(models.Model):
     def is_active(self, at: object = None) -> bool:
         moment = at or timezone.now()
         return self.until is None or self.until > moment  # type: ignore[operator]
+
+
+class Pushed(models.Model):
+    """A message that reached at least one of a person's devices (the push service accepted
+    it): their e-mail digest leaves it out (``messaging.digest``). Kept only while it could
+    still be in a digest: the rows below the person's read and digested point in that
+    conversation go when the next message there is pushed (``actions.forget_read_pushes``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # The message's seq in its conversation; not a key to the message, so retention's purge
+    # of old messages never has to know about this table.
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Uses index: the digest's "which of these were pushed" (user, conversation, seq IN).
+            models.UniqueConstraint(fields=["user", "conversation", "seq"],
+                                    name="notifications_pushed_once"),
+        ]
+        indexes = [
+            # Uses index: forget_read_pushes, per conversation.
+            models.Index(fields=["conversation", "user"], name="notifications_pushed_conv"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.conversation_id}:{self.seq}"

@@ -1,10 +1,20 @@
-"""Push jobs, on the ``push`` queue (CELERY_TASK_ROUTES): one to find who is told about a
-message, then one per device, retried on its own when its push service is busy or down."""
+"""Push jobs, on the ``push`` queue (CELERY_TASK_ROUTES).
+
+``notify`` finds who is told about a message and makes the first try itself: it posts to all
+their devices at once, over up to ``push.POOL_SIZE`` connections per push service (one thread
+each, so one device's encryption runs while another's request is on the wire), and records the
+successes with two statements. Only a device whose push service was busy or down gets a job of
+its own, ``deliver``, retried on its own with back-off. One job per device for every push cost
+the queue's round trips per device: about 10x a plain loop of the same POSTs for a class
+announcement (``make bench``, docs/performance.md).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -33,12 +43,52 @@ def notify(conversation_id: int, message_id: int) -> int:
                .filter(pk=message_id, conversation_id=conversation_id).first())
     if message is None or message.is_retracted:
         return 0
-    body = recipients.payload(message)
-    urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
-    for device in targets:
-        deliver.delay(device.pk, body, urgency=urgency, topic=recipients.topic(conversation_id))
+    send_all(targets, recipients.payload(message), urgency="high" if message.urgent else "normal",
+             topic=recipients.topic(conversation_id), seq=message.seq)
+    # What the members have read since the last push here is no longer any digest's business.
+    actions.forget_read_pushes(conversation_id)
     return len(targets)
+
+
+def _try(device: Device, data: bytes, urgency: str, topic: str) -> push.Answer | None:
+    """One push; None when the push service could not be reached."""
+    try:
+        return push.send(device, data, urgency=urgency, topic=topic)
+    except requests.RequestException as exc:
+        logger.info("push service unreachable for device %s: %s", device.pk, exc)
+        return None
+
+
+def send_all(devices: Sequence[Device], body: dict[str, Any], *, urgency: str, topic: str,
+             seq: int | None) -> dict[str, int]:
+    """The first try for each device, concurrently; a ``deliver`` job for each that should be
+    tried again. Counts of what happened, by outcome."""
+    if not devices:
+        return {}
+    data = json.dumps(body).encode()
+    with ThreadPoolExecutor(max_workers=min(push.POOL_SIZE, len(devices))) as pool:
+        answers = list(pool.map(lambda device: _try(device, data, urgency, topic), devices))
+    sent = [d for d, a in zip(devices, answers, strict=True)
+            if a is not None and 200 <= a.status < 300]
+    actions.mark_delivered_many(sent, conversation_id=body.get("conversation"), seq=seq)
+    outcome = {"sent": len(sent)}
+    for device, answer in zip(devices, answers, strict=True):
+        if answer is not None and 200 <= answer.status < 300:
+            continue
+        if answer is None or answer.status in (408, 429) or answer.status >= 500:
+            deliver.apply_async(
+                (device.pk, body), {"urgency": urgency, "topic": topic, "seq": seq},
+                countdown=backoff(0, answer.retry_after if answer else None))
+            kind = "retried"
+        elif answer.status in GONE:
+            actions.forget_gone_device(device.pk, answer.status)
+            kind = "removed"
+        else:
+            logger.warning("push service refused device %s: %s", device.pk, answer.status)
+            kind = "refused"
+        outcome[kind] = outcome.get(kind, 0) + 1
+    return outcome
 
 
 @shared_task(name="notifications.notify_messages")
@@ -48,7 +98,11 @@ def notify_messages(conversation_id: int, message_ids: list[int]) -> int:
 
 
 @shared_task(name="notifications.deliver", bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str) -> str:
+def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str,
+            seq: int | None = None) -> str:
+    """One push to one device, again after ``notify``'s first try failed. ``seq``, the
+    message's (absent in jobs queued by an older release), is recorded on success so that the
+    person's e-mail digest leaves it out."""
     device = Device.objects.filter(pk=device_id).first()
     if device is None:
         return "gone"  # removed (logout, leaver, 410) since the job was queued
@@ -57,7 +111,7 @@ def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, t
     except requests.RequestException as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
     if 200 <= answer.status < 300:
-        actions.mark_delivered(device_id)
+        actions.mark_delivered(device, conversation_id=body.get("conversation"), seq=seq)
         return "sent"
     if answer.status in GONE:
         actions.forget_gone_device(device_id, answer.status)

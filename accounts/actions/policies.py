@@ -18,6 +18,8 @@ POLICY_FIELDS = frozenset({
     # The school's rate limits (accounts.ratelimit).
     "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
     "invitation_burst", "invitations_per_minute",
+    # What a push shows on a locked phone; whether devices keep pages for reading offline.
+    "lock_screen_text", "offline_copies",
 })
 # Pupil accounts and the consent age decide who is in class groups.
 CLASS_MEMBERSHIP_POLICIES = frozenset({"pupil_accounts", "digital_consent_age"})

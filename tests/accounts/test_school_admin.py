@@ -189,6 +189,68 @@ def test_policies_are_saved_and_archived(client: Client, admin: User, school: Sc
     assert bad.status_code == 200 and "between 13 and 18" in bad.content.decode()
 
 
+def test_the_admin_chooses_the_lock_screen_text_and_offline_copies(
+        client: Client, admin: User, school: School) -> None:
+    client.force_login(admin)
+    page = client.get(reverse("accounts:school_policies")).content.decode()
+    assert "What a notification shows on a locked phone" in page
+    assert "The start of the message" in page and "Sender and conversation only" in page
+    assert "Anyone who picks up a parent&#x27;s phone can read its lock screen." in page
+    assert "Keep the last opened conversations on each device" in page
+    assert "where families share phones or computers" in page
+
+    response = client.post(reverse("accounts:school_policies"), {
+        "digital_consent_age": "16", "confirm_group_size": "15",
+        "lock_screen_text": "excerpt"})  # offline copies: the box left unticked
+    assert response.status_code == 302
+    school.refresh_from_db()
+    assert school.lock_screen_text == "excerpt" and not school.offline_copies
+    [record] = Record.objects.filter(kind="admin.policies_changed")
+    assert Payload.objects.get(record=record).content == {
+        "lock_screen_text": "excerpt", "offline_copies": False}
+    # Shown as saved, and back again.
+    assert 'value="excerpt" selected' in client.get(
+        reverse("accounts:school_policies")).content.decode()
+    client.post(reverse("accounts:school_policies"), {
+        "digital_consent_age": "16", "confirm_group_size": "15",
+        "lock_screen_text": "none", "offline_copies": "on"})
+    school.refresh_from_db()
+    assert school.lock_screen_text == "none" and school.offline_copies
+
+
+def test_an_unknown_lock_screen_choice_is_refused(client: Client, admin: User,
+                                                  school: School) -> None:
+    client.force_login(admin)
+    response = client.post(reverse("accounts:school_policies"), {
+        "digital_consent_age": "16", "require_staff_2fa": "on", "confirm_group_size": "15",
+        "lock_screen_text": "everything", "offline_copies": "on"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    school.refresh_from_db()
+    assert school.lock_screen_text == "none"
+    assert not Record.objects.filter(kind="admin.policies_changed").exists()
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
+def test_no_one_but_the_admin_changes_the_phone_policies(client: Client, school: School,
+                                                         role: Role) -> None:
+    client.force_login(UserFactory(username=f"someone-{role}", role=role, school=school))
+    for data in ({"lock_screen_text": "excerpt"}, {"offline_copies": ""}, {}):
+        assert client.post(reverse("accounts:school_policies"), data).status_code == 404
+    assert client.get(reverse("accounts:school_policies")).status_code == 404
+    school.refresh_from_db()
+    assert school.lock_screen_text == "none" and school.offline_copies
+    assert not Record.objects.filter(kind="admin.policies_changed").exists()
+
+
+def test_an_admin_of_another_school_cannot_change_these_phone_policies(
+        client: Client, other_admin: User, school: School) -> None:
+    client.force_login(other_admin)
+    client.post(reverse("accounts:school_policies"), {
+        "digital_consent_age": "16", "confirm_group_size": "15", "lock_screen_text": "excerpt"})
+    school.refresh_from_db()
+    assert school.lock_screen_text == "none" and school.offline_copies
+
+
 def test_policy_defaults(db: None) -> None:
     school = School.objects.create(name="Fresh", slug="fresh")
     assert (school.pupil_accounts, school.digital_consent_age, school.parent_direct_messages,

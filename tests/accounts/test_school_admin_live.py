@@ -348,6 +348,36 @@ def test_saving_the_policies_is_one_record(new_school: tuple[School, User, LiveC
     assert school.pupil_accounts and school.digital_consent_age == 14
 
 
+def test_the_admin_sets_what_phones_show_and_keep(new_school: tuple[School, User, LiveClient],
+                                                  live_server: LiveServer) -> None:
+    school, admin, client = new_school
+    page = client.get("/school/policies/")
+    assert "What a notification shows on a locked phone" in page.text
+    assert 'data-worker-url="/sw.js?offline=1"' in page.text
+    since = mark(school)
+    answer = client.post("/school/policies/", {
+        "digital_consent_age": "16", "require_staff_2fa": "on", "confirm_group_size": "15",
+        "lock_screen_text": "excerpt"})  # "keep the last opened conversations" unticked
+    assert answer.status == 200 and "Policies saved." in answer.text
+    assert added(school, since) == ["admin.policies_changed"]
+    record = Record.objects.get(scope=scopes.school(school.pk), kind="admin.policies_changed")
+    assert record.payload.content == {"lock_screen_text": "excerpt", "offline_copies": False}
+    assert record.actor_id == admin.pk
+    school.refresh_from_db()
+    assert school.lock_screen_text == "excerpt" and not school.offline_copies
+    # Every signed-in page now installs the worker that keeps no pages.
+    assert 'data-worker-url="/sw.js?offline=0"' in answer.text
+
+    teacher = active_person(school, admin, "juf", Role.TEACHER)
+    refused = LiveClient(live_server.url, teacher).post(
+        "/school/policies/", {"lock_screen_text": "none", "offline_copies": "on"},
+        form_page="/")
+    assert refused.status == 404
+    school.refresh_from_db()
+    assert school.lock_screen_text == "excerpt" and not school.offline_copies
+    assert chain.verify().intact
+
+
 def test_a_school_made_by_create_school_has_its_consent_purposes(
         new_school: tuple[School, User, LiveClient]) -> None:
     from consent.models import ConsentPurpose
