@@ -1,6 +1,6 @@
-import re
-
 """Message features members notice: links, replies, unread counts, "seen by", search, paging."""
+
+import re
 
 import pytest
 from channels.db import database_sync_to_async
