@@ -43,6 +43,7 @@ Action = Literal[
     "message.pin",
     "message.post_urgent",
     "message.request_ack",
+    "message.remind",
     "message.schedule",
     "office_hours.set",
     # consent/access.py

@@ -172,7 +172,8 @@ def _receipts(user: User, message: Any) -> bool:
 
 @rule("message.acknowledgements")
 def _acknowledgements(user: User, message: Any) -> bool:
-    """Who has (not) acknowledged an announcement: staff members of the conversation."""
+    """Who has (not) acknowledged a message that asked for it: staff members of the
+    conversation."""
     return (isinstance(message, Message) and message.ack_requested
             and user.is_school_staff and _has(user, READ, message.conversation))
 
@@ -195,12 +196,26 @@ def _post_urgent(user: User, conversation: Any) -> bool:
     return user.is_school_staff and _has(user, POST, conversation)
 
 
+# Where a message may ask its readers to acknowledge it: the conversations that reach families
+# (a class group, an announcement channel); not a club, the staff room or a one-to-one.
+ACKNOWLEDGED_KINDS = frozenset({Conversation.Kind.CLASS, Conversation.Kind.ANNOUNCEMENT})
+
+
 @rule("message.request_ack")
 def _request_ack(user: User, conversation: Any) -> bool:
-    """Staff who post in an announcement channel may ask its readers to acknowledge."""
+    """Staff (:meth:`Role.school_staff`) who post in a class group or an announcement channel
+    may ask its readers to acknowledge; parents and pupils never, wherever they post."""
     return (isinstance(conversation, Conversation)
-            and conversation.kind == Conversation.Kind.ANNOUNCEMENT
+            and conversation.kind in ACKNOWLEDGED_KINDS
             and user.is_school_staff and _has(user, POST, conversation))
+
+
+@rule("message.remind")
+def _remind(user: User, message: Any) -> bool:
+    """Reminding the families who have not acknowledged: staff who see the acknowledgement
+    list and may post in the conversation (the reminder speaks for it)."""
+    return (_acknowledgements(user, message)
+            and _has(user, POST, message.conversation))
 
 
 @rule("message.schedule")

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import School, User
+from accounts.models import School, SchoolClass, User
 
 
 class MessageForm(forms.Form):
@@ -87,3 +87,16 @@ class MemberForm(forms.Form):
         field.queryset = User.objects.filter(school=school, left_at__isnull=True).order_by(
             "display_name", "username"
         )
+
+
+class AddClassForm(forms.Form):
+    """A whole class's families and teachers into a group or channel."""
+
+    school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none(),
+                                          empty_label=_("Choose a class"))
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["school_class"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = SchoolClass.objects.filter(school=school).order_by("name")

@@ -100,7 +100,7 @@ class Message(models.Model):
     retracted_at = models.DateTimeField(null=True, blank=True)
     # Staff only: delivered and notified even outside office hours.
     urgent = models.BooleanField(default=False)
-    # Announcements: members are asked to acknowledge that they have read it.
+    # Class groups and announcements: members are asked to acknowledge having read it.
     ack_requested = models.BooleanField(default=False)
     # Pinned messages are listed above the conversation (staff pin them).
     pinned_at = models.DateTimeField(null=True, blank=True)
@@ -171,7 +171,7 @@ class Receipt(models.Model):
 
 
 class Acknowledgement(models.Model):
-    """A member confirms having read an announcement that asked for it."""
+    """A member confirms having read a message that asked for it."""
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT,
                                 related_name="acknowledgements")
@@ -183,6 +183,27 @@ class Acknowledgement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "user"],
                                     name="messaging_acknowledgement_once"),
+        ]
+
+
+class AcknowledgementReminder(models.Model):
+    """Staff reminded the families who had not acknowledged a message yet: at most once a
+    day per message (the school's day), so families are not pestered by repeated presses."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="ack_reminders")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    # The calendar day in the school's time zone: what "once a day" counts.
+    day = models.DateField()
+    # How many guardians it went to.
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Uses index: the last reminder of a message (the acknowledgement page's button).
+            models.UniqueConstraint(fields=["message", "day"],
+                                    name="messaging_ackreminder_once_a_day"),
         ]
 
 

@@ -130,6 +130,7 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
     return {
         "can_post": can(user, "conversation.post", conversation),
         "is_staff": sees_staff_tools(user),
+        "can_request_ack": can(user, "message.request_ack", conversation),
         "audience_size": max(members - 1, 0),
         "max_chars": settings.SCHOOLCHAT_MESSAGE_MAX_CHARS,
         "edit_minutes": minutes,

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 
 # Sent after each commit that published conversation events, with those events in seq order.
 event_committed = Signal()  # sender=None, conversation_id=int, events=list[dict]
+
+# Sent after the commit of an acknowledgement reminder, with the guardians it went to, so the
+# apps above messaging may tell them too (notifications pushes it to their devices).
+acknowledgement_reminder_sent = Signal()  # sender=None, message_id=int, user_ids=list[int]

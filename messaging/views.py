@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from accounts import ratelimit
 from accounts.access import can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
+from messaging import acknowledgements as ack_lists
 from messaging import attachments, hours, queries
 from messaging.access import (
     readable_conversation_or_none,
@@ -30,12 +32,13 @@ from messaging.access import (
     taggable_pupils,
 )
 from messaging.actions import attachments as attachment_actions
-from messaging.actions import direct, scheduled, send
+from messaging.actions import direct, groups, scheduled, send
 from messaging.actions import edit as edit_actions
 from messaging.actions import hours as hours_actions
 from messaging.actions import receipts as receipt_actions
+from messaging.actions import reminders as reminder_actions
 from messaging.events import logged_event, message_event
-from messaging.forms import EditForm, MessageForm, OfficeHoursForm, ReplyForm
+from messaging.forms import AddClassForm, EditForm, MessageForm, OfficeHoursForm, ReplyForm
 from messaging.models import Conversation, Event, Membership, Message
 from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
@@ -254,17 +257,35 @@ def receipts(request: AuthenticatedHttpRequest, conversation_id: int, message_id
 @require_GET
 def acknowledgements(request: AuthenticatedHttpRequest, conversation_id: int,
                      message_id: int) -> HttpResponse:
-    """Who has and who has not acknowledged an announcement: staff members only."""
+    """Who has and who has not acknowledged a message, by family: staff members only."""
     message = _message_or_404(request, conversation_id, message_id)
     if not can(request.user, "message.acknowledgements", message):
         raise PermissionDenied
-    acknowledged = queries.acknowledged_by(message)
-    members = queries.audience(message)
-    done = {u.pk for u in acknowledged}
-    context = {"conversation": message.conversation, "message": message,
-               "acknowledged": acknowledged,
-               "pending": [u for u in members if u.pk not in done], "total": len(members)}
+    summary = ack_lists.overview(message)
+    context = {"conversation": message.conversation, "message": message, "summary": summary,
+               "last_reminder": ack_lists.last_reminder(message),
+               "can_remind": can(request.user, "message.remind", message),
+               "reminded_today": ack_lists.reminded_today(message)}
     return render(request, "messaging/acknowledgements.html", context)
+
+
+@login_required
+@require_POST
+def remind(request: AuthenticatedHttpRequest, conversation_id: int,
+           message_id: int) -> HttpResponse:
+    """"Remind those who have not": once a day, to the families that have not acknowledged."""
+    message = _message_or_404(request, conversation_id, message_id)
+    link = request.build_absolute_uri(
+        reverse("messaging:conversation", args=[conversation_id]) + f"#m{message.pk}")
+    try:
+        reminder = reminder_actions.remind_unacknowledged(request.user, message, link=link)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, message.conversation, exc)
+    django_messages.success(request, ngettext(
+        "A reminder went to %(count)d guardian.", "A reminder went to %(count)d guardians.",
+        reminder.recipients) % {"count": reminder.recipients})
+    return redirect("messaging:acknowledgements", conversation_id=conversation_id,
+                    message_id=message.pk)
 
 
 @login_required
@@ -453,18 +474,42 @@ def cancel_scheduled(request: AuthenticatedHttpRequest, conversation_id: int,
 def members(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
     """Who is in a conversation: display names and roles; contact details only to the person
     themself, the school's admins and the DPO."""
-    user = request.user
     conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
-    if conversation is None or not can(user, "membership.list", conversation):
+    if conversation is None or not can(request.user, "membership.list", conversation):
         raise Http404
+    return _members_page(request, conversation)
+
+
+def _members_page(request: AuthenticatedHttpRequest, conversation: Conversation, *,
+                  form: AddClassForm | None = None, status: int = 200) -> HttpResponse:
+    user = request.user
     people = [
         {"user": m.user, "contact": can(user, "user.see_contact", m.user)}
         for m in Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
         .select_related("user").order_by("user__display_name", "user__username")
     ]
+    can_manage = can(user, "membership.add", conversation)
     return render(request, "messaging/members.html", {
-        "conversation": conversation, "people": people,
-        "can_manage": can(user, "membership.add", conversation),
+        "conversation": conversation, "people": people, "can_manage": can_manage,
         "is_member": can(user, "conversation.read", conversation),
         "show_contact": any(p["contact"] for p in people),
-    })
+        "class_form": (form or AddClassForm(school=conversation.school)) if can_manage else None,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def add_class(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
+    """"Add a whole class" on a group's or channel's member page: for its managers."""
+    conversation = Conversation.objects.filter(pk=conversation_id).select_related("school").first()
+    if conversation is None or not can(request.user, "membership.add", conversation):
+        raise Http404
+    form = AddClassForm(request.POST, school=conversation.school)
+    if not form.is_valid():
+        return _members_page(request, conversation, form=form, status=400)
+    school_class = form.cleaned_data["school_class"]
+    added, already = groups.add_class_to_group(conversation, school_class, actor=request.user)
+    django_messages.success(request, _(
+        "%(class)s: %(added)d added, %(already)d already members.") % {
+        "class": school_class.name, "added": len(added), "already": already})
+    return redirect("messaging:members", conversation_id=conversation.pk)

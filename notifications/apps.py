@@ -10,7 +10,10 @@ class NotificationsConfig(AppConfig):
         # AppConfig.ready is where an app's modules that use models can first be imported.
         from accounts.sessions import sessions_ended  # noqa: PLC0415
         from messaging.digest import register_already_told  # noqa: PLC0415
-        from messaging.signals import event_committed  # noqa: PLC0415
+        from messaging.signals import (  # noqa: PLC0415
+            acknowledgement_reminder_sent,
+            event_committed,
+        )
         from notifications import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the notification rules)
             digest,
@@ -19,6 +22,9 @@ class NotificationsConfig(AppConfig):
 
         # Every committed conversation event may notify the members who are not looking.
         event_committed.connect(receivers.on_event_committed, dispatch_uid="notifications.push")
+        # An acknowledgement reminder is pushed to the reminded guardians' devices too.
+        acknowledgement_reminder_sent.connect(receivers.on_acknowledgement_reminder,
+                                              dispatch_uid="notifications.ack_reminder")
         # A logout removes that browser's device; a deactivated account (a leaver) loses all.
         sessions_ended.connect(receivers.on_sessions_ended, dispatch_uid="notifications.devices")
         # The e-mail digest leaves out what a push already told the person.

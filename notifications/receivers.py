@@ -26,6 +26,17 @@ def on_event_committed(sender: Any, conversation_id: int, events: list[dict[str,
         logger.exception("could not queue the push notifications for messages %s", ids)
 
 
+def on_acknowledgement_reminder(sender: Any, message_id: int, user_ids: list[int],
+                                **kwargs: Any) -> None:
+    """Staff reminded the families who have not acknowledged (after the commit): their
+    guardians' devices get "Reminder: please acknowledge ..."."""
+    try:
+        tasks.remind.delay(message_id, user_ids)
+    except Exception:
+        # The reminder was e-mailed and recorded; a broker outage costs only the push.
+        logger.exception("could not queue the push reminders for message %s", message_id)
+
+
 def on_sessions_ended(sender: Any, user_id: int, session_key: str | None = None,
                       reason: str = "", **kwargs: Any) -> None:
     """A logout removes the devices its session registered. When every session of a person

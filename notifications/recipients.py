@@ -17,9 +17,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from messaging import hours, presence
@@ -76,4 +78,39 @@ def payload(message: Message) -> dict[str, Any]:
         "tag": topic(conversation.pk),
         "url": reverse("messaging:conversation", args=[conversation.pk]),
         "urgent": message.urgent,
+    }
+
+
+def reminded_devices(message: Message, user_ids: list[int],
+                     at: datetime | None = None) -> list[Device]:
+    """The devices an acknowledgement reminder is pushed to: those of the reminded guardians
+    who are still members, have not muted the conversation and are not in their quiet time
+    (the e-mail still reaches them)."""
+    moment = at or timezone.now()
+    muted = Mute.objects.filter(conversation_id=message.conversation_id).filter(
+        Q(until__isnull=True) | Q(until__gt=moment)).values("user_id")
+    people = (User.objects.filter(
+        pk__in=user_ids, is_active=True, memberships__conversation_id=message.conversation_id,
+        memberships__ended_at__isnull=True).exclude(pk__in=muted)
+        .select_related("school").distinct())
+    awake = [person for person in people if not hours.is_quiet_for(person, moment)]
+    return list(Device.objects.filter(user__in=awake).order_by("pk"))
+
+
+def reminder_payload(message: Message) -> dict[str, Any]:
+    """"Reminder: please acknowledge ...": the message's start only where the school's lock
+    screen policy allows it, else the sender's name."""
+    conversation = message.conversation
+    what = message.sender.public_name
+    if conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and excerpt(message):
+        what = excerpt(message)
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("Reminder: please acknowledge %(what)s") % {"what": what}
+    return {
+        "conversation": conversation.pk,
+        "title": conversation.title,
+        "body": body,
+        "tag": f"ack-reminder-{message.pk}",
+        "url": reverse("messaging:conversation", args=[conversation.pk]) + f"#m{message.pk}",
+        "urgent": False,
     }

@@ -97,6 +97,20 @@ def notify_messages(conversation_id: int, message_ids: list[int]) -> int:
     return sum(notify(conversation_id, message_id) for message_id in message_ids)
 
 
+@shared_task(name="notifications.remind")
+def remind(message_id: int, user_ids: list[int]) -> int:
+    """Push an acknowledgement reminder to the devices of the guardians it went to."""
+    message = (Message.objects.select_related("sender", "conversation__school")
+               .filter(pk=message_id).first())
+    if message is None or message.is_retracted:
+        return 0
+    body = recipients.reminder_payload(message)
+    targets = recipients.reminded_devices(message, user_ids)
+    for device in targets:
+        deliver.delay(device.pk, body, urgency="normal", topic=f"ack-reminder-{message.pk}")
+    return len(targets)
+
+
 @shared_task(name="notifications.deliver", bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str,
             seq: int | None = None) -> str:

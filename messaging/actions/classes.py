@@ -48,19 +48,9 @@ def pupil_may_participate(pupil: Pupil, school: School, on: date | None = None) 
 def class_members(school_class: SchoolClass) -> dict[int, bool]:
     """The derived membership of a class conversation: user id -> manager."""
     school = school_class.school
-    members: dict[int, bool] = {}
-    for user_id in StaffAssignment.objects.filter(
-        school_class=school_class, user__left_at__isnull=True
-    ).values_list("user_id", flat=True):
-        members[user_id] = True
-    pupil_ids = list(
-        Enrolment.objects.current().filter(school_class=school_class)
-        .values_list("pupil_id", flat=True)
-    )
-    for user_id in Guardianship.objects.filter(
-        pupil_id__in=pupil_ids, parental_responsibility=True, no_contact=False,
-        guardian__left_at__isnull=True,
-    ).values_list("guardian_id", flat=True):
+    members: dict[int, bool] = dict.fromkeys(class_staff_ids(school_class), True)
+    pupil_ids = current_pupil_ids(school_class)
+    for user_id in class_guardian_ids(pupil_ids):
         members.setdefault(user_id, False)
     if school.pupil_accounts:
         for pupil in Pupil.objects.filter(pk__in=pupil_ids, user__isnull=False).select_related(
@@ -70,6 +60,28 @@ def class_members(school_class: SchoolClass) -> dict[int, bool]:
                 assert pupil.user_id is not None
                 members.setdefault(pupil.user_id, False)
     return members
+
+
+def class_staff_ids(school_class: SchoolClass) -> list[int]:
+    """The class's staff (its teachers), leavers excepted."""
+    return list(StaffAssignment.objects.filter(school_class=school_class,
+                                               user__left_at__isnull=True)
+                .values_list("user_id", flat=True))
+
+
+def current_pupil_ids(school_class: SchoolClass) -> list[int]:
+    """The pupils in the class today (:meth:`EnrolmentQuerySet.current`)."""
+    return list(Enrolment.objects.current().filter(school_class=school_class)
+                .values_list("pupil_id", flat=True))
+
+
+def class_guardian_ids(pupil_ids: list[int]) -> list[int]:
+    """The guardians a class's families are reached through: parental responsibility, no
+    contact ban, not a leaver."""
+    return list(Guardianship.objects.filter(
+        pupil_id__in=pupil_ids, parental_responsibility=True, no_contact=False,
+        guardian__left_at__isnull=True,
+    ).values_list("guardian_id", flat=True).distinct())
 
 
 def class_conversation(school_class: SchoolClass) -> Conversation:

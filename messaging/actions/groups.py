@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 import archive
-from accounts.models import School, User
+from accounts.models import School, SchoolClass, User
 from archive import scopes
 from messaging.access import may_join_by_own_hand, may_manage_groups
 from messaging.actions import membership
+from messaging.actions.classes import class_guardian_ids, class_staff_ids, current_pupil_ids
 from messaging.models import Conversation, Membership
 
 
@@ -52,6 +53,27 @@ def add_group_member(group: Conversation, member: User, *, actor: User | None,
                        subjects=[member], payload={"conversation": group.pk,
                                                    "manager": as_manager})
     return added
+
+
+def add_class_to_group(group: Conversation, school_class: SchoolClass, *,
+                       actor: User | None) -> tuple[list[User], int]:
+    """Make the families of a class (its current pupils' guardians, as the class group reaches
+    them) and its teachers members of ``group`` in one go: one ``member.class_added`` record
+    for everyone added, each told as by :func:`add_group_member`. Idempotent: current members
+    are skipped. Ended enrolments, pupils who have left and leavers' accounts are not counted.
+    Returns the people added and how many were members already."""
+    if group.kind in (Conversation.Kind.CLASS, Conversation.Kind.DIRECT):
+        raise ValueError("only a group or a channel takes a whole class")
+    if school_class.school_id != group.school_id:
+        raise ValueError("a class of another school")
+    with transaction.atomic():
+        ids = set(class_staff_ids(school_class))
+        ids.update(class_guardian_ids(current_pupil_ids(school_class)))
+        people = list(User.objects.filter(pk__in=ids, left_at__isnull=True)
+                      .order_by("display_name", "username", "pk"))
+        added = membership.add_members(group, people, actor=actor, kind="member.class_added",
+                                       payload={"class": school_class.pk})
+    return added, len(people) - len(added)
 
 
 def remove_group_member(group: Conversation, member: User, *, actor: User | None) -> bool:

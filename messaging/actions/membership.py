@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -32,15 +35,42 @@ def add_member(
         ).first()
         if existing is not None:
             return existing
-        membership = Membership.objects.create(conversation=conversation, user=user)
-        for perm in _perms_for(user, conversation, manager=manager):
-            assign_perm(perm, user, conversation)
+        membership = _open(conversation, user, manager=manager)
         archive.record(
             "member.added", scope=conversation.scope, actor=actor, subjects=[user],
             payload={"conversation": conversation.pk, "user": user.pk},
         )
-        publish_user_on_commit(user.pk, {"type": "_membership", "action": "added",
-                                         "conversation": conversation.pk})
+    return membership
+
+
+def add_members(conversation: Conversation, users: Sequence[User], *, actor: User | None,
+                kind: str, payload: dict[str, Any]) -> list[User]:
+    """Open a membership period for each of ``users`` who is not a member yet (in order),
+    granting the permissions and telling each as :func:`add_member` does, with one archive
+    record ``kind`` for all of them (``payload`` plus the conversation and who was added).
+    Returns the people added; with nobody new, nothing is recorded."""
+    with transaction.atomic():
+        current = set(Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+                      .values_list("user_id", flat=True))
+        fresh = [u for u in {u.pk: u for u in users}.values() if u.pk not in current]
+        if not fresh:
+            return []
+        for user in fresh:
+            _open(conversation, user, manager=False)
+        archive.record(kind, scope=conversation.scope, actor=actor, subjects=fresh,
+                       payload={**payload, "conversation": conversation.pk,
+                                "users": [u.pk for u in fresh]})
+    return fresh
+
+
+def _open(conversation: Conversation, user: User, *, manager: bool) -> Membership:
+    """The new period, its permissions and the member's own live notice (inside the caller's
+    transaction; the caller archives)."""
+    membership = Membership.objects.create(conversation=conversation, user=user)
+    for perm in _perms_for(user, conversation, manager=manager):
+        assign_perm(perm, user, conversation)
+    publish_user_on_commit(user.pk, {"type": "_membership", "action": "added",
+                                     "conversation": conversation.pk})
     return membership
 
 

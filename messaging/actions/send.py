@@ -190,8 +190,8 @@ def _check(conversation: Conversation, index: int, draft: Draft,
     if draft.urgent and not may("message.post_urgent"):
         raise PermissionDenied(_("Only staff can mark a message urgent."))
     if draft.ack_requested and not may("message.request_ack"):
-        raise ValidationError(_("Only staff can ask for acknowledgement, in announcements."),
-                              code="invalid")
+        raise ValidationError(_("Only staff can ask for acknowledgement, in class groups and "
+                                "announcements."), code="invalid")
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise ValidationError(_("You can only reply to a message of this conversation."),
                               code="invalid")

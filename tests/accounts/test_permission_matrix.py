@@ -40,7 +40,7 @@ from messaging.actions import membership
 from messaging.actions import send as send_actions
 from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.consumers import ChatConsumer
-from messaging.models import Conversation, Membership, Message
+from messaging.models import AcknowledgementReminder, Conversation, Membership, Message
 from notifications.models import Device
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
@@ -358,6 +358,7 @@ OBJECTS: dict[Action, str] = {
     "message.receipts": "announcement", "message.acknowledgements": "announcement",
     "message.acknowledge": "announcement", "message.pin": "announcement",
     "message.post_urgent": "group", "message.request_ack": "announcements",
+    "message.remind": "announcement",
     "message.schedule": "group", "office_hours.set": "nothing",
     "consent.decide": "emma", "consent.record_paper": "emma", "consent.view_pupil": "emma",
     "consent.request": "class_4b", "consent.view_coverage": "class_4b",
@@ -396,6 +397,7 @@ EVERY_ACTION = {
     "message.post_urgent": (F, T, F, T, F, F, F, F, F, F, F),
     "message.receipts": (F, T, F, F, F, F, F, F, F, F, F),
     "message.request_ack": (F, T, F, F, F, F, F, F, F, F, F),
+    "message.remind": (F, T, F, F, F, F, F, F, F, F, F),
     "message.schedule": (F, T, F, T, F, F, F, F, F, F, F),
     "notifications.mute": (F, T, F, T, T, F, F, F, F, F, F),
     "notifications.remove_device": (F, F, F, F, T, F, F, F, F, F, F),
@@ -474,13 +476,113 @@ def test_http_answers_the_dashboard_and_letters_rows(world: dict[str, Any], pers
 @pytest.mark.django_db
 def test_staff_only_message_rules_also_need_the_right_conversation(
         world: dict[str, Any], announcements: Conversation) -> None:
-    """Being staff is not enough: acknowledgements are asked for in announcement channels the
-    sender posts in, and messages are scheduled only where the sender may post."""
+    """Being staff is not enough: acknowledgements are asked for in class groups and
+    announcement channels the sender posts in, and messages are scheduled only where the
+    sender may post."""
     people = world["people"]
     assert can(people["teacher"], "message.request_ack", announcements)
-    assert not can(people["teacher"], "message.request_ack", world["group"])  # not announcements
+    assert can(people["teacher"], "message.request_ack", world["class"])
+    assert not can(people["teacher_5a"], "message.request_ack", world["class"])  # not theirs
+    assert not can(people["parent"], "message.request_ack", world["class"])  # posts, not staff
+    assert not can(people["teacher"], "message.request_ack", world["group"])  # a club
     assert not can(people["dpo"], "message.request_ack", announcements)  # staff, not a member
     assert not can(people["parent"], "message.request_ack", announcements)  # reads only
     assert can(people["teacher"], "message.schedule", world["class"])
     assert not can(people["teacher_5a"], "message.schedule", world["class"])
     assert not can(people["parent"], "message.schedule", world["class"])  # posts, not staff
+
+
+# --- acknowledgements: asking, reminding, adding a whole class, for every role ----------------
+# Only the teacher of 4B asks in the 4B class group and reminds its families; only the group's
+# managers (the teacher, the school admin) add a whole class to the chess club.
+ASKS = {"teacher"}
+ADDS_A_CLASS = {"teacher", "admin"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_asking_for_acknowledgement_over_http_answers_the_matrix(world: dict[str, Any],
+                                                                 persona: str) -> None:
+    user, conversation = world["people"][persona], world["class"]
+    client = Client()
+    client.force_login(user)
+    url = reverse("messaging:conversation", args=[conversation.pk])
+    response = client.post(url, {"body": f"please confirm, {persona}", "ack_requested": "on",
+                                 "client_id": str(uuid.uuid4())})
+    asked = Message.objects.filter(conversation=conversation, ack_requested=True).exists()
+    assert asked is (persona in ASKS)
+    if persona in ASKS:
+        assert response.status_code == 302
+    elif can(user, "conversation.read", conversation):
+        assert response.status_code == 400
+        assert "Only staff can ask for acknowledgement" in response.content.decode()
+    else:
+        assert _denied(response, persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_asking_for_acknowledgement_over_the_websocket_answers_the_matrix(
+        world: dict[str, Any], persona: str) -> None:
+    user, conversation = world["people"][persona], world["class"]
+    communicator, connected, code = await _socket(user)
+    if persona == "leaver":
+        assert not connected and code == 4401
+        return
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    client_id = str(uuid.uuid4())
+    await communicator.send_json_to({"type": "send", "conversation": conversation.pk,
+                                     "client_id": client_id, "body": f"confirm, {persona}",
+                                     "ack_requested": True})
+    while True:
+        event = await communicator.receive_json_from(timeout=5)
+        if event["type"] in ("ack", "error") and event.get("client_id") == client_id:
+            break
+    assert (event["type"] == "ack") is (persona in ASKS)
+    if persona == "parent":
+        assert event["code"] == "invalid"
+    asked = await database_sync_to_async(
+        Message.objects.filter(conversation=conversation, ack_requested=True).exists)()
+    assert asked is (persona in ASKS)
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_reminding_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
+    user, conversation = world["people"][persona], world["class"]
+    notice, _ = send_actions.post_message(world["people"]["teacher"], conversation,
+                                          "Sign the form", ack_requested=True)
+    client = Client()
+    client.force_login(user)
+    listing = client.get(reverse("messaging:acknowledgements", args=[conversation.pk, notice.pk]))
+    response = client.post(reverse("messaging:remind", args=[conversation.pk, notice.pk]))
+    reminded = AcknowledgementReminder.objects.filter(message=notice).exists()
+    assert reminded is (persona in ASKS)
+    if persona in ASKS:
+        assert listing.status_code == 200 and response.status_code == 302
+    elif can(user, "conversation.read", conversation):
+        assert listing.status_code == 403 and response.status_code == 403
+    else:
+        assert _denied(listing, persona) and _denied(response, persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_adding_a_whole_class_answers_the_matrix(world: dict[str, Any], class_4b: SchoolClass,
+                                                 persona: str) -> None:
+    user, club = world["people"][persona], world["group"]
+    newcomer = world["newcomer"]
+    enrol(PupilFactory(school=class_4b.school), class_4b, newcomer)  # a 4B family not in the club
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("messaging:members", args=[club.pk]))
+    if page.status_code == 200:
+        assert ("Add a whole class" in page.content.decode()) is (persona in ADDS_A_CLASS)
+    response = client.post(reverse("messaging:add_class", args=[club.pk]),
+                           {"school_class": class_4b.pk})
+    added = Membership.objects.filter(conversation=club, user=newcomer,
+                                      ended_at__isnull=True).exists()
+    assert added is (persona in ADDS_A_CLASS)
+    if persona not in ADDS_A_CLASS:
+        assert _denied(response, persona)

@@ -94,7 +94,7 @@ def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url: str, login
     expect(parent_page.locator(".acked-note")).to_have_text("You acknowledged this")
     teacher_page = login(live_server_url, "teacher")
     teacher_page.goto(f"{live_server_url}/c/{announcements.pk}/m/{notice.pk}/acknowledgements")
-    expect(teacher_page.locator("h1")).to_have_text("Acknowledged by 1 of 1")
+    expect(teacher_page.locator("#family-count")).to_have_text("1 of 1 family acknowledged")
     expect(teacher_page.locator("#acknowledged")).to_contain_text("Anna Jansen")
 
 

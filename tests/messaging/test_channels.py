@@ -45,9 +45,13 @@ def test_staff_see_who_has_and_has_not_acknowledged(client: Client, notice: Mess
     listing = client.get(reverse("messaging:acknowledgements",
                                  args=[notice.conversation_id, notice.pk]))
     html = listing.content.decode()
-    done, pending = html.split('id="pending"')
-    assert "Acknowledged by 1 of 2" in html
-    assert "Anna Jansen" in done and "Bram Visser" in pending
+    pending, rest = html.split('id="acknowledged"')
+    done, others = rest.split('id="others"')
+    # Anna is Emma's guardian: her family counts; Bram has no child here, so he is listed
+    # on his own, not as a family.
+    assert "1 of 1 family acknowledged" in html
+    assert "Emma" in done and "Anna Jansen" in done and "Emma" not in pending
+    assert "Bram Visser" in others and "not yet" in others
 
 
 @pytest.mark.parametrize(("persona", "status"), [("parent", 403), ("parent_5a", 404),
@@ -59,11 +63,17 @@ def test_only_staff_members_see_the_acknowledgement_list(client: Client, request
     assert client.get(url).status_code == status
 
 
-def test_only_staff_ask_for_acknowledgement_and_only_in_announcements(conversation_4b: Conversation,
-                                                                      teacher: User, parent: User,
-                                                                      announcements: Conversation) -> None:
+def test_only_staff_ask_for_acknowledgement_in_class_groups_and_announcements(
+        conversation_4b: Conversation, teacher: User, parent: User, admin: User,
+        announcements: Conversation, school: School) -> None:
+    asked, _ = send.post_message(teacher, conversation_4b, "ack?", ack_requested=True)
+    assert asked.ack_requested
+    club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP, title="Club")
+    membership.add_member(club, teacher, actor=admin)
     with pytest.raises(ValidationError):
-        send.post_message(teacher, conversation_4b, "ack?", ack_requested=True)
+        send.post_message(teacher, club, "ack?", ack_requested=True)
+    with pytest.raises(ValidationError):
+        send.post_message(parent, conversation_4b, "ack?", ack_requested=True)
     with pytest.raises(PermissionDenied):
         send.post_message(parent, announcements, "ack?", ack_requested=True)
     plain, _ = send.post_message(teacher, announcements, "no ack asked")

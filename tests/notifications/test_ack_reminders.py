@@ -1,0 +1,81 @@
+"""An acknowledgement reminder is pushed too: to the reminded guardians' devices only, with
+"Reminder: please acknowledge ..." and nothing the school's lock-screen policy hides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from accounts.models import Role, School, User
+from messaging.actions import membership, receipts, reminders, send
+from messaging.models import Conversation
+from notifications import actions
+from tests.factories import PupilFactory, UserFactory, enrol
+from tests.notifications.conftest import WEEKNIGHT, register
+from tests.notifications.push_service import PushService
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def other_family(school: School, conversation_4b: Conversation, admin: User) -> User:
+    user = UserFactory(username="sara", display_name="Sara Smit", role=Role.PARENT, school=school)
+    assert conversation_4b.school_class is not None
+    enrol(PupilFactory(school=school, first_name="Liam"), conversation_4b.school_class, user)
+    membership.add_member(conversation_4b, user, actor=admin)
+    return user
+
+
+def test_only_the_families_that_have_not_acknowledged_get_the_push(
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, other_family: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        notice, _ = send.post_message(teacher, conversation_4b, "Sign the trip form",
+                                      ack_requested=True)
+    reminded, _ = register(push_service, other_family)
+    acked, _ = register(push_service, parent)
+    teachers, _ = register(push_service, teacher)
+    receipts.acknowledge(parent, notice)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_unacknowledged(teacher, notice, link="https://school.example/")
+    [got] = push_service.for_device(reminded)
+    assert got.payload["body"] == "Reminder: please acknowledge Ms de Vries"
+    assert got.payload["url"] == f"/c/{conversation_4b.pk}/#m{notice.pk}"
+    assert "trip" not in str(got.payload)
+    assert push_service.for_device(acked) == []
+    assert push_service.for_device(teachers) == []
+
+
+def test_the_push_follows_the_excerpt_policy_mutes_and_quiet_nights(
+        push_service: PushService, at: Callable[[datetime], None], school: School,
+        conversation_4b: Conversation, teacher: User, parent: User, other_family: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    school.lock_screen_text = "excerpt"
+    school.save()
+    notice, _ = send.post_message(teacher, conversation_4b, "Sign the trip form",
+                                  ack_requested=True)
+    phone, _ = register(push_service, other_family)
+    muted, _ = register(push_service, parent)
+    actions.mute(parent, conversation_4b)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_unacknowledged(teacher, notice, link="https://school.example/")
+    [got] = push_service.for_device(phone)
+    assert got.payload["body"] == "Reminder: please acknowledge Sign the trip form"
+    assert push_service.for_device(muted) == []
+
+
+def test_no_push_at_night_the_mail_still_goes(
+        push_service: PushService, at: Callable[[datetime], None],
+        conversation_4b: Conversation, teacher: User, other_family: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    notice, _ = send.post_message(teacher, conversation_4b, "Sign", ack_requested=True)
+    phone, _ = register(push_service, other_family)
+    at(WEEKNIGHT)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminder = reminders.remind_unacknowledged(teacher, notice, link="https://x.example/")
+    assert reminder.recipients == 2
+    assert push_service.for_device(phone) == []
