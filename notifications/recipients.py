@@ -49,7 +49,7 @@ def recipients(message: Message, at: datetime | None = None) -> list[User]:
 
 def devices(message: Message, at: datetime | None = None) -> list[Device]:
     people = recipients(message, at)
-    return list(Device.objects.filter(user__in=people).order_by("pk"))
+    return list(Device.objects.filter(user__in=people).select_related("user").order_by("pk"))
 
 
 def topic(conversation_id: int) -> str:
@@ -58,7 +58,8 @@ def topic(conversation_id: int) -> str:
 
 
 def payload(message: Message) -> dict[str, Any]:
-    """What the service worker shows. The text only where the school's policy allows it."""
+    """What the service worker shows, in the active language (the caller activates the
+    recipient's). The text only where the school's policy allows it."""
     conversation = message.conversation
     sender = message.sender.public_name
     body = sender
@@ -66,7 +67,7 @@ def payload(message: Message) -> dict[str, Any]:
         body = f"{sender}: {excerpt(message)}"
     return {
         "conversation": conversation.pk,
-        "title": conversation.title or sender,
+        "title": conversation.name or sender,
         "body": body,
         "tag": topic(conversation.pk),
         "url": reverse("messaging:conversation", args=[conversation.pk]),

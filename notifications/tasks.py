@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 from celery import Task, shared_task
+from django.utils import translation
 
 from messaging.models import Message
 from notifications import actions, push, recipients
@@ -29,15 +30,22 @@ def backoff(retries: int, retry_after: int | None) -> int:
 
 @shared_task(name="notifications.notify")
 def notify(conversation_id: int, message_id: int) -> int:
-    message = (Message.objects.select_related("sender", "conversation__school")
+    message = (Message.objects
+               .select_related("sender", "conversation__school", "conversation__school_class")
                .filter(pk=message_id, conversation_id=conversation_id).first())
     if message is None or message.is_retracted:
         return 0
-    body = recipients.payload(message)
     urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
+    # Each person's notification in their own language; rendered once per language.
+    bodies: dict[str, dict[str, Any]] = {}
     for device in targets:
-        deliver.delay(device.pk, body, urgency=urgency, topic=recipients.topic(conversation_id))
+        language = device.user.preferred_language
+        if language not in bodies:
+            with translation.override(language):
+                bodies[language] = recipients.payload(message)
+        deliver.delay(device.pk, bodies[language], urgency=urgency,
+                      topic=recipients.topic(conversation_id))
     return len(targets)
 
 
