@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts import signin
 from accounts.models import OPERATOR_ROLES, Role, School, SchoolClass, User
@@ -201,7 +202,29 @@ class ClassForm(forms.ModelForm):
 
 
 class RosterForm(forms.Form):
-    file = forms.FileField(label=_("Roster file (CSV, UTF-8)"))
+    file = forms.FileField(label=_("Roster file (CSV)"))
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Each language in its own words ("Nederlands", "Русский"), as the footer lists them."""
+    return [(code, str(get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES]
+
+
+class FirstPasswordForm(SetPasswordForm):
+    """The invitation's step: a password, and the language of the person's pages and mails,
+    starting from the one this browser shows (its cookie or its own language)."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        shown = get_language()
+        self.fields["language"].initial = (
+            shown if shown in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+
+    def clean_language(self) -> str:
+        """Left out (a form posted by a script): the language the page was shown in."""
+        return str(self.cleaned_data.get("language") or self.fields["language"].initial)
 
 
 class StaffAssignmentForm(forms.Form):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -115,6 +116,10 @@ class User(AbstractUser):
     leaves_on = models.DateField(_("leaves on"), null=True, blank=True)
     # When the account was deactivated as a leaver; a leaver is never made a member again.
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    # The language of the person's pages and mails, chosen at first login and with the footer's
+    # language selector; blank (never chosen): the installation's LANGUAGE_CODE.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
+                                blank=True)
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The 30-second time step of the last TOTP code accepted: each code logs in once.
@@ -140,6 +145,12 @@ class User(AbstractUser):
     def public_name(self) -> str:
         """What other members see: a display name, never a phone number or e-mail address."""
         return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def preferred_language(self) -> str:
+        """The language to write to this person in: theirs, or the installation's default,
+        never the language of whoever's screen caused the mail or page."""
+        return self.language or str(settings.LANGUAGE_CODE)
 
     @property
     def is_school_staff(self) -> bool:

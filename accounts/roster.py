@@ -1,4 +1,11 @@
-"""Roster import: the school's pupil and guardian list as a UTF-8 CSV.
+"""Roster import: the school's pupil and guardian list as a CSV file.
+
+The columns are separated by commas or by semicolons (what Excel writes where the decimal
+separator is a comma, as in Dutch): the header line says which. The file is UTF-8 (with or
+without Excel's byte-order mark) or, failing that, Windows' Western European encoding
+(cp1252, a superset of Latin-1), which Excel's plain "CSV" uses. Dates are 2016-03-14 or,
+day first, 14-03-2016 (also 14/03/2016 or 14.03.2016); yes and no may be written in any of
+the installation's languages. Every message is a sentence in the reader's language.
 
 The whole file is validated first; a file with any bad line is rejected whole, naming every
 bad line, and nothing is applied. A good file is applied in one transaction. Re-importing
@@ -23,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import archive
 from accounts.actions.classes import create_class, roster_changed
@@ -47,7 +55,30 @@ COLUMNS = [
     "parental_responsibility",
 ]
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-YES_NO = {"yes": True, "no": False}
+YES_NO = {"yes": True, "no": False, "ja": True, "nee": False, "да": True, "нет": False}
+DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
+SEMICOLON, COMMA = ";", ","
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in: UTF-8 (a byte-order mark dropped),
+    else cp1252, else Latin-1 (which reads any bytes; the header check then refuses garbage)."""
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+def delimiter_of(text: str) -> str:
+    """Semicolons or commas, whichever the header line has more of."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    return SEMICOLON if header.count(SEMICOLON) > header.count(COMMA) else COMMA
+
+
+def line(number: int, problem: str) -> str:
+    return _("Line %(line)d: %(problem)s") % {"line": number, "problem": problem}
 
 
 class RosterRejected(Exception):
@@ -83,6 +114,7 @@ class LinkRow:
 
 @dataclass
 class Roster:
+    delimiter: str = COMMA
     pupils: dict[str, PupilRow] = field(default_factory=dict)
     guardians: dict[str, GuardianRow] = field(default_factory=dict)
     links: dict[tuple[str, str], LinkRow] = field(default_factory=dict)
@@ -93,6 +125,8 @@ class Report:
     counts: Counter[str] = field(default_factory=Counter)
     changes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    delimiter: str = COMMA
+    encoding: str = "utf-8"
 
     def add(self, key: str, change: str | None = None) -> None:
         self.counts[key] += 1
@@ -101,29 +135,68 @@ class Report:
 
     def summary(self) -> str:
         c = self.counts
-        return (
-            f"pupils: {c['pupil.created']} created, {c['pupil.updated']} updated, "
-            f"{c['pupil.unchanged']} unchanged, {c['pupil.left']} left; "
-            f"guardians: {c['guardian.created']} created, {c['guardian.updated']} updated, "
-            f"{c['guardian.unchanged']} unchanged; "
-            f"guardianships: {c['link.created']} created, {c['link.updated']} updated, "
-            f"{c['link.removed']} removed; "
-            f"enrolments: {c['enrolment.created']} started, {c['enrolment.moved']} moved"
-        )
+        return " ".join([
+            _("Pupils: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+              "%(left)d leaving.") % {"created": c["pupil.created"], "updated": c["pupil.updated"],
+                                      "unchanged": c["pupil.unchanged"], "left": c["pupil.left"]},
+            _("Guardians: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
+            % {"created": c["guardian.created"], "updated": c["guardian.updated"],
+               "unchanged": c["guardian.unchanged"]},
+            _("Guardianships: %(created)d created, %(updated)d updated, %(removed)d removed.")
+            % {"created": c["link.created"], "updated": c["link.updated"],
+               "removed": c["link.removed"]},
+            _("Classes: %(created)d started, %(moved)d moved.") % {
+                "created": c["enrolment.created"], "moved": c["enrolment.moved"]},
+        ])
+
+    @property
+    def separated_by(self) -> str:
+        """What the preview says about the file's columns."""
+        if self.delimiter == SEMICOLON:
+            return _("Columns separated by semicolons.")
+        return _("Columns separated by commas.")
+
+    @property
+    def read_as(self) -> str:
+        """What the preview says about the file's encoding, when it was not UTF-8."""
+        if self.encoding == "utf-8-sig" or self.encoding == "utf-8":
+            return ""
+        return _("Read as Western European (Windows) text, as Excel saves it.")
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
 
 
+def header_problem(header: list[str] | None) -> str | None:
+    """What is wrong with the header line, as a sentence; None when it is right."""
+    names = [h.strip().lower() for h in header or []]
+    while names and not names[-1]:
+        names.pop()  # Excel's empty trailing cells
+    if names == COLUMNS:
+        return None
+    problem = _("The first line must name the columns %(columns)s, in this order.") % {
+        "columns": ", ".join(COLUMNS)}
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [n for n in names if n and n not in COLUMNS]
+    if missing:
+        problem += " " + _("Missing: %(names)s.") % {"names": ", ".join(missing)}
+    if unknown:
+        problem += " " + _("Not roster columns: %(names)s.") % {"names": ", ".join(unknown)}
+    return problem
+
+
 def parse(text: str) -> Roster:
     """Validate the whole file; raise :class:`RosterRejected` listing every bad line."""
     errors: list[str] = []
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    text = text.lstrip("\ufeff")
+    delimiter = delimiter_of(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
-    if header is None or [h.strip() for h in header] != COLUMNS:
-        raise RosterRejected([f"line 1: the header must be exactly {','.join(COLUMNS)}"])
-    roster = Roster()
+    problem = header_problem(header)
+    if problem is not None:
+        raise RosterRejected([line(1, problem)])
+    roster = Roster(delimiter=delimiter)
     # Lines are the file's physical lines, as an editor shows them: a quoted cell may span
     # several, so a row is named by the line it starts on.
     end = reader.line_num
@@ -132,48 +205,77 @@ def parse(text: str) -> Roster:
         if not any(cell.strip() for cell in raw):
             continue
         problems = _check_row(raw, number, roster)
-        errors.extend(f"line {number}: {problem}" for problem in problems)
+        errors.extend(line(number, problem) for problem in problems)
     if not roster.pupils and not errors:
-        errors.append("line 2: the file has no pupils")
+        errors.append(line(2, _("the file has no pupils.")))
     if errors:
         raise RosterRejected(errors)
     return roster
 
 
+def parse_date(value: str) -> date:
+    """2016-03-14, or day first: 14-03-2016, 14/03/2016, 14.03.2016. Raises ValueError."""
+    found = DAY_FIRST.match(value)
+    if found:
+        return date(int(found[4]), int(found[3]), int(found[1]))
+    return date.fromisoformat(value)
+
+
+def _detail(name: str) -> str:
+    """A pupil's detail the import changed, as the preview names it."""
+    return {"first_name": _("first name"), "last_name": _("last name"),
+            "date_of_birth": _("date of birth"), "left_on": _("leave date")}[name]
+
+
+def _empty(column: str) -> str:
+    return {
+        "pupil_first_name": _("the pupil's first name (pupil_first_name) is empty."),
+        "pupil_last_name": _("the pupil's last name (pupil_last_name) is empty."),
+        "class": _("the class (class) is empty."),
+    }[column]
+
+
 def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
     if len(raw) != len(COLUMNS):
-        return [f"expected {len(COLUMNS)} columns, found {len(raw)}"]
+        return [_("it has %(found)d columns instead of %(expected)d.") % {
+            "found": len(raw), "expected": len(COLUMNS)}]
     row = dict(zip(COLUMNS, (cell.strip() for cell in raw), strict=True))
     problems: list[str] = []
     if not REF.match(row["pupil_ref"]):
-        problems.append("pupil_ref must be 1-64 letters, digits, '.', '_' or '-'")
+        problems.append(_("the pupil's reference (pupil_ref) must be 1 to 64 letters, digits, "
+                          "full stops, hyphens or underscores."))
     for column in ("pupil_first_name", "pupil_last_name", "class"):
         if not row[column]:
-            problems.append(f"{column} is empty")
+            problems.append(_empty(column))
     if len(row["class"]) > 50:
-        problems.append("class is longer than 50 characters")
+        problems.append(_("the class name is longer than 50 characters."))
     born: date | None = None
     if row["date_of_birth"]:
         try:
-            born = date.fromisoformat(row["date_of_birth"])
+            born = parse_date(row["date_of_birth"])
         except ValueError:
-            problems.append(f"date_of_birth {row['date_of_birth']!r} is not a date (YYYY-MM-DD)")
+            problems.append(_("the date of birth “%(value)s” is not a date: write it as "
+                              "2016-03-14 or 14-03-2016.") % {"value": row["date_of_birth"]})
     responsibility = YES_NO.get(row["parental_responsibility"].lower())
     has_guardian = bool(row["guardian_ref"])
     if has_guardian:
         if not REF.match(row["guardian_ref"]):
-            problems.append("guardian_ref must be 1-64 letters, digits, '.', '_' or '-'")
+            problems.append(_("the guardian's reference (guardian_ref) must be 1 to 64 letters, "
+                              "digits, full stops, hyphens or underscores."))
         if not row["guardian_name"]:
-            problems.append("guardian_name is empty")
+            problems.append(_("the guardian's name (guardian_name) is empty."))
         if row["guardian_email"]:
             try:
                 validate_email(row["guardian_email"])
             except ValidationError:
-                problems.append(f"guardian_email {row['guardian_email']!r} is not an e-mail address")
+                problems.append(_("“%(value)s” is not an e-mail address.")
+                                % {"value": row["guardian_email"]})
         if responsibility is None:
-            problems.append("parental_responsibility must be yes or no")
+            problems.append(_("parental responsibility (parental_responsibility) must be yes "
+                              "or no."))
     elif any(row[c] for c in ("guardian_name", "guardian_email", "relationship")):
-        problems.append("guardian details without a guardian_ref")
+        problems.append(_("it has a guardian's details but no guardian's reference "
+                          "(guardian_ref)."))
     if problems:
         return problems
     pupil = PupilRow(row["pupil_ref"], row["pupil_first_name"], row["pupil_last_name"], born,
@@ -184,25 +286,28 @@ def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
     elif (known.first_name, known.last_name, known.date_of_birth, known.class_name) != (
         pupil.first_name, pupil.last_name, pupil.date_of_birth, pupil.class_name
     ):
-        problems.append(f"pupil {pupil.ref} differs from line {known.line}")
+        problems.append(_("pupil %(ref)s has other details than on line %(line)d.")
+                        % {"ref": pupil.ref, "line": known.line})
     if has_guardian:
         guardian = GuardianRow(row["guardian_ref"], row["guardian_name"], row["guardian_email"])
         seen = roster.guardians.setdefault(guardian.ref, guardian)
         if seen != guardian:
-            problems.append(f"guardian {guardian.ref} has another name or e-mail on an earlier line")
+            problems.append(_("guardian %(ref)s has another name or e-mail address on an "
+                              "earlier line.") % {"ref": guardian.ref})
         key = (pupil.ref, guardian.ref)
         if key in roster.links:
-            problems.append(f"guardian {guardian.ref} is listed twice for pupil {pupil.ref}")
+            problems.append(_("guardian %(ref)s is listed twice for pupil %(pupil)s.")
+                            % {"ref": guardian.ref, "pupil": pupil.ref})
         roster.links[key] = LinkRow(pupil.ref, guardian.ref, row["relationship"],
                                     bool(responsibility))
     return problems
 
 
 def import_roster(school: School, text: str, *, actor: User | None = None,
-                  dry_run: bool = False) -> Report:
+                  dry_run: bool = False, encoding: str = "utf-8") -> Report:
     """Validate, then apply the roster in one transaction. Raises RosterRejected."""
     roster = parse(text)
-    report = Report(dry_run=dry_run)
+    report = Report(dry_run=dry_run, delimiter=roster.delimiter, encoding=encoding)
     with transaction.atomic():
         _apply(school, roster, report, actor)
         archive.record(
@@ -224,13 +329,14 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
     theirs = sorted(ref for ref, user in guardians.items()
                     if ref in roster.guardians and operator_managed(user))
     if theirs:
-        raise RosterRejected([f"guardian_ref {ref} belongs to an account the operator manages"
-                              for ref in theirs])
+        raise RosterRejected([
+            _("Guardian %(ref)s is the reference of an account only the operator manages: "
+              "the roster cannot change it.") % {"ref": ref} for ref in theirs])
     touched: dict[int, SchoolClass] = {}
 
     for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):
         classes[name] = create_class(school, name, actor=actor)
-        report.add("class.created", f"new class {name}")
+        report.add("class.created", _("New class %(name)s") % {"name": name})
 
     current: dict[int, list[Enrolment]] = {}
     # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
@@ -247,7 +353,8 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             pupil = create_pupil(school, actor=actor, ref=row.ref, first_name=row.first_name,
                                  last_name=row.last_name, date_of_birth=row.date_of_birth)
             pupils[row.ref] = pupil
-            report.add("pupil.created", f"new pupil {row.ref} {row.first_name} {row.last_name}")
+            report.add("pupil.created", _("New pupil %(ref)s %(name)s") % {
+                "ref": row.ref, "name": f"{row.first_name} {row.last_name}"})
         else:
             changes: dict[str, object] = {k: v for k, v in wanted.items() if getattr(pupil, k) != v}
             if pupil.left_on is not None:
@@ -255,7 +362,8 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             diff = list(changes)
             if diff:
                 change_pupil(pupil, changes, actor=actor)
-                report.add("pupil.updated", f"pupil {row.ref}: {', '.join(diff)} changed")
+                report.add("pupil.updated", _("Pupil %(ref)s: %(fields)s changed") % {
+                    "ref": row.ref, "fields": ", ".join(_detail(name) for name in diff)})
             else:
                 report.add("pupil.unchanged")
         school_class = classes[row.class_name]
@@ -263,9 +371,11 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
         if not any(e.school_class_id == school_class.pk for e in enrolments) or len(enrolments) > 1:
             if enrolments:
                 moved_from = ", ".join(e.school_class.name for e in enrolments)
-                report.add("enrolment.moved", f"pupil {row.ref} moves {moved_from} -> {row.class_name}")
+                report.add("enrolment.moved", _("Pupil %(ref)s moves from %(from)s to %(to)s") % {
+                    "ref": row.ref, "from": moved_from, "to": row.class_name})
             else:
-                report.add("enrolment.created", f"pupil {row.ref} joins {row.class_name}")
+                report.add("enrolment.created", _("Pupil %(ref)s joins %(class)s") % {
+                    "ref": row.ref, "class": row.class_name})
             for e in enrolments:
                 touched[e.school_class_id] = e.school_class
             enrol(pupil, school_class, actor=actor, starts_on=today, sync=False)
@@ -279,10 +389,12 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
                                   display_name=grow.name, role=Role.PARENT, email=grow.email,
                                   ref=grow.ref)
             guardians[grow.ref] = user
-            report.add("guardian.created", f"new guardian {grow.ref} {grow.name}")
+            report.add("guardian.created", _("New guardian %(ref)s %(name)s") % {
+                "ref": grow.ref, "name": grow.name})
         elif (user.display_name, user.email) != (grow.name, grow.email):
             change_person(user, {"display_name": grow.name, "email": grow.email}, actor=actor)
-            report.add("guardian.updated", f"guardian {grow.ref}: name or e-mail changed")
+            report.add("guardian.updated", _("Guardian %(ref)s: name or e-mail address changed")
+                       % {"ref": grow.ref})
         else:
             report.add("guardian.unchanged")
 
@@ -302,8 +414,12 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
                          parental_responsibility=link.parental_responsibility,
                          no_contact=existing.no_contact if existing is not None else False,
                          sync=False)
-        verb = "created" if existing is None else "updated"
-        report.add(f"link.{verb}", f"guardian {link.guardian_ref} of pupil {link.pupil_ref} {verb}")
+        names = {"guardian": link.guardian_ref, "pupil": link.pupil_ref}
+        if existing is None:
+            report.add("link.created", _("Guardian %(guardian)s of pupil %(pupil)s added") % names)
+        else:
+            report.add("link.updated",
+                       _("Guardian %(guardian)s of pupil %(pupil)s changed") % names)
         for e in current.get(pupil.pk, []):
             touched[e.school_class_id] = e.school_class
         touched[classes[roster.pupils[link.pupil_ref].class_name].pk] = classes[
@@ -312,14 +428,16 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
         # Only guardians the roster knows (with a ref) are managed by it; hand-made links stay.
         if key[0] in roster.pupils and key[1] and key not in roster.links:
             remove_guardianship(guardianship, actor=actor, sync=False)
-            report.add("link.removed", f"guardian {key[1]} no longer listed for pupil {key[0]}")
+            report.add("link.removed", _("Guardian %(guardian)s no longer listed for pupil "
+                                         "%(pupil)s") % {"guardian": key[1], "pupil": key[0]})
             for e in current.get(guardianship.pupil_id, []):
                 touched[e.school_class_id] = e.school_class
 
     for ref, pupil in pupils.items():
         if ref in roster.pupils or pupil.pk not in current:
             continue
-        report.add("pupil.left", f"pupil {ref} {pupil.first_name} {pupil.last_name} leaves")
+        report.add("pupil.left", _("Pupil %(ref)s %(name)s leaves") % {
+            "ref": ref, "name": f"{pupil.first_name} {pupil.last_name}"})
         for e in current[pupil.pk]:
             touched[e.school_class_id] = e.school_class
         pupil_leaves(pupil, actor=actor, sync=False)

@@ -69,7 +69,7 @@ from accounts.models import (
     SchoolClass,
     User,
 )
-from accounts.roster import RosterRejected, import_roster
+from accounts.roster import RosterRejected, decode, import_roster
 from accounts.rules import manageable_people
 from accounts.twofactor import qr_svg
 
@@ -308,7 +308,8 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
             messages.error(request, _("Upload the file again: the preview has expired."))
             return redirect("accounts:school_roster")
         try:
-            report = import_roster(school, stored["text"], actor=request.user)
+            report = import_roster(school, stored["text"], actor=request.user,
+                                   encoding=stored.get("encoding", "utf-8"))
         except RosterRejected as exc:
             context["errors"] = exc.errors
         else:
@@ -318,18 +319,15 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
         return render(request, "accounts/school/roster.html", context)
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
+        text, encoding = decode(raw)
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            context["errors"] = [_("The file is not UTF-8 text.")]
-            return render(request, "accounts/school/roster.html", context, status=400)
-        try:
-            report = import_roster(school, text, actor=request.user, dry_run=True)
+            report = import_roster(school, text, actor=request.user, dry_run=True,
+                                   encoding=encoding)
         except RosterRejected as exc:
             context["errors"] = exc.errors
             return render(request, "accounts/school/roster.html", context, status=400)
         digest = hashlib.sha256(raw).hexdigest()
-        request.session[ROSTER_SESSION] = {"sha256": digest, "text": text}
+        request.session[ROSTER_SESSION] = {"sha256": digest, "text": text, "encoding": encoding}
         context.update(report=report, sha256=digest)
     return render(request, "accounts/school/roster.html", context)
 

@@ -5,21 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from axes.helpers import get_lockout_response
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views import i18n
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import ratelimit, signin, twofactor
+from accounts.actions import profile
 from accounts.actions.invitations import accept_invitation, find_by_short_code, find_invitation
 from accounts.actions.twofactor import enrol_second_factor, verify_second_factor
-from accounts.forms import CodeForm, JoinCodeForm, LoginForm, SetupCodeForm, backoff_error
+from accounts.forms import (
+    CodeForm,
+    FirstPasswordForm,
+    JoinCodeForm,
+    LoginForm,
+    SetupCodeForm,
+    backoff_error,
+)
 from accounts.landing import landing_url
 from accounts.models import Invitation, User
 
@@ -174,17 +184,22 @@ def _problem(found: Invitation | None) -> str | None:
 
 def _set_password(request: HttpRequest, found: Invitation, *, by_code: bool) -> HttpResponse:
     """The set-password form of a usable invitation, reached by its link or its letter's code."""
-    form = SetPasswordForm(found.user, request.POST or None)
+    form = FirstPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
         try:
-            accept_invitation(found, form.cleaned_data["new_password1"])
+            accept_invitation(found, form.cleaned_data["new_password1"], language=language)
         except ValueError:
             return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
                           status=410)
         request.session.pop(JOIN_SESSION, None)
-        messages.success(request, _("Your password is set. You can log in now."))
+        with translation.override(language):
+            messages.success(request, _("Your password is set. You can log in now."))
         request.session[LOGIN_HINT] = found.user.username
-        return redirect("login")
+        response = redirect("login")
+        # The login page that follows is in the chosen language already.
+        _remember_language(response, language)
+        return response
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation.html",
                   {"form": form, "invitation": found, "person": found.user, "by_code": by_code},
@@ -249,3 +264,23 @@ def join_password(request: HttpRequest) -> HttpResponse:
             messages.error(request, _code_error(problem or "unknown"))
         return redirect("accounts:join")
     return _set_password(request, found, by_code=True)
+
+
+def _remember_language(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language selector: this browser's language (Django's own view, a cookie),
+    and for a signed-in person their account's too, so every device and every mail follows."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if isinstance(request.user, User) and request.user.is_authenticated and profile.is_language(
+            language):
+        profile.set_language(request.user, language)
+    return response

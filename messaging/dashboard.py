@@ -56,7 +56,7 @@ def announcements(school: School, user: User) -> Panel:
         href = (reverse("messaging:acknowledgements", args=[message.conversation_id, message.pk])
                 if message.conversation_id in readable else "")
         rows.append([
-            Cell(message.conversation.title, href), Cell(message.sender.public_name),
+            Cell(message.conversation.name, href), Cell(message.sender.public_name),
             Cell(formats.date_format(timezone.localtime(message.created_at),
                                      "SHORT_DATETIME_FORMAT")),
             Cell(_("%(missing)d of %(audience)d") % {"missing": message.missing,  # type: ignore[attr-defined]

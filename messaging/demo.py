@@ -79,10 +79,10 @@ def backdate_message(message: Message, sent_at: datetime) -> None:
 
 def seed_conversations(school: School, users: dict[str, User]) -> dict[str, Conversation]:
     """The class groups (their members follow the roster) and the school's other groups."""
+    # Keyed as HISTORY names them; a class group's shown name is made in the reader's language.
     conversations = {
-        conversation.title: conversation
-        for conversation in (class_conversation(c)
-                             for c in SchoolClass.objects.filter(school=school, name__in=CLASSES))
+        f"{c.name} class group": class_conversation(c)
+        for c in SchoolClass.objects.filter(school=school, name__in=CLASSES)
     }
     for title, (announcements, members) in GROUPS.items():
         group = Conversation.objects.filter(school=school, title=title).first()

@@ -16,12 +16,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from messaging.hours import is_quiet_for
 from messaging.models import Membership, Message
+from messaging.queries import display_titles
 
 EXCERPT = 140
 PER_CONVERSATION = 5
@@ -52,12 +55,20 @@ def _pending(membership: Membership) -> list[Message]:
     return pending
 
 
+def conversation_link(conversation_id: int) -> str:
+    """The conversation's address for a mail: absolute with ``SCHOOLCHAT_BASE_URL`` set."""
+    path = reverse("messaging:conversation", args=[conversation_id])
+    return f"{settings.SCHOOLCHAT_BASE_URL.rstrip('/')}{path}"
+
+
 def digest_for(user: Any, now: Any = None) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """What a digest for ``user`` would contain now, and the seq each membership reached."""
+    """What a digest for ``user`` would contain now, and the seq each membership reached;
+    conversation names in the active language."""
     moment = now or timezone.now()
-    memberships = (Membership.objects.filter(user=user, ended_at__isnull=True,
-                                             conversation__last_seq__gt=F("last_read_seq"))
-                   .select_related("conversation"))
+    memberships = list(Membership.objects.filter(user=user, ended_at__isnull=True,
+                                                  conversation__last_seq__gt=F("last_read_seq"))
+                       .select_related("conversation__school_class"))
+    display_titles([m.conversation for m in memberships], user)
     sections = []
     reached: dict[int, int] = {}
     quiet = is_quiet_for(user, moment)
@@ -77,7 +88,8 @@ def digest_for(user: Any, now: Any = None) -> tuple[list[dict[str, Any]], dict[i
             # then be mentioned again in the next digest, which is the lesser evil.
             reached[membership.pk] = min(messages[-1].seq, min(held_back) - 1)
         sections.append({
-            "title": membership.conversation.title,
+            "title": membership.conversation.display_title,  # type: ignore[attr-defined]
+            "url": conversation_link(membership.conversation_id),
             "count": len(messages),
             "messages": [{"sender": m.sender.public_name, "urgent": m.urgent,
                           "excerpt": m.body[:EXCERPT] or _("(attachment)")}
@@ -92,14 +104,17 @@ def send_digests(now: Any = None) -> int:
     candidates = (User.objects.filter(is_active=True).exclude(email="")
                   .filter(memberships__ended_at__isnull=True).distinct().select_related("school"))
     for user in candidates.iterator():
-        sections, reached = digest_for(user, now)
-        if not sections:
-            continue
-        with translation.override(settings.LANGUAGE_CODE):
+        # In the recipient's language, whoever's action or whichever process sends it.
+        with translation.override(user.preferred_language):
+            sections, reached = digest_for(user, now)
+            if not sections:
+                continue
             context = {"user": user, "sections": sections,
                        "total": sum(s["count"] for s in sections)}
             body = render_to_string("messaging/digest_email.txt", context)
-            subject = _("%(count)d unread messages in Schoolchat") % {"count": context["total"]}
+            subject = ngettext("%(count)d unread message in Schoolchat",
+                               "%(count)d unread messages in Schoolchat",
+                               context["total"]) % {"count": context["total"]}
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
         for membership_id, seq in reached.items():
             Membership.objects.filter(pk=membership_id, digested_seq__lt=seq).update(

@@ -59,5 +59,7 @@ class ConversationExport:
         ]
 
     def titles(self, conversation_ids: set[int]) -> dict[int, str]:
-        return dict(Conversation.objects.filter(pk__in=conversation_ids)
-                    .values_list("pk", "title"))
+        """Each conversation's name in the active language (the export's reader's)."""
+        return {c.pk: c.name for c in Conversation.objects.filter(pk__in=conversation_ids)
+                .select_related("school_class")}
+

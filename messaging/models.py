@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive import scopes
@@ -23,7 +24,9 @@ class Conversation(models.Model):
     school = models.ForeignKey("accounts.School", on_delete=models.PROTECT,
                                related_name="conversations")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    # What a person named the conversation (a group, an announcement channel). A class group
+    # has none: its name is made from its class in the reader's language (:attr:`name`).
+    title = models.CharField(_("title"), max_length=200, blank=True)
     school_class = models.ForeignKey(
         "accounts.SchoolClass", on_delete=models.PROTECT, null=True, blank=True,
         related_name="conversations",
@@ -47,6 +50,16 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name shown, in the active language: a class group's is made from its class when
+        it is read ("4B class group", "Klassengroep 4B"), so it follows the reader's language
+        and a renamed class; any other conversation's is its title."""
+        school_class = self.school_class if self.school_class_id is not None else None
+        if self.kind == self.Kind.CLASS and not self.title and school_class is not None:
+            return gettext("%(class)s class group") % {"class": school_class.name}
         return self.title
 
     @property

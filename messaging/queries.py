@@ -8,7 +8,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -100,7 +109,7 @@ def search(user: User, query: str) -> list[Message]:
     """
     rows = (Message.objects.filter(conversation__in=readable_conversations(user),
                                    retracted_at__isnull=True)
-            .select_related("sender", "conversation"))
+            .select_related("sender", "conversation__school_class"))
     if connection.vendor == "postgresql":
         vector = SearchVector("body", config="simple")
         terms = SearchQuery(query, config="simple", search_type="websearch")
@@ -150,7 +159,10 @@ def last_read_seq(conversation: Conversation, user: User) -> int:
 
 
 def display_titles(conversations: list[Conversation], user: User) -> None:
-    """Set ``display_title``: a one-to-one conversation is shown by the other person's name."""
+    """Set ``display_title`` in the active language: a one-to-one conversation is shown by the
+    other person's name, a class group by its class (:attr:`Conversation.name`)."""
+    prefetch_related_objects(
+        [c for c in conversations if c.kind == Conversation.Kind.CLASS], "school_class")
     direct = [c.pk for c in conversations if c.kind == Conversation.Kind.DIRECT]
     others: dict[int, list[str]] = {}
     if direct:
@@ -161,4 +173,4 @@ def display_titles(conversations: list[Conversation], user: User) -> None:
     for conversation in conversations:
         names = others.get(conversation.pk)
         conversation.display_title = (  # type: ignore[attr-defined]
-            ", ".join(sorted(names)) if names else conversation.title)
+            ", ".join(sorted(names)) if names else conversation.name)

@@ -36,7 +36,8 @@ def groups(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     return render(request, "messaging/school/groups.html", {
         "school": school, "form": form,
         "groups": Conversation.objects.filter(school=school).exclude(
-            kind=Conversation.Kind.DIRECT).order_by("kind", "title"),
+            kind=Conversation.Kind.DIRECT).select_related("school_class")
+        .order_by("kind", "school_class__name", "title"),
     })
 
 

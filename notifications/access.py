@@ -39,4 +39,5 @@ def own_device_or_none(user: Any, device_id: int) -> Device | None:
 def active_mutes_of(user: Any) -> QuerySet[Mute]:
     now = timezone.now()
     return (Mute.objects.filter(user=user).filter(Q(until__isnull=True) | Q(until__gt=now))
-            .select_related("conversation").order_by("conversation__title", "pk"))
+            .select_related("conversation__school_class")
+            .order_by("conversation__title", "pk"))

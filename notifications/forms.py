@@ -32,4 +32,4 @@ class MuteForm(DurationForm):
         super().__init__(*args, **kwargs)
         field = self.fields["conversation"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c.pk, c.title) for c in conversations]
+        field.choices = [(c.pk, c.name) for c in conversations]

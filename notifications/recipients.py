@@ -55,7 +55,8 @@ def devices(message: Message, at: datetime | None = None) -> list[Device]:
     # (user, endpoint) of the browsers showing the conversation: matched on both, so a page
     # can only ever silence its own person's device.
     looking = presence.looking(message.conversation_id)
-    return [device for device in Device.objects.filter(user__in=people).order_by("pk")
+    return [device for device in Device.objects.filter(user__in=people)
+                                 .select_related("user").order_by("pk")
             if (device.user_id, device.endpoint) not in looking]
 
 
@@ -65,7 +66,8 @@ def topic(conversation_id: int) -> str:
 
 
 def payload(message: Message) -> dict[str, Any]:
-    """What the service worker shows. The text only where the school's policy allows it."""
+    """What the service worker shows, in the active language (the caller activates the
+    recipient's). The text only where the school's policy allows it."""
     conversation = message.conversation
     sender = message.sender.public_name
     body = sender
@@ -73,7 +75,7 @@ def payload(message: Message) -> dict[str, Any]:
         body = f"{sender}: {excerpt(message)}"
     return {
         "conversation": conversation.pk,
-        "title": conversation.title or sender,
+        "title": conversation.name or sender,
         "body": body,
         "tag": topic(conversation.pk),
         "url": reverse("messaging:conversation", args=[conversation.pk]),
@@ -108,7 +110,7 @@ def reminder_payload(message: Message) -> dict[str, Any]:
         body = _("Reminder: please acknowledge %(what)s") % {"what": what}
     return {
         "conversation": conversation.pk,
-        "title": conversation.title,
+        "title": conversation.name,
         "body": body,
         "tag": f"ack-reminder-{message.pk}",
         "url": reverse("messaging:conversation", args=[conversation.pk]) + f"#m{message.pk}",

@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 from celery import Task, shared_task
+from django.utils import translation
 
 from messaging.models import Message
 from notifications import actions, push, recipients
@@ -39,13 +40,22 @@ def backoff(retries: int, retry_after: int | None) -> int:
 
 @shared_task(name="notifications.notify")
 def notify(conversation_id: int, message_id: int) -> int:
-    message = (Message.objects.select_related("sender", "conversation__school")
+    message = (Message.objects
+               .select_related("sender", "conversation__school", "conversation__school_class")
                .filter(pk=message_id, conversation_id=conversation_id).first())
     if message is None or message.is_retracted:
         return 0
+    urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
-    send_all(targets, recipients.payload(message), urgency="high" if message.urgent else "normal",
-             topic=recipients.topic(conversation_id), seq=message.seq)
+    # Each person's notification in their own language: one batch per language.
+    by_language: dict[str, list[Device]] = {}
+    for device in targets:
+        by_language.setdefault(device.user.preferred_language, []).append(device)
+    for language, devices in by_language.items():
+        with translation.override(language):
+            body = recipients.payload(message)
+        send_all(devices, body, urgency=urgency, topic=recipients.topic(conversation_id),
+                 seq=message.seq)
     # What the members have read since the last push here is no longer any digest's business.
     actions.forget_read_pushes(conversation_id)
     return len(targets)

@@ -43,14 +43,15 @@ def page(request: HttpRequest) -> HttpResponse:
     """A person's devices and muted conversations; the POST mutes one more."""
     user: Any = request.user
     form = MuteForm(request.POST or None,
-                    conversations=readable_conversations(user).order_by("title", "pk"))
+                    conversations=readable_conversations(user).select_related("school_class")
+                    .order_by("title", "pk"))
     if request.method == "POST" and form.is_valid():
         conversation = readable_conversation_or_none(user, form.cleaned_data["conversation"])
         if conversation is None:
             raise Http404
         actions.mute(user, conversation, until=form.until())
         django_messages.success(request, _("You will not be notified about %(title)s.")
-                                % {"title": conversation.title})
+                                % {"title": _shown_title(conversation, user)})
         return redirect("notifications:page")
     return render(request, "notifications/page.html", {
         "devices": access.devices_of(user),

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import archive
@@ -176,9 +176,13 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
     def progress(pct: int) -> None:
         SubjectAccessExport.objects.filter(pk=export.pk).update(progress=pct)
 
+    # Written in the language of the DPO who asked for it (names of class groups, dates).
+    reader = export.requested_by
+    language = reader.preferred_language if reader is not None else settings.LANGUAGE_CODE
     try:
-        sha256, messages = builder.write(export_path(export), export.subject_user,
-                                         export.subject_pupil, progress=progress, now=now)
+        with translation.override(language):
+            sha256, messages = builder.write(export_path(export), export.subject_user,
+                                             export.subject_pupil, progress=progress, now=now)
     except Exception as exc:
         SubjectAccessExport.objects.filter(pk=export.pk).update(
             status=SubjectAccessExport.Status.FAILED, error=str(exc)[:2000])

@@ -180,7 +180,8 @@ def holds(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         _audit(request, "holds.viewed")
     rows = (LegalHold.objects.filter(school=_school(user))
-            .select_related("user", "pupil", "conversation", "placed_by", "lifted_by")
+            .select_related("user", "pupil", "conversation__school_class", "placed_by",
+                            "lifted_by")
             .order_by("lifted_at", "-placed_at"))
     status = 400 if request.method == "POST" else 200
     return render(request, "records/holds.html",

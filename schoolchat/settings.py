@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # A redirect to the login page for a session ended on the server clears the browser's
     # offline copies and service worker (Clear-Site-Data).
     "accounts.ended_sessions.EndedSessionMiddleware",
+    # A signed-in person's own language (User.language) over the cookie's and the browser's.
+    "accounts.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -337,8 +339,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Language and time ---------------------------------------------------------------------
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("ru", _("Russian"))]
+# The installation's language: pages for a browser that asks for none of LANGUAGES, and mails
+# to people who have not chosen one (User.language).
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfiguredEnv(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not one of {', '.join(dict(LANGUAGES))}")
+# Dates as each language writes them, with a 24-hour time: "8 dec. 2026 22:20".
+FORMAT_MODULE_PATH = ["schoolchat.formats"]
 LOCALE_PATHS: list[Path] = []  # each app has its catalogues in <app>/locale/ (manage.py messages)
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from notifications.urls import root_patterns as notification_root_patterns
 from schoolchat import health
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("archive/", include("records.urls")),
     path("healthz", health.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The footer's language selector (Django's set_language, which also keeps a signed-in
+    # person's choice on their account).
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("django-admin/", admin.site.urls),
 ]

@@ -126,7 +126,7 @@ def parent_5a(school: School, class_5a: SchoolClass) -> User:
 def conversation_4b(school: School, class_4b: SchoolClass, teacher: User, parent: User,
                     admin: User) -> Conversation:
     conversation = Conversation.objects.create(
-        school=school, kind=Conversation.Kind.CLASS, title="4B class group", school_class=class_4b
+        school=school, kind=Conversation.Kind.CLASS, school_class=class_4b
     )
     membership.add_member(conversation, teacher, actor=admin, manager=True)
     membership.add_member(conversation, parent, actor=admin)
@@ -137,7 +137,7 @@ def conversation_4b(school: School, class_4b: SchoolClass, teacher: User, parent
 def conversation_5a(school: School, class_5a: SchoolClass, parent_5a: User,
                     admin: User) -> Conversation:
     conversation = Conversation.objects.create(
-        school=school, kind=Conversation.Kind.CLASS, title="5A class group", school_class=class_5a
+        school=school, kind=Conversation.Kind.CLASS, school_class=class_5a
     )
     membership.add_member(conversation, parent_5a, actor=admin)
     return conversation

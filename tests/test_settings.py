@@ -100,3 +100,11 @@ def test_every_schoolchat_setting_used_is_declared_from_the_environment_and_docu
     getattr_reads = [str(p.relative_to(ROOT)) for p in _python_files()
                      if re.search(r"getattr\(\s*settings\s*,\s*\"SCHOOLCHAT_", p.read_text())]
     assert getattr_reads == [], "read declared settings as settings.X"
+
+
+def test_the_installations_language_comes_from_the_environment() -> None:
+    assert _show("LANGUAGE_CODE", {}) == "en"
+    assert _show("LANGUAGE_CODE", {"LANGUAGE_CODE": "nl"}) == "nl"
+    result = _manage("check", env={"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "school.example",
+                                   "LANGUAGE_CODE": "fr"})
+    assert result.returncode != 0 and "LANGUAGE_CODE='fr' is not one of en, nl, ru" in result.stderr

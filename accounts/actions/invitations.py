@@ -101,8 +101,9 @@ def find_invitation(token: str) -> Invitation | None:
     ).first()
 
 
-def accept_invitation(invitation: Invitation, password: str) -> User:
-    """Use the link once: set the password and activate the account."""
+def accept_invitation(invitation: Invitation, password: str, *, language: str = "") -> User:
+    """Use the link once: set the password (and, when given, the person's language: the
+    first login chooses it) and activate the account."""
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not locked.is_pending or locked.user.left_at is not None:
@@ -112,9 +113,16 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         user = locked.user
         user.set_password(password)
         user.is_active = True
-        user.save(update_fields=["password", "is_active"])
+        fields = ["password", "is_active"]
+        if language:
+            if language not in dict(settings.LANGUAGES):
+                raise ValueError(f"not a language of this installation: {language!r}")
+            user.language = language
+            fields.append("language")
+        user.save(update_fields=fields)
         archive.record("account.password_set", scope=scopes.school(user.school_id), actor=user,
-                       subjects=[user], payload={"user": user.pk, "purpose": locked.purpose})
+                       subjects=[user], payload={"user": user.pk, "purpose": locked.purpose,
+                                                 **({"language": language} if language else {})})
         # A password reset ends every other session of the account.
         sessions.delete_sessions({user.pk})
     return user
@@ -253,10 +261,10 @@ def find_by_short_code(typed: str) -> Invitation | None:
 
 
 def mail_language(person: User) -> str:
-    """The language a mail or a printed letter to this person is written in. Neither an account nor a school
-    stores a language yet, so it is the installation's default (``LANGUAGE_CODE``), never the
+    """The language a mail or a printed letter to this person is written in: their own
+    (``User.language``), else the installation's default (``LANGUAGE_CODE``), never the
     language of the admin's browser who pressed the button."""
-    return str(settings.LANGUAGE_CODE)
+    return person.preferred_language
 
 
 def invitation_mail(person: User, school: School, link: str) -> EmailMessage:

@@ -91,8 +91,8 @@ def class_conversation(school_class: SchoolClass) -> Conversation:
     ).order_by("pk").first()
     if conversation is None:
         conversation = Conversation.objects.create(
-            school=school_class.school, kind=Conversation.Kind.CLASS,
-            title=f"{school_class.name} class group", school_class=school_class,
+            # No title: the name is made from the class in each reader's language.
+            school=school_class.school, kind=Conversation.Kind.CLASS, school_class=school_class,
         )
     return conversation
 

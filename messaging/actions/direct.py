@@ -63,6 +63,6 @@ def reply_privately(
         direct = direct_conversation(user, message.sender, school=announcement.school)
         quote = message.body[:200]
         framed = _("Re: “%(quote)s” (%(channel)s)\n\n%(text)s") % {
-            "quote": quote, "channel": announcement.title, "text": text}
+            "quote": quote, "channel": announcement.name, "text": text}
         return post_message(user, direct, framed[: settings.SCHOOLCHAT_MESSAGE_MAX_CHARS],
                             client_id=client_id, confirm=True)

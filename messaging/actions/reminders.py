@@ -67,12 +67,12 @@ def reminder_mail(person: User, message: Message, link: str) -> EmailMessage:
     of the message; never another family's name or anyone's contact details."""
     with translation.override(mail_language(person)):
         subject = _("Reminder: please acknowledge a message in %(conversation)s") % {
-            "conversation": message.conversation.title}
+            "conversation": message.conversation.name}
         body = _(
             "Hello %(name)s,\n\n%(sender)s asked in %(conversation)s for an acknowledgement "
             "that you have read this message, and your family has not given one yet:\n\n"
             "%(excerpt)s\n\nOpen it and press Acknowledge:\n%(link)s\n"
         ) % {"name": person.public_name, "sender": message.sender.public_name,
-             "conversation": message.conversation.title, "excerpt": excerpt(message),
+             "conversation": message.conversation.name, "excerpt": excerpt(message),
              "link": link}
     return EmailMessage(subject, body, None, [person.email])

@@ -147,7 +147,8 @@ def test_roster_upload_previews_every_change_then_applies_on_confirm(client: Cli
     preview = client.post(reverse("accounts:school_roster"), {"file": upload})
     assert preview.status_code == 200
     body = preview.content.decode()
-    assert "new pupil P0000 Дмитрий Петров" in body and "6 created" in body
+    assert "New pupil P0000 Дмитрий Петров" in body and "6 created" in body
+    assert "Columns separated by commas." in body
     assert not Pupil.objects.exists()
     applied = client.post(reverse("accounts:school_roster"),
                           {"confirm": preview.context["sha256"]})
@@ -166,7 +167,8 @@ def test_a_bad_roster_upload_names_the_lines_and_changes_nothing(client: Client,
     upload = SimpleUploadedFile("roster.csv", as_csv(rows).encode())
     response = client.post(reverse("accounts:school_roster"), {"file": upload})
     assert response.status_code == 400
-    assert "line 3: date_of_birth &#x27;yesterday&#x27; is not a date" in response.content.decode()
+    assert ("Line 3: the date of birth “yesterday” is not a date"
+            in response.content.decode())
     assert not Pupil.objects.exists()
 
 

@@ -73,8 +73,8 @@ def test_nothing_from_conversations_they_were_never_in(demo: dict[str, User], tm
     for body in outside.values_list("body", flat=True):
         assert json.dumps(body, ensure_ascii=False)[1:-1] not in data_text
         assert escape(body) not in html
-    for title in never.values_list("title", flat=True):
-        assert title not in data_text
+    for conversation in never.select_related("school_class"):
+        assert conversation.name and conversation.name not in data_text
 
 
 def test_other_parents_are_pseudonymised_and_staff_named(demo: dict[str, User], tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_every_manifest_hash_matches(demo: dict[str, User], tmp_path: Path) -> N
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == digest
     heads = manifest["chain_heads"]
-    four_b = Conversation.objects.get(title="4B class group")
+    four_b = Conversation.objects.get(kind=Conversation.Kind.CLASS, school_class__name="4B")
     newest = Record.objects.filter(scope=four_b.scope).order_by("-position").first()
     assert newest is not None
     assert heads[four_b.scope]["hash"] == newest.hash

@@ -172,3 +172,18 @@ def test_the_vapid_token_is_signed_once_per_push_service(
     assert len({r.claims["exp"] for r in push_service.received}) == 1
     # One connection, kept alive, carried all three.
     assert len(push_service.connections) == 1
+
+
+def test_each_push_names_the_class_group_in_its_recipients_language(
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, second_parent: User) -> None:
+    at(SATURDAY_NOON)
+    second_parent.language = "nl"
+    second_parent.save()
+    english, _ = register(push_service, parent)
+    dutch, _ = register(push_service, second_parent)
+    post_and_publish(teacher, conversation_4b, "Trip on Friday")
+    [to_english] = push_service.for_device(english)
+    [to_dutch] = push_service.for_device(dutch)
+    assert to_english.payload["title"] == "4B class group"
+    assert to_dutch.payload["title"] == "Klassengroep 4B"

@@ -12,11 +12,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import School
-from accounts.roster import RosterRejected, import_roster
+from accounts.roster import RosterRejected, decode, import_roster
 
 
 class Command(BaseCommand):
-    help = "Import pupils, guardians and classes from a roster CSV (UTF-8, header row)."
+    help = ("Import pupils, guardians and classes from a roster CSV (header row; commas or "
+            "semicolons; UTF-8 or Excel's Windows encoding).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
@@ -29,11 +30,11 @@ class Command(BaseCommand):
         if schools.count() != 1:
             raise CommandError("name the school with --school <short name>")
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text, encoding = decode(file.read_bytes())
+        except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
         try:
-            report = import_roster(schools.get(), text, dry_run=dry_run)
+            report = import_roster(schools.get(), text, dry_run=dry_run, encoding=encoding)
         except RosterRejected as exc:
             for error in exc.errors:
                 self.stderr.write(error)
