@@ -248,12 +248,12 @@ def export_search(dpo: User, criteria: dict[str, Any]) -> bytes:
 
 # --- Backups and drills (records/backup.py makes and reads the files) -------------------------
 
-def _note_run(run: BackupRun, kind: str, payload: dict[str, Any]) -> BackupRun:
+def _note_run(run: BackupRun, payload: dict[str, Any]) -> BackupRun:
     """Store how a backup or a drill ended, and archive it (the operator's scope)."""
     with transaction.atomic():
         run.save()
-        archive.record(kind, scope=scopes.school(None), payload={"run": run.pk, "ok": run.ok,
-                                                                  **payload})
+        archive.record("backup.drilled" if run.kind == BackupRun.Kind.DRILL else "backup.made",
+                       scope=scopes.school(None), payload={"run": run.pk, "ok": run.ok, **payload})
     return run
 
 
@@ -277,10 +277,10 @@ def back_up(*, recipients: list[str] | None = None, out: Path | None = None,
         reason = str(exc) if isinstance(exc, backup.BackupError | OSError) else repr(exc)
         return _note_run(BackupRun(kind=BackupRun.Kind.BACKUP, ok=False, file_name=str(target),
                                    error=reason[:2000]),
-                         "backup.made", {"error": reason[:2000]})
+                         {"error": reason[:2000]})
     run = BackupRun(kind=BackupRun.Kind.BACKUP, ok=True, file_name=str(made.path), size=made.size,
                     sha256=made.sha256, counts=made.manifest["counts"])
-    return _note_run(run, "backup.made", {"file": made.path.name, "size": made.size,
+    return _note_run(run, {"file": made.path.name, "size": made.size,
                                           "sha256": made.sha256})
 
 
@@ -295,7 +295,7 @@ def drill(*, path: Path | None = None, identity: Path | None = None,
         reason = str(exc) if isinstance(exc, backup.BackupError | OSError) else repr(exc)
         return _note_run(BackupRun(kind=BackupRun.Kind.DRILL, ok=False, error=reason[:2000],
                                    file_name=str(path or "")),
-                         "backup.drilled", {"error": reason[:2000]})
+                         {"error": reason[:2000]})
     return _note_run(BackupRun(kind=BackupRun.Kind.DRILL, ok=True, counts=counts,
                                file_name=str(path or "")),
-                     "backup.drilled", {"counts": counts})
+                     {"counts": counts})

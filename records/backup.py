@@ -354,11 +354,13 @@ class Restored:
 
 def _decrypt(path: Path, plain: Path, identities: Sequence[x25519.Identity]) -> None:
     try:
-        with path.open("rb") as source, plain.open("wb") as target:
-            pyrage.decrypt_io(source, target, list(identities))
+        source = path.open("rb")
     except OSError as exc:
         raise BackupError(f"cannot read {path}: {exc.strerror}") from None
-    except Exception:  # pyrage.DecryptError: wrong key, or the file is damaged
+    try:
+        with source, plain.open("wb") as target:
+            pyrage.decrypt_io(source, target, list(identities))
+    except Exception:  # pyrage.DecryptError (wrong key), OSError (a damaged chunk)
         raise BackupError(f"cannot decrypt {path.name}: not encrypted to this identity, "
                           "or the file is damaged") from None
 
@@ -413,12 +415,12 @@ def _refuse_non_empty(manifest: Mapping[str, Any], media_root: Path) -> None:
     if manifest.get("engine") != engine:
         raise BackupError(f"this is a backup of a {manifest.get('engine')} database; "
                           f"restore it into {manifest.get('engine')}, not {engine}")
+    if media_root.exists() and any(media_root.iterdir()):
+        raise BackupError(f"the media folder {media_root} is not empty: restore into an empty one")
     tables = connection.introspection.table_names()
     if tables:
         raise BackupError(f"the database is not empty ({len(tables)} tables): "
                           "restore into a new, empty database")
-    if media_root.exists() and any(media_root.iterdir()):
-        raise BackupError(f"the media folder {media_root} is not empty: restore into an empty one")
 
 
 def _load_database(engine: str, dump: Path) -> None:
@@ -568,6 +570,10 @@ def drill(*, path: Path | None = None, identity: Path | None = None,
     """The whole restore drill: back up (to a key made for the drill, unless a backup file and
     its identity are given), restore into a scratch database and media folder in a process of
     its own, verify there, drop the scratch database. Returns the counts restored."""
+    if path is not None and not path.is_file():
+        raise BackupError(f"{path}: no such backup file")
+    if identity is not None:
+        identities_from(identity)  # unreadable or not a key: say so before making a database
     with tempfile.TemporaryDirectory(prefix="schoolchat-drill-") as folder:
         tmp = Path(folder)
         if path is None or identity is None:
