@@ -28,7 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from pyrage import x25519
 from pytest_django.fixtures import Settings
 
@@ -307,6 +307,8 @@ def test_without_a_key_nothing_is_backed_up_and_health_says_not_configured(
     assert back_up() == "not configured"
     assert not BackupRun.objects.exists()
     assert backup.status().state == "not configured" and backup.status().healthy
+    with translation.override("nl"):  # the dashboard's sentence, in the reader's language
+        assert backup.status().summary == "Er zijn nog geen back-ups ingesteld."
     assert client.get("/healthz").json()["backup"] == "not configured"
     with pytest.raises(CommandError, match="no recipient"):
         call_command("backup")
