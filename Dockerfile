@@ -1,7 +1,7 @@
 # Schoolchat production image: the same Makefile targets as outside Docker.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends make gettext \
+RUN apt-get update && apt-get install -y --no-install-recommends make gettext postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml constraints.txt Makefile README.md ./

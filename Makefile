@@ -9,7 +9,7 @@ PORT ?= 8000
 # Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-archive messages migrations-check ci clean
+.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-archive messages migrations-check restore-drill ci clean
 
 # The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
@@ -56,6 +56,11 @@ beat: install
 
 messages: install  ## refresh and compile the apps' nl and ru catalogues (needs GNU gettext)
 	$(PY) manage.py messages
+
+# Back up, restore into a scratch database and media folder, verify, drop: PASS or FAIL (a
+# fresh backup to a key made for the drill; FILE=… IDENTITY=… drills a real backup instead).
+restore-drill: install  ## prove the backups restore (docs/operations.md)
+	$(PY) manage.py restore_drill $(if $(FILE),$(FILE) --identity $(IDENTITY))
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

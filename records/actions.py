@@ -7,7 +7,9 @@ transaction. Views and commands call these; they never write archive rows themse
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,12 +34,16 @@ from archive.models import (
     SubjectAccessExport,
 )
 from archive.retention import retention_days
+from records import backup
 from records import export as builder
+from records.models import BackupRun
 from records.search import search
 
 # Sent after a requested export's row is committed, with ``export_id``: ``records.tasks`` queues
 # the build (a signal, so that the actions need not import the Celery adapters that call them).
 export_requested = Signal()
+
+logger = logging.getLogger(__name__)
 
 
 def audit(actor: User | None, action: str, *, school: Any = None, **details: Any) -> AuditEntry:
@@ -242,3 +248,58 @@ def export_search(dpo: User, criteria: dict[str, Any]) -> bytes:
                        payload={"search": described, "sha256": sha256, "messages": len(records)})
         audit(dpo, "search.exported", sha256=sha256, messages=len(records), **described)
     return content
+
+
+# --- Backups and drills (records/backup.py makes and reads the files) -------------------------
+
+def _note_run(run: BackupRun, payload: dict[str, Any]) -> BackupRun:
+    """Store how a backup or a drill ended, and archive it (the operator's scope)."""
+    with transaction.atomic():
+        run.save()
+        archive.record("backup.drilled" if run.kind == BackupRun.Kind.DRILL else "backup.made",
+                       scope=scopes.school(None), payload={"run": run.pk, "ok": run.ok, **payload})
+    return run
+
+
+def back_up(*, recipients: list[str] | None = None, out: Path | None = None,
+            now: datetime | None = None) -> BackupRun:
+    """Write an encrypted backup and note how it went; a failure is noted, not raised.
+
+    Without ``out`` the file goes into ``SCHOOLCHAT_BACKUP_DIR`` and that folder is rotated
+    (``SCHOOLCHAT_BACKUP_KEEP``) once the new file is complete; with ``out`` nothing is rotated.
+    """
+    keys = recipients or list(settings.SCHOOLCHAT_BACKUP_RECIPIENTS)
+    folder = Path(settings.SCHOOLCHAT_BACKUP_DIR)
+    target = out or folder / backup.file_name(now or timezone.now())
+    try:
+        keep = backup.parse_keep(settings.SCHOOLCHAT_BACKUP_KEEP)
+        made = backup.write(keys, target)
+        if out is None:
+            backup.rotate(folder, keep)
+    except Exception as exc:  # every failure is noted: a backup that failed must show
+        logger.exception("backup to %s failed", target)
+        reason = str(exc) if isinstance(exc, backup.BackupError | OSError) else repr(exc)
+        return _note_run(BackupRun(kind=BackupRun.Kind.BACKUP, ok=False, file_name=str(target),
+                                   error=reason[:2000]),
+                         {"error": reason[:2000]})
+    run = BackupRun(kind=BackupRun.Kind.BACKUP, ok=True, file_name=str(made.path), size=made.size,
+                    sha256=made.sha256, counts=made.manifest["counts"])
+    return _note_run(run, {"file": made.path.name, "size": made.size,
+                                          "sha256": made.sha256})
+
+
+def drill(*, path: Path | None = None, identity: Path | None = None,
+          scratch_name: str | None = None,
+          say: Callable[[str], None] = lambda line: None) -> BackupRun:
+    """Run the restore drill (``records.backup.drill``) and note whether it passed."""
+    try:
+        counts = backup.drill(path=path, identity=identity, scratch_name=scratch_name, say=say)
+    except Exception as exc:  # a drill that cannot run has failed, and must say so
+        logger.exception("restore drill failed")
+        reason = str(exc) if isinstance(exc, backup.BackupError | OSError) else repr(exc)
+        return _note_run(BackupRun(kind=BackupRun.Kind.DRILL, ok=False, error=reason[:2000],
+                                   file_name=str(path or "")),
+                         {"error": reason[:2000]})
+    return _note_run(BackupRun(kind=BackupRun.Kind.DRILL, ok=True, counts=counts,
+                               file_name=str(path or "")),
+                     {"counts": counts})

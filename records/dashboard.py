@@ -10,7 +10,7 @@ from accounts import dashboard
 from accounts.models import School, User
 from archive import scopes
 from archive.models import Record
-from records import lines
+from records import backup, lines
 
 LATEST = 8
 
@@ -29,5 +29,24 @@ def latest_changes(school: School, user: User) -> dashboard.Panel:
     )
 
 
+def backups(school: School, user: User) -> dashboard.Panel:
+    """Whether the installation's backups are current and when a restore was last drilled."""
+    state = backup.status()
+    notes = [state.summary]
+    if state.last_good_backup is not None:
+        notes.append(_("Last good backup: %(when)s.") % {"when": formats.date_format(
+            state.last_good_backup.finished_at, "SHORT_DATETIME_FORMAT")})
+    if state.last_drill is not None:
+        outcome = _("passed") if state.last_drill.ok else _("failed")
+        notes.append(_("Last restore drill: %(when)s, %(outcome)s.") % {
+            "when": formats.date_format(state.last_drill.finished_at, "SHORT_DATETIME_FORMAT"),
+            "outcome": outcome})
+    else:
+        notes.append(_("No restore drill yet."))
+    figures = [] if state.healthy else [dashboard.Figure(_("Backups need attention"), 1, alert=True)]
+    return dashboard.Panel(title=_("Backups"), figures=figures, notes=notes)
+
+
 def register() -> None:
+    dashboard.register("backups", backups, order=65)
     dashboard.register("latest_changes", latest_changes, order=70)

@@ -270,6 +270,10 @@ SENTENCES: dict[str, Sentence] = {
         "target": n.target(c)},
     "purge.done": lambda c, n: _("Deleted records past the retention period."),
     "archive.sealed": lambda c, n: _("Sealed the archive."),
+    "backup.made": lambda c, n: (_("Made an encrypted backup of everything.") if c.get("ok")
+                                 else _("A backup failed.")),
+    "backup.drilled": lambda c, n: (_("Restored a backup in a drill: it passed.") if c.get("ok")
+                                    else _("Restored a backup in a drill: it failed.")),
     # What a DPO looked at (audit entries only).
     "archive.viewed": lambda c, n: _("Opened the archive."),
     "archive.verified": _verified,

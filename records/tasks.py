@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.dispatch import receiver
 
-from records import actions
+from records import actions, backup
 
 
 # Task names keep the ``archive.`` prefix they were queued and scheduled under.
@@ -19,6 +19,15 @@ def run_export(export_id: int) -> str:
 @shared_task(name="archive.expire_exports")
 def expire_exports() -> int:
     return actions.expire_downloads()
+
+
+@shared_task(name="records.backup")
+def back_up() -> str:
+    """The nightly backup (CELERY_BEAT_SCHEDULE); does nothing until a recipient key is set."""
+    if not backup.configured():
+        return "not configured"
+    run = actions.back_up()
+    return "ok" if run.ok else f"failed: {run.error}"
 
 
 @receiver(actions.export_requested, dispatch_uid="records.queue_export")

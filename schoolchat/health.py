@@ -1,4 +1,8 @@
-"""GET /healthz: the state of the database and, when configured, Redis, as JSON."""
+"""GET /healthz: the state of the database, Redis and backups, as JSON.
+
+The database or Redis failing is an error (503: this process cannot serve). A failed or missing
+backup is ``"status": "degraded"`` with 200: people can still chat, but an operator must look.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from records import backup
 
 
 def _database_state() -> str:
@@ -32,9 +38,22 @@ def _redis_state() -> str:
     return "ok"
 
 
+def _backup_state() -> str:
+    try:
+        state = backup.status()
+    except Exception as exc:  # reported, not raised, as above
+        return f"error: {type(exc).__name__}"
+    if state.state == "failed" and state.last_backup is not None:
+        return f"failed: {state.last_backup.error}"
+    return state.state
+
+
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_state(), "redis": _redis_state()}
     healthy = all(state in {"ok", "not configured"} for state in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    backups = _backup_state() if checks["database"] == "ok" else "unknown"
+    status = "error" if not healthy else "ok" if backups in {"ok", "not configured"} else "degraded"
+    return JsonResponse({"status": status, **checks, "backup": backups},
+                        status=200 if healthy else 503)

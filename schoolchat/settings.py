@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from schoolchat.env import (
@@ -214,6 +215,9 @@ CELERY_BEAT_SCHEDULE["archive-expire-exports"] = {"task": "archive.expire_export
 # Messaging: e-mail digests of unread messages (each run skips people in quiet hours).
 CELERY_BEAT_SCHEDULE["messaging-digests"] = {"task": "messaging.send_digests",
                                              "schedule": 3600.0}
+# Records: the nightly encrypted backup (records/backup.py), while the school sleeps.
+CELERY_BEAT_SCHEDULE["records-backup"] = {"task": "records.backup",
+                                          "schedule": crontab(hour=2, minute=30)}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
 # Every job at least this often (seconds), when set: to watch digests and scheduled posts
@@ -367,6 +371,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
+# Backups (docs/operations.md, "Backups and restore"): the age public keys (age1…, comma
+# separated) each backup is encrypted to (the private key stays off the server; none set: no
+# nightly backup), the folder they go to (where a school mounts its off-site storage), and
+# how many rotation keeps: the newest of each of the last N days (d), weeks (w), months (m).
+SCHOOLCHAT_BACKUP_RECIPIENTS = env_list("SCHOOLCHAT_BACKUP_RECIPIENTS")
+SCHOOLCHAT_BACKUP_DIR = env_str("SCHOOLCHAT_BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+SCHOOLCHAT_BACKUP_KEEP = env_str("SCHOOLCHAT_BACKUP_KEEP", "7d,4w,12m")
 
 # Request bodies (schoolchat/limits.py): refused with 413 from Content-Length before they are
 # read, or as soon as a streamed body passes its route's allowance. The largest allowance is an
