@@ -52,6 +52,7 @@ Action = Literal[
     "consent.view_pupil",
     "consent.request",
     "consent.view_coverage",
+    "consent.edit_forms",
     # records/access.py
     "archive.search",
     "archive.export",

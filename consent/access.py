@@ -101,3 +101,11 @@ def managed_classes(user: User) -> QuerySet[SchoolClass]:
     if user.is_class_staff_role:
         return SchoolClass.objects.filter(staff=user).order_by("name")
     return SchoolClass.objects.none()
+
+
+@rule("consent.edit_forms")
+def _edit_forms(user: User, target: Any) -> bool:
+    """The school's admins word the school's consent forms (a purpose, or the school itself)."""
+    school_id = getattr(target, "school_id", None) if target is not None and hasattr(
+        target, "school_id") else getattr(target, "pk", None)
+    return is_school_admin(user, school_id)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 import archive
 from accounts.access import can
-from accounts.models import Pupil, School, SchoolClass
+from accounts.models import Pupil, School, SchoolClass, User
 from archive import scopes
 from consent import defaults
 from consent.access import responsible_for
@@ -49,9 +49,18 @@ def on_school_created(sender: Any, school: School, **kwargs: Any) -> None:
     ensure_purposes(school)
 
 
-def publish_form(purpose: ConsentPurpose, text: str, *, actor: Any) -> ConsentForm:
+def publish_form(purpose: ConsentPurpose, text: str, *, actor: User | None) -> ConsentForm:
     """Publish a new version of a purpose's text. Earlier versions and the decisions on them
     are kept; guardians who decided on an earlier version see the new one as pending."""
+    if actor is not None and not can(actor, "consent.edit_forms", purpose):
+        raise PermissionDenied(_("You cannot change this school's consent forms."))
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the text parents are asked to agree to."), code="text")
+    current = purpose.current_form()
+    if current is not None and current.text.strip() == text:
+        raise ValidationError(_("The text is unchanged: there is no new version to publish."),
+                              code="unchanged")
     with transaction.atomic():
         last = purpose.forms.order_by("-version").first()
         form = ConsentForm.objects.create(

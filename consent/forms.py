@@ -61,3 +61,10 @@ class PaperForm(forms.Form):
             .order_by("pupil__first_name", "pupil__last_name", "guardian__display_name")
         )
         purpose.queryset = ConsentPurpose.objects.filter(school_id=school_class.school_id)
+
+
+class FormTextForm(forms.Form):
+    """A new version of one purpose's form: the text guardians are asked to agree to."""
+
+    text = forms.CharField(label=_("Text of the form"), widget=forms.Textarea(attrs={"rows": 6}),
+                           max_length=10000)

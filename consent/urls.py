@@ -9,4 +9,6 @@ urlpatterns = [
     path("class/<int:class_id>/", views.coverage, name="coverage"),
     path("class/<int:class_id>/request/", views.request_consent, name="request"),
     path("class/<int:class_id>/paper/", views.paper, name="paper"),
+    path("forms/", views.forms_page, name="forms"),
+    path("forms/<slug:code>/publish", views.publish, name="publish"),
 ]

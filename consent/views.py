@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext as gettext_text
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +18,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import SchoolClass
 from consent import actions, services
 from consent.access import children_of, managed_classes
-from consent.forms import DecisionForm, PaperForm, RequestForm
+from consent.forms import DecisionForm, FormTextForm, PaperForm, RequestForm
 from consent.models import ConsentPurpose
 
 DONE = {
@@ -120,3 +121,50 @@ def paper(request: AuthenticatedHttpRequest, class_id: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(request, "consent/paper.html", {"school_class": school_class, "form": form},
                   status=status)
+
+
+def _school_forms(request: AuthenticatedHttpRequest) -> list[ConsentPurpose]:
+    school = request.user.school
+    if school is None or not can(request.user, "consent.edit_forms", school):
+        raise Http404
+    return list(ConsentPurpose.objects.filter(school=school).prefetch_related("forms")
+                .order_by("position", "pk"))
+
+
+@login_required
+@require_GET
+def forms_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The school's consent forms, each with its versions and a box for the next one."""
+    purposes = _school_forms(request)
+    rows = [(purpose, sorted(purpose.forms.all(), key=lambda f: -f.version),
+             FormTextForm(prefix=purpose.code, initial={"text": _current_text(purpose)}))
+            for purpose in purposes]
+    return render(request, "consent/forms.html", {"rows": rows})
+
+
+def _current_text(purpose: ConsentPurpose) -> str:
+    current = purpose.current_form()
+    return gettext_text(current.text) if current is not None else ""
+
+
+@login_required
+@require_POST
+def publish(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Publish the next version of one purpose's form; guardians are asked again."""
+    purpose = next((p for p in _school_forms(request) if p.code == code), None)
+    if purpose is None:
+        raise Http404
+    form = FormTextForm(request.POST, prefix=purpose.code)
+    if form.is_valid():
+        try:
+            published = actions.publish_form(purpose, form.cleaned_data["text"],
+                                             actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _(
+                "Version %(version)s of “%(purpose)s” is published. Guardians are asked to "
+                "decide on it.") % {"version": published.version, "purpose": _(purpose.name)})
+    else:
+        messages.error(request, _("Write the text parents are asked to agree to."))
+    return redirect(reverse("consent:forms") + f"#purpose-{purpose.code}")
