@@ -18,7 +18,7 @@ from tests.factories import SchoolFactory, UserFactory
 from tests.http import LiveClient
 
 PHOTOS = consent.PHOTOS_CLASS
-NEW_TEXT = "Wij delen klassenfoto’s alleen in de klasgroep van uw kind."
+NEW_TEXT = "Wij delen klassenfotos alleen in de klasgroep van uw kind."
 
 
 def _publish(client: Client, text: str) -> str:
@@ -50,7 +50,8 @@ def test_the_admin_publishes_a_new_version_and_guardians_are_asked_again(
     assert services.has_consent(emma, PHOTOS)
     client.force_login(parent)
     card = client.get(reverse("consent:index")).content.decode()
-    assert "The school asks for your decision." in card and NEW_TEXT in card
+    assert "The form has a new version: please read it and decide again." in card
+    assert NEW_TEXT in card and "Read the form (version 2)" in card
 
 
 @pytest.mark.django_db
