@@ -16,6 +16,7 @@ from messaging.actions import send as send_actions
 from messaging.models import Attachment, Conversation, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     Login,
+    axe_audit,
     browser,
     live_server_url,
     live_servers,

@@ -14,6 +14,7 @@ from accounts.models import User
 from messaging.actions import send
 from messaging.models import Conversation, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
+    axe_audit,
     browser,
     live_server_url,
 )
