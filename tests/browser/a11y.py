@@ -110,3 +110,76 @@ class Audit:
 
     def report(self) -> str:
         return "\n".join(self.found.values())
+
+
+# Every control a finger has to hit, at least 44 by 44 CSS pixels. A checkbox or radio button
+# is hit through its label; a link inside a sentence (or inside a member's message) is exempt,
+# as WCAG's target-size rules exempt inline links.
+SMALL_TARGETS = """() => {
+    const name = (el) => (el.getAttribute("aria-label") || el.textContent || el.value || el.name || "")
+        .replace(/\\s+/g, " ").trim().slice(0, 40);
+    const inSentence = (el) => {
+        if (el.closest(".message .body")) { return true; }
+        const block = el.parentElement.closest("p, li, td, dd, label, legend, span.hint, div.hint");
+        if (!block || el.tagName !== "A") { return false; }
+        const copy = block.cloneNode(true);
+        copy.querySelectorAll("a, button, input, select, textarea, form, summary").forEach((x) => x.remove());
+        return /\\p{L}/u.test(copy.textContent);
+    };
+    const small = [];
+    const controls = "a[href], button, summary, select, textarea, input:not([type=hidden])";
+    for (const el of document.querySelectorAll(controls)) {
+        if (!el.checkVisibility({visibilityProperty: true}) || el.closest("[hidden], .skip")) { continue; }
+        let box = el.getBoundingClientRect();
+        if (["checkbox", "radio"].includes(el.type) && el.labels && el.labels.length) {
+            box = el.labels[0].getBoundingClientRect();
+        }
+        if (box.width >= 44 && box.height >= 44) { continue; }
+        if (inSentence(el)) { continue; }
+        const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+        small.push(`${el.tagName.toLowerCase()} "${name(el)}": ${size}`);
+    }
+    return small;
+}"""
+
+# The focus ring against what it is drawn on: the first ancestor with a background of its own.
+FOCUS_CONTRAST = """(el) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const style = getComputedStyle(el);
+    if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2) { return 0; }
+    let node = el.parentElement, bg = [255, 255, 255];
+    while (node) {
+        const c = rgb(getComputedStyle(node).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) { bg = c.slice(0, 3); break; }
+        node = node.parentElement;
+    }
+    const [a, b] = [lum(rgb(style.outlineColor)), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+}"""
+
+
+def small_targets(page: Page) -> list[str]:
+    where = urlsplit(page.url).path
+    return [f"{where}  {target}" for target in page.evaluate(SMALL_TARGETS)]
+
+
+def weak_focus_rings(page: Page, presses: int = 30) -> list[str]:
+    """Tabs through the first controls of the page from the top and lists each whose focus
+    ring has less than 3:1 contrast with what is behind it (or has none)."""
+    where = urlsplit(page.url).path
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    weak = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate_handle("() => document.activeElement")
+        if page.evaluate("(el) => !el || el === document.body", focused):
+            break
+        ratio = page.evaluate(FOCUS_CONTRAST, focused)
+        if ratio < 3:
+            label = page.evaluate("(el) => el.tagName.toLowerCase() + ' '"
+                                  " + (el.textContent || el.name || '').trim().slice(0, 30)", focused)
+            weak.append(f"{where}  {label}: {ratio:.1f}:1")
+    return weak
