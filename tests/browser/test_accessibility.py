@@ -109,6 +109,8 @@ def test_two_factor_pages_pass_axe(live_server_url: str, browser: Browser,  # no
         problems.extend(small_targets(page) + weak_focus_rings(page))
         page.get_by_role("textbox").first.fill("000000")
         page.get_by_role("button", name=button).click()
+        expect(page.locator(".error").first).to_be_visible()
+        page.wait_for_load_state("load")
         problems.extend(small_targets(page))
     assert not problems, "\n".join(problems)
 
