@@ -103,8 +103,13 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         results = list(search(_school(user), **data)[:LIMIT])
         _audit(request, "archive.searched",
                **{k: (getattr(v, "pk", None) or str(v)) for k, v in data.items() if v})
-    return render(request, "records/search.html",
-                  {"form": form, "results": results, "searched": searched, "limit": LIMIT})
+    # Each result names its conversation as the form's conversation choices name it.
+    conversations = form.fields["conversation"].queryset.filter(  # type: ignore[attr-defined]
+        pk__in={r.conversation_id for r in results})
+    titles = {c.pk: str(c) for c in conversations}
+    rows = [(r, titles.get(r.conversation_id, "")) for r in results]
+    return render(request, "records/search.html", {"form": form, "results": results, "rows": rows,
+                                                   "searched": searched, "limit": LIMIT})
 
 
 @allowed("archive.search")

@@ -9,7 +9,14 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from messaging.actions import send
 from messaging.models import Conversation
-from tests.browser.conftest import Login, browser, live_server_url, live_servers, login  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
+    Login,
+    axe_audit,
+    browser,
+    live_server_url,
+    live_servers,
+    login,
+)
 from tests.live import Server
 
 pytestmark = pytest.mark.browser

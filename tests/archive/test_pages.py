@@ -84,6 +84,20 @@ def test_search_by_text_person_and_dates(client: Client, dpo: User, teacher: Use
     assert parent.phone not in page and parent.email not in page
 
 
+def test_each_search_result_says_which_conversation_it_is_in(
+        client: Client, dpo: User, teacher: User, conversation_4b: Conversation,
+        announcements: Conversation) -> None:
+    send.post_message(teacher, conversation_4b, "Swimming in the class group")
+    send.post_message(teacher, announcements, "Swimming for the whole school")
+    client.force_login(dpo)
+    page = client.get(reverse("archive:search"), {"text": "swimming"}).content.decode()
+    results = page.split('<li class="card">')[1:]
+    assert len(results) == 2
+    assert "in Announcements" in results[0] and "Swimming for the whole school" in results[0]
+    assert "in 4B class group" in results[1] and "Swimming in the class group" in results[1]
+    assert "message.posted" not in page
+
+
 def test_every_word_of_an_archive_search_must_match(client: Client, dpo: User, teacher: User,
                                                     conversation_4b: Conversation) -> None:
     send.post_message(teacher, conversation_4b, "The museum opens at nine")

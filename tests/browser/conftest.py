@@ -10,11 +10,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
+from tests.browser.a11y import Audit
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
 from tests.live import Server, daphne_servers
@@ -52,7 +53,18 @@ def live_server_url(transactional_db: None, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+def axe_audit() -> Iterator[Audit]:
+    """axe-core's findings on every page this test's browser contexts open (tests/browser/a11y.py):
+    any violation fails the test. Torn down after the browsers, so their last pages count."""
+    audit = Audit()
+    yield audit
+    if audit.found:
+        pytest.fail(f"axe found {len(audit.found)} accessibility violation(s):\n{audit.report()}",
+                    pytrace=False)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch, axe_audit: Audit) -> Iterator[Browser]:
     if not shutil.which(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:
@@ -65,12 +77,20 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        new_context = instance.new_context
+
+        def audited_context(**options: Any) -> BrowserContext:
+            return axe_audit.watch(new_context(**options))
+
+        # Every context a test makes from this browser is audited, however the test makes it.
+        monkeypatch.setattr(instance, "new_context", audited_context)
         yield instance
+        axe_audit.finish_all()
         instance.close()
 
 
 @pytest.fixture
-def login(browser: Browser) -> Iterator[Login]:
+def login(browser: Browser, axe_audit: Audit) -> Iterator[Login]:
     """login(base_url, username) -> a logged-in page in its own browser context."""
     contexts = []
 
@@ -88,4 +108,5 @@ def login(browser: Browser) -> Iterator[Login]:
 
     yield _login
     for context in contexts:
+        axe_audit.finish(context)
         context.close()

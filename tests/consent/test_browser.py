@@ -13,7 +13,13 @@ from consent import actions
 from consent.models import ConsentPurpose
 from messaging.actions import membership
 from messaging.models import Conversation
-from tests.browser.conftest import Login, browser, live_server_url, login  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
+    Login,
+    axe_audit,
+    browser,
+    live_server_url,
+    login,
+)
 
 pytestmark = pytest.mark.browser
 

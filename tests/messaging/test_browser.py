@@ -16,6 +16,7 @@ from messaging.actions import send as send_actions
 from messaging.models import Attachment, Conversation, Message
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     Login,
+    axe_audit,
     browser,
     live_server_url,
     live_servers,
@@ -56,7 +57,8 @@ def test_a_parent_retracts_and_the_teacher_sees_message_retracted(live_server_ur
     expect(teacher_page.locator(".message .body", has_text="Emma is ill")).to_have_count(1)
     own = parent_page.locator(".message.mine").last
     expect(own).not_to_have_class(re.compile("pending"))
-    own.locator("details summary").click()
+    own.locator(".actions > summary").click()
+    own.locator(".own-actions > summary").click()
     parent_page.once("dialog", lambda dialog: dialog.accept())
     own.get_by_role("button", name="Retract").click()
     expect(teacher_page.locator(".message.retracted .body")).to_have_text("message retracted")
@@ -75,7 +77,8 @@ def test_a_parent_edits_and_the_teacher_sees_edited(live_server_url: str, login:
     expect(teacher_page.locator(".message .body", has_text="Pick-up at 3")).to_have_count(1)
     own = parent_page.locator(".message.mine").last
     expect(own).not_to_have_class(re.compile("pending"))
-    own.locator("details summary").click()
+    own.locator(".actions > summary").click()
+    own.locator(".own-actions > summary").click()
     own.locator("textarea").fill("Pick-up at 4")
     own.get_by_role("button", name="Save edit").click()
     edited = teacher_page.locator(".message").last
@@ -90,6 +93,7 @@ def test_a_parent_acknowledges_and_staff_see_who_has(live_server_url: str, login
                                      ack_requested=True)
     parent_page = login(live_server_url, "parent")
     open_chat(parent_page, live_server_url, announcements)
+    parent_page.locator(f"#m{notice.pk} .actions > summary").click()
     parent_page.get_by_role("button", name="Acknowledge").click()
     expect(parent_page.locator(".acked-note")).to_have_text("You acknowledged this")
     teacher_page = login(live_server_url, "teacher")
@@ -169,7 +173,9 @@ def test_the_chat_works_from_the_keyboard(live_server_url: str, login: Login,  #
     question, _ = send_actions.post_message(teacher, conversation_4b, "Who can help on Friday?")
     page = login(live_server_url, "parent")
     open_chat(page, live_server_url, conversation_4b)
-    # Reply: reach the teacher's Reply link with Tab and press Enter.
+    # Reply: open the message's actions from the keyboard, then its Reply link.
+    page.locator(f"#m{question.pk} .actions > summary").focus()
+    page.keyboard.press("Enter")
     reply = page.locator(f"#m{question.pk} a.reply")
     reply.focus()
     page.keyboard.press("Enter")

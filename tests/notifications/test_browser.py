@@ -15,10 +15,12 @@ from playwright.sync_api import Page, ViewportSize, expect
 from accounts.models import School, User
 from messaging.models import Conversation
 from notifications.models import Mute
+from tests.browser.a11y import Audit
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     CHROMIUM,
     CHROMIUM_ARGS,
     Login,
+    axe_audit,
     browser,
     live_server_url,
     login,
@@ -34,7 +36,7 @@ Phone = Callable[[str, str], Page]
 
 
 @pytest.fixture
-def phone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Phone]:
+def phone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, axe_audit: Audit) -> Iterator[Phone]:  # noqa: F811
     """phone(base_url, username) -> a signed-in page in a browser profile of its own on disk:
     Chromium installs nothing from an incognito context, which is what ``browser.new_context``
     makes."""
@@ -47,6 +49,7 @@ def phone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Phone]:
         context = playwright.chromium.launch_persistent_context(
             tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE,
             is_mobile=True, has_touch=True)
+        axe_audit.watch(context)
 
         def _phone(base_url: str, username: str) -> Page:
             page = context.pages[0] if context.pages else context.new_page()
@@ -58,6 +61,7 @@ def phone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Phone]:
             return page
 
         yield _phone
+        axe_audit.finish(context)
         context.close()
 
 
