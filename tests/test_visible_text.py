@@ -120,8 +120,11 @@ def english_patterns(language: str) -> list[tuple[str, re.Pattern[str]]]:
     for english, translation in catalogue(language).items():
         if translation == english or not re.search(r"[A-Za-z]{2}", PLACEHOLDER.sub("", english)):
             continue
-        pieces = PLACEHOLDER.split(english)
-        pattern = ".+?".join(re.escape(re.sub(r"\s+", " ", piece)) for piece in pieces)
+        # A number placeholder stands for digits, any other for some text.
+        holes = ["\\d+" if hole.endswith("d") else ".+?" for hole in PLACEHOLDER.findall(english)]
+        pieces = [re.escape(re.sub(r"\s+", " ", piece)) for piece in PLACEHOLDER.split(english)]
+        pattern = "".join(piece + (holes[i] if i < len(holes) else "")
+                          for i, piece in enumerate(pieces))
         patterns.append((english, re.compile(pattern)))
     return patterns
 
