@@ -17,10 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -96,18 +95,18 @@ def reminded_devices(message: Message, user_ids: list[int],
         memberships__ended_at__isnull=True).exclude(pk__in=muted)
         .select_related("school").distinct())
     awake = [person for person in people if not hours.is_quiet_for(person, moment)]
-    return list(Device.objects.filter(user__in=awake).order_by("pk"))
+    return list(Device.objects.filter(user__in=awake).select_related("user").order_by("pk"))
 
 
 def reminder_payload(message: Message) -> dict[str, Any]:
-    """"Reminder: please acknowledge ...": the message's start only where the school's lock
-    screen policy allows it, else the sender's name."""
+    """"Reminder: please acknowledge ...", in the active language (the caller renders it once
+    per recipient language): the message's start only where the school's lock screen policy
+    allows it, else the sender's name."""
     conversation = message.conversation
     what = message.sender.public_name
     if conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and excerpt(message):
         what = excerpt(message)
-    with translation.override(settings.LANGUAGE_CODE):
-        body = _("Reminder: please acknowledge %(what)s") % {"what": what}
+    body = _("Reminder: please acknowledge %(what)s") % {"what": what}
     return {
         "conversation": conversation.pk,
         "title": conversation.name,

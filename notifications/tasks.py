@@ -114,10 +114,16 @@ def remind(message_id: int, user_ids: list[int]) -> int:
                .filter(pk=message_id).first())
     if message is None or message.is_retracted:
         return 0
-    body = recipients.reminder_payload(message)
     targets = recipients.reminded_devices(message, user_ids)
+    # Each guardian's reminder in their own language; rendered once per language.
+    bodies: dict[str, dict[str, Any]] = {}
     for device in targets:
-        deliver.delay(device.pk, body, urgency="normal", topic=f"ack-reminder-{message.pk}")
+        language = device.user.preferred_language
+        if language not in bodies:
+            with translation.override(language):
+                bodies[language] = recipients.reminder_payload(message)
+        deliver.delay(device.pk, bodies[language], urgency="normal",
+                      topic=f"ack-reminder-{message.pk}")
     return len(targets)
 
 

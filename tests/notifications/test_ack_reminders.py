@@ -79,3 +79,22 @@ def test_no_push_at_night_the_mail_still_goes(
         reminder = reminders.remind_unacknowledged(teacher, notice, link="https://x.example/")
     assert reminder.recipients == 2
     assert push_service.for_device(phone) == []
+
+
+def test_each_guardian_is_reminded_in_their_own_language(
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, other_family: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    other_family.language = "nl"
+    other_family.save()
+    parent.language = "ru"
+    parent.save()
+    notice, _ = send.post_message(teacher, conversation_4b, "Sign", ack_requested=True)
+    dutch, _ = register(push_service, other_family)
+    russian, _ = register(push_service, parent)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_unacknowledged(teacher, notice, link="https://x.example/")
+    [nl] = push_service.for_device(dutch)
+    [ru] = push_service.for_device(russian)
+    assert nl.payload["body"].startswith("Herinnering") and "Ms de Vries" in nl.payload["body"]
+    assert ru.payload["body"].startswith("Напоминание") and "Ms de Vries" in ru.payload["body"]
