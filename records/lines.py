@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats
 from django.utils.dateparse import parse_date
@@ -137,6 +138,24 @@ def _emailed(c: Mapping[str, Any], n: Names) -> str:
                     count) % {"count": count}
 
 
+def _letters(c: Mapping[str, Any], n: Names) -> str:
+    count = int(c.get("count") or 0)
+    return ngettext("Made %(count)d invitation letter to print.",
+                    "Made %(count)d invitation letters to print.", count) % {"count": count}
+
+
+def _reminded(c: Mapping[str, Any], n: Names) -> str:
+    count = len(c.get("guardians") or [])
+    return ngettext("Reminded %(count)d guardian to acknowledge a message.",
+                    "Reminded %(count)d guardians to acknowledge a message.",
+                    count) % {"count": count}
+
+
+def _language(code: Any) -> str:
+    names = dict(settings.LANGUAGES)
+    return str(names.get(str(code), _("another language")))
+
+
 def _roster(c: Mapping[str, Any], n: Names) -> str:
     count = int(c.get("changes") or 0)
     return ngettext("Imported the roster: %(count)d change.",
@@ -200,6 +219,7 @@ SENTENCES: dict[str, Sentence] = {
     "admin.invitation_issued": _invitation,
     "admin.invitation_revoked": lambda c, n: _("Revoked an invitation link."),
     "admin.invitations_emailed": _emailed,
+    "admin.invitation_letters_issued": _letters,
     "admin.2fa_reset": lambda c, n: _("Reset the two-factor sign-in of %(user)s.") % {
         "user": n.user(c.get("user"))},
     "admin.leaver_set": lambda c, n: _("Set %(user)s to leave on %(day)s.") % {
@@ -212,6 +232,8 @@ SENTENCES: dict[str, Sentence] = {
     "admin.member_removed": lambda c, n: _("Removed %(user)s from %(conversation)s.") % {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
     # Accounts and sign-in.
+    "account.language_set": lambda c, n: _("%(user)s chose %(language)s.") % {
+        "user": n.user(c.get("user")), "language": _language(c.get("language"))},
     "account.password_set": lambda c, n: _("%(user)s set a password.") % {
         "user": n.user(c.get("user"))},
     "account.2fa_enrolled": lambda c, n: _("%(user)s set up two-factor sign-in.") % {
@@ -253,8 +275,11 @@ SENTENCES: dict[str, Sentence] = {
     "message.pinned": lambda c, n: _("Pinned a message."),
     "message.unpinned": lambda c, n: _("Unpinned a message."),
     "message.acknowledged": lambda c, n: _("Acknowledged a message."),
+    "message.ack_reminded": _reminded,
     "member.added": lambda c, n: _("%(user)s joined %(conversation)s.") % {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
+    "member.class_added": lambda c, n: _("Added the families and teachers of %(class)s.") % {
+        "class": n.school_class(c.get("class"))},
     "member.removed": lambda c, n: _("%(user)s left %(conversation)s.") % {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
     "attachment.added": lambda c, n: _("Shared a file."),

@@ -164,7 +164,7 @@ def test_an_unread_message_is_mailed_in_a_digest_once(
         send.post_message(teacher, conversation_4b, "Swimming lessons start on Monday")
 
         def digests() -> list[str]:
-            return re.findall(r"^Subject: 1 unread messages in Schoolchat$", server.log(), re.M)
+            return re.findall(r"^Subject: 1 unread message in Schoolchat$", server.log(), re.M)
 
         _wait_for(digests, JOB_SECONDS, "a digest was printed", server)
         output = server.log()

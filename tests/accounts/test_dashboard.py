@@ -108,7 +108,7 @@ def _figures(panel: Panel) -> dict[str, int]:
 
 def test_every_app_contributes_its_panel() -> None:
     assert dashboard.registered() == ["people", "classes", "consent", "announcements",
-                                      "leavers", "archive"]
+                                      "leavers", "archive", "backups", "latest_changes"]
 
 
 def test_the_people_panel_counts_accepted_open_expired_and_never_invited(
@@ -253,5 +253,7 @@ def test_the_page_makes_the_same_number_of_queries_whatever_the_schools_size(
     assert SchoolClass.objects.filter(school=school).count() == 18
     panels = _panels(client)
     assert _figures(panels["announcements"])["Announcements waiting for acknowledgement"] == 6
-    assert _queries(client) == small
-    assert small <= 30
+    # The same, but for the latest-changes panel, which looks up the names (people, pupils,
+    # classes, conversations: at most four queries) that its eight lines happen to mention.
+    assert abs(_queries(client) - small) <= 4
+    assert small <= 34

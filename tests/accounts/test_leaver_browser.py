@@ -52,6 +52,9 @@ def cut_off(parent_url: str, admin_url: str, login: Login,  # noqa: F811
 
     send.post_message(parent, conversation_4b, "Emma has a cold today")
     parent_page = login(parent_url, "parent")
+    # A page with no socket of its own (the inbox and conversations open one, and go to the
+    # login page when it is closed for a leaver), so the test's socket is the one watched.
+    parent_page.goto(f"{parent_url}/consent/")
     assert parent_page.evaluate(OPEN_SOCKET) is True
 
     admin_page = login(admin_url, "admin")

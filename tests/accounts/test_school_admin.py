@@ -276,7 +276,8 @@ def test_the_audit_log_lists_admin_actions(client: Client, admin: User, school: 
     client.force_login(admin)
     client.post(reverse("messaging:school_groups"), {"title": "Choir"})
     page = client.get(reverse("accounts:school_home")).content.decode()
-    assert "admin.group_created" in page
+    assert "Created the group Choir." in page and "admin.group_created" not in page
+    assert reverse("records:school_audit") in page
 
 
 def test_the_pupil_page_changes_flags_classes_and_leave_dates(client: Client, admin: User, school: School,

@@ -306,13 +306,13 @@ def test_a_roster_preview_records_nothing_and_applying_it_is_one_record(
     since = mark(school)
     preview = _upload(client, "/school/roster/", "roster.csv",
                       as_csv(roster_rows(count=6)).encode())
-    assert preview.status == 200 and "new pupil P0000" in preview.text
+    assert preview.status == 200 and "New pupil P0000" in preview.text
     assert added(school, since) == [] and not Pupil.objects.filter(school=school).exists()
     match = re.search(r'name="confirm" value="([0-9a-f]{64})"', preview.text)
     assert match is not None
     digest = match.group(1)
     applied = client.post("/school/roster/", {"confirm": digest})
-    assert applied.status == 200 and "pupils: 6 created" in applied.text
+    assert applied.status == 200 and "Pupils: 6 created" in applied.text
     new = added(school, since)
     assert new.count("admin.roster_imported") == 1
     # The import leaves the trail the pages would: one record per pupil, guardian and link.

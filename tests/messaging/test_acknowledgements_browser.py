@@ -11,6 +11,7 @@ from messaging.actions import send as send_actions
 from messaging.models import AcknowledgementReminder, Conversation
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     Login,
+    axe_audit,
     browser,
     live_server_url,
     live_servers,
@@ -33,7 +34,9 @@ def test_a_teacher_on_a_phone_reads_the_families_and_reminds_the_rest(
 
     page = login(live_server_url, "teacher", viewport={"width": 360, "height": 740})
     page.goto(f"{live_server_url}/c/{conversation_4b.pk}/")
-    page.locator(f"#m{notice.pk}").get_by_role("link", name="Acknowledgements").click()
+    message = page.locator(f"#m{notice.pk}")
+    message.locator("details.actions > summary").click()  # the message's one tab stop
+    message.get_by_role("link", name="Acknowledgements").click()
     expect(page.locator("#family-count")).to_have_text("1 of 2 families acknowledged")
     expect(page.locator("#pending li")).to_have_count(1)
     expect(page.locator("#pending")).to_contain_text("Liam Smit")

@@ -17,6 +17,7 @@ from messaging.actions import send as send_actions
 from messaging.models import Conversation
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     Login,
+    axe_audit,
     browser,
     live_server_url,
     login,

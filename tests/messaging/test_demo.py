@@ -33,7 +33,7 @@ def test_the_head_sees_who_has_not_acknowledged_sports_day(demo: None, client: C
     client.force_login(User.objects.get(username="head"))
     html = client.get(reverse("messaging:acknowledgements",
                               args=[notice.conversation_id, notice.pk])).content.decode()
-    acknowledged, pending = html.split('id="pending"')
+    pending, acknowledged = html.split('id="pending"')[1].split('id="acknowledged"')
     assert "Anna Jansen" in acknowledged and "Anna Jansen" not in pending
 
 

@@ -71,7 +71,7 @@ def test_the_migration_clears_only_generated_names(school: School, class_4b: Sch
                                           title="Our lovely 5A", school_class=class_5a)
     club = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="4B class group")
-    migration = importlib.import_module("messaging.migrations.0008_class_group_names")
+    migration = importlib.import_module("messaging.migrations.0010_class_group_names")
     migration.clear_generated_names(apps, None)
     titles = dict(Conversation.objects.values_list("pk", "title"))
     assert titles == {generated.pk: "", renamed.pk: "Our lovely 5A", club.pk: "4B class group"}
