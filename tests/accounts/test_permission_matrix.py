@@ -428,7 +428,9 @@ def objects(world: dict[str, Any], school: School, class_4b: SchoolClass, announ
     return {"school": school, "parent2": world["parent2"], "group": world["group"],
             "announcement": posted, "announcements": announcements, "class_4b": class_4b,
             "nothing": None,
-            "emma": Pupil.objects.get(first_name="Emma"),
+            # The parent's child (a factory's random pupil may be called Emma too).
+            "emma": Pupil.objects.get(first_name="Emma",
+                                      guardianships__guardian=world["people"]["parent"]),
             "parent_device": Device.objects.create(
                 user=world["people"]["parent"], endpoint="https://push.example/parent",
                 p256dh="key", auth="secret")}
