@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.access import rule
-from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, User
+from accounts.models import Enrolment, Guardianship, Pupil, School, SchoolClass, User
 
 
 def is_school_admin(user: User, school_id: int | None) -> bool:
@@ -106,6 +106,5 @@ def managed_classes(user: User) -> QuerySet[SchoolClass]:
 @rule("consent.edit_forms")
 def _edit_forms(user: User, target: Any) -> bool:
     """The school's admins word the school's consent forms (a purpose, or the school itself)."""
-    school_id = getattr(target, "school_id", None) if target is not None and hasattr(
-        target, "school_id") else getattr(target, "pk", None)
+    school_id = target.pk if isinstance(target, School) else getattr(target, "school_id", None)
     return is_school_admin(user, school_id)

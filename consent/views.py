@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext as gettext_text
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -144,7 +143,7 @@ def forms_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _current_text(purpose: ConsentPurpose) -> str:
     current = purpose.current_form()
-    return gettext_text(current.text) if current is not None else ""
+    return _(current.text) if current is not None else ""
 
 
 @login_required

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,18 +47,26 @@ def notify(conversation_id: int, message_id: int) -> int:
         return 0
     urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
-    # Each person's notification in their own language: one batch per language.
-    by_language: dict[str, list[Device]] = {}
-    for device in targets:
-        by_language.setdefault(device.user.preferred_language, []).append(device)
-    for language, devices in by_language.items():
-        with translation.override(language):
-            body = recipients.payload(message)
+    for devices, body in _in_each_language(targets, lambda: recipients.payload(message)):
         send_all(devices, body, urgency=urgency, topic=recipients.topic(conversation_id),
                  seq=message.seq)
     # What the members have read since the last push here is no longer any digest's business.
     actions.forget_read_pushes(conversation_id)
     return len(targets)
+
+
+def _in_each_language(devices: Sequence[Device], render: Callable[[], dict[str, Any]]
+                      ) -> list[tuple[list[Device], dict[str, Any]]]:
+    """The devices grouped by their person's language, each group with the payload rendered
+    once in that language: everyone is notified in their own."""
+    groups: dict[str, list[Device]] = {}
+    for device in devices:
+        groups.setdefault(device.user.preferred_language, []).append(device)
+    batches = []
+    for language, group in groups.items():
+        with translation.override(language):
+            batches.append((group, render()))
+    return batches
 
 
 def _try(device: Device, data: bytes, urgency: str, topic: str) -> push.Answer | None:
@@ -115,15 +123,9 @@ def remind(message_id: int, user_ids: list[int]) -> int:
     if message is None or message.is_retracted:
         return 0
     targets = recipients.reminded_devices(message, user_ids)
-    # Each guardian's reminder in their own language; rendered once per language.
-    bodies: dict[str, dict[str, Any]] = {}
-    for device in targets:
-        language = device.user.preferred_language
-        if language not in bodies:
-            with translation.override(language):
-                bodies[language] = recipients.reminder_payload(message)
-        deliver.delay(device.pk, bodies[language], urgency="normal",
-                      topic=f"ack-reminder-{message.pk}")
+    for devices, body in _in_each_language(targets, lambda: recipients.reminder_payload(message)):
+        for device in devices:
+            deliver.delay(device.pk, body, urgency="normal", topic=f"ack-reminder-{message.pk}")
     return len(targets)
 
 
