@@ -173,10 +173,16 @@ def _archive_export(actor: User | None, school_id: int | None, subject: Any, sha
 
 
 def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExport:
-    """Build a queued export, reporting progress on its row; archive and audit the result."""
+    """Build a queued export, reporting progress on its row; archive and audit the result.
+
+    Safe to run again for the same export (a worker killed mid-run hands the task to the next
+    one): an export already done is left as it is, archived once; one not done is built again
+    from the start, its file replaced whole."""
 
     export = SubjectAccessExport.objects.select_related(
         "subject_user", "subject_pupil", "requested_by").get(pk=export_id)
+    if export.status == SubjectAccessExport.Status.DONE:
+        return export
     SubjectAccessExport.objects.filter(pk=export.pk).update(status=SubjectAccessExport.Status.RUNNING)
 
     def progress(pct: int) -> None:
@@ -195,6 +201,12 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
         raise
     moment = now or timezone.now()
     with transaction.atomic():
+        # Re-read under a row lock: two runs of the task at once archive the export once.
+        status = SubjectAccessExport.objects.select_for_update().values_list(
+            "status", flat=True).get(pk=export.pk)
+        if status == SubjectAccessExport.Status.DONE:
+            export.refresh_from_db()
+            return export
         export.status = SubjectAccessExport.Status.DONE
         export.progress = 100
         export.sha256 = sha256

@@ -463,7 +463,10 @@ def write(path: Path, user: User | None = None, pupil: Pupil | None = None, *,
     data = collect(user, pupil, progress=progress, now=now)
     content = bundle(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    # Written beside and renamed: a run killed halfway never leaves half a file to download.
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
     if progress:
         progress(100)
     return _sha256(content), len(data["messages"])

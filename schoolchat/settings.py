@@ -182,7 +182,7 @@ SCHOOLCHAT_CELERY_DIR = env_str("SCHOOLCHAT_CELERY_DIR", str(BASE_DIR / "var" / 
 _celery_dir = Path(SCHOOLCHAT_CELERY_DIR)
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT = "schoolchat.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
@@ -198,7 +198,19 @@ if not REDIS_URL:
 # fixtures, and the environment of its servers).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is taken off the queue only once it has finished: a worker killed mid-task (SIGKILL, a
+# container stopped, the machine lost) leaves it to the next worker, which runs it again from the
+# start. Every task is written to be run again safely (retention picks up after the last
+# committed batch, an export is rebuilt unless done, a backup is made anew). A pool process that
+# dies under a running task hands it back at once; a whole worker that dies leaves it with
+# Redis, which gives it out again after the visibility timeout (SCHOOLCHAT_CELERY_VISIBILITY_-
+# TIMEOUT seconds, default an hour: longer than the longest task, or that task runs twice at
+# once).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+SCHOOLCHAT_CELERY_VISIBILITY_TIMEOUT = env_int("SCHOOLCHAT_CELERY_VISIBILITY_TIMEOUT", 3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SCHOOLCHAT_CELERY_VISIBILITY_TIMEOUT}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"

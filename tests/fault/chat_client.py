@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,23 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 RECONNECT_ERRORS = (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError)
+ACK_TIMEOUT = 20  # seconds without any frame before the socket is given up and the sends resent
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a client connects: a daphne port directly, or the proxy in front of them."""
+
+    url: str
+    origin: str
+    ssl: ssl.SSLContext | None = None
+
+    @classmethod
+    def direct(cls, port: int) -> Endpoint:
+        return cls(f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}")
+
+
+Target = int | Endpoint
 
 
 def session_cookie(user: Any) -> str:
@@ -37,13 +56,15 @@ def session_cookie(user: Any) -> str:
     return store.session_key
 
 
-async def open_socket(port: int, sessionid: str) -> tuple[ClientConnection, dict[str, Any]]:
-    """Connect as the session's user and wait for the server's hello."""
+async def open_socket(target: Target, sessionid: str) -> tuple[ClientConnection, dict[str, Any]]:
+    """Connect as the session's user (to a port, or an :class:`Endpoint`) and wait for the
+    server's hello."""
+    endpoint = target if isinstance(target, Endpoint) else Endpoint.direct(target)
     socket = await connect(
-        f"ws://127.0.0.1:{port}/ws/",
-        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+        endpoint.url,
+        origin=endpoint.origin,  # type: ignore[arg-type]
         additional_headers={"Cookie": f"sessionid={sessionid}"},
-        open_timeout=10, ping_interval=None, max_queue=None,
+        open_timeout=10, ping_interval=None, max_queue=None, ssl=endpoint.ssl,
     )
     hello = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
     if hello.get("type") != "hello":
@@ -57,7 +78,7 @@ class Receiver:
     """A member's socket subscribed to one conversation, resuming by seq after every drop."""
 
     name: str
-    port: Callable[[], int]
+    port: Callable[[], Target]
     sessionid: str
     conversation: int
     seqs: list[int] = field(default_factory=list)
@@ -106,25 +127,45 @@ class Receiver:
 
 @dataclass
 class Sender:
-    """Streams ``total`` messages, at most ``window`` unacknowledged at a time."""
+    """Streams ``total`` messages, at most ``window`` unacknowledged at a time.
 
-    port: Callable[[], int]
+    A send the server refuses with ``retry_after`` is sent again after that many seconds with
+    the same ``client_id``; any other refusal of a send is final and recorded in ``refused``.
+    ``waits`` holds, per acknowledged or refused send, the seconds from its first sending to its
+    answer, reconnections included."""
+
+    port: Callable[[], Target]
     sessionid: str
     conversation: int
     total: int
     window: int = 16
     acked: dict[str, tuple[int, int]] = field(default_factory=dict)  # client_id -> (id, seq)
     conflicting_acks: list[tuple[str, tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    refused: dict[str, dict[str, Any]] = field(default_factory=dict)  # client_id -> error
     errors: list[dict[str, Any]] = field(default_factory=list)
+    first_sent: dict[str, float] = field(default_factory=dict)
+    waits: dict[str, float] = field(default_factory=dict)
     connections: int = 0
     resent: int = 0
     progress: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _retries: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def answered(self) -> int:
+        return len(self.acked) + len(self.refused)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest a send has waited for its answer so far (unanswered ones included)."""
+        now = time.monotonic()
+        pending = [now - at for c, at in self.first_sent.items() if c not in self.waits]
+        return max([*self.waits.values(), *pending], default=0.0)
 
     async def run(self) -> None:
         unacked: dict[str, str] = {}  # client_id -> body, in sending order
         next_number = 0
         backoff = 0.05
-        while len(self.acked) < self.total:
+        while self.answered < self.total:
             try:
                 socket, _hello = await open_socket(self.port(), self.sessionid)
             except RECONNECT_ERRORS:
@@ -136,17 +177,18 @@ class Sender:
             try:
                 # Whatever was in flight when the last socket dropped may or may not be stored:
                 # send it again with the same client_id; the server answers with the one copy.
-                for client_id, body in unacked.items():
+                for client_id, body in list(unacked.items()):
                     self.resent += 1
                     await socket.send(self._frame(client_id, body))
-                while len(self.acked) < self.total:
+                while self.answered < self.total:
                     while len(unacked) < self.window and next_number < self.total:
                         next_number += 1
                         client_id, body = str(uuid.uuid4()), f"message {next_number}"
                         unacked[client_id] = body
+                        self.first_sent[client_id] = time.monotonic()
                         await socket.send(self._frame(client_id, body))
-                    event = json.loads(await asyncio.wait_for(socket.recv(), timeout=20))
-                    await self._on_event(event, unacked)
+                    event = json.loads(await asyncio.wait_for(socket.recv(), timeout=ACK_TIMEOUT))
+                    await self._on_event(event, unacked, socket)
             except RECONNECT_ERRORS:
                 pass
             finally:
@@ -157,25 +199,47 @@ class Sender:
         return json.dumps({"type": "send", "conversation": self.conversation,
                            "client_id": client_id, "body": body})
 
-    async def _on_event(self, event: dict[str, Any], unacked: dict[str, str]) -> None:
+    async def _on_event(self, event: dict[str, Any], unacked: dict[str, str],
+                        socket: ClientConnection) -> None:
         kind = event.get("type")
+        client_id = str(event.get("client_id"))
         if kind == "ack":
-            client_id = event["client_id"]
             stored = (event["id"], event["seq"])
             earlier = self.acked.get(client_id)
             if earlier is not None and earlier != stored:
                 self.conflicting_acks.append((client_id, earlier, stored))
             self.acked[client_id] = stored
-            unacked.pop(client_id, None)
-            async with self.progress:
-                self.progress.notify_all()
+            await self._answered(client_id, unacked)
         elif kind == "error":
             self.errors.append(event)
-            raise AssertionError(f"the server refused a send: {event}")
+            if client_id not in unacked:
+                raise AssertionError(f"the server refused something not in flight: {event}")
+            if "retry_after" in event:
+                body = unacked[client_id]
+
+                async def resend() -> None:
+                    await asyncio.sleep(float(event["retry_after"]))
+                    with contextlib.suppress(*RECONNECT_ERRORS):
+                        await socket.send(self._frame(client_id, body))
+
+                self.resent += 1
+                task = asyncio.get_running_loop().create_task(resend())
+                self._retries.add(task)
+                task.add_done_callback(self._retries.discard)
+                return
+            self.refused[client_id] = event
+            await self._answered(client_id, unacked)
+
+    async def _answered(self, client_id: str, unacked: dict[str, str]) -> None:
+        unacked.pop(client_id, None)
+        if client_id in self.first_sent:
+            self.waits.setdefault(client_id, time.monotonic() - self.first_sent[client_id])
+        async with self.progress:
+            self.progress.notify_all()
 
     async def wait_for_acks(self, count: int) -> None:
         async with self.progress:
-            await self.progress.wait_for(lambda: len(self.acked) >= count)
+            await self.progress.wait_for(lambda: self.answered >= count)
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -188,4 +252,5 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -
         await asyncio.sleep(0.05)
 
 
-__all__ = ["InvalidStatus", "Receiver", "Sender", "open_socket", "session_cookie", "wait_until"]
+__all__ = ["Endpoint", "InvalidStatus", "Receiver", "Sender", "Target", "open_socket", "session_cookie",
+           "wait_until"]

@@ -2,7 +2,6 @@
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,27 +9,50 @@ from django.urls import reverse
 
 from schoolchat import limits
 from tests.conftest import IN_CI
+from tests.proxy import CONF, Proxy, StaleSubstitution, find_nginx, free_port, local_config
 
-CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 
-
-def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None)
-    if nginx is None or shutil.which("openssl") is None:
+def require_nginx() -> None:
+    if find_nginx() is None or shutil.which("openssl") is None:
         message = "nginx or openssl is not installed (apt-get install nginx)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=school.example",
-         "-days", "1", "-keyout", str(tmp_path / "privkey.pem"),
-         "-out", str(tmp_path / "fullchain.pem")], check=True, capture_output=True, timeout=60)
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(CONF.read_text().replace("/etc/nginx/certs", str(tmp_path)))
-    result = subprocess.run([nginx, "-t", "-c", str(conf)], capture_output=True, text=True,
-                            timeout=60)
+
+
+def test_nginx_accepts_the_configuration_the_tests_run(tmp_path: Path) -> None:
+    """deploy/nginx.conf, with only the local replacements of tests/proxy.py, is what the fault
+    tests and the bench put in front of their daphne processes."""
+    require_nginx()
+    proxy = Proxy([free_port(), free_port()], tmp_path)
+    proxy.write()
+    result = proxy.check()
     assert result.returncode == 0, result.stderr
+    local = proxy.conf.read_text()
+    # Everything but the replaced lines is the file compose mounts, line for line.
+    replaced = re.compile(r"\s*(pid|error_log|access_log|set \$web|listen|ssl_certificate\w*|user"
+                          r"|server 127\.0\.0\.1:\d+|upstream web|\w+_temp_path|\})[ ;]")
+    kept = [line for line in CONF.read_text().splitlines() if not replaced.match(line + " ")]
+    assert kept == [line for line in local.splitlines() if not replaced.match(line + " ")]
+    assert "set $web http://web;" in local and f"server 127.0.0.1:{proxy.backends[1]};" in local
+    assert f"listen 127.0.0.1:{proxy.https_port} ssl http2;" in local
+    directives = "\n".join(line.split("#")[0] for line in local.splitlines())
+    assert "/etc/nginx" not in directives and "[::]" not in directives
+
+
+@pytest.mark.parametrize(("line", "changed"), [
+    ("set $web http://web:8000;", "set $web http://app:8000;"),
+    ("listen 443 ssl http2;", "listen 8443 ssl;"),
+    ("ssl_certificate_key /etc/nginx/certs/privkey.pem;", "ssl_certificate_key /run/key.pem;"),
+    ("pid /tmp/nginx.pid;", "pid /run/nginx.pid;"),
+])
+def test_a_proxy_file_the_local_run_cannot_follow_fails_loudly(line: str, changed: str,
+                                                              tmp_path: Path) -> None:
+    text = CONF.read_text()
+    assert line in text
+    with pytest.raises(StaleSubstitution):
+        local_config(text.replace(line, changed), backends=[8001], http_port=8080,
+                     https_port=8443, certs=tmp_path, run_dir=tmp_path)
 
 
 def test_the_proxy_body_limit_is_the_apps_largest_allowance() -> None:
