@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from archive import chain, retention
+from schoolchat import metrics
 
 
 @shared_task(name="archive.seal")
@@ -14,6 +15,11 @@ def seal_archive() -> int:
 
 @shared_task(name="archive.apply_retention")
 def apply_retention() -> dict[str, int]:
-    outcomes = retention.apply_retention()
+    try:
+        outcomes = retention.apply_retention()
+    except Exception:
+        metrics.RETENTION_RUNS.labels("failed").inc()
+        raise
+    metrics.RETENTION_RUNS.labels("ok").inc()
     return {"messages": sum(o.messages for o in outcomes),
             "audit_entries": sum(o.audit_entries for o in outcomes)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -27,12 +28,17 @@ from django.utils import timezone
 from messaging import hub, presence, socket_db, wire
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
+from schoolchat import metrics
 
 log = logging.getLogger(__name__)
 
-# Close codes (4000-4999 are the application's own; the session's are in socket_db).
+# Close codes: the websocket stack (autobahn, under daphne) sends only 1000 and 3000-4999, so
+# the application's own are 4000-4999 (the session's are in socket_db; docs/protocol.md).
 CLOSE_TOO_SLOW = 4408
-CLOSE_SERVER_ERROR = 1011
+# A send the server could not store answers this (with the send's client_id) instead of an
+# ack: nothing was stored, or the stored copy is found again; resend after ``retry_after``.
+UNAVAILABLE = "unavailable"
+UNAVAILABLE_RETRY_AFTER = 1
 # Sends of one socket being written at once (they share a commit); past it the socket waits.
 MAX_SENDS_IN_FLIGHT = 16
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
@@ -84,6 +90,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Staff: their office hours, so messages outside them arrive marked "quiet".
         self.schedule = await socket_db.schedule(user.pk) if user.is_school_staff else None
         await self.accept()
+        self.counted = True
+        metrics.SOCKETS_OPEN.inc()
         # Under daphne on plain TCP: frames encoded once per process go straight to the socket.
         self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
         await self.hub.attach(self)
@@ -95,6 +103,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not hasattr(self, "user_id"):
             return
         self.closing = True
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.SOCKETS_OPEN.dec()
         await self.hub.detach(self)
         with contextlib.suppress(Exception):
             await self.presence.clear()
@@ -406,18 +417,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _post_and_ack(self, conversation_id: int, content: dict[str, Any],
                             client_id: uuid.UUID) -> None:
+        started = time.monotonic()
         result = await post_writer().post((self.user_id, conversation_id, content, client_id))
         if isinstance(result, Exception):
-            # Not the sender's fault and maybe not stored: no ack. The client reconnects and
-            # retries with the same client_id, which cannot store it twice.
+            # Not the sender's fault and maybe stored (the writer already tried once more):
+            # no ack but a refusal the client retries with the same client_id, which cannot
+            # store it twice. The socket stays open.
             log.error("a send of user %s failed: %r", self.user_id, result)
-            await self.close(code=CLOSE_SERVER_ERROR)
+            metrics.SENDS.labels("unavailable").inc()
+            await self._error(UNAVAILABLE, "The message could not be stored yet; it is sent again.",
+                              client_id=str(client_id), conversation=conversation_id,
+                              retry_after=UNAVAILABLE_RETRY_AFTER)
             return
         if "id" not in result:
+            metrics.SENDS.labels("refused").inc()
             extra = {k: v for k, v in result.items() if k not in ("code", "text")}
             await self._error(result["code"], result["text"],
                               client_id=str(client_id), conversation=conversation_id, **extra)
             return
+        metrics.SENDS.labels("acked").inc()
+        metrics.ACK_SECONDS.observe(time.monotonic() - started)
         # Sent only after the commit: an ack means the message is safe.
         ack = {"type": "ack", "action": "send", "client_id": str(client_id),
                "conversation": conversation_id, "id": result["id"], "seq": result["seq"]}

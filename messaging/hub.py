@@ -27,6 +27,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
+from datetime import datetime
 from typing import Any, Protocol
 
 import redis
@@ -38,6 +39,7 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from messaging.models import Conversation
 from messaging.wire import Frame
+from schoolchat import metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,15 @@ class Subscriber(Protocol):
     def deliver(self, event: Event, frame: Frame | None = None) -> None:
         """Queue (or write) an event for the socket. Called on the loop; must not block.
         ``frame`` is the event encoded once for every socket (None for internal events)."""
+
+
+def _observe_fanout(event: Event) -> None:
+    """How long a new message took from its creation to this process's sockets."""
+    try:
+        created = datetime.fromisoformat(str(event["created_at"]))
+    except (KeyError, ValueError):
+        return
+    metrics.FANOUT_SECONDS.observe(max((datetime.now(created.tzinfo) - created).total_seconds(), 0))
 
 
 # Ids per ``pk__in`` of one poll query: far below every database's limit on query parameters.
@@ -142,6 +153,8 @@ class LocalHub:
             self._heads[int(raw_id)] = max(seq, self._heads.get(int(raw_id), 0))
         internal = str(event.get("type", "")).startswith("_")
         frame = None if internal else (Frame(text) if text is not None else Frame.of(event))
+        if kind == "conv" and event.get("type") == "message":
+            _observe_fanout(event)
         for sub in subs:
             try:
                 sub.deliver(event, frame)
@@ -258,6 +271,7 @@ class RedisHub(LocalHub):
         try:
             self._client().publish(self._prefix + channel, json.dumps(event))
         except redis.RedisError:
+            metrics.REDIS_ERRORS.labels("publish").inc()
             # The change is committed; subscribers catch up by seq when Redis is back.
             log.warning("publishing to %s failed; clients will resync from the database", channel)
 
@@ -273,6 +287,7 @@ class RedisHub(LocalHub):
                 pipe.publish(channel, json.dumps(event))
             pipe.execute()
         except redis.RedisError:
+            metrics.REDIS_ERRORS.labels("publish").inc()
             log.warning("publishing %d events to conv:%s failed; clients will resync from the "
                         "database", len(events), conversation_id)
 
@@ -336,6 +351,7 @@ class RedisHub(LocalHub):
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:
+                metrics.REDIS_ERRORS.labels("subscribe").inc()
                 log.warning("hub lost Redis (%s); reconnecting in %.1fs", exc, backoff)
             if self._pubsub is not None:
                 with contextlib.suppress(Exception):

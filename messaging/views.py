@@ -171,6 +171,7 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
         "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
         "socket_path": f"/{websocket_urlpatterns[0].pattern}",
         "heartbeat_seconds": settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS,
+        "ack_timeout_seconds": settings.SCHOOLCHAT_SOCKET_ACK_TIMEOUT_SECONDS,
         "prototype_id": PROTOTYPE_ID,
         **queries.page_context(request.user, conv, recent),
     }

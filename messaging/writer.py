@@ -16,6 +16,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 
 from accounts.models import User
 from messaging import hours
@@ -30,6 +31,7 @@ from messaging.attachments import claimable
 from messaging.models import Attachment
 from messaging.socket_db import NO_MESSAGE, NOT_FOUND, refusal
 from messaging.wire import frame_int
+from schoolchat import metrics
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +158,36 @@ class PostWriter:
         while self._pending:
             batch = self._pending[: self.MAX_BATCH]
             del self._pending[: self.MAX_BATCH]
-            try:
-                results = await _post_batch([send for send, _future in batch])
-            except Exception as exc:
-                results = [exc] * len(batch)
+            sends = [send for send, _future in batch]
+            results = await _answers(sends)
+            # A connection that broke under the send (PostgreSQL restarted, a network blip):
+            # the next call borrows a fresh one from the pool. Once, with the same client_ids,
+            # so a send that did commit before the break is found, not stored again.
+            lost = [index for index, result in enumerate(results) if connection_lost(result)]
+            if lost:
+                log.warning("retrying %d sends after a lost database connection", len(lost))
+                metrics.SEND_RETRIES.inc(len(lost))
+                for index, result in zip(lost, await _answers([sends[i] for i in lost]),
+                                         strict=True):
+                    results[index] = result
             for (_send, future), result in zip(batch, results, strict=True):
+                if isinstance(result, Exception):
+                    metrics.DATABASE_ERRORS.labels(type(result).__name__).inc()
                 if not future.done():
                     future.set_result(result)
+
+
+def connection_lost(result: Answer) -> bool:
+    """The send failed because its database connection did, not because of what it says."""
+    return isinstance(result, (OperationalError, InterfaceError))
+
+
+async def _answers(sends: list[Send]) -> list[Answer]:
+    try:
+        return await _post_batch(sends)
+    except Exception as exc:  # the whole batch failed (before any conversation's transaction)
+        log.warning("a batch of %d sends failed: %r", len(sends), exc)
+        return [exc] * len(sends)
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PostWriter] = (

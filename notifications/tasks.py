@@ -24,6 +24,7 @@ from django.utils import translation
 from messaging.models import Message
 from notifications import actions, push, recipients
 from notifications.models import Device
+from schoolchat import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,9 @@ def send_all(devices: Sequence[Device], body: dict[str, Any], *, urgency: str, t
             logger.warning("push service refused device %s: %s", device.pk, answer.status)
             kind = "refused"
         outcome[kind] = outcome.get(kind, 0) + 1
+    for kind, count in outcome.items():
+        if count:
+            metrics.PUSH_RESULTS.labels(kind).inc(count)
     return outcome
 
 
@@ -141,15 +145,20 @@ def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, t
     try:
         answer = push.send(device, json.dumps(body).encode(), urgency=urgency, topic=topic)
     except requests.RequestException as exc:
+        metrics.PUSH_RESULTS.labels("retried").inc()
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
     if 200 <= answer.status < 300:
         actions.mark_delivered(device, conversation_id=body.get("conversation"), seq=seq)
+        metrics.PUSH_RESULTS.labels("sent").inc()
         return "sent"
     if answer.status in GONE:
         actions.forget_gone_device(device_id, answer.status)
+        metrics.PUSH_RESULTS.labels("removed").inc()
         return "removed"
     if answer.status in (408, 429) or answer.status >= 500:
+        metrics.PUSH_RESULTS.labels("retried").inc()
         raise self.retry(countdown=backoff(self.request.retries, answer.retry_after))
     # Any other answer (400 bad request, 413 too large): retrying would not change it.
     logger.warning("push service refused device %s: %s", device_id, answer.status)
+    metrics.PUSH_RESULTS.labels("refused").inc()
     return f"refused {answer.status}"

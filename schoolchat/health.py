@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from records import backup
 
 
-def _database_state() -> str:
+def database_state() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -26,7 +26,7 @@ def _database_state() -> str:
     return "ok"
 
 
-def _redis_state() -> str:
+def redis_state() -> str:
     if not settings.REDIS_URL:
         return "not configured"
     try:
@@ -51,7 +51,7 @@ def _backup_state() -> str:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database_state(), "redis": _redis_state()}
+    checks = {"database": database_state(), "redis": redis_state()}
     healthy = all(state in {"ok", "not configured"} for state in checks.values())
     backups = _backup_state() if checks["database"] == "ok" else "unknown"
     status = "error" if not healthy else "ok" if backups in {"ok", "not configured"} else "degraded"

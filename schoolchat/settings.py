@@ -9,6 +9,7 @@ off, secure cookies, HSTS), where ``ALLOWED_HOSTS`` must be set too; ``DATABASE_
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -113,8 +114,28 @@ TEMPLATES = [
 # --- Data ---------------------------------------------------------------------------------
 SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "var" / "schoolchat.sqlite3")))
 DATABASE_URL = env_str("DATABASE_URL")
+# PostgreSQL connections come from a pool per process (psycopg's, through Django): a request
+# or a socket's database call borrows one for as long as that call runs and gives it back, so
+# thousands of open sockets share a few connections. Each process opens at least MIN and at
+# most MAX; a call that finds none free waits up to TIMEOUT seconds and then fails. Add up MAX
+# over every daphne process and Celery worker: it must stay below PostgreSQL's
+# max_connections (100 by default). A borrowed connection is checked first (an empty query),
+# so the connections a PostgreSQL restart broke are replaced instead of failing a send.
+SCHOOLCHAT_DB_POOL_MIN = env_int("SCHOOLCHAT_DB_POOL_MIN", 1)
+SCHOOLCHAT_DB_POOL_MAX = env_int("SCHOOLCHAT_DB_POOL_MAX", 8)
+SCHOOLCHAT_DB_POOL_TIMEOUT = env_int("SCHOOLCHAT_DB_POOL_TIMEOUT", 10)
+if not 0 <= SCHOOLCHAT_DB_POOL_MIN <= SCHOOLCHAT_DB_POOL_MAX or SCHOOLCHAT_DB_POOL_MAX < 1:
+    raise ImproperlyConfiguredEnv(
+        "SCHOOLCHAT_DB_POOL_MIN and SCHOOLCHAT_DB_POOL_MAX: need 0 <= MIN <= MAX and MAX >= 1")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": SCHOOLCHAT_DB_POOL_MIN,
+            "max_size": SCHOOLCHAT_DB_POOL_MAX,
+            "timeout": SCHOOLCHAT_DB_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": dj_database_url.parse(f"sqlite:///{SQLITE_PATH}"),
@@ -162,6 +183,10 @@ SCHOOLCHAT_SOCKET_RECHECK_SECONDS = env_int("SCHOOLCHAT_SOCKET_RECHECK_SECONDS",
 # a dead socket, shown and reconnected. Also what keeps "the conversation is open" alive for
 # the push sender (three beats, at least 45 s).
 SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS = env_int("SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS", 12)
+# How long a page waits for the ack of a send before sending it again (same client_id); the
+# wait doubles with each try, and after four sends without an answer the page shows the
+# message as not sent, with "Try again".
+SCHOOLCHAT_SOCKET_ACK_TIMEOUT_SECONDS = env_int("SCHOOLCHAT_SOCKET_ACK_TIMEOUT_SECONDS", 5)
 # Messages a conversation page loads at once (and each "earlier messages" step).
 SCHOOLCHAT_HISTORY_PAGE = env_int("SCHOOLCHAT_HISTORY_PAGE", 50)
 # How long after sending its sender may still edit or retract a message.
@@ -320,8 +345,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Load balancers and container health checks probe /healthz over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers and container health checks probe /healthz, and Prometheus /metrics, over
+# plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+# Who may read /metrics (schoolchat/metrics_view.py): client addresses in these networks
+# (CIDR, comma separated), or anyone sending "Authorization: Bearer <token>" with this token.
+# Everyone else gets 404.
+SCHOOLCHAT_METRICS_NETWORKS = env_list("SCHOOLCHAT_METRICS_NETWORKS",
+                                       default=["127.0.0.1/32", "::1/128"])
+for _network in SCHOOLCHAT_METRICS_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(
+            f"SCHOOLCHAT_METRICS_NETWORKS: {_network!r} is not an address or network"
+            " (e.g. 10.0.0.0/8)") from None
+SCHOOLCHAT_METRICS_TOKEN = env_str("SCHOOLCHAT_METRICS_TOKEN")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

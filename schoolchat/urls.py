@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from notifications.urls import root_patterns as notification_root_patterns
-from schoolchat import health
+from schoolchat import health, metrics_view
 
 urlpatterns = [
     path("school/audit/", include("records.school_urls")),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("archive/", include("records.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_view.metrics_page, name="metrics"),
     # The footer's language selector (Django's set_language, which also keeps a signed-in
     # person's choice on their account).
     path("i18n/setlang/", account_views.set_language, name="set_language"),

@@ -28,6 +28,7 @@ function start(chat) {
     newMessage: d.textNewMessage, confirm: d.textConfirm, noOlder: d.textNoOlder,
     uploading: d.textUploading, remove: d.textRemove, replying: d.textReplying, away: d.textAway,
     pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
+    notSent: d.textNotSent, tryAgain: d.textTryAgain,
   };
   const formats = readFormats(d, document.documentElement.lang);
   const renderer = new Renderer({
@@ -48,7 +49,10 @@ function start(chat) {
   };
   const heartbeatMs = (Number(d.heartbeatSeconds) || 12) * 1000;
   const connection = new Connection(d.socketPath, { onOpen, onFrame, onClose }, { heartbeatMs, beat });
-  const outbox = new Outbox(connection, `schoolchat-outbox:${me}:${conversationId}`);
+  const outbox = new Outbox(connection, `schoolchat-outbox:${me}:${conversationId}`, {
+    onFailed: (item) => showFailed(item), onRetrying: (item) => showPending(item),
+    ackTimeoutMs: (Number(d.ackTimeoutSeconds) || 5) * 1000,
+  });
   const composer = new Composer({
     conversationId, maxChars: Number(d.maxChars) || 4000,
     myName: (document.querySelector(".me") || { textContent: "" }).textContent,
@@ -215,7 +219,41 @@ function start(chat) {
   }
 
   // --- answers to sends ------------------------------------------------------------------
+  // A send with no ack after every try: shown as not sent, with a button to try again.
+  function showFailed(item) {
+    const node = item.element;
+    node.classList.add("failed");
+    const state = node.querySelector(".state");
+    if (state) { state.textContent = texts.notSent; }
+    if (!node.querySelector("button.try-again")) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "try-again";
+      button.textContent = texts.tryAgain;
+      button.addEventListener("click", () => {
+        outbox.retry(item.frame.client_id);
+        if (connection.open) { return; }
+        connection.reconnectNow();
+      });
+      node.appendChild(button);
+    }
+  }
+
+  function showPending(item) {
+    const node = item.element;
+    node.classList.remove("failed");
+    const button = node.querySelector("button.try-again");
+    if (button) {
+      // Keyboard users stay in the conversation: focus goes to the message box.
+      if (document.activeElement === button) { document.getElementById("id_body").focus(); }
+      button.remove();
+    }
+    const state = node.querySelector(".state");
+    if (state) { state.textContent = texts.pending; }
+  }
+
   function onAck(ev) {
+    outbox.answered(ev.client_id);
     const item = outbox.get(ev.client_id);
     if (item) {
       item.element.classList.add("acked");
@@ -234,7 +272,13 @@ function start(chat) {
   }
 
   function onError(ev) {
+    outbox.answered(ev.client_id);
     const item = outbox.get(ev.client_id);
+    if (item && ev.code === "unavailable") {
+      // Not stored yet (the server's database was away): the same send goes again shortly.
+      outbox.retryAfter(ev.client_id, ev.retry_after);
+      return;
+    }
     if (item && ev.code === "confirm_required") {
       composer.askConfirm(ev.client_id, ev.recipients);
       return;
@@ -246,7 +290,7 @@ function start(chat) {
       if (state) { state.textContent = texts.failed; }
       outbox.retryAfter(ev.client_id, ev.retry_after, () => {
         if (state) { state.textContent = texts.pending; }
-      });
+      }, { counted: false });
       return;
     }
     if (item) {

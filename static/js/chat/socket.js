@@ -110,22 +110,36 @@ export class Connection {
   }
 }
 
-// Sends that have no ack yet: client_id -> {frame, element, timer}. Each is sent when added,
-// again on every reconnect, and after the delay a "rate_limited" refusal asks for. With a
-// storage key the frames are also kept in localStorage (per person and conversation), so what
-// was written offline survives a reload and goes when the connection is back; the same
-// client_id makes a second try return the first message. logout.js forgets them.
+// Sends that have no ack yet: client_id -> {frame, element, timer, waiting, tries, failed}.
+// Each is sent when added, again on every reconnect, after the delay a refusal asks for
+// ("rate_limited", "unavailable"), and again when no ack came within the ack timeout (which
+// doubles each time). After MAX_TRIES sends without an ack it is failed: onFailed(item) shows
+// it with "Try again", which sends it once more (retry(clientId)). With a storage key the
+// frames are also kept in localStorage (per person and conversation), so what was written
+// offline survives a reload and goes when the connection is back; the same client_id makes a
+// second try return the first message. logout.js forgets them.
+export const ACK_TIMEOUT_MS = 5000;
+export const MAX_TRIES = 4;
+
 export class Outbox {
-  constructor(connection, storageKey = null) {
+  constructor(connection, storageKey = null, { onFailed = () => {}, onRetrying = () => {},
+                                               ackTimeoutMs = ACK_TIMEOUT_MS } = {}) {
     this.connection = connection;
     this.items = new Map();
     this.storageKey = storageKey;
+    this.onFailed = onFailed;       // (item): no ack after MAX_TRIES sends
+    this.onRetrying = onRetrying;   // (item): a failed or refused send goes again
+    this.ackTimeoutMs = ackTimeoutMs;
   }
 
   add(clientId, frame, element) {
-    this.items.set(clientId, { frame, element, timer: null });
+    this.items.set(clientId, this.item(frame, element));
     this.save();
     this.send(clientId);
+  }
+
+  item(frame, element) {
+    return { frame, element, timer: null, waiting: null, tries: 0, failed: false };
   }
 
   // The frames kept from an earlier page, not yet sent (they go on the next resendAll).
@@ -138,7 +152,7 @@ export class Outbox {
   }
 
   restore(frame, element) {
-    this.items.set(frame.client_id, { frame, element, timer: null });
+    this.items.set(frame.client_id, this.item(frame, element));
   }
 
   save() {
@@ -156,28 +170,70 @@ export class Outbox {
     const item = this.items.get(clientId);
     if (item) {
       clearTimeout(item.timer);
+      clearTimeout(item.waiting);
       this.items.delete(clientId);
       this.save();
     }
     return item;
   }
 
-  send(clientId) {
+  // The server answered the send (an ack: stored, and its message event, which takes the
+  // item, follows; or a refusal): no resend for want of an answer.
+  answered(clientId) {
     const item = this.items.get(clientId);
-    if (item) { this.connection.send(item.frame); }
+    if (item) { clearTimeout(item.waiting); item.waiting = null; }
   }
 
-  // On (re)connect; a send waiting out a rate limit goes when its wait is over.
+  send(clientId) {
+    const item = this.items.get(clientId);
+    if (!item || item.failed) { return; }
+    clearTimeout(item.waiting);
+    item.waiting = null;
+    if (!this.connection.send(item.frame)) { return; }   // not connected: resendAll sends it
+    item.tries += 1;
+    const wait = this.ackTimeoutMs * 2 ** (item.tries - 1);
+    item.waiting = setTimeout(() => {
+      item.waiting = null;
+      if (this.items.get(clientId) !== item) { return; }
+      if (item.tries >= MAX_TRIES) { this.fail(item); } else { this.send(clientId); }
+    }, wait);
+  }
+
+  fail(item) {
+    clearTimeout(item.timer);
+    item.timer = null;
+    item.failed = true;
+    this.onFailed(item);
+  }
+
+  // "Try again": a failed send goes once more, with the same client_id.
+  retry(clientId) {
+    const item = this.items.get(clientId);
+    if (!item) { return; }
+    item.failed = false;
+    item.tries = 0;
+    this.onRetrying(item);
+    this.send(clientId);
+  }
+
+  // On (re)connect; a send waiting out a refusal's delay goes when its wait is over, and a
+  // failed one is tried again (the connection it met may have been the problem).
   resendAll() {
     for (const [clientId, item] of this.items) {
-      if (!item.timer) { this.send(clientId); }
+      if (item.failed) { this.retry(clientId); } else if (!item.timer) { this.send(clientId); }
     }
   }
 
-  retryAfter(clientId, seconds, then) {
+  // A refusal that asks for a resend after ``seconds``; the tries are counted, so a server
+  // that keeps refusing ends in "Try again" rather than a send that is tried for ever.
+  // counted false: a wait the server set (a rate limit), which ends, is not a failure.
+  retryAfter(clientId, seconds, then, { counted = true } = {}) {
     const item = this.items.get(clientId);
     if (!item) { return; }
     clearTimeout(item.timer);
+    clearTimeout(item.waiting);
+    item.waiting = null;
+    if (!counted) { item.tries = 0; } else if (item.tries >= MAX_TRIES) { this.fail(item); return; }
     const ms = Math.max(Number(seconds) || 1, 0.2) * 1000;
     item.timer = setTimeout(() => {
       item.timer = null;
