@@ -199,6 +199,10 @@ def _check(conversation: Conversation, index: int, draft: Draft,
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise ValidationError(_("You can only reply to a message of this conversation."),
                               code="invalid")
+    if draft.reply_to is not None and draft.reply_to.held_at is not None:
+        # A quote would show the others what the school has not published.
+        raise ValidationError(_("This message is waiting for review by the school."),
+                              code="held")
     return _Checked(index, draft, text, draft.client_id or uuid.uuid4())
 
 

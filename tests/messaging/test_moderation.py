@@ -296,6 +296,13 @@ def test_a_held_message_is_its_senders_alone_until_released(
     assert Record.objects.filter(kind="message.released").count() == 1
 
 
+def test_its_sender_cannot_quote_a_held_message_to_the_others(
+        conversation_4b: Conversation, parent: User, screened: None) -> None:
+    held, _ = send.post_message(parent, conversation_4b, "meet me at four")
+    with pytest.raises(ValidationError, match="waiting for review"):
+        send.post_message(parent, conversation_4b, "did you see this?", reply_to=held)
+
+
 def test_a_rejected_message_shows_its_sender_not_published(
         conversation_4b: Conversation, teacher: User, parent: User, lead: User,
         screened: None) -> None:
