@@ -8,18 +8,22 @@ admin manages membership but does not read other people's chats.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user, get_user_perms
 
 from accounts.access import can, rule
-from accounts.models import Enrolment, Guardianship, Pupil, Role, User
+from accounts.models import Enrolment, Guardianship, Pupil, Role, School, User
 from consent.access import consent_visible_pupils
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, Restriction
 
 READ = "view_conversation"
 POST = "post_in_conversation"
@@ -36,9 +40,11 @@ def remembered_permissions() -> Iterator[None]:
     """Within the block, a user's permissions on a conversation are read from the database
     once. Only for work that changes no membership, such as storing a batch of sends."""
     token = _remembered.set({})
+    restrictions = _restrictions.set({})
     try:
         yield
     finally:
+        _restrictions.reset(restrictions)
         _remembered.reset(token)
 
 
@@ -86,6 +92,8 @@ def readable_message_or_none(user: User | AnonymousUser, message_id: int) -> Mes
                .filter(pk=message_id).first())
     if message is None or not can(user, "conversation.read", message.conversation):
         return None
+    if message.held_at is not None and message.sender_id != user.pk:
+        return None  # held for the school's review: its sender's alone (messaging.screening)
     return message
 
 
@@ -94,7 +102,8 @@ def readable_message_or_none(user: User | AnonymousUser, message_id: int) -> Mes
 
 @rule("conversation.post")
 def _post(user: User, conversation: Any) -> bool:
-    return _has(user, POST, conversation)
+    """Members with post rights, unless the school restricted them (:func:`posting_restriction`)."""
+    return _has(user, POST, conversation) and posting_restriction(user) is None
 
 
 @rule("conversation.manage_members")
@@ -155,12 +164,78 @@ def _remove_member(user: User, conversation: Any) -> bool:
 def _edit(user: User, message: Any) -> bool:
     """Only the sender edits, and only while still allowed to post there."""
     return (isinstance(message, Message) and message.sender_id == user.pk
-            and _has(user, POST, message.conversation))
+            and _post(user, message.conversation))
 
 
 @rule("message.retract")
 def _retract(user: User, message: Any) -> bool:
     return _edit(user, message)
+
+
+# --- school moderation: who acts for the school, and who may not post for now ---------------
+
+# user id -> the restriction in force (or None), inside remembered_permissions() only.
+_restrictions: ContextVar[dict[int, Restriction | None] | None] = ContextVar(
+    "remembered_restrictions", default=None)
+
+
+def is_lead_of(user: Any, school: School | int | None) -> bool:
+    """Whether ``user`` is an active safeguarding lead of ``school``: who may remove and hold
+    messages and restrict members there (:mod:`messaging.actions.moderation`)."""
+    school_id = school.pk if isinstance(school, School) else school
+    return (isinstance(user, User) and user.is_active and school_id is not None
+            and user.role == Role.SAFEGUARDING and user.school_id == school_id)
+
+
+def _restrictions_in_force(user_ids: Iterable[int]) -> dict[int, Restriction]:
+    # Uses index: messaging_restriction_user. The one ending last wins.
+    rows = (Restriction.objects.filter(user_id__in=list(user_ids), lifted_at__isnull=True,
+                                       until__gt=timezone.now())
+            .select_related("school").order_by("until"))
+    return {r.user_id: r for r in rows}
+
+
+def posting_restriction(user: User) -> Restriction | None:
+    """The school's restriction on ``user`` posting that is in force now, if any."""
+    memo = _restrictions.get()
+    if memo is not None and user.pk in memo:
+        return memo[user.pk]
+    found = _restrictions_in_force([user.pk]).get(user.pk)
+    if memo is not None:
+        memo[user.pk] = found
+    return found
+
+
+def remember_restrictions(users: Iterable[User]) -> None:
+    """Read the restrictions of many people in one query, for the rest of the
+    :func:`remembered_permissions` block (a batch of sends asks about each sender)."""
+    memo = _restrictions.get()
+    if memo is None:
+        return
+    ids = [u.pk for u in users if u.pk not in memo]
+    if ids:
+        found = _restrictions_in_force(ids)
+        memo.update({pk: found.get(pk) for pk in ids})
+
+
+def restriction_text(restriction: Restriction) -> str:
+    """What a restricted person is told, with the end in the school's time zone."""
+    name = getattr(restriction.school, "time_zone", None) or settings.TIME_ZONE
+    try:
+        zone = ZoneInfo(name)
+    except (KeyError, ValueError):
+        zone = ZoneInfo(settings.TIME_ZONE)
+    until = formats.date_format(timezone.localtime(restriction.until, zone), "DATETIME_FORMAT")
+    return _("You can read but not send messages until %(date)s, by decision of the school."
+             ) % {"date": until}
+
+
+def post_refusal(user: User) -> str:
+    """Why ``user`` may not post where ``conversation.post`` said no."""
+    restriction = posting_restriction(user)
+    if restriction is not None:
+        return restriction_text(restriction)
+    return _("You cannot post in this conversation.")
 
 
 @rule("message.receipts")
@@ -180,8 +255,10 @@ def _acknowledgements(user: User, message: Any) -> bool:
 
 @rule("message.acknowledge")
 def _acknowledge(user: User, message: Any) -> bool:
+    """Members other than the sender, while the message is published (not held or removed)."""
     return (isinstance(message, Message) and message.ack_requested
-            and message.sender_id != user.pk and _has(user, READ, message.conversation))
+            and message.sender_id != user.pk and message.removed_at is None
+            and message.held_at is None and _has(user, READ, message.conversation))
 
 
 @rule("message.pin")

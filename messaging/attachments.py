@@ -235,9 +235,12 @@ def readable_attachment_or_none(user: User, token: str) -> Attachment | None:
                   .filter(token=token).first())
     if attachment is None or not is_shown(attachment):
         return None
-    if attachment.message is None or attachment.message.is_retracted:
+    if attachment.message is None or attachment.message.is_gone:
         return attachment if attachment.message is None and attachment.uploader_id == getattr(
             user, "pk", None) else None
+    if (attachment.message.held_at is not None
+            and attachment.message.sender_id != getattr(user, "pk", None)):
+        return None  # held for review: its sender's alone
     if not can(user, "conversation.read", attachment.conversation):
         return None
     return attachment

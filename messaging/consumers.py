@@ -42,8 +42,9 @@ UNAVAILABLE_RETRY_AFTER = 1
 # Sends of one socket being written at once (they share a commit); past it the socket waits.
 MAX_SENDS_IN_FLIGHT = 16
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
-SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden"})
-HINTS = frozenset({"receipt", "acknowledged"})
+SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden",
+                       "message_removed", "skip"})
+HINTS = frozenset({"receipt", "acknowledged", "rejected"})
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -442,6 +443,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                "conversation": conversation_id, "id": result["id"], "seq": result["seq"]}
         if result["away"]:
             ack["away"] = result["away"]
+        if result.get("held"):
+            ack["held"] = True  # stored, waiting for the school's review (docs/protocol.md)
         await self.send_json(ack)
 
     async def _message_verb(self, verb: str, content: dict[str, Any]) -> None:

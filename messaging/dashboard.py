@@ -40,7 +40,8 @@ def awaiting_acknowledgement(school: School) -> list[Message]:
     audience = members.order_by().values("conversation").annotate(n=Count("pk")).values("n")
     return list(
         Message.objects.filter(conversation__school=school, ack_requested=True,
-                               retracted_at__isnull=True,
+                               retracted_at__isnull=True, removed_at__isnull=True,
+                               held_at__isnull=True,
                                created_at__gte=timezone.now() - timedelta(days=WITHIN_DAYS))
         .annotate(audience=Coalesce(Subquery(audience, output_field=IntegerField()), Value(0)),
                   missing=Coalesce(Subquery(missing, output_field=IntegerField()), Value(0)))

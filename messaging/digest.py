@@ -46,7 +46,8 @@ def _pending(membership: Membership) -> list[Message]:
     start = max(membership.last_read_seq, membership.digested_seq)
     pending = list(
         Message.objects.filter(conversation=membership.conversation_id, seq__gt=start,
-                               retracted_at__isnull=True)
+                               retracted_at__isnull=True, removed_at__isnull=True,
+                               held_at__isnull=True)
         .exclude(sender=membership.user_id).select_related("sender").order_by("seq")
     )
     for check in _already_told:

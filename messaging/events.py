@@ -1,6 +1,7 @@
 """The shape of events sent to browsers (see docs/protocol.md). One serializer per event.
 
-Sequenced events (``message``, ``edited``, ``retracted``, ``pinned``, ``attachment_hidden``) carry the
+Sequenced events (``message``, ``edited``, ``retracted``, ``pinned``, ``attachment_hidden``,
+``message_removed``, and ``skip`` for a seq that shows the reader nothing) carry the
 conversation's ``seq`` and are replayed from :class:`messaging.models.Event` on resume; they are
 rendered from the message's current state, so a replay never shows text that was retracted
 since. Unsequenced events (``receipt``, ``acknowledged``) may be lost and are only hints.
@@ -21,7 +22,7 @@ EXCERPT_CHARS = 120
 def excerpt(message: Message) -> str:
     """The start of a message as quotes and the pinned bar show it: what the template filter
     ``truncatechars:120`` writes (an ellipsis when cut), so a live quote reads the same."""
-    return "" if message.is_retracted else Truncator(message.body).chars(EXCERPT_CHARS)
+    return "" if message.is_gone else Truncator(message.body).chars(EXCERPT_CHARS)
 
 
 def sender_summary(user: Any) -> dict[str, Any]:
@@ -38,6 +39,7 @@ def reply_summary(message: Message | None) -> dict[str, Any] | None:
         "sender": message.sender.public_name,
         "excerpt": excerpt(message),
         "retracted": message.is_retracted,
+        "removed": message.is_removed,
     }
 
 
@@ -47,26 +49,34 @@ def attachment_summaries(message: Message) -> list[dict[str, Any]]:
 
 def message_event(message: Message, *,
                   attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``attachments``: already summarised (a new message), saving a query."""
+    """``attachments``: already summarised (a new message), saving a query. A message removed
+    by the school carries ``removed`` and, like a retracted one, no text and no attachments;
+    ``held`` and ``rejected`` appear only on a held message, which only its sender is sent."""
     retracted = message.is_retracted
-    return {
+    gone = retracted or message.removed_at is not None
+    event = {
         "type": "message",
         "conversation": message.conversation_id,
         "seq": message.seq,
         "id": message.pk,
         "client_id": str(message.client_id),
         "sender": sender_summary(message.sender),
-        "body": "" if retracted else message.body,
+        "body": "" if gone else message.body,
         "created_at": message.created_at.isoformat(),
         "reply_to": reply_summary(message.reply_to) if message.reply_to_id else None,
         "edited": message.edited_at is not None,
         "retracted": retracted,
+        "removed": message.removed_at is not None,
         "urgent": message.urgent,
         "ack_requested": message.ack_requested,
         "pinned": message.pinned_at is not None,
-        "attachments": [] if retracted else (
+        "attachments": [] if gone else (
             attachments if attachments is not None else attachment_summaries(message)),
     }
+    if message.held_at is not None:
+        event["held"] = True
+        event["rejected"] = message.rejected_at is not None
+    return event
 
 
 def edited_event(message: Message, seq: int) -> dict[str, Any]:
@@ -75,7 +85,7 @@ def edited_event(message: Message, seq: int) -> dict[str, Any]:
         "conversation": message.conversation_id,
         "seq": seq,
         "id": message.pk,
-        "body": "" if message.is_retracted else message.body,
+        "body": "" if message.is_gone else message.body,
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
     }
 
@@ -97,10 +107,27 @@ def attachment_hidden_event(message: Message, seq: int, token: str) -> dict[str,
             "id": message.pk, "attachment": token}
 
 
+def removed_event(message: Message, seq: int) -> dict[str, Any]:
+    """The school removed the message: shown as "Removed by the school", no text, no files."""
+    return {"type": "message_removed", "conversation": message.conversation_id, "seq": seq,
+            "id": message.pk}
+
+
+def skip_event(conversation_id: int, seq: int) -> dict[str, Any]:
+    """The seq a held message took (:mod:`messaging.screening`): nothing to show anyone, so it
+    names no message; a client only moves its seq on. Released, the message comes with a new
+    seq as a ``message``."""
+    return {"type": "skip", "conversation": conversation_id, "seq": seq}
+
+
 def logged_event(event: Event) -> dict[str, Any]:
     """The wire form of a logged event, for resume and gap fill."""
     message = event.message
     assert message is not None
+    if event.kind == Event.Kind.HELD:
+        return skip_event(event.conversation_id, event.seq)
+    if event.kind == Event.Kind.REMOVED:
+        return removed_event(message, event.seq)
     if event.kind == Event.Kind.MESSAGE:
         return message_event(message)
     if event.kind == Event.Kind.EDITED:

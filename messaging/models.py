@@ -117,6 +117,14 @@ class Message(models.Model):
     ack_requested = models.BooleanField(default=False)
     # Pinned messages are listed above the conversation (staff pin them).
     pinned_at = models.DateTimeField(null=True, blank=True)
+    # School moderation (messaging.actions.moderation). Removed: members see "Removed by the
+    # school" and the live text is emptied (the archive keeps it). Held: stored for review and
+    # shown to its sender only, until released (held_at cleared, a new seq) or rejected.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    held_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -135,6 +143,20 @@ class Message(models.Model):
     def is_retracted(self) -> bool:
         return self.retracted_at is not None
 
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        """Waiting for the school's review, or not published by it: its sender's alone."""
+        return self.held_at is not None
+
+    @property
+    def is_gone(self) -> bool:
+        """Shows no text and no attachments: retracted by its sender or removed by the school."""
+        return self.retracted_at is not None or self.removed_at is not None
+
 
 class Event(models.Model):
     """One entry of a conversation's ordered event log: what a reconnecting client replays.
@@ -151,6 +173,10 @@ class Event(models.Model):
         PINNED = "pinned"
         UNPINNED = "unpinned"
         ATTACHMENT_HIDDEN = "attachment_hidden"
+        # Moderation: a message held for review takes its seq as HELD (sent as a ``skip`` that
+        # shows nothing), and a new MESSAGE seq when released; REMOVED by the school.
+        HELD = "held"
+        REMOVED = "message_removed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
                                      related_name="events")
@@ -167,6 +193,32 @@ class Event(models.Model):
             # Uses index: resume and gap fill (events of a conversation after a seq).
             models.UniqueConstraint(fields=["conversation", "seq"], name="messaging_event_seq"),
         ]
+
+
+class Restriction(models.Model):
+    """The school decided that a person may read but not post, until ``until`` (or until it
+    is lifted). Enforced by the ``conversation.post`` rule (:mod:`messaging.access`)."""
+
+    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="posting_restrictions")
+    until = models.DateTimeField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Uses index: the conversation.post rule (a person's restrictions not lifted).
+            models.Index(fields=["user", "until"], name="messaging_restriction_user",
+                         condition=Q(lifted_at__isnull=True)),
+        ]
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None and self.until > timezone.now()
 
 
 class Receipt(models.Model):

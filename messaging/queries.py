@@ -13,6 +13,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -23,7 +24,12 @@ from django.utils import timezone
 
 from accounts.access import can
 from accounts.models import User
-from messaging.access import readable_conversations, sees_staff_tools
+from messaging.access import (
+    posting_restriction,
+    readable_conversations,
+    restriction_text,
+    sees_staff_tools,
+)
 from messaging.actions.send import confirm_threshold
 from messaging.attachments import mark_shown
 from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
@@ -31,9 +37,11 @@ from messaging.models import Acknowledgement, Conversation, Membership, Message,
 SEARCH_LIMIT = 50
 
 
-def messages(conversation: Conversation) -> QuerySet[Message]:
-    """A conversation's messages with what their rendering needs, and their receipt count."""
+def messages(conversation: Conversation, viewer: User) -> QuerySet[Message]:
+    """A conversation's messages as ``viewer`` sees them (a message held for the school's
+    review only by its sender), with what their rendering needs, and their receipt count."""
     return (Message.objects.filter(conversation=conversation)
+            .filter(Q(held_at__isnull=True) | Q(sender=viewer))
             .select_related("sender", "reply_to__sender")
             .prefetch_related("attachments__pupils")
             .annotate(seen_count=Count("receipts", distinct=True)))
@@ -48,12 +56,14 @@ def with_unread(conversations: QuerySet[Conversation], user: User) -> QuerySet[C
     ).values("last_read_seq")[:1]
     unread = (
         Message.objects.filter(conversation=OuterRef("pk"), seq__gt=OuterRef("last_read"),
-                               retracted_at__isnull=True)
+                               retracted_at__isnull=True, removed_at__isnull=True,
+                               held_at__isnull=True)
         .exclude(sender=user).order_by().values("conversation")
         .annotate(n=Count("pk")).values("n")
     )
     # Uses index: messaging_message_seq (a conversation's messages by seq).
-    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq")
+    newest = Message.objects.filter(conversation=OuterRef("pk"),
+                                    held_at__isnull=True).order_by("-seq")
     return (
         conversations
         .annotate(last_read=Coalesce(Subquery(last_read), Value(0)))
@@ -108,7 +118,8 @@ def search(user: User, query: str) -> list[Message]:
     SQLite (the embedded default): a case-insensitive substring match per word.
     """
     rows = (Message.objects.filter(conversation__in=readable_conversations(user),
-                                   retracted_at__isnull=True)
+                                   retracted_at__isnull=True, removed_at__isnull=True,
+                                   held_at__isnull=True)
             .select_related("sender", "conversation__school_class"))
     if connection.vendor == "postgresql":
         vector = SearchVector("body", config="simple")
@@ -136,7 +147,10 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
     since = timezone.now() - timedelta(minutes=minutes)
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
     asked = [m.pk for m in shown if m.ack_requested]
+    restriction = posting_restriction(user)
     return {
+        # Why the composer is off when the school restricted this person (else empty).
+        "restricted_text": restriction_text(restriction) if restriction is not None else "",
         "can_post": can(user, "conversation.post", conversation),
         "is_staff": sees_staff_tools(user),
         "can_request_ack": can(user, "message.request_ack", conversation),
@@ -145,10 +159,27 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "edit_minutes": minutes,
         "confirm_threshold": confirm_threshold(conversation),
         "editable_ids": {m.pk for m in shown
-                         if m.sender_id == user.pk and m.created_at >= since},
+                         if m.sender_id == user.pk and m.created_at >= since
+                         and m.removed_at is None and m.held_at is None},
         "acknowledged_ids": set(Acknowledgement.objects.filter(
             user=user, message_id__in=asked).values_list("message_id", flat=True)),
     }
+
+
+def messages_around(message: Message, before: int = 3, after: int = 3) -> list[Message]:
+    """The message with up to ``before`` messages before it and ``after`` after it in its
+    conversation, in order: a safeguarding lead's context view. Held, rejected and removed
+    messages are included, marked by their fields (``held_at``, ``rejected_at``,
+    ``removed_at``; a removed one's text is in its ``message.removed`` archive record).
+    The caller decides who may see this; messaging does not show it on any page."""
+    rows = (Message.objects.filter(conversation_id=message.conversation_id)
+            .select_related("sender", "reply_to__sender", "removed_by")
+            .prefetch_related("attachments"))
+    # Uses index: messaging_message_seq.
+    earlier = list(rows.filter(seq__lt=message.seq).order_by("-seq")[:max(before, 0)])[::-1]
+    later = list(rows.filter(seq__gt=message.seq).order_by("seq")[:max(after, 0)])
+    current = rows.get(pk=message.pk)
+    return [*earlier, current, *later]
 
 
 def last_read_seq(conversation: Conversation, user: User) -> int:

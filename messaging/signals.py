@@ -11,3 +11,7 @@ event_committed = Signal()  # sender=None, conversation_id=int, events=list[dict
 # Sent after the commit of an acknowledgement reminder, with the guardians it went to, so the
 # apps above messaging may tell them too (notifications pushes it to their devices).
 acknowledgement_reminder_sent = Signal()  # sender=None, message_id=int, user_ids=list[int]
+
+# Sent after the commit of a batch of sends that a screen held or flagged (messaging.screening),
+# so the app that screened may write its own rows about them.
+messages_screened = Signal()  # sender=None, results=list[tuple[int, screening.Verdict]]

@@ -145,9 +145,8 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
             for person in hours.staff_away(request.user, conv):
                 django_messages.info(request, _away_text(person))
             return redirect("messaging:conversation", conversation_id=conv.pk)
-    recent = list(
-        queries.messages(conv).order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE]
-    )[::-1]
+    shown = queries.messages(conv, request.user)
+    recent = list(shown.order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])[::-1]
     attachments.mark_shown(recent)
     queries.display_titles([conv], request.user)
     context = {
@@ -159,13 +158,13 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
         # Reading the page writes nothing: "seen" comes from the socket, or this form's POST.
         "unread": queries.last_read_seq(conv, request.user) < conv.last_seq,
         "first_seq": recent[0].seq if recent else 0,
-        "has_older": bool(recent) and queries.messages(conv).filter(seq__lt=recent[0].seq)
+        "has_older": bool(recent) and shown.filter(seq__lt=recent[0].seq)
         .exists(),
         "reply_to_message": _reply_target(request, conv),
         "scheduled": list(conv.scheduled.filter(
             sender=request.user.pk, message__isnull=True, cancelled_at__isnull=True
         ).order_by("send_at")),
-        "pinned": list(queries.messages(conv).filter(pinned_at__isnull=False)
+        "pinned": list(shown.filter(pinned_at__isnull=False)
                        .order_by("-pinned_at")[:5]),
         "away": [_away_text(p) for p in hours.staff_away(request.user, conv)],
         "page_size": settings.SCHOOLCHAT_HISTORY_PAGE,
@@ -357,7 +356,7 @@ def events_json(request: AuthenticatedHttpRequest, conversation_id: int) -> Json
 def messages_json(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
     """A page of history: ``?before_seq=N`` pages back, ``?after_seq=N`` catches up."""
     conv = _readable_or_404(request, conversation_id)
-    rows = queries.messages(conv)
+    rows = queries.messages(conv, request.user)
     try:
         before = int(request.GET["before_seq"]) if "before_seq" in request.GET else None
         after = int(request.GET["after_seq"]) if "after_seq" in request.GET else None

@@ -23,6 +23,7 @@ from messaging import hours
 from messaging.access import (
     readable_conversation_or_none,
     readable_message_or_none,
+    remember_restrictions,
     remembered_permissions,
 )
 from messaging.actions import send
@@ -80,6 +81,7 @@ def _post_batch(sends: list[Send]) -> list[Answer]:
 def _post_batch_checked(sends: list[Send]) -> list[Answer]:
     users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
              .select_related("school")}
+    remember_restrictions(users.values())  # one query for every sender's restrictions
     readable: dict[tuple[int, int], Any] = {}
     results: list[Answer | None] = [None] * len(sends)
     drafts: dict[int, list[tuple[int, Draft]]] = {}
@@ -122,8 +124,11 @@ def _post_batch_checked(sends: list[Send]) -> list[Answer]:
             message, _created = outcome
             if draft.sender.pk not in away:
                 away[draft.sender.pk] = hours.staff_away(draft.sender, conversation)
-            results[index] = {"id": message.pk, "seq": message.seq,
-                              "away": away[draft.sender.pk]}
+            answer: dict[str, Any] = {"id": message.pk, "seq": message.seq,
+                                      "away": away[draft.sender.pk]}
+            if message.held_at is not None:
+                answer["held"] = True  # stored, waiting for the school's review
+            results[index] = answer
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
 

@@ -44,7 +44,7 @@ def notify(conversation_id: int, message_id: int) -> int:
     message = (Message.objects
                .select_related("sender", "conversation__school", "conversation__school_class")
                .filter(pk=message_id, conversation_id=conversation_id).first())
-    if message is None or message.is_retracted:
+    if message is None or message.is_gone or message.is_held:
         return 0
     urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
@@ -124,7 +124,7 @@ def remind(message_id: int, user_ids: list[int]) -> int:
     """Push an acknowledgement reminder to the devices of the guardians it went to."""
     message = (Message.objects.select_related("sender", "conversation__school")
                .filter(pk=message_id).first())
-    if message is None or message.is_retracted:
+    if message is None or message.is_gone or message.is_held:
         return 0
     targets = recipients.reminded_devices(message, user_ids)
     for devices, body in _in_each_language(targets, lambda: recipients.reminder_payload(message)):

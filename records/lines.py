@@ -276,6 +276,13 @@ SENTENCES: dict[str, Sentence] = {
     "message.unpinned": lambda c, n: _("Unpinned a message."),
     "message.acknowledged": lambda c, n: _("Acknowledged a message."),
     "message.ack_reminded": _reminded,
+    "message.removed": lambda c, n: _("Removed a message for the school."),
+    "message.released": lambda c, n: _("Published a message after review."),
+    "message.rejected": lambda c, n: _("Did not publish a message after review."),
+    "member.restricted": lambda c, n: _("Stopped %(user)s from sending messages for a while.") % {
+        "user": n.user(c.get("user"))},
+    "member.restriction_lifted": lambda c, n: _("Let %(user)s send messages again.") % {
+        "user": n.user(c.get("user"))},
     "member.added": lambda c, n: _("%(user)s joined %(conversation)s.") % {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
     "member.class_added": lambda c, n: _("Added the families and teachers of %(class)s.") % {

@@ -33,6 +33,15 @@ def _check_window(message: Message, verb: str) -> None:
         raise ValidationError(text % {"minutes": minutes}, code="window_expired")
 
 
+def _check_moderated(message: Message) -> None:
+    """A message the school removed, or one held for its review, stays as it is."""
+    if message.is_removed:
+        raise ValidationError(_("This message was removed by the school."), code="removed")
+    if message.is_held:
+        raise ValidationError(_("This message is waiting for review by the school."),
+                              code="held")
+
+
 def edit_message(user: User, message: Message, body: object) -> Message:
     """Replace the text of the user's own message; the archive keeps every version."""
     text = clean_body(body)
@@ -43,6 +52,7 @@ def edit_message(user: User, message: Message, body: object) -> Message:
         current = Message.objects.select_related("sender").get(pk=message.pk)
         if current.is_retracted:
             raise ValidationError(_("This message was retracted."), code="retracted")
+        _check_moderated(current)
         _check_window(current, "edit")
         previous = current.body
         if previous == text:
@@ -71,6 +81,7 @@ def retract_message(user: User, message: Message) -> Message:
         current = Message.objects.select_related("sender").get(pk=message.pk)
         if current.is_retracted:
             return current
+        _check_moderated(current)
         _check_window(current, "retract")
         seq = next_seq(message.conversation)
         body = current.body
@@ -97,6 +108,8 @@ def pin_message(user: User, message: Message, pinned: bool = True) -> Message:
         current = Message.objects.select_related("sender").get(pk=message.pk)
         if current.is_retracted and pinned:
             raise ValidationError(_("This message was retracted."), code="retracted")
+        if pinned:
+            _check_moderated(current)
         if (current.pinned_at is not None) == pinned:
             return current
         seq = next_seq(message.conversation)

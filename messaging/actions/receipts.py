@@ -28,7 +28,8 @@ def mark_seen(user: User, conversation: Conversation, upto_seq: int) -> int:
     with transaction.atomic():
         fresh = list(
             Message.objects.filter(conversation=conversation, seq__gt=membership.last_read_seq,
-                                   seq__lte=upto, retracted_at__isnull=True)
+                                   seq__lte=upto, retracted_at__isnull=True,
+                                   held_at__isnull=True)
             .exclude(sender=user).order_by("-seq").values_list("pk", "sender_id")[:500]
         )
         Receipt.objects.bulk_create([Receipt(message_id=pk, user=user) for pk, _s in fresh],

@@ -10,18 +10,22 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import archive
 from accounts import ratelimit
 from accounts.access import Action, can
 from accounts.models import User
+from messaging import screening
+from messaging.access import post_refusal
 from messaging.actions.attachments import claim
 from messaging.attachments import summary
-from messaging.events import message_event
+from messaging.events import message_event, skip_event
 from messaging.models import Attachment, Conversation, Event, Membership, Message
 from messaging.publish import publish_many_on_commit
 from messaging.seq import take_seqs
+from messaging.signals import messages_screened
 from messaging.text import clean_body
 
 DEFAULT_CONFIRM_GROUP_SIZE = 15
@@ -186,7 +190,7 @@ def _check(conversation: Conversation, index: int, draft: Draft,
         return allowed[key]
 
     if not may("conversation.post"):
-        raise PermissionDenied(_("You cannot post in this conversation."))
+        raise PermissionDenied(post_refusal(sender))
     if draft.urgent and not may("message.post_urgent"):
         raise PermissionDenied(_("Only staff can mark a message urgent."))
     if draft.ack_requested and not may("message.request_ack"):
@@ -195,6 +199,10 @@ def _check(conversation: Conversation, index: int, draft: Draft,
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise ValidationError(_("You can only reply to a message of this conversation."),
                               code="invalid")
+    if draft.reply_to is not None and draft.reply_to.held_at is not None:
+        # A quote would show the others what the school has not published.
+        raise ValidationError(_("This message is waiting for review by the school."),
+                              code="held")
     return _Checked(index, draft, text, draft.client_id or uuid.uuid4())
 
 
@@ -220,15 +228,24 @@ def _store_batch(conversation: Conversation, batch: list[_Checked],
 
 def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             outcomes: list[Outcome | None]) -> None:
-    """Store the checked drafts with seqs from ``first`` on, inside the batch's transaction."""
+    """Store the checked drafts with seqs from ``first`` on, inside the batch's transaction.
+
+    The registered screens (:mod:`messaging.screening`) are asked first, when there are any: a
+    held draft is stored with ``held_at`` and its seq goes out as a ``skip`` that shows nothing.
+    """
+    verdicts = screening.screen([screening.Draft(c.draft.sender, conversation, c.text)
+                                 for c in fresh]) if screening.active() else None
+    held_at = timezone.now() if verdicts is not None else None
     messages = Message.objects.bulk_create([
         Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
                 body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
-                urgent=c.draft.urgent, ack_requested=c.draft.ack_requested)
+                urgent=c.draft.urgent, ack_requested=c.draft.ack_requested,
+                held_at=held_at if verdicts is not None and verdicts[n].hold else None)
         for n, c in enumerate(fresh)
     ])
     Event.objects.bulk_create([
-        Event(conversation=conversation, seq=m.seq, kind=Event.Kind.MESSAGE, message=m)
+        Event(conversation=conversation, seq=m.seq, message=m,
+              kind=Event.Kind.MESSAGE if m.held_at is None else Event.Kind.HELD)
         for m in messages
     ])
     entries = []
@@ -239,6 +256,8 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
                                    "body": c.text}
         if c.draft.reply_to is not None:
             payload["reply_to"] = c.draft.reply_to.pk
+        if message.held_at is not None:
+            payload["held"] = True
         summaries: list[dict[str, Any]] = []
         if c.draft.attachments:
             claim(c.draft.sender, message, list(c.draft.attachments))
@@ -246,9 +265,20 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             summaries = [summary(a) for a in c.draft.attachments]
         entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
                                      payload=payload))
-        events.append(message_event(message, attachments=summaries))
+        events.append(message_event(message, attachments=summaries)
+                      if message.held_at is None else skip_event(conversation.pk, message.seq))
     archive.record_many("message.posted", scope=conversation.scope, entries=entries)
     publish_many_on_commit(conversation.pk, events)
+    if verdicts is not None:
+        _tell_screened(messages, verdicts)
+
+
+def _tell_screened(messages: list[Message], verdicts: list[screening.Verdict]) -> None:
+    """After the commit, tell the screening app which of its verdicts held or flagged."""
+    results = [(m.pk, v) for m, v in zip(messages, verdicts, strict=True) if v.noteworthy]
+    if results:
+        transaction.on_commit(
+            lambda: messages_screened.send(sender=None, results=results))
 
 
 def _without_duplicates(conversation: Conversation, batch: list[_Checked],

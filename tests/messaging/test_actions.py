@@ -92,7 +92,8 @@ def test_the_event_is_published_only_after_commit(
             "id": message.pk, "client_id": str(message.client_id),
             "sender": {"id": teacher.pk, "name": "Ms de Vries", "role": "teacher"},
             "body": "after commit", "created_at": message.created_at.isoformat(),
-            "reply_to": None, "edited": False, "retracted": False, "urgent": False,
+            "reply_to": None, "edited": False, "retracted": False, "removed": False,
+            "urgent": False,
             "ack_requested": False, "pinned": False, "attachments": [],
         })
     ]

@@ -53,8 +53,8 @@ function start(root) {
     const line = el("span", "last");
     line.appendChild(el("span", "sender", ev.sender.name));
     line.appendChild(document.createTextNode(": "));
-    if (ev.retracted) {
-      line.appendChild(el("span", "excerpt gone", d.textRetracted));
+    if (ev.retracted || ev.removed) {
+      line.appendChild(el("span", "excerpt gone", ev.removed ? d.textRemoved : d.textRetracted));
       return line;
     }
     line.appendChild(el("span", "excerpt", excerpt(ev.body)));
@@ -80,7 +80,7 @@ function start(root) {
     if (!time) { time = el("time"); side.prepend(time); }
     time.setAttribute("datetime", ev.created_at);
     time.textContent = formatTime(ev.created_at, formats);
-    if (ev.sender.id !== me && !ev.retracted) {
+    if (ev.sender.id !== me && !ev.retracted && !ev.removed) {
       setUnread(li, Number(li.querySelector(".unread").dataset.count || 0) + 1);
       li.dataset.liveUnread = `${li.dataset.liveUnread || ""} ${ev.id}`;
     }
@@ -98,7 +98,8 @@ function start(root) {
     if (text) { text.textContent = excerpt(ev.body); }
   }
 
-  function showRetraction(ev) {
+  // A retraction, or the school's removal (``text`` says which).
+  function showRetraction(ev, text = d.textRetracted) {
     const li = row(ev.conversation);
     if (!li) { return; }
     const counted = (li.dataset.liveUnread || "").split(" ");
@@ -111,7 +112,7 @@ function start(root) {
     const sender = line.querySelector(".sender");
     line.textContent = "";
     if (sender) { line.appendChild(sender); line.appendChild(document.createTextNode(": ")); }
-    line.appendChild(el("span", "excerpt gone", d.textRetracted));
+    line.appendChild(el("span", "excerpt gone", text));
   }
 
   function hideAttachment(ev) {
@@ -151,6 +152,7 @@ function start(root) {
     if (ev.type === "message") { showMessage(ev); }
     else if (ev.type === "edited") { showEdit(ev); }
     else if (ev.type === "retracted") { showRetraction(ev); }
+    else if (ev.type === "message_removed") { showRetraction(ev, d.textRemoved); }
     else if (ev.type === "attachment_hidden") { hideAttachment(ev); }
     else if (ev.type === "removed") { const li = row(ev.conversation); if (li) { li.remove(); } }
     else if (ev.type === "added") { refresh(); }

@@ -29,6 +29,7 @@ function start(chat) {
     uploading: d.textUploading, remove: d.textRemove, replying: d.textReplying, away: d.textAway,
     pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
     notSent: d.textNotSent, tryAgain: d.textTryAgain,
+    removed: d.textRemoved, held: d.textHeld, rejected: d.textRejected,
   };
   const formats = readFormats(d, document.documentElement.lang);
   const renderer = new Renderer({
@@ -102,6 +103,7 @@ function start(chat) {
     else if (ev.type === "error") { onError(ev); }
     else if (ev.type === "receipt") { showReceipts(ev); }
     else if (ev.type === "acknowledged") { showAcknowledged(ev); }
+    else if (ev.type === "rejected") { const n = findMessage(ev.id); if (n) { renderer.hold(n, true); } }
     else if (ev.type === "removed") { location.href = d.inboxUrl; }
   }
 
@@ -112,8 +114,10 @@ function start(chat) {
     if (ev.type === "message") { showMessage(ev); }
     else if (ev.type === "edited") { const n = findMessage(ev.id); if (n) { renderer.edit(n, ev.body); } }
     else if (ev.type === "retracted") { showRetraction(ev); }
+    else if (ev.type === "message_removed") { showRetraction(ev, true); }
     else if (ev.type === "attachment_hidden") { hideAttachment(ev); }
     else if (ev.type === "pinned") { showPin(ev); }
+    // "skip": a seq that shows this page nothing (docs/protocol.md); only lastSeq moves on.
     lastSeq = ev.seq;
     chat.dataset.lastSeq = lastSeq;
     markSeen();
@@ -146,6 +150,9 @@ function start(chat) {
       item.element.replaceWith(node);
       composer.clearError(ev.client_id);
     }
+    // Released after the school's review: the sender's held copy gives way to the new one.
+    const held = findMessage(ev.id);
+    if (held && held !== node) { held.remove(); }
     const empty = list.querySelector(".empty");
     if (empty) { empty.remove(); }
     list.appendChild(node);
@@ -154,9 +161,9 @@ function start(chat) {
     if (ev.sender.id !== me) { notify(ev); }
   }
 
-  function showRetraction(ev) {
+  function showRetraction(ev, removed = false) {
     const node = findMessage(ev.id);
-    if (node) { renderer.retract(node); }
+    if (node) { renderer.retract(node, removed); }
     const pin = document.querySelector(`#pinned-list li[data-id="${ev.id}"]`);
     if (pin) {
       pin.remove();
@@ -254,6 +261,13 @@ function start(chat) {
 
   function onAck(ev) {
     outbox.answered(ev.client_id);
+    if (ev.held) {
+      // Stored, waiting for the school's review: nothing more will come for it, so it leaves
+      // the outbox and stays on this page as the sender's alone.
+      const held = outbox.take(ev.client_id);
+      if (held) { renderer.markHeld(held.element, ev.id, ev.seq); }
+      composer.clearError(ev.client_id);
+    }
     const item = outbox.get(ev.client_id);
     if (item) {
       item.element.classList.add("acked");

@@ -67,7 +67,8 @@ export class Renderer {
   // A message event (docs/protocol.md) as an <li>, equal to what the server renders.
   message(ev) {
     const mine = ev.sender.id === this.me;
-    const variant = ev.retracted ? "retracted" : (mine ? "mine" : "other");
+    const gone = ev.retracted || ev.removed;
+    const variant = gone ? "retracted" : (mine ? "mine" : "other");
     const li = this.protos[variant].cloneNode(true);
     this.setId(li, ev.id);
     li.classList.toggle("mine", mine);
@@ -80,13 +81,16 @@ export class Renderer {
     const quote = li.querySelector(":scope > .quote");
     if (ev.reply_to) {
       quote.querySelector(".sender").textContent = ev.reply_to.sender;
-      quote.querySelector(".excerpt").textContent =
-        ev.reply_to.retracted ? this.gone.textContent : ev.reply_to.excerpt;
+      quote.querySelector(".excerpt").textContent = ev.reply_to.removed ? this.texts.removed
+        : (ev.reply_to.retracted ? this.gone.textContent : ev.reply_to.excerpt);
     } else {
       quote.remove();
     }
     if (!ev.urgent) { li.querySelector(":scope > .badge").remove(); }
-    if (!ev.retracted) {
+    if (ev.removed) {
+      li.classList.add("removed");
+      li.querySelector(":scope > p.body.gone").textContent = this.texts.removed;
+    } else if (!ev.retracted) {
       const body = li.querySelector(":scope > p.body");
       if (ev.body) { fillBody(body, ev.body); } else { body.remove(); }
       this.fillAttachments(li.querySelector(":scope > .attachments"), ev.attachments || []);
@@ -96,6 +100,7 @@ export class Renderer {
     const time = li.querySelector(":scope > time");
     time.setAttribute("datetime", ev.created_at);
     time.textContent = formatTime(ev.created_at, this.formats);
+    if (ev.held) { this.hold(li, ev.rejected); }
     return li;
   }
 
@@ -178,13 +183,42 @@ export class Renderer {
     if (own) { this.setEditText(own, body); }
   }
 
-  retract(node) {
-    node.classList.add("retracted");
-    for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited", ":scope > .meta"]) {
+  // Retracted by its sender, or (``removed``) removed by the school.
+  retract(node, removed = false) {
+    node.classList.add(removed ? "removed" : "retracted");
+    for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited",
+      ":scope > .meta", ":scope > .moderation"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
-    node.insertBefore(this.gone.cloneNode(true), node.querySelector(":scope > time"));
+    const gone = this.gone.cloneNode(true);
+    if (removed) { gone.textContent = this.texts.removed; }
+    node.insertBefore(gone, node.querySelector(":scope > time"));
+  }
+
+  // The sender's own message held for the school's review, or (``rejected``) not published.
+  hold(node, rejected) {
+    node.classList.add("held");
+    const meta = node.querySelector(":scope > .meta");
+    if (meta) { meta.remove(); }
+    let note = node.querySelector(":scope > .moderation");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "moderation";
+      node.appendChild(note);
+    }
+    note.textContent = rejected ? this.texts.rejected : this.texts.held;
+  }
+
+  // A pending send the server acked as held: it becomes that message, the sender's alone.
+  markHeld(node, id, seq) {
+    node.classList.remove("pending");
+    node.id = `m${id}`;
+    node.dataset.id = id;
+    node.dataset.seq = seq;
+    const state = node.querySelector(".state");
+    if (state) { state.remove(); }
+    this.hold(node, false);
   }
 
   hideAttachment(item) {

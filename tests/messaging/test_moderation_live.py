@@ -1,0 +1,74 @@
+"""The school's moderation against a live server on a committing database, in a school made
+with ``create_school``: a held message stays its sender's until a lead releases it, a removed
+message reads "Removed by the school" while the archive keeps it, and a restricted parent's
+form is refused with the school's words."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.actions.people import create_account
+from accounts.actions.schools import create_school
+from accounts.models import Role, User
+from archive.models import Record
+from messaging.actions import direct, moderation
+from messaging.models import Message
+from tests.http import LiveClient
+from tests.messaging.moderation import screened
+
+pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["screened"]  # fixture
+
+
+def _people() -> tuple[User, User, User]:
+    school, _ = create_school("De Regenboog", slug="regenboog")
+    made = [create_account(school, actor=None, username=u, display_name=n, role=r)
+            for u, n, r in (("mirjam", "Juf Mirjam", Role.TEACHER),
+                            ("anna", "Anna de Boer", Role.PARENT),
+                            ("veilig", "Meneer Veilig", Role.SAFEGUARDING))]
+    User.objects.filter(school=school).update(is_active=True)  # they followed their invitations
+    teacher, parent, lead = (User.objects.get(pk=u.pk) for u in made)
+    return teacher, parent, lead
+
+
+def test_held_removed_and_restricted_through_the_live_server(
+        live_server: LiveServer, screened: None) -> None:
+    teacher, parent, lead = _people()
+    chat = direct.direct_conversation(teacher, parent)
+    path = f"/c/{chat.pk}/"
+    anna = LiveClient(live_server.url, parent)
+    juf = LiveClient(live_server.url, teacher)
+
+    posted = anna.post(path, {"body": "Meet me at the gate", "client_id": str(uuid.uuid4())})
+    assert posted.status == 200, posted.text[:2000]
+    held = Message.objects.get(sender=parent)
+    assert held.is_held
+    mine = anna.get(path).text
+    assert "Meet me at the gate" in mine and "Waiting for review by the school" in mine
+    assert "Meet me at the gate" not in juf.get(path).text
+    assert "Meet me at the gate" not in juf.get("/").text
+
+    moderation.release_message(by=lead, message=held)
+    assert "Meet me at the gate" in juf.get(path).text
+
+    sent = juf.post(path, {"body": "Something unkind", "client_id": str(uuid.uuid4())})
+    assert sent.status == 200, sent.text[:2000]
+    unkind = Message.objects.get(sender=teacher)
+    moderation.remove_message(by=lead, message=unkind, reason="Unkind")
+    page = anna.get(path).text
+    assert "Removed by the school" in page and "Something unkind" not in page
+    record = Record.objects.get(kind="message.removed")
+    assert record.payload.content["body"] == "Something unkind"
+
+    moderation.restrict_member(by=lead, user=parent, until=timezone.now() + timedelta(days=3),
+                               reason="Threats")
+    page = anna.get(path).text
+    assert "You can read but not send messages until" in page and 'id="composer"' not in page
+    refused = anna.post(path, {"body": "still here", "client_id": str(uuid.uuid4())})
+    assert refused.status == 400 and "by decision of the school" in refused.text
+    assert Message.objects.filter(sender=parent).count() == 1
