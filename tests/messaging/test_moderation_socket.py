@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -22,6 +23,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 __all__ = ["lead", "screened"]  # fixtures
 
 post = database_sync_to_async(send.post_message)
+
+
+async def subscribed(user: User, conversation: Conversation) -> WebsocketCommunicator:
+    """A tab of ``user``'s with ``conversation`` open, past its ``subscribed`` answer."""
+    socket = await connect(user)
+    await subscribe(socket, conversation)
+    await receive_until(socket, "subscribed")
+    return socket
 
 
 @database_sync_to_async
@@ -41,9 +50,7 @@ def reject(by: User, message: Message) -> Message:
 
 async def test_a_removal_reaches_another_members_tab_live_and_on_resume(
         conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
-    socket = await connect(teacher)
-    await subscribe(socket, conversation_4b)
-    await receive_until(socket, "subscribed")
+    socket = await subscribed(teacher, conversation_4b)
     message, _ = await post(parent, conversation_4b, "Something unkind")
     assert (await receive_until(socket, "message"))[-1]["body"] == "Something unkind"
     await remove(lead, message)
@@ -88,11 +95,8 @@ async def test_a_restricted_member_is_refused_over_the_socket_as_over_http(
 async def test_a_held_message_reaches_only_its_sender_until_released_then_everyone_once(
         conversation_4b: Conversation, teacher: User, parent: User, lead: User,
         screened: None) -> None:
-    teacher_socket = await connect(teacher)
-    parent_socket = await connect(parent)
-    for socket in (teacher_socket, parent_socket):
-        await subscribe(socket, conversation_4b)
-        await receive_until(socket, "subscribed")
+    teacher_socket = await subscribed(teacher, conversation_4b)
+    parent_socket = await subscribed(parent, conversation_4b)
     client_id = str(uuid.uuid4())
     await parent_socket.send_json_to({"type": "send", "conversation": conversation_4b.pk,
                                       "client_id": client_id, "body": "Meet me at the gate"})
@@ -132,11 +136,8 @@ async def test_a_held_message_reaches_only_its_sender_until_released_then_everyo
 async def test_a_rejection_tells_only_the_senders_tab(
         conversation_4b: Conversation, teacher: User, parent: User, lead: User,
         screened: None) -> None:
-    teacher_socket = await connect(teacher)
-    parent_socket = await connect(parent)
-    for socket in (teacher_socket, parent_socket):
-        await subscribe(socket, conversation_4b)
-        await receive_until(socket, "subscribed")
+    teacher_socket = await subscribed(teacher, conversation_4b)
+    parent_socket = await subscribed(parent, conversation_4b)
     held, _ = await post(parent, conversation_4b, "meet me behind the gym")
     await receive_until(teacher_socket, "skip")
     await receive_until(parent_socket, "skip")
