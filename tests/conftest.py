@@ -13,8 +13,10 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.db import connections
 from pytest_django.fixtures import Settings
 
 from accounts.models import Role, School, SchoolClass, User
@@ -35,6 +37,25 @@ def require_service(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(message + " (CI=true: a missing service is a failure)")
         pytest.skip(message)
+
+
+def close_connections() -> None:
+    """Close this process's database connections and, on PostgreSQL, its connection pool:
+    a pooled connection would otherwise outlive a change of database name and keep the test
+    database busy when it is dropped."""
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The test databases, with the pool closed before they are dropped."""
+    yield
+    with django_db_blocker.unblock():
+        close_connections()
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from messaging.models import Conversation, Message
 from records import backup
 from records.models import BackupRun
 from records.tasks import back_up
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, close_connections
 from tests.factories import PASSWORD
 from tests.messaging.images import photo_with_location
 
@@ -80,12 +80,12 @@ def pointed_at(name: str) -> Iterator[None]:
     installation restored from scratch, as far as the code under test can tell."""
     db = connection.settings_dict
     saved = db["NAME"]
-    connection.close()
+    close_connections()  # a pooled connection would keep the old name
     db["NAME"] = name
     try:
         yield
     finally:
-        connection.close()
+        close_connections()
         db["NAME"] = saved
 
 
