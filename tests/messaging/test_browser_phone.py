@@ -6,10 +6,14 @@ updated live."""
 from __future__ import annotations
 
 import signal
+import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -62,6 +66,27 @@ def quick_heartbeat_server(transactional_db: None, tmp_path: Path) -> Iterator[S
         yield servers[0]
 
 
+def freeze(process: subprocess.Popen[bytes]) -> None:
+    """SIGSTOP the server at a moment it holds no write lock. On SQLite a process frozen inside
+    a write (a heartbeat's presence row) would keep every other writer waiting until it thaws,
+    so a frozen holder is thawed for a moment and frozen again."""
+    for _ in range(50):
+        process.send_signal(signal.SIGSTOP)
+        if connection.vendor != "sqlite":
+            return
+        probe = sqlite3.connect(connection.settings_dict["NAME"], timeout=0.5)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return
+        except sqlite3.OperationalError:
+            process.send_signal(signal.SIGCONT)
+            time.sleep(0.1)
+        finally:
+            probe.close()
+    raise AssertionError("the server never let go of the database's write lock")
+
+
 def test_a_server_that_stops_answering_shows_as_lost_and_the_page_resumes(
         quick_heartbeat_server: Server, login: Login, conversation_4b: Conversation,  # noqa: F811
         teacher: User, parent: User) -> None:
@@ -70,7 +95,7 @@ def test_a_server_that_stops_answering_shows_as_lost_and_the_page_resumes(
     open_chat(page, server.url, conversation_4b)
     assert server.process is not None
     # Frozen, not closed: the socket stays open but nothing answers its heartbeat.
-    server.process.send_signal(signal.SIGSTOP)
+    freeze(server.process)
     try:
         expect(page.locator("#status")).to_have_text("Offline. Reconnecting…", timeout=15000)
         send_actions.post_message(teacher, conversation_4b, "Posted while the server was frozen")
