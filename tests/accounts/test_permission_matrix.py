@@ -360,6 +360,7 @@ OBJECTS: dict[Action, str] = {
     "message.post_urgent": "group", "message.request_ack": "announcements",
     "message.remind": "announcement",
     "message.schedule": "group", "office_hours.set": "nothing",
+    "person.block": "parent2", "message.mark_sensitive": "announcement",
     "consent.decide": "emma", "consent.record_paper": "emma", "consent.view_pupil": "emma",
     "consent.request": "class_4b", "consent.view_coverage": "class_4b",
     "consent.edit_forms": "school",
@@ -407,6 +408,10 @@ EVERY_ACTION = {
     "office_hours.set": (T, T, T, T, F, F, F, T, T, F, T),
     "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
     "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
+    # Anyone of the school blocks a parent's one-to-one messages (never staff's: see below).
+    "person.block": (T, T, T, T, T, T, T, T, T, F, F),
+    # The sender of the announcement marks it sensitive; nobody else (a manager could).
+    "message.mark_sensitive": (F, T, F, F, F, F, F, F, F, F, F),
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.dashboard": (T, F, F, F, F, F, F, F, F, F, F),
     "school.print_letters": (T, F, F, F, F, F, F, F, F, F, F),
