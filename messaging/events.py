@@ -15,15 +15,20 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from messaging.attachments import visible_attachments
-from messaging.models import Event, Message
+from messaging.models import Event, Message, Sensitivity
 
 EXCERPT_CHARS = 120
 
 
-def sensitive_text(message: Message) -> str:
+def describe_sensitive(category: str) -> str:
     """What stands for a sensitive message wherever its text must not show: "A sensitive
     message (health)"."""
-    return _("A sensitive message (%(category)s)") % {"category": message.sensitive_label}
+    label = Sensitivity(category).label if category in Sensitivity.values else category
+    return _("A sensitive message (%(category)s)") % {"category": label}
+
+
+def sensitive_text(message: Message) -> str:
+    return describe_sensitive(message.sensitive)
 
 
 def excerpt(message: Message) -> str:
