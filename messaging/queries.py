@@ -22,11 +22,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.access import can
 from accounts.models import User
 from messaging.access import (
     blocks,
+    direct_post_refusal,
     posting_restriction,
     readable_conversations,
     restriction_text,
@@ -159,9 +161,15 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
     asked = [m.pk for m in shown if m.ack_requested]
     restriction = posting_restriction(user)
+    refusal = (restriction_text(restriction) if restriction is not None
+               else direct_post_refusal(user, conversation) or "")
+    if not refusal and not _has_open_membership(user, conversation) and can(
+            user, "conversation.read", conversation):
+        refusal = _("You read this conversation as one of the school's safeguarding leads.")
     return {
-        # Why the composer is off when the school restricted this person (else empty).
-        "restricted_text": restriction_text(restriction) if restriction is not None else "",
+        # Why the composer is off when the school restricted this person, the policy or a
+        # block refuses them here, or they read as a lead (else empty).
+        "restricted_text": refusal,
         "can_post": can(user, "conversation.post", conversation),
         "is_staff": sees_staff_tools(user),
         "can_request_ack": can(user, "message.request_ack", conversation),
@@ -180,6 +188,11 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "sensitive_categories": sensitive_categories(),
         **direct_context(user, conversation),
     }
+
+
+def _has_open_membership(user: User, conversation: Conversation) -> bool:
+    return Membership.objects.filter(conversation=conversation, user=user,
+                                     ended_at__isnull=True).exists()
 
 
 def sensitive_categories() -> str:
