@@ -72,7 +72,8 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         reply_to=SimpleNamespace(sender=placeholder, retracted_at=None, body=""),
         body="x", attachments=attachments, edited_at=epoch, seen_count="{n}",
         ack_requested=True, pinned_at=None, editable_ids={PROTOTYPE_ID},
-        sensitive="x", sensitive_label="{category}", plain_links=False,
+        # Sensitive, with the control to mark it so still present: the client removes either.
+        sensitive="x", sensitive_label="{category}", plain_links=False, markable=True,
     )
 
 
