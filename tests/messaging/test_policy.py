@@ -280,3 +280,4 @@ def test_links_by_a_parent_without_pupils_are_links(conversation_4b: Conversatio
     page = client_for(parent).get(
         reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
     assert '<a href="https://example.org/party"' in page
+
