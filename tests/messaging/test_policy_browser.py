@@ -130,3 +130,20 @@ def test_links_where_pupils_read_are_text_unless_staff_posted_them(
     pupils.reload()
     expect(pupils.locator("#chat[data-subscribed='1']")).to_have_count(1)
     assert [snapshot(pupils, pk) for pk in ids] == live
+
+
+def test_the_inbox_never_previews_a_sensitive_message(
+        live_server_url: str, login: Login, conversation_4b: Conversation,  # noqa: F811
+        teacher: User, parent: User) -> None:
+    inbox = login(live_server_url, "parent", viewport=PHONE)
+    inbox.goto(f"{live_server_url}/")
+    expect(inbox.locator("[data-subscribed='1']")).to_have_count(1)
+    teachers = login(live_server_url, "teacher", viewport=PHONE)
+    open_chat(teachers, live_server_url, conversation_4b)
+    send_from_composer(teachers, "Emma's allergy plan is in her bag", category="health")
+    row = inbox.locator(f"li[data-conversation='{conversation_4b.pk}'] .last")
+    expect(row).to_contain_text("A sensitive message (health)")
+    expect(row).not_to_contain_text("allergy")
+    inbox.reload()
+    expect(row).to_contain_text("A sensitive message (health)")
+    expect(row).not_to_contain_text("allergy")
