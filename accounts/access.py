@@ -46,6 +46,8 @@ Action = Literal[
     "message.remind",
     "message.schedule",
     "office_hours.set",
+    "person.block",
+    "message.mark_sensitive",
     # consent/access.py
     "consent.decide",
     "consent.record_paper",

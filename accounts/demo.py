@@ -76,7 +76,9 @@ def _term_start() -> date:
 def seed_school() -> School:
     school, created = create_school("Demo Primary School", slug="demo")
     if created:
-        # The demo signs in with a password alone.
+        # The demo signs in with a password alone. Its communication policy is the default
+        # (docs/policy.md): no parent-to-parent one-to-ones, and a one-to-one between staff
+        # and a pupil visible to the safeguarding leads.
         change_policies(school, {"require_staff_2fa": False}, actor=None)
     return school
 

@@ -138,17 +138,23 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = School
         fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
-                  "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size",
+                  "staff_pupil_direct_messages", "staff_pupil_direct", "require_staff_2fa",
+                  "confirm_group_size",
                   "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
                   "invitation_burst", "invitations_per_minute",
                   # Phones and shared devices (notifications).
                   "lock_screen_text", "offline_copies"]
         labels = {
+            "staff_pupil_direct": _("A one-to-one conversation between staff and a pupil"),
             "lock_screen_text": _("What a notification shows on a locked phone"),
             "offline_copies": _("Keep the last opened conversations on each device, to read "
                                 "without a connection"),
         }
         help_texts = {
+            "staff_pupil_direct": _("Never a private one: either a second member of staff is in "
+                                    "it (the pupil's class teacher where there is one), or the "
+                                    "school's safeguarding leads can read it. Pupils never "
+                                    "message other pupils one to one."),
             "lock_screen_text": _("Anyone who picks up a parent's phone can read its lock "
                                   "screen. With the sender and conversation only, the message "
                                   "itself is read after unlocking and signing in."),
@@ -160,7 +166,7 @@ class PolicyForm(forms.ModelForm):
     RATE_FIELDS = ("post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
                    "invitation_burst", "invitations_per_minute")
     # Left out of a post (an older form still open in a tab): the policy stays as it is.
-    KEPT_WHEN_MISSING = (*RATE_FIELDS, "lock_screen_text")
+    KEPT_WHEN_MISSING = (*RATE_FIELDS, "lock_screen_text", "staff_pupil_direct")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -25,6 +25,14 @@ class School(models.Model):
     staff_pupil_direct_messages = models.BooleanField(
         _("staff may message a pupil one to one"), default=False
     )
+    # How a one-to-one between staff and a pupil is never a private one (docs/policy.md):
+    # a second member of staff is in it, or the school's safeguarding leads may read it.
+    staff_pupil_direct = models.CharField(
+        _("a one-to-one conversation between staff and a pupil"), max_length=20,
+        default="visible_to_leads",
+        choices=[("visible_to_leads", _("is visible to the school's safeguarding leads")),
+                 ("second_staff", _("includes a second member of staff"))],
+        help_text=_("Pupils never message other pupils one to one."))
     confirm_group_size = models.PositiveSmallIntegerField(
         _("ask the sender to confirm a message to more people than"), default=15,
         help_text=_("Guards against a private message sent to a whole class group by mistake."),

@@ -23,7 +23,7 @@ from guardian.shortcuts import get_objects_for_user, get_user_perms
 from accounts.access import can, rule
 from accounts.models import Enrolment, Guardianship, Pupil, Role, School, User
 from consent.access import consent_visible_pupils
-from messaging.models import Conversation, Message, Restriction
+from messaging.models import Block, Conversation, Membership, Message, Restriction
 
 READ = "view_conversation"
 POST = "post_in_conversation"
@@ -64,7 +64,22 @@ def _has(user: User, codename: str, conversation: Any) -> bool:
 
 @rule("conversation.read")
 def _read(user: User, conversation: Any) -> bool:
-    return _has(user, READ, conversation)
+    """Members with read rights; and the school's safeguarding leads, for the one-to-ones
+    between staff and a pupil that the school's policy makes visible to them."""
+    if _has(user, READ, conversation):
+        return True
+    return (isinstance(conversation, Conversation) and conversation.visible_to_leads
+            and is_lead_of(user, conversation.school_id))
+
+
+def lead_visible_conversations(user: User | AnonymousUser) -> QuerySet[Conversation]:
+    """The conversations ``user`` reads as a safeguarding lead without being a member: the
+    school's one-to-ones between staff and a pupil under the "visible to the safeguarding
+    leads" policy. With :func:`readable_conversations`, the queryset twin of
+    ``conversation.read``; kept apart so that a lead's inbox lists their own conversations."""
+    if not isinstance(user, User) or user.school_id is None or not is_lead_of(user, user.school_id):
+        return Conversation.objects.none()
+    return Conversation.objects.filter(visible_to_leads=True, school_id=user.school_id)
 
 
 def readable_conversations(user: User | AnonymousUser) -> QuerySet[Conversation]:
@@ -102,8 +117,10 @@ def readable_message_or_none(user: User | AnonymousUser, message_id: int) -> Mes
 
 @rule("conversation.post")
 def _post(user: User, conversation: Any) -> bool:
-    """Members with post rights, unless the school restricted them (:func:`posting_restriction`)."""
-    return _has(user, POST, conversation) and posting_restriction(user) is None
+    """Members with post rights, unless the school restricted them (:func:`posting_restriction`)
+    or, in a one-to-one, the policy or a block refuses them (:func:`direct_post_refusal`)."""
+    return (_has(user, POST, conversation) and posting_restriction(user) is None
+            and direct_post_refusal(user, conversation) is None)
 
 
 @rule("conversation.manage_members")
@@ -230,11 +247,15 @@ def restriction_text(restriction: Restriction) -> str:
              ) % {"date": until}
 
 
-def post_refusal(user: User) -> str:
+def post_refusal(user: User, conversation: Conversation | None = None) -> str:
     """Why ``user`` may not post where ``conversation.post`` said no."""
     restriction = posting_restriction(user)
     if restriction is not None:
         return restriction_text(restriction)
+    if conversation is not None:
+        refusal = direct_post_refusal(user, conversation)
+        if refusal is not None:
+            return refusal
     return _("You cannot post in this conversation.")
 
 
@@ -307,26 +328,136 @@ def _set_office_hours(user: User, _obj: Any) -> bool:
     return user.is_school_staff
 
 
+# --- the school's communication policy (docs/policy.md) ------------------------------------
+
+STAFF_PUPIL_SECOND_STAFF = "second_staff"
+STAFF_PUPIL_VISIBLE_TO_LEADS = "visible_to_leads"
+
+
+def _side(user: User) -> str:
+    return "staff" if user.is_school_staff else user.role
+
+
+def pupils_text() -> str:
+    return _("Pupils cannot message other pupils one to one.")
+
+
+def blocked_text() -> str:
+    return _("This person does not accept your messages.")
+
+
+def blocks(blocker: User | int, blocked: User | int) -> bool:
+    """Whether ``blocker`` blocked ``blocked``'s one-to-one messages."""
+    # Uses index: messaging_block_once.
+    return Block.objects.filter(blocker=blocker, blocked=blocked).exists()
+
+
+def direct_refusal(user: User, other: User) -> str | None:
+    """Why ``user`` may not message ``other`` one to one, or None. The fixed rule (pupils
+    never with pupils), the school's choices, then the other's block; the same text over
+    HTTP and the websocket."""
+    pair = {_side(user), _side(other)}
+    if pair == {Role.PUPIL}:
+        return pupils_text()
+    school = user.school
+    allowed = (pair in ({"staff"}, {"staff", Role.PARENT})
+               or (pair == {Role.PARENT} and bool(getattr(school, "parent_direct_messages", False)))
+               or (pair == {"staff", Role.PUPIL}
+                   and bool(getattr(school, "staff_pupil_direct_messages", False))))
+    if not allowed:
+        return _("The school's policy does not allow this one-to-one conversation.")
+    if blocks(other, user):
+        return blocked_text()
+    return None
+
+
+def direct_post_refusal(user: User, conversation: Any) -> str | None:
+    """In a one-to-one: a pupil never writes to a pupil, and nobody to a member who blocked
+    them. Who may start which one-to-one is the school's choice (``conversation.start_direct``);
+    a conversation already open stays open when the school changes its mind."""
+    if not isinstance(conversation, Conversation) or conversation.kind != Conversation.Kind.DIRECT:
+        return None
+    others = (Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
+              .exclude(user=user.pk).values_list("user_id", "user__role"))
+    for other_id, role in others:
+        if user.role == Role.PUPIL and role == Role.PUPIL:
+            return pupils_text()
+        if blocks(other_id, user):
+            return blocked_text()
+    return None
+
+
+def staff_pupil_policy(user: User, other: User) -> str | None:
+    """The school's choice for a one-to-one between these two, when it is one between staff
+    and a pupil (:data:`STAFF_PUPIL_SECOND_STAFF` or :data:`STAFF_PUPIL_VISIBLE_TO_LEADS`)."""
+    if {_side(user), _side(other)} != {"staff", Role.PUPIL}:
+        return None
+    school = user.school if user.school_id else other.school
+    choice = getattr(school, "staff_pupil_direct", STAFF_PUPIL_VISIBLE_TO_LEADS)
+    return (STAFF_PUPIL_SECOND_STAFF if choice == STAFF_PUPIL_SECOND_STAFF
+            else STAFF_PUPIL_VISIBLE_TO_LEADS)
+
+
+def second_staff_candidates(user: User, other: User) -> list[User]:
+    """Who may be the second member of staff in a one-to-one between ``user`` and ``other``
+    (one of them a pupil): the pupil's current class teachers, else the school's other staff
+    who teach or work there (never the DPO or a lead: they oversee), by name."""
+    pupil, staff = (user, other) if user.role == Role.PUPIL else (other, user)
+    base = (User.objects.filter(school_id=pupil.school_id or 0, is_active=True,
+                                role__in=list(Role.class_staff()))
+            .exclude(pk=staff.pk).order_by("display_name", "username"))
+    classes = Enrolment.objects.current().filter(pupil__user=pupil).values("school_class_id")
+    teachers = list(base.filter(taught_classes__in=classes).distinct())
+    return teachers or list(base[:100])
+
+
+def has_pupil_members(conversation: Conversation) -> bool:
+    """Whether a pupil is a current member of ``conversation``."""
+    return Membership.objects.filter(conversation=conversation, ended_at__isnull=True,
+                                     user__role=Role.PUPIL).exists()
+
+
+def links_as_text(sender: User, conversation: Conversation) -> bool:
+    """Whether the web addresses in what ``sender`` posts in ``conversation`` are shown as
+    plain text, never as links or previews: someone who is not staff, writing where pupils
+    read (docs/policy.md). Decided when the message is posted."""
+    return not sender.is_school_staff and has_pupil_members(conversation)
+
+
 @rule("conversation.start_direct")
 def _start_direct(user: User, other: Any) -> bool:
-    """Who may open a one-to-one conversation with whom (school policy decides the rest).
-
-    Staff and parents always; staff with staff; parent with parent and staff with pupil only
-    where the school allows it; never a pupil with a parent or another pupil.
-    """
-    if (not getattr(other, "is_active", False) or other.pk == user.pk
+    """Who may open a one-to-one conversation with whom: :func:`direct_refusal` says no
+    reason against it. Staff and parents always; staff with staff; parent with parent and
+    staff with pupil only where the school allows it; never a pupil with a parent or another
+    pupil; never someone who blocked the asker."""
+    if (not isinstance(other, User) or not other.is_active or other.pk == user.pk
             or other.school_id is None or other.school_id != user.school_id):
         return False
-    school = user.school
-    pair = {(user.is_school_staff and "staff") or user.role,
-            (other.is_school_staff and "staff") or other.role}
-    if pair == {"staff"} or pair == {"staff", Role.PARENT}:
-        return True
-    if pair == {Role.PARENT}:
-        return bool(getattr(school, "parent_direct_messages", False))
-    if pair == {"staff", Role.PUPIL}:
-        return bool(getattr(school, "staff_pupil_direct_messages", False))
-    return False
+    return direct_refusal(user, other) is None
+
+
+@rule("person.block")
+def _block(user: User, other: Any) -> bool:
+    """Anyone may block (and unblock) the one-to-one messages of another person of their
+    school, except staff's: the school's own people stay reachable (docs/policy.md)."""
+    return (isinstance(other, User) and other.pk != user.pk and other.school_id is not None
+            and other.school_id == user.school_id and not other.is_school_staff)
+
+
+@rule("message.mark_sensitive")
+def _mark_sensitive(user: User, obj: Any) -> bool:
+    """Staff mark a message sensitive: when sending, where they may post (the object is the
+    conversation); later, their own messages where they may post, and any message of a
+    conversation they manage. Never a removed, retracted or held message."""
+    if not user.is_school_staff:
+        return False
+    if isinstance(obj, Conversation):
+        return _post(user, obj)
+    if not isinstance(obj, Message) or obj.is_gone or obj.held_at is not None:
+        return False
+    conversation = obj.conversation
+    return ((obj.sender_id == user.pk and _post(user, conversation))
+            or _has(user, MANAGE, conversation))
 
 
 def sees_staff_tools(user: User | AnonymousUser) -> bool:

@@ -43,7 +43,7 @@ UNAVAILABLE_RETRY_AFTER = 1
 MAX_SENDS_IN_FLIGHT = 16
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
 SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden",
-                       "message_removed", "skip"})
+                       "message_removed", "sensitive", "skip"})
 HINTS = frozenset({"receipt", "acknowledged", "rejected"})
 
 
@@ -314,6 +314,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "retract": self._retract,
             "acknowledge": self._acknowledge,
             "pin": self._pin,
+            "mark_sensitive": self._mark_sensitive,
             "seen": self._mark_seen,
             "ping": self._ping,
             "inbox": self._open_inbox,
@@ -469,6 +470,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _pin(self, content: dict[str, Any]) -> None:
         await self._message_verb("pin", content)
+
+    async def _mark_sensitive(self, content: dict[str, Any]) -> None:
+        await self._message_verb("mark_sensitive", content)
 
     async def _acknowledge(self, content: dict[str, Any]) -> None:
         await self._message_verb("acknowledge", content)

@@ -149,4 +149,8 @@ def seed(context: dict[str, Any]) -> None:
               "Hello Ms de Vries, could we talk briefly about Emma's reading?")
         _post(teacher, direct, "direct-answer",
               "Of course. Thursday after school works for me.")
+        # Health: behind a tap on the page, never in a push, digest or preview.
+        _post(teacher, direct, "direct-sensitive",
+              "The school nurse has Emma's new inhaler plan; it is in her bag from Monday.",
+              sensitive="health")
         hours_actions.set_office_hours(teacher, {day: (time(8), time(16)) for day in range(4)})

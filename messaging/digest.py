@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from messaging.events import sensitive_text
 from messaging.hours import is_quiet_for
 from messaging.models import Membership, Message
 from messaging.queries import display_titles
@@ -93,7 +94,9 @@ def digest_for(user: Any, now: Any = None) -> tuple[list[dict[str, Any]], dict[i
             "url": conversation_link(membership.conversation_id),
             "count": len(messages),
             "messages": [{"sender": m.sender.public_name, "urgent": m.urgent,
-                          "excerpt": m.body[:EXCERPT] or _("(attachment)")}
+                          # A sensitive message: its category only (docs/policy.md).
+                          "excerpt": sensitive_text(m) if m.sensitive
+                          else m.body[:EXCERPT] or _("(attachment)")}
                          for m in messages[-PER_CONVERSATION:]],
         })
     return sections, reached

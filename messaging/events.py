@@ -1,7 +1,7 @@
 """The shape of events sent to browsers (see docs/protocol.md). One serializer per event.
 
 Sequenced events (``message``, ``edited``, ``retracted``, ``pinned``, ``attachment_hidden``,
-``message_removed``, and ``skip`` for a seq that shows the reader nothing) carry the
+``message_removed``, ``sensitive``, and ``skip`` for a seq that shows the reader nothing) carry the
 conversation's ``seq`` and are replayed from :class:`messaging.models.Event` on resume; they are
 rendered from the message's current state, so a replay never shows text that was retracted
 since. Unsequenced events (``receipt``, ``acknowledged``) may be lost and are only hints.
@@ -12,17 +12,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from messaging.attachments import visible_attachments
-from messaging.models import Event, Message
+from messaging.models import Event, Message, Sensitivity
 
 EXCERPT_CHARS = 120
 
 
+def describe_sensitive(category: str) -> str:
+    """What stands for a sensitive message wherever its text must not show: "A sensitive
+    message (health)"."""
+    label = Sensitivity(category).label if category in Sensitivity.values else category
+    return _("A sensitive message (%(category)s)") % {"category": label}
+
+
+def sensitive_text(message: Message) -> str:
+    return describe_sensitive(message.sensitive)
+
+
 def excerpt(message: Message) -> str:
     """The start of a message as quotes and the pinned bar show it: what the template filter
-    ``truncatechars:120`` writes (an ellipsis when cut), so a live quote reads the same."""
-    return "" if message.is_gone else Truncator(message.body).chars(EXCERPT_CHARS)
+    ``truncatechars:120`` writes (an ellipsis when cut), so a live quote reads the same. A
+    sensitive message is never quoted: its category stands for it."""
+    if message.is_gone:
+        return ""
+    if message.sensitive:
+        return sensitive_text(message)
+    return Truncator(message.body).chars(EXCERPT_CHARS)
 
 
 def sender_summary(user: Any) -> dict[str, Any]:
@@ -70,6 +87,10 @@ def message_event(message: Message, *,
         "urgent": message.urgent,
         "ack_requested": message.ack_requested,
         "pinned": message.pinned_at is not None,
+        # Staff marked it sensitive: the category ("health", "family", "send") or "".
+        "sensitive": message.sensitive,
+        # False: its web addresses are shown as text (docs/policy.md).
+        "links": not message.plain_links,
         "attachments": [] if gone else (
             attachments if attachments is not None else attachment_summaries(message)),
     }
@@ -113,6 +134,12 @@ def removed_event(message: Message, seq: int) -> dict[str, Any]:
             "id": message.pk}
 
 
+def sensitive_event(message: Message, seq: int) -> dict[str, Any]:
+    """Staff marked the message sensitive: pages hide its text behind a tap from now on."""
+    return {"type": "sensitive", "conversation": message.conversation_id, "seq": seq,
+            "id": message.pk, "sensitive": message.sensitive}
+
+
 def skip_event(conversation_id: int, seq: int) -> dict[str, Any]:
     """The seq a held message took (:mod:`messaging.screening`): nothing to show anyone, so it
     names no message; a client only moves its seq on. Released, the message comes with a new
@@ -130,6 +157,8 @@ def logged_event(event: Event) -> dict[str, Any]:
         return removed_event(message, event.seq)
     if event.kind == Event.Kind.MESSAGE:
         return message_event(message)
+    if event.kind == Event.Kind.SENSITIVE:
+        return sensitive_event(message, event.seq)
     if event.kind == Event.Kind.EDITED:
         return edited_event(message, event.seq)
     if event.kind == Event.Kind.RETRACTED:

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 from django.db.models import QuerySet
 
 from messaging.attachments import shown_ids
-from messaging.models import Attachment, Conversation, Membership
+from messaging.events import describe_sensitive
+from messaging.models import Attachment, Conversation, Membership, Message
 
 
 class MembershipRow(NamedTuple):
@@ -57,6 +58,15 @@ class ConversationExport:
                        [p.pk for p in a.pupils.all()], a.file)
             for a in held
         ]
+
+    def sensitivity(self, message_ids: set[int]) -> dict[int, str]:
+        """message id -> its category, for the messages staff marked sensitive."""
+        return dict(Message.objects.filter(pk__in=message_ids).exclude(sensitive="")
+                    .values_list("pk", "sensitive"))
+
+    def describe_sensitive(self, category: str) -> str:
+        """"A sensitive message (health)", in the active language."""
+        return describe_sensitive(category)
 
     def titles(self, conversation_ids: set[int]) -> dict[int, str]:
         """Each conversation's name in the active language (the export's reader's)."""

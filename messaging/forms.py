@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import School, SchoolClass, User
+from messaging.models import Sensitivity
 
 
 class MessageForm(forms.Form):
@@ -22,6 +23,12 @@ class MessageForm(forms.Form):
     urgent = forms.BooleanField(label=_("Urgent (notify outside office hours)"), required=False)
     ack_requested = forms.BooleanField(label=_("Ask members to acknowledge"), required=False)
     send_at = forms.DateTimeField(label=_("Send later"), required=False)
+    sensitive = forms.ChoiceField(label=_("Sensitive"), required=False,
+                                  choices=[("", _("Not sensitive")), *Sensitivity.choices])
+
+
+class SensitiveForm(forms.Form):
+    sensitive = forms.ChoiceField(label=_("Sensitive"), choices=Sensitivity.choices)
 
 
 class EditForm(forms.Form):

@@ -40,6 +40,9 @@ class Conversation(models.Model):
     # One-to-one conversations: "<smaller user id>:<larger user id>", so there is only one.
     direct_key = models.CharField(max_length=64, null=True, blank=True, unique=True,
                                   editable=False)
+    # A one-to-one between staff and a pupil under the school's "visible to the safeguarding
+    # leads" policy: the school's leads may read it without being members (docs/policy.md).
+    visible_to_leads = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("conversation")
@@ -95,6 +98,14 @@ class Membership(models.Model):
         ]
 
 
+class Sensitivity(models.TextChoices):
+    """What a staff member marked a message as: hidden behind a tap, never in a preview."""
+
+    HEALTH = "health", _("health")
+    FAMILY = "family", _("family")
+    SEND = "send", _("special educational needs")
+
+
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
                                      related_name="messages")
@@ -125,6 +136,13 @@ class Message(models.Model):
                                    null=True, blank=True, related_name="+")
     held_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
+    # Marked by staff (a Sensitivity, or blank): shown behind a tap, left out of pushes,
+    # digests, previews, others' searches and exports (docs/policy.md).
+    sensitive = models.CharField(max_length=10, blank=True, default="",
+                                 choices=Sensitivity.choices)
+    # Posted by someone who is not staff into a conversation with pupils: its web addresses
+    # are shown as plain text, never as links (docs/policy.md).
+    plain_links = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -153,6 +171,11 @@ class Message(models.Model):
         return self.held_at is not None
 
     @property
+    def sensitive_label(self) -> str:
+        """The category's name in the active language ("health"), blank when not sensitive."""
+        return str(Sensitivity(self.sensitive).label) if self.sensitive else ""
+
+    @property
     def is_gone(self) -> bool:
         """Shows no text and no attachments: retracted by its sender or removed by the school."""
         return self.retracted_at is not None or self.removed_at is not None
@@ -177,6 +200,8 @@ class Event(models.Model):
         # shows nothing), and a new MESSAGE seq when released; REMOVED by the school.
         HELD = "held"
         REMOVED = "message_removed"
+        # Staff marked the message sensitive (docs/policy.md): pages hide its text.
+        SENSITIVE = "marked_sensitive"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
                                      related_name="events")
@@ -219,6 +244,25 @@ class Restriction(models.Model):
     @property
     def in_force(self) -> bool:
         return self.lifted_at is None and self.until > timezone.now()
+
+
+class Block(models.Model):
+    """``blocker`` accepts no one-to-one messages from ``blocked`` (never a member of staff):
+    the blocked person's sends there are refused, and they cannot start one
+    (:mod:`messaging.access`, docs/policy.md). Unblocking deletes the row; the archive keeps
+    both."""
+
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="blocks")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Uses index: the one-to-one post and start rules (does the other block me?).
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="messaging_block_once"),
+        ]
 
 
 class Receipt(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -21,10 +22,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.access import can
 from accounts.models import User
 from messaging.access import (
+    blocks,
+    direct_post_refusal,
     posting_restriction,
     readable_conversations,
     restriction_text,
@@ -32,7 +36,14 @@ from messaging.access import (
 )
 from messaging.actions.send import confirm_threshold
 from messaging.attachments import mark_shown
-from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
+from messaging.models import (
+    Acknowledgement,
+    Conversation,
+    Membership,
+    Message,
+    Receipt,
+    Sensitivity,
+)
 
 SEARCH_LIMIT = 50
 
@@ -120,6 +131,8 @@ def search(user: User, query: str) -> list[Message]:
     rows = (Message.objects.filter(conversation__in=readable_conversations(user),
                                    retracted_at__isnull=True, removed_at__isnull=True,
                                    held_at__isnull=True)
+            # Sensitive messages are found only by their sender (docs/policy.md).
+            .filter(Q(sensitive="") | Q(sender=user))
             .select_related("sender", "conversation__school_class"))
     if connection.vendor == "postgresql":
         vector = SearchVector("body", config="simple")
@@ -148,9 +161,15 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
     asked = [m.pk for m in shown if m.ack_requested]
     restriction = posting_restriction(user)
+    refusal = (restriction_text(restriction) if restriction is not None
+               else direct_post_refusal(user, conversation) or "")
+    if not refusal and not _has_open_membership(user, conversation) and can(
+            user, "conversation.read", conversation):
+        refusal = _("You read this conversation as one of the school's safeguarding leads.")
     return {
-        # Why the composer is off when the school restricted this person (else empty).
-        "restricted_text": restriction_text(restriction) if restriction is not None else "",
+        # Why the composer is off when the school restricted this person, the policy or a
+        # block refuses them here, or they read as a lead (else empty).
+        "restricted_text": refusal,
         "can_post": can(user, "conversation.post", conversation),
         "is_staff": sees_staff_tools(user),
         "can_request_ack": can(user, "message.request_ack", conversation),
@@ -163,7 +182,44 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
                          and m.removed_at is None and m.held_at is None},
         "acknowledged_ids": set(Acknowledgement.objects.filter(
             user=user, message_id__in=asked).values_list("message_id", flat=True)),
+        "can_manage": can(user, "conversation.manage_members", conversation),
+        "can_mark_sensitive": can(user, "message.mark_sensitive", conversation),
+        "sensitivities": [(value, str(label)) for value, label in Sensitivity.choices],
+        "sensitive_categories": sensitive_categories(),
+        **direct_context(user, conversation),
     }
+
+
+def _has_open_membership(user: User, conversation: Conversation) -> bool:
+    return Membership.objects.filter(conversation=conversation, user=user,
+                                     ended_at__isnull=True).exists()
+
+
+def sensitive_categories() -> str:
+    """The categories' names in the active language, as JSON for the page's script."""
+    return json.dumps({value: str(label) for value, label in Sensitivity.choices})
+
+
+def direct_context(user: User, conversation: Conversation) -> dict[str, Any]:
+    """A one-to-one's policy notes for its page: the second member of staff the school's
+    policy put in it (their names), and the Block/Unblock control (whom, and whether blocked)."""
+    if conversation.kind != Conversation.Kind.DIRECT:
+        return {}
+    others = list(User.objects.filter(memberships__conversation=conversation,
+                                      memberships__ended_at__isnull=True)
+                  .exclude(pk=user.pk).order_by("pk"))
+    context: dict[str, Any] = {}
+    low, high = (int(x) for x in (conversation.direct_key or "0:0").split(":"))
+    pair = {low, high}
+    extra = [o for o in others if o.pk not in pair]
+    if extra:
+        context["second_staff"] = ", ".join(o.public_name for o in extra)
+    if user.pk in pair:
+        other = next((o for o in others if o.pk in pair), None)
+        if other is not None and can(user, "person.block", other):
+            context["block_target"] = other
+            context["blocking"] = blocks(user, other)
+    return context
 
 
 def messages_around(message: Message, before: int = 3, after: int = 3) -> list[Message]:

@@ -25,7 +25,7 @@ from messaging.access import (
     readable_conversations,
     readable_message_or_none,
 )
-from messaging.actions import edit, receipts
+from messaging.actions import edit, receipts, sensitive
 from messaging.actions.send import ConfirmationRequired
 from messaging.events import logged_event
 from messaging.models import Event
@@ -125,6 +125,8 @@ def on_message(user_id: int, conversation_id: int, message_id: int, verb: str,
             message = edit.retract_message(user, message)
         elif verb == "pin":
             message = edit.pin_message(user, message, content.get("pinned", True) is not False)
+        elif verb == "mark_sensitive":
+            message = sensitive.mark_sensitive(user, message, content.get("sensitive"))
         else:
             receipts.acknowledge(user, message)
     except (PermissionDenied, ValidationError) as exc:

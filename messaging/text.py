@@ -1,6 +1,6 @@
 """A message's text: what it may be (:func:`clean_body`, asked by every action that stores
 text) and how it is shown (:func:`render_body`: escaped first, then web links made clickable,
-nothing else)."""
+nothing else; where the policy says so, not even links)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,12 @@ def _link(match: re.Match[str]) -> str:
             f"{trail}{rest}")
 
 
-def render_body(text: str) -> SafeString:
-    """Escape the text, link http(s) URLs and keep line breaks."""
-    html = _URL.sub(_link, escape(text))
+def render_body(text: str, *, links: bool = True) -> SafeString:
+    """Escape the text, link http(s) URLs (unless ``links`` is False: shown as plain text,
+    see ``Message.plain_links``) and keep line breaks."""
+    html: str = escape(text)
+    if links:
+        html = _URL.sub(_link, html)
     return mark_safe(html.replace("\n", "<br>"))  # noqa: S308  (escaped above)
 
 

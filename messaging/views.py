@@ -32,13 +32,21 @@ from messaging.access import (
     taggable_pupils,
 )
 from messaging.actions import attachments as attachment_actions
-from messaging.actions import direct, groups, scheduled, send
+from messaging.actions import blocks, direct, groups, oversight, scheduled, send
 from messaging.actions import edit as edit_actions
 from messaging.actions import hours as hours_actions
 from messaging.actions import receipts as receipt_actions
 from messaging.actions import reminders as reminder_actions
+from messaging.actions import sensitive as sensitive_actions
 from messaging.events import logged_event, message_event
-from messaging.forms import AddClassForm, EditForm, MessageForm, OfficeHoursForm, ReplyForm
+from messaging.forms import (
+    AddClassForm,
+    EditForm,
+    MessageForm,
+    OfficeHoursForm,
+    ReplyForm,
+    SensitiveForm,
+)
 from messaging.models import Conversation, Event, Membership, Message
 from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
@@ -56,6 +64,7 @@ def _readable_or_404(request: AuthenticatedHttpRequest, conversation_id: int) ->
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "messaging/inbox.html", {
         "conversations": queries.inbox(request.user),
+        "sensitive_categories": queries.sensitive_categories(),
         "socket_path": f"/{websocket_urlpatterns[0].pattern}",
         "heartbeat_seconds": settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS,
         # "{n} unread" by the plural category of the page's language (Intl.PluralRules), for
@@ -126,7 +135,7 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
             send.post_message(
                 request.user, conv, data["body"], client_id=data["client_id"],
                 reply_to=reply_to, urgent=data["urgent"], confirm=data["confirm"],
-                ack_requested=data["ack_requested"],
+                ack_requested=data["ack_requested"], sensitive=data.get("sensitive") or "",
                 attachments=attachments.claimable(request.user,
                                                   request.POST.getlist("attachments")),
             )
@@ -145,6 +154,8 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
             for person in hours.staff_away(request.user, conv):
                 django_messages.info(request, _away_text(person))
             return redirect("messaging:conversation", conversation_id=conv.pk)
+    if request.method == "GET":
+        oversight.note_lead_read(request.user, conv)
     shown = queries.messages(conv, request.user)
     recent = list(shown.order_by("-seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])[::-1]
     attachments.mark_shown(recent)
@@ -222,6 +233,20 @@ def pin(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int
     message = _message_or_404(request, conversation_id, message_id)
     try:
         edit_actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, message.conversation, exc)
+    return redirect("messaging:conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def mark_sensitive(request: AuthenticatedHttpRequest, conversation_id: int,
+                   message_id: int) -> HttpResponse:
+    message = _message_or_404(request, conversation_id, message_id)
+    form = SensitiveForm(request.POST)
+    try:
+        sensitive_actions.mark_sensitive(
+            request.user, message, form.cleaned_data["sensitive"] if form.is_valid() else "")
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, message.conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
@@ -316,14 +341,54 @@ def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "messaging/people.html", {"people": allowed})
 
 
+def _same_school(user: User, other: User | None) -> bool:
+    return (other is not None and other.is_active and other.pk != user.pk
+            and other.school_id is not None and other.school_id == user.school_id)
+
+
 @login_required
 @require_POST
 def start_direct(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
-    other = User.objects.filter(pk=user_id).first()
-    if other is None or not can(request.user, "conversation.start_direct", other):
+    """Open (or find) the one-to-one with a person of the school. The policy's refusal is
+    said as the websocket says it; a person of another school, or none, is a 404."""
+    user, other = request.user, User.objects.filter(pk=user_id).first()
+    if other is None or not _same_school(user, other):
         raise Http404
-    conv = direct.open_direct(request.user, other)
+    raw = request.POST.get("second", "")
+    second = User.objects.filter(pk=int(raw), school=other.school).first() if (
+        raw.isdigit()) else None
+    try:
+        conv = direct.open_direct(user, other, second=second)
+    except direct.SecondStaffNeeded as exc:
+        return render(request, "messaging/second_staff.html",
+                      {"other": other, "candidates": exc.candidates})
+    except (PermissionDenied, ValidationError) as exc:
+        text = str(exc) if isinstance(exc, PermissionDenied) else " ".join(exc.messages)
+        return render(request, "messaging/refused.html", {"conversation": None, "reason": text},
+                      status=403 if isinstance(exc, PermissionDenied) else 400)
     return redirect("messaging:conversation", conversation_id=conv.pk)
+
+
+@login_required
+@require_POST
+def block(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
+    """Block (``blocked=1``) or unblock (``blocked=0``) a person's one-to-one messages; back
+    to the one-to-one with them when there is one."""
+    user, other = request.user, User.objects.filter(pk=user_id).first()
+    if other is None or not can(user, "person.block", other):
+        raise Http404
+    if request.POST.get("blocked", "1") == "0":
+        blocks.unblock(user, other)
+        django_messages.success(request, _("You unblocked %(name)s.") % {"name": other.public_name})
+    else:
+        blocks.block(user, other)
+        django_messages.success(request, _("You blocked %(name)s: their one-to-one messages do "
+                                           "not reach you.") % {"name": other.public_name})
+    low, high = sorted([user.pk, other.pk])
+    conv = Conversation.objects.filter(direct_key=f"{low}:{high}").first()
+    if conv is not None and can(user, "conversation.read", conv):
+        return redirect("messaging:conversation", conversation_id=conv.pk)
+    return redirect("messaging:people")
 
 
 @login_required

@@ -51,6 +51,7 @@ def _draft(user: User, conversation: Any, content: dict[str, Any],
         urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
         ack_requested=content.get("ack_requested") is True,
         attachments=_attachments(user, content.get("attachments")),
+        sensitive=content.get("sensitive") or "",
     )
 
 

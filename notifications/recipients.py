@@ -70,7 +70,9 @@ def payload(message: Message) -> dict[str, Any]:
     conversation = message.conversation
     sender = message.sender.public_name
     body = sender
-    if conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and excerpt(message):
+    # A sensitive message is never on a lock screen, whatever the school chose (docs/policy.md).
+    if (conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and not message.sensitive
+            and excerpt(message)):
         body = f"{sender}: {excerpt(message)}"
     return {
         "conversation": conversation.pk,
@@ -104,7 +106,9 @@ def reminder_payload(message: Message) -> dict[str, Any]:
     allows it, else the sender's name."""
     conversation = message.conversation
     what = message.sender.public_name
-    if conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and excerpt(message):
+    # A sensitive message is never on a lock screen, whatever the school chose (docs/policy.md).
+    if (conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and not message.sensitive
+            and excerpt(message)):
         what = excerpt(message)
     body = _("Reminder: please acknowledge %(what)s") % {"what": what}
     return {

@@ -195,9 +195,17 @@ def _titles(records: list[Row], extra: set[int]) -> dict[int | None, str]:
 
 
 def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
-              account: User | None) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
-    """The exportable form of message records: (messages, how many purged, ZIP path -> file)."""
+              account: User | None, *, hide_sensitive: bool = True,
+              ) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+    """The exportable form of message records: (messages, how many purged, ZIP path -> file).
+
+    With ``hide_sensitive`` (a subject access export), a message staff marked sensitive is
+    "A sensitive message (health)" without its text or files, unless the subject sent it:
+    one person's export never hands out what the school kept out of everyone's previews
+    (docs/policy.md). The DPO's own search bundle keeps it (``hide_sensitive=False``)."""
     names.load(r.actor_id for r in records)
+    marked = _conversations.sensitivity(
+        {r.message_id for r in records if r.message_id is not None}) if hide_sensitive else {}
     messages: list[dict[str, Any]] = []
     purged = 0
     tokens = {t for r in records if r.content is not None
@@ -217,6 +225,12 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
         if sender is None:
             sender = senders[rec.actor_id] = names.user(rec.actor_id)
         listed: list[str] = body.get("attachments") or []
+        by_subject = account_id is not None and rec.actor_id == account_id
+        category = (marked.get(rec.message_id) or body.get("sensitive") or ""  # type: ignore[arg-type]
+                    ) if hide_sensitive else ""
+        text = body.get("body", "")
+        if category and not by_subject:
+            text, listed = _conversations.describe_sensitive(str(category)), []
         messages.append({
             "record": rec.pk,
             "record_hash": rec.hash,
@@ -227,8 +241,9 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
             "seq": body.get("seq"),
             "at": rec.created_at.isoformat() if rec.created_at else None,
             "sender": sender,
-            "by_subject": account_id is not None and rec.actor_id == account_id,
-            "body": body.get("body", ""),
+            "by_subject": by_subject,
+            "body": text,
+            **({"sensitive": category} if category else {}),
             "attachments": [stored[t][0] for t in listed if t in stored] if listed else [],
         })
         for token in listed:
@@ -242,7 +257,8 @@ def collect_search(records: list[Row], criteria: dict[str, Any], *,
     """A records-search result as the same bundle: the messages found, nobody as subject."""
     names = Names(None, None)
     ordered = sorted(records, key=lambda r: (r.conversation_id or 0, r.position))
-    messages, purged, files = _messages(ordered, names, _titles(ordered, set()), None)
+    messages, purged, files = _messages(ordered, names, _titles(ordered, set()), None,
+                                        hide_sensitive=False)
     return {
         "format": FORMAT, "generated_at": (now or timezone.now()).isoformat(),
         "search": criteria, "subject": {}, "memberships": [], "guardianships": [],

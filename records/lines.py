@@ -26,7 +26,7 @@ from archive.models import AuditEntry, Record
 from messaging.models import Conversation
 
 # Payload keys naming each kind of thing.
-USER_KEYS = ("user", "guardian")
+USER_KEYS = ("user", "guardian", "blocked")
 PUPIL_KEYS = ("pupil",)
 CLASS_KEYS = ("school_class", "class")
 CONVERSATION_KEYS = ("conversation",)
@@ -283,6 +283,16 @@ SENTENCES: dict[str, Sentence] = {
         "user": n.user(c.get("user"))},
     "member.restriction_lifted": lambda c, n: _("Let %(user)s send messages again.") % {
         "user": n.user(c.get("user"))},
+    "message.marked_sensitive": lambda c, n: _("Marked a message sensitive."),
+    "direct.opened": lambda c, n: _("Started %(conversation)s.") % {
+        "conversation": n.conversation(c.get("conversation"))},
+    "person.blocked": lambda c, n: _("Blocked the one-to-one messages of %(user)s.") % {
+        "user": n.user(c.get("blocked"))},
+    "person.unblocked": lambda c, n: _("Accepted the one-to-one messages of %(user)s again.") % {
+        "user": n.user(c.get("blocked"))},
+    "conversation.lead_read": lambda c, n: _(
+        "Read %(conversation)s as a safeguarding lead.") % {
+        "conversation": n.conversation(c.get("conversation"))},
     "member.added": lambda c, n: _("%(user)s joined %(conversation)s.") % {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
     "member.class_added": lambda c, n: _("Added the families and teachers of %(class)s.") % {

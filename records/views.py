@@ -25,6 +25,8 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import School, User
 from archive import chain, retention, scopes
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
+from messaging.export import ConversationExport
+from messaging.models import Sensitivity
 from records import actions, lines
 from records.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
 from records.search import LIMIT, school_scopes, search
@@ -107,7 +109,12 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     conversations = form.fields["conversation"].queryset.filter(  # type: ignore[attr-defined]
         pk__in={r.conversation_id for r in results})
     titles = {c.pk: str(c) for c in conversations}
-    rows = [(r, titles.get(r.conversation_id, "")) for r in results]
+    # Sensitive messages: the DPO answers legal requests and sees their text, behind a tap
+    # like everyone's page shows it (docs/policy.md).
+    marked = ConversationExport().sensitivity({r.message_id for r in results if r.message_id})
+    rows = [(r, titles.get(r.conversation_id, ""),
+             Sensitivity(marked[r.message_id]).label if r.message_id in marked else "")
+            for r in results]
     return render(request, "records/search.html", {"form": form, "results": results, "rows": rows,
                                                    "searched": searched, "limit": LIMIT})
 

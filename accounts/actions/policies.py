@@ -14,7 +14,8 @@ from archive import scopes
 
 POLICY_FIELDS = frozenset({
     "pupil_accounts", "digital_consent_age", "parent_direct_messages",
-    "staff_pupil_direct_messages", "require_staff_2fa", "confirm_group_size",
+    "staff_pupil_direct_messages", "staff_pupil_direct", "require_staff_2fa",
+    "confirm_group_size",
     # The school's rate limits (accounts.ratelimit).
     "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
     "invitation_burst", "invitations_per_minute",

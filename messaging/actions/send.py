@@ -18,8 +18,9 @@ from accounts import ratelimit
 from accounts.access import Action, can
 from accounts.models import User
 from messaging import screening
-from messaging.access import post_refusal
+from messaging.access import links_as_text, post_refusal
 from messaging.actions.attachments import claim
+from messaging.actions.sensitive import clean_sensitivity
 from messaging.attachments import summary
 from messaging.events import message_event, skip_event
 from messaging.models import Attachment, Conversation, Event, Membership, Message
@@ -67,6 +68,7 @@ class Draft:
     ack_requested: bool = False
     confirm: bool = False
     attachments: Sequence[Attachment] = ()
+    sensitive: object = ""  # a Sensitivity category, or blank
 
 
 Posted = tuple[Message, bool]
@@ -84,6 +86,7 @@ def post_message(
     ack_requested: bool = False,
     confirm: bool = False,
     attachments: Sequence[Attachment] = (),
+    sensitive: object = "",
     limited: bool = True,
 ) -> Posted:
     """Persist a message, archive it and publish it after commit.
@@ -96,7 +99,8 @@ def post_message(
     (scheduled messages, the demo).
     """
     draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
-                  ack_requested=ack_requested, confirm=confirm, attachments=list(attachments))
+                  ack_requested=ack_requested, confirm=confirm, attachments=list(attachments),
+                  sensitive=sensitive)
     outcome = post_messages(conversation, [draft], limited=limited)[0]
     if isinstance(outcome, Exception):
         raise outcome
@@ -169,6 +173,7 @@ class _Checked:
     draft: Draft
     text: str
     client_id: uuid.UUID
+    sensitive: str = ""
 
     @property
     def key(self) -> tuple[int, uuid.UUID]:
@@ -190,7 +195,10 @@ def _check(conversation: Conversation, index: int, draft: Draft,
         return allowed[key]
 
     if not may("conversation.post"):
-        raise PermissionDenied(post_refusal(sender))
+        raise PermissionDenied(post_refusal(sender, conversation))
+    sensitive = clean_sensitivity(draft.sensitive)
+    if sensitive and not may("message.mark_sensitive"):
+        raise PermissionDenied(_("Only staff can mark a message sensitive."))
     if draft.urgent and not may("message.post_urgent"):
         raise PermissionDenied(_("Only staff can mark a message urgent."))
     if draft.ack_requested and not may("message.request_ack"):
@@ -203,7 +211,7 @@ def _check(conversation: Conversation, index: int, draft: Draft,
         # A quote would show the others what the school has not published.
         raise ValidationError(_("This message is waiting for review by the school."),
                               code="held")
-    return _Checked(index, draft, text, draft.client_id or uuid.uuid4())
+    return _Checked(index, draft, text, draft.client_id or uuid.uuid4(), sensitive)
 
 
 def _store_batch(conversation: Conversation, batch: list[_Checked],
@@ -236,10 +244,15 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
     verdicts = screening.screen([screening.Draft(c.draft.sender, conversation, c.text)
                                  for c in fresh]) if screening.active() else None
     held_at = timezone.now() if verdicts is not None else None
+    plain: dict[int, bool] = {}  # sender id -> links shown as text (one question per sender)
+    for c in fresh:
+        if c.draft.sender.pk not in plain:
+            plain[c.draft.sender.pk] = links_as_text(c.draft.sender, conversation)
     messages = Message.objects.bulk_create([
         Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
                 body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
                 urgent=c.draft.urgent, ack_requested=c.draft.ack_requested,
+                sensitive=c.sensitive, plain_links=plain[c.draft.sender.pk],
                 held_at=held_at if verdicts is not None and verdicts[n].hold else None)
         for n, c in enumerate(fresh)
     ])
@@ -258,6 +271,8 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             payload["reply_to"] = c.draft.reply_to.pk
         if message.held_at is not None:
             payload["held"] = True
+        if message.sensitive:
+            payload["sensitive"] = message.sensitive
         summaries: list[dict[str, Any]] = []
         if c.draft.attachments:
             claim(c.draft.sender, message, list(c.draft.attachments))

@@ -32,8 +32,9 @@ def shown(attachment: Any) -> bool:
 
 
 @register.filter
-def message_html(text: str) -> SafeString:
-    return render_body(text or "")
+def message_html(text: str, plain_links: bool = False) -> SafeString:
+    """The message's text as HTML; ``plain_links``: its web addresses stay text."""
+    return render_body(text or "", links=not plain_links)
 
 
 class _Rows(list[Any]):
@@ -71,6 +72,8 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         reply_to=SimpleNamespace(sender=placeholder, retracted_at=None, body=""),
         body="x", attachments=attachments, edited_at=epoch, seen_count="{n}",
         ack_requested=True, pinned_at=None, editable_ids={PROTOTYPE_ID},
+        # Sensitive, with the control to mark it so still present: the client removes either.
+        sensitive="x", sensitive_label="{category}", plain_links=False, markable=True,
     )
 
 

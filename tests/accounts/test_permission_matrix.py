@@ -40,7 +40,7 @@ from messaging.actions import membership
 from messaging.actions import send as send_actions
 from messaging.actions.classes import class_conversation, sync_class_conversation
 from messaging.consumers import ChatConsumer
-from messaging.models import AcknowledgementReminder, Conversation, Membership, Message
+from messaging.models import AcknowledgementReminder, Block, Conversation, Membership, Message
 from notifications.models import Device
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
@@ -360,6 +360,7 @@ OBJECTS: dict[Action, str] = {
     "message.post_urgent": "group", "message.request_ack": "announcements",
     "message.remind": "announcement",
     "message.schedule": "group", "office_hours.set": "nothing",
+    "person.block": "parent2", "message.mark_sensitive": "announcement",
     "consent.decide": "emma", "consent.record_paper": "emma", "consent.view_pupil": "emma",
     "consent.request": "class_4b", "consent.view_coverage": "class_4b",
     "consent.edit_forms": "school",
@@ -407,6 +408,10 @@ EVERY_ACTION = {
     "office_hours.set": (T, T, T, T, F, F, F, T, T, F, T),
     "message.retract": (F, T, F, F, F, F, F, F, F, F, F),
     "person.manage": (T, F, F, F, F, F, F, F, F, F, F),
+    # Anyone of the school blocks a parent's one-to-one messages (never staff's: see below).
+    "person.block": (T, T, T, T, T, T, T, T, T, F, F),
+    # The sender of the announcement marks it sensitive; nobody else (a manager could).
+    "message.mark_sensitive": (F, T, F, F, F, F, F, F, F, F, F),
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.dashboard": (T, F, F, F, F, F, F, F, F, F, F),
     "school.print_letters": (T, F, F, F, F, F, F, F, F, F, F),
@@ -590,3 +595,71 @@ def test_adding_a_whole_class_answers_the_matrix(world: dict[str, Any], class_4b
     assert added is (persona in ADDS_A_CLASS)
     if persona not in ADDS_A_CLASS:
         assert _denied(response, persona)
+
+
+# --- the communication policy: blocking and marking sensitive, for every role ----------------
+
+def _row(action: Action, persona: str) -> bool:
+    return EVERY_ACTION[action][PERSONAS.index(persona)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_blocking_over_http_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
+    user, parent2 = world["people"][persona], world["parent2"]
+    client = Client()
+    client.force_login(user)
+    response = client.post(reverse("messaging:block", args=[parent2.pk]), {"blocked": "1"})
+    blocked = Block.objects.filter(blocker=user, blocked=parent2).exists()
+    assert blocked is _row("person.block", persona)
+    if not blocked:
+        assert _denied(response, persona)
+    # Staff are never blocked, by anyone.
+    teacher = world["people"]["teacher"]
+    response = client.post(reverse("messaging:block", args=[teacher.pk]), {"blocked": "1"})
+    assert not Block.objects.filter(blocked=teacher).exists()
+    assert _denied(response, persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_marking_sensitive_over_http_answers_the_matrix(objects: dict[str, Any],
+                                                        world: dict[str, Any], persona: str) -> None:
+    user, message = world["people"][persona], objects["announcement"]
+    client = Client()
+    client.force_login(user)
+    response = client.post(reverse("messaging:mark_sensitive",
+                                   args=[message.conversation_id, message.pk]),
+                           {"sensitive": "health"})
+    message.refresh_from_db()
+    assert (message.sensitive == "health") is _row("message.mark_sensitive", persona)
+    if message.sensitive:
+        assert response.status_code == 302
+    elif can(user, "conversation.read", message.conversation):
+        assert response.status_code == 403
+    else:
+        assert _denied(response, persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_marking_sensitive_over_the_websocket_answers_the_matrix(
+        objects: dict[str, Any], world: dict[str, Any], persona: str) -> None:
+    user, message = world["people"][persona], objects["announcement"]
+    communicator, connected, code = await _socket(user)
+    if persona == "leaver":
+        assert not connected and code == 4401
+        return
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await communicator.send_json_to({"type": "mark_sensitive",
+                                     "conversation": message.conversation_id,
+                                     "id": message.pk, "sensitive": "health"})
+    answer = await communicator.receive_json_from(timeout=5)
+    allowed = _row("message.mark_sensitive", persona)
+    assert (answer["type"] == "ack") is allowed
+    if not allowed:
+        reads = await database_sync_to_async(can)(user, "conversation.read", message.conversation)
+        assert answer["code"] == ("forbidden" if reads else "not_found")
+    await message.arefresh_from_db()
+    assert (message.sensitive == "health") is allowed
+    await communicator.disconnect()

@@ -24,12 +24,14 @@ EXPECTED = {
 # Declared in messaging/access.py and tested here or in test_messages.py / test_direct.py;
 # the member-list rules in tests/accounts/test_permission_matrix.py; asking for acknowledgement
 # in test_channels.py, reminders in test_acknowledgements.py, scheduling in test_scheduled.py,
-# office hours in test_hours.py.
+# office hours in test_hours.py; blocking and sensitive messages in test_policy.py and
+# test_sensitive.py.
 MESSAGING_ACTIONS = {*ACTIONS, "conversation.start_direct", "message.edit", "message.retract",
                      "message.receipts", "message.acknowledgements", "message.acknowledge",
                      "message.post_urgent", "message.pin", "message.request_ack", "message.remind",
                      "message.schedule", "office_hours.set",
-                     "membership.list", "membership.add", "membership.remove"}
+                     "membership.list", "membership.add", "membership.remove",
+                     "person.block", "message.mark_sensitive"}
 
 
 def test_the_declared_actions_are_the_ones_tested() -> None:

@@ -94,7 +94,8 @@ def test_the_event_is_published_only_after_commit(
             "body": "after commit", "created_at": message.created_at.isoformat(),
             "reply_to": None, "edited": False, "retracted": False, "removed": False,
             "urgent": False,
-            "ack_requested": False, "pinned": False, "attachments": [],
+            "ack_requested": False, "pinned": False, "sensitive": "", "links": True,
+            "attachments": [],
         })
     ]
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from accounts.models import User
+from accounts.models import School, User
 from messaging.models import Acknowledgement, Conversation, Event, Message, OfficeHours
 
 
@@ -42,3 +42,14 @@ def test_anna_has_a_one_to_one_conversation_with_her_teacher(demo: None, client:
     direct = Conversation.objects.get(kind=Conversation.Kind.DIRECT)
     html = client.get(reverse("messaging:conversation", args=[direct.pk])).content.decode()
     assert "Thursday after school" in html
+
+
+def test_the_demo_has_the_default_policy_and_a_sensitive_message(demo: None) -> None:
+    school = School.objects.get(slug="demo")
+    assert school.staff_pupil_direct == "visible_to_leads" and not school.parent_direct_messages
+    marked = Message.objects.get(sensitive="health", conversation__school=school)
+    assert marked.conversation.kind == Conversation.Kind.DIRECT
+    client = Client()
+    client.force_login(User.objects.get(username="parent"))
+    page = client.get(reverse("messaging:conversation", args=[marked.conversation_id]))
+    assert "Sensitive: health — tap to show" in page.content.decode()

@@ -97,6 +97,8 @@ export class Composer {
     if (urgent && urgent.checked) { frame.urgent = true; urgent.checked = false; }
     const ack = byId("id_ack_requested");
     if (ack && ack.checked) { frame.ack_requested = true; ack.checked = false; }
+    const sensitive = byId("id_sensitive");
+    if (sensitive && sensitive.value) { frame.sensitive = sensitive.value; sensitive.value = ""; }
     if (this.attachments.length) { frame.attachments = this.attachments.map((a) => a.token); }
     const node = this.pending(frame);
     this.input.value = "";

@@ -57,6 +57,10 @@ function start(root) {
       line.appendChild(el("span", "excerpt gone", ev.removed ? d.textRemoved : d.textRetracted));
       return line;
     }
+    if (ev.sensitive) {               // never previewed: its category stands for it
+      line.appendChild(el("span", "excerpt gone", sensitiveText(ev.sensitive)));
+      return line;
+    }
     line.appendChild(el("span", "excerpt", excerpt(ev.body)));
     for (const a of ev.attachments || []) {
       if (a.hidden) { continue; }      // a hidden photo is not mentioned at all
@@ -66,6 +70,22 @@ function start(root) {
       line.appendChild(note);
     }
     return line;
+  }
+
+  function sensitiveText(category) {
+    const names = JSON.parse(d.sensitiveCategories || "{}");
+    return (d.textSensitive || "").split("{category}").join(names[category] || category);
+  }
+
+  // Marked sensitive after it was sent: its preview goes.
+  function showSensitive(ev) {
+    const li = lastOf(ev);
+    const line = li && li.querySelector(".last");
+    if (!line) { return; }
+    const sender = line.querySelector(".sender");
+    line.textContent = "";
+    if (sender) { line.appendChild(sender); line.appendChild(document.createTextNode(": ")); }
+    line.appendChild(el("span", "excerpt gone", sensitiveText(ev.sensitive)));
   }
 
   function showMessage(ev) {
@@ -154,6 +174,7 @@ function start(root) {
     else if (ev.type === "retracted") { showRetraction(ev); }
     else if (ev.type === "message_removed") { showRetraction(ev, d.textRemoved); }
     else if (ev.type === "attachment_hidden") { hideAttachment(ev); }
+    else if (ev.type === "sensitive") { showSensitive(ev); }
     else if (ev.type === "removed") { const li = row(ev.conversation); if (li) { li.remove(); } }
     else if (ev.type === "added") { refresh(); }
     else if (ev.type === "inbox_subscribed") { root.dataset.subscribed = "1"; }

@@ -35,6 +35,7 @@ function start(chat) {
   const renderer = new Renderer({
     me, editMinutes: Number(d.editMinutes) || 15, prototypeId: d.prototypeId,
     audience: Number(d.audience) || 0, formats, texts,
+    categories: JSON.parse(d.sensitiveCategories || "{}"),
   });
   const list = document.getElementById("messages");
   const statusEl = document.getElementById("status");
@@ -117,6 +118,7 @@ function start(chat) {
     else if (ev.type === "message_removed") { showRetraction(ev, true); }
     else if (ev.type === "attachment_hidden") { hideAttachment(ev); }
     else if (ev.type === "pinned") { showPin(ev); }
+    else if (ev.type === "sensitive") { const n = findMessage(ev.id); if (n) { renderer.wrapSensitive(n, ev.sensitive); } }
     // "skip": a seq that shows this page nothing (docs/protocol.md); only lastSeq moves on.
     lastSeq = ev.seq;
     chat.dataset.lastSeq = lastSeq;

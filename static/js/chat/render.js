@@ -8,11 +8,13 @@ import { formatSize, formatTime } from "./format.js";
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 const TRAILING = /[.,;:!?)\]}]+$/;
 
-// Text with http(s) links made clickable, as messaging/text.py render_body writes it.
-export function fillBody(p, text) {
+// Text with http(s) links made clickable, as messaging/text.py render_body writes it; with
+// ``links`` false (the school's policy, docs/policy.md) web addresses stay plain text.
+export function fillBody(p, text, links = true) {
   p.textContent = "";
   text.split("\n").forEach((line, i) => {
     if (i > 0) { p.appendChild(document.createElement("br")); }
+    if (!links) { p.appendChild(document.createTextNode(line)); return; }
     let last = 0;
     line.replace(URL_RE, (match, offset) => {
       const url = match.replace(TRAILING, "");
@@ -38,8 +40,9 @@ function fill(pattern, values) {
 }
 
 export class Renderer {
-  constructor({ me, editMinutes, prototypeId, audience, formats, texts }) {
+  constructor({ me, editMinutes, prototypeId, audience, formats, texts, categories }) {
     this.me = me;
+    this.categories = categories || {};
     this.editMs = editMinutes * 60000;
     this.protoId = String(prototypeId);
     this.audience = audience;
@@ -62,6 +65,48 @@ export class Renderer {
     this.gone = this.protos.retracted.querySelector(".body.gone");
     this.edited = sample && sample.querySelector(".edited");
     this.bodyProto = sample && sample.querySelector("p.body");
+    // The "Sensitive: {category} — tap to show" wrapper, emptied of the prototype's parts.
+    const wrap = sample && sample.querySelector("details.sensitive");
+    this.sensitivePattern = wrap ? wrap.querySelector("summary").textContent : "";
+    this.sensitiveProto = wrap ? wrap.cloneNode(false) : null;
+    if (wrap) { this.sensitiveProto.appendChild(wrap.querySelector("summary").cloneNode(true)); }
+  }
+
+  // A message's text and files out of the prototype's sensitive wrapper (a message that is
+  // not sensitive has none; a sensitive one is wrapped again when it is filled in).
+  unwrap(li) {
+    const wrap = li.querySelector(":scope > details.sensitive");
+    if (!wrap) { return; }
+    for (const child of Array.from(wrap.children)) {
+      if (child.tagName !== "SUMMARY") { wrap.before(child); }
+    }
+    wrap.remove();
+  }
+
+  // Hide a message's text and files behind "Sensitive: health — tap to show".
+  wrapSensitive(li, category) {
+    if (!this.sensitiveProto) { return; }
+    let wrap = li.querySelector(":scope > details.sensitive");
+    if (!wrap) {
+      const first = li.querySelector(":scope > p.body") || li.querySelector(":scope > .attachments");
+      if (!first) { return; }
+      wrap = this.sensitiveProto.cloneNode(true);
+      first.before(wrap);
+      for (const sel of [":scope > p.body", ":scope > .attachments"]) {
+        const part = li.querySelector(sel);
+        if (part) { wrap.appendChild(part); }
+      }
+    }
+    wrap.querySelector("summary").textContent = fill(this.sensitivePattern,
+      { category: this.categories[category] || category });
+    const form = li.querySelector(".sensitive-form");
+    if (form) { form.remove(); }
+  }
+
+  // A part of a message that may sit in its sensitive wrapper.
+  part(li, selector) {
+    return li.querySelector(`:scope > ${selector}`)
+      || li.querySelector(`:scope > details.sensitive > ${selector}`);
   }
 
   // A message event (docs/protocol.md) as an <li>, equal to what the server renders.
@@ -70,6 +115,7 @@ export class Renderer {
     const gone = ev.retracted || ev.removed;
     const variant = gone ? "retracted" : (mine ? "mine" : "other");
     const li = this.protos[variant].cloneNode(true);
+    this.unwrap(li);
     this.setId(li, ev.id);
     li.classList.toggle("mine", mine);
     li.classList.toggle("urgent", !!ev.urgent);
@@ -77,6 +123,7 @@ export class Renderer {
     li.dataset.clientId = ev.client_id;
     li.dataset.sender = ev.sender.id;
     li.dataset.created = ev.created_at;
+    if (ev.links === false) { li.dataset.plainLinks = "1"; }
     li.querySelector(":scope > .sender").textContent = ev.sender.name;
     const quote = li.querySelector(":scope > .quote");
     if (ev.reply_to) {
@@ -92,7 +139,7 @@ export class Renderer {
       li.querySelector(":scope > p.body.gone").textContent = this.texts.removed;
     } else if (!ev.retracted) {
       const body = li.querySelector(":scope > p.body");
-      if (ev.body) { fillBody(body, ev.body); } else { body.remove(); }
+      if (ev.body) { fillBody(body, ev.body, ev.links !== false); } else { body.remove(); }
       this.fillAttachments(li.querySelector(":scope > .attachments"), ev.attachments || []);
       if (!ev.edited) { li.querySelector(":scope > .edited").remove(); }
       this.fillMeta(li.querySelector(":scope > .meta"), ev, mine);
@@ -101,6 +148,7 @@ export class Renderer {
     time.setAttribute("datetime", ev.created_at);
     time.textContent = formatTime(ev.created_at, this.formats);
     if (ev.held) { this.hold(li, ev.rejected); }
+    if (ev.sensitive && !gone) { this.wrapSensitive(li, ev.sensitive); }
     return li;
   }
 
@@ -170,12 +218,15 @@ export class Renderer {
   // --- changes to a message already on the page ----------------------------------------
   edit(node, body) {
     if (node.classList.contains("retracted")) { return; }
-    let p = node.querySelector(":scope > p.body");
+    let p = this.part(node, "p.body");
     if (!p) {
       p = this.bodyProto.cloneNode(false);
-      node.insertBefore(p, node.querySelector(":scope > .attachments") || node.querySelector(":scope > time"));
+      const wrap = node.querySelector(":scope > details.sensitive");
+      if (wrap) { wrap.querySelector("summary").after(p); } else {
+        node.insertBefore(p, node.querySelector(":scope > .attachments") || node.querySelector(":scope > time"));
+      }
     }
-    fillBody(p, body);
+    fillBody(p, body, node.dataset.plainLinks !== "1");
     if (!node.querySelector(":scope > .edited")) {
       node.querySelector(":scope > time").after(this.edited.cloneNode(true));
     }
@@ -187,7 +238,7 @@ export class Renderer {
   retract(node, removed = false) {
     node.classList.add(removed ? "removed" : "retracted");
     for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited",
-      ":scope > .meta", ":scope > .moderation"]) {
+      ":scope > .meta", ":scope > .moderation", ":scope > details.sensitive"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
