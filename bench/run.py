@@ -8,24 +8,35 @@ In one run on this machine, with PostgreSQL and Redis in use:
    Schoolchat (auth, permission check, persist, archive, publish through Redis), the floor
    (bench/floor_server.py: raw ``websockets`` broadcast) and a stock Channels ``group_send``
    consumer on channels_redis (bench/stock_channels/).
-2. Persisted messages per second: senders post as fast as acks come back, with 30 members'
+2. Cross-process fan-out: the same 200 members and sender through deploy/nginx.conf (TLS, run
+   as tests/proxy.py runs it) spread over two daphne processes, so each message reaches half
+   of them through Redis; and through the same nginx in front of one daphne. The figure is the
+   p99 over two processes against the single process of phase 1 (``crossprocess_fanout_p99_ratio``).
+   Needs Redis: skipped, saying why, without it.
+3. Persisted messages per second: senders post as fast as acks come back, with 30 members'
    sockets subscribed; every ack means a committed message. Compared with a plain psycopg loop
    inserting and committing the same rows (seq bump, message row, event-log row) one
    transaction per message.
-3. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
+4. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
    (10 tabs each for 200 members) connect and subscribe, divided by 2,000.
-4. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
+5. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
    Celery worker through the push tasks to a local RFC 8030 push service, against a plain loop
    of the same 1,000 POSTs (bench/push.py).
 
-The bench makes its own database (``schoolchat_bench``, dropped and re-created), migrates it
-and creates the school, members, sessions and conversations through the real actions.
+The bench makes its own database (``<name>_bench`` for DATABASE_URL's database ``<name>``,
+``schoolchat_bench`` without one; dropped and re-created), migrates it and creates the school,
+members, sessions and conversations through the real actions. It never reads or writes the
+user's own database or Redis database (:func:`services`), and its set-up and every process it
+starts run with one settings environment (:func:`schoolchat_env`), whatever SECRET_KEY,
+DATABASE_URL and REDIS_URL hold.
 
 Environment: ``BENCH_QUICK=1`` for a short smoke run (seconds per phase, 300 idle sockets,
 100 devices); ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``,
-``persist``, ``idle``, ``push``; default all);
-``BENCH_DATABASE_URL`` (server, default postgres://postgres@127.0.0.1:5432) and
-``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/0). Results also go to var/bench/.
+``crossprocess``, ``persist``, ``idle``, ``push``; default all); ``DATABASE_URL`` and
+``REDIS_URL`` say which servers to use (see :func:`services`), ``BENCH_DATABASE_URL`` (a server,
+default DATABASE_URL's or postgres://postgres@127.0.0.1:5432) and ``BENCH_REDIS_URL`` (used as
+given) override them. ``--check``: only the set-up and one page and one send as a member, for
+the tests. Results also go to var/bench/.
 The last line printed is ``fanout200_p99_ratio=<Schoolchat p99 / floor p99>``.
 """
 
@@ -35,17 +46,23 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
+import shutil
 import socket
+import ssl as ssl_module
 import statistics
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,10 +70,69 @@ sys.path.insert(0, str(ROOT))
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-DB_NAME = "schoolchat_bench"
-DATABASE_URL = f"{PG_SERVER}/{DB_NAME}"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_DB_NAME = "schoolchat"
+# Redis database numbers the bench takes on the Redis server of REDIS_URL: its own, so that
+# neither the bench's Celery worker nor the user's takes the other's jobs.
+BENCH_REDIS_DATABASES = (15, 14)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the bench keeps its data: never the database or Redis database of the user."""
+
+    maintenance_url: str  # the PostgreSQL server's "postgres" database, to drop and create in
+    database_url: str  # the bench's own database (dropped and re-created by every run)
+    database_name: str
+    redis_url: str  # "" without Redis: Schoolchat on its in-process hub, one process
+
+    @property
+    def redis(self) -> bool:
+        return bool(self.redis_url)
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def services(environ: Mapping[str, str]) -> Services:
+    """The bench's database and Redis, from the environment it was started with.
+
+    PostgreSQL: the server of ``BENCH_DATABASE_URL`` (a server address, no database), else the
+    one of ``DATABASE_URL`` when that is PostgreSQL, else the local default; the database is
+    ``<name of DATABASE_URL's database>_bench`` (``schoolchat_bench`` without one). Redis: exactly
+    ``BENCH_REDIS_URL`` when set, else database 15 (14 when the user's is 15) of the server of
+    ``REDIS_URL``; neither set: no Redis.
+    """
+    user_db = environ.get("DATABASE_URL", "")
+    user_pg = urlsplit(user_db).scheme in {"postgres", "postgresql", "pgsql"}
+    server = environ.get("BENCH_DATABASE_URL", "").rstrip("/")
+    if not server:
+        server = _with_path(user_db, "") if user_pg else DEFAULT_PG_SERVER
+    user_name = unquote(urlsplit(user_db).path.lstrip("/")) if user_pg else ""
+    name = f"{user_name or DEFAULT_DB_NAME}_bench"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"the bench's database would be {name!r}: DATABASE_URL's database name"
+                         " must be lower-case letters, digits and _")
+    if user_pg and name == user_name:
+        raise SystemExit("the bench never uses DATABASE_URL's own database")
+    redis_url = environ.get("BENCH_REDIS_URL", "")
+    user_redis = environ.get("REDIS_URL", "")
+    if not redis_url and user_redis:
+        parts = urlsplit(user_redis)
+        taken = parts.path.strip("/") or "0"
+        number = next(n for n in BENCH_REDIS_DATABASES if str(n) != taken)
+        redis_url = _with_path(user_redis, f"/{number}")
+    return Services(maintenance_url=_with_path(server, "/postgres"),
+                    database_url=_with_path(server, f"/{name}"), database_name=name,
+                    redis_url=redis_url)
+
+
+SERVICES = services(os.environ)
+DB_NAME = SERVICES.database_name
+DATABASE_URL = SERVICES.database_url
+REDIS_URL = SERVICES.redis_url
 PREFIX = f"bench-{uuid.uuid4().hex[:8]}:"
 OUT = ROOT / "var" / "bench"
 
@@ -72,11 +148,13 @@ SENDER_WINDOW = 8
 HUGE_SEQ = 10**15  # "after the newest": the server clamps it to the conversation's head
 
 PUSH_DEVICES = 100 if QUICK else 1000
-PHASES = ("fanout", "persist", "idle", "push")
+PHASES = ("fanout", "crossprocess", "persist", "idle", "push")
 CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.strip()} or set(
     PHASES)
 
 TARGET_P99_RATIO = 1.5
+TARGET_CROSSPROCESS_RATIO = 1.5
+CROSSPROCESS_SERVERS = 2
 TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
@@ -94,18 +172,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+# Variables of the user's environment that would change what the bench measures or where it
+# writes; every process the bench starts, and its own set-up, run without them.
+USER_SETTINGS = ("SECRET_KEY", "DEBUG", "DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "ALLOWED_HOSTS",
+                 "CSRF_TRUSTED_ORIGINS", "PROMETHEUS_MULTIPROC_DIR", "DJANGO_SETTINGS_MODULE",
+                 "CELERY_TASK_ALWAYS_EAGER", "EMAIL_BACKEND", "EMAIL_HOST", "MEDIA_ROOT")
+USER_SETTING_PREFIXES = ("SCHOOLCHAT_", "SECURE_", "AXES_")
+
+
+def base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a process the bench starts, without the user's settings."""
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items()
+           if k not in USER_SETTINGS and not k.startswith(USER_SETTING_PREFIXES)}
     env.update({"PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"})
     return env
 
 
-def schoolchat_env() -> dict[str, str]:
-    env = base_env()
-    env.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings", "DATABASE_URL": DATABASE_URL,
-                "REDIS_URL": REDIS_URL, "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false"})
+def schoolchat_env(environ: Mapping[str, str] | None = None,
+                   bench: Services | None = None) -> dict[str, str]:
+    """The settings environment of Schoolchat in the bench: the servers it starts, its Celery
+    worker and its own in-process set-up (sessions, the school) all run with exactly this, so
+    what the set-up signs (sessions, with the development SECRET_KEY) the servers accept,
+    whatever SECRET_KEY, DATABASE_URL or REDIS_URL the user's shell holds."""
+    bench = SERVICES if bench is None else bench
+    env = base_env(environ)
+    env.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings", "DATABASE_URL": bench.database_url,
+                "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false",
+                "MEDIA_ROOT": str(OUT / "media"), "SCHOOLCHAT_CELERY_DIR": str(OUT / "celery"),
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"})
+    if bench.redis:
+        env["REDIS_URL"] = bench.redis_url
     return env
+
+
+def use_env(env: Mapping[str, str]) -> None:
+    """Make ``env`` this process's whole environment (before Django is set up here)."""
+    os.environ.clear()
+    os.environ.update(env)
 
 
 @dataclass
@@ -157,9 +261,9 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def schoolchat_server() -> Server:
-    return Server("schoolchat", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                                 "{port}", "schoolchat.asgi:application"], schoolchat_env())
+def schoolchat_server(name: str = "schoolchat") -> Server:
+    return Server(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                         "{port}", "schoolchat.asgi:application"], schoolchat_env())
 
 
 def floor_server() -> Server:
@@ -188,7 +292,7 @@ class School:
 def create_database() -> None:
     import psycopg
 
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+    with psycopg.connect(SERVICES.maintenance_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
@@ -197,9 +301,7 @@ def create_database() -> None:
 
 def create_school() -> School:
     """Users, memberships and sessions, through the same actions the app uses."""
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings",
-                       "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
-                       "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false"})
+    use_env(schoolchat_env())
     import django
 
     django.setup()
@@ -250,13 +352,31 @@ def create_school() -> School:
 
 # --- the load generator ---------------------------------------------------------------------
 
-async def open_socket(port: int, sessionid: str | None) -> Any:
+@dataclass(frozen=True)
+class Target:
+    """Where the load generator's sockets connect: a daphne port, or nginx in front of some."""
+
+    url: str
+    origin: str
+    ssl: ssl_module.SSLContext | None = None
+
+
+def direct(port: int) -> Target:
+    return Target(f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}")
+
+
+def _target(where: int | Target) -> Target:
+    return direct(where) if isinstance(where, int) else where
+
+
+async def open_socket(where: int | Target, sessionid: str | None) -> Any:
     from websockets.asyncio.client import connect
 
+    target = _target(where)
     headers = {"Cookie": f"sessionid={sessionid}"} if sessionid else {}
-    ws = await connect(f"ws://127.0.0.1:{port}/ws/", origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+    ws = await connect(target.url, origin=target.origin,  # type: ignore[arg-type]
                        additional_headers=headers, open_timeout=60, ping_interval=None,
-                       max_queue=None, compression=None)
+                       max_queue=None, compression=None, ssl=target.ssl)
     hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
     if hello.get("type") != "hello":
         raise RuntimeError(f"expected hello, got {hello}")
@@ -274,7 +394,7 @@ async def subscribe(ws: Any, conversation: int) -> None:
             raise RuntimeError(f"subscribe refused: {event}")
 
 
-async def open_members(port: int, sessions: list[str], conversation: int) -> list[Any]:
+async def open_members(port: int | Target, sessions: list[str], conversation: int) -> list[Any]:
     gate = asyncio.Semaphore(50)
 
     async def one(sessionid: str) -> Any:
@@ -297,10 +417,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def fanout(port: int, school: School, members: int, conversation: int) -> dict[str, Any]:
-    """One sender at RATE msg/s, ``members`` sockets receiving; latency of every delivery."""
+async def fanout(port: int | Target, school: School, members: int, conversation: int,
+                 opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """One sender at RATE msg/s, ``members`` sockets receiving; latency of every delivery.
+    ``opened``, called once every socket is open, adds its figures to the row."""
     sockets = await open_members(port, school.members[:members], conversation)
     sender = await open_socket(port, school.sender)
+    extra = await opened() if opened is not None else {}
     sent_at: dict[str, float] = {}
     measured: set[str] = set()
     latencies: list[float] = []
@@ -355,7 +478,7 @@ async def fanout(port: int, school: School, members: int, conversation: int) -> 
         raise RuntimeError(f"the server refused sends: {errors[:3]}")
     ms = [1000 * v for v in latencies]
     ack_ms = [1000 * v for v in ack_latencies]
-    return {"members": members, "messages": len(measured), "deliveries": len(ms),
+    return {**extra, "members": members, "messages": len(measured), "deliveries": len(ms),
             "expected": expected, "acks": acks,
             # send -> ack: for Schoolchat, the time to check, persist, archive and commit
             "ack_p50_ms": round(percentile(ack_ms, 0.50), 1) if ack_ms else None,
@@ -490,6 +613,49 @@ async def idle_memory(server: Server, school: School | None, conversation: int,
             "kb_per_socket": round((after - before) / count, 1)}
 
 
+def sockets_open(port: int) -> int:
+    """``schoolchat_sockets_open`` of one daphne process, from its own /metrics (loopback)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as answer:
+        text = answer.read().decode()
+    return sum(int(float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith("schoolchat_sockets_open"))
+
+
+def crossprocess_skipped() -> str | None:
+    """Why the cross-process phase cannot run here, or None."""
+    from tests.proxy import find_nginx
+
+    if not SERVICES.redis:
+        return ("no REDIS_URL (or BENCH_REDIS_URL): daphne processes share events only through"
+                " Redis, so there is nothing to cross between processes")
+    if find_nginx() is None or shutil.which("openssl") is None:
+        return "nginx or openssl is not installed (apt-get install nginx)"
+    return None
+
+
+def behind_nginx(school: School, count: int) -> dict[str, Any]:
+    """Fan-out to the 200 members through deploy/nginx.conf (TLS, as tests/proxy.py runs it)
+    over ``count`` daphne processes: nginx spreads the members' sockets (and the sender's)
+    over them, so with two a message crosses processes through Redis to reach half of them."""
+    from tests.proxy import running_proxy
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n + 1}_of_{count}")))
+                   for n in range(count)]
+        proxy = stack.enter_context(running_proxy([s.port for s in servers],
+                                                  OUT / f"nginx_{count}"))
+        target = Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
+
+        async def spread() -> dict[str, Any]:
+            counts = [await asyncio.to_thread(sockets_open, s.port) for s in servers]
+            if count > 1 and min(counts) == 0:
+                raise RuntimeError(f"nginx put every socket on one process: {counts}")
+            return {"processes": count, "sockets_per_process": counts}
+
+        return asyncio.run(fanout(target, school, MEMBERS, school.conversation_200,
+                                  opened=spread))
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 def raise_fd_limit() -> None:
@@ -515,12 +681,90 @@ def forget_redis_keys() -> None:
         client.delete(*keys)
 
 
+def close_database() -> None:
+    """Close this process's connections and connection pool (the set-up's and the push
+    phase's), so nothing holds the bench database once the run is over."""
+    if "django" not in sys.modules:
+        return
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+async def one_send(port: int, school: School) -> dict[str, Any]:
+    """One member subscribed, one send from the teacher: acked, and delivered to the member."""
+    member = (await open_members(port, school.members[:1], school.conversation_30))[0]
+    sender = await open_socket(port, school.sender)
+    client_id = str(uuid.uuid4())
+    await sender.send(send_frame(school.conversation_30, client_id, "bench check"))
+    found: dict[str, Any] = {}
+
+    async def until(ws: Any, kind: str) -> None:
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if event.get("type") == "error":
+                raise RuntimeError(f"the server refused the send: {event}")
+            if event.get("type") == kind and event.get("client_id") == client_id:
+                found[kind] = event
+                return
+
+    await asyncio.gather(until(sender, "ack"), until(member, "message"))
+    for ws in (member, sender):
+        await ws.close()
+    return {"acked": "ack" in found, "delivered": "message" in found}
+
+
+def page_status(port: int, path: str, sessionid: str) -> int:
+    """The HTTP status of one page for a session, redirects not followed."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Cookie": f"sessionid={sessionid}"})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def check() -> None:
+    """``bench/run.py --check``: the set-up, then one page and one send as its members, on a
+    server started as the phases start theirs (the tests run it with the user's SECRET_KEY,
+    DATABASE_URL and REDIS_URL set)."""
+    log(f"bench check: database {DB_NAME}, Redis {REDIS_URL or 'none'}")
+    create_database()
+    school = create_school()
+    with running(schoolchat_server()) as server:
+        status = page_status(server.port, f"/c/{school.conversation_30}/", school.members[0])
+        log(f"  a member's conversation page: HTTP {status}")
+        sent = asyncio.run(one_send(server.port, school))
+        log(f"  one send: acked {sent['acked']}, delivered {sent['delivered']}")
+    if status != 200 or not all(sent.values()):
+        raise SystemExit("bench check FAILED")
+    log("bench check: ok")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--check"]:
+        try:
+            check()
+        finally:
+            close_database()
+        return
     try:
         measure_all()
     finally:
         with contextlib.suppress(Exception):
-            forget_redis_keys()
+            close_database()
+        if SERVICES.redis:
+            with contextlib.suppress(Exception):
+                forget_redis_keys()
 
 
 def measure_all() -> None:
@@ -551,6 +795,9 @@ def measure_all() -> None:
 
     servers = {"floor": floor_server, "stock_channels": stock_server,
                "schoolchat": schoolchat_server}
+    if not SERVICES.redis:
+        del servers["stock_channels"]
+        log("  stock Channels server skipped: it needs Redis (channels_redis); no REDIS_URL")
     conversations = {30: school.conversation_30, MEMBERS: school.conversation_200}
     for name, make in servers.items() if "fanout" in CHOSEN else ():
         with running(make()) as server:
@@ -562,6 +809,25 @@ def measure_all() -> None:
                     log(f"  {name:15s} N={members:<4d} p50 {row['p50_ms']} ms  p99 {row['p99_ms']}"
                         f" ms  max {row['max_ms']} ms  ({row['deliveries']}/{row['expected']}"
                         f" delivered; ack p50 {row['ack_p50_ms']} p99 {row['ack_p99_ms']} ms)")
+
+    if "crossprocess" in CHOSEN:
+        reason = crossprocess_skipped()
+        if reason is not None:
+            results["crossprocess"] = {"skipped": reason}
+            log(f"  crossprocess skipped: {reason}")
+        else:
+            if "schoolchat_fanout200" not in results:
+                with running(schoolchat_server()) as server:
+                    phase("schoolchat_fanout200", lambda: asyncio.run(fanout(
+                        server.port, school, MEMBERS, school.conversation_200)))
+            for count in (1, CROSSPROCESS_SERVERS):
+                row = phase(f"schoolchat_nginx{count}_fanout{MEMBERS}",
+                            lambda c=count: behind_nginx(school, c))
+                if "error" not in row:
+                    log(f"  nginx, {count} daphne   N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99"
+                        f" {row['p99_ms']} ms  max {row['max_ms']} ms  ({row['deliveries']}/"
+                        f"{row['expected']} delivered; sockets per process"
+                        f" {row['sockets_per_process']}; ack p99 {row['ack_p99_ms']} ms)")
 
     if "persist" in CHOSEN:
         with running(schoolchat_server()) as server:
@@ -605,6 +871,11 @@ def measure_all() -> None:
         "fanout30_p99_ratio": ratio(get("schoolchat_fanout30", "p99_ms"),
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
+        "crossprocess_fanout_p99_ratio": ratio(
+            get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms"), s200),
+        "crossprocess_to_one_behind_nginx_p99_ratio": ratio(
+            get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms"),
+            get(f"schoolchat_nginx1_fanout{MEMBERS}", "p99_ms")),
         "persist_fraction_of_psycopg": ratio(persist, plain),
         "push_ratio_to_plain_posts": get("push", "ratio"),
     }
@@ -637,6 +908,17 @@ def measure_all() -> None:
         f" vs plain POST loop {get('push', 'plain_seconds')} s -> x{push_ratio}"
         f" ({verdict(at_most(push_ratio, push_bench.TARGET_RATIO))} <= x{push_bench.TARGET_RATIO});"
         f" x{get('push', 'ratio_to_concurrent')} of the same POSTs from {push_bench.THREADS} threads")
+    cross = checks["crossprocess_fanout_p99_ratio"]
+    if "skipped" in results.get("crossprocess", {}):
+        log(f"cross-process fan-out: skipped ({results['crossprocess']['skipped']})")
+    elif "crossprocess" in CHOSEN:
+        two = get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms")
+        log(f"cross-process fan-out, N={MEMBERS} over {CROSSPROCESS_SERVERS} daphne behind nginx:"
+            f" p99 {two} ms vs one daphne {s200} ms -> x{cross}"
+            f" ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <= x{TARGET_CROSSPROCESS_RATIO});"
+            f" x{checks['crossprocess_to_one_behind_nginx_p99_ratio']} of one daphne behind the"
+            f" same nginx ({get(f'schoolchat_nginx1_fanout{MEMBERS}', 'p99_ms')} ms)")
+        log(f"crossprocess_fanout_p99_ratio={cross}")
     log(f"run took {results['seconds']}s; results in {OUT / 'results.json'}")
     log(f"fanout200_p99_ratio={checks['fanout200_p99_ratio']}")
 
