@@ -154,7 +154,11 @@ CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.
 
 TARGET_P99_RATIO = 1.5
 TARGET_CROSSPROCESS_RATIO = 1.5
-CROSSPROCESS_SERVERS = 2
+# (result key, daphne processes, through nginx): the two-process figure against one process,
+# both directly and both through the same nginx.
+CROSSPROCESS_RUNS = (("schoolchat_split2_fanout200", 2, False),
+                     ("schoolchat_nginx1_fanout200", 1, True),
+                     ("schoolchat_nginx2_fanout200", 2, True))
 TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
@@ -394,16 +398,25 @@ async def subscribe(ws: Any, conversation: int) -> None:
             raise RuntimeError(f"subscribe refused: {event}")
 
 
-async def open_members(port: int | Target, sessions: list[str], conversation: int) -> list[Any]:
-    gate = asyncio.Semaphore(50)
+Where = int | Target | list[Target]
 
-    async def one(sessionid: str) -> Any:
+
+def _first(where: Where) -> int | Target:
+    return where[0] if isinstance(where, list) else where
+
+
+async def open_members(where: Where, sessions: list[str], conversation: int) -> list[Any]:
+    """Each session's socket, subscribed; over a list of targets, dealt out in turn."""
+    gate = asyncio.Semaphore(50)
+    targets = where if isinstance(where, list) else [where]
+
+    async def one(n: int, sessionid: str) -> Any:
         async with gate:
-            ws = await open_socket(port, sessionid)
+            ws = await open_socket(targets[n % len(targets)], sessionid)
             await subscribe(ws, conversation)
             return ws
 
-    return list(await asyncio.gather(*(one(s) for s in sessions)))
+    return list(await asyncio.gather(*(one(n, s) for n, s in enumerate(sessions))))
 
 
 def send_frame(conversation: int, client_id: str, body: str) -> str:
@@ -417,12 +430,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def fanout(port: int | Target, school: School, members: int, conversation: int,
+async def fanout(port: Where, school: School, members: int, conversation: int,
                  opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """One sender at RATE msg/s, ``members`` sockets receiving; latency of every delivery.
+    Over a list of targets the members are dealt out in turn and the sender is on the first.
     ``opened``, called once every socket is open, adds its figures to the row."""
     sockets = await open_members(port, school.members[:members], conversation)
-    sender = await open_socket(port, school.sender)
+    sender = await open_socket(_first(port), school.sender)
     extra = await opened() if opened is not None else {}
     sent_at: dict[str, float] = {}
     measured: set[str] = set()
@@ -633,18 +647,24 @@ def crossprocess_skipped() -> str | None:
     return None
 
 
-def behind_nginx(school: School, count: int) -> dict[str, Any]:
-    """Fan-out to the 200 members through deploy/nginx.conf (TLS, as tests/proxy.py runs it)
-    over ``count`` daphne processes: nginx spreads the members' sockets (and the sender's)
-    over them, so with two a message crosses processes through Redis to reach half of them."""
+def over_processes(school: School, count: int, *, proxied: bool) -> dict[str, Any]:
+    """Fan-out to the 200 members over ``count`` daphne processes, so with two a message
+    crosses processes through Redis to reach about half of them. ``proxied``: through
+    deploy/nginx.conf (TLS, as tests/proxy.py runs it), which spreads the members' sockets and
+    the sender's over the processes; otherwise the members are dealt out to the processes'
+    ports in turn and the sender is on the first."""
     from tests.proxy import running_proxy
 
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n + 1}_of_{count}")))
                    for n in range(count)]
-        proxy = stack.enter_context(running_proxy([s.port for s in servers],
-                                                  OUT / f"nginx_{count}"))
-        target = Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
+        target: Where
+        if proxied:
+            proxy = stack.enter_context(running_proxy([s.port for s in servers],
+                                                      OUT / f"nginx_{count}"))
+            target = Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
+        else:
+            target = [direct(s.port) for s in servers]
 
         async def spread() -> dict[str, Any]:
             counts = [await asyncio.to_thread(sockets_open, s.port) for s in servers]
@@ -774,7 +794,8 @@ def measure_all() -> None:
                          f"choose from {', '.join(PHASES)}")
     raise_fd_limit()
     started = time.perf_counter()
-    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis {REDIS_URL};"
+    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis"
+        f" {REDIS_URL or 'none (the in-process hub)'};"
         f" phases {', '.join(p for p in PHASES if p in CHOSEN)}")
     create_database()
     school = create_school()
@@ -818,16 +839,18 @@ def measure_all() -> None:
         else:
             if "schoolchat_fanout200" not in results:
                 with running(schoolchat_server()) as server:
-                    phase("schoolchat_fanout200", lambda: asyncio.run(fanout(
+                    row = phase("schoolchat_fanout200", lambda: asyncio.run(fanout(
                         server.port, school, MEMBERS, school.conversation_200)))
-            for count in (1, CROSSPROCESS_SERVERS):
-                row = phase(f"schoolchat_nginx{count}_fanout{MEMBERS}",
-                            lambda c=count: behind_nginx(school, c))
+                    if "error" not in row:
+                        log(f"  schoolchat      N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99"
+                            f" {row['p99_ms']} ms  max {row['max_ms']} ms (one daphne, direct)")
+            for key, count, proxied in CROSSPROCESS_RUNS:
+                row = phase(key, lambda c=count, p=proxied: over_processes(school, c, proxied=p))
                 if "error" not in row:
-                    log(f"  nginx, {count} daphne   N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99"
-                        f" {row['p99_ms']} ms  max {row['max_ms']} ms  ({row['deliveries']}/"
-                        f"{row['expected']} delivered; sockets per process"
-                        f" {row['sockets_per_process']}; ack p99 {row['ack_p99_ms']} ms)")
+                    log(f"  {count} daphne{', nginx' if proxied else ', direct'}  N={MEMBERS:<4d}"
+                        f" p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  max {row['max_ms']} ms"
+                        f"  ({row['deliveries']}/{row['expected']} delivered; sockets per"
+                        f" process {row['sockets_per_process']}; ack p99 {row['ack_p99_ms']} ms)")
 
     if "persist" in CHOSEN:
         with running(schoolchat_server()) as server:
@@ -871,11 +894,15 @@ def measure_all() -> None:
         "fanout30_p99_ratio": ratio(get("schoolchat_fanout30", "p99_ms"),
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
+        # Two daphne behind nginx against one daphne (the fan-out phase's, direct).
         "crossprocess_fanout_p99_ratio": ratio(
-            get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms"), s200),
-        "crossprocess_to_one_behind_nginx_p99_ratio": ratio(
-            get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms"),
-            get(f"schoolchat_nginx1_fanout{MEMBERS}", "p99_ms")),
+            get("schoolchat_nginx2_fanout200", "p99_ms"), s200),
+        # Like for like: the same nginx in front of one daphne; no nginx, members dealt out.
+        "crossprocess_nginx2_to_nginx1_p99_ratio": ratio(
+            get("schoolchat_nginx2_fanout200", "p99_ms"),
+            get("schoolchat_nginx1_fanout200", "p99_ms")),
+        "crossprocess_direct2_to_direct1_p99_ratio": ratio(
+            get("schoolchat_split2_fanout200", "p99_ms"), s200),
         "persist_fraction_of_psycopg": ratio(persist, plain),
         "push_ratio_to_plain_posts": get("push", "ratio"),
     }
@@ -912,14 +939,18 @@ def measure_all() -> None:
     if "skipped" in results.get("crossprocess", {}):
         log(f"cross-process fan-out: skipped ({results['crossprocess']['skipped']})")
     elif "crossprocess" in CHOSEN:
-        two = get(f"schoolchat_nginx{CROSSPROCESS_SERVERS}_fanout{MEMBERS}", "p99_ms")
-        log(f"cross-process fan-out, N={MEMBERS} over {CROSSPROCESS_SERVERS} daphne behind nginx:"
-            f" p99 {two} ms vs one daphne {s200} ms -> x{cross}"
-            f" ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <= x{TARGET_CROSSPROCESS_RATIO});"
-            f" x{checks['crossprocess_to_one_behind_nginx_p99_ratio']} of one daphne behind the"
-            f" same nginx ({get(f'schoolchat_nginx1_fanout{MEMBERS}', 'p99_ms')} ms)")
+        two = get("schoolchat_nginx2_fanout200", "p99_ms")
+        log(f"cross-process fan-out, N={MEMBERS}: 2 daphne behind nginx p99 {two} ms vs one daphne"
+            f" {s200} ms -> x{cross} ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <="
+            f" x{TARGET_CROSSPROCESS_RATIO}); behind the same nginx, 1 daphne"
+            f" {get('schoolchat_nginx1_fanout200', 'p99_ms')} ms -> "
+            f"x{checks['crossprocess_nginx2_to_nginx1_p99_ratio']}; 2 daphne direct"
+            f" {get('schoolchat_split2_fanout200', 'p99_ms')} ms -> "
+            f"x{checks['crossprocess_direct2_to_direct1_p99_ratio']}")
         log(f"crossprocess_fanout_p99_ratio={cross}")
-    log(f"run took {results['seconds']}s; results in {OUT / 'results.json'}")
+    before, after = (round(results[k][0], 1) for k in ("load_before", "load_after"))
+    log(f"run took {results['seconds']}s on {os.cpu_count()} cores, load average {before} before"
+        f" and {after} after; results in {OUT / 'results.json'}")
     log(f"fanout200_p99_ratio={checks['fanout200_p99_ratio']}")
 
 
