@@ -10,9 +10,10 @@ In one run on this machine, with PostgreSQL and Redis in use:
    consumer on channels_redis (bench/stock_channels/).
 2. Cross-process fan-out: the same 200 members and sender through deploy/nginx.conf (TLS, run
    as tests/proxy.py runs it) spread over two daphne processes, so each message reaches half
-   of them through Redis; and through the same nginx in front of one daphne. The figure is the
-   p99 over two processes against the single process of phase 1 (``crossprocess_fanout_p99_ratio``).
-   Needs Redis: skipped, saying why, without it.
+   of them through Redis; for comparison, the same nginx in front of one daphne, and the two
+   processes without nginx (members dealt out to their ports). The figure is the p99 over two
+   processes behind nginx against the single process of phase 1
+   (``crossprocess_fanout_p99_ratio``). Needs Redis and nginx: skipped, saying why, without.
 3. Persisted messages per second: senders post as fast as acks come back, with 30 members'
    sockets subscribed; every ack means a committed message. Compared with a plain psycopg loop
    inserting and committing the same rows (seq bump, message row, event-log row) one
@@ -154,11 +155,6 @@ CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.
 
 TARGET_P99_RATIO = 1.5
 TARGET_CROSSPROCESS_RATIO = 1.5
-# (result key, daphne processes, through nginx): the two-process figure against one process,
-# both directly and both through the same nginx.
-CROSSPROCESS_RUNS = (("schoolchat_split2_fanout200", 2, False),
-                     ("schoolchat_nginx1_fanout200", 1, True),
-                     ("schoolchat_nginx2_fanout200", 2, True))
 TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
@@ -430,11 +426,46 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def fanout(port: Where, school: School, members: int, conversation: int,
-                 opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """One sender at RATE msg/s, ``members`` sockets receiving; latency of every delivery.
-    Over a list of targets the members are dealt out in turn and the sender is on the first.
-    ``opened``, called once every socket is open, adds its figures to the row."""
+@dataclass
+class FanoutRun:
+    """The raw figures of one or more fan-out runs (milliseconds)."""
+
+    members: int
+    messages: int = 0
+    expected: int = 0
+    acks: int = 0
+    latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, other: FanoutRun) -> None:
+        self.messages += other.messages
+        self.expected += other.expected
+        self.acks += other.acks
+        self.latencies += other.latencies
+        self.ack_latencies += other.ack_latencies
+        self.extra = self.extra or other.extra
+
+    def row(self) -> dict[str, Any]:
+        ms, ack_ms = self.latencies, self.ack_latencies
+        return {**self.extra, "members": self.members, "messages": self.messages,
+                "deliveries": len(ms), "expected": self.expected, "acks": self.acks,
+                # send -> ack: for Schoolchat, the time to check, persist, archive and commit
+                "ack_p50_ms": round(percentile(ack_ms, 0.50), 1) if ack_ms else None,
+                "ack_p99_ms": round(percentile(ack_ms, 0.99), 1) if ack_ms else None,
+                "p50_ms": round(percentile(ms, 0.50), 1) if ms else None,
+                "p99_ms": round(percentile(ms, 0.99), 1) if ms else None,
+                "max_ms": round(max(ms), 1) if ms else None,
+                "mean_ms": round(statistics.fmean(ms), 1) if ms else None}
+
+
+async def fanout_run(port: Where, school: School, members: int, conversation: int,
+                     seconds: float = FANOUT_SECONDS,
+                     opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> FanoutRun:
+    """One sender at RATE msg/s for ``seconds`` after a second's warm-up, ``members`` sockets
+    receiving; the latency of every delivery. Over a list of targets the members are dealt out
+    in turn and the sender is on the first. ``opened``, called once every socket is open, adds
+    its figures to the row."""
     sockets = await open_members(port, school.members[:members], conversation)
     sender = await open_socket(_first(port), school.sender)
     extra = await opened() if opened is not None else {}
@@ -468,7 +499,7 @@ async def fanout(port: Where, school: School, members: int, conversation: int,
 
     readers = [asyncio.create_task(receive(ws)) for ws in sockets]
     ack_reader = asyncio.create_task(read_acks())
-    total = WARMUP_MESSAGES + RATE * FANOUT_SECONDS
+    total = WARMUP_MESSAGES + round(RATE * seconds)
     start = time.perf_counter()
     for n in range(total):
         delay = start + n / RATE - time.perf_counter()
@@ -490,17 +521,16 @@ async def fanout(port: Where, school: School, members: int, conversation: int,
     await asyncio.gather(*readers, ack_reader, return_exceptions=True)
     if errors:
         raise RuntimeError(f"the server refused sends: {errors[:3]}")
-    ms = [1000 * v for v in latencies]
-    ack_ms = [1000 * v for v in ack_latencies]
-    return {**extra, "members": members, "messages": len(measured), "deliveries": len(ms),
-            "expected": expected, "acks": acks,
-            # send -> ack: for Schoolchat, the time to check, persist, archive and commit
-            "ack_p50_ms": round(percentile(ack_ms, 0.50), 1) if ack_ms else None,
-            "ack_p99_ms": round(percentile(ack_ms, 0.99), 1) if ack_ms else None,
-            "p50_ms": round(percentile(ms, 0.50), 1) if ms else None,
-            "p99_ms": round(percentile(ms, 0.99), 1) if ms else None,
-            "max_ms": round(max(ms), 1) if ms else None,
-            "mean_ms": round(statistics.fmean(ms), 1) if ms else None}
+    return FanoutRun(members=members, messages=len(measured), expected=expected, acks=acks,
+                     latencies=[1000 * v for v in latencies],
+                     ack_latencies=[1000 * v for v in ack_latencies], extra=extra)
+
+
+async def fanout(port: Where, school: School, members: int, conversation: int,
+                 opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """:func:`fanout_run` for FANOUT_SECONDS, as a result row."""
+    run = await fanout_run(port, school, members, conversation, opened=opened)
+    return run.row()
 
 
 async def persisted_rate(port: int, school: School, conversation: int) -> dict[str, Any]:
@@ -647,33 +677,55 @@ def crossprocess_skipped() -> str | None:
     return None
 
 
-def over_processes(school: School, count: int, *, proxied: bool) -> dict[str, Any]:
-    """Fan-out to the 200 members over ``count`` daphne processes, so with two a message
-    crosses processes through Redis to reach about half of them. ``proxied``: through
-    deploy/nginx.conf (TLS, as tests/proxy.py runs it), which spreads the members' sockets and
-    the sender's over the processes; otherwise the members are dealt out to the processes'
-    ports in turn and the sender is on the first."""
+CROSSPROCESS_ROUNDS = 2 if QUICK else 4
+
+
+def crossprocess(school: School) -> dict[str, dict[str, Any]]:
+    """Fan-out to the 200 members over one daphne process and over two, so that with two a
+    message crosses processes through Redis to reach about half of them; each directly and
+    through deploy/nginx.conf (TLS, as tests/proxy.py runs it; nginx deals the members' sockets
+    and the sender's out over the processes; directly, the members are dealt out to the ports
+    in turn and the sender is on the first). The four take turns, in ``CROSSPROCESS_ROUNDS``
+    rounds of a share of FANOUT_SECONDS each (fresh sockets every round), so that a change in
+    the machine's load during the phase falls on all four alike."""
     from tests.proxy import running_proxy
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n + 1}_of_{count}")))
-                   for n in range(count)]
-        target: Where
-        if proxied:
-            proxy = stack.enter_context(running_proxy([s.port for s in servers],
-                                                      OUT / f"nginx_{count}"))
-            target = Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
-        else:
-            target = [direct(s.port) for s in servers]
+        one = stack.enter_context(running(schoolchat_server("schoolchat_alone")))
+        pair = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n}_of_2")))
+                for n in (1, 2)]
 
-        async def spread() -> dict[str, Any]:
-            counts = [await asyncio.to_thread(sockets_open, s.port) for s in servers]
-            if count > 1 and min(counts) == 0:
-                raise RuntimeError(f"nginx put every socket on one process: {counts}")
-            return {"processes": count, "sockets_per_process": counts}
+        def through(servers: list[Server], name: str) -> Target:
+            proxy = stack.enter_context(running_proxy([s.port for s in servers], OUT / name))
+            return Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
 
-        return asyncio.run(fanout(target, school, MEMBERS, school.conversation_200,
-                                  opened=spread))
+        setups: dict[str, tuple[Where, list[Server]]] = {
+            "schoolchat_direct1_fanout200": (direct(one.port), [one]),
+            "schoolchat_direct2_fanout200": ([direct(s.port) for s in pair], pair),
+            "schoolchat_nginx1_fanout200": (through([one], "nginx_1"), [one]),
+            "schoolchat_nginx2_fanout200": (through(pair, "nginx_2"), pair),
+        }
+
+        async def measure() -> dict[str, FanoutRun]:
+            pooled = {key: FanoutRun(members=MEMBERS) for key in setups}
+            keys = list(setups)
+            for turn in range(CROSSPROCESS_ROUNDS):
+                for key in keys[turn % len(keys):] + keys[:turn % len(keys)]:
+                    where, servers = setups[key]
+
+                    async def spread(servers: list[Server] = servers) -> dict[str, Any]:
+                        counts = [await asyncio.to_thread(sockets_open, s.port) for s in servers]
+                        if len(servers) > 1 and min(counts) == 0:
+                            raise RuntimeError(f"every socket went to one process: {counts}")
+                        return {"processes": len(servers), "sockets_per_process": counts}
+
+                    pooled[key].add(await fanout_run(
+                        where, school, MEMBERS, school.conversation_200,
+                        seconds=FANOUT_SECONDS / CROSSPROCESS_ROUNDS,
+                        opened=spread if turn == 0 else None))
+            return pooled
+
+        return {key: run.row() for key, run in asyncio.run(measure()).items()}
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -837,20 +889,14 @@ def measure_all() -> None:
             results["crossprocess"] = {"skipped": reason}
             log(f"  crossprocess skipped: {reason}")
         else:
-            if "schoolchat_fanout200" not in results:
-                with running(schoolchat_server()) as server:
-                    row = phase("schoolchat_fanout200", lambda: asyncio.run(fanout(
-                        server.port, school, MEMBERS, school.conversation_200)))
-                    if "error" not in row:
-                        log(f"  schoolchat      N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99"
-                            f" {row['p99_ms']} ms  max {row['max_ms']} ms (one daphne, direct)")
-            for key, count, proxied in CROSSPROCESS_RUNS:
-                row = phase(key, lambda c=count, p=proxied: over_processes(school, c, proxied=p))
-                if "error" not in row:
-                    log(f"  {count} daphne{', nginx' if proxied else ', direct'}  N={MEMBERS:<4d}"
-                        f" p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  max {row['max_ms']} ms"
-                        f"  ({row['deliveries']}/{row['expected']} delivered; sockets per"
-                        f" process {row['sockets_per_process']}; ack p99 {row['ack_p99_ms']} ms)")
+            rows = phase("crossprocess", lambda: crossprocess(school))
+            for key, row in rows.items() if "error" not in rows else ():
+                results[key] = row
+                log(f"  {row['processes']} daphne{', nginx' if 'nginx' in key else ', direct'}"
+                    f"  N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  max"
+                    f" {row['max_ms']} ms  ({row['deliveries']}/{row['expected']} delivered;"
+                    f" sockets per process {row['sockets_per_process']}; ack p99"
+                    f" {row['ack_p99_ms']} ms)")
 
     if "persist" in CHOSEN:
         with running(schoolchat_server()) as server:
@@ -894,15 +940,17 @@ def measure_all() -> None:
         "fanout30_p99_ratio": ratio(get("schoolchat_fanout30", "p99_ms"),
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
-        # Two daphne behind nginx against one daphne (the fan-out phase's, direct).
+        # Two daphne behind nginx against one daphne alone (direct), measured in turns.
         "crossprocess_fanout_p99_ratio": ratio(
-            get("schoolchat_nginx2_fanout200", "p99_ms"), s200),
-        # Like for like: the same nginx in front of one daphne; no nginx, members dealt out.
+            get("schoolchat_nginx2_fanout200", "p99_ms"),
+            get("schoolchat_direct1_fanout200", "p99_ms")),
+        # Like for like: the same nginx in front of one daphne; both direct.
         "crossprocess_nginx2_to_nginx1_p99_ratio": ratio(
             get("schoolchat_nginx2_fanout200", "p99_ms"),
             get("schoolchat_nginx1_fanout200", "p99_ms")),
         "crossprocess_direct2_to_direct1_p99_ratio": ratio(
-            get("schoolchat_split2_fanout200", "p99_ms"), s200),
+            get("schoolchat_direct2_fanout200", "p99_ms"),
+            get("schoolchat_direct1_fanout200", "p99_ms")),
         "persist_fraction_of_psycopg": ratio(persist, plain),
         "push_ratio_to_plain_posts": get("push", "ratio"),
     }
@@ -939,14 +987,15 @@ def measure_all() -> None:
     if "skipped" in results.get("crossprocess", {}):
         log(f"cross-process fan-out: skipped ({results['crossprocess']['skipped']})")
     elif "crossprocess" in CHOSEN:
-        two = get("schoolchat_nginx2_fanout200", "p99_ms")
-        log(f"cross-process fan-out, N={MEMBERS}: 2 daphne behind nginx p99 {two} ms vs one daphne"
-            f" {s200} ms -> x{cross} ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <="
-            f" x{TARGET_CROSSPROCESS_RATIO}); behind the same nginx, 1 daphne"
-            f" {get('schoolchat_nginx1_fanout200', 'p99_ms')} ms -> "
-            f"x{checks['crossprocess_nginx2_to_nginx1_p99_ratio']}; 2 daphne direct"
-            f" {get('schoolchat_split2_fanout200', 'p99_ms')} ms -> "
-            f"x{checks['crossprocess_direct2_to_direct1_p99_ratio']}")
+        def p99(key: str) -> Any:
+            return get(f"schoolchat_{key}_fanout200", "p99_ms")
+
+        log(f"cross-process fan-out, N={MEMBERS}, in turns: 2 daphne behind nginx p99"
+            f" {p99('nginx2')} ms vs 1 daphne {p99('direct1')} ms -> x{cross}"
+            f" ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <= x{TARGET_CROSSPROCESS_RATIO});"
+            f" vs 1 daphne behind the same nginx {p99('nginx1')} ms ->"
+            f" x{checks['crossprocess_nginx2_to_nginx1_p99_ratio']}; 2 daphne direct"
+            f" {p99('direct2')} ms vs 1 -> x{checks['crossprocess_direct2_to_direct1_p99_ratio']}")
         log(f"crossprocess_fanout_p99_ratio={cross}")
     before, after = (round(results[k][0], 1) for k in ("load_before", "load_after"))
     log(f"run took {results['seconds']}s on {os.cpu_count()} cores, load average {before} before"
