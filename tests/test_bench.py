@@ -108,3 +108,12 @@ def test_the_bench_set_up_and_its_server_agree_with_secret_key_set(
     with psycopg.connect(maintenance, autocommit=True) as conn:
         names = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
     assert name not in names and f"{name}_bench" in names
+
+
+def test_without_redis_the_cross_process_phase_says_it_is_skipped_and_why(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "SERVICES", run.services({"DATABASE_URL": "postgres://u@db/school"}))
+    reason = run.crossprocess_skipped()
+    assert reason is not None and "no REDIS_URL" in reason and "through Redis" in reason
+    monkeypatch.setattr(run, "SERVICES", run.services({"REDIS_URL": "redis://r/0"}))
+    assert run.crossprocess_skipped() in {None, "nginx or openssl is not installed (apt-get install nginx)"}
