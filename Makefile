@@ -46,7 +46,8 @@ demo: install
 	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)
 
 # The commands docker-compose.yml runs, for production-like use outside Docker.
-# WEB_ARGS: extra daphne options, e.g. --proxy-headers when only the proxy can reach the port.
+# WEB_ARGS: extra daphne options (compose sets none). Behind a proxy, list it in
+# SCHOOLCHAT_TRUSTED_PROXIES rather than passing --proxy-headers (docs/operations.md).
 web: install
 	$(PY) -m schoolchat.server -b 0.0.0.0 -p $(PORT) $(WEB_ARGS) schoolchat.asgi:application
 worker: install

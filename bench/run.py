@@ -8,24 +8,36 @@ In one run on this machine, with PostgreSQL and Redis in use:
    Schoolchat (auth, permission check, persist, archive, publish through Redis), the floor
    (bench/floor_server.py: raw ``websockets`` broadcast) and a stock Channels ``group_send``
    consumer on channels_redis (bench/stock_channels/).
-2. Persisted messages per second: senders post as fast as acks come back, with 30 members'
+2. Cross-process fan-out: the same 200 members and sender through deploy/nginx.conf (TLS, run
+   as tests/proxy.py runs it) spread over two daphne processes, so each message reaches half
+   of them through Redis; for comparison, the same nginx in front of one daphne, and the two
+   processes without nginx (members dealt out to their ports). The figure is the p99 over two
+   processes behind nginx against the single process of phase 1
+   (``crossprocess_fanout_p99_ratio``). Needs Redis and nginx: skipped, saying why, without.
+3. Persisted messages per second: senders post as fast as acks come back, with 30 members'
    sockets subscribed; every ack means a committed message. Compared with a plain psycopg loop
    inserting and committing the same rows (seq bump, message row, event-log row) one
    transaction per message.
-3. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
+4. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
    (10 tabs each for 200 members) connect and subscribe, divided by 2,000.
-4. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
+5. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
    Celery worker through the push tasks to a local RFC 8030 push service, against a plain loop
    of the same 1,000 POSTs (bench/push.py).
 
-The bench makes its own database (``schoolchat_bench``, dropped and re-created), migrates it
-and creates the school, members, sessions and conversations through the real actions.
+The bench makes its own database (``<name>_bench`` for DATABASE_URL's database ``<name>``,
+``schoolchat_bench`` without one; dropped and re-created), migrates it and creates the school,
+members, sessions and conversations through the real actions. It never reads or writes the
+user's own database or Redis database (:func:`services`), and its set-up and every process it
+starts run with one settings environment (:func:`schoolchat_env`), whatever SECRET_KEY,
+DATABASE_URL and REDIS_URL hold.
 
 Environment: ``BENCH_QUICK=1`` for a short smoke run (seconds per phase, 300 idle sockets,
 100 devices); ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``,
-``persist``, ``idle``, ``push``; default all);
-``BENCH_DATABASE_URL`` (server, default postgres://postgres@127.0.0.1:5432) and
-``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/0). Results also go to var/bench/.
+``crossprocess``, ``persist``, ``idle``, ``push``; default all); ``DATABASE_URL`` and
+``REDIS_URL`` say which servers to use (see :func:`services`), ``BENCH_DATABASE_URL`` (a server,
+default DATABASE_URL's or postgres://postgres@127.0.0.1:5432) and ``BENCH_REDIS_URL`` (used as
+given) override them. ``--check``: only the set-up and one page and one send as a member, for
+the tests. Results also go to var/bench/.
 The last line printed is ``fanout200_p99_ratio=<Schoolchat p99 / floor p99>``.
 """
 
@@ -35,17 +47,23 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
+import shutil
 import socket
+import ssl as ssl_module
 import statistics
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,10 +71,69 @@ sys.path.insert(0, str(ROOT))
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-DB_NAME = "schoolchat_bench"
-DATABASE_URL = f"{PG_SERVER}/{DB_NAME}"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_DB_NAME = "schoolchat"
+# Redis database numbers the bench takes on the Redis server of REDIS_URL: its own, so that
+# neither the bench's Celery worker nor the user's takes the other's jobs.
+BENCH_REDIS_DATABASES = (15, 14)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the bench keeps its data: never the database or Redis database of the user."""
+
+    maintenance_url: str  # the PostgreSQL server's "postgres" database, to drop and create in
+    database_url: str  # the bench's own database (dropped and re-created by every run)
+    database_name: str
+    redis_url: str  # "" without Redis: Schoolchat on its in-process hub, one process
+
+    @property
+    def redis(self) -> bool:
+        return bool(self.redis_url)
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def services(environ: Mapping[str, str]) -> Services:
+    """The bench's database and Redis, from the environment it was started with.
+
+    PostgreSQL: the server of ``BENCH_DATABASE_URL`` (a server address, no database), else the
+    one of ``DATABASE_URL`` when that is PostgreSQL, else the local default; the database is
+    ``<name of DATABASE_URL's database>_bench`` (``schoolchat_bench`` without one). Redis: exactly
+    ``BENCH_REDIS_URL`` when set, else database 15 (14 when the user's is 15) of the server of
+    ``REDIS_URL``; neither set: no Redis.
+    """
+    user_db = environ.get("DATABASE_URL", "")
+    user_pg = urlsplit(user_db).scheme in {"postgres", "postgresql", "pgsql"}
+    server = environ.get("BENCH_DATABASE_URL", "").rstrip("/")
+    if not server:
+        server = _with_path(user_db, "") if user_pg else DEFAULT_PG_SERVER
+    user_name = unquote(urlsplit(user_db).path.lstrip("/")) if user_pg else ""
+    name = f"{user_name or DEFAULT_DB_NAME}_bench"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"the bench's database would be {name!r}: DATABASE_URL's database name"
+                         " must be lower-case letters, digits and _")
+    if user_pg and name == user_name:
+        raise SystemExit("the bench never uses DATABASE_URL's own database")
+    redis_url = environ.get("BENCH_REDIS_URL", "")
+    user_redis = environ.get("REDIS_URL", "")
+    if not redis_url and user_redis:
+        parts = urlsplit(user_redis)
+        taken = parts.path.strip("/") or "0"
+        number = next(n for n in BENCH_REDIS_DATABASES if str(n) != taken)
+        redis_url = _with_path(user_redis, f"/{number}")
+    return Services(maintenance_url=_with_path(server, "/postgres"),
+                    database_url=_with_path(server, f"/{name}"), database_name=name,
+                    redis_url=redis_url)
+
+
+SERVICES = services(os.environ)
+DB_NAME = SERVICES.database_name
+DATABASE_URL = SERVICES.database_url
+REDIS_URL = SERVICES.redis_url
 PREFIX = f"bench-{uuid.uuid4().hex[:8]}:"
 OUT = ROOT / "var" / "bench"
 
@@ -72,11 +149,12 @@ SENDER_WINDOW = 8
 HUGE_SEQ = 10**15  # "after the newest": the server clamps it to the conversation's head
 
 PUSH_DEVICES = 100 if QUICK else 1000
-PHASES = ("fanout", "persist", "idle", "push")
+PHASES = ("fanout", "crossprocess", "persist", "idle", "push")
 CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.strip()} or set(
     PHASES)
 
 TARGET_P99_RATIO = 1.5
+TARGET_CROSSPROCESS_RATIO = 1.5
 TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
@@ -94,18 +172,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+# Variables of the user's environment that would change what the bench measures or where it
+# writes; every process the bench starts, and its own set-up, run without them.
+USER_SETTINGS = ("SECRET_KEY", "DEBUG", "DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "ALLOWED_HOSTS",
+                 "CSRF_TRUSTED_ORIGINS", "PROMETHEUS_MULTIPROC_DIR", "DJANGO_SETTINGS_MODULE",
+                 "CELERY_TASK_ALWAYS_EAGER", "EMAIL_BACKEND", "EMAIL_HOST", "MEDIA_ROOT")
+USER_SETTING_PREFIXES = ("SCHOOLCHAT_", "SECURE_", "AXES_")
+
+
+def base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a process the bench starts, without the user's settings."""
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items()
+           if k not in USER_SETTINGS and not k.startswith(USER_SETTING_PREFIXES)}
     env.update({"PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"})
     return env
 
 
-def schoolchat_env() -> dict[str, str]:
-    env = base_env()
-    env.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings", "DATABASE_URL": DATABASE_URL,
-                "REDIS_URL": REDIS_URL, "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false"})
+def schoolchat_env(environ: Mapping[str, str] | None = None,
+                   bench: Services | None = None) -> dict[str, str]:
+    """The settings environment of Schoolchat in the bench: the servers it starts, its Celery
+    worker and its own in-process set-up (sessions, the school) all run with exactly this, so
+    what the set-up signs (sessions, with the development SECRET_KEY) the servers accept,
+    whatever SECRET_KEY, DATABASE_URL or REDIS_URL the user's shell holds."""
+    bench = SERVICES if bench is None else bench
+    env = base_env(environ)
+    env.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings", "DATABASE_URL": bench.database_url,
+                "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false",
+                "MEDIA_ROOT": str(OUT / "media"), "SCHOOLCHAT_CELERY_DIR": str(OUT / "celery"),
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"})
+    if bench.redis:
+        env["REDIS_URL"] = bench.redis_url
     return env
+
+
+def use_env(env: Mapping[str, str]) -> None:
+    """Make ``env`` this process's whole environment (before Django is set up here)."""
+    os.environ.clear()
+    os.environ.update(env)
 
 
 @dataclass
@@ -157,9 +261,9 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def schoolchat_server() -> Server:
-    return Server("schoolchat", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                                 "{port}", "schoolchat.asgi:application"], schoolchat_env())
+def schoolchat_server(name: str = "schoolchat") -> Server:
+    return Server(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                         "{port}", "schoolchat.asgi:application"], schoolchat_env())
 
 
 def floor_server() -> Server:
@@ -188,7 +292,7 @@ class School:
 def create_database() -> None:
     import psycopg
 
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+    with psycopg.connect(SERVICES.maintenance_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
@@ -197,9 +301,7 @@ def create_database() -> None:
 
 def create_school() -> School:
     """Users, memberships and sessions, through the same actions the app uses."""
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "schoolchat.settings",
-                       "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
-                       "SCHOOLCHAT_REDIS_PREFIX": PREFIX, "DEBUG": "false"})
+    use_env(schoolchat_env())
     import django
 
     django.setup()
@@ -250,13 +352,31 @@ def create_school() -> School:
 
 # --- the load generator ---------------------------------------------------------------------
 
-async def open_socket(port: int, sessionid: str | None) -> Any:
+@dataclass(frozen=True)
+class Target:
+    """Where the load generator's sockets connect: a daphne port, or nginx in front of some."""
+
+    url: str
+    origin: str
+    ssl: ssl_module.SSLContext | None = None
+
+
+def direct(port: int) -> Target:
+    return Target(f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}")
+
+
+def _target(where: int | Target) -> Target:
+    return direct(where) if isinstance(where, int) else where
+
+
+async def open_socket(where: int | Target, sessionid: str | None) -> Any:
     from websockets.asyncio.client import connect
 
+    target = _target(where)
     headers = {"Cookie": f"sessionid={sessionid}"} if sessionid else {}
-    ws = await connect(f"ws://127.0.0.1:{port}/ws/", origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+    ws = await connect(target.url, origin=target.origin,  # type: ignore[arg-type]
                        additional_headers=headers, open_timeout=60, ping_interval=None,
-                       max_queue=None, compression=None)
+                       max_queue=None, compression=None, ssl=target.ssl)
     hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
     if hello.get("type") != "hello":
         raise RuntimeError(f"expected hello, got {hello}")
@@ -274,16 +394,25 @@ async def subscribe(ws: Any, conversation: int) -> None:
             raise RuntimeError(f"subscribe refused: {event}")
 
 
-async def open_members(port: int, sessions: list[str], conversation: int) -> list[Any]:
-    gate = asyncio.Semaphore(50)
+Where = int | Target | list[Target]
 
-    async def one(sessionid: str) -> Any:
+
+def _first(where: Where) -> int | Target:
+    return where[0] if isinstance(where, list) else where
+
+
+async def open_members(where: Where, sessions: list[str], conversation: int) -> list[Any]:
+    """Each session's socket, subscribed; over a list of targets, dealt out in turn."""
+    gate = asyncio.Semaphore(50)
+    targets = where if isinstance(where, list) else [where]
+
+    async def one(n: int, sessionid: str) -> Any:
         async with gate:
-            ws = await open_socket(port, sessionid)
+            ws = await open_socket(targets[n % len(targets)], sessionid)
             await subscribe(ws, conversation)
             return ws
 
-    return list(await asyncio.gather(*(one(s) for s in sessions)))
+    return list(await asyncio.gather(*(one(n, s) for n, s in enumerate(sessions))))
 
 
 def send_frame(conversation: int, client_id: str, body: str) -> str:
@@ -297,10 +426,53 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def fanout(port: int, school: School, members: int, conversation: int) -> dict[str, Any]:
-    """One sender at RATE msg/s, ``members`` sockets receiving; latency of every delivery."""
+@dataclass
+class FanoutRun:
+    """The raw figures of one or more fan-out runs (milliseconds)."""
+
+    members: int
+    messages: int = 0
+    expected: int = 0
+    acks: int = 0
+    latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    rounds_p99: list[float] = field(default_factory=list)  # each added run's own p99
+
+    def add(self, other: FanoutRun) -> None:
+        if other.latencies:
+            self.rounds_p99.append(round(percentile(other.latencies, 0.99), 1))
+        self.messages += other.messages
+        self.expected += other.expected
+        self.acks += other.acks
+        self.latencies += other.latencies
+        self.ack_latencies += other.ack_latencies
+        self.extra = self.extra or other.extra
+
+    def row(self) -> dict[str, Any]:
+        ms, ack_ms = self.latencies, self.ack_latencies
+        return {**self.extra, "members": self.members, "messages": self.messages,
+                "deliveries": len(ms), "expected": self.expected, "acks": self.acks,
+                # send -> ack: for Schoolchat, the time to check, persist, archive and commit
+                "ack_p50_ms": round(percentile(ack_ms, 0.50), 1) if ack_ms else None,
+                "ack_p99_ms": round(percentile(ack_ms, 0.99), 1) if ack_ms else None,
+                "p50_ms": round(percentile(ms, 0.50), 1) if ms else None,
+                "p99_ms": round(percentile(ms, 0.99), 1) if ms else None,
+                "max_ms": round(max(ms), 1) if ms else None,
+                "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
+                **({"rounds_p99_ms": self.rounds_p99} if self.rounds_p99 else {})}
+
+
+async def fanout_run(port: Where, school: School, members: int, conversation: int,
+                     seconds: float = FANOUT_SECONDS,
+                     opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> FanoutRun:
+    """One sender at RATE msg/s for ``seconds`` after a second's warm-up, ``members`` sockets
+    receiving; the latency of every delivery. Over a list of targets the members are dealt out
+    in turn and the sender is on the first. ``opened``, called once every socket is open, adds
+    its figures to the row."""
     sockets = await open_members(port, school.members[:members], conversation)
-    sender = await open_socket(port, school.sender)
+    sender = await open_socket(_first(port), school.sender)
+    extra = await opened() if opened is not None else {}
     sent_at: dict[str, float] = {}
     measured: set[str] = set()
     latencies: list[float] = []
@@ -331,7 +503,7 @@ async def fanout(port: int, school: School, members: int, conversation: int) -> 
 
     readers = [asyncio.create_task(receive(ws)) for ws in sockets]
     ack_reader = asyncio.create_task(read_acks())
-    total = WARMUP_MESSAGES + RATE * FANOUT_SECONDS
+    total = WARMUP_MESSAGES + round(RATE * seconds)
     start = time.perf_counter()
     for n in range(total):
         delay = start + n / RATE - time.perf_counter()
@@ -353,17 +525,16 @@ async def fanout(port: int, school: School, members: int, conversation: int) -> 
     await asyncio.gather(*readers, ack_reader, return_exceptions=True)
     if errors:
         raise RuntimeError(f"the server refused sends: {errors[:3]}")
-    ms = [1000 * v for v in latencies]
-    ack_ms = [1000 * v for v in ack_latencies]
-    return {"members": members, "messages": len(measured), "deliveries": len(ms),
-            "expected": expected, "acks": acks,
-            # send -> ack: for Schoolchat, the time to check, persist, archive and commit
-            "ack_p50_ms": round(percentile(ack_ms, 0.50), 1) if ack_ms else None,
-            "ack_p99_ms": round(percentile(ack_ms, 0.99), 1) if ack_ms else None,
-            "p50_ms": round(percentile(ms, 0.50), 1) if ms else None,
-            "p99_ms": round(percentile(ms, 0.99), 1) if ms else None,
-            "max_ms": round(max(ms), 1) if ms else None,
-            "mean_ms": round(statistics.fmean(ms), 1) if ms else None}
+    return FanoutRun(members=members, messages=len(measured), expected=expected, acks=acks,
+                     latencies=[1000 * v for v in latencies],
+                     ack_latencies=[1000 * v for v in ack_latencies], extra=extra)
+
+
+async def fanout(port: Where, school: School, members: int, conversation: int,
+                 opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """:func:`fanout_run` for FANOUT_SECONDS, as a result row."""
+    run = await fanout_run(port, school, members, conversation, opened=opened)
+    return run.row()
 
 
 async def persisted_rate(port: int, school: School, conversation: int) -> dict[str, Any]:
@@ -490,6 +661,77 @@ async def idle_memory(server: Server, school: School | None, conversation: int,
             "kb_per_socket": round((after - before) / count, 1)}
 
 
+def sockets_open(port: int) -> int:
+    """``schoolchat_sockets_open`` of one daphne process, from its own /metrics (loopback)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as answer:
+        text = answer.read().decode()
+    return sum(int(float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith("schoolchat_sockets_open"))
+
+
+def crossprocess_skipped() -> str | None:
+    """Why the cross-process phase cannot run here, or None."""
+    from tests.proxy import find_nginx
+
+    if not SERVICES.redis:
+        return ("no REDIS_URL (or BENCH_REDIS_URL): daphne processes share events only through"
+                " Redis, so there is nothing to cross between processes")
+    if find_nginx() is None or shutil.which("openssl") is None:
+        return "nginx or openssl is not installed (apt-get install nginx)"
+    return None
+
+
+CROSSPROCESS_ROUNDS = 2 if QUICK else 4
+
+
+def crossprocess(school: School) -> dict[str, dict[str, Any]]:
+    """Fan-out to the 200 members over one daphne process and over two, so that with two a
+    message crosses processes through Redis to reach about half of them; each directly and
+    through deploy/nginx.conf (TLS, as tests/proxy.py runs it; nginx deals the members' sockets
+    and the sender's out over the processes; directly, the members are dealt out to the ports
+    in turn and the sender is on the first). The four take turns, in ``CROSSPROCESS_ROUNDS``
+    rounds of a share of FANOUT_SECONDS each (fresh sockets every round), so that a change in
+    the machine's load during the phase falls on all four alike."""
+    from tests.proxy import running_proxy
+
+    with contextlib.ExitStack() as stack:
+        one = stack.enter_context(running(schoolchat_server("schoolchat_alone")))
+        pair = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n}_of_2")))
+                for n in (1, 2)]
+
+        def through(servers: list[Server], name: str) -> Target:
+            proxy = stack.enter_context(running_proxy([s.port for s in servers], OUT / name))
+            return Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
+
+        setups: dict[str, tuple[Where, list[Server]]] = {
+            "schoolchat_direct1_fanout200": (direct(one.port), [one]),
+            "schoolchat_direct2_fanout200": ([direct(s.port) for s in pair], pair),
+            "schoolchat_nginx1_fanout200": (through([one], "nginx_1"), [one]),
+            "schoolchat_nginx2_fanout200": (through(pair, "nginx_2"), pair),
+        }
+
+        async def measure() -> dict[str, FanoutRun]:
+            pooled = {key: FanoutRun(members=MEMBERS) for key in setups}
+            keys = list(setups)
+            for turn in range(CROSSPROCESS_ROUNDS):
+                for key in keys[turn % len(keys):] + keys[:turn % len(keys)]:
+                    where, servers = setups[key]
+
+                    async def spread(servers: list[Server] = servers) -> dict[str, Any]:
+                        counts = [await asyncio.to_thread(sockets_open, s.port) for s in servers]
+                        if len(servers) > 1 and min(counts) == 0:
+                            raise RuntimeError(f"every socket went to one process: {counts}")
+                        return {"processes": len(servers), "sockets_per_process": counts}
+
+                    pooled[key].add(await fanout_run(
+                        where, school, MEMBERS, school.conversation_200,
+                        seconds=FANOUT_SECONDS / CROSSPROCESS_ROUNDS,
+                        opened=spread if turn == 0 else None))
+            return pooled
+
+        return {key: run.row() for key, run in asyncio.run(measure()).items()}
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 def raise_fd_limit() -> None:
@@ -515,12 +757,90 @@ def forget_redis_keys() -> None:
         client.delete(*keys)
 
 
+def close_database() -> None:
+    """Close this process's connections and connection pool (the set-up's and the push
+    phase's), so nothing holds the bench database once the run is over."""
+    if "django" not in sys.modules:
+        return
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+async def one_send(port: int, school: School) -> dict[str, Any]:
+    """One member subscribed, one send from the teacher: acked, and delivered to the member."""
+    member = (await open_members(port, school.members[:1], school.conversation_30))[0]
+    sender = await open_socket(port, school.sender)
+    client_id = str(uuid.uuid4())
+    await sender.send(send_frame(school.conversation_30, client_id, "bench check"))
+    found: dict[str, Any] = {}
+
+    async def until(ws: Any, kind: str) -> None:
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if event.get("type") == "error":
+                raise RuntimeError(f"the server refused the send: {event}")
+            if event.get("type") == kind and event.get("client_id") == client_id:
+                found[kind] = event
+                return
+
+    await asyncio.gather(until(sender, "ack"), until(member, "message"))
+    for ws in (member, sender):
+        await ws.close()
+    return {"acked": "ack" in found, "delivered": "message" in found}
+
+
+def page_status(port: int, path: str, sessionid: str) -> int:
+    """The HTTP status of one page for a session, redirects not followed."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Cookie": f"sessionid={sessionid}"})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def check() -> None:
+    """``bench/run.py --check``: the set-up, then one page and one send as its members, on a
+    server started as the phases start theirs (the tests run it with the user's SECRET_KEY,
+    DATABASE_URL and REDIS_URL set)."""
+    log(f"bench check: database {DB_NAME}, Redis {REDIS_URL or 'none'}")
+    create_database()
+    school = create_school()
+    with running(schoolchat_server()) as server:
+        status = page_status(server.port, f"/c/{school.conversation_30}/", school.members[0])
+        log(f"  a member's conversation page: HTTP {status}")
+        sent = asyncio.run(one_send(server.port, school))
+        log(f"  one send: acked {sent['acked']}, delivered {sent['delivered']}")
+    if status != 200 or not all(sent.values()):
+        raise SystemExit("bench check FAILED")
+    log("bench check: ok")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--check"]:
+        try:
+            check()
+        finally:
+            close_database()
+        return
     try:
         measure_all()
     finally:
         with contextlib.suppress(Exception):
-            forget_redis_keys()
+            close_database()
+        if SERVICES.redis:
+            with contextlib.suppress(Exception):
+                forget_redis_keys()
 
 
 def measure_all() -> None:
@@ -530,7 +850,8 @@ def measure_all() -> None:
                          f"choose from {', '.join(PHASES)}")
     raise_fd_limit()
     started = time.perf_counter()
-    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis {REDIS_URL};"
+    log(f"bench: {'quick' if QUICK else 'full'} run; database {DB_NAME}, Redis"
+        f" {REDIS_URL or 'none (the in-process hub)'};"
         f" phases {', '.join(p for p in PHASES if p in CHOSEN)}")
     create_database()
     school = create_school()
@@ -551,6 +872,9 @@ def measure_all() -> None:
 
     servers = {"floor": floor_server, "stock_channels": stock_server,
                "schoolchat": schoolchat_server}
+    if not SERVICES.redis:
+        del servers["stock_channels"]
+        log("  stock Channels server skipped: it needs Redis (channels_redis); no REDIS_URL")
     conversations = {30: school.conversation_30, MEMBERS: school.conversation_200}
     for name, make in servers.items() if "fanout" in CHOSEN else ():
         with running(make()) as server:
@@ -562,6 +886,21 @@ def measure_all() -> None:
                     log(f"  {name:15s} N={members:<4d} p50 {row['p50_ms']} ms  p99 {row['p99_ms']}"
                         f" ms  max {row['max_ms']} ms  ({row['deliveries']}/{row['expected']}"
                         f" delivered; ack p50 {row['ack_p50_ms']} p99 {row['ack_p99_ms']} ms)")
+
+    if "crossprocess" in CHOSEN:
+        reason = crossprocess_skipped()
+        if reason is not None:
+            results["crossprocess"] = {"skipped": reason}
+            log(f"  crossprocess skipped: {reason}")
+        else:
+            rows = phase("crossprocess", lambda: crossprocess(school))
+            for key, row in rows.items() if "error" not in rows else ():
+                results[key] = row
+                log(f"  {row['processes']} daphne{', nginx' if 'nginx' in key else ', direct'}"
+                    f"  N={MEMBERS:<4d} p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  max"
+                    f" {row['max_ms']} ms  ({row['deliveries']}/{row['expected']} delivered;"
+                    f" sockets per process {row['sockets_per_process']}; ack p99"
+                    f" {row['ack_p99_ms']} ms; p99 of each round {row['rounds_p99_ms']})")
 
     if "persist" in CHOSEN:
         with running(schoolchat_server()) as server:
@@ -605,6 +944,17 @@ def measure_all() -> None:
         "fanout30_p99_ratio": ratio(get("schoolchat_fanout30", "p99_ms"),
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
+        # Two daphne behind nginx against one daphne alone (direct), measured in turns.
+        "crossprocess_fanout_p99_ratio": ratio(
+            get("schoolchat_nginx2_fanout200", "p99_ms"),
+            get("schoolchat_direct1_fanout200", "p99_ms")),
+        # Like for like: the same nginx in front of one daphne; both direct.
+        "crossprocess_nginx2_to_nginx1_p99_ratio": ratio(
+            get("schoolchat_nginx2_fanout200", "p99_ms"),
+            get("schoolchat_nginx1_fanout200", "p99_ms")),
+        "crossprocess_direct2_to_direct1_p99_ratio": ratio(
+            get("schoolchat_direct2_fanout200", "p99_ms"),
+            get("schoolchat_direct1_fanout200", "p99_ms")),
         "persist_fraction_of_psycopg": ratio(persist, plain),
         "push_ratio_to_plain_posts": get("push", "ratio"),
     }
@@ -637,7 +987,23 @@ def measure_all() -> None:
         f" vs plain POST loop {get('push', 'plain_seconds')} s -> x{push_ratio}"
         f" ({verdict(at_most(push_ratio, push_bench.TARGET_RATIO))} <= x{push_bench.TARGET_RATIO});"
         f" x{get('push', 'ratio_to_concurrent')} of the same POSTs from {push_bench.THREADS} threads")
-    log(f"run took {results['seconds']}s; results in {OUT / 'results.json'}")
+    cross = checks["crossprocess_fanout_p99_ratio"]
+    if "skipped" in results.get("crossprocess", {}):
+        log(f"cross-process fan-out: skipped ({results['crossprocess']['skipped']})")
+    elif "crossprocess" in CHOSEN:
+        def p99(key: str) -> Any:
+            return get(f"schoolchat_{key}_fanout200", "p99_ms")
+
+        log(f"cross-process fan-out, N={MEMBERS}, in turns: 2 daphne behind nginx p99"
+            f" {p99('nginx2')} ms vs 1 daphne {p99('direct1')} ms -> x{cross}"
+            f" ({verdict(at_most(cross, TARGET_CROSSPROCESS_RATIO))} <= x{TARGET_CROSSPROCESS_RATIO});"
+            f" vs 1 daphne behind the same nginx {p99('nginx1')} ms ->"
+            f" x{checks['crossprocess_nginx2_to_nginx1_p99_ratio']}; 2 daphne direct"
+            f" {p99('direct2')} ms vs 1 -> x{checks['crossprocess_direct2_to_direct1_p99_ratio']}")
+        log(f"crossprocess_fanout_p99_ratio={cross}")
+    before, after = (round(results[k][0], 1) for k in ("load_before", "load_after"))
+    log(f"run took {results['seconds']}s on {os.cpu_count()} cores, load average {before} before"
+        f" and {after} after; results in {OUT / 'results.json'}")
     log(f"fanout200_p99_ratio={checks['fanout200_p99_ratio']}")
 
 

@@ -1,5 +1,5 @@
 """The foundation's promises that live in files: the README's two commands, what `.ci/run`
-runs, the docker-compose healthchecks and the websocket protocol's documented examples."""
+runs and the websocket protocol's documented examples (docker-compose.yml: test_compose.py)."""
 
 from __future__ import annotations
 
@@ -76,35 +76,6 @@ def test_ci_runs_the_readmes_test_command_on_both_setups_and_lint() -> None:
     assert 'apt-get install -y -qq "${missing[@]}"' in ci and "export CI=true" in ci
     assert "missing+=(chromium)" in ci and "missing+=(gettext)" in ci
     assert "missing+=(nginx)" in ci  # checks deploy/nginx.conf
-
-
-def _compose_services() -> dict[str, str]:
-    """The text of each service under `services:` (the file is plain enough to split)."""
-    text = (ROOT / "docker-compose.yml").read_text()
-    services = text.split("\nservices:\n", 1)[1].split("\nvolumes:\n", 1)[0]
-    blocks = re.split(r"^  (\w+):\n", services, flags=re.M)[1:]
-    return dict(zip(blocks[::2], blocks[1::2], strict=True))
-
-
-def test_docker_compose_runs_every_service_with_a_healthcheck() -> None:
-    services = _compose_services()
-    assert set(services) == {"proxy", "postgres", "redis", "web", "worker", "beat"}
-    for name, block in services.items():
-        assert re.search(r"^    healthcheck:\n(?:      #.*\n)*      test: \[", block, re.M), name
-    assert "/healthz" in services["web"]
-    compose = (ROOT / "docker-compose.yml").read_text()
-    anchor = compose.split("\nservices:\n")[0]
-    # The app services (web, worker, beat share the anchor) wait for healthy postgres and redis.
-    assert re.search(r"depends_on:\n\s+postgres:\n\s+condition: service_healthy\n"
-                     r"\s+redis:\n\s+condition: service_healthy", anchor)
-    for name in ("web", "worker", "beat"):
-        assert "<<: *app" in services[name], name
-    # The same commands the Makefile uses.
-    assert "make web" in services["web"]
-    # The proxy runs deploy/nginx.conf and is the only way in to web.
-    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["proxy"]
-    assert "ports:" not in services["web"]
-    assert '["make", "worker"]' in services["worker"] and '["make", "beat"]' in services["beat"]
 
 
 def _protocol() -> str:

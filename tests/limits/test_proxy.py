@@ -1,15 +1,29 @@
-"""deploy/nginx.conf is a valid nginx configuration whose body limit is the app's largest."""
+"""deploy/nginx.conf is a valid nginx configuration whose body limit is the app's largest, and
+which keeps /metrics and a client's own X-Forwarded-For from web."""
 
+import http.server
 import re
 import shutil
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from django.urls import reverse
 
 from schoolchat import limits
 from tests.conftest import IN_CI
-from tests.proxy import CONF, Proxy, StaleSubstitution, find_nginx, free_port, local_config
+from tests.proxy import (
+    CONF,
+    Proxy,
+    StaleSubstitution,
+    find_nginx,
+    free_port,
+    local_config,
+    running_proxy,
+)
 
 
 def require_nginx() -> None:
@@ -68,3 +82,50 @@ def test_websockets_are_upgraded_and_not_buffered() -> None:
     assert "proxy_set_header Connection $connection_upgrade;" in text
     assert "proxy_buffering off;" in ws[: ws.index("}")]
     assert "proxy_set_header X-Forwarded-Proto https;" in text
+
+
+class _Backend(http.server.BaseHTTPRequestHandler):
+    """Stands in for web behind nginx: answers 200 and records what nginx passed on."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("X-Forwarded-For")))
+        body = b"from web"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_proxy_refuses_metrics_and_replaces_the_clients_forwarded_for(tmp_path: Path) -> None:
+    """From outside, /metrics does not exist at the proxy (web never sees the request), and a
+    client's own X-Forwarded-For never reaches web: only the address nginx saw."""
+    require_nginx()
+    _Backend.seen = []
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        with running_proxy([backend.server_address[1]], tmp_path) as proxy:
+            context = proxy.ssl_context()
+
+            def get(path: str) -> tuple[int, bytes]:
+                request = urllib.request.Request(f"{proxy.origin}{path}",
+                                                 headers={"X-Forwarded-For": "203.0.113.9"})
+                try:
+                    with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+                        return answer.status, answer.read()
+                except urllib.error.HTTPError as refused:
+                    return refused.code, refused.read()
+
+            for path in ("/metrics", "/metrics?format=text", "//metrics", "/%6detrics"):
+                status, _body = get(path)
+                assert status == 404, path
+            assert get("/c/1/") == (200, b"from web")
+    finally:
+        backend.shutdown()
+        backend.server_close()
+    assert _Backend.seen == [("/c/1/", "127.0.0.1")]
