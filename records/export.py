@@ -44,6 +44,7 @@ from archive import scopes
 from archive.models import Chain, Record, Subject
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
+from records.models import ErasureRequest
 
 FORMAT = "schoolchat-subject-access/1"
 MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
@@ -64,12 +65,17 @@ class Names:
         self._users: dict[int, User] = {}
         self._given: dict[tuple[str, int], str] = {}
         self._counts: dict[str, int] = {}
+        self._erased: set[int] = set()
 
     def load(self, user_ids: Iterable[int | None]) -> None:
         wanted = {u for u in user_ids if u is not None and u not in self._users}
         if wanted:
             for user in User.objects.filter(pk__in=wanted).select_related("pupil_record"):
                 self._users[user.pk] = user
+            # An erased person is named by their pseudonym, the same in every export.
+            self._erased |= set(ErasureRequest.objects.filter(
+                person_id__in=wanted, state=ErasureRequest.State.ERASED,
+            ).values_list("person_id", flat=True))
 
     def _pseudonym(self, key: tuple[str, int], label: str) -> str:
         if key not in self._given:
@@ -84,7 +90,7 @@ class Names:
         user = self._users.get(user_id)
         if user is None:
             return self._pseudonym(("u", user_id), "Person")
-        if user.pk == self.subject_user_id:
+        if user.pk == self.subject_user_id or user.pk in self._erased:
             return user.public_name
         pupil = getattr(user, "pupil_record", None)
         if pupil is not None:

@@ -86,3 +86,16 @@ class RetentionForm(forms.Form):
                 min_value=1, max_value=36500, label=label, initial=current[category],
                 help_text=_("Default: %(days)d days") % {"days": DEFAULT_RETENTION_DAYS[category]},
             )
+
+
+class ErasureForm(_SchoolForm):
+    person = PersonField(User.objects.all(), label=_("Person"))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=2000, label=_("Note"),
+                           help_text=_("How and when the person asked, and anything agreed."))
+
+    def __init__(self, *args: Any, school: School, erased: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, school=school, **kwargs)
+        field = self.fields["person"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+        field.queryset = field.queryset.exclude(pk__in=erased).order_by("display_name", "username")

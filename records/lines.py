@@ -316,6 +316,22 @@ SENTENCES: dict[str, Sentence] = {
     "holds.viewed": lambda c, n: _("Opened the list of legal holds."),
     "retention.report_viewed": lambda c, n: _("Opened the retention report."),
     "audit.viewed": lambda c, n: _("Opened the audit log."),
+    # Erasure and the DPO's paperwork.
+    "account.erased": lambda c, n: (
+        _("%(user)s was anonymised: the school's period for leavers' accounts had passed.")
+        if c.get("automatic") else _("%(user)s was erased at their request.")) % {
+        "user": n.user(c.get("user"))},
+    "erasure.requested": lambda c, n: _("Recorded a request to erase %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.withdrawn": lambda c, n: _("Withdrew the request to erase %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.confirmed": lambda c, n: _("Confirmed the erasure of %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.viewed": lambda c, n: _("Opened the erasure requests."),
+    "erasure.request_viewed": lambda c, n: _("Opened the erasure request of %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "paperwork.viewed": lambda c, n: _("Opened the record of processing."),
+    "paperwork.downloaded": lambda c, n: _("Downloaded the record of processing."),
 }
 
 

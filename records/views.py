@@ -25,8 +25,16 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import School, User
 from archive import chain, retention, scopes
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
-from records import actions, lines
-from records.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
+from records import actions, erasure, lines, paperwork
+from records.forms import (
+    ErasureForm,
+    ExportForm,
+    HoldForm,
+    LiftForm,
+    RetentionForm,
+    SearchForm,
+)
+from records.models import ErasureRequest
 from records.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
@@ -253,3 +261,82 @@ def retention_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("archive:retention_policy")
     status = 400 if request.method == "POST" else 200
     return render(request, "records/retention_policy.html", {"form": form}, status=status)
+
+
+@allowed("archive.erase")
+@require_http_methods(["GET", "POST"])
+def erasure_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The erasure requests of the DPO's school, and the form to record a new one."""
+    user = request.user
+    school = _school(user)
+    form = ErasureForm(request.POST or None, school=school, erased=erasure.erased_ids())
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = erasure.record_request(user, form.cleaned_data["person"],
+                                          form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("archive:erasure_request", request_id=made.pk)
+    else:
+        _audit(request, "erasure.viewed")
+    rows = (ErasureRequest.objects.filter(school=school)
+            .select_related("person", "requested_by").order_by("-requested_at", "-pk")[:200])
+    status = 400 if request.method == "POST" else 200
+    return render(request, "records/erasure.html", {"form": form, "requests": rows},
+                  status=status)
+
+
+@allowed("archive.erase")
+@require_GET
+def erasure_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    """One request: what erasing keeps under the records duty (and until when), the legal holds
+    covering the person, and what it erases."""
+    user = request.user
+    found = get_object_or_404(ErasureRequest.objects.select_related("person", "requested_by"),
+                              pk=request_id, school=_school(user))
+    _audit(request, "erasure.request_viewed", erasure=found.pk, user=found.person_id)
+    return render(request, "records/erasure_request.html",
+                  {"erasure": found, "plan": erasure.plan(found.person)})
+
+
+@allowed("archive.erase")
+@require_POST
+def erasure_confirm(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    found = get_object_or_404(ErasureRequest, pk=request_id, school=_school(request.user))
+    erasure.confirm(request.user, found)
+    messages.success(request, _("The person is erased. What the school must keep now shows "
+                                "their pseudonym."))
+    return redirect("archive:erasure_request", request_id=found.pk)
+
+
+@allowed("archive.erase")
+@require_POST
+def erasure_withdraw(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    found = get_object_or_404(ErasureRequest, pk=request_id, school=_school(request.user))
+    erasure.withdraw(request.user, found)
+    messages.success(request, _("The request is withdrawn; nothing was erased."))
+    return redirect("archive:erasure")
+
+
+@allowed("archive.paperwork")
+@require_GET
+def paperwork(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The record-of-processing entry and a DPIA starting point, from this installation."""
+    _audit(request, "paperwork.viewed")
+    return render(request, "records/paperwork.html",
+                  {"doc": paperwork_document(_school(request.user))})
+
+
+@allowed("archive.paperwork")
+@require_GET
+def paperwork_download(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _audit(request, "paperwork.downloaded")
+    text = paperwork.markdown(paperwork_document(_school(request.user)))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="record-of-processing.md"'
+    return response
+
+
+def paperwork_document(school: School) -> paperwork.Document:
+    return paperwork.document(school)
