@@ -114,8 +114,9 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Each result names its conversation as the form's conversation choices name it.
     conversations = form.fields["conversation"].queryset.filter(  # type: ignore[attr-defined]
         pk__in={r.conversation_id for r in results})
-    titles = {c.pk: str(c) for c in conversations}
-    rows = [(r, titles.get(r.conversation_id, "")) for r in results]
+    titles: dict[int | None, str] = {c.pk: c.name for c in conversations.select_related(
+        "school_class")}
+    rows = lines.found_lines(results, titles)
     return render(request, "records/search.html", {"form": form, "results": results, "rows": rows,
                                                    "searched": searched, "limit": LIMIT})
 

@@ -261,3 +261,54 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, teacher: User, dp
     assert client.post(reverse("archive:erasure_confirm", args=[made.pk])).status_code == 302
     made.refresh_from_db()
     assert made.state == ErasureRequest.State.REQUESTED
+
+
+# --- Leavers ------------------------------------------------------------------------------------
+
+def _left(person: User, days_ago: int) -> None:
+    from accounts.actions.leavers import process_leaver
+
+    process_leaver(person)
+    User.objects.filter(pk=person.pk).update(left_at=timezone.now() - timedelta(days=days_ago))
+
+
+def test_a_leaver_is_anonymised_after_the_schools_period_and_not_before(
+        world: dict[str, Any], parent: User, teacher: User, admin: User) -> None:
+    from accounts.actions.leavers import process_due_leavers
+
+    actions.set_retention(admin, parent.school, {"leavers": 30})
+    _left(parent, 29)
+    process_due_leavers()
+    parent.refresh_from_db()
+    assert parent.email == EMAIL and not erasure.erased_ids()
+
+    User.objects.filter(pk=parent.pk).update(left_at=timezone.now() - timedelta(days=31))
+    process_due_leavers()  # the daily job's path and the process_leavers command's
+    parent.refresh_from_db()
+    assert parent.public_name == erasure.pseudonym(parent) and parent.email == ""
+    request = ErasureRequest.objects.get(person=parent)
+    assert request.state == ErasureRequest.State.ERASED and request.requested_by is None
+    record = Record.objects.get(kind=erasure.ERASED_KIND)
+    assert record.actor_id is None and record.payload.content["automatic"] is True
+    assert Message.objects.filter(sender=parent).count() == 2
+    assert chain.verify().intact
+    # Running again changes nothing.
+    assert erasure.anonymise_due_leavers() == 0
+
+
+def test_the_command_and_the_beat_job_anonymise_due_leavers(
+        world: dict[str, Any], parent: User) -> None:
+    from records.tasks import anonymise_leavers
+
+    _left(parent, 400)
+    call_command("process_leavers", stdout=io.StringIO())
+    assert erasure.erased_ids() == {parent.pk}
+    assert anonymise_leavers.delay().get() == 0
+
+
+def test_a_held_leaver_is_not_anonymised(world: dict[str, Any], parent: User, dpo: User) -> None:
+    actions.place_hold(dpo, parent, "Court order")
+    _left(parent, 400)
+    assert erasure.anonymise_due_leavers() == 0
+    parent.refresh_from_db()
+    assert parent.email == EMAIL
