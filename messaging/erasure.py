@@ -45,7 +45,8 @@ def on_person_erased(sender: Any, *, user: User, keep_uploads: bool = False,
     unsent = 0
     if not keep_uploads:
         doomed = list(Attachment.objects.filter(uploader=user, message__isnull=True))
-        files = [(f.storage, f.name) for a in doomed for f in (a.file, a.thumbnail) if f]
+        files: list[tuple[Any, str]] = [(f.storage, str(f.name)) for a in doomed
+                                         for f in (a.file, a.thumbnail) if f]
         Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
         unsent = len(doomed)
         # The files go once the rows are gone for good.

@@ -63,10 +63,11 @@ def pseudonym(user: User) -> str:
     code = pseudonym_code(user.pk)
     with translation.override(settings.LANGUAGE_CODE):
         staff = _("Former staff member %(code)s")
-        labels = {Role.PARENT: _("Former parent %(code)s"), Role.PUPIL: _("Former pupil %(code)s"),
-                  Role.TEACHER: _("Former teacher %(code)s"), Role.STAFF: staff,
-                  Role.ADMIN: staff}
-        label = labels.get(user.role, _("Former member %(code)s"))
+        labels: dict[str, str] = {
+            Role.PARENT: _("Former parent %(code)s"), Role.PUPIL: _("Former pupil %(code)s"),
+            Role.TEACHER: _("Former teacher %(code)s"), Role.STAFF: staff, Role.ADMIN: staff,
+        }
+        label = labels.get(str(user.role), _("Former member %(code)s"))
         return label % {"code": code}
 
 
@@ -107,6 +108,8 @@ def holds_covering(person: User, moment: datetime | None = None) -> list[LegalHo
     """Legal holds in force on the person, on a conversation they were in, on a pupil they
     are a guardian of, or on their own pupil record."""
     now = moment or timezone.now()
+    if person.school_id is None:
+        return []
     conversations = Membership.objects.filter(user=person).values("conversation_id")
     pupils = Q(pupil__in=Guardianship.objects.filter(guardian=person).values("pupil_id"))
     pupils |= Q(pupil__in=Pupil.objects.filter(user=person).values("pk"))
@@ -203,6 +206,7 @@ def record_request(dpo: User, person: User, note: str = "") -> ErasureRequest:
                 state=ErasureRequest.State.WITHDRAWN).exists():
             raise ValidationError(_("This person's erasure has already been requested."),
                                   code="duplicate")
+        assert person.school_id is not None  # the rule allows only a person of the DPO's school
         request = ErasureRequest.objects.create(school_id=person.school_id, person=person,
                                                 requested_by=dpo, note=(note or "").strip())
         archive.record("erasure.requested", scope=scopes.dpo(person.school_id), actor=dpo,

@@ -417,6 +417,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+NONE = "\u2013"  # an en dash: nothing to show
+
 # What index.html says of a message that is not simply posted.
 KIND_LABELS: dict[str, Callable[[], str]] = {
     "edited": lambda: _("edited"), "retracted": lambda: _("retracted"),
@@ -427,14 +429,14 @@ def _when(value: Any) -> str:
     """An ISO timestamp of data.json as the reader's language writes it."""
     moment = parse_datetime(str(value)) if value else None
     if moment is None:
-        return "–"
+        return NONE
     return formats.date_format(timezone.localtime(moment) if timezone.is_aware(moment)
                                else moment, "DATETIME_FORMAT")
 
 
 def _day(value: Any) -> str:
     day = parse_date(str(value)) if value else None
-    return formats.date_format(day, "DATE_FORMAT") if day else "–"
+    return formats.date_format(day, "DATE_FORMAT") if day else NONE
 
 
 def _yes_no(value: Any) -> str:
@@ -455,14 +457,14 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
     profile: list[tuple[str, str]] = []
     if subject.get("type") == "user":
         profile = [
-            (_("Name"), subject.get("display_name") or "–"),
-            (_("First name"), subject.get("first_name") or "–"),
-            (_("Last name"), subject.get("last_name") or "–"),
-            (_("User name"), subject.get("username") or "–"),
-            (_("E-mail address"), subject.get("email") or "–"),
-            (_("Phone"), subject.get("phone") or "–"),
+            (_("Name"), subject.get("display_name") or NONE),
+            (_("First name"), subject.get("first_name") or NONE),
+            (_("Last name"), subject.get("last_name") or NONE),
+            (_("User name"), subject.get("username") or NONE),
+            (_("E-mail address"), subject.get("email") or NONE),
+            (_("Phone"), subject.get("phone") or NONE),
             (_("Role"), _role_label(subject.get("role"))),
-            (_("School"), subject.get("school") or "–"),
+            (_("School"), subject.get("school") or NONE),
             (_("Account in use"), _yes_no(subject.get("active"))),
             (_("Account made on"), _when(subject.get("joined"))),
             (_("Last signed in"), _when(subject.get("last_login"))),
@@ -473,13 +475,13 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
                 "class": e["class"], "start": _day(e["from"]), "end": _day(e["until"])}
             for e in subject.get("enrolments") or [])
         profile = [
-            (_("Name"), subject.get("name") or "–"),
-            (_("Pupil number at the school"), subject.get("ref") or "–"),
+            (_("Name"), subject.get("name") or NONE),
+            (_("Pupil number at the school"), subject.get("ref") or NONE),
             (_("Date of birth"), _day(subject.get("date_of_birth"))),
-            (_("School"), subject.get("school") or "–"),
+            (_("School"), subject.get("school") or NONE),
             (_("Leaves on"), _day(subject.get("left_on"))),
             (_("Has an account"), _yes_no(subject.get("has_account"))),
-            (_("Classes"), classes or "–"),
+            (_("Classes"), classes or NONE),
         ]
     kinds = {str(k): str(v) for k, v in Conversation.Kind.choices}
     decisions = {str(k): str(v) for k, v in ConsentRecord.Decision.choices}
@@ -491,7 +493,7 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
         "memberships": [
             {"conversation": m["conversation"], "kind": kinds.get(m["kind"], ""),
              "from": _when(m["started_at"]), "until": _when(m["ended_at"])
-             if m["ended_at"] else "–"} for m in data.get("memberships") or []],
+             if m["ended_at"] else NONE} for m in data.get("memberships") or []],
         "guardianships": [
             {"who": g.get("pupil") or g.get("guardian"),
              "relationship": g.get("relationship") or "",
@@ -523,7 +525,7 @@ def _criteria(criteria: dict[str, Any], names: Names) -> list[tuple[str, str]]:
         elif key == "pupil":
             shown = names.pupil(int(value))
         elif key == "conversation":
-            shown = _conversations.titles({int(value)}).get(int(value), "–")
+            shown = _conversations.titles({int(value)}).get(int(value), NONE)
         elif key in ("date_from", "date_to"):
             shown = _day(value)
         else:

@@ -58,14 +58,15 @@ def _yes(on: bool) -> str:
 def _people(school: School) -> Section:
     counts = dict(User.objects.filter(school=school, is_active=True).values_list("role")
                   .annotate(n=Count("pk")).values_list("role", "n"))
-    rows = [(str(label), str(counts.get(value, 0))) for value, label in Role.choices]
+    rows: list[tuple[str, ...]] = [(str(label), str(counts.get(value, 0)))
+                                   for value, label in Role.choices]
     rows.append((_("Pupils on the roster"), str(Pupil.objects.filter(school=school).count())))
     return Section(_("Categories of people"), header=(_("Who"), _("Active accounts")), rows=rows)
 
 
 def _retention(school: School) -> Section:
     days = retention_days(school)
-    rows = [(str(label), _days(days[value]),
+    rows: list[tuple[str, ...]] = [(str(label), _days(days[value]),
              _("default") if days[value] == DEFAULT_RETENTION_DAYS[value] else _("set by the school"))
             for value, label in Category.choices]
     return Section(
@@ -105,7 +106,7 @@ def _storage() -> Section:
 def _security(school: School) -> Section:
     hsts = int(getattr(settings, "SECURE_HSTS_SECONDS", 0) or 0)
     csp = bool(getattr(settings, "CONTENT_SECURITY_POLICY", None))
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (_("Two-factor sign-in for staff"), _yes(school.require_staff_2fa)),
         (_("Cookies only over HTTPS"), _yes(bool(settings.SESSION_COOKIE_SECURE
                                                  and settings.CSRF_COOKIE_SECURE))),

@@ -21,7 +21,7 @@ urlpatterns += [
     path("erasure/<int:request_id>/", views.erasure_request, name="erasure_request"),
     path("erasure/<int:request_id>/confirm", views.erasure_confirm, name="erasure_confirm"),
     path("erasure/<int:request_id>/withdraw", views.erasure_withdraw, name="erasure_withdraw"),
-    path("paperwork/", views.paperwork, name="paperwork"),
+    path("paperwork/", views.paperwork_page, name="paperwork"),
     path("paperwork/record-of-processing.md", views.paperwork_download,
          name="paperwork_download"),
 ]

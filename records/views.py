@@ -322,22 +322,18 @@ def erasure_withdraw(request: AuthenticatedHttpRequest, request_id: int) -> Http
 
 @allowed("archive.paperwork")
 @require_GET
-def paperwork(request: AuthenticatedHttpRequest) -> HttpResponse:
+def paperwork_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The record-of-processing entry and a DPIA starting point, from this installation."""
     _audit(request, "paperwork.viewed")
     return render(request, "records/paperwork.html",
-                  {"doc": paperwork_document(_school(request.user))})
+                  {"doc": paperwork.document(_school(request.user))})
 
 
 @allowed("archive.paperwork")
 @require_GET
 def paperwork_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     _audit(request, "paperwork.downloaded")
-    text = paperwork.markdown(paperwork_document(_school(request.user)))
+    text = paperwork.markdown(paperwork.document(_school(request.user)))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record-of-processing.md"'
     return response
-
-
-def paperwork_document(school: School) -> paperwork.Document:
-    return paperwork.document(school)

@@ -16,7 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, Role, User
+import archive
+from accounts.actions.leavers import process_due_leavers, process_leaver
+from accounts.models import Invitation, Role, School, User
 from archive import chain
 from archive.models import LegalHold, Record
 from messaging.actions import direct, send
@@ -25,6 +27,7 @@ from messaging.models import Attachment, Conversation, Message
 from notifications.models import Device
 from records import actions, erasure, export
 from records.models import ErasureRequest
+from records.tasks import anonymise_leavers
 from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +133,6 @@ def test_the_records_stay_and_the_archive_verifies(
 
 def test_the_pseudonym_is_stable_and_keyed(parent: User, teacher: User) -> None:
     assert erasure.pseudonym(parent) == erasure.pseudonym(User.objects.get(pk=parent.pk))
-    assert erasure.pseudonym_code(parent.pk) != erasure.pseudonym_code(teacher.pk) or True
     assert len(erasure.pseudonym_code(parent.pk)) == 4
 
 
@@ -168,9 +170,7 @@ def test_unsent_uploads_and_invitations_go_without_a_hold(
 
 def test_safeguarding_case_notes_in_the_archive_are_listed_as_kept(
         client: Client, world: dict[str, Any], parent: User, dpo: User) -> None:
-    import archive as archive_api
-
-    archive_api.record("safeguarding.note_added", scope=f"safeguarding:{parent.school_id}",
+    archive.record("safeguarding.note_added", scope=f"safeguarding:{parent.school_id}",
                        actor=dpo, subjects=[parent], payload={"case": 1})
     assert erasure.plan(parent).safeguarding == 1
     client.force_login(dpo)
@@ -268,17 +268,13 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, teacher: User, dp
 # --- Leavers ------------------------------------------------------------------------------------
 
 def _left(person: User, days_ago: int) -> None:
-    from accounts.actions.leavers import process_leaver
-
     process_leaver(person)
     User.objects.filter(pk=person.pk).update(left_at=timezone.now() - timedelta(days=days_ago))
 
 
 def test_a_leaver_is_anonymised_after_the_schools_period_and_not_before(
-        world: dict[str, Any], parent: User, teacher: User, admin: User) -> None:
-    from accounts.actions.leavers import process_due_leavers
-
-    actions.set_retention(admin, parent.school, {"leavers": 30})
+        world: dict[str, Any], parent: User, teacher: User, admin: User, school: School) -> None:
+    actions.set_retention(admin, school, {"leavers": 30})
     _left(parent, 29)
     process_due_leavers()
     parent.refresh_from_db()
@@ -300,8 +296,6 @@ def test_a_leaver_is_anonymised_after_the_schools_period_and_not_before(
 
 def test_the_command_and_the_beat_job_anonymise_due_leavers(
         world: dict[str, Any], parent: User) -> None:
-    from records.tasks import anonymise_leavers
-
     _left(parent, 400)
     call_command("process_leavers", stdout=io.StringIO())
     assert erasure.erased_ids() == {parent.pk}
