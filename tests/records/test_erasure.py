@@ -80,7 +80,7 @@ def test_the_page_shows_what_is_kept_until_when_and_what_goes(
 
 def test_after_erasure_no_page_names_the_person(
         client: Client, world: dict[str, Any], parent: User, teacher: User, dpo: User,
-        conversation_4b: Conversation) -> None:
+        admin: User, conversation_4b: Conversation) -> None:
     client.force_login(dpo)
     request = _erase(client, parent)
     parent.refresh_from_db()
@@ -106,6 +106,14 @@ def test_after_erasure_no_page_names_the_person(
         text = client.get(path).content.decode()
         _shows_nothing_of_anna(text)
     assert name in client.get(f"/c/{conversation_4b.pk}/").content.decode()
+
+    # The school admin's dashboard, people list, the person's page and the audit log.
+    client.force_login(admin)
+    for path in (reverse("accounts:school_home"), reverse("accounts:school_people"),
+                 reverse("accounts:school_person", args=[parent.pk]), reverse("records:school_audit")):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        _shows_nothing_of_anna(answer.content.decode())
 
     # The event a socket is sent for the kept message names the pseudonym.
     kept = Message.objects.get(body="Emma will be late on Monday")
