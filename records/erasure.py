@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -185,7 +186,8 @@ def _erasable(person: User, *, keep_uploads: bool) -> list[str]:
     if person.email or person.phone:
         things.append(_("Their contact details (e-mail address and phone number)"))
     things.append(_("Their password, two-factor secret, recovery codes and invitation links"))
-    things.append(_("Their sessions, devices and push notification subscriptions"))
+    things.append(_("Their sessions, sign-in attempts, devices and push notification "
+                    "subscriptions"))
     unsent = Attachment.objects.filter(uploader=person, message__isnull=True).count()
     if unsent and not keep_uploads:
         things.append(_("Files they uploaded but never sent: %(count)d") % {"count": unsent})
@@ -262,6 +264,9 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     deleted: dict[str, int] = {
         "invitations": Invitation.objects.filter(user=person).delete()[0],
         "recovery_codes": RecoveryCode.objects.filter(user=person).delete()[0],
+        # Sign-in attempts name the account and the address it was tried from.
+        "sign_in_attempts": sum(model.objects.filter(username__iexact=person.username).delete()[0]
+                                for model in (AccessAttempt, AccessLog, AccessFailureLog)),
     }
     person.display_name = name
     person.username = f"erased-{salted_hmac('schoolchat.erasure.username', str(person.pk)).hexdigest()[:16]}"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -169,8 +170,12 @@ def test_unsent_uploads_and_invitations_go_without_a_hold(
     Attachment.objects.create(
         token="u" * 40, conversation=conversation_4b, uploader=parent, kind="pdf",
         content_type="application/pdf", name="note.pdf", size=3, sha256="0" * 64, file="y.pdf")
+    AccessAttempt.objects.create(username=parent.username, ip_address="192.0.2.7", user_agent="x",
+                                 get_data="", post_data="", http_accept="", path_info="/login/",
+                                 failures_since_start=1)
     client.force_login(dpo)
     request = _erase(client, parent)
+    assert not AccessAttempt.objects.exists() and request.erased["sign_in_attempts"] == 1
     assert not Attachment.objects.filter(uploader=parent, message__isnull=True).exists()
     assert not Invitation.objects.filter(user=parent).exists()
     assert request.erased["unsent_uploads"] == 1 and request.erased["devices"] == 1
