@@ -40,6 +40,7 @@ from accounts import signals
 from accounts.access import can
 from accounts.actions.leavers import process_leaver
 from accounts.models import Guardianship, Invitation, Pupil, RecoveryCode, Role, School, User
+from accounts.rules import operator_managed
 from archive import scopes
 from archive.models import AuditEntry, Category, LegalHold, Record
 from archive.retention import retention_days
@@ -202,6 +203,9 @@ def record_request(dpo: User, person: User, note: str = "") -> ErasureRequest:
     """The DPO notes that ``person`` asked to be erased; nothing is erased until confirmed."""
     if not can(dpo, "archive.erase", person):
         raise PermissionDenied(_("You cannot erase this person's data."))
+    if person.pk == dpo.pk or operator_managed(person):
+        # Separation of duties: the accounts that oversee the records are the operator's.
+        raise ValidationError(_("Only the operator can erase this account."), code="operator")
     with transaction.atomic():
         User.objects.select_for_update().get(pk=person.pk)  # one open request at a time
         if ErasureRequest.objects.filter(person=person).exclude(

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Pupil, School, User
+from accounts.models import Pupil, Role, School, User
 from archive.models import DEFAULT_RETENTION_DAYS, Category
 from messaging.models import Conversation
 
@@ -98,4 +98,6 @@ class ErasureForm(_SchoolForm):
         super().__init__(*args, school=school, **kwargs)
         field = self.fields["person"]
         assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
-        field.queryset = field.queryset.exclude(pk__in=erased).order_by("display_name", "username")
+        # The DPO and the safeguarding lead are the operator's to erase (separation of duties).
+        field.queryset = (field.queryset.exclude(pk__in=erased).exclude(role__in=Role.operator_managed())
+                          .order_by("display_name", "username"))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -266,6 +267,16 @@ def test_another_schools_dpo_cannot_see_or_confirm(client: Client, teacher: User
         erasure.record_request(other, teacher)
     made.refresh_from_db()
     assert made.state == ErasureRequest.State.REQUESTED
+
+
+def test_the_dpo_cannot_erase_the_accounts_the_operator_manages(client: Client, dpo: User) -> None:
+    lead = UserFactory(username="lead", role=Role.SAFEGUARDING, school=dpo.school)
+    client.force_login(dpo)
+    for person in (dpo, lead):
+        assert client.post(reverse("archive:erasure"), {"person": person.pk}).status_code == 400
+        with pytest.raises(ValidationError):
+            erasure.record_request(dpo, person)
+    assert not ErasureRequest.objects.exists()
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client, teacher: User, dpo: User) -> None:
