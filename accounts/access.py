@@ -63,6 +63,8 @@ Action = Literal[
     "archive.integrity",
     "archive.retention_report",
     "archive.retention_policy",
+    "archive.erase",
+    "archive.paperwork",
     # notifications/access.py
     "notifications.mute",
     "notifications.remove_device",

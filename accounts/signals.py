@@ -23,3 +23,16 @@ roster_changed = Signal()
 # .process_leaver), after it is deactivated. Arguments: ``user``, ``actor``. messaging ends
 # their memberships.
 person_left = Signal()
+
+# Sent inside the transaction that erases a person (records.erasure.erase), after their account
+# is pseudonymised and closed. Arguments: ``user``, ``keep_uploads`` (a legal hold covers them:
+# their files stay). Each receiver deletes what its app holds about the person and need not
+# keep, and returns a dict of what it deleted, counted. messaging renames their one-to-one
+# conversations and deletes unsent uploads and plans; notifications deletes their devices.
+person_erased = Signal()
+
+# Sent after :func:`accounts.actions.leavers.process_due_leavers` applied the leave dates that
+# had come (the daily job, the ``process_leavers`` command, the admin's button), outside any
+# transaction. Arguments: ``school`` (None: every school), ``today``. records anonymises the
+# leavers whose school keeps their accounts no longer.
+leavers_processed = Signal()

@@ -121,6 +121,9 @@ class Category(models.TextChoices):
     ATTACHMENTS = "attachments", _("Photos and attachments")
     CONSENT = "consent", _("Consent records (after the pupil leaves)")
     AUDIT = "audit", _("Audit log")
+    # After this many days a leaver's account is anonymised (records.erasure): contact details
+    # and profile deleted, a pseudonym in what is kept.
+    LEAVERS = "leavers", _("Accounts of people who left")
 
 
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
@@ -130,6 +133,7 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
     Category.ATTACHMENTS: 400,
     Category.CONSENT: 2190,
     Category.AUDIT: 2190,
+    Category.LEAVERS: 365,
 }
 
 

@@ -315,4 +315,6 @@ def forecast(school: School, now: datetime | None = None, horizon_days: int = 30
                          days[Category.ATTACHMENTS], attachments_due, 0, None))
     rows.append(Forecast(Category.CONSENT, str(labels[Category.CONSENT]), days[Category.CONSENT],
                          0, 0, None, purged_here=False))
+    rows.append(Forecast(Category.LEAVERS, str(labels[Category.LEAVERS]), days[Category.LEAVERS],
+                         0, 0, None, purged_here=False))
     return rows

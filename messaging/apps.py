@@ -9,7 +9,7 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
         from accounts.sessions import sessions_ended  # noqa: PLC0415
-        from accounts.signals import person_left, roster_changed  # noqa: PLC0415
+        from accounts.signals import person_erased, person_left, roster_changed  # noqa: PLC0415
         from consent.signals import consent_changed  # noqa: PLC0415
         from messaging import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the conversation rules)
@@ -17,6 +17,7 @@ class MessagingConfig(AppConfig):
             retention,
         )
         from messaging.actions import classes  # noqa: PLC0415
+        from messaging.erasure import on_person_erased  # noqa: PLC0415
         from messaging.hub import on_sessions_ended  # noqa: PLC0415
         from messaging.tasks import on_consent_changed  # noqa: PLC0415
 
@@ -25,6 +26,8 @@ class MessagingConfig(AppConfig):
         roster_changed.connect(classes.on_roster_changed, dispatch_uid="messaging.sync_classes")
         person_left.connect(classes.on_person_left, dispatch_uid="messaging.leaver_leaves")
         consent_changed.connect(classes.on_consent_changed, dispatch_uid="messaging.sync_class")
+        # An erased person's unsent files and plans go, and one-to-one titles take the pseudonym.
+        person_erased.connect(on_person_erased, dispatch_uid="messaging.forget_person")
         # Withdrawn photo consent hides the pupil's photos from then on.
         consent_changed.connect(on_consent_changed, dispatch_uid="messaging.hide_photos")
         # A logout or a change of password, role, second factor or active flag ends sessions:

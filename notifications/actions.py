@@ -183,3 +183,11 @@ def unmute(user: Any, conversation: Conversation) -> bool:
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "conversation": conversation.pk})
     return True
+
+
+def forget_person(user_id: int) -> dict[str, int]:
+    """Delete every device (push subscription), mute and push note of an erased person."""
+    devices = Device.objects.filter(user_id=user_id).delete()[0]
+    Mute.objects.filter(user_id=user_id).delete()
+    Pushed.objects.filter(user_id=user_id).delete()
+    return {"devices": devices}

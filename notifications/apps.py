@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
         from accounts.sessions import sessions_ended  # noqa: PLC0415
+        from accounts.signals import person_erased  # noqa: PLC0415
         from messaging.digest import register_already_told  # noqa: PLC0415
         from messaging.signals import (  # noqa: PLC0415
             acknowledgement_reminder_sent,
@@ -27,5 +28,7 @@ class NotificationsConfig(AppConfig):
                                               dispatch_uid="notifications.ack_reminder")
         # A logout removes that browser's device; a deactivated account (a leaver) loses all.
         sessions_ended.connect(receivers.on_sessions_ended, dispatch_uid="notifications.devices")
+        # An erased person's devices, subscriptions and mutes go.
+        person_erased.connect(receivers.on_person_erased, dispatch_uid="notifications.forget")
         # The e-mail digest leaves out what a push already told the person.
         register_already_told(digest.already_pushed)

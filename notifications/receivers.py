@@ -43,3 +43,8 @@ def on_sessions_ended(sender: Any, user_id: int, session_key: str | None = None,
     ends (deactivated, a leaver, a new password, role or second factor), no browser of theirs is
     signed in any more, so none keeps getting notifications: all their devices go."""
     actions.remove_devices(user_id, session_key=session_key, reason=reason or "signed out")
+
+
+def on_person_erased(sender: Any, *, user: Any, **kwargs: Any) -> dict[str, int]:
+    """An erased person's push subscriptions and preferences go (in the erasure's transaction)."""
+    return actions.forget_person(user.pk)

@@ -188,9 +188,9 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
     def progress(pct: int) -> None:
         SubjectAccessExport.objects.filter(pk=export.pk).update(progress=pct)
 
-    # Written in the language of the DPO who asked for it (names of class groups, dates).
-    reader = export.requested_by
-    language = reader.preferred_language if reader is not None else settings.LANGUAGE_CODE
+    # Written in the language of the person it is about, who reads it (headings, names of
+    # class groups, dates).
+    language = export_language(export.subject_user, export.subject_pupil)
     try:
         with translation.override(language):
             sha256, messages = builder.write(export_path(export), export.subject_user,
@@ -218,12 +218,20 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
     return export
 
 
+def export_language(user: User | None, pupil: Pupil | None) -> str:
+    """The language of the person an export is about: their own (User.language), a pupil's
+    account's, else the installation's."""
+    account = user if user is not None else (pupil.user if pupil is not None else None)
+    return account.preferred_language if account is not None else str(settings.LANGUAGE_CODE)
+
+
 def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None = None) -> str:
     """The command-line export: build straight into ``path``, archived and audited all the same."""
 
     subject = user or pupil
     assert subject is not None
-    sha256, messages = builder.write(path, user, pupil)
+    with translation.override(export_language(user, pupil)):
+        sha256, messages = builder.write(path, user, pupil)
     with transaction.atomic():
         _archive_export(None, subject.school_id, subject, sha256, messages)
     return sha256

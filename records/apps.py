@@ -8,7 +8,10 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         # The DPO's and the admin's permission rules, and the task that builds a requested export.
+        from accounts.signals import leavers_processed  # noqa: PLC0415
         from records import access, dashboard, tasks  # noqa: F401, PLC0415
 
         # The latest changes, as sentences, on the school admin's overview.
         dashboard.register()
+        # Leavers whose account the school keeps no longer are anonymised after the daily run.
+        leavers_processed.connect(tasks.on_leavers_processed, dispatch_uid="records.anonymise")

@@ -36,14 +36,19 @@ from django.db import connections
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from accounts.models import STAFF_ROLES, Guardianship, Pupil, Role, User
 from archive import scopes
 from archive.models import Chain, Record, Subject
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
+from messaging.models import Conversation
+from records import lines
+from records.models import ErasureRequest
 
 FORMAT = "schoolchat-subject-access/1"
 MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
@@ -64,12 +69,17 @@ class Names:
         self._users: dict[int, User] = {}
         self._given: dict[tuple[str, int], str] = {}
         self._counts: dict[str, int] = {}
+        self._erased: set[int] = set()
 
     def load(self, user_ids: Iterable[int | None]) -> None:
         wanted = {u for u in user_ids if u is not None and u not in self._users}
         if wanted:
             for user in User.objects.filter(pk__in=wanted).select_related("pupil_record"):
                 self._users[user.pk] = user
+            # An erased person is named by their pseudonym, the same in every export.
+            self._erased |= set(ErasureRequest.objects.filter(
+                person_id__in=wanted, state=ErasureRequest.State.ERASED,
+            ).values_list("person_id", flat=True))
 
     def _pseudonym(self, key: tuple[str, int], label: str) -> str:
         if key not in self._given:
@@ -84,7 +94,7 @@ class Names:
         user = self._users.get(user_id)
         if user is None:
             return self._pseudonym(("u", user_id), "Person")
-        if user.pk == self.subject_user_id:
+        if user.pk == self.subject_user_id or user.pk in self._erased:
             return user.public_name
         pupil = getattr(user, "pupil_record", None)
         if pupil is not None:
@@ -263,7 +273,7 @@ def collect_search(records: list[Row], criteria: dict[str, Any], *,
         "format": FORMAT, "generated_at": (now or timezone.now()).isoformat(),
         "search": criteria, "subject": {}, "memberships": [], "guardianships": [],
         "consent_records": [], "messages": messages, "purged_messages": purged, "events": [],
-        "_files": files,
+        "_files": files, "_names": names,
     }
 
 
@@ -303,7 +313,7 @@ def collect(user: User | None = None, pupil: Pupil | None = None, *,
         "messages": messages,
         "purged_messages": purged,
         "events": _events(account, pupil, names, (r.pk for r in records)),
-        "_files": files,
+        "_files": files, "_names": names,
     }
     report(85)
     return data
@@ -393,16 +403,151 @@ def _events(account: User | None, pupil: Pupil | None, names: Names,
         return []
     ids: Any = (sorted(candidates) if len(candidates) <= EVENT_CANDIDATES_LISTED
                 else Subject.objects.filter(condition).values("record_id"))
+    found = list(Record.objects.filter(pk__in=ids).exclude(kind__in=MESSAGE_KINDS)
+                 .select_related("payload").order_by("created_at", "pk"))
+    contents = [_payload(rec) for rec in found]
+    # What each event says, as the audit pages say it, with the export's own pseudonyms.
+    said = lines.Names(contents)
+    said.users = {pk: names.user(pk) for pk in said.users}
+    children = set(Guardianship.objects.filter(guardian=account).values_list(
+        "pupil_id", flat=True)) if account is not None else set()
+    said.pupils = {pk: (name if pk in children or (pupil is not None and pk == pupil.pk)
+                        else names.pupil(pk)) for pk, name in said.pupils.items()}
     rows = []
-    for rec in (Record.objects.filter(pk__in=ids).exclude(kind__in=MESSAGE_KINDS)
-                .order_by("created_at", "pk")):
+    for rec, content in zip(found, contents, strict=True):
         rows.append({"record": rec.pk, "kind": rec.kind, "at": _iso(rec.created_at),
-                     "by": names.user(rec.actor_id), "record_hash": rec.hash})
+                     "by": names.user(rec.actor_id), "record_hash": rec.hash,
+                     "description": lines.sentence(rec.kind, content, said)})
     return rows
+
+
+def _payload(record: Record) -> dict[str, Any]:
+    try:
+        content = record.payload.content
+    except Record.payload.RelatedObjectDoesNotExist:  # purged under retention
+        return {}
+    return content if isinstance(content, dict) else {}
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+NONE = "\u2013"  # an en dash: nothing to show
+
+# What index.html says of a message that is not simply posted.
+KIND_LABELS: dict[str, Callable[[], str]] = {
+    "edited": lambda: _("edited"), "retracted": lambda: _("retracted"),
+}
+
+
+def _when(value: Any) -> str:
+    """An ISO timestamp of data.json as the reader's language writes it."""
+    moment = parse_datetime(str(value)) if value else None
+    if moment is None:
+        return NONE
+    return formats.date_format(timezone.localtime(moment) if timezone.is_aware(moment)
+                               else moment, "DATETIME_FORMAT")
+
+
+def _day(value: Any) -> str:
+    day = parse_date(str(value)) if value else None
+    return formats.date_format(day, "DATE_FORMAT") if day else NONE
+
+
+def _yes_no(value: Any) -> str:
+    return _("yes") if value else _("no")
+
+
+def _role_label(value: Any) -> str:
+    try:
+        return str(Role(value).label)
+    except ValueError:
+        return _("another role")
+
+
+def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
+    """What index.html shows: the bundle's facts with labels a parent reads, in the active
+    language (the subject's), no internal codes or ids. data.json keeps the codes."""
+    subject = data.get("subject") or {}
+    profile: list[tuple[str, str]] = []
+    if subject.get("type") == "user":
+        profile = [
+            (_("Name"), subject.get("display_name") or NONE),
+            (_("First name"), subject.get("first_name") or NONE),
+            (_("Last name"), subject.get("last_name") or NONE),
+            (_("User name"), subject.get("username") or NONE),
+            (_("E-mail address"), subject.get("email") or NONE),
+            (_("Phone"), subject.get("phone") or NONE),
+            (_("Role"), _role_label(subject.get("role"))),
+            (_("School"), subject.get("school") or NONE),
+            (_("Account in use"), _yes_no(subject.get("active"))),
+            (_("Account made on"), _when(subject.get("joined"))),
+            (_("Last signed in"), _when(subject.get("last_login"))),
+        ]
+    elif subject.get("type") == "pupil":
+        classes = ", ".join(
+            _("%(class)s from %(start)s until %(end)s") % {
+                "class": e["class"], "start": _day(e["from"]), "end": _day(e["until"])}
+            for e in subject.get("enrolments") or [])
+        profile = [
+            (_("Name"), subject.get("name") or NONE),
+            (_("Pupil number at the school"), subject.get("ref") or NONE),
+            (_("Date of birth"), _day(subject.get("date_of_birth"))),
+            (_("School"), subject.get("school") or NONE),
+            (_("Leaves on"), _day(subject.get("left_on"))),
+            (_("Has an account"), _yes_no(subject.get("has_account"))),
+            (_("Classes"), classes or NONE),
+        ]
+    kinds = {str(k): str(v) for k, v in Conversation.Kind.choices}
+    decisions = {str(k): str(v) for k, v in ConsentRecord.Decision.choices}
+    methods = {str(k): str(v) for k, v in ConsentRecord.Method.choices}
+    return {
+        "generated": _when(data.get("generated_at")),
+        "profile": profile,
+        "search": _criteria(data.get("search") or {}, names),
+        "memberships": [
+            {"conversation": m["conversation"], "kind": kinds.get(m["kind"], ""),
+             "from": _when(m["started_at"]), "until": _when(m["ended_at"])
+             if m["ended_at"] else NONE} for m in data.get("memberships") or []],
+        "guardianships": [
+            {"who": g.get("pupil") or g.get("guardian"),
+             "relationship": g.get("relationship") or "",
+             "responsible": _yes_no(g.get("parental_responsibility"))}
+            for g in data.get("guardianships") or []],
+        "consent": [
+            {"at": _when(c["decided_at"]), "pupil": c["pupil"],
+             "purpose": _("%(purpose)s (version %(version)s)") % {
+                 "purpose": c["purpose_name"], "version": c["form_version"]},
+             "decision": _("%(decision)s, %(method)s") % {
+                 "decision": decisions.get(c["decision"], ""),
+                 "method": methods.get(c["method"], "")},
+             "by": c["guardian"]} for c in data.get("consent_records") or []],
+        "events": [{"at": _when(e["at"]), "what": e.get("description") or "", "by": e["by"]}
+                   for e in data.get("events") or []],
+    }
+
+
+def _criteria(criteria: dict[str, Any], names: Names) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, label in (("person", _("Person")), ("pupil", _("Pupil")),
+                       ("conversation", _("Conversation")), ("date_from", _("From")),
+                       ("date_to", _("Until")), ("text", _("Text"))):
+        value = criteria.get(key)
+        if not value:
+            continue
+        if key == "person":
+            shown = names.user(int(value))
+        elif key == "pupil":
+            shown = names.pupil(int(value))
+        elif key == "conversation":
+            shown = _conversations.titles({int(value)}).get(int(value), NONE)
+        elif key in ("date_from", "date_to"):
+            shown = _day(value)
+        else:
+            shown = str(value)
+        rows.append((str(label), shown))
+    return rows
 
 
 def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeString]]:
@@ -411,7 +556,8 @@ def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeStrin
     groups: dict[str, list[str]] = {}
     escaped: dict[str, str] = {}  # senders: a few names, thousands of rows
     for m in messages:
-        kind = "" if m["kind"] == "posted" else f' <span class="muted">({esc(m["kind"])})</span>'
+        said = KIND_LABELS.get(m["kind"])
+        kind = f' <span class="muted">({esc(str(said()))})</span>' if said else ""
         links = "".join(
             (f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>' if a["file"]
              else f'<br>{esc(a["name"])}')
@@ -425,7 +571,7 @@ def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeStrin
         if rows is None:
             rows = groups[m["conversation"]] = []
         rows.append(
-            f'<tr><td>{esc(m["at"] or "")}{kind}</td><td>{sender}</td>'
+            f'<tr><td>{esc(_when(m["at"]))}{kind}</td><td>{sender}</td>'
             f'<td class="body">{esc(m["body"] or "")}{links}</td></tr>'
         )
     # Safe: every interpolated value above went through html.escape.
@@ -435,12 +581,14 @@ def _message_groups(messages: list[dict[str, Any]]) -> list[tuple[str, SafeStrin
 def bundle(data: dict[str, Any]) -> bytes:
     """The ZIP: data.json, index.html, attachments/ and manifest.json."""
     stored = data.pop("_files", {})
+    names = data.pop("_names", None) or Names(None, None)
     files: dict[str, bytes] = {
         # No indent: the C encoder; index.html is the human-readable copy.
         "data.json": json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
         "index.html": render_to_string(
             "records/export_index.html",
-            {"data": data, "message_groups": _message_groups(data["messages"])},
+            {"data": data, "view": readable(data, names),
+             "message_groups": _message_groups(data["messages"])},
         ).encode(),
     }
     for path, field_file in stored.items():

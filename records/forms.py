@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Pupil, School, User
+from accounts.models import Pupil, Role, School, User
 from archive.models import DEFAULT_RETENTION_DAYS, Category
 from messaging.models import Conversation
 
@@ -86,3 +86,18 @@ class RetentionForm(forms.Form):
                 min_value=1, max_value=36500, label=label, initial=current[category],
                 help_text=_("Default: %(days)d days") % {"days": DEFAULT_RETENTION_DAYS[category]},
             )
+
+
+class ErasureForm(_SchoolForm):
+    person = PersonField(User.objects.all(), label=_("Person"))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=2000, label=_("Note"),
+                           help_text=_("How and when the person asked, and anything agreed."))
+
+    def __init__(self, *args: Any, school: School, erased: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, school=school, **kwargs)
+        field = self.fields["person"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+        # The DPO and the safeguarding lead are the operator's to erase (separation of duties).
+        field.queryset = (field.queryset.exclude(pk__in=erased).exclude(role__in=Role.operator_managed())
+                          .order_by("display_name", "username"))

@@ -326,6 +326,22 @@ SENTENCES: dict[str, Sentence] = {
     "holds.viewed": lambda c, n: _("Opened the list of legal holds."),
     "retention.report_viewed": lambda c, n: _("Opened the retention report."),
     "audit.viewed": lambda c, n: _("Opened the audit log."),
+    # Erasure and the DPO's paperwork.
+    "account.erased": lambda c, n: (
+        _("%(user)s was anonymised: the school's period for leavers' accounts had passed.")
+        if c.get("automatic") else _("%(user)s was erased at their request.")) % {
+        "user": n.user(c.get("user"))},
+    "erasure.requested": lambda c, n: _("Recorded a request to erase %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.withdrawn": lambda c, n: _("Withdrew the request to erase %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.confirmed": lambda c, n: _("Confirmed the erasure of %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "erasure.viewed": lambda c, n: _("Opened the erasure requests."),
+    "erasure.request_viewed": lambda c, n: _("Opened the erasure request of %(user)s.") % {
+        "user": n.user(c.get("user"))},
+    "paperwork.viewed": lambda c, n: _("Opened the record of processing."),
+    "paperwork.downloaded": lambda c, n: _("Downloaded the record of processing."),
 }
 
 
@@ -362,3 +378,33 @@ def audit_lines(entries: Sequence[AuditEntry]) -> list[Line]:
     """Lines for the DPO's audit entries (``select_related("actor")`` them)."""
     names = Names(e.details for e in entries)
     return [Line(e.at, _who(e.actor), sentence(e.action, e.details, names)) for e in entries]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search result as the DPO reads it: who did what where, as a sentence, and the text."""
+
+    at: datetime
+    text: str
+    body: str
+
+
+_FOUND = {
+    "message.posted": lambda: _("%(who)s wrote in %(conversation)s:"),
+    "message.edited": lambda: _("%(who)s edited their message in %(conversation)s to read:"),
+    "message.retracted": lambda: _("%(who)s retracted their message in %(conversation)s, "
+                                   "which read:"),
+}
+
+
+def found_lines(records: Sequence[Record], titles: Mapping[int | None, str]) -> list[Found]:
+    """Archived messages (``select_related("payload", "actor")``) as sentences naming the
+    person and the conversation (``titles``: conversation id to its name)."""
+    lines: list[Found] = []
+    for r in records:
+        say = _FOUND.get(r.kind, _FOUND["message.posted"])
+        where = titles.get(r.conversation_id) or _("a removed conversation")
+        content = _content(r)
+        lines.append(Found(r.created_at, say() % {"who": _who(r.actor), "conversation": where},
+                           str(content.get("body") or "")))
+    return lines

@@ -1,9 +1,13 @@
-"""What the records office keeps about its own work: the outcome of each backup and drill."""
+"""What the records office keeps about its own work: the outcome of each backup and drill, and
+the erasure requests the DPO records."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class BackupRun(models.Model):
@@ -35,3 +39,52 @@ class BackupRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.finished_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'failed'}"
+
+
+class ErasureRequest(models.Model):
+    """A person's request to be forgotten, as the DPO recorded it, and what became of it.
+
+    Erasing (``records.erasure.erase``) deletes what the school need not keep and gives the
+    person a pseudonym in everything kept; the archive is never changed, only added to (an
+    ``account.erased`` record names the pseudonymised subject). A leaver whose account the
+    school no longer keeps is anonymised the same way, with a request the system records.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("waiting for confirmation")
+        ERASED = "erased", _("erased")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("person"))
+    # Null for the automatic anonymisation of a leaver after the school's period.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    # What the erasure deleted, counted (shown on the request's page).
+    erased = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        constraints = [
+            # A person is erased once: a second request waits beside no other open one.
+            models.UniqueConstraint(fields=["person"], condition=Q(state="requested"),
+                                    name="records_erasure_one_open_per_person"),
+            models.UniqueConstraint(fields=["person"], condition=Q(state="erased"),
+                                    name="records_erasure_once_per_person"),
+        ]
+        indexes = [
+            # Uses index: the DPO's list of requests (newest first).
+            models.Index(fields=["school", "-requested_at"], name="records_erasure_school_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.state}"

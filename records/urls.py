@@ -16,3 +16,12 @@ urlpatterns = [
     path("retention/policy", views.retention_policy, name="retention_policy"),
     path("audit/", views.audit_log, name="audit"),
 ]
+urlpatterns += [
+    path("erasure/", views.erasure_requests, name="erasure"),
+    path("erasure/<int:request_id>/", views.erasure_request, name="erasure_request"),
+    path("erasure/<int:request_id>/confirm", views.erasure_confirm, name="erasure_confirm"),
+    path("erasure/<int:request_id>/withdraw", views.erasure_withdraw, name="erasure_withdraw"),
+    path("paperwork/", views.paperwork_page, name="paperwork"),
+    path("paperwork/record-of-processing.md", views.paperwork_download,
+         name="paperwork_download"),
+]

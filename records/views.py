@@ -27,8 +27,16 @@ from archive import chain, retention, scopes
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
 from messaging.export import ConversationExport
 from messaging.models import Sensitivity
-from records import actions, lines
-from records.forms import ExportForm, HoldForm, LiftForm, RetentionForm, SearchForm
+from records import actions, erasure, lines, paperwork
+from records.forms import (
+    ErasureForm,
+    ExportForm,
+    HoldForm,
+    LiftForm,
+    RetentionForm,
+    SearchForm,
+)
+from records.models import ErasureRequest
 from records.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
@@ -108,13 +116,13 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Each result names its conversation as the form's conversation choices name it.
     conversations = form.fields["conversation"].queryset.filter(  # type: ignore[attr-defined]
         pk__in={r.conversation_id for r in results})
-    titles = {c.pk: str(c) for c in conversations}
+    titles: dict[int | None, str] = {c.pk: c.name for c in conversations.select_related(
+        "school_class")}
     # Sensitive messages: the DPO answers legal requests and sees their text, behind a tap
     # like everyone's page shows it (docs/policy.md).
     marked = ConversationExport().sensitivity({r.message_id for r in results if r.message_id})
-    rows = [(r, titles.get(r.conversation_id, ""),
-             Sensitivity(marked[r.message_id]).label if r.message_id in marked else "")
-            for r in results]
+    rows = [(line, Sensitivity(marked[r.message_id]).label if r.message_id in marked else "")
+            for r, line in zip(results, lines.found_lines(results, titles), strict=True)]
     return render(request, "records/search.html", {"form": form, "results": results, "rows": rows,
                                                    "searched": searched, "limit": LIMIT})
 
@@ -260,3 +268,78 @@ def retention_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("archive:retention_policy")
     status = 400 if request.method == "POST" else 200
     return render(request, "records/retention_policy.html", {"form": form}, status=status)
+
+
+@allowed("archive.erase")
+@require_http_methods(["GET", "POST"])
+def erasure_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The erasure requests of the DPO's school, and the form to record a new one."""
+    user = request.user
+    school = _school(user)
+    form = ErasureForm(request.POST or None, school=school, erased=erasure.erased_ids())
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = erasure.record_request(user, form.cleaned_data["person"],
+                                          form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("archive:erasure_request", request_id=made.pk)
+    else:
+        _audit(request, "erasure.viewed")
+    rows = (ErasureRequest.objects.filter(school=school)
+            .select_related("person", "requested_by").order_by("-requested_at", "-pk")[:200])
+    status = 400 if request.method == "POST" else 200
+    return render(request, "records/erasure.html", {"form": form, "requests": rows},
+                  status=status)
+
+
+@allowed("archive.erase")
+@require_GET
+def erasure_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    """One request: what erasing keeps under the records duty (and until when), the legal holds
+    covering the person, and what it erases."""
+    user = request.user
+    found = get_object_or_404(ErasureRequest.objects.select_related("person", "requested_by"),
+                              pk=request_id, school=_school(user))
+    _audit(request, "erasure.request_viewed", erasure=found.pk, user=found.person_id)
+    return render(request, "records/erasure_request.html",
+                  {"erasure": found, "plan": erasure.plan(found.person)})
+
+
+@allowed("archive.erase")
+@require_POST
+def erasure_confirm(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    found = get_object_or_404(ErasureRequest, pk=request_id, school=_school(request.user))
+    erasure.confirm(request.user, found)
+    messages.success(request, _("The person is erased. What the school must keep now shows "
+                                "their pseudonym."))
+    return redirect("archive:erasure_request", request_id=found.pk)
+
+
+@allowed("archive.erase")
+@require_POST
+def erasure_withdraw(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    found = get_object_or_404(ErasureRequest, pk=request_id, school=_school(request.user))
+    erasure.withdraw(request.user, found)
+    messages.success(request, _("The request is withdrawn; nothing was erased."))
+    return redirect("archive:erasure")
+
+
+@allowed("archive.paperwork")
+@require_GET
+def paperwork_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The record-of-processing entry and a DPIA starting point, from this installation."""
+    _audit(request, "paperwork.viewed")
+    return render(request, "records/paperwork.html",
+                  {"doc": paperwork.document(_school(request.user))})
+
+
+@allowed("archive.paperwork")
+@require_GET
+def paperwork_download(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _audit(request, "paperwork.downloaded")
+    text = paperwork.markdown(paperwork.document(_school(request.user)))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="record-of-processing.md"'
+    return response

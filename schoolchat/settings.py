@@ -255,6 +255,9 @@ CELERY_BEAT_SCHEDULE["messaging-digests"] = {"task": "messaging.send_digests",
 # Records: the nightly encrypted backup (records/backup.py), while the school sleeps.
 CELERY_BEAT_SCHEDULE["records-backup"] = {"task": "records.backup",
                                           "schedule": crontab(hour=2, minute=30)}
+# Records: anonymise leavers whose school keeps their accounts no longer (records/erasure.py).
+CELERY_BEAT_SCHEDULE["records-anonymise-leavers"] = {"task": "records.anonymise_leavers",
+                                                     "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
 # Every job at least this often (seconds), when set: to watch digests and scheduled posts

@@ -122,4 +122,6 @@ def process_due_leavers(*, actor: User | None = None, today: date | None = None,
         with transaction.atomic():
             archive.record("admin.leavers_processed", scope=scopes.school(school.pk),
                            actor=actor, subjects=[], payload=done)
+    # Leavers whose period has passed are anonymised (records, which sits above accounts).
+    signals.leavers_processed.send(sender=User, school=school, today=day)
     return done

@@ -367,6 +367,7 @@ OBJECTS: dict[Action, str] = {
     "archive.search": "school", "archive.export": "school", "archive.hold": "school",
     "archive.audit_log": "school", "archive.integrity": "school",
     "archive.retention_report": "school", "archive.retention_policy": "school",
+    "archive.erase": "parent2", "archive.paperwork": "school",
     "notifications.mute": "group", "notifications.remove_device": "parent_device",
 }
 
@@ -374,6 +375,8 @@ EVERY_ACTION = {
     # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
     # other_admin
     "archive.audit_log": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.erase": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.paperwork": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.export": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.hold": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.integrity": (F, F, F, F, F, F, F, T, F, F, F),

@@ -171,10 +171,10 @@ def test_the_demo_seeds_policies_and_a_seal_once(demo: dict[str, User]) -> None:
     from archive.models import RetentionPolicy
 
     seals = Record.objects.filter(scope="seal").count()
-    assert seals == 1 and RetentionPolicy.objects.count() == 6
+    assert seals == 1 and RetentionPolicy.objects.count() == 7
     call_command("seed_demo", force=True, stdout=io.StringIO())
     assert Record.objects.filter(scope="seal").count() == seals
-    assert RetentionPolicy.objects.count() == 6
+    assert RetentionPolicy.objects.count() == 7
     call_command("verify_archive", stdout=io.StringIO())
 
 

@@ -246,7 +246,7 @@ def test_the_admin_sets_the_retention_policy(client: Client, admin: User, school
     page = client.get(reverse("archive:retention_policy")).content.decode()
     assert 'value="730"' in page
     data = {"chat": 200, "direct": 400, "announcements": 730, "attachments": 400,
-            "consent": 2190, "audit": 2190}
+            "consent": 2190, "audit": 2190, "leavers": 365}
     assert client.post(reverse("archive:retention_policy"), data).status_code == 302
     assert RetentionPolicy.objects.get(school=school, category="chat").days == 200
     assert client.post(reverse("archive:retention_policy"),
