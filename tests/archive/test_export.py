@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -49,13 +50,22 @@ def test_the_demo_parent_gets_everything_they_sent_or_could_read(demo: dict[str,
     html = files["index.html"].decode()
     parent = demo["parent"]
     readable = readable_conversations(parent)
-    expected = list(Message.objects.filter(conversation__in=readable).values_list("body", flat=True))
+    shown = Message.objects.filter(conversation__in=readable).exclude(
+        Q(sensitive__gt="") & ~Q(sender=parent))
+    expected = list(shown.values_list("body", flat=True))
     expected += list(Message.objects.filter(sender=parent).values_list("body", flat=True))
     assert expected
     bodies = {m["body"] for m in data["messages"]}
     for body in expected:
         assert body in bodies
         assert escape(body) in html
+    # Someone else's sensitive message: its category, never its text (docs/policy.md).
+    hidden = Message.objects.filter(conversation__in=readable, sensitive__gt="").exclude(
+        sender=parent)
+    assert hidden.exists()
+    for message in hidden:
+        assert message.body not in bodies and escape(message.body) not in html
+        assert f"A sensitive message ({message.sensitive_label})" in bodies
     own = [m for m in data["messages"] if m["by_subject"]]
     assert {m["body"] for m in own} >= set(
         Message.objects.filter(sender=parent).values_list("body", flat=True))
