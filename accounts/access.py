@@ -64,6 +64,15 @@ Action = Literal[
     # notifications/access.py
     "notifications.mute",
     "notifications.remove_device",
+    # safeguarding/access.py
+    "message.report",
+    "person.report",
+    "safeguarding.review",
+    "safeguarding.view_conversation",
+    "safeguarding.remove",
+    "safeguarding.restrict",
+    "safeguarding.case_note",
+    "safeguarding.oversight",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

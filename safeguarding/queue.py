@@ -1,0 +1,123 @@
+"""What the lead's queue and the DPO's oversight page read (no writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, overload
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import School
+from archive import scopes
+from archive.models import Record
+from messaging.models import Restriction
+from safeguarding.models import Flag, Report, State
+
+# The queue shows this many open items, newest first; the rest wait their turn.
+QUEUE_LIMIT = 200
+
+KIND_LABELS = {
+    "safeguarding.reported": _("Report made"),
+    "safeguarding.flagged": _("Message flagged"),
+    "safeguarding.dismissed": _("Dismissed"),
+    "safeguarding.removed": _("Message removed"),
+    "safeguarding.restricted": _("Member restricted"),
+    "safeguarding.lifted": _("Restriction lifted"),
+    "safeguarding.released": _("Held message published"),
+    "safeguarding.rejected": _("Held message not published"),
+    "safeguarding.looked": _("Looked at a conversation"),
+    "safeguarding.case_note": _("Case note written"),
+    "safeguarding.dpo_notified": _("Brought to the DPO's attention"),
+}
+
+
+@dataclass
+class Item:
+    """One open report or flag as the queue lists it."""
+
+    kind: str  # "report" or "flag"
+    obj: Report | Flag
+    created_at: datetime
+
+
+def open_items(school_id: int) -> list[Item]:
+    """The school's open reports and flags, newest first."""
+    reports = (Report.objects.filter(school_id=school_id, state=State.OPEN)
+               .select_related("reporter", "person", "message__conversation__school_class",
+                               "message__sender")
+               .order_by("-created_at")[:QUEUE_LIMIT])
+    flags = (Flag.objects.filter(school_id=school_id, state=State.OPEN)
+             .select_related("message__conversation__school_class", "message__sender")
+             .order_by("-created_at")[:QUEUE_LIMIT])
+    items = [Item("report", r, r.created_at) for r in reports]
+    items += [Item("flag", f, f.created_at) for f in flags]
+    items.sort(key=lambda i: i.created_at, reverse=True)
+    return items[:QUEUE_LIMIT]
+
+
+def restrictions_in_force(school_id: int) -> QuerySet[Restriction]:
+    return (Restriction.objects.filter(school_id=school_id, lifted_at__isnull=True,
+                                       until__gt=timezone.now())
+            .select_related("user").order_by("until"))
+
+
+@dataclass
+class Line:
+    """One line of the oversight page: who did what, when, about whom or what, and why."""
+
+    when: datetime
+    who: str
+    role: str
+    what: str
+    about: str
+    where: str
+    why: str
+    notified: bool
+
+
+def _line(record: Record) -> Line:
+    content: dict[str, Any] = {}
+    payload = getattr(record, "payload", None)
+    if payload is not None:
+        content = payload.content or {}
+    actor = record.actor
+    return Line(
+        when=record.created_at,
+        who=actor.public_name if actor is not None else str(_("The school's screen")),
+        role=actor.get_role_display() if actor is not None else "",
+        what=str(KIND_LABELS.get(record.kind, record.kind)),
+        about=str(content.get("person_name", "")),
+        where=str(content.get("conversation_name", "")),
+        why=str(content.get("reason") or content.get("note") or content.get("matched") or ""),
+        notified=record.kind == "safeguarding.dpo_notified",
+    )
+
+
+class Lines(Sequence[Line]):
+    """The school's safeguarding records, newest first, as lines (a lazy sequence for the
+    paginator: only the page shown is read)."""
+
+    def __init__(self, school: School) -> None:
+        self.rows = (Record.objects.filter(scope=scopes.safeguarding(school.pk))
+                     .select_related("actor", "payload").order_by("-position"))
+
+    def __len__(self) -> int:
+        return self.rows.count()
+
+    @overload
+    def __getitem__(self, key: int) -> Line: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Line]: ...
+
+    def __getitem__(self, key: int | slice) -> Line | list[Line]:
+        if isinstance(key, int):
+            return _line(self.rows[key])
+        return [_line(r) for r in self.rows[key]]
+
+
+def oversight_lines(school: School) -> Lines:
+    return Lines(school)

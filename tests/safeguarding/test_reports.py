@@ -1,0 +1,161 @@
+"""Reporting a message or a person, the reporter's own list, and what the reported person
+never learns; the lead's queue and decisions over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Pupil, User
+from archive.models import Record
+from messaging.actions import send
+from messaging.models import Conversation, Restriction
+from safeguarding import actions
+from safeguarding.models import Report, State
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _conversation_page(user: User, conversation: Conversation) -> str:
+    return _client(user).get(reverse("messaging:conversation",
+                                     args=[conversation.pk])).content.decode()
+
+
+def test_a_member_reports_someone_elses_message_and_sees_its_state(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
+    unkind, _ = send.post_message(teacher, conversation_4b, "Your child never listens")
+    page = _conversation_page(parent, conversation_4b)
+    url = reverse("safeguarding:report_message", args=[unkind.pk])
+    assert f'href="{url}"' in page
+    # Not on one's own message.
+    assert f'href="{url}"' not in _conversation_page(teacher, conversation_4b)
+    client = _client(parent)
+    form = client.get(url)
+    assert form.status_code == 200 and "Your child never listens" in form.content.decode()
+    response = client.post(url, {"reason": "bullying", "note": "Said in front of everyone"})
+    assert response.status_code == 302 and response["Location"] == reverse("safeguarding:my_reports")
+    report = Report.objects.get()
+    assert (report.reporter, report.person, report.message, report.state) == (
+        parent, teacher, unkind, State.OPEN)
+    mine = client.get(reverse("safeguarding:my_reports")).content.decode()
+    assert "Bullying" in mine and "Open" in mine
+    assert Record.objects.filter(kind="safeguarding.reported", actor=parent).count() == 1
+
+
+def test_a_report_needs_a_reason_and_a_csrf_token(
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
+    unkind, _ = send.post_message(teacher, conversation_4b, "Hm")
+    url = reverse("safeguarding:report_message", args=[unkind.pk])
+    response = _client(parent).post(url, {"reason": "", "note": "x"})
+    assert response.status_code == 200 and not Report.objects.exists()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(parent)
+    assert strict.post(url, {"reason": "other"}).status_code == 403
+    assert not Report.objects.exists()
+
+
+def test_the_reported_person_is_never_told_who_reported(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
+    unkind, _ = send.post_message(teacher, conversation_4b, "Your child never listens")
+    actions.report_message(parent, unkind, reason="bullying", note="by Anna")
+    actions.report_person(parent, teacher, reason="other", note="again, Anna")
+    teacher_client = _client(teacher)
+    for path in (reverse("safeguarding:my_reports"),
+                 reverse("messaging:conversation", args=[conversation_4b.pk]),
+                 reverse("messaging:inbox")):
+        body = teacher_client.get(path).content.decode()
+        assert "Anna Jansen" not in body
+        assert "Reported by" not in body and "by Anna" not in body
+    for path in (reverse("safeguarding:queue"), reverse("safeguarding:oversight")):
+        assert teacher_client.get(path).status_code == 404
+    # The lead sees the reporter.
+    queue = _client(lead).get(reverse("safeguarding:queue")).content.decode()
+    assert "Reported by Anna Jansen" in queue
+
+
+def test_a_member_cannot_report_what_they_cannot_read(
+        conversation_4b: Conversation, teacher: User, parent_5a: User) -> None:
+    unkind, _ = send.post_message(teacher, conversation_4b, "Secret")
+    url = reverse("safeguarding:report_message", args=[unkind.pk])
+    client = _client(parent_5a)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "other"}).status_code == 404
+    assert not Report.objects.exists()
+
+
+def test_a_person_report(parent: User, teacher: User, lead: User) -> None:
+    url = reverse("safeguarding:report_person", args=[teacher.pk])
+    response = _client(parent).post(url, {"reason": "worry", "note": ""})
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.message is None and report.person == teacher
+    assert _client(parent).get(reverse("safeguarding:report_person",
+                                       args=[parent.pk])).status_code == 404
+
+
+def test_the_lead_removes_a_reported_message_and_restricts_its_sender(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
+    unkind, _ = send.post_message(parent, conversation_4b, "You are ugly")
+    report = actions.report_message(teacher, unkind, reason="bullying")
+    client = _client(lead)
+    item = reverse("safeguarding:item", args=["report", report.pk])
+    page = client.get(item).content.decode()
+    # Not a member: the conversation around it needs a reason first.
+    assert "Why do you need to see this conversation?" in page
+    response = client.post(reverse("safeguarding:look", args=["report", report.pk]), {"reason": ""})
+    assert response.status_code == 400
+    assert not Record.objects.filter(kind="safeguarding.looked").exists()
+    response = client.post(reverse("safeguarding:look", args=["report", report.pk]),
+                           {"reason": "Checking the report"})
+    assert response.status_code == 200 and 'aria-current="true"' in response.content.decode()
+    looked = Record.objects.get(kind="safeguarding.looked")
+    assert looked.actor == lead and looked.payload.content["reason"] == "Checking the report"
+
+    response = client.post(reverse("safeguarding:decide", args=["report", report.pk, "remove"]),
+                           {"remove-reason": "Bullying"})
+    assert response.status_code == 302
+    unkind.refresh_from_db()
+    report.refresh_from_db()
+    assert unkind.removed_at is not None and report.state == State.ACTIONED
+    assert "Removed by the school" in _conversation_page(teacher, conversation_4b)
+
+    report2 = actions.report_person(teacher, parent, reason="bullying")
+    response = client.post(reverse("safeguarding:decide", args=["report", report2.pk, "restrict"]),
+                           {"restrict-duration": "week", "restrict-reason": "Repeated"})
+    assert response.status_code == 302
+    assert Restriction.objects.get().user == parent
+    kinds = set(Record.objects.filter(scope=f"safeguarding:{lead.school_id}")
+                .values_list("kind", flat=True))
+    assert {"safeguarding.reported", "safeguarding.looked", "safeguarding.removed",
+            "safeguarding.restricted"} <= kinds
+
+
+def test_the_dpo_sees_who_did_what_when_and_why(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User,
+        dpo: User) -> None:
+    unkind, _ = send.post_message(parent, conversation_4b, "You are ugly")
+    report = actions.report_message(teacher, unkind, reason="bullying")
+    actions.remove(lead, report, reason="Name-calling")
+    actions.notify_dpo(lead, report, note="Please keep an eye on this")
+    page = _client(dpo).get(reverse("safeguarding:oversight")).content.decode()
+    assert "Report made" in page and "Message removed" in page
+    assert "Name-calling" in page and "Mr Veilig" in page and "Ms de Vries" in page
+    assert "Please keep an eye on this" in page
+    assert _client(lead).get(reverse("safeguarding:oversight")).status_code == 404
+
+
+def test_a_case_note_is_for_leads_only(parent: User, lead: User, teacher: User) -> None:
+    emma = Pupil.objects.get(first_name="Emma")
+    url = reverse("safeguarding:case_notes", args=[emma.pk])
+    assert _client(lead).post(url, {"text": "Seemed upset on Monday"}).status_code == 302
+    assert "Seemed upset on Monday" in _client(lead).get(url).content.decode()
+    for other in (teacher, parent):
+        assert _client(other).get(url).status_code == 404
+
