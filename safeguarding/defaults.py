@@ -58,7 +58,8 @@ DEFAULTS: Final[dict[str, list[tuple[str, str, str]]]] = {
         (BULLYING, REGEX, r"\bik (?:maak|sla) je (?:af|dood|in elkaar)\b"),
         (BULLYING, REGEX, r"\bniemand (?:vindt|wil) je\b"),
         (BULLYING, REGEX, r"\bje bent (?:lelijk|dik|waardeloos|een loser)\b"),
-        (BULLYING, REGEX, r"\bga (?:toch )?dood\b"),
+        # "Ga dood" said to someone; not "ik ga dood van het lachen" (I'm dying of laughter).
+        (BULLYING, REGEX, r"(?<!ik )\bga (?:toch |maar )?dood\b(?!\s+van\b)"),
         (SEXUAL, WORDS, "nudes"),
         (SEXUAL, REGEX, r"\bnaakt ?foto'?s?\b"),
         (SEXUAL, REGEX, r"\b(?:seks (?:met|hebben)|(?:hebben|doen) seks)\b"),
