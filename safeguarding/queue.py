@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import School
 from archive import scopes
 from archive.models import Record
-from messaging.models import Restriction
+from messaging.models import Conversation, Restriction
 from safeguarding.models import Flag, Report, State
 
 # The queue shows this many open items, newest first; the rest wait their turn.
@@ -79,11 +79,13 @@ class Line:
     notified: bool
 
 
-def _line(record: Record) -> Line:
-    content: dict[str, Any] = {}
+def _content(record: Record) -> dict[str, Any]:
     payload = getattr(record, "payload", None)
-    if payload is not None:
-        content = payload.content or {}
+    return (payload.content or {}) if payload is not None else {}
+
+
+def _line(record: Record, names: dict[int, str]) -> Line:
+    content = _content(record)
     actor = record.actor
     return Line(
         when=record.created_at,
@@ -91,7 +93,9 @@ def _line(record: Record) -> Line:
         role=actor.get_role_display() if actor is not None else "",
         what=str(KIND_LABELS.get(record.kind, record.kind)),
         about=str(content.get("person_name", "")),
-        where=str(content.get("conversation_name", "")),
+        # Named when read, in the reader's language (a class group is "Klassengroep 4B").
+        where=names.get(content.get("conversation") or 0,
+                        str(content.get("conversation_name", ""))),
         why=str(content.get("reason") or content.get("note") or content.get("matched") or ""),
         notified=record.kind == "safeguarding.dpo_notified",
     )
@@ -114,9 +118,12 @@ class Lines(Sequence[Line]):
     def __getitem__(self, key: slice) -> list[Line]: ...
 
     def __getitem__(self, key: int | slice) -> Line | list[Line]:
-        if isinstance(key, int):
-            return _line(self.rows[key])
-        return [_line(r) for r in self.rows[key]]
+        rows = [self.rows[key]] if isinstance(key, int) else list(self.rows[key])
+        ids = {c for c in (_content(r).get("conversation") for r in rows) if isinstance(c, int)}
+        names = {c.pk: c.name for c in
+                 Conversation.objects.filter(pk__in=ids).select_related("school_class")}
+        lines = [_line(r, names) for r in rows]
+        return lines[0] if isinstance(key, int) else lines
 
 
 def oversight_lines(school: School) -> Lines:
