@@ -33,7 +33,9 @@ def _people() -> dict[str, User]:
 def test_a_report_and_the_leads_decisions_through_the_live_server(
         live_server: LiveServer) -> None:
     people = _people()
-    club = Conversation.objects.create(school=people["anna"].school,
+    school = people["anna"].school
+    assert school is not None
+    club = Conversation.objects.create(school=school,
                                        kind=Conversation.Kind.GROUP, title="Ouders")
     for member in ("mirjam", "anna"):
         membership.add_member(club, people[member], actor=None)
