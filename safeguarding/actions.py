@@ -101,6 +101,14 @@ def _reason(reason: object) -> str:
     return str(reason)
 
 
+def _reporter(reporter: User) -> dict[str, Any]:
+    """Who reported, in the record's payload rather than as its actor: a subject access export
+    lists each record's actor, and the person reported is never told who reported them. The
+    DPO's oversight page reads the reporter from here."""
+    return {"reporter": reporter.pk, "reporter_name": reporter.public_name,
+            "reporter_role": reporter.role}
+
+
 def report_message(reporter: User, message: Message, *, reason: str, note: str = "") -> Report:
     """A member reports someone else's message to the school's safeguarding leads."""
     if not can(reporter, "message.report", message):
@@ -111,9 +119,9 @@ def report_message(reporter: User, message: Message, *, reason: str, note: str =
         report = Report.objects.create(school_id=school_id, message=message,
                                        person=message.sender, reporter=reporter,
                                        reason=chosen, note=text)
-        _record("safeguarding.reported", school_id=school_id, actor=reporter,
-                subjects=[message.sender], report=report.pk, reason=chosen, note=text,
-                **_describe_message(message))
+        _record("safeguarding.reported", school_id=school_id, actor=None,
+                subjects=[message.sender, reporter], report=report.pk, reason=chosen,
+                note=text, **_reporter(reporter), **_describe_message(message))
         _tell_leads(school_id)
     return report
 
@@ -127,9 +135,9 @@ def report_person(reporter: User, person: User, *, reason: str, note: str = "") 
     with transaction.atomic():
         report = Report.objects.create(school_id=person.school_id, person=person,
                                        reporter=reporter, reason=chosen, note=text)
-        _record("safeguarding.reported", school_id=person.school_id, actor=reporter,
-                subjects=[person], report=report.pk, reason=chosen, note=text,
-                person=person.pk, person_name=person.public_name)
+        _record("safeguarding.reported", school_id=person.school_id, actor=None,
+                subjects=[person, reporter], report=report.pk, reason=chosen, note=text,
+                person=person.pk, person_name=person.public_name, **_reporter(reporter))
         _tell_leads(person.school_id)
     return report
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import School
+from accounts.models import Role, School
 from archive import scopes
 from archive.models import Record
 from messaging.models import Conversation, Restriction
@@ -87,10 +87,17 @@ def _content(record: Record) -> dict[str, Any]:
 def _line(record: Record, names: dict[int, str]) -> Line:
     content = _content(record)
     actor = record.actor
+    if actor is not None:
+        who, role = actor.public_name, actor.get_role_display()
+    elif "reporter_name" in content:
+        who = str(content["reporter_name"])
+        role = str(dict(Role.choices).get(content.get("reporter_role", ""), ""))
+    else:
+        who, role = str(_("The school's screen")), ""
     return Line(
         when=record.created_at,
-        who=actor.public_name if actor is not None else str(_("The school's screen")),
-        role=actor.get_role_display() if actor is not None else "",
+        who=who,
+        role=role,
         what=str(KIND_LABELS.get(record.kind, record.kind)),
         about=str(content.get("person_name", "")),
         # Named when read, in the reader's language (a class group is "Klassengroep 4B").
