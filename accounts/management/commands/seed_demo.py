@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError("refusing to load demo accounts with DEBUG off (use --force)")
         context = demo.seed()
         # Each other app seeds its own part of the demo school: <app>/demo.py defines seed(context).
-        for app in ("consent", "messaging", "archive", "safeguarding"):
+        for app in ("consent", "messaging", "safeguarding", "archive"):
             try:
                 module = importlib.import_module(f"{app}.demo")
             except ModuleNotFoundError:
