@@ -73,6 +73,7 @@ Action = Literal[
     "safeguarding.restrict",
     "safeguarding.case_note",
     "safeguarding.oversight",
+    "safeguarding.settings",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -3,7 +3,8 @@
 - Any member reports a message they can read (not their own, while it is published) and any
   active person of their own school (not themselves).
 - The school's safeguarding leads (:func:`messaging.access.is_lead_of`) review the queue, look
-  at a conversation in context, remove, restrict, write case notes about pupils.
+  at a conversation in context, remove, restrict, write case notes about pupils, and choose
+  the school's screening settings (holding pupils' messages, the allowed web addresses).
 - The school's DPO reads the record of what the leads did (``safeguarding.oversight``).
 
 Everyone else is denied; the views answer 404, the queue's socket closes as for a page that is
@@ -56,7 +57,7 @@ def _lead(user: User, obj: Any) -> bool:
 
 
 for _action in ("safeguarding.review", "safeguarding.view_conversation",
-                "safeguarding.remove"):
+                "safeguarding.remove", "safeguarding.settings"):
     rule(_action)(_lead)
 
 

@@ -333,6 +333,22 @@ def notify_dpo(by: User, item: Item, *, note: str) -> None:
                 reason=text, **_item_payload(item))
 
 
+def change_settings(by: User, school: School, *, hold_pupil_messages: bool,
+                    allowed_url_hosts: Iterable[str]) -> SafeguardingSettings:
+    """Whether pupils' matching messages wait for review, and which hosts' links are never
+    taken for personal data (a host allows its subdomains too)."""
+    _refuse(by, "safeguarding.settings", school)
+    hosts = sorted({h.strip().lower().rstrip(".") for h in allowed_url_hosts if h.strip()})
+    with transaction.atomic():
+        current, _ = SafeguardingSettings.objects.select_for_update().get_or_create(school=school)
+        current.hold_pupil_messages = hold_pupil_messages
+        current.allowed_url_hosts = "\n".join(hosts)
+        current.save(update_fields=["hold_pupil_messages", "allowed_url_hosts"])
+        _record("safeguarding.settings_changed", school_id=school.pk, actor=by,
+                hold_pupil_messages=hold_pupil_messages, allowed_url_hosts=hosts)
+    return current
+
+
 def audit_oversight(dpo: User) -> None:
     """The DPO's own look at the oversight page is in their audit log, like every DPO page."""
     if not can(dpo, "safeguarding.oversight", dpo):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,3 +80,24 @@ class RestrictForm(forms.Form):
                 raise forms.ValidationError(_("Choose a date in the future."))
             data["ends"] = ends
         return data
+
+
+# A host name as people write it: letters, digits, hyphens and dots.
+HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+class SettingsForm(forms.Form):
+    hold_pupil_messages = forms.BooleanField(
+        label=_("Hold pupils' messages that match a pattern until a lead has looked at them"),
+        required=False)
+    allowed_url_hosts = forms.CharField(
+        label=_("Web addresses whose links are never personal data"), required=False,
+        max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One host a line, such as school.example: its subdomains count too."))
+
+    def clean_allowed_url_hosts(self) -> list[str]:
+        hosts = [h.strip().lower().rstrip(".") for h in self.cleaned_data["allowed_url_hosts"].split()]
+        wrong = [h for h in hosts if h and not HOST.match(h)]
+        if wrong:
+            raise forms.ValidationError(_("Not a host name: %(host)s") % {"host": wrong[0]})
+        return [h for h in hosts if h]

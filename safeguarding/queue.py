@@ -32,6 +32,7 @@ KIND_LABELS = {
     "safeguarding.looked": _("Looked at a conversation"),
     "safeguarding.case_note": _("Case note written"),
     "safeguarding.dpo_notified": _("Brought to the DPO's attention"),
+    "safeguarding.settings_changed": _("Screening settings changed"),
 }
 
 

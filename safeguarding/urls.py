@@ -25,6 +25,7 @@ urlpatterns = [
     path("report/person/<int:user_id>/", views.report_person, name="report_person"),
     path("my-reports/", views.my_reports, name="my_reports"),
     path("oversight/", views.oversight, name="oversight"),
+    path("settings/", views.settings_page, name="settings"),
     path("restrictions/<int:pk>/lift", views.lift, name="lift"),
     path("pupils/<int:pupil_id>/notes/", views.case_notes, name="case_notes"),
     path("<item:kind>/<int:pk>/", views.item_page, name="item"),

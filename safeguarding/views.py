@@ -30,8 +30,9 @@ from safeguarding.forms import (
     ReasonForm,
     ReportForm,
     RestrictForm,
+    SettingsForm,
 )
-from safeguarding.models import CaseNote, Flag, Report
+from safeguarding.models import CaseNote, Flag, Report, SafeguardingSettings
 from safeguarding.routing import SOCKET_PATH
 
 OVERSIGHT_PAGE_SIZE = 50
@@ -269,6 +270,26 @@ def case_notes(request: AuthenticatedHttpRequest, pupil_id: int) -> HttpResponse
     notes = CaseNote.objects.filter(pupil=pupil).select_related("author")
     return render(request, "safeguarding/case_notes.html",
                   {"pupil": pupil, "notes": notes, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    lead, school_id = _lead_or_404(request)
+    school = lead.school
+    if school is None or not can(lead, "safeguarding.settings", school):
+        raise Http404
+    current = SafeguardingSettings.objects.filter(school_id=school_id).first()
+    initial = {"hold_pupil_messages": bool(current and current.hold_pupil_messages),
+               "allowed_url_hosts": "\n".join(current.hosts()) if current else ""}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actions.change_settings(lead, school,
+                                hold_pupil_messages=form.cleaned_data["hold_pupil_messages"],
+                                allowed_url_hosts=form.cleaned_data["allowed_url_hosts"])
+        django_messages.success(request, _("The settings are saved."))
+        return redirect("safeguarding:settings")
+    return render(request, "safeguarding/settings.html", {"form": form})
 
 
 # --- the DPO's oversight ------------------------------------------------------------------------

@@ -598,13 +598,14 @@ def test_adding_a_whole_class_answers_the_matrix(world: dict[str, Any], class_4b
 from archive.models import Record  # noqa: E402
 from safeguarding import actions as safeguarding_actions  # noqa: E402
 from safeguarding.consumers import QueueConsumer  # noqa: E402
-from safeguarding.models import Report  # noqa: E402
+from safeguarding.models import Report, SafeguardingSettings  # noqa: E402
 
 SAFEGUARDING_OBJECTS: dict[Action, str] = {
     "message.report": "club_message", "person.report": "parent2",
     "safeguarding.review": "school", "safeguarding.view_conversation": "group",
     "safeguarding.remove": "club_message", "safeguarding.restrict": "parent2",
     "safeguarding.case_note": "emma", "safeguarding.oversight": "school",
+    "safeguarding.settings": "school",
 }
 SAFEGUARDING_ROWS = {
     # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
@@ -618,6 +619,7 @@ SAFEGUARDING_ROWS = {
     "safeguarding.restrict": (F, F, F, F, F, F, F, F, T, F, F),
     "safeguarding.case_note": (F, F, F, F, F, F, F, F, T, F, F),
     "safeguarding.oversight": (F, F, F, F, F, F, F, T, F, F, F),
+    "safeguarding.settings": (F, F, F, F, F, F, F, F, T, F, F),
 }
 OBJECTS.update(SAFEGUARDING_OBJECTS)
 EVERY_ACTION.update(SAFEGUARDING_ROWS)
@@ -696,10 +698,12 @@ def test_the_leads_queue_over_http_answers_the_matrix(world: dict[str, Any],
                     {"restrict-duration": "day", "restrict-reason": "Threats"}),
         client.post(reverse("safeguarding:decide", args=["report", report.pk, "remove"]),
                     {"remove-reason": "Bullying"}),
+        client.post(reverse("safeguarding:settings"), {"hold_pupil_messages": "on"}),
     ]
     message.refresh_from_db()
     assert (message.removed_at is not None) is lead
     assert world["parent2"].posting_restrictions.exists() is lead
+    assert SafeguardingSettings.objects.filter(hold_pupil_messages=True).exists() is lead
     assert Record.objects.filter(kind="safeguarding.looked").exists() is lead
     for response in responses:
         assert response.status_code in (200, 302) if lead else _denied(response, persona)

@@ -218,3 +218,23 @@ def test_without_the_setting_a_pupils_matching_message_is_flagged_not_held(
         message, _ = send.post_message(pupil_user, group, "nobody likes you")
     assert not message.is_held and Flag.objects.filter(message=message).exists()
 
+
+
+def test_the_lead_chooses_to_hold_pupils_messages_and_the_allowed_hosts(
+        school: School, lead: User, teacher: User) -> None:
+    actions.seed_school(school)
+    client = Client()
+    client.force_login(lead)
+    url = reverse("safeguarding:settings")
+    refused = client.post(url, {"allowed_url_hosts": "not a host!"})
+    assert refused.status_code == 200 and "Not a host name" in refused.content.decode()
+    response = client.post(url, {"hold_pupil_messages": "on",
+                                 "allowed_url_hosts": "Meet.School.Example\nschool.example"})
+    assert response.status_code == 302
+    settings = SafeguardingSettings.objects.get(school=school)
+    assert settings.hold_pupil_messages and settings.hosts() == ["meet.school.example",
+                                                                 "school.example"]
+    assert Record.objects.filter(kind="safeguarding.settings_changed", actor=lead).exists()
+    other = Client()
+    other.force_login(teacher)
+    assert other.get(url).status_code == 404
