@@ -44,6 +44,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.user_id = user.pk
+        # The session the socket was opened with: it closes when that session ends.
+        self.session_key: str | None = getattr(self.scope.get("session"), "session_key", None)
         self.pending: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
         await self.accept()
         self.hub = hub.get_hub()
@@ -64,7 +66,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     def deliver(self, event: dict[str, Any], frame: Frame | None = None) -> None:
         """From the hub: this lead's personal events; the queue hint is the only one kept."""
         if event.get("type") == "_disconnect":
-            asyncio.get_running_loop().create_task(self.close(code=CLOSE_UNAUTHENTICATED))
+            session = event.get("session")
+            if session is None or session == self.session_key:
+                asyncio.get_running_loop().create_task(self.close(code=CLOSE_UNAUTHENTICATED))
             return
         if event.get("type") != QUEUE_EVENT["type"]:
             return

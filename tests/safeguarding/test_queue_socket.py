@@ -36,3 +36,13 @@ async def test_a_report_tells_the_schools_leads_and_no_one_else(
     assert await theirs.receive_nothing(timeout=0.5)
     await mine.disconnect()
     await theirs.disconnect()
+
+
+async def test_the_queue_socket_closes_when_the_leads_account_is_closed(lead: User) -> None:
+    from messaging import hub
+
+    communicator = await _open(lead)
+    hub.get_hub().disconnect_user(lead.pk, session_key="another-session")
+    assert await communicator.receive_nothing(timeout=0.3)
+    hub.get_hub().disconnect_user(lead.pk)
+    assert (await communicator.receive_output(timeout=2))["type"] == "websocket.close"
