@@ -85,6 +85,18 @@ def _content(record: Record) -> dict[str, Any]:
     return (payload.content or {}) if payload is not None else {}
 
 
+def _why(kind: str, content: dict[str, Any]) -> str:
+    """The reason typed, or for a report its reason and note, for a flag what matched."""
+    if kind == "safeguarding.reported":
+        reason = str(dict(Report.Reason.choices).get(content.get("reason", ""), ""))
+        note = str(content.get("note") or "")
+        return f"{reason}: {note}" if reason and note else reason or note
+    if kind == "safeguarding.flagged":
+        category = str(dict(Flag.Category.choices).get(content.get("category", ""), ""))
+        return f"{category}: “{content.get('matched', '')}”" if category else ""
+    return str(content.get("reason") or content.get("note") or "")
+
+
 def _line(record: Record, names: dict[int, str]) -> Line:
     content = _content(record)
     actor = record.actor
@@ -104,7 +116,7 @@ def _line(record: Record, names: dict[int, str]) -> Line:
         # Named when read, in the reader's language (a class group is "Klassengroep 4B").
         where=names.get(content.get("conversation") or 0,
                         str(content.get("conversation_name", ""))),
-        why=str(content.get("reason") or content.get("note") or content.get("matched") or ""),
+        why=_why(record.kind, content),
         notified=record.kind == "safeguarding.dpo_notified",
     )
 

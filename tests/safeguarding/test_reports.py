@@ -145,11 +145,12 @@ def test_the_dpo_sees_who_did_what_when_and_why(
         conversation_4b: Conversation, teacher: User, parent: User, lead: User,
         dpo: User) -> None:
     unkind, _ = send.post_message(parent, conversation_4b, "You are ugly")
-    report = actions.report_message(teacher, unkind, reason="bullying")
+    report = actions.report_message(teacher, unkind, reason="bullying", note="To a child")
     actions.remove(lead, report, reason="Name-calling")
     actions.notify_dpo(lead, report, note="Please keep an eye on this")
     page = _client(dpo).get(reverse("safeguarding:oversight")).content.decode()
     assert "Report made" in page and "Message removed" in page
+    assert "Why: Bullying: To a child" in page
     assert "Name-calling" in page and "Mr Veilig" in page and "Ms de Vries" in page
     assert "Please keep an eye on this" in page
     assert _client(lead).get(reverse("safeguarding:oversight")).status_code == 404
