@@ -164,3 +164,61 @@ def test_a_case_note_is_for_leads_only(parent: User, lead: User, teacher: User) 
     for other in (teacher, parent):
         assert _client(other).get(url).status_code == 404
 
+
+
+def test_a_dismissed_report_reads_dismissed_for_its_reporter(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
+    message, _ = send.post_message(teacher, conversation_4b, "Swimming on Tuesday")
+    report = actions.report_message(parent, message, reason="other")
+    response = _client(lead).post(reverse("safeguarding:decide",
+                                          args=["report", report.pk, "dismiss"]),
+                                  {"dismiss-reason": "Nothing wrong"})
+    assert response.status_code == 302
+    mine = _client(parent).get(reverse("safeguarding:my_reports")).content.decode()
+    assert "Dismissed" in mine
+    queue = _client(lead).get(reverse("safeguarding:queue")).content.decode()
+    assert "Swimming on Tuesday" not in queue and "Nothing is waiting." in queue
+    # An unknown decision is not there.
+    assert _client(lead).post(reverse("safeguarding:decide",
+                                      args=["report", report.pk, "frobnicate"])).status_code == 404
+
+
+def test_the_lead_lifts_a_restriction_early(parent: User, teacher: User, lead: User) -> None:
+    report = actions.report_person(teacher, parent, reason="bullying")
+    client = _client(lead)
+    client.post(reverse("safeguarding:decide", args=["report", report.pk, "restrict"]),
+                {"restrict-duration": "day", "restrict-reason": "Cooling off"})
+    restriction = Restriction.objects.get(user=parent)
+    assert "Anna Jansen can read but not post until" in client.get(
+        reverse("safeguarding:queue")).content.decode()
+    assert _client(teacher).post(reverse("safeguarding:lift", args=[restriction.pk])
+                                 ).status_code == 404
+    assert client.post(reverse("safeguarding:lift", args=[restriction.pk])).status_code == 302
+    restriction.refresh_from_db()
+    assert restriction.lifted_at is not None
+    assert "Nobody is restricted." in client.get(reverse("safeguarding:queue")).content.decode()
+
+
+def test_a_restriction_needs_an_end_in_the_future(parent: User, teacher: User,
+                                                  lead: User) -> None:
+    report = actions.report_person(teacher, parent, reason="bullying")
+    url = reverse("safeguarding:decide", args=["report", report.pk, "restrict"])
+    for data in ({"restrict-duration": "date", "restrict-reason": "x"},
+                 {"restrict-duration": "date", "restrict-until": "2000-01-01",
+                  "restrict-reason": "x"},
+                 {"restrict-duration": "week", "restrict-reason": ""}):
+        assert _client(lead).post(url, data).status_code == 400
+    assert not Restriction.objects.exists()
+
+
+def test_another_schools_lead_sees_nothing_of_this_one(
+        conversation_4b: Conversation, teacher: User, parent: User, other_lead: User) -> None:
+    message, _ = send.post_message(teacher, conversation_4b, "Hello")
+    report = actions.report_message(parent, message, reason="other")
+    client = _client(other_lead)
+    assert "Hello" not in client.get(reverse("safeguarding:queue")).content.decode()
+    assert client.get(reverse("safeguarding:item", args=["report", report.pk])).status_code == 404
+    assert client.post(reverse("safeguarding:decide", args=["report", report.pk, "remove"]),
+                       {"remove-reason": "x"}).status_code == 404
+    message.refresh_from_db()
+    assert message.removed_at is None
