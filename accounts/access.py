@@ -68,6 +68,16 @@ Action = Literal[
     # notifications/access.py
     "notifications.mute",
     "notifications.remove_device",
+    # safeguarding/access.py
+    "message.report",
+    "person.report",
+    "safeguarding.review",
+    "safeguarding.view_conversation",
+    "safeguarding.remove",
+    "safeguarding.restrict",
+    "safeguarding.case_note",
+    "safeguarding.oversight",
+    "safeguarding.settings",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -36,6 +36,7 @@ PEOPLE: list[tuple[str, str, str]] = [
     # username, display name, role
     ("admin", "Ms Okafor (office)", Role.ADMIN),
     ("dpo", "Mr Lindqvist (DPO)", Role.DPO),
+    ("lead", "Mr Veilig (safeguarding)", Role.SAFEGUARDING),
     ("teacher", "Ms de Vries", Role.TEACHER),
     ("teacher5a", "Mr Ivanov", Role.TEACHER),
     ("head", "Mrs Brennan (head)", Role.TEACHER),

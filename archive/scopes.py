@@ -39,6 +39,12 @@ def dpo(school_id: int | None) -> str:
     return f"dpo:{school_id or 0}"
 
 
+def safeguarding(school_id: int | None) -> str:
+    """What a school's safeguarding leads were told and did: reports, flags, looks at
+    conversations with their reason, removals, restrictions, reviews, case notes."""
+    return f"safeguarding:{school_id or 0}"
+
+
 def retention(school_id: int | None) -> str:
     """Retention policies and purges of one school."""
     return f"retention:{school_id or 0}"

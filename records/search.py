@@ -22,7 +22,8 @@ def school_scopes(school: School) -> Q:
     its DPO's and retention's, and those of its conversations, classes and pupils. The global
     seal chain belongs to no school."""
     pk = school.pk
-    match = Q(scope__in=[f"school:{pk}", f"dpo:{pk}", f"retention:{pk}"])
+    match = Q(scope__in=[f"school:{pk}", f"dpo:{pk}", f"retention:{pk}",
+                          f"safeguarding:{pk}"])
     for prefix, owned in (("conversation:", Conversation.objects.filter(school=school)),
                           ("class:", SchoolClass.objects.filter(school=school)),
                           ("pupil:", Pupil.objects.filter(school=school))):

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets through the messaging consumer.
+"""ASGI entry point: HTTP through Django, websockets through the messaging consumer (and the
+safeguarding lead's queue socket).
 
 Served by ``python -m schoolchat.server`` (daphne with request bodies bounded before they are
 read); the body limit is applied here too, for any other ASGI server.
@@ -16,6 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+from safeguarding.routing import websocket_urlpatterns as safeguarding_urlpatterns  # noqa: E402
 from schoolchat.limits import BodyLimitMiddleware  # noqa: E402
 from schoolchat.origins import origin_validator  # noqa: E402
 
@@ -25,7 +27,7 @@ application = ProtocolTypeRouter(
         # Origin checked against ALLOWED_HOSTS (https only in production): another site cannot
         # open a socket with our cookie.
         "websocket": origin_validator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns]))
         ),
     }
 )

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "consent",
     "archive",
     "records",
+    "safeguarding",
 ]
 
 MIDDLEWARE = [

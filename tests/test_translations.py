@@ -31,6 +31,7 @@ AREAS = {
     "archive": ("archive/",),
     "records": ("records/", "templates/records/"),
     "notifications": ("notifications/", "templates/notifications/"),
+    "safeguarding": ("safeguarding/", "templates/safeguarding/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

@@ -27,12 +27,13 @@ from django.utils import timezone
 import consent
 from accounts import twofactor
 from accounts.actions.twofactor import enrol_second_factor
-from accounts.models import Guardianship, Pupil, School, SchoolClass, User
+from accounts.models import Guardianship, Pupil, Role, School, SchoolClass, User
 from consent import actions as consent_actions
 from messaging.actions import send
 from messaging.models import Conversation
 from records import actions as archive_actions
-from tests.factories import PASSWORD
+from safeguarding import actions as safeguarding_actions
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +149,18 @@ def site(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
     notice, _ = send.post_message(teacher, announcements, "Sign the trip form", ack_requested=True)
     consent_actions.request_consent(teacher, class_4b, consent.PHOTOS_CLASS)
     archive_actions.request_export(dpo, user=parent, pupil=None)
+    lead = UserFactory(username="lead", display_name="Mr Veilig", role=Role.SAFEGUARDING,
+                       school=school)
+    report = safeguarding_actions.report_message(parent, question, reason="bullying")
+    safeguarding_actions.notify_dpo(lead, report, note="Friday")
     c4b, ann = conversation_4b.pk, announcements.pk
     return {
         "parent": [reverse("messaging:inbox"), f"/c/{c4b}/", f"/c/{c4b}/members/", f"/c/{ann}/",
                    reverse("consent:index"), reverse("notifications:page"), "/search/?q=Friday",
-                   reverse("messaging:people")],
+                   reverse("messaging:people"), f"/safeguarding/report/message/{question.pk}/",
+                   f"/safeguarding/report/person/{teacher.pk}/", "/safeguarding/my-reports/"],
+        "lead": ["/safeguarding/", f"/safeguarding/report/{report.pk}/",
+                 f"/safeguarding/pupils/{emma.pk}/notes/", "/safeguarding/settings/"],
         "teacher": [f"/c/{c4b}/", f"/c/{c4b}/m/{question.pk}/seen",
                     f"/c/{ann}/m/{notice.pk}/acknowledgements", f"/consent/class/{class_4b.pk}/",
                     f"/consent/class/{class_4b.pk}/paper/", reverse("messaging:office_hours")],
@@ -162,7 +170,8 @@ def site(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
                   "/school/policies/", "/school/groups/", f"/school/groups/{ann}/",
                   "/archive/retention/policy", "/school/audit/", "/consent/forms/"],
         "dpo": ["/archive/", "/archive/search/?text=Friday", "/archive/exports/",
-                "/archive/holds/", "/archive/retention/", "/archive/audit/"],
+                "/archive/holds/", "/archive/retention/", "/archive/audit/",
+                "/safeguarding/oversight/"],
     }
 
 

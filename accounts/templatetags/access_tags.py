@@ -23,4 +23,6 @@ def nav_access(context: Any) -> dict[str, bool]:
         "school_admin": can(user, "school.manage", user),
         "archive": can(user, "archive.integrity", user),
         "retention": can(user, "archive.retention_policy", user),
+        "safeguarding": can(user, "safeguarding.review", user),
+        "oversight": can(user, "safeguarding.oversight", user),
     }

@@ -666,3 +666,139 @@ async def test_marking_sensitive_over_the_websocket_answers_the_matrix(
     await message.arefresh_from_db()
     assert (message.sensitive == "health") is allowed
     await communicator.disconnect()
+
+
+# --- safeguarding: reporting, the lead's queue and the DPO's oversight, for every role --------
+# Kept in one block of its own. "club_message" is parent2's message in the chess club (read by
+# the teacher, the office and the parent); a report about it is what the lead decides on.
+from archive.models import Record  # noqa: E402
+from safeguarding import actions as safeguarding_actions  # noqa: E402
+from safeguarding.consumers import QueueConsumer  # noqa: E402
+from safeguarding.models import Report, SafeguardingSettings  # noqa: E402
+
+SAFEGUARDING_OBJECTS: dict[Action, str] = {
+    "message.report": "club_message", "person.report": "parent2",
+    "safeguarding.review": "school", "safeguarding.view_conversation": "group",
+    "safeguarding.remove": "club_message", "safeguarding.restrict": "parent2",
+    "safeguarding.case_note": "emma", "safeguarding.oversight": "school",
+    "safeguarding.settings": "school",
+}
+SAFEGUARDING_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "message.report": (F, T, F, T, T, F, F, F, F, F, F),
+    # Anyone of the school reports a person of the school; the leaver is no longer anyone.
+    "person.report": (T, T, T, T, T, T, T, T, T, F, F),
+    "safeguarding.review": (F, F, F, F, F, F, F, F, T, F, F),
+    "safeguarding.view_conversation": (F, F, F, F, F, F, F, F, T, F, F),
+    "safeguarding.remove": (F, F, F, F, F, F, F, F, T, F, F),
+    "safeguarding.restrict": (F, F, F, F, F, F, F, F, T, F, F),
+    "safeguarding.case_note": (F, F, F, F, F, F, F, F, T, F, F),
+    "safeguarding.oversight": (F, F, F, F, F, F, F, T, F, F, F),
+    "safeguarding.settings": (F, F, F, F, F, F, F, F, T, F, F),
+}
+OBJECTS.update(SAFEGUARDING_OBJECTS)
+EVERY_ACTION.update(SAFEGUARDING_ROWS)
+REPORTERS = {"teacher", "staff", "parent"}  # the club's readers other than parent2
+
+
+@pytest.fixture
+def safeguarding_objects(world: dict[str, Any], school: School) -> dict[str, Any]:
+    message, _ = send_actions.post_message(world["parent2"], world["group"], "You are ugly")
+    return {"school": school, "parent2": world["parent2"], "group": world["group"],
+            "club_message": message,
+            "emma": Pupil.objects.get(first_name="Emma",
+                                      guardianships__guardian=world["people"]["parent"])}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(SAFEGUARDING_OBJECTS))
+def test_every_safeguarding_action_answers_its_row(
+        world: dict[str, Any], safeguarding_objects: dict[str, Any], action: Action) -> None:
+    got = tuple(can(world["people"][persona], action,
+                    safeguarding_objects[SAFEGUARDING_OBJECTS[action]]) for persona in PERSONAS)
+    assert got == SAFEGUARDING_ROWS[action]
+
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_reporting_over_http_answers_the_matrix(world: dict[str, Any],
+                                                safeguarding_objects: dict[str, Any],
+                                                persona: str) -> None:
+    user, message = world["people"][persona], safeguarding_objects["club_message"]
+    client = Client()
+    client.force_login(user)
+    url = reverse("safeguarding:report_message", args=[message.pk])
+    page = client.get(url)
+    response = client.post(url, {"reason": "bullying", "note": f"from {persona}"})
+    reported = Report.objects.filter(message=message, reporter=user).exists()
+    assert reported is _row("message.report", persona)
+    if reported:
+        assert page.status_code == 200 and response.status_code == 302
+    else:
+        assert _denied(page, persona) and _denied(response, persona)
+    person = reverse("safeguarding:report_person", args=[world["parent2"].pk])
+    response = client.post(person, {"reason": "worry"})
+    reported = Report.objects.filter(message=None, reporter=user).exists()
+    assert reported is _row("person.report", persona)
+    if not reported:
+        assert _denied(response, persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_leads_queue_over_http_answers_the_matrix(world: dict[str, Any],
+                                                      safeguarding_objects: dict[str, Any],
+                                                      persona: str) -> None:
+    """Review, view as lead, remove and restrict: the lead only; everyone else as for a page
+    that is not there, and nothing changes. Oversight: the DPO only."""
+    user, message = world["people"][persona], safeguarding_objects["club_message"]
+    report = safeguarding_actions.report_message(world["people"]["parent"], message,
+                                                 reason="bullying")
+    about_person = safeguarding_actions.report_person(world["people"]["teacher"],
+                                                      world["parent2"], reason="bullying")
+    client = Client()
+    client.force_login(user)
+    lead = _row("safeguarding.review", persona)
+    responses = [
+        client.get(reverse("safeguarding:queue")),
+        client.get(reverse("safeguarding:queue_items")),
+        client.get(reverse("safeguarding:item", args=["report", report.pk])),
+        client.post(reverse("safeguarding:look", args=["report", report.pk]),
+                    {"reason": f"{persona} looks"}),
+        client.post(reverse("safeguarding:decide", args=["report", about_person.pk, "restrict"]),
+                    {"restrict-duration": "day", "restrict-reason": "Threats"}),
+        client.post(reverse("safeguarding:decide", args=["report", report.pk, "remove"]),
+                    {"remove-reason": "Bullying"}),
+        client.post(reverse("safeguarding:settings"), {"hold_pupil_messages": "on"}),
+    ]
+    message.refresh_from_db()
+    assert (message.removed_at is not None) is lead
+    assert world["parent2"].posting_restrictions.exists() is lead
+    assert SafeguardingSettings.objects.filter(hold_pupil_messages=True).exists() is lead
+    assert Record.objects.filter(kind="safeguarding.looked").exists() is lead
+    for response in responses:
+        assert response.status_code in (200, 302) if lead else _denied(response, persona)
+    oversight = client.get(reverse("safeguarding:oversight"))
+    if _row("safeguarding.oversight", persona):
+        assert oversight.status_code == 200 and "Message removed" not in oversight.content.decode()
+    else:
+        assert _denied(oversight, persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_the_queue_socket_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
+    user = world["people"][persona]
+    communicator = WebsocketCommunicator(QueueConsumer.as_asgi(), "/ws/safeguarding/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    if _row("safeguarding.review", persona):
+        assert connected
+        assert await communicator.receive_json_from() == {"type": "hello"}
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from() == {"type": "pong"}
+        await communicator.disconnect()
+    else:
+        assert not connected and code == (4401 if persona == "leaver" else 4404)

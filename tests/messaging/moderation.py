@@ -25,6 +25,12 @@ def lead(school: School) -> User:
 
 
 @pytest.fixture
+def unscreened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messaging with no screen registered (the safeguarding app registers its own)."""
+    monkeypatch.setattr(screening, "_screens", [])
+
+
+@pytest.fixture
 def screened() -> Iterator[None]:
     """The school's safeguarding app, as far as messaging sees it: one screen registered."""
     screening.register(hold_and_flag)

@@ -21,10 +21,10 @@ from messaging.actions import direct, edit, moderation, receipts, send
 from messaging.models import Conversation, Event, Message, Restriction
 from messaging.signals import messages_screened
 from tests.factories import SchoolFactory, UserFactory
-from tests.messaging.moderation import hold_and_flag, lead, screened
+from tests.messaging.moderation import hold_and_flag, lead, screened, unscreened
 
 pytestmark = pytest.mark.django_db
-__all__ = ["lead", "screened"]  # fixtures
+__all__ = ["lead", "screened", "unscreened"]  # fixtures
 
 
 def _client(user: User) -> Client:
@@ -250,7 +250,8 @@ def test_a_restricted_sender_cannot_edit_their_earlier_message(
 
 # --- holding for review --------------------------------------------------------------------
 
-def test_with_no_screen_nothing_is_held(conversation_4b: Conversation, parent: User) -> None:
+def test_with_no_screen_nothing_is_held(conversation_4b: Conversation, parent: User,
+                                        unscreened: None) -> None:
     assert not screening.active()
     message, _ = send.post_message(parent, conversation_4b, "meet me after school")
     assert not message.is_held
@@ -359,7 +360,8 @@ def test_a_screen_answering_for_the_wrong_number_of_drafts_stores_nothing(
     assert conversation_4b.last_seq == 0
 
 
-def test_registering_twice_asks_once(conversation_4b: Conversation, parent: User) -> None:
+def test_registering_twice_asks_once(conversation_4b: Conversation, parent: User,
+                                     unscreened: None) -> None:
     screening.register(hold_and_flag)
     screening.register(hold_and_flag)
     try:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError("refusing to load demo accounts with DEBUG off (use --force)")
         context = demo.seed()
         # Each other app seeds its own part of the demo school: <app>/demo.py defines seed(context).
-        for app in ("consent", "messaging", "archive"):
+        for app in ("consent", "messaging", "safeguarding", "archive"):
             try:
                 module = importlib.import_module(f"{app}.demo")
             except ModuleNotFoundError:
@@ -40,5 +40,6 @@ class Command(BaseCommand):
             ("admin", "school admin"), ("teacher", "teacher of 4B"),
             ("parent", "parent of Emma Jansen, 4B"), ("parent5a", "parent of Mateo García, 5A"),
             ("dpo", "data-protection officer"),
+            ("lead", "safeguarding lead: open reports and flags at /safeguarding/"),
         ]:
             self.stdout.write(f"  {username:<10} {label}")

@@ -1,0 +1,128 @@
+"""The school's screen (registered with :mod:`messaging.screening`): which messages its
+patterns match, and which of those wait for review.
+
+Asked once per batch of sends, inside the batch's transaction: one read of the school's active
+patterns and settings, then plain regular expressions (compiled once per process). A match
+never blocks a message; it becomes a :class:`~safeguarding.models.Flag` after the commit
+(:func:`safeguarding.actions.record_flags`), and a pupil's matching message is held as well
+where the school chose to hold them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from messaging.models import Conversation
+from messaging.screening import Draft, Verdict
+from safeguarding.access import held_when_matched
+from safeguarding.models import Flag, Pattern, SafeguardingSettings
+
+# A link as people write it: with a scheme, or starting with www.
+LINK = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"']+", re.IGNORECASE)
+# Flags of this screen carry this key; other screens' flags are theirs.
+MARK = "safeguarding"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern_id: int
+    category: str
+    kind: str
+    text: str
+
+
+@lru_cache(maxsize=4096)
+def compiled(kind: str, text: str) -> re.Pattern[str] | None:
+    """The expression of a pattern: words as whole words in any case; None for a broken
+    regular expression (a pattern an admin mistyped matches nothing rather than failing sends)."""
+    if kind == Pattern.Kind.WORDS:
+        words = [re.escape(w) for w in text.split()]
+        if not words:
+            return None
+        return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error:
+        return None
+
+
+def _allowed(host: str | None, hosts: Iterable[str]) -> bool:
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def without_allowed_links(text: str, hosts: Sequence[str]) -> str:
+    """The text with every link to an allowed host blanked out: its digits are a meeting
+    room or a page, not a phone number."""
+    if not hosts:
+        return text
+
+    def blank(match: re.Match[str]) -> str:
+        url = match.group(0)
+        try:
+            host = urlsplit(url if "://" in url else "http://" + url).hostname
+        except ValueError:
+            return url
+        return " " * len(url) if _allowed(host, hosts) else url
+
+    return LINK.sub(blank, text)
+
+
+def matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
+            in_group: bool = True) -> list[dict[str, Any]]:
+    """The flags ``text`` raises: the first match of each category, as
+    ``{"safeguarding": True, "pattern": id, "category": ..., "matched": ...}``. Personal data
+    counts only where a group reads it (``in_group``) and never inside an allowed link."""
+    found: dict[str, dict[str, Any]] = {}
+    plain: str | None = None
+    for each in rules:
+        if each.category in found:
+            continue
+        haystack = text
+        if each.category == Flag.Category.PERSONAL_DATA:
+            if not in_group:
+                continue
+            if plain is None:
+                plain = without_allowed_links(text, hosts)
+            haystack = plain
+        expression = compiled(each.kind, each.text)
+        hit = expression.search(haystack) if expression is not None else None
+        if hit is not None:
+            found[each.category] = {MARK: True, "pattern": each.pattern_id,
+                                    "category": each.category,
+                                    "matched": hit.group(0).strip()[:200]}
+    return list(found.values())
+
+
+def rules_of(school_id: int) -> list[Rule]:
+    return [Rule(pk, category, kind, text) for pk, category, kind, text in
+            Pattern.objects.filter(school_id=school_id, active=True).order_by("pk")
+            .values_list("pk", "category", "kind", "text")]
+
+
+def screen(drafts: Sequence[Draft]) -> list[Verdict]:
+    """A verdict per draft (a batch is one conversation, so one school)."""
+    verdicts: list[Verdict] = []
+    loaded: dict[int, tuple[list[Rule], SafeguardingSettings | None]] = {}
+    for draft in drafts:
+        school_id = draft.conversation.school_id
+        if school_id not in loaded:
+            loaded[school_id] = (rules_of(school_id),
+                                 SafeguardingSettings.objects.filter(school_id=school_id).first())
+        rules, settings = loaded[school_id]
+        if not rules or not draft.body:
+            verdicts.append(Verdict())
+            continue
+        flags = matches(draft.body, rules, hosts=settings.hosts() if settings else (),
+                        in_group=draft.conversation.kind != Conversation.Kind.DIRECT)
+        hold = bool(flags) and held_when_matched(
+            draft.sender, settings is not None and settings.hold_pupil_messages)
+        verdicts.append(Verdict(hold=hold, flags=list(flags)))
+    return verdicts
