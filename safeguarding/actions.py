@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -393,8 +393,13 @@ def add_pattern(by: User, school: School, *, language: str, category: str, kind:
                 else same.filter(text=value))
         if same.exists():
             raise ValidationError(_("This is already on the school's list."), code="duplicate")
-        pattern = Pattern.objects.create(school=school, language=language, category=category,
-                                         kind=kind, text=value)
+        try:
+            with transaction.atomic():  # two leads adding the same at once: one wins
+                pattern = Pattern.objects.create(school=school, language=language,
+                                                 category=category, kind=kind, text=value)
+        except IntegrityError:
+            raise ValidationError(_("This is already on the school's list."),
+                                  code="duplicate") from None
         _record("safeguarding.pattern_added", school_id=school.pk, actor=by,
                 **_describe_pattern(pattern))
     return pattern
