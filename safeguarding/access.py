@@ -4,7 +4,8 @@
   active person of their own school (not themselves).
 - The school's safeguarding leads (:func:`messaging.access.is_lead_of`) review the queue, look
   at a conversation in context, remove, restrict, write case notes about pupils, and choose
-  the school's screening settings (holding pupils' messages, the allowed web addresses).
+  the school's screening settings (holding pupils' messages, the allowed web addresses) and
+  its words and patterns.
 - The school's DPO reads the record of what the leads did (``safeguarding.oversight``).
 
 Everyone else is denied; the views answer 404, the queue's socket closes as for a page that is

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +37,10 @@ from safeguarding.models import (
     SafeguardingSettings,
     State,
 )
-from safeguarding.screen import MARK
+from safeguarding.screen import MARK, refusal
 
 NOTE_MAX_CHARS = 2000
+PATTERN_MAX_CHARS = 300
 QUEUE_EVENT = {"type": "safeguarding_queue"}
 
 Item = Report | Flag
@@ -347,6 +348,88 @@ def change_settings(by: User, school: School, *, hold_pupil_messages: bool,
         _record("safeguarding.settings_changed", school_id=school.pk, actor=by,
                 hold_pupil_messages=hold_pupil_messages, allowed_url_hosts=hosts)
     return current
+
+
+# --- the school's list of patterns -----------------------------------------------------------
+
+DEFAULT_KEYS = frozenset((language, category, kind, text)
+                         for language, rows in defaults.DEFAULTS.items()
+                         for category, kind, text in rows)
+
+
+def is_default(pattern: Pattern) -> bool:
+    """Whether the pattern is one every school starts with: it can be switched off, not
+    deleted, so the list can always be put back as it was."""
+    return (pattern.language, pattern.category, pattern.kind, pattern.text) in DEFAULT_KEYS
+
+
+def _describe_pattern(pattern: Pattern) -> dict[str, Any]:
+    return {"pattern": pattern.pk, "language": pattern.language, "category": pattern.category,
+            "pattern_kind": pattern.kind, "text": pattern.text}
+
+
+def add_pattern(by: User, school: School, *, language: str, category: str, kind: str,
+                text: str) -> Pattern:
+    """The school adds words or a regular expression to its list: the next message is
+    screened with it. A broken, too broad or repeated pattern is refused."""
+    _refuse(by, "safeguarding.settings", school)
+    if language not in Pattern.Language.values:
+        raise ValidationError(_("Choose a language."), code="invalid")
+    if category not in Flag.Category.values:
+        raise ValidationError(_("Choose a category."), code="invalid")
+    if kind not in Pattern.Kind.values:
+        raise ValidationError(_("Choose words or a regular expression."), code="invalid")
+    value = " ".join(text.split()) if kind == Pattern.Kind.WORDS else text.strip()
+    if len(value) > PATTERN_MAX_CHARS:
+        raise ValidationError(_("This is too long (at most %(n)d characters).")
+                              % {"n": PATTERN_MAX_CHARS}, code="too_long")
+    problem = refusal(kind, value)
+    if problem is not None:
+        raise ValidationError(problem, code="invalid")
+    with transaction.atomic():
+        same = Pattern.objects.select_for_update().filter(school=school, language=language,
+                                                          kind=kind)
+        same = (same.filter(text__iexact=value) if kind == Pattern.Kind.WORDS
+                else same.filter(text=value))
+        if same.exists():
+            raise ValidationError(_("This is already on the school's list."), code="duplicate")
+        try:
+            with transaction.atomic():  # two leads adding the same at once: one wins
+                pattern = Pattern.objects.create(school=school, language=language,
+                                                 category=category, kind=kind, text=value)
+        except IntegrityError:
+            raise ValidationError(_("This is already on the school's list."),
+                                  code="duplicate") from None
+        _record("safeguarding.pattern_added", school_id=school.pk, actor=by,
+                **_describe_pattern(pattern))
+    return pattern
+
+
+def switch_pattern(by: User, pattern: Pattern, *, active: bool) -> Pattern:
+    """Switch a pattern on or off: off, it flags nothing from the next message on."""
+    _refuse(by, "safeguarding.settings", pattern.school)
+    with transaction.atomic():
+        current = Pattern.objects.select_for_update().get(pk=pattern.pk)
+        if current.active != active:
+            current.active = active
+            current.save(update_fields=["active"])
+            _record("safeguarding.pattern_on" if active else "safeguarding.pattern_off",
+                    school_id=current.school_id, actor=by, **_describe_pattern(current))
+    return current
+
+
+def delete_pattern(by: User, pattern: Pattern) -> None:
+    """Delete a pattern the school added (a default is switched off instead). Flags it
+    raised stay, with what they matched."""
+    _refuse(by, "safeguarding.settings", pattern.school)
+    if is_default(pattern):
+        raise ValidationError(_("A pattern every school starts with can be switched off, "
+                                "not deleted."), code="default")
+    with transaction.atomic():
+        described = _describe_pattern(pattern)
+        Pattern.objects.filter(pk=pattern.pk).delete()
+        _record("safeguarding.pattern_deleted", school_id=pattern.school_id, actor=by,
+                **described)
 
 
 def audit_oversight(dpo: User) -> None:

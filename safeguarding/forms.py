@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from safeguarding.actions import NOTE_MAX_CHARS
-from safeguarding.models import Report
+from safeguarding.actions import NOTE_MAX_CHARS, PATTERN_MAX_CHARS
+from safeguarding.models import Flag, Pattern, Report
 
 
 class ReportForm(forms.Form):
@@ -101,3 +101,24 @@ class SettingsForm(forms.Form):
         if wrong:
             raise forms.ValidationError(_("Not a host name: %(host)s") % {"host": wrong[0]})
         return [h for h in hosts if h]
+
+
+class PatternForm(forms.Form):
+    """Words or a regular expression the lead adds to the school's list. The action checks
+    that it compiles, is not too broad and is not there already (:func:`actions.add_pattern`)."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=Pattern.Language.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Flag.Category.choices)
+    kind = forms.ChoiceField(label=_("Words or a regular expression?"),
+                             choices=Pattern.Kind.choices, initial=Pattern.Kind.WORDS)
+    text = forms.CharField(
+        label=_("Words or pattern"), strip=True, max_length=PATTERN_MAX_CHARS,
+        help_text=_("Words match as whole words in any case, such as “kill myself”. A regular "
+                    "expression is matched in any case as well."))
+
+
+class TryForm(forms.Form):
+    sample = forms.CharField(label=_("A sentence to try"), strip=True,
+                             max_length=NOTE_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Nothing you type here is stored or sent."))

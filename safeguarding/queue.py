@@ -15,7 +15,7 @@ from accounts.models import Role, School
 from archive import scopes
 from archive.models import Record
 from messaging.models import Conversation, Restriction
-from safeguarding.models import Flag, Report, State
+from safeguarding.models import Flag, Pattern, Report, State
 
 # The queue shows this many open items, newest first; the rest wait their turn.
 QUEUE_LIMIT = 200
@@ -33,7 +33,23 @@ KIND_LABELS = {
     "safeguarding.case_note": _("Case note written"),
     "safeguarding.dpo_notified": _("Brought to the DPO's attention"),
     "safeguarding.settings_changed": _("Screening settings changed"),
+    "safeguarding.pattern_added": _("Pattern added"),
+    "safeguarding.pattern_off": _("Pattern switched off"),
+    "safeguarding.pattern_on": _("Pattern switched on"),
+    "safeguarding.pattern_deleted": _("Pattern deleted"),
 }
+
+PATTERN_SENTENCES = {
+    "safeguarding.pattern_added": _("%(lead)s added %(what)s to the %(language)s list "
+                                    "(%(category)s)."),
+    "safeguarding.pattern_off": _("%(lead)s switched off %(what)s on the %(language)s list "
+                                  "(%(category)s)."),
+    "safeguarding.pattern_on": _("%(lead)s switched on %(what)s on the %(language)s list "
+                                 "(%(category)s)."),
+    "safeguarding.pattern_deleted": _("%(lead)s deleted %(what)s from the %(language)s list "
+                                      "(%(category)s)."),
+}
+LANGUAGE_NAMES = {"en": _("English"), "nl": _("Dutch"), "ru": _("Russian")}
 
 
 @dataclass
@@ -78,6 +94,8 @@ class Line:
     where: str
     why: str
     notified: bool
+    # What a change to the school's patterns did, said in full.
+    sentence: str = ""
 
 
 def _content(record: Record) -> dict[str, Any]:
@@ -95,6 +113,22 @@ def _why(kind: str, content: dict[str, Any]) -> str:
         category = str(dict(Flag.Category.choices).get(content.get("category", ""), ""))
         return f"{category}: “{content.get('matched', '')}”" if category else ""
     return str(content.get("reason") or content.get("note") or "")
+
+
+def pattern_label(kind: str, text: str) -> str:
+    """Words or a regular expression, as a lead reads them."""
+    if kind == Pattern.Kind.WORDS:
+        return str(_("the words “%(text)s”") % {"text": text})
+    return str(_("the regular expression “%(text)s”") % {"text": text})
+
+
+def _pattern_sentence(kind: str, content: dict[str, Any], who: str) -> str:
+    return str(PATTERN_SENTENCES[kind] % {
+        "lead": who,
+        "what": pattern_label(str(content.get("pattern_kind", "")), str(content.get("text", ""))),
+        "language": str(LANGUAGE_NAMES.get(str(content.get("language", "")), "")),
+        "category": str(dict(Flag.Category.choices).get(content.get("category", ""), "")),
+    })
 
 
 def _line(record: Record, names: dict[int, str]) -> Line:
@@ -116,8 +150,10 @@ def _line(record: Record, names: dict[int, str]) -> Line:
         # Named when read, in the reader's language (a class group is "Klassengroep 4B").
         where=names.get(content.get("conversation") or 0,
                         str(content.get("conversation_name", ""))),
-        why=_why(record.kind, content),
+        why="" if record.kind in PATTERN_SENTENCES else _why(record.kind, content),
         notified=record.kind == "safeguarding.dpo_notified",
+        sentence=(_pattern_sentence(record.kind, content, who)
+                  if record.kind in PATTERN_SENTENCES else ""),
     )
 
 

@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
+
 from messaging.models import Conversation
 from messaging.screening import Draft, Verdict
 from safeguarding.access import held_when_matched
@@ -99,6 +101,57 @@ def matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
                                     "category": each.category,
                                     "matched": hit.group(0).strip()[:200]}
     return list(found.values())
+
+
+# Everyday sentences no pattern may match: one that does would flag nearly every message.
+ORDINARY = ("a", "e", "i", "o", "1", ".", "?", "ok", "hi", "Hello!",
+            "Homework for Monday: read page 12 of the book.",
+            "Het huiswerk voor maandag staat in de agenda.",
+            "Домашнее задание на понедельник в дневнике.")
+
+
+def refusal(kind: str, text: str) -> str | None:
+    """Why a pattern the school types would do harm, or None when it may be used: a regular
+    expression that does not compile, or any pattern that matches the empty string or an
+    everyday sentence (it would flag almost every message)."""
+    if not text.strip():
+        return str(_("Type the words or the pattern."))
+    if kind == Pattern.Kind.REGEX:
+        try:
+            re.compile(text, re.IGNORECASE)
+        except re.error as exc:
+            return str(_("This regular expression does not work: %(error)s.")
+                       % {"error": exc.msg})
+    expression = compiled(kind, text)
+    if expression is None:
+        return str(_("Type the words or the pattern."))
+    if expression.search("") is not None:
+        return str(_("This pattern matches an empty message, so it would flag every "
+                     "message. Make it more precise."))
+    broad = next((s for s in ORDINARY if expression.search(s) is not None), None)
+    if broad is not None:
+        return str(_("This pattern matches everyday text such as “%(sample)s”, so it would "
+                     "flag almost every message. Make it more precise.") % {"sample": broad})
+    return None
+
+
+def all_matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
+                in_group: bool = True) -> list[tuple[Rule, str]]:
+    """Every rule ``text`` matches, with what it matched (the "try it" box: the screen itself
+    keeps the first match of each category, :func:`matches`)."""
+    plain = without_allowed_links(text, hosts)
+    found: list[tuple[Rule, str]] = []
+    for each in rules:
+        haystack = text
+        if each.category == Flag.Category.PERSONAL_DATA:
+            if not in_group:
+                continue
+            haystack = plain
+        expression = compiled(each.kind, each.text)
+        hit = expression.search(haystack) if expression is not None else None
+        if hit is not None:
+            found.append((each, hit.group(0).strip()[:200]))
+    return found
 
 
 def rules_of(school_id: int) -> list[Rule]:

@@ -18,21 +18,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import can
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Pupil, User
+from accounts.models import Pupil, School, User
 from messaging.access import readable_message_or_none
 from messaging.models import Message, Restriction
-from safeguarding import actions, queue
+from safeguarding import actions, queue, screen
 from safeguarding.forms import (
     CaseNoteForm,
     DismissForm,
     LookForm,
     NotifyForm,
+    PatternForm,
     ReasonForm,
     ReportForm,
     RestrictForm,
     SettingsForm,
+    TryForm,
 )
-from safeguarding.models import CaseNote, Flag, Report, SafeguardingSettings
+from safeguarding.models import CaseNote, Flag, Pattern, Report, SafeguardingSettings
 from safeguarding.routing import SOCKET_PATH
 
 OVERSIGHT_PAGE_SIZE = 50
@@ -290,6 +292,120 @@ def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         django_messages.success(request, _("The settings are saved."))
         return redirect("safeguarding:settings")
     return render(request, "safeguarding/settings.html", {"form": form})
+
+
+# --- the school's patterns ---------------------------------------------------------------------
+
+def _settings_lead_or_404(request: AuthenticatedHttpRequest) -> tuple[User, School]:
+    lead, _ = _lead_or_404(request)
+    school = lead.school
+    if school is None or not can(lead, "safeguarding.settings", school):
+        raise Http404
+    return lead, school
+
+
+def _grouped(school: School) -> list[dict[str, Any]]:
+    """The school's patterns by language, then category, in the order of their choices."""
+    rows = list(Pattern.objects.filter(school=school).order_by("pk"))
+    categories = dict(Flag.Category.choices)
+    groups = []
+    for language, language_name in queue.LANGUAGE_NAMES.items():
+        mine = [p for p in rows if p.language == language]
+        if not mine:
+            continue
+        groups.append({"language": language_name, "categories": [
+            {"name": name, "patterns": [
+                {"pattern": p, "default": actions.is_default(p),
+                 "label": queue.pattern_label(p.kind, p.text)}
+                for p in mine if p.category == category]}
+            for category, name in categories.items()
+            if any(p.category == category for p in mine)]})
+    return groups
+
+
+def _patterns_page(request: AuthenticatedHttpRequest, school: School, *,
+                   form: PatternForm | None = None, try_form: TryForm | None = None,
+                   tried: list[dict[str, Any]] | None = None, status: int = 200) -> HttpResponse:
+    return render(request, "safeguarding/patterns.html", {
+        "groups": _grouped(school), "form": form or PatternForm(prefix="add"),
+        "try_form": try_form or TryForm(prefix="try"), "tried": tried}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patterns_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The school's list, the form to add to it and the "try it" box."""
+    lead, school = _settings_lead_or_404(request)
+    if request.method == "GET":
+        return _patterns_page(request, school)
+    form = PatternForm(request.POST, prefix="add")
+    if form.is_valid():
+        try:
+            actions.add_pattern(lead, school, language=form.cleaned_data["language"],
+                                category=form.cleaned_data["category"],
+                                kind=form.cleaned_data["kind"], text=form.cleaned_data["text"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error("text", _errors(exc))
+        else:
+            django_messages.success(request, _("The pattern is added. It applies from the "
+                                               "next message on."))
+            return redirect("safeguarding:patterns")
+    return _patterns_page(request, school, form=form, status=400)
+
+
+@login_required
+@require_POST
+def patterns_try(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Which of the school's switched-on patterns a sample sentence matches (as in a group,
+    where personal data counts too). Nothing is stored."""
+    _, school = _settings_lead_or_404(request)
+    form = TryForm(request.POST, prefix="try")
+    if not form.is_valid():
+        return _patterns_page(request, school, try_form=form, status=400)
+    current = SafeguardingSettings.objects.filter(school=school).first()
+    found = screen.all_matches(form.cleaned_data["sample"], screen.rules_of(school.pk),
+                               hosts=current.hosts() if current else ())
+    patterns = Pattern.objects.in_bulk([rule.pattern_id for rule, _ in found])
+    categories = dict(Flag.Category.choices)
+    tried = [{"label": queue.pattern_label(rule.kind, rule.text), "matched": matched,
+              "category": categories.get(rule.category, ""),
+              "language": queue.LANGUAGE_NAMES.get(patterns[rule.pattern_id].language, "")}
+             for rule, matched in found if rule.pattern_id in patterns]
+    return _patterns_page(request, school, try_form=form, tried=tried)
+
+
+def _pattern_or_404(request: AuthenticatedHttpRequest, pk: int) -> tuple[User, Pattern]:
+    lead, school = _settings_lead_or_404(request)
+    pattern = Pattern.objects.filter(pk=pk, school=school).select_related("school").first()
+    if pattern is None:
+        raise Http404
+    return lead, pattern
+
+
+@login_required
+@require_POST
+def pattern_switch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    lead, pattern = _pattern_or_404(request, pk)
+    on = request.POST.get("active") == "on"
+    actions.switch_pattern(lead, pattern, active=on)
+    what = {"what": queue.pattern_label(pattern.kind, pattern.text)}
+    django_messages.success(request, (_("Switched on: %(what)s.") if on
+                                      else _("Switched off: %(what)s.")) % what)
+    return redirect("safeguarding:patterns")
+
+
+@login_required
+@require_POST
+def pattern_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    lead, pattern = _pattern_or_404(request, pk)
+    try:
+        actions.delete_pattern(lead, pattern)
+    except (ValidationError, PermissionDenied) as exc:
+        django_messages.error(request, _errors(exc))
+    else:
+        django_messages.success(request, _("Deleted: %(what)s.") % {
+            "what": queue.pattern_label(pattern.kind, pattern.text)})
+    return redirect("safeguarding:patterns")
 
 
 # --- the DPO's oversight ------------------------------------------------------------------------

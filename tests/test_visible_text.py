@@ -33,6 +33,7 @@ from messaging.actions import send
 from messaging.models import Conversation
 from records import actions as archive_actions
 from safeguarding import actions as safeguarding_actions
+from safeguarding.models import Pattern
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +154,10 @@ def site(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
                        school=school)
     report = safeguarding_actions.report_message(parent, question, reason="bullying")
     safeguarding_actions.notify_dpo(lead, report, note="Friday")
+    safeguarding_actions.seed_school(school)
+    added = safeguarding_actions.add_pattern(lead, school, language="nl", category="bullying",
+                                             kind="words", text="Friday")
+    safeguarding_actions.switch_pattern(lead, added, active=False)
     c4b, ann = conversation_4b.pk, announcements.pk
     return {
         "parent": [reverse("messaging:inbox"), f"/c/{c4b}/", f"/c/{c4b}/members/", f"/c/{ann}/",
@@ -160,7 +165,8 @@ def site(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
                    reverse("messaging:people"), f"/safeguarding/report/message/{question.pk}/",
                    f"/safeguarding/report/person/{teacher.pk}/", "/safeguarding/my-reports/"],
         "lead": ["/safeguarding/", f"/safeguarding/report/{report.pk}/",
-                 f"/safeguarding/pupils/{emma.pk}/notes/", "/safeguarding/settings/"],
+                 f"/safeguarding/pupils/{emma.pk}/notes/", "/safeguarding/settings/",
+                 "/safeguarding/patterns/"],
         "teacher": [f"/c/{c4b}/", f"/c/{c4b}/m/{question.pk}/seen",
                     f"/c/{ann}/m/{notice.pk}/acknowledgements", f"/consent/class/{class_4b.pk}/",
                     f"/consent/class/{class_4b.pk}/paper/", reverse("messaging:office_hours")],
@@ -190,6 +196,8 @@ def made_by_this_test() -> set[str]:
         *(str(pupil) for pupil in Pupil.objects.all()),
         *User.objects.values_list("email", flat=True),
         *User.objects.values_list("phone", flat=True),
+        # The school's safeguarding words and patterns are the school's data, as typed.
+        *Pattern.objects.values_list("text", flat=True),
         "Who can help on Friday?", "I can", "Sign the trip form", "Friday",
     ) if value}
     return data | SAME_EVERYWHERE
