@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 import archive
 from accounts import signals
 from accounts.access import can
-from accounts.actions.leavers import process_leaver
+from accounts.actions.leavers import process_leaver, pupil_leaves
 from accounts.models import Guardianship, Invitation, Pupil, RecoveryCode, Role, School, User
 from accounts.rules import operator_managed
 from archive import scopes
@@ -71,6 +71,16 @@ def pseudonym(user: User) -> str:
         }
         label = labels.get(str(user.role), _("Former member %(code)s"))
         return label % {"code": code}
+
+
+def pupil_pseudonym(pupil: Pupil) -> str:
+    """"Former pupil 7F3A": a pupil with an account has the account's pseudonym; one without
+    gets one derived the same way from the pupil record's id."""
+    if pupil.user_id is not None:
+        return pseudonym(User.objects.get(pk=pupil.user_id))
+    code = salted_hmac("schoolchat.erasure.pupil", str(pupil.pk)).hexdigest()[:4].upper()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Former pupil %(code)s") % {"code": code}
 
 
 def erased_ids(user_ids: Iterable[int | None] | None = None) -> set[int]:
@@ -194,6 +204,9 @@ def _erasable(person: User, *, keep_uploads: bool) -> list[str]:
         things.append(_("Files they uploaded but never sent: %(count)d") % {"count": unsent})
     if person.is_active:
         things.append(_("Their account: it is closed and they leave every conversation"))
+    if Pupil.objects.filter(user=person).exists():
+        things.append(_("Their pupil record's name, date of birth and the school's reference; "
+                        "consent decisions, photo tags and class lists kept show the pseudonym"))
     return things
 
 
@@ -280,6 +293,9 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     person.is_active = False
     person.set_unusable_password()
     person.save()
+    pupil = Pupil.objects.select_for_update().filter(user=person).first()
+    if pupil is not None:
+        deleted.update(_erase_pupil(pupil, name=name, by=by))
     for _receiver, answer in signals.person_erased.send(sender=User, user=person,
                                                         keep_uploads=keep_uploads):
         if isinstance(answer, dict):
@@ -290,11 +306,31 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     request.decided_at = request.erased_at = moment
     request.erased = deleted
     request.save(update_fields=["state", "decided_by", "decided_at", "erased_at", "erased"])
+    subjects: list[User | Pupil] = [person] if pupil is None else [person, pupil]
+    payload: dict[str, Any] = {"user": person.pk, "pseudonym": name, "request": request.pk,
+                               "automatic": by is None, "kept_uploads": keep_uploads,
+                               "deleted": deleted}
+    if pupil is not None:
+        payload["pupil"] = pupil.pk
     archive.record(ERASED_KIND, scope=scopes.school(person.school_id), actor=by,
-                   subjects=[person],
-                   payload={"user": person.pk, "pseudonym": name, "request": request.pk,
-                            "automatic": by is None, "kept_uploads": keep_uploads,
-                            "deleted": deleted})
+                   subjects=subjects, payload=payload)
+
+
+def _erase_pupil(pupil: Pupil, *, name: str, by: User | None) -> dict[str, int]:
+    """The pupil record keeps only what the records duty needs: the consent decisions, photo
+    tags, guardianships and enrolments that refer to it now name the pseudonym. The pupil
+    leaves their classes (if not already), which starts the consent period."""
+    if pupil.left_on is None or pupil.left_on > timezone.localdate():
+        pupil_leaves(pupil, actor=by)
+        pupil.refresh_from_db()
+    # Split so that every "first last" rendering reads the pseudonym whole.
+    first, _space, last = name.rpartition(" ")
+    pupil.first_name, pupil.last_name = (first, last) if first else (name, "")
+    pupil.ref = f"erased-{salted_hmac('schoolchat.erasure.pupil_ref', str(pupil.pk)).hexdigest()[:16]}"
+    had_birth_date = pupil.date_of_birth is not None
+    pupil.date_of_birth = None
+    pupil.save(update_fields=["first_name", "last_name", "ref", "date_of_birth"])
+    return {"pupil_record": 1, "date_of_birth": int(had_birth_date)}
 
 
 # --- Leavers ---------------------------------------------------------------------------------
