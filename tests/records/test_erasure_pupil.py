@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -29,7 +30,7 @@ from messaging.models import Attachment, Conversation, Message
 from records import erasure, export
 from records.models import ErasureRequest
 from safeguarding import actions as safeguarding_actions
-from tests.factories import UserFactory
+from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,29 +73,42 @@ def world(emma: Pupil, parent: User, teacher: User, lead: User,
     return {"decision": decision, "photo": photo}
 
 
-def _erase_pupil_account(client: Client, dpo: User, emma: Pupil) -> tuple[User, ErasureRequest]:
-    account = create_pupil_account(emma, actor=None)
+def _erase_emma(client: Client, dpo: User, emma: Pupil,
+                mode: str) -> tuple[str, ErasureRequest]:
+    """``mode``: "account" (Emma has an account, the DPO chooses it), "pupil" (the DPO chooses
+    her pupil record, which has an account) or "record" (a pupil record without an account)."""
+    account = create_pupil_account(emma, actor=None) if mode != "record" else None
     client.force_login(dpo)
     erasure_page = client.get(reverse("archive:erasure")).content.decode()
-    assert f'value="{account.pk}"' in erasure_page  # the pupil's account can be chosen
-    answer = client.post(reverse("archive:erasure"), {"person": account.pk, "note": "By letter"})
+    pupils = erasure_page[erasure_page.index('name="pupil"'):]
+    assert f'value="{emma.pk}"' in pupils[:pupils.index("</select>")]
+    if account is not None:
+        assert f'value="{account.pk}"' in erasure_page  # the pupil's account can be chosen
+    chosen = {"person": account.pk} if mode == "account" and account else {"pupil": emma.pk}
+    answer = client.post(reverse("archive:erasure"), {**chosen, "note": "By letter"})
     assert answer.status_code == 302, answer.content.decode()[:2000]
-    request = ErasureRequest.objects.get(person=account)
+    request = ErasureRequest.objects.get(pupil=emma)
+    assert request.person == account
     page = client.get(reverse("archive:erasure_request", args=[request.pk])).content.decode()
     assert "Their pupil record&#x27;s name, date of birth" in page
+    assert "What the school must keep" in page and "Consent" in page
+    _shows_nothing_of_emma(page.split("<h1>")[0])  # the title
     assert client.post(reverse("archive:erasure_confirm", args=[request.pk])).status_code == 302
     request.refresh_from_db()
-    account.refresh_from_db()
-    return account, request
-
-
-def test_erasing_a_pupils_account_pseudonymises_their_pupil_record(
-        client: Client, world: dict[str, Any], emma: Pupil, parent: User, teacher: User,
-        admin: User, lead: User, dpo: User, conversation_4b: Conversation) -> None:
-    account, request = _erase_pupil_account(client, dpo, emma)
-    assert request.state == ErasureRequest.State.ERASED
     emma.refresh_from_db()
-    name = erasure.pseudonym(account)
+    name = erasure.pseudonym(account) if account is not None else erasure.pupil_pseudonym(emma)
+    return name, request
+
+
+MODES = ["account", "pupil", "record"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_erasing_a_pupil_pseudonymises_their_pupil_record(
+        client: Client, world: dict[str, Any], emma: Pupil, parent: User, teacher: User,
+        admin: User, lead: User, dpo: User, conversation_4b: Conversation, mode: str) -> None:
+    name, request = _erase_emma(client, dpo, emma, mode)
+    assert request.state == ErasureRequest.State.ERASED
     assert name.startswith("Former pupil ") and str(emma) == name
     assert erasure.pupil_pseudonym(emma) == name
     assert emma.date_of_birth is None and emma.ref.startswith("erased-")
@@ -109,7 +123,8 @@ def test_erasing_a_pupils_account_pseudonymises_their_pupil_record(
     for path in (reverse("accounts:school_class", args=[conversation_4b.school_class_id]),
                  reverse("accounts:school_pupil", args=[emma.pk]),
                  reverse("accounts:school_person", args=[parent.pk]),
-                 reverse("accounts:school_person", args=[account.pk]),
+                 *([reverse("accounts:school_person", args=[request.person_id])]
+                   if request.person_id else []),
                  reverse("accounts:school_people"), reverse("accounts:school_leavers"),
                  reverse("records:school_audit")):
         answer = client.get(path)
@@ -159,15 +174,17 @@ def test_erasing_a_pupils_account_pseudonymises_their_pupil_record(
                                       ensure_ascii=False))
 
 
+@pytest.mark.parametrize("mode", ["account", "record"])
 def test_a_guardians_export_names_the_pupil_by_the_pseudonym(
-        client: Client, world: dict[str, Any], emma: Pupil, parent: User, dpo: User) -> None:
-    account, _ = _erase_pupil_account(client, dpo, emma)
+        client: Client, world: dict[str, Any], emma: Pupil, parent: User, dpo: User,
+        mode: str) -> None:
+    name, _ = _erase_emma(client, dpo, emma, mode)
     data = export.collect(parent)
     data.pop("_files")
     data.pop("_names")
     text = json.dumps(data, ensure_ascii=False)
     _shows_nothing_of_emma(text)
-    assert erasure.pseudonym(account) in text
+    assert name in text
     bundle = zipfile.ZipFile(io.BytesIO(export.bundle(export.collect(parent))))
     for member in ("index.html", "data.json"):
         _shows_nothing_of_emma(bundle.read(member).decode())
@@ -178,18 +195,26 @@ def test_a_guardians_export_names_the_pupil_by_the_pseudonym(
     own.pop("_names")
     text = json.dumps(own, ensure_ascii=False, default=str)
     _shows_nothing_of_emma(text)
-    assert erasure.pseudonym(account) in text
+    assert name in text
 
 
+@pytest.mark.parametrize("mode", ["account", "record"])
 def test_the_archive_is_only_added_to_and_verifies(
-        client: Client, world: dict[str, Any], emma: Pupil, dpo: User) -> None:
+        client: Client, world: dict[str, Any], emma: Pupil, dpo: User, mode: str) -> None:
     before = {r.pk: r.payload_hash for r in Record.objects.all()}
-    account, _ = _erase_pupil_account(client, dpo, emma)
+    name, request = _erase_emma(client, dpo, emma, mode)
     after = {r.pk: r.payload_hash for r in Record.objects.filter(pk__in=before)}
     assert after == before
-    record = Record.objects.get(kind=erasure.ERASED_KIND)
+    kind = erasure.ERASED_KIND if mode == "account" else erasure.PUPIL_ERASED_KIND
+    record = Record.objects.get(kind=kind)
     assert record.payload.content["pupil"] == emma.pk
-    assert set(record.subject_user_ids) == {account.pk} and emma.pk in record.subject_pupil_ids
+    assert record.payload.content["pseudonym"] == name
+    assert emma.pk in record.subject_pupil_ids
+    if mode == "account":
+        assert record.subject_user_ids == [request.person_id]
+    # The DPO's audit page tells the erasure by the pseudonym.
+    audit = client.get(reverse("archive:audit")).content.decode()
+    _shows_nothing_of_emma(audit)
     _shows_nothing_of_emma(json.dumps(record.payload.content))
     assert chain.verify().intact
     out = io.StringIO()
@@ -197,16 +222,54 @@ def test_the_archive_is_only_added_to_and_verifies(
     assert "archive intact" in out.getvalue()
 
 
+@pytest.mark.parametrize("with_account", [True, False])
 @pytest.mark.parametrize("persona", ["teacher", "parent", "admin", "lead", "parent_5a"])
 def test_only_the_dpo_may_erase_a_pupil(
         client: Client, request: pytest.FixtureRequest, persona: str, emma: Pupil,
-        dpo: User) -> None:
-    account = create_pupil_account(emma, actor=None)
-    made = erasure.record_request(dpo, account)
+        dpo: User, with_account: bool) -> None:
+    account = create_pupil_account(emma, actor=None) if with_account else None
+    made = erasure.record_request(dpo, account or emma)
     client.force_login(request.getfixturevalue(persona))
-    assert client.post(reverse("archive:erasure"), {"person": account.pk}).status_code == 404
+    for chosen in ({"pupil": emma.pk}, {"person": account.pk} if account else {}):
+        assert client.post(reverse("archive:erasure"), chosen).status_code == 404
+    assert client.get(reverse("archive:erasure_request", args=[made.pk])).status_code == 404
     assert client.post(reverse("archive:erasure_confirm", args=[made.pk])).status_code == 404
+    assert client.post(reverse("archive:erasure_withdraw", args=[made.pk])).status_code == 404
     emma.refresh_from_db()
     made.refresh_from_db()
     assert (emma.first_name, emma.last_name) == (FIRST, LAST)
     assert made.state == ErasureRequest.State.REQUESTED
+
+
+def test_another_schools_dpo_cannot_erase_a_pupil(client: Client, emma: Pupil,
+                                                  dpo: User) -> None:
+    made = erasure.record_request(dpo, emma)
+    other = UserFactory(username="otherdpo", role=Role.DPO, school=SchoolFactory(slug="other"))
+    client.force_login(other)
+    assert client.get(reverse("archive:erasure_request", args=[made.pk])).status_code == 404
+    assert client.post(reverse("archive:erasure_confirm", args=[made.pk])).status_code == 404
+    assert client.post(reverse("archive:erasure"), {"pupil": emma.pk}).status_code == 400
+    with pytest.raises(PermissionDenied):
+        erasure.record_request(other, emma)
+    emma.refresh_from_db()
+    assert emma.first_name == FIRST
+
+
+def test_a_pupil_is_requested_once_and_withdrawing_erases_nothing(
+        client: Client, emma: Pupil, parent: User, dpo: User) -> None:
+    made = erasure.record_request(dpo, emma)
+    with pytest.raises(ValidationError):
+        erasure.record_request(dpo, emma)
+    client.force_login(dpo)
+    assert client.post(reverse("archive:erasure"), {"pupil": emma.pk}).status_code == 400
+    both = client.post(reverse("archive:erasure"), {"pupil": emma.pk, "person": parent.pk})
+    assert both.status_code == 400 and "Choose either a person or a pupil." in both.content.decode()
+    assert client.post(reverse("archive:erasure_withdraw", args=[made.pk])).status_code == 302
+    emma.refresh_from_db()
+    assert (emma.first_name, emma.date_of_birth) == (FIRST, date(2016, 3, 14))
+    # Erased once, the pupil is no longer offered.
+    again = erasure.record_request(dpo, emma)
+    erasure.confirm(dpo, again)
+    page = client.get(reverse("archive:erasure")).content.decode()
+    pupils = page[page.index('name="pupil"'):]
+    assert f'value="{emma.pk}"' not in pupils[:pupils.index("</select>")]
