@@ -343,7 +343,7 @@ def confirm(dpo: User, request: ErasureRequest) -> ErasureRequest:
     if not can(dpo, "archive.erase", request):
         raise PermissionDenied(_("You cannot erase this person's data."))
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().select_related(
+        locked = ErasureRequest.objects.select_for_update(of=("self",)).select_related(
             "person", "pupil").get(pk=request.pk)
         if locked.state != ErasureRequest.State.REQUESTED:
             return locked
