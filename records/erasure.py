@@ -6,6 +6,9 @@ What it does, and why:
   live account (contact details, profile, sign-in secrets deleted; the name replaced by a
   pseudonym, "Former parent 7F3A") and appends one ``account.erased`` record saying which
   subject is pseudonymised. The chains stay verifiable: nothing archived is edited.
+- A pupil's record (``accounts.Pupil``) is erased with the pupil's account, or on its own for
+  a pupil without one (a ``pupil.erased`` record): its name becomes the pseudonym, its birth
+  date and reference go, and what the records duty keeps about it reads the pseudonym.
 - The pseudonym is stable per person: derived from the account's id with a keyed hash (the
   installation's secret key), so the same person always gets the same one and nobody without
   the key can tell whose it is.
