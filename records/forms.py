@@ -19,6 +19,8 @@ class PersonField(forms.ModelChoiceField):
 
 class PupilField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
+        if obj.ref.startswith("erased-"):  # an erased pupil's reference is no one's
+            return f"{obj.first_name} {obj.last_name}"
         return f"{obj.first_name} {obj.last_name} ({obj.ref})"
 
 
