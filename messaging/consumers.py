@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from messaging import hub, presence, socket_db, wire
+from messaging.events import HELD_BY, public
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
 from schoolchat import metrics
@@ -151,8 +152,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if last is not None and not self.writer(frame):
                 self._too_slow("socket buffer full")
             return True
-        if kind not in SEQUENCED or last is None or self._quiet(event):
-            return False
+        if (kind not in SEQUENCED or last is None or self._quiet(event)
+                or event.get(HELD_BY) == self.user_id):
+            return False  # the drainer writes it (the sender's held message: read first)
         seq = event["seq"]
         if seq <= last:
             return True  # already sent
@@ -197,7 +199,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _write(self, event: dict[str, Any], frame: wire.Frame | None) -> None:
         if frame is None:
-            await self.send_json(event)
+            await self.send_json(public(event))
         elif self.writer is None:
             await self.send(text_data=frame.text)
         elif not self.writer(frame):
@@ -245,7 +247,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return  # not subscribed yet (the backlog read will include it) or already sent
         if seq > last + 1:
             # A gap: events were lost on the way. The database has them.
-            for missed in await socket_db.events_after(conversation_id, last, seq):
+            for missed in await socket_db.events_after(conversation_id, last, seq,
+                                                       self.user_id):
                 await self._send_in_order(missed)
         await self._send_in_order(event, frame)
 
@@ -253,6 +256,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         conversation_id = event["conversation"]
         if event["seq"] <= self.last_sent.get(conversation_id, 0):
             return
+        if event.get(HELD_BY) == self.user_id:
+            # The sender's own held message, on this tab too: "Waiting for review".
+            event, frame = await socket_db.own_held(event, self.user_id), None
         if self._quiet(event):
             event, frame = event | {"quiet": True}, None  # shown, but no notification
         await self._write(event, frame)
@@ -261,7 +267,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _resume(self, conversation_id: int, after_seq: int, *, announce: bool) -> None:
         self.last_sent.setdefault(conversation_id, after_seq)
         while True:
-            batch = await socket_db.events_after(conversation_id, self.last_sent[conversation_id], None)
+            batch = await socket_db.events_after(conversation_id, self.last_sent[conversation_id],
+                                                 None, self.user_id)
             for missed in batch:
                 await self._send_in_order(missed)
             if len(batch) < socket_db.BACKLOG_BATCH:

@@ -147,12 +147,43 @@ def skip_event(conversation_id: int, seq: int) -> dict[str, Any]:
     return {"type": "skip", "conversation": conversation_id, "seq": seq}
 
 
-def logged_event(event: Event) -> dict[str, Any]:
-    """The wire form of a logged event, for resume and gap fill."""
+# Keys of an event for the hub and the consumers only: never written to a socket
+# (:func:`public`). A held message's ``skip`` carries its sender and message, so the sender's
+# own sockets are sent the held message in its place.
+HELD_BY, HELD_MESSAGE = "_held_by", "_message"
+
+
+def held_skip_event(message: Message) -> dict[str, Any]:
+    """The ``skip`` everyone is sent for a held message, with what the sender's sockets need
+    to send it them instead (stripped before anything is written)."""
+    return skip_event(message.conversation_id, message.seq) | {
+        HELD_BY: message.sender_id, HELD_MESSAGE: message.pk}
+
+
+def public(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as a browser may see it: without the internal keys."""
+    if any(key.startswith("_") for key in event):
+        return {k: v for k, v in event.items() if not k.startswith("_")}
+    return event
+
+
+def own_held_event(message: Message, seq: int, viewer: int | None) -> dict[str, Any] | None:
+    """The held message at ``seq`` as its sender (``viewer``) sees it: waiting for review, or
+    not published; None for anyone else, or once released (it has a later seq then)."""
+    if (viewer is None or message.sender_id != viewer or message.held_at is None
+            or message.seq != seq):
+        return None
+    return message_event(message)
+
+
+def logged_event(event: Event, viewer: int | None = None) -> dict[str, Any]:
+    """The wire form of a logged event, for resume and gap fill; ``viewer``: the reader's
+    account, who is shown their own held messages."""
     message = event.message
     assert message is not None
     if event.kind == Event.Kind.HELD:
-        return skip_event(event.conversation_id, event.seq)
+        return (own_held_event(message, event.seq, viewer)
+                or skip_event(event.conversation_id, event.seq))
     if event.kind == Event.Kind.REMOVED:
         return removed_event(message, event.seq)
     if event.kind == Event.Kind.MESSAGE:

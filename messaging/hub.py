@@ -152,7 +152,7 @@ class LocalHub:
             # Every local socket gets this one and reads any gap before it: none needs telling.
             self._heads[int(raw_id)] = max(seq, self._heads.get(int(raw_id), 0))
         internal = str(event.get("type", "")).startswith("_")
-        frame = None if internal else (Frame(text) if text is not None else Frame.of(event))
+        frame = None if internal else Frame.shared(event, text)
         if kind == "conv" and event.get("type") == "message":
             _observe_fanout(event)
         for sub in subs:

@@ -27,8 +27,8 @@ from messaging.access import (
 )
 from messaging.actions import edit, receipts, sensitive
 from messaging.actions.send import ConfirmationRequired
-from messaging.events import logged_event
-from messaging.models import Event
+from messaging.events import HELD_MESSAGE, logged_event, own_held_event, public
+from messaging.models import Event, Message
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the session ended: log in again
@@ -76,7 +76,8 @@ def inbox_heads(user: User) -> dict[int, int]:
 
 
 @database_sync_to_async
-def events_after(conversation_id: int, after_seq: int, upto: int | None) -> list[dict[str, Any]]:
+def events_after(conversation_id: int, after_seq: int, upto: int | None,
+                 viewer: int | None = None) -> list[dict[str, Any]]:
     # Uses index: messaging_event_seq.
     rows = Event.objects.filter(conversation_id=conversation_id, seq__gt=after_seq)
     if upto is not None:
@@ -84,7 +85,18 @@ def events_after(conversation_id: int, after_seq: int, upto: int | None) -> list
     rows = rows.select_related(
         "message__sender", "message__reply_to__sender"
     ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
-    return [logged_event(e) for e in rows]
+    return [logged_event(e, viewer) for e in rows]
+
+
+@database_sync_to_async
+def own_held(event: dict[str, Any], viewer: int) -> dict[str, Any]:
+    """A held message's ``skip`` as its sender's socket is sent it: the held message while it
+    is still held at that seq, else the plain ``skip``."""
+    message = (Message.objects.filter(pk=int(event.get(HELD_MESSAGE) or 0))
+               .select_related("sender", "reply_to__sender").prefetch_related("attachments")
+               .first())
+    shown = own_held_event(message, event["seq"], viewer) if message is not None else None
+    return shown or public(event)
 
 
 def refusal(exc: Exception) -> dict[str, Any]:

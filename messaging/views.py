@@ -413,7 +413,7 @@ def events_json(request: AuthenticatedHttpRequest, conversation_id: int) -> Json
             .select_related("message__sender", "message__reply_to__sender")
             .prefetch_related("message__attachments__pupils")
             .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
-    return JsonResponse({"conversation": conv.pk, "events": [logged_event(e) for e in rows]})
+    return JsonResponse({"conversation": conv.pk, "events": [logged_event(e, request.user.pk) for e in rows]})
 
 
 @login_required

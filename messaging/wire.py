@@ -45,6 +45,15 @@ class Frame:
     def of(cls, event: dict[str, Any]) -> Frame:
         return cls(json.dumps(event))
 
+    @classmethod
+    def shared(cls, event: dict[str, Any], text: str | None = None) -> Frame:
+        """The bytes every socket of a channel gets: ``text`` (the event's JSON as published)
+        when at hand, and never an internal key (one starting with ``_``: the consumers read
+        those, browsers never see them)."""
+        if any(key.startswith("_") for key in event):
+            return cls.of({k: v for k, v in event.items() if not k.startswith("_")})
+        return cls(text) if text is not None else cls.of(event)
+
     @property
     def data(self) -> bytes:
         if self._data is None:

@@ -6,6 +6,9 @@ What it does, and why:
   live account (contact details, profile, sign-in secrets deleted; the name replaced by a
   pseudonym, "Former parent 7F3A") and appends one ``account.erased`` record saying which
   subject is pseudonymised. The chains stay verifiable: nothing archived is edited.
+- A pupil's record (``accounts.Pupil``) is erased with the pupil's account, or on its own for
+  a pupil without one (a ``pupil.erased`` record): its name becomes the pseudonym, its birth
+  date and reference go, and what the records duty keeps about it reads the pseudonym.
 - The pseudonym is stable per person: derived from the account's id with a keyed hash (the
   installation's secret key), so the same person always gets the same one and nobody without
   the key can tell whose it is.
@@ -38,7 +41,7 @@ from django.utils.translation import gettext as _
 import archive
 from accounts import signals
 from accounts.access import can
-from accounts.actions.leavers import process_leaver
+from accounts.actions.leavers import process_leaver, pupil_leaves
 from accounts.models import Guardianship, Invitation, Pupil, RecoveryCode, Role, School, User
 from accounts.rules import operator_managed
 from archive import scopes
@@ -50,6 +53,9 @@ from messaging.retention import KINDS_OF
 from records.models import ErasureRequest
 
 ERASED_KIND = "account.erased"
+# A pupil record without an account, erased on its own (an account's erasure covers its
+# pupil record in its ``account.erased`` record, ``"pupil"`` in the payload).
+PUPIL_ERASED_KIND = "pupil.erased"
 MESSAGE_KINDS = ("message.posted", "message.edited", "message.retracted")
 # Archive records of safeguarding case notes, by their scope's or their kind's prefix.
 SAFEGUARDING_PREFIX = "safeguarding"
@@ -73,12 +79,28 @@ def pseudonym(user: User) -> str:
         return label % {"code": code}
 
 
+def pupil_pseudonym(pupil: Pupil) -> str:
+    """"Former pupil 7F3A": a pupil with an account has the account's pseudonym; one without
+    gets one derived the same way from the pupil record's id."""
+    if pupil.user_id is not None:
+        return pseudonym(User.objects.get(pk=pupil.user_id))
+    code = salted_hmac("schoolchat.erasure.pupil", str(pupil.pk)).hexdigest()[:4].upper()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Former pupil %(code)s") % {"code": code}
+
+
 def erased_ids(user_ids: Iterable[int | None] | None = None) -> set[int]:
     """The accounts among ``user_ids`` (all, without) that have been erased."""
-    rows = ErasureRequest.objects.filter(state=ErasureRequest.State.ERASED)
+    rows = ErasureRequest.objects.filter(state=ErasureRequest.State.ERASED, person__isnull=False)
     if user_ids is not None:
         rows = rows.filter(person_id__in=[u for u in user_ids if u is not None])
-    return set(rows.values_list("person_id", flat=True))
+    return {pk for pk in rows.values_list("person_id", flat=True) if pk is not None}
+
+
+def erased_pupil_ids() -> set[int]:
+    """The pupil records that have been erased (alone or with their account)."""
+    rows = ErasureRequest.objects.filter(state=ErasureRequest.State.ERASED, pupil__isnull=False)
+    return {pk for pk in rows.values_list("pupil_id", flat=True) if pk is not None}
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,7 @@ class Kept:
 
 @dataclass
 class Plan:
-    person: User
+    person: User | None
     kept: list[Kept] = field(default_factory=list)
     holds: list[LegalHold] = field(default_factory=list)
     safeguarding: int = 0
@@ -156,7 +178,8 @@ def plan(person: User, moment: datetime | None = None) -> Plan:
         result.kept.append(Kept(Category.ATTACHMENTS, labels[Category.ATTACHMENTS],
                                 days[Category.ATTACHMENTS], files.count(),
                                 _until(latest, days[Category.ATTACHMENTS])))
-    decisions = ConsentRecord.objects.filter(Q(guardian=person) | Q(recorded_by=person))
+    decisions = ConsentRecord.objects.filter(Q(guardian=person) | Q(recorded_by=person)
+                                             | Q(pupil__user=person))
     if decisions.exists():
         # Kept until the pupil has left plus the period: open while any of them is at school.
         left = list(Pupil.objects.filter(pk__in=decisions.values("pupil_id"))
@@ -171,13 +194,59 @@ def plan(person: User, moment: datetime | None = None) -> Plan:
         latest = audited.aggregate(latest=Max("at"))["latest"]
         result.kept.append(Kept(Category.AUDIT, labels[Category.AUDIT], days[Category.AUDIT],
                                 audited.count(), _until(latest, days[Category.AUDIT])))
-    concerning = Record.objects.filter(Q(actor=person) | Q(subjects__user_id=person.pk))
+    concerning = Record.objects.filter(
+        Q(actor=person) | Q(subjects__user_id=person.pk)
+        | Q(subjects__pupil_id__in=Pupil.objects.filter(user=person).values("pk")))
     result.archive_records = concerning.distinct().count()
     result.safeguarding = concerning.filter(
         Q(scope__startswith=f"{SAFEGUARDING_PREFIX}:") | Q(kind__startswith=f"{SAFEGUARDING_PREFIX}.")
     ).distinct().count()
     result.holds = holds_covering(person, now)
     result.erasable = _erasable(person, keep_uploads=bool(result.holds))
+    return result
+
+
+def plan_for(request: ErasureRequest, moment: datetime | None = None) -> Plan:
+    """The plan of a request: its account's, or (a pupil without one) its pupil record's."""
+    if request.person is not None:
+        return plan(request.person, moment)
+    assert request.pupil is not None  # a request names an account or a pupil record
+    return plan_pupil(request.pupil, moment)
+
+
+def plan_pupil(pupil: Pupil, moment: datetime | None = None) -> Plan:
+    """What erasing a pupil record without an account keeps, what covers it, what goes."""
+    now = moment or timezone.now()
+    days = retention_days(pupil.school)
+    labels = {str(k): str(v) for k, v in Category.choices}
+    result = Plan(None)
+    decisions = ConsentRecord.objects.filter(pupil=pupil)
+    if decisions.exists():
+        until = (pupil.left_on + timedelta(days=days[Category.CONSENT])
+                 if pupil.left_on is not None and pupil.left_on <= timezone.localdate() else None)
+        result.kept.append(Kept(Category.CONSENT, labels[Category.CONSENT], days[Category.CONSENT],
+                                decisions.count(), until))
+    photos = Attachment.objects.filter(pupils=pupil, message__isnull=False)
+    if photos.exists():
+        latest = photos.aggregate(latest=Max("created_at"))["latest"]
+        result.kept.append(Kept(Category.ATTACHMENTS, labels[Category.ATTACHMENTS],
+                                days[Category.ATTACHMENTS], photos.count(),
+                                _until(latest, days[Category.ATTACHMENTS])))
+    concerning = Record.objects.filter(subjects__pupil_id=pupil.pk)
+    result.archive_records = concerning.distinct().count()
+    result.safeguarding = concerning.filter(
+        Q(scope__startswith=f"{SAFEGUARDING_PREFIX}:") | Q(kind__startswith=f"{SAFEGUARDING_PREFIX}.")
+    ).distinct().count()
+    result.holds = list(
+        LegalHold.objects.filter(school_id=pupil.school_id, pupil=pupil, placed_at__lte=now)
+        .filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=now))
+        .select_related("user", "pupil", "conversation__school_class").order_by("placed_at"))
+    result.erasable = [_("Their name, replaced by a pseudonym in everything kept"),
+                       _("Their pupil record's name, date of birth and the school's reference; "
+                         "consent decisions, photo tags and class lists kept show the pseudonym")]
+    if pupil.left_on is None or pupil.left_on > timezone.localdate():
+        result.erasable.append(_("Their place in their classes: they leave the school's class "
+                                 "lists and groups"))
     return result
 
 
@@ -194,13 +263,21 @@ def _erasable(person: User, *, keep_uploads: bool) -> list[str]:
         things.append(_("Files they uploaded but never sent: %(count)d") % {"count": unsent})
     if person.is_active:
         things.append(_("Their account: it is closed and they leave every conversation"))
+    if Pupil.objects.filter(user=person).exists():
+        things.append(_("Their pupil record's name, date of birth and the school's reference; "
+                        "consent decisions, photo tags and class lists kept show the pseudonym"))
     return things
 
 
 # --- Requests and their outcome ----------------------------------------------------------------
 
-def record_request(dpo: User, person: User, note: str = "") -> ErasureRequest:
-    """The DPO notes that ``person`` asked to be erased; nothing is erased until confirmed."""
+def record_request(dpo: User, person: User | Pupil, note: str = "") -> ErasureRequest:
+    """The DPO notes that ``person`` asked to be erased; nothing is erased until confirmed.
+    ``person`` may be a pupil record: one with an account is erased with the account."""
+    if isinstance(person, Pupil):
+        if person.user_id is None:
+            return _record_pupil_request(dpo, person, note)
+        person = User.objects.get(pk=person.user_id)
     if not can(dpo, "archive.erase", person):
         raise PermissionDenied(_("You cannot erase this person's data."))
     if person.pk == dpo.pk or operator_managed(person):
@@ -214,11 +291,37 @@ def record_request(dpo: User, person: User, note: str = "") -> ErasureRequest:
                                   code="duplicate")
         assert person.school_id is not None  # the rule allows only a person of the DPO's school
         request = ErasureRequest.objects.create(school_id=person.school_id, person=person,
+                                                pupil=Pupil.objects.filter(user=person).first(),
                                                 requested_by=dpo, note=(note or "").strip())
         archive.record("erasure.requested", scope=scopes.dpo(person.school_id), actor=dpo,
                        subjects=[person], payload={"user": person.pk, "request": request.pk})
         _audit(dpo, "erasure.requested", request=request.pk, user=person.pk)
     return request
+
+
+def _record_pupil_request(dpo: User, pupil: Pupil, note: str) -> ErasureRequest:
+    if not can(dpo, "archive.erase", pupil):
+        raise PermissionDenied(_("You cannot erase this person's data."))
+    with transaction.atomic():
+        Pupil.objects.select_for_update().get(pk=pupil.pk)  # one open request at a time
+        if ErasureRequest.objects.filter(pupil=pupil).exclude(
+                state=ErasureRequest.State.WITHDRAWN).exists():
+            raise ValidationError(_("This person's erasure has already been requested."),
+                                  code="duplicate")
+        request = ErasureRequest.objects.create(school_id=pupil.school_id, pupil=pupil,
+                                                requested_by=dpo, note=(note or "").strip())
+        archive.record("erasure.requested", scope=scopes.dpo(pupil.school_id), actor=dpo,
+                       subjects=[pupil], payload={"pupil": pupil.pk, "request": request.pk})
+        _audit(dpo, "erasure.requested", request=request.pk, pupil=pupil.pk)
+    return request
+
+
+def _about(request: ErasureRequest) -> tuple[list[User | Pupil], dict[str, int]]:
+    """The archive subjects and payload keys naming a request's subject."""
+    if request.person is not None:
+        return [request.person], {"user": request.person.pk}
+    assert request.pupil is not None
+    return [request.pupil], {"pupil": request.pupil.pk}
 
 
 def withdraw(dpo: User, request: ErasureRequest) -> ErasureRequest:
@@ -231,10 +334,10 @@ def withdraw(dpo: User, request: ErasureRequest) -> ErasureRequest:
         locked.state = ErasureRequest.State.WITHDRAWN
         locked.decided_by, locked.decided_at = dpo, timezone.now()
         locked.save(update_fields=["state", "decided_by", "decided_at"])
+        subjects, names = _about(locked)
         archive.record("erasure.withdrawn", scope=scopes.dpo(locked.school_id), actor=dpo,
-                       subjects=[locked.person], payload={"user": locked.person_id,
-                                                          "request": locked.pk})
-        _audit(dpo, "erasure.withdrawn", request=locked.pk, user=locked.person_id)
+                       subjects=subjects, payload={**names, "request": locked.pk})
+        _audit(dpo, "erasure.withdrawn", request=locked.pk, **names)
     return locked
 
 
@@ -243,12 +346,15 @@ def confirm(dpo: User, request: ErasureRequest) -> ErasureRequest:
     if not can(dpo, "archive.erase", request):
         raise PermissionDenied(_("You cannot erase this person's data."))
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().select_related("person").get(
-            pk=request.pk)
+        locked = ErasureRequest.objects.select_for_update(of=("self",)).select_related(
+            "person", "pupil").get(pk=request.pk)
         if locked.state != ErasureRequest.State.REQUESTED:
             return locked
-        _erase(locked, by=dpo)
-        _audit(dpo, "erasure.confirmed", request=locked.pk, user=locked.person_id)
+        if locked.person is None:
+            _erase_pupil_record(locked, by=dpo)
+        else:
+            _erase(locked, by=dpo)
+        _audit(dpo, "erasure.confirmed", request=locked.pk, **_about(locked)[1])
     return locked
 
 
@@ -259,6 +365,7 @@ def _audit(actor: User | None, action: str, **details: Any) -> None:
 
 def _erase(request: ErasureRequest, *, by: User | None) -> None:
     """Inside the caller's transaction, with the request locked."""
+    assert request.person_id is not None  # a pupil record alone: _erase_pupil_record
     person = User.objects.select_for_update().get(pk=request.person_id)
     keep_uploads = bool(holds_covering(person))
     if person.left_at is None:
@@ -280,6 +387,10 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     person.is_active = False
     person.set_unusable_password()
     person.save()
+    pupil = Pupil.objects.select_for_update().filter(user=person).first()
+    if pupil is not None:
+        deleted.update(_erase_pupil(pupil, name=name, by=by))
+        request.pupil = pupil
     for _receiver, answer in signals.person_erased.send(sender=User, user=person,
                                                         keep_uploads=keep_uploads):
         if isinstance(answer, dict):
@@ -289,12 +400,51 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     request.decided_by = by
     request.decided_at = request.erased_at = moment
     request.erased = deleted
-    request.save(update_fields=["state", "decided_by", "decided_at", "erased_at", "erased"])
+    request.save(update_fields=["state", "decided_by", "decided_at", "erased_at", "erased",
+                                "pupil"])
+    subjects: list[User | Pupil] = [person] if pupil is None else [person, pupil]
+    payload: dict[str, Any] = {"user": person.pk, "pseudonym": name, "request": request.pk,
+                               "automatic": by is None, "kept_uploads": keep_uploads,
+                               "deleted": deleted}
+    if pupil is not None:
+        payload["pupil"] = pupil.pk
     archive.record(ERASED_KIND, scope=scopes.school(person.school_id), actor=by,
-                   subjects=[person],
-                   payload={"user": person.pk, "pseudonym": name, "request": request.pk,
-                            "automatic": by is None, "kept_uploads": keep_uploads,
-                            "deleted": deleted})
+                   subjects=subjects, payload=payload)
+
+
+def _erase_pupil_record(request: ErasureRequest, *, by: User | None) -> None:
+    """A pupil without an account: only the pupil record changes; ``pupil.erased`` says so."""
+    assert request.pupil_id is not None
+    pupil = Pupil.objects.select_for_update().get(pk=request.pupil_id)
+    name = pupil_pseudonym(pupil)
+    deleted = _erase_pupil(pupil, name=name, by=by)
+    moment = timezone.now()
+    request.state = ErasureRequest.State.ERASED
+    request.decided_by = by
+    request.decided_at = request.erased_at = moment
+    request.erased = deleted
+    request.save(update_fields=["state", "decided_by", "decided_at", "erased_at", "erased"])
+    archive.record(PUPIL_ERASED_KIND, scope=scopes.school(pupil.school_id), actor=by,
+                   subjects=[pupil],
+                   payload={"pupil": pupil.pk, "pseudonym": name, "request": request.pk,
+                            "automatic": by is None, "deleted": deleted})
+
+
+def _erase_pupil(pupil: Pupil, *, name: str, by: User | None) -> dict[str, int]:
+    """The pupil record keeps only what the records duty needs: the consent decisions, photo
+    tags, guardianships and enrolments that refer to it now name the pseudonym. The pupil
+    leaves their classes (if not already), which starts the consent period."""
+    if pupil.left_on is None or pupil.left_on > timezone.localdate():
+        pupil_leaves(pupil, actor=by)
+        pupil.refresh_from_db()
+    # Split so that every "first last" rendering reads the pseudonym whole.
+    first, _space, last = name.rpartition(" ")
+    pupil.first_name, pupil.last_name = (first, last) if first else (name, "")
+    pupil.ref = f"erased-{salted_hmac('schoolchat.erasure.pupil_ref', str(pupil.pk)).hexdigest()[:16]}"
+    had_birth_date = pupil.date_of_birth is not None
+    pupil.date_of_birth = None
+    pupil.save(update_fields=["first_name", "last_name", "ref", "date_of_birth"])
+    return {"pupil_record": 1, "date_of_birth": int(had_birth_date)}
 
 
 # --- Leavers ---------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ class PersonField(forms.ModelChoiceField):
 
 class PupilField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
+        if obj.ref.startswith("erased-"):  # an erased pupil's reference is no one's
+            return f"{obj.first_name} {obj.last_name}"
         return f"{obj.first_name} {obj.last_name} ({obj.ref})"
 
 
@@ -89,15 +91,34 @@ class RetentionForm(forms.Form):
 
 
 class ErasureForm(_SchoolForm):
-    person = PersonField(User.objects.all(), label=_("Person"))
+    person = PersonField(User.objects.all(), required=False, label=_("Person"))
+    pupil = PupilField(Pupil.objects.all(), required=False, label=_("Pupil"),
+                       help_text=_("A pupil's record, whether or not they have an account: a "
+                                   "pupil with an account is erased together with it."))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=2000, label=_("Note"),
                            help_text=_("How and when the person asked, and anything agreed."))
 
-    def __init__(self, *args: Any, school: School, erased: set[int], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, school: School, erased: set[int],
+                 erased_pupils: set[int] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, school=school, **kwargs)
+        erased_pupils = erased_pupils or set()
         field = self.fields["person"]
         assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
         # The DPO and the safeguarding lead are the operator's to erase (separation of duties).
         field.queryset = (field.queryset.exclude(pk__in=erased).exclude(role__in=Role.operator_managed())
                           .order_by("display_name", "username"))
+        pupils = self.fields["pupil"]
+        assert isinstance(pupils, forms.ModelChoiceField) and pupils.queryset is not None
+        pupils.queryset = (pupils.queryset.exclude(pk__in=erased_pupils)
+                           .order_by("last_name", "first_name", "pk"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("person")) == bool(data.get("pupil")):
+            raise forms.ValidationError(_("Choose either a person or a pupil."))
+        return data
+
+    @property
+    def subject(self) -> Any:
+        return self.cleaned_data.get("person") or self.cleaned_data.get("pupil")

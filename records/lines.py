@@ -32,6 +32,13 @@ CLASS_KEYS = ("school_class", "class")
 CONVERSATION_KEYS = ("conversation",)
 
 
+def _subject(content: Mapping[str, Any], names: Names) -> str:
+    """An erasure's subject: an account, or a pupil record without one."""
+    if content.get("user") is None and content.get("pupil") is not None:
+        return names.pupil(content.get("pupil"))
+    return names.user(content.get("user"))
+
+
 @dataclass(frozen=True)
 class Line:
     at: datetime
@@ -327,19 +334,21 @@ SENTENCES: dict[str, Sentence] = {
     "retention.report_viewed": lambda c, n: _("Opened the retention report."),
     "audit.viewed": lambda c, n: _("Opened the audit log."),
     # Erasure and the DPO's paperwork.
+    "pupil.erased": lambda c, n: _("The pupil record of %(pupil)s was erased on request.") % {
+        "pupil": n.pupil(c.get("pupil"))},
     "account.erased": lambda c, n: (
         _("%(user)s was anonymised: the school's period for leavers' accounts had passed.")
         if c.get("automatic") else _("%(user)s was erased at their request.")) % {
         "user": n.user(c.get("user"))},
     "erasure.requested": lambda c, n: _("Recorded a request to erase %(user)s.") % {
-        "user": n.user(c.get("user"))},
+        "user": _subject(c, n)},
     "erasure.withdrawn": lambda c, n: _("Withdrew the request to erase %(user)s.") % {
-        "user": n.user(c.get("user"))},
+        "user": _subject(c, n)},
     "erasure.confirmed": lambda c, n: _("Confirmed the erasure of %(user)s.") % {
-        "user": n.user(c.get("user"))},
+        "user": _subject(c, n)},
     "erasure.viewed": lambda c, n: _("Opened the erasure requests."),
     "erasure.request_viewed": lambda c, n: _("Opened the erasure request of %(user)s.") % {
-        "user": n.user(c.get("user"))},
+        "user": _subject(c, n)},
     "paperwork.viewed": lambda c, n: _("Opened the record of processing."),
     "paperwork.downloaded": lambda c, n: _("Downloaded the record of processing."),
 }

@@ -56,8 +56,12 @@ class ErasureRequest(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+", verbose_name=_("person"))
+    # The account to erase; null for a pupil without an account (then ``pupil`` is the subject).
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+", verbose_name=_("person"))
+    # The pupil record erased with the account (a pupil's own), or alone (a pupil without one).
+    pupil = models.ForeignKey("accounts.Pupil", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("pupil"))
     # Null for the automatic anonymisation of a leaver after the school's period.
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+")
@@ -80,6 +84,12 @@ class ErasureRequest(models.Model):
                                     name="records_erasure_one_open_per_person"),
             models.UniqueConstraint(fields=["person"], condition=Q(state="erased"),
                                     name="records_erasure_once_per_person"),
+            models.UniqueConstraint(fields=["pupil"], condition=Q(state="requested"),
+                                    name="records_erasure_one_open_per_pupil"),
+            models.UniqueConstraint(fields=["pupil"], condition=Q(state="erased"),
+                                    name="records_erasure_once_per_pupil"),
+            models.CheckConstraint(condition=Q(person__isnull=False) | Q(pupil__isnull=False),
+                                   name="records_erasure_has_subject"),
         ]
         indexes = [
             # Uses index: the DPO's list of requests (newest first).
@@ -88,3 +98,10 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.state}"
+
+    @property
+    def subject_name(self) -> str:
+        """The name pages show: the account's, or the pupil record's (a pseudonym once erased)."""
+        if self.person is not None:
+            return self.person.public_name
+        return str(self.pupil)

@@ -276,11 +276,11 @@ def erasure_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The erasure requests of the DPO's school, and the form to record a new one."""
     user = request.user
     school = _school(user)
-    form = ErasureForm(request.POST or None, school=school, erased=erasure.erased_ids())
+    form = ErasureForm(request.POST or None, school=school, erased=erasure.erased_ids(),
+                       erased_pupils=erasure.erased_pupil_ids())
     if request.method == "POST" and form.is_valid():
         try:
-            made = erasure.record_request(user, form.cleaned_data["person"],
-                                          form.cleaned_data["note"])
+            made = erasure.record_request(user, form.subject, form.cleaned_data["note"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -288,7 +288,8 @@ def erasure_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         _audit(request, "erasure.viewed")
     rows = (ErasureRequest.objects.filter(school=school)
-            .select_related("person", "requested_by").order_by("-requested_at", "-pk")[:200])
+            .select_related("person", "pupil", "requested_by")
+            .order_by("-requested_at", "-pk")[:200])
     status = 400 if request.method == "POST" else 200
     return render(request, "records/erasure.html", {"form": form, "requests": rows},
                   status=status)
@@ -300,11 +301,13 @@ def erasure_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpR
     """One request: what erasing keeps under the records duty (and until when), the legal holds
     covering the person, and what it erases."""
     user = request.user
-    found = get_object_or_404(ErasureRequest.objects.select_related("person", "requested_by"),
-                              pk=request_id, school=_school(user))
-    _audit(request, "erasure.request_viewed", erasure=found.pk, user=found.person_id)
+    found = get_object_or_404(
+        ErasureRequest.objects.select_related("person", "pupil", "requested_by"),
+        pk=request_id, school=_school(user))
+    about = {"user": found.person_id} if found.person_id else {"pupil": found.pupil_id}
+    _audit(request, "erasure.request_viewed", erasure=found.pk, **about)
     return render(request, "records/erasure_request.html",
-                  {"erasure": found, "plan": erasure.plan(found.person)})
+                  {"erasure": found, "plan": erasure.plan_for(found)})
 
 
 @allowed("archive.erase")

@@ -22,7 +22,7 @@ from messaging.access import links_as_text, post_refusal
 from messaging.actions.attachments import claim
 from messaging.actions.sensitive import clean_sensitivity
 from messaging.attachments import summary
-from messaging.events import message_event, skip_event
+from messaging.events import held_skip_event, message_event
 from messaging.models import Attachment, Conversation, Event, Membership, Message
 from messaging.publish import publish_many_on_commit
 from messaging.seq import take_seqs
@@ -239,7 +239,8 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
     """Store the checked drafts with seqs from ``first`` on, inside the batch's transaction.
 
     The registered screens (:mod:`messaging.screening`) are asked first, when there are any: a
-    held draft is stored with ``held_at`` and its seq goes out as a ``skip`` that shows nothing.
+    held draft is stored with ``held_at`` and its seq goes out as a ``skip`` that shows nothing;
+    the sender's own sockets are sent the held message in its place (``held_skip_event``).
     """
     verdicts = screening.screen([screening.Draft(c.draft.sender, conversation, c.text)
                                  for c in fresh]) if screening.active() else None
@@ -281,7 +282,7 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
         entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
                                      payload=payload))
         events.append(message_event(message, attachments=summaries)
-                      if message.held_at is None else skip_event(conversation.pk, message.seq))
+                      if message.held_at is None else held_skip_event(message))
     archive.record_many("message.posted", scope=conversation.scope, entries=entries)
     publish_many_on_commit(conversation.pk, events)
     if verdicts is not None:

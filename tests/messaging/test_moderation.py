@@ -272,6 +272,9 @@ def test_a_held_message_is_its_senders_alone_until_released(
     assert [m["body"] for m in _history(teacher, conversation_4b)] == ["Good morning"]
     replay = _events(teacher, conversation_4b)
     assert replay[1] == {"type": "skip", "conversation": conversation_4b.pk, "seq": 2}
+    # The sender's own gap fill gives the held message, as their socket does.
+    own = _events(parent, conversation_4b)[1]
+    assert (own["type"], own["id"], own["seq"], own["held"]) == ("message", held.pk, 2, True)
     [row] = [c for c in queries.inbox(teacher) if c.pk == conversation_4b.pk]
     # The only message from someone else is the held one: nothing unread, no preview of it.
     assert row.unread == 0 and row.last_message.body == "Good morning"  # type: ignore[attr-defined]
@@ -292,6 +295,8 @@ def test_a_held_message_is_its_senders_alone_until_released(
     assert "Meet me at the gate" in _page(teacher, conversation_4b)
     assert [e["type"] for e in _events(teacher, conversation_4b)] == ["message", "skip",
                                                                       "message"]
+    assert [e["type"] for e in _events(parent, conversation_4b)] == ["message", "skip",
+                                                                     "message"]
     assert [m["seq"] for m in _history(teacher, conversation_4b)] == [1, 3]
     assert moderation.release_message(by=lead, message=held).seq == 3  # once
     assert Record.objects.filter(kind="message.released").count() == 1

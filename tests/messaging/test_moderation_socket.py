@@ -4,6 +4,7 @@ but its sender until it is released, then everyone exactly once."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -100,8 +101,14 @@ async def test_a_held_message_reaches_only_its_sender_until_released_then_everyo
     client_id = str(uuid.uuid4())
     await parent_socket.send_json_to({"type": "send", "conversation": conversation_4b.pk,
                                       "client_id": client_id, "body": "Meet me at the gate"})
-    ack = (await receive_until(parent_socket, "ack"))[-1]
+    got = await receive_until(parent_socket, "ack")
+    ack = got[-1]
     assert ack["held"] is True and ack["seq"] == 1
+    # The sending tab is sent it too, as its sender alone sees it.
+    if not any(e["type"] == "message" for e in got):
+        got += await receive_until(parent_socket, "message")
+    assert [(e["id"], e["seq"], e["held"]) for e in got if e["type"] == "message"] == [
+        (ack["id"], 1, True)]
     # The other member's tab moves its seq on and learns nothing else.
     skip = (await receive_until(teacher_socket, "skip"))[-1]
     assert skip == {"type": "skip", "conversation": conversation_4b.pk, "seq": 1}
@@ -140,7 +147,8 @@ async def test_a_rejection_tells_only_the_senders_tab(
     parent_socket = await subscribed(parent, conversation_4b)
     held, _ = await post(parent, conversation_4b, "meet me behind the gym")
     await receive_until(teacher_socket, "skip")
-    await receive_until(parent_socket, "skip")
+    mine = (await receive_until(parent_socket, "message"))[-1]
+    assert (mine["id"], mine["held"], mine["rejected"]) == (held.pk, True, False)
     await reject(lead, held)
     told = (await receive_until(parent_socket, "rejected"))[-1]
     assert told == {"type": "rejected", "conversation": conversation_4b.pk, "id": held.pk}
@@ -162,3 +170,60 @@ async def test_other_members_cannot_act_on_a_held_message_over_the_socket(
     error = await receive_until(socket, "error")
     assert error[-1]["code"] == "not_found"
     await socket.disconnect()
+
+
+async def test_a_held_message_shows_on_its_senders_other_tabs_and_nobody_elses(
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User,
+        screened: None) -> None:
+    teacher_socket = await subscribed(teacher, conversation_4b)
+    sending = await subscribed(parent, conversation_4b)
+    phone = await subscribed(parent, conversation_4b)
+    client_id = str(uuid.uuid4())
+    await sending.send_json_to({"type": "send", "conversation": conversation_4b.pk,
+                                "client_id": client_id, "body": "Meet me at the gate"})
+    got = await receive_until(sending, "ack")
+    ack = got[-1]
+    assert ack["held"] is True
+    if not any(e["type"] == "message" for e in got):
+        got += await receive_until(sending, "message")
+    assert [(e["id"], e["held"]) for e in got if e["type"] == "message"] == [(ack["id"], True)]
+    # The sender's phone shows it as the sending tab does: waiting for the school's review.
+    shown = (await receive_until(phone, "message"))[-1]
+    assert (shown["id"], shown["seq"], shown["body"], shown["held"], shown["rejected"],
+            shown["client_id"]) == (ack["id"], 1, "Meet me at the gate", True, False, client_id)
+    assert shown["sender"]["id"] == parent.pk
+    # Another member gets exactly the bytes of a skip: no sender, no message, no text.
+    frame = await teacher_socket.receive_from()
+    assert frame == json.dumps({"type": "skip", "conversation": conversation_4b.pk, "seq": 1})
+    assert await teacher_socket.receive_nothing(timeout=0.2)
+
+    # On resume too: the sender's tab that was away gets the held message, the member a skip.
+    await phone.disconnect()
+    phone = await connect(parent)
+    await subscribe(phone, conversation_4b, after_seq=0)
+    replay = await receive_until(phone, "subscribed")
+    assert [(e["type"], e.get("held"), e["seq"]) for e in replay] == [
+        ("message", True, 1), ("subscribed", None, 1)]
+    other = await connect(teacher)
+    await subscribe(other, conversation_4b, after_seq=0)
+    replay = await receive_until(other, "subscribed")
+    assert replay == [{"type": "skip", "conversation": conversation_4b.pk, "seq": 1},
+                      {"type": "subscribed", "conversation": conversation_4b.pk, "seq": 1}]
+    await other.disconnect()
+
+    # Released: every tab gets the message once, at its new seq, no longer held.
+    held = await database_sync_to_async(Message.objects.get)(pk=ack["id"])
+    await release(lead, held)
+    for socket in (teacher_socket, sending, phone):
+        live = await receive_until(socket, "message")
+        assert [(e["type"], e["id"], e["seq"], e.get("held")) for e in live] == [
+            ("message", held.pk, 2, None)]
+        assert await socket.receive_nothing(timeout=0.2)
+    # A sender's tab that saw nothing replays a skip for the old seq, then the message once.
+    late = await connect(parent)
+    await subscribe(late, conversation_4b, after_seq=0)
+    replay = await receive_until(late, "subscribed")
+    assert [(e["type"], e["seq"]) for e in replay] == [("skip", 1), ("message", 2),
+                                                       ("subscribed", 2)]
+    for socket in (teacher_socket, sending, phone, late):
+        await socket.disconnect()

@@ -138,3 +138,13 @@ def test_compressed_or_unknown_transports_use_the_ordinary_send() -> None:
 
     assert wire.direct_writer(other_server_send, buffer_limit=10_000) is None
     assert wire.direct_writer(asyncio.Queue().put, buffer_limit=10_000) is None
+
+
+def test_a_shared_frame_never_carries_an_internal_key() -> None:
+    """The hub encodes one frame for every socket: a held message's skip carries its sender
+    and message for the consumers, and the bytes written are a plain skip's."""
+    plain = {"type": "skip", "conversation": 12, "seq": 47}
+    held = plain | {"_held_by": 7, "_message": 99}
+    assert wire.Frame.shared(held, json.dumps(held)).text == json.dumps(plain)
+    assert wire.Frame.shared(held).data == wire.Frame.of(plain).data
+    assert wire.Frame.shared(plain, json.dumps(plain)).text == json.dumps(plain)

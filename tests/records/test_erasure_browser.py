@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
+from accounts.models import Guardianship, Pupil, User
 from messaging.actions import send
 from messaging.models import Conversation
 from records import erasure
@@ -58,4 +58,35 @@ def test_the_dpo_erases_a_parent_on_a_phone(
     expect(page.get_by_text("Emma will be late on Monday")).to_be_visible()
     expect(page.get_by_text(name).first).to_be_visible()
     assert "Anna Jansen" not in page.content()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_dpo_erases_a_pupil_record_on_a_phone(
+        live_server_url: str, login: Login,  # noqa: F811
+        conversation_4b: Conversation, teacher: User, parent: User, dpo: User) -> None:
+    base = live_server_url
+    emma = Guardianship.objects.get(guardian=parent).pupil
+    Pupil.objects.filter(pk=emma.pk).update(first_name="Emmelie", last_name="Verstappen",
+                                            ref="P-EMMA-1")
+    problems: list[str] = []
+
+    page = login(base, "dpo")
+    page.goto(f"{base}/archive/erasure/")
+    page.get_by_label("Pupil").select_option(label="Emmelie Verstappen (P-EMMA-1)")
+    page.get_by_label("Note").fill("Her parents asked by letter")
+    page.get_by_role("button", name="Record the request").click()
+    expect(page.get_by_role("heading", name="Erasure of Emmelie Verstappen")).to_be_visible()
+    expect(page.get_by_text("Their pupil record's name, date of birth")).to_be_visible()
+    problems += _checked(page)
+    page.get_by_role("button", name="Erase this person").click()
+    expect(page.get_by_text("The person is erased.")).to_be_visible()
+    emma.refresh_from_db()
+    name = erasure.pupil_pseudonym(emma)
+    expect(page.get_by_role("heading", name=f"Erasure of {name}")).to_be_visible()
+    assert "Verstappen" not in page.content()
+
+    page.goto(f"{base}/archive/search/?pupil={emma.pk}")
+    expect(page.get_by_label("Pupil")).to_contain_text(name)
+    assert "Verstappen" not in page.content()
+    problems += _checked(page)
     assert not problems, "\n".join(problems)
