@@ -214,6 +214,10 @@ class StaffAssignment(models.Model):
         ]
 
 
+# An erased pupil's reference starts with this (records/erasure.py); pages never show it.
+ERASED_REF_PREFIX = "erased-"
+
+
 class Pupil(models.Model):
     """A pupil of the school; a pupil need not have an account."""
 
@@ -237,6 +241,12 @@ class Pupil(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def shown_ref(self) -> str:
+        """The school's reference as pages show it: blank once the pupil was erased (the
+        stored value is then a keyed stand-in, kept only so no roster import matches it)."""
+        return "" if self.ref.startswith(ERASED_REF_PREFIX) else self.ref
 
 
 class Guardianship(models.Model):

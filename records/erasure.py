@@ -42,7 +42,16 @@ import archive
 from accounts import signals
 from accounts.access import can
 from accounts.actions.leavers import process_leaver, pupil_leaves
-from accounts.models import Guardianship, Invitation, Pupil, RecoveryCode, Role, School, User
+from accounts.models import (
+    ERASED_REF_PREFIX,
+    Guardianship,
+    Invitation,
+    Pupil,
+    RecoveryCode,
+    Role,
+    School,
+    User,
+)
 from accounts.rules import operator_managed
 from archive import scopes
 from archive.models import AuditEntry, Category, LegalHold, Record
@@ -440,7 +449,8 @@ def _erase_pupil(pupil: Pupil, *, name: str, by: User | None) -> dict[str, int]:
     # Split so that every "first last" rendering reads the pseudonym whole.
     first, _space, last = name.rpartition(" ")
     pupil.first_name, pupil.last_name = (first, last) if first else (name, "")
-    pupil.ref = f"erased-{salted_hmac('schoolchat.erasure.pupil_ref', str(pupil.pk)).hexdigest()[:16]}"
+    stand_in = salted_hmac("schoolchat.erasure.pupil_ref", str(pupil.pk)).hexdigest()[:16]
+    pupil.ref = f"{ERASED_REF_PREFIX}{stand_in}"
     had_birth_date = pupil.date_of_birth is not None
     pupil.date_of_birth = None
     pupil.save(update_fields=["first_name", "last_name", "ref", "date_of_birth"])

@@ -130,6 +130,7 @@ def test_erasing_a_pupil_pseudonymises_their_pupil_record(
         answer = client.get(path)
         assert answer.status_code == 200, path
         _shows_nothing_of_emma(answer.content.decode())
+        assert emma.ref not in answer.content.decode(), path  # no stand-in code either
     assert name in client.get(reverse("accounts:school_pupil", args=[emma.pk])).content.decode()
     assert name in client.get(reverse("accounts:school_person",
                                       args=[parent.pk])).content.decode()
