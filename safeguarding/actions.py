@@ -9,7 +9,7 @@ mechanics (:mod:`messaging.actions.moderation`), called inside the same transact
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -218,51 +218,51 @@ def dismiss(by: User, item: Item, *, reason: str = "") -> Item:
     return item
 
 
+def _message_of(item: Item) -> Message:
+    if item.message is None:
+        raise ValidationError(_("This report is about a person, not a message."), code="invalid")
+    return item.message
+
+
+def _decide_on_message(by: User, item: Item, kind: str, state: str,
+                       change: Callable[[Message, str], Message], *,
+                       reason: str | None = None) -> Message:
+    """One decision about the item's message: made through moderation (``change`` is given
+    the message and the reason), the item and every other open report or flag about the
+    message closed, and recorded, in one transaction. A ``reason`` given is required."""
+    message = _message_of(item)
+    _refuse(by, "safeguarding.remove", message)
+    text = _text(reason, required=True) if reason is not None else ""
+    with transaction.atomic():
+        changed = change(message, text)
+        _close([item, *_open_about(message)], by, state)
+        _record(kind, school_id=item.school_id, actor=by, subjects=[message.sender],
+                **({"reason": text} if reason is not None else {}), **_item_payload(item))
+        _tell_leads(item.school_id)
+    return changed
+
+
 def remove(by: User, item: Item, *, reason: str) -> Message:
     """Remove the reported or flagged message: every member sees "Removed by the school"."""
-    message = item.message
-    if message is None:
-        raise ValidationError(_("This report is about a person, not a message."), code="invalid")
-    _refuse(by, "safeguarding.remove", message)
-    text = _text(reason, required=True)
-    with transaction.atomic():
-        removed = moderation.remove_message(by=by, message=message, reason=text)
-        _close([item, *_open_about(message)], by, State.ACTIONED)
-        _record("safeguarding.removed", school_id=item.school_id, actor=by,
-                subjects=[message.sender], reason=text, **_item_payload(item))
-        _tell_leads(item.school_id)
-    return removed
+    return _decide_on_message(
+        by, item, "safeguarding.removed", State.ACTIONED,
+        lambda message, text: moderation.remove_message(by=by, message=message, reason=text),
+        reason=reason)
 
 
 def release(by: User, item: Item) -> Message:
     """Publish the held message after all: every member receives it."""
-    message = item.message
-    if message is None:
-        raise ValidationError(_("This report is about a person, not a message."), code="invalid")
-    _refuse(by, "safeguarding.remove", message)
-    with transaction.atomic():
-        released = moderation.release_message(by=by, message=message)
-        _close([item, *_open_about(message)], by, State.DISMISSED)
-        _record("safeguarding.released", school_id=item.school_id, actor=by,
-                subjects=[message.sender], **_item_payload(item))
-        _tell_leads(item.school_id)
-    return released
+    return _decide_on_message(
+        by, item, "safeguarding.released", State.DISMISSED,
+        lambda message, _reason: moderation.release_message(by=by, message=message))
 
 
 def reject(by: User, item: Item, *, reason: str) -> Message:
     """Keep the held message unpublished: its sender sees "Not published by the school"."""
-    message = item.message
-    if message is None:
-        raise ValidationError(_("This report is about a person, not a message."), code="invalid")
-    _refuse(by, "safeguarding.remove", message)
-    text = _text(reason, required=True)
-    with transaction.atomic():
-        rejected = moderation.reject_message(by=by, message=message, reason=text)
-        _close([item, *_open_about(message)], by, State.ACTIONED)
-        _record("safeguarding.rejected", school_id=item.school_id, actor=by,
-                subjects=[message.sender], reason=text, **_item_payload(item))
-        _tell_leads(item.school_id)
-    return rejected
+    return _decide_on_message(
+        by, item, "safeguarding.rejected", State.ACTIONED,
+        lambda message, text: moderation.reject_message(by=by, message=message, reason=text),
+        reason=reason)
 
 
 def restrict(by: User, item: Item, *, until: datetime, reason: str) -> Restriction:

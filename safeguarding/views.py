@@ -5,6 +5,7 @@ Parse, ask ``can``, call one action, render. A page someone may not open is a 40
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages as django_messages
@@ -46,25 +47,31 @@ def _errors(exc: ValidationError | PermissionDenied) -> str:
 
 # --- reporting (any member) -------------------------------------------------------------------
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_message(request: AuthenticatedHttpRequest, message_id: int) -> HttpResponse:
-    message = readable_message_or_none(request.user, message_id)
-    if message is None or not can(request.user, "message.report", message):
-        raise Http404
+def _report(request: AuthenticatedHttpRequest, submit: Callable[..., object],
+            context: dict[str, Any]) -> HttpResponse:
+    """The report form for a message or a person: ``submit(reporter, reason=, note=)``."""
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.report_message(request.user, message, reason=form.cleaned_data["reason"],
-                                   note=form.cleaned_data["note"])
+            submit(request.user, reason=form.cleaned_data["reason"],
+                   note=form.cleaned_data["note"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
             django_messages.success(request, _("Thank you. The school's safeguarding lead will "
                                                "look at your report."))
             return redirect("safeguarding:my_reports")
-    return render(request, "safeguarding/report.html",
-                  {"form": form, "message": message, "conversation": message.conversation})
+    return render(request, "safeguarding/report.html", {"form": form, **context})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_message(request: AuthenticatedHttpRequest, message_id: int) -> HttpResponse:
+    message = readable_message_or_none(request.user, message_id)
+    if message is None or not can(request.user, "message.report", message):
+        raise Http404
+    return _report(request, lambda user, **form: actions.report_message(user, message, **form),
+                   {"message": message, "conversation": message.conversation})
 
 
 @login_required
@@ -73,18 +80,8 @@ def report_person(request: AuthenticatedHttpRequest, user_id: int) -> HttpRespon
     person = User.objects.filter(pk=user_id).first()
     if person is None or not can(request.user, "person.report", person):
         raise Http404
-    form = ReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.report_person(request.user, person, reason=form.cleaned_data["reason"],
-                                  note=form.cleaned_data["note"])
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            django_messages.success(request, _("Thank you. The school's safeguarding lead will "
-                                               "look at your report."))
-            return redirect("safeguarding:my_reports")
-    return render(request, "safeguarding/report.html", {"form": form, "person": person})
+    return _report(request, lambda user, **form: actions.report_person(user, person, **form),
+                   {"person": person})
 
 
 @login_required
