@@ -21,7 +21,21 @@ class State(models.TextChoices):
     ACTIONED = "actioned", _("Action taken")
 
 
-class Report(models.Model):
+class QueueItem(models.Model):
+    """What a report and a flag share: open in the lead's queue until someone handles it."""
+
+    state = models.CharField(_("state"), max_length=10, choices=State.choices,
+                             default=State.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Report(QueueItem):
     """A member's report about a message or a person. The reported person is never told who
     reported them; the lead sees the reporter, the reporter sees their own reports' state."""
 
@@ -42,12 +56,6 @@ class Report(models.Model):
                                  related_name="safeguarding_reports")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.TextField(_("note"), blank=True)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices,
-                             default=State.OPEN)
-    created_at = models.DateTimeField(default=timezone.now)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
-    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")
@@ -59,7 +67,7 @@ class Report(models.Model):
         ]
 
 
-class Flag(models.Model):
+class Flag(QueueItem):
     """A message the school's patterns matched. A flag never blocks the message; a pupil's
     message may be held as well where the school holds them (:class:`SafeguardingSettings`)."""
 
@@ -76,12 +84,6 @@ class Flag(models.Model):
                                 blank=True, related_name="+")
     # The words that matched, as written (shown to the lead only).
     matched = models.CharField(_("matched"), max_length=200)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices,
-                             default=State.OPEN)
-    created_at = models.DateTimeField(default=timezone.now)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
-    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("flag")
