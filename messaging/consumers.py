@@ -384,7 +384,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", "subscribe needs conversation and after_seq.")
             return
         user = await socket_db.active_user(self.user_id)
-        head = None if user is None else await socket_db.conversation_head(user, conversation_id)
+        head = (None if user is None
+                else await socket_db.conversation_head(user, conversation_id, opening=True))
         if head is None:
             # The same answer whether the conversation is missing or forbidden.
             await self._error("not_found", "No such conversation.", conversation=conversation_id)

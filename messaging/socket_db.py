@@ -25,7 +25,7 @@ from messaging.access import (
     readable_conversations,
     readable_message_or_none,
 )
-from messaging.actions import edit, receipts, sensitive
+from messaging.actions import edit, oversight, receipts, sensitive
 from messaging.actions.send import ConfirmationRequired
 from messaging.events import HELD_MESSAGE, logged_event, own_held_event, public
 from messaging.models import Event, Message
@@ -63,10 +63,15 @@ def session_problem(user_id: int, session_key: str | None) -> int | None:
 
 
 @database_sync_to_async
-def conversation_head(user: User, conversation_id: int) -> int | None:
-    """The newest seq when the user may read the conversation, else None."""
+def conversation_head(user: User, conversation_id: int, *, opening: bool = False) -> int | None:
+    """The newest seq when the user may read the conversation, else None. ``opening``: the
+    user opens it (a subscribe), so a lead's look is put on record as the page's is."""
     conversation = readable_conversation_or_none(user, conversation_id)
-    return None if conversation is None else conversation.last_seq
+    if conversation is None:
+        return None
+    if opening:
+        oversight.note_lead_read(user, conversation)
+    return conversation.last_seq
 
 
 @database_sync_to_async

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "safeguarding.released": _("Held message published"),
     "safeguarding.rejected": _("Held message not published"),
     "safeguarding.looked": _("Looked at a conversation"),
+    "conversation.lead_read": _("Read a conversation visible to the leads"),
     "safeguarding.case_note": _("Case note written"),
     "safeguarding.dpo_notified": _("Brought to the DPO's attention"),
     "safeguarding.settings_changed": _("Screening settings changed"),

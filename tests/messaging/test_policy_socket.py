@@ -13,6 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import School, User
+from archive import scopes
+from archive.models import Record
 from messaging.actions import blocks, direct, send
 from messaging.models import Conversation, Message
 from tests.messaging.policy import policy_world
@@ -89,6 +91,11 @@ async def test_a_lead_subscribes_to_a_visible_conversation_and_cannot_send(
     replay = await receive_until(socket, "subscribed")
     assert [e.get("body") for e in replay if e["type"] == "message"] == ["Question about homework"]
     await socket.disconnect()
+    # The look over the socket is on record as the page's is.
+    looks = await database_sync_to_async(lambda: list(Record.objects.filter(
+        scope=scopes.safeguarding(chat.school_id), kind="conversation.lead_read",
+        actor=lead).values_list("payload__content__conversation", flat=True)))()
+    assert looks == [chat.pk]
     answer = await send_frame(lead, chat, "hello")
     assert answer["type"] == "error" and answer["code"] == "forbidden"
     # A lead of another school: the same answer as for a conversation that does not exist.
