@@ -11,7 +11,7 @@ where the school chose to hold them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -77,15 +77,15 @@ def without_allowed_links(text: str, hosts: Sequence[str]) -> str:
     return LINK.sub(blank, text)
 
 
-def matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
-            in_group: bool = True) -> list[dict[str, Any]]:
-    """The flags ``text`` raises: the first match of each category, as
-    ``{"safeguarding": True, "pattern": id, "category": ..., "matched": ...}``. Personal data
-    counts only where a group reads it (``in_group``) and never inside an allowed link."""
-    found: dict[str, dict[str, Any]] = {}
+def _hits(text: str, rules: Sequence[Rule], *, hosts: Sequence[str], in_group: bool,
+          first_per_category: bool) -> Iterator[tuple[Rule, str]]:
+    """Each rule ``text`` matches, with what it matched; with ``first_per_category`` only the
+    first of each category (the rest of that category is not tried). Personal data counts
+    only where a group reads it (``in_group``) and never inside an allowed link."""
+    seen: set[str] = set()
     plain: str | None = None
     for each in rules:
-        if each.category in found:
+        if first_per_category and each.category in seen:
             continue
         haystack = text
         if each.category == Flag.Category.PERSONAL_DATA:
@@ -97,10 +97,18 @@ def matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
         expression = compiled(each.kind, each.text)
         hit = expression.search(haystack) if expression is not None else None
         if hit is not None:
-            found[each.category] = {MARK: True, "pattern": each.pattern_id,
-                                    "category": each.category,
-                                    "matched": hit.group(0).strip()[:200]}
-    return list(found.values())
+            seen.add(each.category)
+            yield each, hit.group(0).strip()[:200]
+
+
+def matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
+            in_group: bool = True) -> list[dict[str, Any]]:
+    """The flags ``text`` raises: the first match of each category, as
+    ``{"safeguarding": True, "pattern": id, "category": ..., "matched": ...}``."""
+    return [{MARK: True, "pattern": rule.pattern_id, "category": rule.category,
+             "matched": matched}
+            for rule, matched in _hits(text, rules, hosts=hosts, in_group=in_group,
+                                       first_per_category=True)]
 
 
 # Everyday sentences no pattern may match: one that does would flag nearly every message.
@@ -139,19 +147,7 @@ def all_matches(text: str, rules: Sequence[Rule], *, hosts: Sequence[str] = (),
                 in_group: bool = True) -> list[tuple[Rule, str]]:
     """Every rule ``text`` matches, with what it matched (the "try it" box: the screen itself
     keeps the first match of each category, :func:`matches`)."""
-    plain = without_allowed_links(text, hosts)
-    found: list[tuple[Rule, str]] = []
-    for each in rules:
-        haystack = text
-        if each.category == Flag.Category.PERSONAL_DATA:
-            if not in_group:
-                continue
-            haystack = plain
-        expression = compiled(each.kind, each.text)
-        hit = expression.search(haystack) if expression is not None else None
-        if hit is not None:
-            found.append((each, hit.group(0).strip()[:200]))
-    return found
+    return list(_hits(text, rules, hosts=hosts, in_group=in_group, first_per_category=False))
 
 
 def rules_of(school_id: int) -> list[Rule]:
