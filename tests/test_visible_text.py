@@ -177,7 +177,7 @@ def site(school: School, class_4b: SchoolClass, conversation_4b: Conversation,
                   "/archive/retention/policy", "/school/audit/", "/consent/forms/"],
         "dpo": ["/archive/", "/archive/search/?text=Friday", "/archive/exports/",
                 "/archive/holds/", "/archive/retention/", "/archive/audit/",
-                "/safeguarding/oversight/"],
+                "/safeguarding/oversight/", "/archive/erasure/"],
     }
 
 
