@@ -55,8 +55,12 @@ def announce(user_id: int, *, session_key: str | None = None, reason: str) -> No
 
 def _on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     # Sent by django.contrib.auth.logout() before it flushes the session, so the key is known.
-    key = getattr(getattr(request, "session", None), "session_key", None)
-    if user is not None and key:
+    # The session leaves the store first: a page whose socket is closed by the announcement
+    # reloads at once, and that reload must meet the login page, not the session's last moments.
+    session = getattr(request, "session", None)
+    key = getattr(session, "session_key", None)
+    if user is not None and session is not None and key:
+        session.delete(key)
         announce(user.pk, session_key=key, reason="logout")
 
 

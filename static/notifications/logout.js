@@ -29,6 +29,8 @@ if (form) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.pushDone) return;
     event.preventDefault();
+    // The server closes this page's socket on logout; the chat must not reload over the form.
+    document.documentElement.dataset.signingOut = "1";
     try { await forget(); } catch (e) { /* log out regardless */ }
     form.dataset.pushDone = "1";
     form.submit();

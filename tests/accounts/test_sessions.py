@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -80,3 +81,29 @@ def test_a_new_login_starts_a_new_week(parent: User, clock: dict[str, float]) ->
     clock["offset"] = 8 * 24 * HOUR
     session = signed_in(client)
     assert expires_in(session) > 8 * 24 * HOUR
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_sockets_hear_of_a_logout_the_page_behind_them_asks_to_sign_in(
+        parent: User) -> None:
+    """The socket of a page closes on the announcement and the page reloads at once; that
+    reload must find the session gone, or it renders the chat again for a signed-out person."""
+    from accounts.sessions import sessions_ended
+    client = Client()
+    session = signed_in(client)
+    pages: list[int] = []
+
+    def reload_page(sender: object, **kwargs: object) -> None:
+        reloading = Client()
+        reloading.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        response = reloading.get(reverse("messaging:inbox"))
+        pages.append(response.status_code)
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+    sessions_ended.connect(reload_page, dispatch_uid="test.reload_page")
+    try:
+        assert client.post(reverse("logout")).status_code == 302
+    finally:
+        sessions_ended.disconnect(dispatch_uid="test.reload_page")
+    assert pages == [302]
+    assert not Session.objects.filter(session_key=session.session_key).exists()

@@ -87,7 +87,12 @@ function start(chat) {
   function onClose(code) {
     setStatus(texts.offline, false);
     chat.dataset.subscribed = "";
-    if (code === 4401 || code === 4403) { location.reload(); return false; }
+    // Signed out elsewhere: the reload shows the login page. Not while this page itself is
+    // signing out (static/notifications/logout.js): its own form goes there.
+    if (code === 4401 || code === 4403) {
+      if (!document.documentElement.dataset.signingOut) { location.reload(); }
+      return false;
+    }
     return true;
   }
 
