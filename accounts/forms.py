@@ -137,7 +137,7 @@ class LeaveForm(forms.Form):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = School
-        fields = ["pupil_accounts", "digital_consent_age", "parent_direct_messages",
+        fields = ["language", "pupil_accounts", "digital_consent_age", "parent_direct_messages",
                   "staff_pupil_direct_messages", "staff_pupil_direct", "require_staff_2fa",
                   "confirm_group_size",
                   "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
@@ -145,12 +145,16 @@ class PolicyForm(forms.ModelForm):
                   # Phones and shared devices (notifications).
                   "lock_screen_text", "offline_copies"]
         labels = {
+            "language": _("The school's language"),
             "staff_pupil_direct": _("A one-to-one conversation between staff and a pupil"),
             "lock_screen_text": _("What a notification shows on a locked phone"),
             "offline_copies": _("Keep the last opened conversations on each device, to read "
                                 "without a connection"),
         }
         help_texts = {
+            "language": _("Invitations, letters, mails and notifications go out in it to "
+                          "everyone who has not chosen a language of their own, and the "
+                          "data-protection paperwork is written in it."),
             "staff_pupil_direct": _("Never a private one: either a second member of staff is in "
                                     "it (the pupil's class teacher where there is one), or the "
                                     "school's safeguarding leads can read it. Pupils never "
@@ -167,14 +171,25 @@ class PolicyForm(forms.ModelForm):
                    "invitation_burst", "invitations_per_minute")
     # Left out of a post (an older form still open in a tab): the policy stays as it is.
     KEPT_WHEN_MISSING = (*RATE_FIELDS, "lock_screen_text", "staff_pupil_direct")
+    # Fields an older form still open in a tab may lack; blank is a real choice for them.
+    KEPT_WHEN_ABSENT = ("language",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in self.KEPT_WHEN_MISSING:
             self.fields[name].required = False  # left empty: the policy stays as it is
+        installation = dict(language_choices())[settings.LANGUAGE_CODE]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)  # a model field with choices
+        language.choices = [
+            ("", _("The installation's language (%(language)s)") % {"language": installation}),
+            *language_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in self.KEPT_WHEN_ABSENT:
+            if self.is_bound and name not in self.data:
+                data[name] = getattr(self.instance, name)
         for name in self.KEPT_WHEN_MISSING:
             if data.get(name) in (None, ""):
                 data[name] = getattr(self.instance, name)

@@ -15,6 +15,14 @@ from django.utils.translation import gettext_lazy as _
 class School(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), unique=True)
+    # The language of what the school sends to a person who has not chosen one (invitations,
+    # letters, digests, pushes) and of the DPO's paperwork; blank: the installation's
+    # LANGUAGE_CODE. One installation can serve schools of several countries.
+    language = models.CharField(
+        _("the school's language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        default="",
+        help_text=_("Used for invitations, mails and notifications to people who have not "
+                    "chosen a language of their own, and for the data-protection paperwork."))
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Amsterdam")
     digital_consent_age = models.PositiveSmallIntegerField(_("digital-consent age"), default=16)
     require_staff_2fa = models.BooleanField(_("staff must use two-factor sign-in"), default=True)
@@ -156,9 +164,13 @@ class User(AbstractUser):
 
     @property
     def preferred_language(self) -> str:
-        """The language to write to this person in: theirs, or the installation's default,
-        never the language of whoever's screen caused the mail or page."""
-        return self.language or str(settings.LANGUAGE_CODE)
+        """The language to write to this person in: theirs, else their school's, else the
+        installation's default; never the language of whoever's screen caused the mail or page.
+        (Reads the school: callers writing to many people select it with them.)"""
+        if self.language:
+            return self.language
+        school = self.school if self.school_id is not None else None
+        return (school.language if school is not None else "") or str(settings.LANGUAGE_CODE)
 
     @property
     def is_school_staff(self) -> bool:

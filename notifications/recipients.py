@@ -55,7 +55,7 @@ def devices(message: Message, at: datetime | None = None) -> list[Device]:
     # can only ever silence its own person's device.
     looking = presence.looking(message.conversation_id)
     return [device for device in Device.objects.filter(user__in=people)
-                                 .select_related("user").order_by("pk")
+                                 .select_related("user__school").order_by("pk")
             if (device.user_id, device.endpoint) not in looking]
 
 
@@ -97,7 +97,7 @@ def reminded_devices(message: Message, user_ids: list[int],
         memberships__ended_at__isnull=True).exclude(pk__in=muted)
         .select_related("school").distinct())
     awake = [person for person in people if not hours.is_quiet_for(person, moment)]
-    return list(Device.objects.filter(user__in=awake).select_related("user").order_by("pk"))
+    return list(Device.objects.filter(user__in=awake).select_related("user__school").order_by("pk"))
 
 
 def reminder_payload(message: Message) -> dict[str, Any]:

@@ -220,9 +220,11 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
 
 def export_language(user: User | None, pupil: Pupil | None) -> str:
     """The language of the person an export is about: their own (User.language), a pupil's
-    account's, else the installation's."""
+    account's, else their school's, else the installation's."""
     account = user if user is not None else (pupil.user if pupil is not None else None)
-    return account.preferred_language if account is not None else str(settings.LANGUAGE_CODE)
+    if account is not None:
+        return account.preferred_language
+    return (pupil.school.language if pupil is not None else "") or str(settings.LANGUAGE_CODE)
 
 
 def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None = None) -> str:

@@ -75,10 +75,14 @@ def pseudonym_code(user_id: int) -> str:
     return salted_hmac("schoolchat.erasure.pseudonym", str(user_id)).hexdigest()[:4].upper()
 
 
+def _school_language(school: School | None) -> str:
+    return (school.language if school is not None else "") or str(settings.LANGUAGE_CODE)
+
+
 def pseudonym(user: User) -> str:
-    """"Former parent 7F3A": in the installation's language, as it is stored once."""
+    """"Former parent 7F3A": in the school's language, as it is stored once."""
     code = pseudonym_code(user.pk)
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(_school_language(user.school)):
         staff = _("Former staff member %(code)s")
         labels: dict[str, str] = {
             Role.PARENT: _("Former parent %(code)s"), Role.PUPIL: _("Former pupil %(code)s"),
@@ -94,7 +98,7 @@ def pupil_pseudonym(pupil: Pupil) -> str:
     if pupil.user_id is not None:
         return pseudonym(User.objects.get(pk=pupil.user_id))
     code = salted_hmac("schoolchat.erasure.pupil", str(pupil.pk)).hexdigest()[:4].upper()
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(_school_language(pupil.school)):
         return _("Former pupil %(code)s") % {"code": code}
 
 

@@ -43,8 +43,9 @@ class Document:
 
 
 def language_of(school: School) -> str:
-    """The school's language: its own where it has one, the installation's otherwise."""
-    return str(getattr(school, "language", "") or settings.LANGUAGE_CODE)
+    """The school's language (the admin's policies page): its own where it has one, the
+    installation's otherwise."""
+    return school.language or str(settings.LANGUAGE_CODE)
 
 
 def _days(days: int) -> str:

@@ -262,8 +262,8 @@ def find_by_short_code(typed: str) -> Invitation | None:
 
 def mail_language(person: User) -> str:
     """The language a mail or a printed letter to this person is written in: their own
-    (``User.language``), else the installation's default (``LANGUAGE_CODE``), never the
-    language of the admin's browser who pressed the button."""
+    (``User.language``), else their school's, else the installation's default
+    (``LANGUAGE_CODE``), never the language of the admin's browser who pressed the button."""
     return person.preferred_language
 
 

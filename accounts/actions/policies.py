@@ -13,6 +13,8 @@ from accounts.models import STAFF_ROLES, School, SchoolClass, User
 from archive import scopes
 
 POLICY_FIELDS = frozenset({
+    # What the school writes to people who chose no language, and its paperwork.
+    "language",
     "pupil_accounts", "digital_consent_age", "parent_direct_messages",
     "staff_pupil_direct_messages", "staff_pupil_direct", "require_staff_2fa",
     "confirm_group_size",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 import archive
@@ -27,28 +28,34 @@ class SchoolSetUp:
     token: str | None
 
 
-def create_school(name: str, *, slug: str, actor: User | None = None) -> tuple[School, bool]:
+def create_school(name: str, *, slug: str, actor: User | None = None,
+                  language: str = "") -> tuple[School, bool]:
     """The school with this slug, created if it is new (``admin.school_created``), with what
     other apps make for every school (consent's purposes, through
-    :data:`accounts.signals.school_created`). Idempotent: returns (school, created)."""
+    :data:`accounts.signals.school_created`). Idempotent: returns (school, created); an
+    existing school keeps its language (the admin changes it on the policies page)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"not a language of this installation: {language!r}")
     with transaction.atomic():
         school = School.objects.filter(slug=slug).first()
         if school is not None:
             return school, False
-        school = School.objects.create(slug=slug, name=name)
+        school = School.objects.create(slug=slug, name=name, language=language)
         archive.record("admin.school_created", scope=scopes.school(school.pk), actor=actor,
-                       subjects=[], payload={"school": school.pk, "slug": slug})
+                       subjects=[], payload={"school": school.pk, "slug": slug,
+                                             "language": language})
         school_created.send(sender=School, school=school)
     return school, True
 
 
 def set_up_school(name: str, *, slug: str, admin_username: str, admin_name: str = "",
-                  admin_email: str = "", new_link: bool = False) -> SchoolSetUp:
+                  admin_email: str = "", new_link: bool = False,
+                  language: str = "") -> SchoolSetUp:
     """The operator's first step on a new installation: the school and its first admin, with a
     one-time link for the admin (a new admin always gets one; an existing one only when asked,
     then a password-reset link if they had set a password). Raises SchoolSetupRefused."""
     with transaction.atomic():
-        school, created = create_school(name, slug=slug)
+        school, created = create_school(name, slug=slug, language=language)
         admin = User.objects.filter(username=admin_username).first()
         if admin is not None and admin.school_id != school.pk:
             raise SchoolSetupRefused(f"the username {admin_username!r} belongs to another school")

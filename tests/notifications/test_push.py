@@ -187,3 +187,18 @@ def test_each_push_names_the_class_group_in_its_recipients_language(
     [to_dutch] = push_service.for_device(dutch)
     assert to_english.payload["title"] == "4B class group"
     assert to_dutch.payload["title"] == "Klassengroep 4B"
+
+
+def test_a_person_who_chose_no_language_is_notified_in_the_schools(
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, second_parent: User, school: School) -> None:
+    at(SATURDAY_NOON)
+    school.language = "ru"
+    school.save()
+    second_parent.language = "nl"
+    second_parent.save()
+    unchosen, _ = register(push_service, parent)
+    dutch, _ = register(push_service, second_parent)
+    post_and_publish(teacher, conversation_4b, "Trip on Friday")
+    assert push_service.for_device(unchosen)[0].payload["title"] == "Группа класса 4B"
+    assert push_service.for_device(dutch)[0].payload["title"] == "Klassengroep 4B"

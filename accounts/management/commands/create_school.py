@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actions.schools import SchoolSetupRefused, set_up_school
@@ -27,12 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="", help="the admin's e-mail address")
         parser.add_argument("--url", default="", help="the site's address, e.g. https://chat.school.example")
         parser.add_argument("--new-link", action="store_true", help="issue a fresh invitation link")
+        parser.add_argument(
+            "--language", default="", choices=["", *dict(settings.LANGUAGES)],
+            help="the school's language, for mails to people who chose none and for the "
+                 "paperwork (default: the installation's LANGUAGE_CODE)")
 
     def handle(self, name: str, *, slug: str, admin: str, admin_name: str, email: str, url: str,
-               new_link: bool, **options: Any) -> None:
+               new_link: bool, language: str = "", **options: Any) -> None:
         try:
             done = set_up_school(name, slug=slug, admin_username=admin, admin_name=admin_name,
-                                 admin_email=email, new_link=new_link)
+                                 admin_email=email, new_link=new_link, language=language)
         except SchoolSetupRefused as exc:
             raise CommandError(str(exc)) from exc
         school = done.school
