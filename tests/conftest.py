@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import socket
 import uuid
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from pytest_django.fixtures import Settings
 
 from accounts.models import Role, School, SchoolClass, User
@@ -42,7 +45,17 @@ def require_service(name: str, host: str, port: int) -> None:
 def close_connections() -> None:
     """Close this process's database connections and, on PostgreSQL, its connection pool:
     a pooled connection would otherwise outlive a change of database name and keep the test
-    database busy when it is dropped."""
+    database busy when it is dropped.
+
+    ``connections`` holds one wrapper per context, and a test body run while Playwright's sync
+    API is open gets a wrapper of its own that the fixtures' context never sees; its pooled
+    connection stays lent out after the pool closes. So every wrapper still in memory is
+    closed too, which gives its connection back to the pool that then closes it."""
+    for wrapper in gc.get_objects():
+        # type(), not isinstance(): isinstance asks a lazy object for __class__ and evaluates it.
+        if issubclass(type(wrapper), BaseDatabaseWrapper) and wrapper.connection is not None:
+            with contextlib.suppress(Exception):  # one of another thread: not ours to close
+                wrapper.close()
     for conn in connections.all(initialized_only=True):
         conn.close()
         close_pool = getattr(conn, "close_pool", None)
