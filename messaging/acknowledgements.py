@@ -81,7 +81,7 @@ def overview(message: Message) -> Overview:
         u.pk: u for u in User.objects.filter(
             memberships__conversation=conversation, memberships__ended_at__isnull=True,
             left_at__isnull=True,
-        ).exclude(pk=message.sender_id).distinct()
+        ).exclude(pk=message.sender_id).distinct().select_related("school")  # mail language
     }
     acks = dict(Acknowledgement.objects.filter(message=message)
                 .values_list("user_id", "acknowledged_at"))

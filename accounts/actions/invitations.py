@@ -155,7 +155,9 @@ def email_invitations(school: School, *, actor: User | None,
         if only is not None:
             awaiting = awaiting.filter(pk=only.pk)
         # Locked, so two admins pressing the button at once do not both invite the same person.
-        for person in awaiting.select_for_update().order_by("pk"):
+        # The school comes along for each mail's language; only the accounts are locked.
+        for person in (awaiting.select_related("school").select_for_update(of=("self",))
+                       .order_by("pk")):
             _invitation, token = issue_invitation(person, actor=actor)
             mails.append(invitation_mail(person, school, link_for(token)))
         archive.record("admin.invitations_emailed", scope=scopes.school(school.pk), actor=actor,
