@@ -6,10 +6,12 @@ exception (docs/policy.md): it answers legal requests, and shows them behind a t
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.access import can
 from accounts.models import Pupil, School, User
@@ -101,7 +103,11 @@ def test_never_in_a_push(marked: Message, school: School) -> None:
 
 
 def test_never_in_a_digest(marked: Message, parent: User) -> None:
-    sections, _reached = digest.digest_for(parent)
+    # At noon in the school's time zone: at night a parent's digest waits for the morning.
+    assert parent.school is not None
+    noon = timezone.localtime(timezone.now(), ZoneInfo(parent.school.time_zone)).replace(
+        hour=12, minute=0, second=0, microsecond=0)
+    sections, _reached = digest.digest_for(parent, noon)
     [section] = sections
     assert section["messages"][0]["excerpt"] == "A sensitive message (health)"
     assert "allergy" not in str(sections)
