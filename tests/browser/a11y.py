@@ -11,12 +11,14 @@ itself, so the app's strict CSP stays on in these contexts and still guards the 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Error, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 AXE_SOURCE = (Path(__file__).parent / "axe" / "axe.min.js").read_text()
 BINDING = "__schoolchatAxeReport"
@@ -162,6 +164,12 @@ FOCUS_CONTRAST = """(el) => {
 
 
 def small_targets(page: Page) -> list[str]:
+    # Measured once the page's stylesheets apply: a form's answer can be visible (its error
+    # shown) a moment before they do, and unstyled every control is small.
+    with contextlib.suppress(PlaywrightTimeoutError):  # a sheet that never loads: measure anyway
+        page.wait_for_function(
+            "() => document.readyState === 'complete' && [...document.querySelectorAll("
+            "'link[rel=stylesheet]')].every((link) => link.sheet)", timeout=10_000)
     where = urlsplit(page.url).path
     return [f"{where}  {target}" for target in page.evaluate(SMALL_TARGETS)]
 
