@@ -77,6 +77,12 @@ class School(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def preferred_language(self) -> str:
+        """The language the school writes in to someone who chose none: its own, else the
+        installation's."""
+        return self.language or str(settings.LANGUAGE_CODE)
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("School admin")
@@ -170,7 +176,7 @@ class User(AbstractUser):
         if self.language:
             return self.language
         school = self.school if self.school_id is not None else None
-        return (school.language if school is not None else "") or str(settings.LANGUAGE_CODE)
+        return school.preferred_language if school is not None else str(settings.LANGUAGE_CODE)
 
     @property
     def is_school_staff(self) -> bool:

@@ -224,7 +224,7 @@ def export_language(user: User | None, pupil: Pupil | None) -> str:
     account = user if user is not None else (pupil.user if pupil is not None else None)
     if account is not None:
         return account.preferred_language
-    return (pupil.school.language if pupil is not None else "") or str(settings.LANGUAGE_CODE)
+    return pupil.school.preferred_language if pupil is not None else str(settings.LANGUAGE_CODE)
 
 
 def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None = None) -> str:

@@ -75,14 +75,11 @@ def pseudonym_code(user_id: int) -> str:
     return salted_hmac("schoolchat.erasure.pseudonym", str(user_id)).hexdigest()[:4].upper()
 
 
-def _school_language(school: School | None) -> str:
-    return (school.language if school is not None else "") or str(settings.LANGUAGE_CODE)
-
-
 def pseudonym(user: User) -> str:
     """"Former parent 7F3A": in the school's language, as it is stored once."""
     code = pseudonym_code(user.pk)
-    with translation.override(_school_language(user.school)):
+    with translation.override(user.school.preferred_language if user.school is not None
+                              else settings.LANGUAGE_CODE):
         staff = _("Former staff member %(code)s")
         labels: dict[str, str] = {
             Role.PARENT: _("Former parent %(code)s"), Role.PUPIL: _("Former pupil %(code)s"),
@@ -98,7 +95,7 @@ def pupil_pseudonym(pupil: Pupil) -> str:
     if pupil.user_id is not None:
         return pseudonym(User.objects.get(pk=pupil.user_id))
     code = salted_hmac("schoolchat.erasure.pupil", str(pupil.pk)).hexdigest()[:4].upper()
-    with translation.override(_school_language(pupil.school)):
+    with translation.override(pupil.school.preferred_language):
         return _("Former pupil %(code)s") % {"code": code}
 
 

@@ -42,12 +42,6 @@ class Document:
     sections: list[Section]
 
 
-def language_of(school: School) -> str:
-    """The school's language (the admin's policies page): its own where it has one, the
-    installation's otherwise."""
-    return school.language or str(settings.LANGUAGE_CODE)
-
-
 def _days(days: int) -> str:
     return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
@@ -127,7 +121,7 @@ def _security(school: School) -> Section:
 def document(school: School, now: datetime | None = None) -> Document:
     """The record of processing and the DPIA starting point, in the school's language."""
     moment = now or timezone.now()
-    language = language_of(school)
+    language = school.preferred_language  # set on the admin's policies page
     with translation.override(language):
         dpos = ", ".join(User.objects.filter(school=school, role=Role.DPO, is_active=True)
                          .order_by("display_name").values_list("display_name", flat=True))
