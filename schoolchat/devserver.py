@@ -18,6 +18,8 @@ One worker, one beat: more than one beat would run every job twice.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -78,6 +80,16 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        # A child's own children (Celery's pool processes and its embedded beat) share its
+        # process group. The worker stops them on a warm shutdown, but a worker killed above, or
+        # one that died, leaves them behind holding the terminal: end the whole group.
+        for child in self.children:
+            _kill_group(child.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group is empty: all of it has ended
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def main() -> None:

@@ -60,6 +60,14 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
+def _descendants_of(pid: int) -> list[int]:
+    """Children, grandchildren and so on: Celery's pool processes and its embedded beat."""
+    found = []
+    for child in _children_of(pid):
+        found += [child, *_descendants_of(child)]
+    return found
+
+
 def _command_line(pid: int) -> bytes:
     return (Path("/proc") / str(pid) / "cmdline").read_bytes()
 
@@ -192,17 +200,35 @@ def test_ctrl_c_stops_daphne_and_the_worker_together(tmp_path: Path) -> None:
         assert server.process.returncode == 0
 
 
+def test_stopped_with_sigterm_it_leaves_no_process_behind(tmp_path: Path) -> None:
+    """As a service manager or a script stops it: the web server, the worker, the worker's
+    pool processes and its beat all end."""
+    with devserver(tmp_path) as server:
+        everyone = _descendants_of(server.process.pid)
+        assert len(everyone) > 2  # the pool processes and beat are there to be stopped
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in everyone) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in everyone if _alive(pid)], server.log()
+        assert server.process.returncode == 0
+
+
 def test_when_the_worker_dies_the_web_server_stops_too(tmp_path: Path) -> None:
     with devserver(tmp_path) as server:
         worker, = [pid for pid in server.children if b"celery" in _command_line(pid)]
         web, = [pid for pid in server.children if pid != worker]
+        pool = _descendants_of(worker)
         os.kill(worker, signal.SIGKILL)
         server.process.wait(timeout=30)
         assert server.process.returncode != 0  # a crash is not hidden
         deadline = time.monotonic() + 30
-        while _alive(web) and time.monotonic() < deadline:
+        while (_alive(web) or any(_alive(pid) for pid in pool)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _alive(web), server.log()
+        # The dead worker's pool processes and beat do not live on without it.
+        assert not [pid for pid in pool if _alive(pid)], server.log()
 
 
 def _celery_settings(env: dict[str, str]) -> list[str]:
