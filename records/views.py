@@ -193,11 +193,12 @@ def release(request: AuthenticatedHttpRequest, record_id: int) -> HttpResponse:
     if not releases.of_school(record, school):
         raise Http404
     form = ReleaseForm(request.POST)
-    subject = form.subject_in(school) if form.is_valid() else None
+    valid = form.is_valid()
+    subject = form.subject_in(school) if valid else None
     back = redirect(f"{reverse('safeguarding:oversight')}?page={form.cleaned_data.get('page') or 1}"
-                    if form.is_valid() else reverse("safeguarding:oversight"))
-    if not form.is_valid() or subject is None:
-        errors = [e for field in form.errors.values() for e in field]
+                    if valid else reverse("safeguarding:oversight"))
+    if subject is None:
+        errors = [str(e) for field in form.errors.values() for e in field]
         messages.error(request, " ".join(errors) or _("Choose a person the record is about."))
         return back
     try:
