@@ -129,3 +129,12 @@ def test_no_export_names_an_erased_reporter(
         _names_nobody(text, f"the export of {subject}")
     released = export.collect(teacher)["safeguarding"]
     assert [r["kind"] for r in released] == ["safeguarding.reported"]
+
+
+def test_the_erasure_page_counts_the_reports_they_made_as_kept(
+        reports: dict[str, Any], parent: User) -> None:
+    # Two reports by Anna (payload only), one about her, the lead's look at and note on the
+    # first report, and the restriction (subject: Anna).
+    made = Record.objects.filter(kind="safeguarding.reported", payload__content__reporter=parent.pk)
+    assert made.count() == 2
+    assert erasure.plan(parent).safeguarding >= 4
