@@ -130,8 +130,11 @@ def append_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
     now = timezone.now()
     records: list[Record] = []
     contents: list[dict[str, Any]] = []
-    for entry in entries:
-        content = {**(entry.payload or {}), SALT_KEY: secrets.token_hex(SALT_BYTES)}
+    # One read of the system's random source for the whole batch, cut into a salt per record.
+    salts = secrets.token_hex(SALT_BYTES * len(entries))
+    for index, entry in enumerate(entries):
+        salt = salts[index * 2 * SALT_BYTES:(index + 1) * 2 * SALT_BYTES]
+        content = {**(entry.payload or {}), SALT_KEY: salt}
         users, pupils = _split_subjects(entry.subjects)
         message = content.get("message") if kind.startswith("message.") else None
         length += 1

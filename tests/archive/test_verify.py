@@ -159,8 +159,11 @@ def test_every_new_payload_carries_its_own_salt_and_old_ones_still_verify(
     with transaction.atomic():
         first = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
         second = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
-    salts = [Payload.objects.get(record=r).content[chain.SALT_KEY] for r in (first, second)]
-    assert all(len(bytes.fromhex(s)) >= 16 for s in salts) and salts[0] != salts[1]
+        batch = archive.record_many("test.same", scope=conversation_4b.scope,
+                                    entries=[archive.Entry(payload={"a": 1})] * 3)
+    salts = [Payload.objects.get(record=r).content[chain.SALT_KEY]
+             for r in (first, second, *batch)]
+    assert all(len(bytes.fromhex(s)) >= 16 for s in salts) and len(set(salts)) == 5
     # The same payload twice: different payload hashes, so its hash cannot be looked up.
     assert first.payload_hash != second.payload_hash
     assert first.payload_hash != chain.payload_digest({"a": 1})
