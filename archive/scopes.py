@@ -12,6 +12,7 @@ SEAL = "seal"
 """The global chain of seals, one record per seal committing every chain's head."""
 
 CONVERSATION = "conversation"
+SAFEGUARDING = "safeguarding"
 
 
 def school(school_id: int | None) -> str:
@@ -42,7 +43,7 @@ def dpo(school_id: int | None) -> str:
 def safeguarding(school_id: int | None) -> str:
     """What a school's safeguarding leads were told and did: reports, flags, looks at
     conversations with their reason, removals, restrictions, reviews, case notes."""
-    return f"safeguarding:{school_id or 0}"
+    return f"{SAFEGUARDING}:{school_id or 0}"
 
 
 def retention(school_id: int | None) -> str:

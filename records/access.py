@@ -30,7 +30,7 @@ def _is_dpo(user: User, obj: Any) -> bool:
 DPO_ACTIONS: tuple[Action, ...] = ("archive.search", "archive.export", "archive.hold",
                                    "archive.audit_log", "archive.integrity",
                                    "archive.retention_report", "archive.erase",
-                                   "archive.paperwork")
+                                   "archive.paperwork", "archive.release")
 for _action in DPO_ACTIONS:
     rule(_action)(_is_dpo)
 

@@ -206,7 +206,9 @@ def plan(person: User, moment: datetime | None = None) -> Plan:
                                 audited.count(), _until(latest, days[Category.AUDIT])))
     concerning = Record.objects.filter(
         Q(actor=person) | Q(subjects__user_id=person.pk)
-        | Q(subjects__pupil_id__in=Pupil.objects.filter(user=person).values("pk")))
+        | Q(subjects__pupil_id__in=Pupil.objects.filter(user=person).values("pk"))
+        # Their reports: the reporter is in the payload only, never a subject.
+        | Q(scope=scopes.safeguarding(person.school_id), payload__content__reporter=person.pk))
     result.archive_records = concerning.distinct().count()
     result.safeguarding = concerning.filter(
         Q(scope__startswith=f"{SAFEGUARDING_PREFIX}:") | Q(kind__startswith=f"{SAFEGUARDING_PREFIX}.")

@@ -47,7 +47,7 @@ from archive.models import Chain, Record, Subject
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
 from messaging.models import Conversation
-from records import lines
+from records import lines, releases
 from records.models import ErasureRequest
 
 FORMAT = "schoolchat-subject-access/1"
@@ -313,6 +313,8 @@ def collect(user: User | None = None, pupil: Pupil | None = None, *,
         "messages": messages,
         "purged_messages": purged,
         "events": _events(account, pupil, names, (r.pk for r in records)),
+        # Safeguarding records are withheld from ``events``; only those the DPO released.
+        "safeguarding": releases.released_rows(account, pupil, names.user),
         "_files": files, "_names": names,
     }
     report(85)
@@ -403,7 +405,10 @@ def _events(account: User | None, pupil: Pupil | None, names: Names,
         return []
     ids: Any = (sorted(candidates) if len(candidates) <= EVENT_CANDIDATES_LISTED
                 else Subject.objects.filter(condition).values("record_id"))
+    # Safeguarding records never: the person reported must not learn who reported them, nor
+    # get the hashes to try guesses against (records/releases.py).
     found = list(Record.objects.filter(pk__in=ids).exclude(kind__in=MESSAGE_KINDS)
+                 .exclude(releases.withheld())
                  .select_related("payload").order_by("created_at", "pk"))
     contents = [_payload(rec) for rec in found]
     # What each event says, as the audit pages say it, with the export's own pseudonyms.
@@ -525,6 +530,9 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
              "by": c["guardian"]} for c in data.get("consent_records") or []],
         "events": [{"at": _when(e["at"]), "what": e.get("description") or "", "by": e["by"]}
                    for e in data.get("events") or []],
+        "safeguarding": [{"at": _when(e["at"]), "what": e["description"], "by": e["by"],
+                          "why": e["released_because"]}
+                         for e in data.get("safeguarding") or []],
     }
 
 

@@ -80,6 +80,25 @@ class LiftForm(forms.Form):
     reason = forms.CharField(required=False, max_length=2000, label=_("Reason for lifting"))
 
 
+class ReleaseForm(forms.Form):
+    """Release one safeguarding record into the export of a person it concerns: the subject
+    is "user:<id>" or "pupil:<id>", as the DPO's oversight page offers them."""
+
+    subject = forms.RegexField(r"^(user|pupil):\d{1,18}$", label=_("Whose export"),
+                               error_messages={"invalid": _("Choose a person the record is "
+                                                            "about.")})
+    reason = forms.CharField(max_length=2000, label=_("Why release it"),
+                             error_messages={"required": _("Give the reason for releasing "
+                                                           "it.")})
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def subject_in(self, school: School) -> User | Pupil | None:
+        """The person or pupil chosen, if they are of ``school``."""
+        kind, _colon, pk = self.cleaned_data["subject"].partition(":")
+        model: type[User] | type[Pupil] = User if kind == "user" else Pupil
+        return model.objects.filter(pk=int(pk), school=school).first()
+
+
 class RetentionForm(forms.Form):
     def __init__(self, *args: Any, current: dict[str, int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -315,6 +315,8 @@ SENTENCES: dict[str, Sentence] = {
     "retention.policy_set": lambda c, n: _("Changed how long the school keeps its records."),
     "export.requested": lambda c, n: _("Requested a subject access export of %(target)s.") % {
         "target": n.target(c)},
+    "export.released": lambda c, n: _("Released a safeguarding record into the subject access "
+                                      "export of %(target)s.") % {"target": n.target(c)},
     "export.made": lambda c, n: _("Made a subject access export of %(target)s.") % {
         "target": n.target(c)},
     "purge.done": lambda c, n: _("Deleted records past the retention period."),

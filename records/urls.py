@@ -10,6 +10,7 @@ urlpatterns = [
     path("search/export", views.search_export, name="search_export"),
     path("exports/", views.exports, name="exports"),
     path("exports/<int:export_id>/download", views.download, name="download"),
+    path("exports/release/<int:record_id>", views.release, name="release"),
     path("holds/", views.holds, name="holds"),
     path("holds/<int:hold_id>/lift", views.lift, name="lift"),
     path("retention/", views.retention_report, name="retention"),

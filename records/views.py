@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,12 +28,13 @@ from archive import chain, retention, scopes
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
 from messaging.export import ConversationExport
 from messaging.models import Sensitivity
-from records import actions, erasure, lines, paperwork
+from records import actions, erasure, lines, paperwork, releases
 from records.forms import (
     ErasureForm,
     ExportForm,
     HoldForm,
     LiftForm,
+    ReleaseForm,
     RetentionForm,
     SearchForm,
 )
@@ -180,6 +182,34 @@ def download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseB
     _audit(request, "export.downloaded", export=export.pk)
     return FileResponse(path.open("rb"), as_attachment=True,
                         filename=f"subject-access-{export.pk}.zip")
+
+
+@allowed("archive.release")
+@require_POST
+def release(request: AuthenticatedHttpRequest, record_id: int) -> HttpResponse:
+    """Release a safeguarding record into a subject access export (from the oversight page)."""
+    school = _school(request.user)
+    record = get_object_or_404(Record.objects.filter(releases.withheld()), pk=record_id)
+    if not releases.of_school(record, school):
+        raise Http404
+    form = ReleaseForm(request.POST)
+    valid = form.is_valid()
+    subject = form.subject_in(school) if valid else None
+    back = redirect(f"{reverse('safeguarding:oversight')}?page={form.cleaned_data.get('page') or 1}"
+                    if valid else reverse("safeguarding:oversight"))
+    if subject is None:
+        errors = [str(e) for field in form.errors.values() for e in field]
+        messages.error(request, " ".join(errors) or _("Choose a person the record is about."))
+        return back
+    try:
+        releases.release(request.user, record, subject, form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Released: it will be in the next subject access export "
+                                    "of %(name)s, without who reported anything.") % {
+            "name": subject.public_name if isinstance(subject, User) else str(subject)})
+    return back
 
 
 @allowed("archive.hold")

@@ -69,9 +69,10 @@ def _record(kind: str, *, school_id: int, actor: User | None, subjects: Iterable
 
 
 def _describe_message(message: Message) -> dict[str, Any]:
+    """Ids, never names: a payload cannot be edited, and an erased person's name must leave
+    every page; pages name people and conversations from the live rows when they are read."""
     return {"message": message.pk, "conversation": message.conversation_id,
-            "conversation_name": message.conversation.name,
-            "person": message.sender_id, "person_name": message.sender.public_name}
+            "person": message.sender_id}
 
 
 # --- the school's defaults -----------------------------------------------------------------
@@ -103,11 +104,10 @@ def _reason(reason: object) -> str:
 
 
 def _reporter(reporter: User) -> dict[str, Any]:
-    """Who reported, in the record's payload rather than as its actor: a subject access export
-    lists each record's actor, and the person reported is never told who reported them. The
-    DPO's oversight page reads the reporter from here."""
-    return {"reporter": reporter.pk, "reporter_name": reporter.public_name,
-            "reporter_role": reporter.role}
+    """Who reported, by id in the record's payload: neither its actor nor one of its subjects,
+    so no listing of a person's records by actor or subject finds it. The DPO's oversight
+    page names the reporter from the live account."""
+    return {"reporter": reporter.pk}
 
 
 def report_message(reporter: User, message: Message, *, reason: str, note: str = "") -> Report:
@@ -121,7 +121,7 @@ def report_message(reporter: User, message: Message, *, reason: str, note: str =
                                        person=message.sender, reporter=reporter,
                                        reason=chosen, note=text)
         _record("safeguarding.reported", school_id=school_id, actor=None,
-                subjects=[message.sender, reporter], report=report.pk, reason=chosen,
+                subjects=[message.sender], report=report.pk, reason=chosen,
                 note=text, **_reporter(reporter), **_describe_message(message))
         _tell_leads(school_id)
     return report
@@ -137,8 +137,8 @@ def report_person(reporter: User, person: User, *, reason: str, note: str = "") 
         report = Report.objects.create(school_id=person.school_id, person=person,
                                        reporter=reporter, reason=chosen, note=text)
         _record("safeguarding.reported", school_id=person.school_id, actor=None,
-                subjects=[person, reporter], report=report.pk, reason=chosen, note=text,
-                person=person.pk, person_name=person.public_name, **_reporter(reporter))
+                subjects=[person], report=report.pk, reason=chosen, note=text,
+                person=person.pk, **_reporter(reporter))
         _tell_leads(person.school_id)
     return report
 
@@ -202,7 +202,7 @@ def _item_payload(item: Item) -> dict[str, Any]:
     if item.message is not None:
         payload.update(_describe_message(item.message))
     elif isinstance(item, Report):
-        payload.update(person=item.person_id, person_name=item.person.public_name)
+        payload.update(person=item.person_id)
     return payload
 
 
@@ -276,8 +276,7 @@ def restrict(by: User, item: Item, *, until: datetime, reason: str) -> Restricti
         _close([item], by, State.ACTIONED)
         _record("safeguarding.restricted", school_id=item.school_id, actor=by,
                 subjects=[person], reason=text, until=until.isoformat(),
-                restriction=restriction.pk, **(_item_payload(item) | {
-                    "person": person.pk, "person_name": person.public_name}))
+                restriction=restriction.pk, **(_item_payload(item) | {"person": person.pk}))
         _tell_leads(item.school_id)
     return restriction
 
@@ -289,7 +288,7 @@ def lift(by: User, restriction: Restriction) -> None:
         moderation.lift_restriction(by=by, restriction=restriction)
         _record("safeguarding.lifted", school_id=restriction.school_id, actor=by,
                 subjects=[restriction.user], restriction=restriction.pk,
-                person=restriction.user_id, person_name=restriction.user.public_name)
+                person=restriction.user_id)
 
 
 def needs_reason_to_look(by: User, message: Message) -> bool:
@@ -321,7 +320,7 @@ def add_case_note(by: User, pupil: Pupil, *, text: str) -> CaseNote:
         note = CaseNote.objects.create(school_id=pupil.school_id, pupil=pupil, author=by,
                                        text=body)
         _record("safeguarding.case_note", school_id=pupil.school_id, actor=by,
-                subjects=[pupil], note=note.pk, pupil=pupil.pk, person_name=str(pupil))
+                subjects=[pupil], note=note.pk, pupil=pupil.pk)
     return note
 
 

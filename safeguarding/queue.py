@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, overload
 
@@ -11,11 +11,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, School
+from accounts.models import Pupil, School, User
 from archive import scopes
 from archive.models import Record
 from messaging.models import Conversation, Restriction
 from safeguarding.models import Flag, Pattern, Report, State
+
+# What the records office archives when the DPO releases a safeguarding record into a subject
+# access export (records/releases.py; records is not imported here).
+RELEASED_KIND = "export.released"
 
 # The queue shows this many open items, newest first; the rest wait their turn.
 QUEUE_LIMIT = 200
@@ -87,6 +91,7 @@ def restrictions_in_force(school_id: int) -> QuerySet[Restriction]:
 class Line:
     """One line of the oversight page: who did what, when, about whom or what, and why."""
 
+    record: int
     when: datetime
     who: str
     role: str
@@ -97,6 +102,11 @@ class Line:
     notified: bool
     # What a change to the school's patterns did, said in full.
     sentence: str = ""
+    # Whom the record concerns ("user:12" or "pupil:3", and their name): the DPO may release
+    # it into one of their subject access exports.
+    subjects: list[tuple[str, str]] = field(default_factory=list)
+    # Whose exports the DPO released it into, by name.
+    released_to: list[str] = field(default_factory=list)
 
 
 def _content(record: Record) -> dict[str, Any]:
@@ -132,29 +142,60 @@ def _pattern_sentence(kind: str, content: dict[str, Any], who: str) -> str:
     })
 
 
-def _line(record: Record, names: dict[int, str]) -> Line:
-    content = _content(record)
+@dataclass
+class Names:
+    """The live names a page of lines mentions: a payload holds ids (an erased person's
+    account carries their pseudonym, so the page shows it), read once per page."""
+
+    people: dict[int, User]
+    pupils: dict[int, str]
+    conversations: dict[int, str]
+
+    @classmethod
+    def of(cls, contents: list[dict[str, Any]]) -> Names:
+        def ids(*keys: str) -> set[int]:
+            return {v for c in contents for k in keys
+                    if isinstance(v := c.get(k), int) and not isinstance(v, bool)}
+
+        return cls(
+            people=User.objects.in_bulk(ids("reporter", "person")),
+            pupils={p.pk: str(p) for p in Pupil.objects.filter(pk__in=ids("pupil"))},
+            conversations={c.pk: c.name for c in Conversation.objects.filter(
+                pk__in=ids("conversation")).select_related("school_class")})
+
+    def person(self, pk: Any) -> User | None:
+        return self.people.get(pk) if isinstance(pk, int) else None
+
+
+def _line(record: Record, content: dict[str, Any], names: Names) -> Line:
     actor = record.actor
+    reporter = names.person(content.get("reporter"))
     if actor is not None:
         who, role = actor.public_name, actor.get_role_display()
-    elif "reporter_name" in content:
-        who = str(content["reporter_name"])
-        role = str(dict(Role.choices).get(content.get("reporter_role", ""), ""))
+    elif reporter is not None:
+        who, role = reporter.public_name, reporter.get_role_display()
     else:
         who, role = str(_("The school's screen")), ""
+    person = names.person(content.get("person"))
+    about = (person.public_name if person is not None
+             else names.pupils.get(content.get("pupil") or 0, ""))
     return Line(
+        record=record.pk,
         when=record.created_at,
         who=who,
         role=role,
         what=str(KIND_LABELS.get(record.kind, record.kind)),
-        about=str(content.get("person_name", "")),
+        about=about,
         # Named when read, in the reader's language (a class group is "Klassengroep 4B").
-        where=names.get(content.get("conversation") or 0,
-                        str(content.get("conversation_name", ""))),
+        where=names.conversations.get(content.get("conversation") or 0, ""),
         why="" if record.kind in PATTERN_SENTENCES else _why(record.kind, content),
         notified=record.kind == "safeguarding.dpo_notified",
         sentence=(_pattern_sentence(record.kind, content, who)
                   if record.kind in PATTERN_SENTENCES else ""),
+        subjects=[*((f"user:{pk}", names.people[pk].public_name)
+                    for pk in record.subject_user_ids if pk in names.people),
+                  *((f"pupil:{pk}", names.pupils[pk])
+                    for pk in record.subject_pupil_ids if pk in names.pupils)],
     )
 
 
@@ -163,6 +204,7 @@ class Lines(Sequence[Line]):
     paginator: only the page shown is read)."""
 
     def __init__(self, school: School) -> None:
+        self.school = school
         self.rows = (Record.objects.filter(scope=scopes.safeguarding(school.pk))
                      .select_related("actor", "payload").order_by("-position"))
 
@@ -176,10 +218,24 @@ class Lines(Sequence[Line]):
 
     def __getitem__(self, key: int | slice) -> Line | list[Line]:
         rows = [self.rows[key]] if isinstance(key, int) else list(self.rows[key])
-        ids = {c for c in (_content(r).get("conversation") for r in rows) if isinstance(c, int)}
-        names = {c.pk: c.name for c in
-                 Conversation.objects.filter(pk__in=ids).select_related("school_class")}
-        lines = [_line(r, names) for r in rows]
+        contents = [_content(r) for r in rows]
+        # The subjects too: a line offers to release the record into one of their exports.
+        wanted = [*contents, *({"person": pk} for r in rows for pk in r.subject_user_ids),
+                  *({"pupil": pk} for r in rows for pk in r.subject_pupil_ids)]
+        released = [c for c in Record.objects.filter(
+            scope=scopes.dpo(self.school.pk), kind=RELEASED_KIND,
+            payload__content__record__in=[r.pk for r in rows],
+        ).order_by("pk").values_list("payload__content", flat=True) if isinstance(c, dict)]
+        names = Names.of([*wanted, *({"person": c.get("user"), "pupil": c.get("pupil")}
+                                     for c in released)])
+        lines = [_line(r, c, names) for r, c in zip(rows, contents, strict=True)]
+        by_record = {line.record: line for line in lines}
+        for c in released:
+            line = by_record.get(c.get("record"))  # type: ignore[arg-type]
+            person = names.person(c.get("user"))
+            if line is not None:
+                line.released_to.append(person.public_name if person is not None
+                                        else names.pupils.get(c.get("pupil") or 0, ""))
         return lines[0] if isinstance(key, int) else lines
 
 

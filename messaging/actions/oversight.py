@@ -35,6 +35,5 @@ def note_lead_read(user: User, conversation: Conversation) -> bool:
         return False
     with transaction.atomic():
         archive.record(KIND, scope=scope, actor=user,
-                       payload={"conversation": conversation.pk,
-                                "conversation_name": conversation.name})
+                       payload={"conversation": conversation.pk})
     return True

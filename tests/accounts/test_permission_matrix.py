@@ -367,7 +367,7 @@ OBJECTS: dict[Action, str] = {
     "archive.search": "school", "archive.export": "school", "archive.hold": "school",
     "archive.audit_log": "school", "archive.integrity": "school",
     "archive.retention_report": "school", "archive.retention_policy": "school",
-    "archive.erase": "parent2", "archive.paperwork": "school",
+    "archive.erase": "parent2", "archive.paperwork": "school", "archive.release": "parent2",
     "notifications.mute": "group", "notifications.remove_device": "parent_device",
 }
 
@@ -377,6 +377,7 @@ EVERY_ACTION = {
     "archive.audit_log": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.erase": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.paperwork": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.release": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.export": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.hold": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.integrity": (F, F, F, F, F, F, F, T, F, F, F),

@@ -5,6 +5,7 @@ transaction, an archive record outside one or an ``on_commit`` that never runs s
 
 import io
 import re
+from unittest.mock import ANY
 
 import pytest
 from django.core import mail
@@ -59,7 +60,7 @@ def test_the_admin_emails_the_invitations_once_with_one_record(
                                                 ["g0001@example.invalid"]]
     assert kinds(school).count("admin.invitations_emailed") == 1
     emailed = Record.objects.get(scope=f"school:{school.pk}", kind="admin.invitations_emailed")
-    assert emailed.payload.content == {"count": 2} and emailed.actor_id == admin.pk
+    assert emailed.payload.content == {"count": 2, "salt": ANY} and emailed.actor_id == admin.pk
     assert Invitation.objects.filter(user__school=school, user__role=Role.PARENT,
                                      used_at__isnull=True).count() == 2
     # The mailed link works.
@@ -361,7 +362,8 @@ def test_the_admin_sets_what_phones_show_and_keep(new_school: tuple[School, User
     assert answer.status == 200 and "Policies saved." in answer.text
     assert added(school, since) == ["admin.policies_changed"]
     record = Record.objects.get(scope=scopes.school(school.pk), kind="admin.policies_changed")
-    assert record.payload.content == {"lock_screen_text": "excerpt", "offline_copies": False}
+    assert record.payload.content == {"lock_screen_text": "excerpt", "offline_copies": False,
+                                      "salt": ANY}
     assert record.actor_id == admin.pk
     school.refresh_from_db()
     assert school.lock_screen_text == "excerpt" and not school.offline_copies

@@ -1,11 +1,16 @@
 """verify_archive recomputes every chain and seal, and names the first bad record."""
 
+import json
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import timezone
 
+import archive
 from accounts.models import User
 from archive import chain
-from archive.models import Record
+from archive.models import Chain, Payload, Record
 from messaging.actions import send
 from messaging.models import Conversation
 from tests.archive.helpers import run, triggers_disabled
@@ -132,3 +137,40 @@ def test_the_periodic_seal_task_appends_a_seal(history: list[Record]) -> None:
     seal_id = seal_archive.delay().get()
     assert Record.objects.get(pk=seal_id).scope == "seal"
     assert chain.verify().intact
+
+
+def _append_unsalted(scope: str, payload: dict[str, object]) -> Record:
+    """A record as the chain wrote them before payloads carried a salt."""
+    head = Chain.objects.get(scope=scope)
+    rec = Record(scope=scope, position=head.length + 1, kind="test.old", created_at=timezone.now(),
+                 actor_id=None, subject_user_ids=[], subject_pupil_ids=[], message_id=None,
+                 payload_hash=chain.payload_digest(payload), prev_hash=head.head_hash)
+    rec.hash = chain.record_digest(rec)
+    rec.save()
+    Payload.objects.create(record=rec, content=payload)
+    Chain.objects.filter(scope=scope).update(length=rec.position, head_hash=rec.hash)
+    return rec
+
+
+def test_every_new_payload_carries_its_own_salt_and_old_ones_still_verify(
+        history: list[Record], conversation_4b: Conversation,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    old = _append_unsalted(conversation_4b.scope, {"guessable": "yes"})
+    with transaction.atomic():
+        first = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
+        second = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
+        batch = archive.record_many("test.same", scope=conversation_4b.scope,
+                                    entries=[archive.Entry(payload={"a": 1})] * 3)
+    salts = [Payload.objects.get(record=r).content[chain.SALT_KEY]
+             for r in (first, second, *batch)]
+    assert all(len(bytes.fromhex(s)) >= 16 for s in salts) and len(set(salts)) == 5
+    # The same payload twice: different payload hashes, so its hash cannot be looked up.
+    assert first.payload_hash != second.payload_hash
+    assert first.payload_hash != chain.payload_digest({"a": 1})
+    assert "salt" not in Payload.objects.get(record=old).content
+    assert f"archive intact: {Record.objects.count()} records" in verify(capsys)
+    # A salt changed afterwards is found like any other change.
+    with triggers_disabled():
+        run("UPDATE archive_payload SET content = %s WHERE record_id = %s",
+            [json.dumps({"a": 1, chain.SALT_KEY: "00" * 16}), first.pk])
+    assert "payload does not match its hash" in damaged(first.pk)

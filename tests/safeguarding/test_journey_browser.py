@@ -109,5 +109,13 @@ def test_a_report_reaches_the_lead_live_and_the_removal_reaches_the_members(
     expect(lines.locator("li", has_text="Message removed")).to_contain_text(
         "Insulting the children")
     expect(lines.locator("li", has_text="Message removed")).to_contain_text("Meneer Veilig")
+    # The DPO releases the report into the teacher's export, for a reason; the page says so.
+    report_line = lines.locator("li", has_text="Report made")
+    report_line.get_by_text("Release into a subject access export").click()
+    expect(report_line.get_by_label("Whose export")).to_have_value(f"user:{people['mirjam'].pk}")
+    report_line.get_by_label("Why release it").fill("Juf Mirjam asked for her data")
+    report_line.get_by_role("button", name="Release").click()
+    expect(dpo.locator("ul.oversight li", has_text="Report made")).to_contain_text(
+        "Released into the subject access export of Juf Mirjam.")
     for page in (lead, anna, bram, dpo):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
