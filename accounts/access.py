@@ -65,6 +65,7 @@ Action = Literal[
     "archive.retention_policy",
     "archive.erase",
     "archive.paperwork",
+    "archive.review_export",
     # notifications/access.py
     "notifications.mute",
     "notifications.remove_device",
