@@ -871,8 +871,8 @@ def _write_search_index(out: _Hashed, ids: list[int], names: Names, criteria: di
     for messages, _gone, _found in _search_messages(ids, names):
         for title, rows in _message_groups(messages):
             if title != shown:
-                out.write(((("</table>\n" if shown is not None else "")
-                            + f"<h3>{esc(title)}</h3>\n<table>\n" + columns).encode()))
+                out.write((("</table>\n" if shown is not None else "")
+                            + f"<h3>{esc(title)}</h3>\n<table>\n" + columns).encode())
                 shown = title
             out.write(rows.encode() + b"\n")
     if shown is not None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,8 @@ def review(dpo: User, pupil: Pupil, leave_out: set[str],
         export = actions.review_pupil_export(dpo, pupil, decisions)
     export.refresh_from_db()
     assert export.status == SubjectAccessExport.Status.DONE, export.error
+    # Readable by the server's own user alone: it holds other people's words.
+    assert stat.S_IMODE(os.stat(actions.export_path(export)).st_mode) == 0o600
     return open_zip(actions.export_path(export))
 
 
