@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import ModelChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -182,6 +183,8 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
                                SubjectAccessExport.Status.RUNNING) for e in rows)
     searches = list(SearchExport.objects.filter(school=_school(user))
                     .order_by("-created_at")[:100])
+    for search_export in searches:
+        search_export.described = _criteria_text(search_export.criteria, _school(user))  # type: ignore[attr-defined]
     running = running or any(e.status in (SearchExport.Status.PENDING,
                                           SearchExport.Status.RUNNING) for e in searches)
     status = 400 if request.method == "POST" else 200
@@ -223,6 +226,22 @@ def review(request: AuthenticatedHttpRequest, pupil_id: int) -> HttpResponse:
     return render(request, "records/review.html",
                   {"pupil": pupil, "form": form, "groups": groups,
                    "found": sum(len(cs) for _s, cs in found)}, status=status)
+
+
+def _criteria_text(criteria: dict[str, Any], school: School) -> str:
+    """A search export's criteria as the search form names them ("Text: zoo; Pupil: …")."""
+    form = SearchForm(school=school)
+    parts = []
+    for key, value in criteria.items():
+        field = form.fields.get(key)
+        if field is None or not value:
+            continue
+        shown = str(value)
+        if isinstance(field, ModelChoiceField):
+            found = field.queryset.filter(pk=value).first() if field.queryset is not None else None
+            shown = field.label_from_instance(found) if found is not None else "\u2013"
+        parts.append(f"{field.label}: {shown}")
+    return "; ".join(parts) or _("everything")
 
 
 @allowed("archive.export")

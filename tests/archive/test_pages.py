@@ -318,6 +318,7 @@ def test_the_search_export_is_pending_until_the_worker_has_built_it(
     export = SearchExport.objects.get()
     page = client.get(reverse("archive:exports")).content.decode()
     assert "waiting" in page and 'http-equiv="refresh"' in page
+    assert "Search exports" in page and "Text: zoo" in page
     url = reverse("archive:search_download", args=[export.pk])
     assert url not in page and client.get(url).status_code == 404
     for callback in queued:
