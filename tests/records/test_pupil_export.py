@@ -21,11 +21,13 @@ from django.utils.html import escape
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
+import consent
 from accounts.models import Pupil, Role, User
 from archive import sections
 from archive.models import AuditEntry, Record, SubjectAccessExport
+from consent import actions as consent_actions
 from messaging.actions import send
-from messaging.models import Conversation
+from messaging.models import Attachment, Conversation
 from records import actions
 from records.candidates import name_pattern, names
 from tests.factories import SchoolFactory, UserFactory
@@ -224,3 +226,40 @@ def test_the_dpo_reviews_on_the_page_and_the_export_starts(
     download = client.get(reverse("archive:download", args=[export.pk]))
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))  # type: ignore[attr-defined]
     assert DENTIST in bundle.read("data.json").decode()
+
+
+@pytest.fixture
+def tagged_photo(demo: dict[str, User], dmitri: Pupil, tmp_path: Path) -> Attachment:
+    class_4b = Conversation.objects.get(school_class__name="4B", kind="class")
+    consent_actions.decide(demo["parent3"], dmitri, consent.PHOTOS_CLASS, "granted")
+    (tmp_path / "zoo.jpg").write_bytes(b"jpg")
+    attachment = Attachment.objects.create(
+        token="z" * 40, conversation=class_4b, uploader=demo["teacher"], kind="image",
+        content_type="image/jpeg", name="zoo.jpg", size=3, sha256="0" * 64, file="zoo.jpg")
+    attachment.pupils.add(dmitri)
+    send.post_message(demo["teacher"], class_4b, "The trip to the zoo", attachments=[attachment])
+    attachment.refresh_from_db()
+    return attachment
+
+
+@pytest.mark.parametrize("photo_included", [True, False])
+def test_a_left_out_photo_and_consent_record_are_not_in_the_zip(
+        demo: dict[str, User], dmitri: Pupil, tagged_photo: Attachment, photo_included: bool,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    found = keys(dmitri)
+    photo = f"photo:{tagged_photo.pk}"
+    consent = sorted(k for k in found if k.startswith("consent:"))
+    assert photo in found and consent  # the demo's guardians decided on photo consent
+    left = {consent[0]} | (set() if photo_included else {photo})
+    files = review(demo["dpo"], dmitri, left, django_capture_on_commit_callbacks)
+    data = json.loads(files["data.json"])
+    held = [name for name in files if name.startswith("attachments/")]
+    assert len(data["consent_records"]) == len(consent) - 1
+    assert int(consent[0].split(":")[1]) not in {c["consent_record"]
+                                                 for c in data["consent_records"]}
+    text = files["data.json"].decode() + files["index.html"].decode()
+    if photo_included:
+        assert len(held) == 1 and files[held[0]] == b"jpg"
+        assert "zoo.jpg" in text and "The trip to the zoo" in text
+    else:
+        assert held == [] and "zoo.jpg" not in text and "The trip to the zoo" not in text
