@@ -9,7 +9,6 @@ import html
 import io
 import json
 import re
-import urllib.request
 import zipfile
 from pathlib import Path
 
