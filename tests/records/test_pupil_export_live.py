@@ -43,7 +43,7 @@ def test_the_dpo_reviews_dmitris_export_and_it_holds_the_dentist_message(
 
     keys = sorted(set(re.findall(r'name="decision-([^"]+)"', chosen.text)))
     assert keys
-    decisions = {}
+    decisions: dict[str, str] = {}
     for key in keys:
         decisions |= {f"decision-{key}": "include", f"reason-{key}": "Written about Дмитрий"}
     released = privacy.post(review_url, decisions)
