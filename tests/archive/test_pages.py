@@ -370,3 +370,22 @@ def test_the_exports_page_shows_progress_and_refreshes_while_running(client: Cli
     assert 'http-equiv="refresh"' in page
     SubjectAccessExport.objects.update(status="done", progress=100)
     assert 'http-equiv="refresh"' not in client.get(reverse("archive:exports")).content.decode()
+
+
+def test_a_search_exports_file_goes_when_its_link_expires(
+        client: Client, dpo: User, teacher: User, conversation_4b: Conversation,
+        settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    client.force_login(dpo)
+    export_search(client, "text=zoo", tmp_path)
+    export = SearchExport.objects.get()
+    path = tmp_path / "exports" / export.file_name
+    assert path.exists()
+    SearchExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1))
+    assert archive_actions.expire_search_downloads() == 1
+    assert not path.exists()
+    url = reverse("archive:search_download", args=[export.pk])
+    assert client.get(url).status_code == 404
+    assert url not in client.get(reverse("archive:exports")).content.decode()
