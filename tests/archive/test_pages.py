@@ -279,8 +279,7 @@ def test_the_dpo_finds_the_archive_from_every_page(client: Client, dpo: User, ad
 
 def test_search_results_export_as_a_search_export(
         client: Client, dpo: User, teacher: User, parent: User, conversation_4b: Conversation,
-        settings: Settings, tmp_path: Path,
-        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
     send.post_message(parent, conversation_4b, "Emma has a cold")
@@ -329,8 +328,7 @@ def test_the_search_export_is_pending_until_the_worker_has_built_it(
 
 def test_parents_are_pseudonymised_in_a_search_export(
         client: Client, dpo: User, parent: User, conversation_4b: Conversation,
-        settings: Settings, tmp_path: Path,
-        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
@@ -348,8 +346,7 @@ def test_only_the_dpo_exports_search_results(client: Client, request: pytest.Fix
 
 def test_another_schools_dpo_cannot_download_a_search_export(
         client: Client, dpo: User, other_dpo: User, teacher: User,
-        conversation_4b: Conversation, settings: Settings, tmp_path: Path,
-        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+        conversation_4b: Conversation, settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
     client.force_login(dpo)
