@@ -265,21 +265,6 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
     return messages, purged, files
 
 
-def collect_search(records: list[Row], criteria: dict[str, Any], *,
-                   now: datetime | None = None) -> dict[str, Any]:
-    """A records-search result as the same bundle: the messages found, nobody as subject."""
-    names = Names(None, None)
-    ordered = sorted(records, key=lambda r: (r.conversation_id or 0, r.position))
-    messages, purged, files = _messages(ordered, names, _titles(ordered, set()), None,
-                                        hide_sensitive=False)
-    return {
-        "format": FORMAT, "generated_at": (now or timezone.now()).isoformat(),
-        "search": criteria, "subject": {}, "memberships": [], "guardianships": [],
-        "consent_records": [], "messages": messages, "purged_messages": purged, "events": [],
-        "_files": files, "_names": names,
-    }
-
-
 def collect(user: User | None = None, pupil: Pupil | None = None, *,
             progress: Progress | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Everything about one subject, as plain data (pseudonymised).
