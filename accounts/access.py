@@ -66,6 +66,7 @@ Action = Literal[
     "archive.erase",
     "archive.paperwork",
     "archive.release",
+    "archive.review_export",
     # notifications/access.py
     "notifications.mute",
     "notifications.remove_device",

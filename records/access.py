@@ -38,3 +38,10 @@ for _action in DPO_ACTIONS:
 @rule("archive.retention_policy")
 def _set_retention(user: User, school: Any) -> bool:
     return user.role == Role.ADMIN and user.school_id is not None and _same_school(user, school)
+
+
+@rule("archive.review_export")
+def _review_export(user: User, pupil: Any) -> bool:
+    """Reviewing what was written about a pupil before their export is released: the DPO of
+    the pupil's school only (a pupil record, never a school or nothing)."""
+    return pupil is not None and hasattr(pupil, "school_id") and _is_dpo(user, pupil)

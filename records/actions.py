@@ -6,11 +6,10 @@ transaction. Views and commands call these; they never write archive rows themse
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 import archive
 from accounts.access import can
 from accounts.models import Pupil, School, User
-from archive import scopes
+from archive import scopes, sections
 from archive.models import (
     AuditEntry,
     Category,
@@ -34,9 +33,10 @@ from archive.models import (
     SubjectAccessExport,
 )
 from archive.retention import retention_days
+from messaging.models import Conversation
 from records import backup
 from records import export as builder
-from records.models import BackupRun
+from records.models import BackupRun, ReviewedExport, SearchExport
 from records.search import search
 
 # Sent after a requested export's row is committed, with ``export_id``: ``records.tasks`` queues
@@ -193,8 +193,13 @@ def run_export(export_id: int, now: datetime | None = None) -> SubjectAccessExpo
     language = export_language(export.subject_user, export.subject_pupil)
     try:
         with translation.override(language):
-            sha256, messages = builder.write(export_path(export), export.subject_user,
-                                             export.subject_pupil, progress=progress, now=now)
+            if export.subject_pupil is not None:
+                sha256, messages = builder.write_pupil(
+                    export_path(export), export.subject_pupil, _review_of(export),
+                    progress=progress, now=now)
+            else:
+                sha256, messages = builder.write(export_path(export), export.subject_user,
+                                                 export.subject_pupil, progress=progress, now=now)
     except Exception as exc:
         SubjectAccessExport.objects.filter(pk=export.pk).update(
             status=SubjectAccessExport.Status.FAILED, error=str(exc)[:2000])
@@ -233,7 +238,11 @@ def export_to_file(path: Path, *, user: User | None = None, pupil: Pupil | None 
     subject = user or pupil
     assert subject is not None
     with translation.override(export_language(user, pupil)):
-        sha256, messages = builder.write(path, user, pupil)
+        if pupil is not None:
+            # No review on the command line: every candidate, marked "not reviewed".
+            sha256, messages = builder.write_pupil(path, pupil, None)
+        else:
+            sha256, messages = builder.write(path, user, pupil)
     with transaction.atomic():
         _archive_export(None, subject.school_id, subject, sha256, messages)
     return sha256
@@ -252,24 +261,148 @@ def expire_downloads(now: datetime | None = None) -> int:
     return gone
 
 
+# --- A pupil's export, reviewed by the DPO -----------------------------------------------------
+
+def review_pupil_export(dpo: User, pupil: Pupil,
+                        decisions: dict[str, tuple[bool, str]]) -> SubjectAccessExport:
+    """Record the DPO's decision on each thing written about ``pupil`` (include it or leave it
+    out, with a reason) and queue the pupil's export, which holds the included ones.
+
+    Every candidate found now must be decided; a decision about something no longer found
+    (purged meanwhile) is dropped. The decisions are archived (``export.reviewed``)."""
+    if not can(dpo, "archive.review_export", pupil):
+        raise PermissionDenied(_("You cannot export this pupil's data."))
+    found = [c.key for _section, candidates in sections.gather(pupil) for c in candidates]
+    if any(key not in decisions for key in found):
+        raise ValidationError(_("Decide on every item: include it or leave it out."),
+                              code="undecided")
+    if any(not decisions[key][1].strip() for key in found):
+        raise ValidationError(_("Give a reason for every decision."), code="reason")
+    decided = {key: {"include": decisions[key][0], "reason": decisions[key][1].strip()}
+               for key in found}
+    included = sum(1 for d in decided.values() if d["include"])
+    with transaction.atomic():
+        export = SubjectAccessExport.objects.create(
+            school=_school_of(dpo), requested_by=dpo, subject_pupil=pupil,
+            file_name=f"{uuid.uuid4().hex}.zip")
+        ReviewedExport.objects.create(export=export, reviewed_by=dpo, decisions=decided)
+        archive.record("export.reviewed", scope=scopes.dpo(dpo.school_id), actor=dpo,
+                       subjects=[pupil], payload={"export": export.pk, "pupil": pupil.pk,
+                                                  "decisions": decided})
+        audit(dpo, "export.reviewed", export=export.pk, pupil=pupil.pk, included=included,
+              left_out=len(decided) - included)
+        transaction.on_commit(lambda: export_requested.send(SubjectAccessExport,
+                                                            export_id=export.pk))
+    return export
+
+
+def _review_of(export: SubjectAccessExport) -> builder.Review | None:
+    """The DPO's decisions an export is built from; None for one nobody reviewed."""
+    review = ReviewedExport.objects.filter(export=export).first()
+    if review is None:
+        return None
+    return builder.Review({key: (bool(d.get("include")), str(d.get("reason", "")))
+                           for key, d in review.decisions.items()},
+                          by=review.reviewed_by_id, at=review.reviewed_at)
+
+
+# --- The DPO's search export: a worker job streaming to its file ------------------------------
+
 SEARCH_EXPORT_LIMIT = 10000
 
+# Sent after a requested search export's row is committed, with ``export_id``.
+search_export_requested = Signal()
 
-def export_search(dpo: User, criteria: dict[str, Any]) -> bytes:
-    """A records search (FOIA, FERPA) as the subject access bundle; archived and audited."""
+
+def search_export_path(export: SearchExport) -> Path:
+    return Path(settings.MEDIA_ROOT) / "exports" / export.file_name
+
+
+def describe_criteria(criteria: dict[str, Any]) -> dict[str, Any]:
+    """A search's criteria as ids and text, as archived, audited and kept on the export."""
+    return {k: (getattr(v, "pk", None) or str(v)) for k, v in criteria.items() if v}
+
+
+def request_search_export(dpo: User, criteria: dict[str, Any]) -> SearchExport:
+    """Queue the export of a records search (FOIA, FERPA); the worker builds it after this
+    commits and the exports page offers it for download."""
     if not can(dpo, "archive.search", dpo.school):
         raise PermissionDenied(_("You cannot search the archive."))
-    records = builder.rows_of(search(_school_of(dpo), **criteria)[:SEARCH_EXPORT_LIMIT])
-    described = {k: (getattr(v, "pk", None) or str(v)) for k, v in criteria.items() if v}
-    content = builder.bundle(builder.collect_search(records, described))
-    sha256 = hashlib.sha256(content).hexdigest()
-    subjects = [v for k, v in criteria.items() if k in ("person", "pupil") and v is not None]
+    described = describe_criteria(criteria)
     with transaction.atomic():
-        archive.record("export.made", scope=scopes.dpo(dpo.school_id), actor=dpo,
-                       subjects=subjects,
-                       payload={"search": described, "sha256": sha256, "messages": len(records)})
-        audit(dpo, "search.exported", sha256=sha256, messages=len(records), **described)
-    return content
+        export = SearchExport.objects.create(school=_school_of(dpo), requested_by=dpo,
+                                             criteria=described,
+                                             file_name=f"{uuid.uuid4().hex}.zip")
+        audit(dpo, "search.export_requested", search_export=export.pk, **described)
+        transaction.on_commit(lambda: search_export_requested.send(SearchExport,
+                                                                   export_id=export.pk))
+    return export
+
+
+def _criteria_of(school: School, described: dict[str, Any]) -> dict[str, Any]:
+    """The search's arguments back from the ids and text kept on the export."""
+    found: dict[str, Any] = {}
+    for key, model in (("person", User), ("pupil", Pupil), ("conversation", Conversation)):
+        if described.get(key):
+            found[key] = model._default_manager.get(pk=described[key], school=school)
+    for key in ("date_from", "date_to"):
+        if described.get(key):
+            found[key] = date.fromisoformat(str(described[key]))
+    if described.get("text"):
+        found["text"] = str(described["text"])
+    return found
+
+
+def run_search_export(export_id: int, now: datetime | None = None) -> SearchExport:
+    """Build a queued search export into its file (streamed, mode 0600), archive and audit it.
+    Safe to run again, as :func:`run_export`."""
+    export = SearchExport.objects.select_related("school", "requested_by").get(pk=export_id)
+    if export.status == SearchExport.Status.DONE:
+        return export
+    SearchExport.objects.filter(pk=export.pk).update(status=SearchExport.Status.RUNNING)
+    try:
+        found = search(export.school, **_criteria_of(export.school, export.criteria))
+        newest = list(found.values_list("pk", "conversation_id", "position")[:SEARCH_EXPORT_LIMIT])
+        ids = [pk for pk, _c, _p in sorted(newest, key=lambda r: (r[1] or 0, r[2]))]
+        with translation.override(export.requested_by.preferred_language):
+            sha256, messages = builder.write_search(search_export_path(export), ids,
+                                                    export.criteria, now=now)
+    except Exception as exc:
+        SearchExport.objects.filter(pk=export.pk).update(status=SearchExport.Status.FAILED,
+                                                         error=str(exc)[:2000])
+        raise
+    moment = now or timezone.now()
+    with transaction.atomic():
+        status = SearchExport.objects.select_for_update().values_list(
+            "status", flat=True).get(pk=export.pk)
+        if status == SearchExport.Status.DONE:
+            export.refresh_from_db()
+            return export
+        SearchExport.objects.filter(pk=export.pk).update(
+            status=SearchExport.Status.DONE, sha256=sha256, messages=messages,
+            finished_at=moment, expires_at=moment + timedelta(hours=EXPORT_LINK_HOURS))
+        subjects = [v for k, v in _criteria_of(export.school, export.criteria).items()
+                    if k in ("person", "pupil")]
+        archive.record("export.made", scope=scopes.dpo(export.school_id),
+                       actor=export.requested_by, subjects=subjects,
+                       payload={"search": export.criteria, "search_export": export.pk,
+                                "sha256": sha256, "messages": messages})
+        audit(export.requested_by, "search.exported", school=export.school_id,
+              search_export=export.pk, sha256=sha256, messages=messages, **export.criteria)
+    export.refresh_from_db()
+    return export
+
+
+def expire_search_downloads(now: datetime | None = None) -> int:
+    """Delete the files of search exports whose download link has expired."""
+    moment = now or timezone.now()
+    gone = 0
+    for export in SearchExport.objects.filter(
+            status=SearchExport.Status.DONE, expires_at__lte=moment).exclude(file_name=""):
+        search_export_path(export).unlink(missing_ok=True)
+        SearchExport.objects.filter(pk=export.pk).update(file_name="")
+        gone += 1
+    return gone
 
 
 # --- Backups and drills (records/backup.py makes and reads the files) -------------------------

@@ -24,9 +24,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape as esc
 from pathlib import Path
@@ -42,8 +44,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import STAFF_ROLES, Guardianship, Pupil, Role, User
-from archive import scopes
+from archive import scopes, sections
 from archive.models import Chain, Record, Subject
+from archive.sections import Candidate
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
 from messaging.models import Conversation
@@ -262,21 +265,6 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
     return messages, purged, files
 
 
-def collect_search(records: list[Row], criteria: dict[str, Any], *,
-                   now: datetime | None = None) -> dict[str, Any]:
-    """A records-search result as the same bundle: the messages found, nobody as subject."""
-    names = Names(None, None)
-    ordered = sorted(records, key=lambda r: (r.conversation_id or 0, r.position))
-    messages, purged, files = _messages(ordered, names, _titles(ordered, set()), None,
-                                        hide_sensitive=False)
-    return {
-        "format": FORMAT, "generated_at": (now or timezone.now()).isoformat(),
-        "search": criteria, "subject": {}, "memberships": [], "guardianships": [],
-        "consent_records": [], "messages": messages, "purged_messages": purged, "events": [],
-        "_files": files, "_names": names,
-    }
-
-
 def collect(user: User | None = None, pupil: Pupil | None = None, *,
             progress: Progress | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Everything about one subject, as plain data (pseudonymised).
@@ -375,6 +363,7 @@ def _consent(account: User | None, pupil: Pupil | None, names: Names) -> list[di
               .select_related("form__purpose", "pupil").order_by("decided_at", "pk")):
         own = c.pupil_id in subject_children or (pupil is not None and c.pupil_id == pupil.pk)
         rows.append({
+            "consent_record": c.pk,
             "pupil": f"{c.pupil.first_name} {c.pupil.last_name}" if own else names.pupil(c.pupil_id),
             "purpose": c.form.purpose.code, "purpose_name": c.form.purpose.name,
             "form_version": c.form.version, "decision": c.decision, "method": c.method,
@@ -596,7 +585,8 @@ def bundle(data: dict[str, Any]) -> bytes:
         "index.html": render_to_string(
             "records/export_index.html",
             {"data": data, "view": readable(data, names),
-             "message_groups": _message_groups(data["messages"])},
+             "message_groups": _message_groups(data["messages"]),
+             "about": readable_about(data)},
         ).encode(),
     }
     for path, field_file in stored.items():
@@ -634,11 +624,265 @@ def write(path: Path, user: User | None = None, pupil: Pupil | None = None, *,
     """Build the export for one subject into ``path``; return its SHA-256 and message count."""
     data = collect(user, pupil, progress=progress, now=now)
     content = bundle(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed: a run killed halfway never leaves half a file to download.
-    partial = path.with_name(f"{path.name}.partial")
-    partial.write_bytes(content)
-    partial.replace(path)
+    write_private(path, content)
     if progress:
         progress(100)
     return _sha256(content), len(data["messages"])
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write an export readable by its owner alone (mode 0600): it holds other people's words.
+
+    Written beside and renamed: a run killed halfway never leaves half a file to download."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(content)
+    partial.replace(path)
+
+
+# --- A pupil's export: what was written about the pupil, as the DPO reviewed it --------------
+
+REVIEWED, NOT_REVIEWED = "reviewed", "not reviewed"
+
+
+@dataclass(frozen=True)
+class Review:
+    """The DPO's decisions on a pupil's candidates (``archive.sections``): candidate key ->
+    (include, reason). Without a review (the command line) every candidate is included and
+    marked "not reviewed"."""
+
+    decisions: dict[str, tuple[bool, str]]
+    by: int | None
+    at: datetime | None
+
+
+def collect_pupil(pupil: Pupil, review: Review | None, *, progress: Progress | None = None,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """A pupil's export (:func:`collect`) with what was written about the pupil: the included
+    candidates in ``about_the_pupil``, and nothing of a left-out one anywhere in the bundle."""
+    data = collect(pupil=pupil, progress=progress, now=now)
+    names: Names = data["_names"]
+    kept: list[tuple[str, Candidate]] = []
+    left_out: list[Candidate] = []
+    for section, found in sections.gather(pupil):
+        for candidate in found:
+            decided = review.decisions.get(candidate.key) if review is not None else (True, "")
+            if decided is not None and decided[0]:
+                kept.append((section.name, candidate))
+            else:
+                left_out.append(candidate)
+    _leave_out(data, pupil, [c for _, c in kept], left_out)
+    names.load(c.actor_id for _, c in kept)
+    photo_files = {a["sha256"]: a["file"] for m in data["messages"] for a in m["attachments"]}
+    status = NOT_REVIEWED if review is None else REVIEWED
+    data["about_the_pupil"] = [
+        {"section": name, "key": c.key, "at": _iso(c.at), "place": c.place,
+         "by": names.user(c.actor_id), "text": c.text, "review": status,
+         **({"file": photo_files.get(c.facts["sha256"])} if "sha256" in c.facts else {})}
+        for name, c in kept]
+    data["review"] = {
+        "status": status,
+        "by": names.user(review.by) if review is not None and review.by else None,
+        "at": _iso(review.at) if review is not None else None,
+        "candidates": len(kept) + len(left_out), "included": len(kept),
+        "left_out": len(left_out),
+    }
+    return data
+
+
+def _leave_out(data: dict[str, Any], pupil: Pupil, kept: list[Candidate],
+               left_out: list[Candidate]) -> None:
+    """Take every left-out candidate out of the bundle's other sections: a left-out message's
+    record, a left-out photo's file and description (and the message that is in the bundle
+    only for that photo), a left-out consent record."""
+    records = {c.facts["record"] for c in left_out if "record" in c.facts}
+    photos = {c.facts["sha256"] for c in left_out if "sha256" in c.facts}
+    photo_messages = ({c.facts["message"] for c in left_out if "message" in c.facts}
+                      - {c.facts["message"] for c in kept if "message" in c.facts})
+    consent = {c.facts["consent_record"] for c in left_out if "consent_record" in c.facts}
+    account = pupil.user
+    own: set[int] = set()
+    if account is not None and photo_messages:
+        own = {r.pk for r in _message_records(
+            account, None, _conversations.memberships(account.pk))}
+    messages = []
+    for m in data["messages"]:
+        if m["record"] in records or (m["message"] in photo_messages and m["record"] not in own):
+            continue
+        if photos and any(a["sha256"] in photos for a in m["attachments"]):
+            m["attachments"] = [a for a in m["attachments"] if a["sha256"] not in photos]
+        messages.append(m)
+    data["messages"] = messages
+    wanted = {a["file"] for m in messages for a in m["attachments"] if a["file"]}
+    data["_files"] = {path: f for path, f in data["_files"].items() if path in wanted}
+    data["consent_records"] = [c for c in data["consent_records"]
+                               if c.get("consent_record") not in consent]
+
+
+def readable_about(data: dict[str, Any]) -> dict[str, Any] | None:
+    """index.html's section on what was written about the pupil and how it was reviewed."""
+    review = data.get("review")
+    if not review:
+        return None
+    labels = {s.name: str(s.label()) for s in sections.sections()}
+    if review["status"] == REVIEWED:
+        summary = _("%(dpo)s, the school's data protection officer, reviewed %(found)s items "
+                    "found about the pupil on %(at)s: %(included)s included, %(left_out)s left "
+                    "out.") % {"dpo": review["by"] or NONE, "found": review["candidates"],
+                               "at": _when(review["at"]), "included": review["included"],
+                               "left_out": review["left_out"]}
+        mark = _("reviewed")
+    else:
+        summary = _("These %(found)s items were found by searching for the pupil's name, tags "
+                    "and records. They were not reviewed by the school's data protection officer "
+                    "before this export was made.") % {"found": review["candidates"]}
+        mark = _("not reviewed")
+    return {"summary": summary, "rows": [
+        {"section": labels.get(row["section"], row["section"]), "at": _when(row["at"]),
+         "place": row["place"], "by": row["by"], "text": row["text"], "file": row.get("file"),
+         "review": mark} for row in data.get("about_the_pupil") or []]}
+
+
+def write_pupil(path: Path, pupil: Pupil, review: Review | None, *,
+                progress: Progress | None = None, now: datetime | None = None) -> tuple[str, int]:
+    """Build a pupil's export into ``path``; return its SHA-256 and message count."""
+    data = collect_pupil(pupil, review, progress=progress, now=now)
+    content = bundle(data)
+    write_private(path, content)
+    if progress:
+        progress(100)
+    return _sha256(content), len(data["messages"]) + len(data["about_the_pupil"])
+
+
+# --- The DPO's search export: streamed to its file, member by member ------------------------
+
+SEARCH_FORMAT = "schoolchat-search-export/1"
+SEARCH_CHUNK = 500
+ROWS_MARK = "<!-- rows -->"
+
+
+class _Hashed:
+    """A ZIP member being written, and the SHA-256 of what went into it (for the manifest)."""
+
+    def __init__(self, member: Any) -> None:
+        self.member = member
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.member.write(data)
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), SEARCH_CHUNK):
+        yield ids[start:start + SEARCH_CHUNK]
+
+
+def _search_messages(ids: list[int], names: Names) -> Iterable[tuple[list[dict[str, Any]], int,
+                                                                     dict[str, Any]]]:
+    """The found messages chunk by chunk, as (messages, purged, ZIP path -> file): the rows
+    of one chunk at a time are in memory, never all of them."""
+    for chunk in _chunks(ids):
+        rows = rows_of(Record.objects.filter(pk__in=chunk).order_by("conversation_id",
+                                                                     "position"))
+        yield _messages(rows, names, _titles(rows, set()), None, hide_sensitive=False)
+
+
+def write_search(path: Path, ids: list[int], criteria: dict[str, Any], *,
+                 now: datetime | None = None) -> tuple[str, int]:
+    """A records search (FOIA, FERPA) as a "Search export" ZIP written straight into ``path``
+    (mode 0600): data.json and index.html are written message by message from the archive,
+    ``SEARCH_CHUNK`` records at a time, then the stored files and the manifest. ``ids``: the
+    found message records, in the order the bundle lists them (by conversation, then in
+    order). Returns the file's SHA-256 and the number of messages."""
+    names = Names(None, None)
+    moment = (now or timezone.now()).isoformat()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    digests: dict[str, str] = {}
+    files: dict[str, Any] = {}
+    drawn_on: set[str] = set()
+    count = purged = 0
+    with (os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw,
+          zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out):
+        with out.open("data.json", "w") as member:
+            data = _Hashed(member)
+            head = {"format": SEARCH_FORMAT, "title": "Search export", "generated_at": moment,
+                    "search": criteria}
+            data.write(json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1].encode()
+                       + b', "messages": [')
+            for messages, gone, found in _search_messages(ids, names):
+                for m in messages:
+                    data.write((b", " if count else b"")
+                               + json.dumps(m, ensure_ascii=False, sort_keys=True).encode())
+                    drawn_on.add(scopes.conversation(m["conversation_id"]))
+                    count += 1
+                purged += gone
+                files.update(found)
+            data.write(f'], "purged_messages": {purged}}}'.encode())
+        digests["data.json"] = data.digest.hexdigest()
+        with out.open("index.html", "w") as member:
+            index = _Hashed(member)
+            _write_search_index(index, ids, names, criteria, moment, purged)
+        digests["index.html"] = index.digest.hexdigest()
+        for name, field_file in files.items():
+            try:
+                with field_file.open("rb") as handle, out.open(
+                        name, "w", force_zip64=field_file.size > 2**30) as member:
+                    stored = _Hashed(member)
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        stored.write(block)
+            except FileNotFoundError:
+                continue  # deleted from disk since; data.json still lists it
+            digests[name] = stored.digest.hexdigest()
+        out.writestr("manifest.json", json.dumps(
+            _manifest(SEARCH_FORMAT, moment, digests, drawn_on), indent=2,
+            sort_keys=True).encode())
+    partial.replace(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as written:
+        for block in iter(lambda: written.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest(), count
+
+
+def _write_search_index(out: _Hashed, ids: list[int], names: Names, criteria: dict[str, Any],
+                        moment: str, purged: int) -> None:
+    """index.html: the page around the rows, rendered once, and the rows written chunk by
+    chunk under a heading per conversation (the ids come ordered by conversation)."""
+    page = render_to_string("records/search_export_index.html", {
+        "generated": _when(moment), "criteria": _criteria(criteria, names), "purged": purged,
+        "count": len(ids), "mark": SafeString(ROWS_MARK)})
+    head, tail = page.split(ROWS_MARK, 1)
+    out.write(head.encode())
+    shown = None
+    columns = (f'<tr><th scope="col">{esc(_("When"))}</th><th scope="col">{esc(_("From"))}'
+               f'</th><th scope="col">{esc(_("Message"))}</th></tr>\n')
+    for messages, _gone, _found in _search_messages(ids, names):
+        for title, rows in _message_groups(messages):
+            if title != shown:
+                out.write((("</table>\n" if shown is not None else "")
+                            + f"<h3>{esc(title)}</h3>\n<table>\n" + columns).encode())
+                shown = title
+            out.write(rows.encode() + b"\n")
+    if shown is not None:
+        out.write(b"</table>\n")
+    else:
+        out.write(f"<p>{esc(_('None.'))}</p>\n".encode())
+    out.write(tail.encode())
+
+
+def _manifest(kind: str, moment: str, digests: dict[str, str],
+              drawn_on: set[str]) -> dict[str, Any]:
+    chains = {scope: (length, head) for scope, length, head in
+              Chain.objects.filter(scope__in=drawn_on).values_list("scope", "length", "head_hash")}
+    seal = Record.objects.filter(scope=scopes.SEAL).order_by("-position").first()
+    return {
+        "format": kind, "generated_at": moment, "files": dict(sorted(digests.items())),
+        "chain_heads": {s: {"length": chains[s][0], "hash": chains[s][1]}
+                        for s in sorted(drawn_on) if s in chains},
+        "latest_seal": {"record": seal.pk, "hash": seal.hash} if seal else None,
+    }

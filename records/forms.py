@@ -141,3 +141,27 @@ class ErasureForm(_SchoolForm):
     @property
     def subject(self) -> Any:
         return self.cleaned_data.get("person") or self.cleaned_data.get("pupil")
+
+
+class ReviewForm(forms.Form):
+    """The DPO's decision on each thing written about a pupil: include it or leave it out,
+    with a reason. One pair of fields per candidate, named by its key."""
+
+    INCLUDE, LEAVE_OUT = "include", "leave_out"
+
+    def __init__(self, *args: Any, keys: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+        for key in keys:
+            self.fields[f"decision-{key}"] = forms.ChoiceField(
+                label=_("Decision"), widget=forms.RadioSelect,
+                choices=[(self.INCLUDE, _("Include")), (self.LEAVE_OUT, _("Leave out"))],
+                error_messages={"required": _("Include it or leave it out.")})
+            self.fields[f"reason-{key}"] = forms.CharField(
+                label=_("Reason"), max_length=500,
+                error_messages={"required": _("Give the reason for this decision.")})
+
+    def decisions(self) -> dict[str, tuple[bool, str]]:
+        data = self.cleaned_data
+        return {key: (data[f"decision-{key}"] == self.INCLUDE, data[f"reason-{key}"])
+                for key in self.keys}

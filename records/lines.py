@@ -171,8 +171,23 @@ def _roster(c: Mapping[str, Any], n: Names) -> str:
 
 def _search_exported(c: Mapping[str, Any], n: Names) -> str:
     count = int(c.get("messages") or 0)
-    return ngettext("Downloaded a search of %(count)d message.",
-                    "Downloaded a search of %(count)d messages.", count) % {"count": count}
+    return ngettext("Made a search export of %(count)d message.",
+                    "Made a search export of %(count)d messages.", count) % {"count": count}
+
+
+def _export_made(c: Mapping[str, Any], n: Names) -> str:
+    if "search" in c:
+        return _search_exported(c, n)
+    return _("Made a subject access export of %(target)s.") % {"target": n.target(c)}
+
+
+def _export_reviewed(c: Mapping[str, Any], n: Names) -> str:
+    decisions = c.get("decisions") or {}
+    included = sum(1 for d in decisions.values() if isinstance(d, Mapping) and d.get("include"))
+    return _("Reviewed what was written about %(pupil)s for their export: %(included)s "
+             "included, %(left_out)s left out.") % {
+        "pupil": n.pupil(c.get("pupil")), "included": included,
+        "left_out": len(decisions) - included}
 
 
 def _leavers(c: Mapping[str, Any], n: Names) -> str:
@@ -317,8 +332,8 @@ SENTENCES: dict[str, Sentence] = {
         "target": n.target(c)},
     "export.released": lambda c, n: _("Released a safeguarding record into the subject access "
                                       "export of %(target)s.") % {"target": n.target(c)},
-    "export.made": lambda c, n: _("Made a subject access export of %(target)s.") % {
-        "target": n.target(c)},
+    "export.made": _export_made,
+    "export.reviewed": _export_reviewed,
     "purge.done": lambda c, n: _("Deleted records past the retention period."),
     "archive.sealed": lambda c, n: _("Sealed the archive."),
     "backup.made": lambda c, n: (_("Made an encrypted backup of everything.") if c.get("ok")
@@ -332,6 +347,9 @@ SENTENCES: dict[str, Sentence] = {
     "search.exported": _search_exported,
     "exports.viewed": lambda c, n: _("Opened the list of exports."),
     "export.downloaded": lambda c, n: _("Downloaded a subject access export."),
+    "export.review_viewed": lambda c, n: _("Opened the review of a pupil's export."),
+    "search.export_requested": lambda c, n: _("Started a search export."),
+    "search_export.downloaded": lambda c, n: _("Downloaded a search export."),
     "holds.viewed": lambda c, n: _("Opened the list of legal holds."),
     "retention.report_viewed": lambda c, n: _("Opened the retention report."),
     "audit.viewed": lambda c, n: _("Opened the audit log."),

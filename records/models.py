@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from archive.models import SubjectAccessExport
+
 
 class BackupRun(models.Model):
     """One backup or restore drill and how it ended; ``records.backup.status()`` reads these.
@@ -105,3 +107,56 @@ class ErasureRequest(models.Model):
         if self.person is not None:
             return self.person.public_name
         return str(self.pupil)
+
+
+class ReviewedExport(models.Model):
+    """The DPO's decisions on what was written about a pupil (``archive.sections``), made on
+    the review page before the pupil's subject access export is built from them. The same
+    decisions are archived (``export.reviewed``); this row is what the build reads."""
+
+    export = models.OneToOneField("archive.SubjectAccessExport", on_delete=models.PROTECT,
+                                  related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    # candidate key ("message:12") -> {"include": bool, "reason": str}
+    decisions = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"review of export {self.export_id}"
+
+
+class SearchExport(models.Model):
+    """A records search (FOIA, FERPA) the DPO exported: built by the worker into a file,
+    downloaded from the exports page like a subject access export, until its link expires."""
+
+    Status = SubjectAccessExport.Status
+
+    school = models.ForeignKey("accounts.School", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    # The search's criteria as ids and text ({"text": "late", "pupil": 4}).
+    criteria = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=SubjectAccessExport.Status.choices,
+                              default=SubjectAccessExport.Status.PENDING)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    messages = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Uses index: the DPO's exports page (newest first).
+            models.Index(fields=["school", "-created_at"], name="records_searchexport_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search export {self.pk} {self.status}"
+
+    def is_downloadable(self, now: object = None) -> bool:
+        moment = now or timezone.now()
+        return (self.status == SubjectAccessExport.Status.DONE and self.expires_at is not None
+                and self.expires_at > moment)  # type: ignore[operator]

@@ -20,7 +20,12 @@ def run_export(export_id: int) -> str:
 
 @shared_task(name="archive.expire_exports")
 def expire_exports() -> int:
-    return actions.expire_downloads()
+    return actions.expire_downloads() + actions.expire_search_downloads()
+
+
+@shared_task(name="records.run_search_export")
+def run_search_export(export_id: int) -> str:
+    return actions.run_search_export(export_id).status
 
 
 @shared_task(name="records.backup")
@@ -35,6 +40,11 @@ def back_up() -> str:
 @receiver(actions.export_requested, dispatch_uid="records.queue_export")
 def queue_export(sender: Any, export_id: int, **kwargs: Any) -> None:
     run_export.delay(export_id)
+
+
+@receiver(actions.search_export_requested, dispatch_uid="records.queue_search_export")
+def queue_search_export(sender: Any, export_id: int, **kwargs: Any) -> None:
+    run_search_export.delay(export_id)
 
 
 @shared_task(name="records.anonymise_leavers")

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import ModelChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,8 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import Action, can
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import School, User
-from archive import chain, retention, scopes
+from accounts.models import Pupil, School, User
+from archive import chain, retention, scopes, sections
 from archive.models import AuditEntry, Chain, LegalHold, Record, SubjectAccessExport
 from messaging.export import ConversationExport
 from messaging.models import Sensitivity
@@ -36,9 +37,10 @@ from records.forms import (
     LiftForm,
     ReleaseForm,
     RetentionForm,
+    ReviewForm,
     SearchForm,
 )
-from records.models import ErasureRequest
+from records.models import ErasureRequest, SearchExport
 from records.search import LIMIT, school_scopes, search
 
 View = Callable[..., HttpResponseBase]
@@ -130,18 +132,31 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @allowed("archive.search")
-@require_GET
+@require_POST
 def search_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Start the export of a search (its criteria in the query string); the worker builds it
+    and the exports page offers it once it is ready."""
     user = request.user
     form = SearchForm(request.GET, school=_school(user))
     if not form.is_valid():
         return render(request, "records/search.html",
                       {"form": form, "results": [], "searched": False, "limit": LIMIT},
                       status=400)
-    content = actions.export_search(user, form.cleaned_data)
-    response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = 'attachment; filename="records-search.zip"'
-    return response
+    actions.request_search_export(user, form.cleaned_data)
+    messages.success(request, _("The search export has started."))
+    return redirect("archive:exports")
+
+
+@allowed("archive.search")
+@require_GET
+def search_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
+    export = get_object_or_404(SearchExport, pk=export_id, school=_school(request.user))
+    path = actions.search_export_path(export) if export.file_name else None
+    if not export.is_downloadable() or path is None or not path.exists():
+        raise Http404
+    _audit(request, "search_export.downloaded", search_export=export.pk)
+    return FileResponse(path.open("rb"), as_attachment=True,
+                        filename=f"search-export-{export.pk}.zip")
 
 
 @allowed("archive.export")
@@ -149,6 +164,9 @@ def search_export(request: AuthenticatedHttpRequest) -> HttpResponse:
 def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = ExportForm(request.POST or None, school=_school(user))
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["pupil"]:
+        # A pupil's export holds what was written about them: the DPO reviews it first.
+        return redirect("archive:review", pupil_id=form.cleaned_data["pupil"].pk)
     if request.method == "POST" and form.is_valid():
         try:
             actions.request_export(user, user=form.cleaned_data["person"],
@@ -165,10 +183,67 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
                 .order_by("-created_at")[:100])
     running = any(e.status in (SubjectAccessExport.Status.PENDING,
                                SubjectAccessExport.Status.RUNNING) for e in rows)
+    searches = list(SearchExport.objects.filter(school=_school(user))
+                    .order_by("-created_at")[:100])
+    for search_export in searches:
+        search_export.described = _criteria_text(search_export.criteria, _school(user))  # type: ignore[attr-defined]
+    running = running or any(e.status in (SearchExport.Status.PENDING,
+                                          SearchExport.Status.RUNNING) for e in searches)
     status = 400 if request.method == "POST" else 200
     return render(request, "records/exports.html",
-                  {"form": form, "exports": rows, "now": timezone.now(), "running": running},
-                  status=status)
+                  {"form": form, "exports": rows, "now": timezone.now(), "running": running,
+                   "searches": searches}, status=status)
+
+
+@allowed("archive.export")
+@require_http_methods(["GET", "POST"])
+def review(request: AuthenticatedHttpRequest, pupil_id: int) -> HttpResponse:
+    """What was written about a pupil, for the DPO to include or leave out before the
+    pupil's export is made."""
+    user = request.user
+    pupil = get_object_or_404(Pupil, pk=pupil_id, school=_school(user))
+    if not can(user, "archive.review_export", pupil):
+        raise Http404
+    found = sections.gather(pupil)
+    form = ReviewForm(request.POST or None, keys=[c.key for _s, cs in found for c in cs])
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.review_pupil_export(user, pupil, form.decisions())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The export has started."))
+            return redirect("archive:exports")
+    elif request.method == "GET":
+        _audit(request, "export.review_viewed", pupil=pupil.pk)
+    people = {u.pk: u.public_name for u in User.objects.filter(
+        pk__in={c.actor_id for _s, cs in found for c in cs if c.actor_id})}
+    groups = [(str(section.label()), [
+        {"candidate": c, "by": people.get(c.actor_id or 0, ""),
+         "decision": form[f"decision-{c.key}"], "reason": form[f"reason-{c.key}"],
+         "sensitive": Sensitivity(c.facts["sensitive"]).label
+         if c.facts.get("sensitive") else ""} for c in candidates])
+        for section, candidates in found]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "records/review.html",
+                  {"pupil": pupil, "form": form, "groups": groups,
+                   "found": sum(len(cs) for _s, cs in found)}, status=status)
+
+
+def _criteria_text(criteria: dict[str, Any], school: School) -> str:
+    """A search export's criteria as the search form names them ("Text: zoo; Pupil: …")."""
+    form = SearchForm(school=school)
+    parts = []
+    for key, value in criteria.items():
+        field = form.fields.get(key)
+        if field is None or not value:
+            continue
+        shown = str(value)
+        if isinstance(field, ModelChoiceField):
+            found = field.queryset.filter(pk=value).first() if field.queryset is not None else None
+            shown = field.label_from_instance(found) if found is not None else "\u2013"
+        parts.append(f"{field.label}: {shown}")
+    return "; ".join(parts) or _("everything")
 
 
 @allowed("archive.export")

@@ -100,7 +100,7 @@ def test_no_conversation_route_shows_the_admin_a_word(client: Client, admin: Use
         ("get", reverse("messaging:attachment_thumbnail", args=[attachment.token]), {}),
         ("get", reverse("archive:search"), {"text": "asthma"}),
         ("get", reverse("archive:search"), {"conversation": c}),
-        ("get", reverse("archive:search_export"), {"text": "asthma"}),
+        ("post", reverse("archive:search_export") + "?text=asthma", {}),
         ("get", reverse("archive:home"), {}),
         ("get", reverse("archive:exports"), {}),
         ("post", reverse("archive:exports"), {"person": talk[kind]["message"].sender_id}),

@@ -368,6 +368,7 @@ OBJECTS: dict[Action, str] = {
     "archive.audit_log": "school", "archive.integrity": "school",
     "archive.retention_report": "school", "archive.retention_policy": "school",
     "archive.erase": "parent2", "archive.paperwork": "school", "archive.release": "parent2",
+    "archive.review_export": "emma",
     "notifications.mute": "group", "notifications.remove_device": "parent_device",
 }
 
@@ -378,6 +379,7 @@ EVERY_ACTION = {
     "archive.erase": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.paperwork": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.release": (F, F, F, F, F, F, F, T, F, F, F),
+    "archive.review_export": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.export": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.hold": (F, F, F, F, F, F, F, T, F, F, F),
     "archive.integrity": (F, F, F, F, F, F, F, T, F, F, F),

@@ -1,5 +1,9 @@
 """DPO pages: the DPO reads, searches, holds and exports; everyone else gets 404; all audited."""
 
+import hashlib
+import json
+import os
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +19,10 @@ from archive import retention
 from archive.models import AuditEntry, LegalHold, Record, RetentionPolicy, SubjectAccessExport
 from messaging.actions import membership, send
 from messaging.models import Conversation
+from records import actions as archive_actions
+from records.models import SearchExport
 from tests.factories import SchoolFactory, UserFactory
+from tests.records.searches import export_search
 
 pytestmark = pytest.mark.django_db
 
@@ -270,42 +277,62 @@ def test_the_dpo_finds_the_archive_from_every_page(client: Client, dpo: User, ad
     assert f'href="{reverse("archive:home")}"' not in page
 
 
-def test_search_results_export_as_the_same_bundle(client: Client, dpo: User, teacher: User, parent: User,
-                                                  conversation_4b: Conversation) -> None:
-    import hashlib
-    import io
-    import json
-    import zipfile
-
+def test_search_results_export_as_a_search_export(
+        client: Client, dpo: User, teacher: User, parent: User, conversation_4b: Conversation,
+        settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
     send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
     send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
     page = client.get(reverse("archive:search"), {"text": "zoo"}).content.decode()
     assert reverse("archive:search_export") in page
-    response = client.get(reverse("archive:search_export"), {"text": "zoo"})
-    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
-        files = {n: bundle.read(n) for n in bundle.namelist()}
+    files = export_search(client, "text=zoo", tmp_path)
     data = json.loads(files["data.json"])
     assert [m["body"] for m in data["messages"]] == ["Trip to the zoo on Friday"]
-    assert data["search"] == {"text": "zoo"}
+    assert data["search"] == {"text": "zoo"} and data["title"] == "Search export"
+    # Titled as what it is, with its criteria: not a subject access export.
+    html = files["index.html"].decode()
+    assert "<title>Search export</title>" in html and "<h1>Search export</h1>" in html
+    assert "Subject access export" not in html and "zoo" in html
     manifest = json.loads(files["manifest.json"])
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == digest
+    assert set(manifest["files"]) == {"data.json", "index.html"}
     assert Record.objects.filter(kind="export.made", actor=dpo).exists()
     assert AuditEntry.objects.filter(action="search.exported", actor=dpo).exists()
+    # Readable by the server's own user alone.
+    export = SearchExport.objects.get()
+    assert stat.S_IMODE(os.stat(archive_actions.search_export_path(export)).st_mode) == 0o600
 
 
-def test_parents_are_pseudonymised_in_a_search_export(client: Client, dpo: User, parent: User,
-                                                      conversation_4b: Conversation) -> None:
-    import io
-    import zipfile
+def test_the_search_export_is_pending_until_the_worker_has_built_it(
+        client: Client, dpo: User, teacher: User, conversation_4b: Conversation,
+        settings: Settings, tmp_path: Path,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    client.force_login(dpo)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(f"{reverse('archive:search_export')}?text=zoo")
+    export = SearchExport.objects.get()
+    page = client.get(reverse("archive:exports")).content.decode()
+    assert "waiting" in page and 'http-equiv="refresh"' in page
+    assert "Search exports" in page and "Text: zoo" in page
+    url = reverse("archive:search_download", args=[export.pk])
+    assert url not in page and client.get(url).status_code == 404
+    for callback in queued:
+        callback()
+    page = client.get(reverse("archive:exports")).content.decode()
+    assert url in page and 'http-equiv="refresh"' not in page
 
+
+def test_parents_are_pseudonymised_in_a_search_export(
+        client: Client, dpo: User, parent: User, conversation_4b: Conversation,
+        settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
     send.post_message(parent, conversation_4b, "Emma has a cold")
     client.force_login(dpo)
-    response = client.get(reverse("archive:search_export"), {"text": "cold"})
-    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
-        text = bundle.read("data.json").decode()
+    text = export_search(client, "text=cold")["data.json"].decode()
     assert parent.public_name not in text and "Parent 1" in text
 
 
@@ -313,7 +340,20 @@ def test_parents_are_pseudonymised_in_a_search_export(client: Client, dpo: User,
 def test_only_the_dpo_exports_search_results(client: Client, request: pytest.FixtureRequest,
                                              persona: str) -> None:
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("archive:search_export"), {"text": "x"}).status_code == 404
+    assert client.post(f"{reverse('archive:search_export')}?text=x").status_code == 404
+    assert not SearchExport.objects.exists()
+
+
+def test_another_schools_dpo_cannot_download_a_search_export(
+        client: Client, dpo: User, other_dpo: User, teacher: User,
+        conversation_4b: Conversation, settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    client.force_login(dpo)
+    export_search(client, "text=zoo")
+    client.force_login(other_dpo)
+    url = reverse("archive:search_download", args=[SearchExport.objects.get().pk])
+    assert client.get(url).status_code == 404
 
 
 def test_the_exports_page_shows_progress_and_refreshes_while_running(client: Client, dpo: User,
@@ -327,3 +367,22 @@ def test_the_exports_page_shows_progress_and_refreshes_while_running(client: Cli
     assert 'http-equiv="refresh"' in page
     SubjectAccessExport.objects.update(status="done", progress=100)
     assert 'http-equiv="refresh"' not in client.get(reverse("archive:exports")).content.decode()
+
+
+def test_a_search_exports_file_goes_when_its_link_expires(
+        client: Client, dpo: User, teacher: User, conversation_4b: Conversation,
+        settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    send.post_message(teacher, conversation_4b, "Trip to the zoo on Friday")
+    client.force_login(dpo)
+    export_search(client, "text=zoo", tmp_path)
+    export = SearchExport.objects.get()
+    path = tmp_path / "exports" / export.file_name
+    assert path.exists()
+    SearchExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1))
+    assert archive_actions.expire_search_downloads() == 1
+    assert not path.exists()
+    url = reverse("archive:search_download", args=[export.pk])
+    assert client.get(url).status_code == 404
+    assert url not in client.get(reverse("archive:exports")).content.decode()

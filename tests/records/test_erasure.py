@@ -31,6 +31,7 @@ from records import actions, erasure, export
 from records.models import ErasureRequest
 from records.tasks import anonymise_leavers
 from tests.factories import SchoolFactory, UserFactory
+from tests.records.searches import export_search
 
 pytestmark = pytest.mark.django_db
 
@@ -215,9 +216,7 @@ def test_a_search_export_shows_the_pseudonym(
     client.force_login(dpo)
     _erase(client, parent)
     parent.refresh_from_db()
-    answer = client.get(reverse("archive:search_export"), {"text": "late"})
-    bundle = zipfile.ZipFile(io.BytesIO(answer.content))
-    text = bundle.read("data.json").decode()
+    text = export_search(client, "text=late")["data.json"].decode()
     _shows_nothing_of_anna(text)
     assert erasure.pseudonym(parent) in text
 

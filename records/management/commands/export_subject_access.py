@@ -1,6 +1,8 @@
 """Write a subject access export (ZIP) for one person or one pupil.
 
-The export is archived (``export.made``) and audited like one made from the DPO pages.
+The export is archived (``export.made``) and audited like one made from the DPO pages. A
+pupil's export has no review step here: everything found about the pupil (messages naming
+them, tagged photos, consent records) is included and marked "not reviewed".
 """
 
 from __future__ import annotations
