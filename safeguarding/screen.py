@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from messaging.models import Conversation
 from messaging.screening import Draft, Verdict
@@ -161,22 +161,22 @@ def engine_refusal(kind: str, text: str) -> str | None:
 
 
 REFUSALS: dict[str, Any] = {
-    engine.BACKREFERENCE: _lazy(
+    engine.BACKREFERENCE: gettext_lazy(
         "This pattern refers back to an earlier group (such as \\1). The screen cannot run "
         "that safely: such patterns can take minutes on one message. Write the words out "
         "instead."),
-    engine.LOOKAROUND: _lazy(
+    engine.LOOKAROUND: gettext_lazy(
         "This pattern looks ahead or behind (such as (?=…) or (?<!…)) in a way the screen "
         "cannot run safely. Only a lookbehind of fixed characters at the very start, or a "
         "lookahead of fixed characters at the very end, is possible."),
-    engine.BOUNDARY: _lazy(
+    engine.BOUNDARY: gettext_lazy(
         "This pattern has \\b or \\B next to something that may or may not be a letter, "
         "which the screen cannot check safely. Put it next to letters, digits, spaces or "
         "punctuation."),
-    engine.TOO_LARGE: _lazy(
+    engine.TOO_LARGE: gettext_lazy(
         "This pattern is too large for the screen to run quickly on every message (a repeat "
         "over 1000, or too many parts). Make it shorter."),
-    engine.UNSUPPORTED: _lazy(
+    engine.UNSUPPORTED: gettext_lazy(
         "This pattern uses a part of regular expressions the screen cannot run safely "
         "(such as possessive repeats, atomic groups, or a class like [^\\W…]). Write it "
         "another way."),
