@@ -165,7 +165,16 @@ def _edge_kind(items: Sequence[tuple[Any, Any]], first: bool) -> str | None:
     ("word"), never ("other"), or either or none (None)."""
     ordered = list(items) if first else list(reversed(items))
     for op, av in ordered:
-        if op is _c.AT or op is _c.ASSERT or op is _c.ASSERT_NOT:
+        if op is _c.AT:
+            # The start or end of the text (or of a line) reads as "not a letter" to \b.
+            beyond = ((_c.AT_END, _c.AT_END_STRING) if first
+                      else (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING))
+            if av in beyond:
+                return "other"
+            if av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
+                return None
+            continue  # an anchor on the other side takes no character
+        if op is _c.ASSERT or op is _c.ASSERT_NOT:
             return None
         if op is _c.LITERAL:
             return "word" if _WORD_CHAR.match(chr(av)) else "other"

@@ -65,7 +65,7 @@ def compiled(kind: str, text: str) -> engine.Program | None:
             words = text.split()
             return engine.words_program(words) if words else None
         return engine.compile_program(text)
-    except (re.error, engine.Unsupported):
+    except (re.error, engine.Unsupported, RecursionError, ValueError, OverflowError):
         return None
 
 

@@ -210,3 +210,36 @@ def test_a_stored_pattern_the_engine_cannot_run_is_skipped_and_shown_as_not_runn
     page = as_lead.get(PAGE).content.decode()
     assert page.count("Not running: the screen skips this pattern") == 1
     assert "refers back to an earlier group" in page
+
+
+SENTENCES = [
+    "I want to kill myself", "this homework is killing me", "nobody likes you!", "go and die.",
+    "send me nude pics", "Sex education starts on Monday", "call me on 06 1234 5678 today",
+    "+31 6 12345678", "mail piet.jansen@school.example now", "I live at 12 Baker Street.",
+    "ik ga dood van het lachen", "Ga toch dood", "ik ga dood, zo warm is het", "ga maar dood!",
+    "stuur naaktfoto's", "naakt foto", "Kerkstraat 12a", "Kerkstraat 12 bij de kerk",
+    "1234 AB Utrecht", "2024 om tien uur", "покончить с собой", "Это суицид?", "суицидальный",
+    "голые фото", "ул. Ленина, д. 5", "убью тебя", "Домашнее задание на понедельник в дневнике.",
+    "12-03-2026 at 10:30", "https://meet.school.example/room/0612345678",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "ru"])
+def test_the_engine_finds_what_pythons_re_finds_with_every_default(language: str) -> None:
+    import re
+
+    from safeguarding.defaults import DEFAULTS
+    from safeguarding.screen import compiled
+
+    for _category, kind, text in DEFAULTS[language]:
+        if kind == "words":
+            continue
+        python = re.compile(text, re.IGNORECASE)
+        program = compiled(kind, text)
+        assert program is not None, text
+        for sentence in SENTENCES:
+            expected = python.search(sentence)
+            found = program.search(sentence)
+            assert (found is None) == (expected is None), (text, sentence)
+            if expected is not None and found is not None:
+                assert found.strip() == expected.group(0).strip(), (text, sentence)
