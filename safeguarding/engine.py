@@ -5,12 +5,14 @@ once, where Python's ``re`` takes minutes).
 
 Python's syntax is parsed (``re._parser``, so an error reads as Python's) and written out again
 for RE2, with Python's Unicode meaning of ``\\w``, ``\\d``, ``\\s`` and ``\\b`` (RE2's own are
-ASCII: its ``\\b`` finds no edge in "суицид"). What RE2 cannot run is refused with the reason
-(:class:`Unsupported`):
+ASCII: its ``\\b`` finds no edge in "суицид", and no option changes that: ``perl_classes`` and
+``word_boundary`` only allow the ASCII ones under ``posix_syntax``). ``\\w`` becomes
+``[\\p{L}\\p{N}_]``, and ``\\b`` is decided from what stands beside it. What RE2 cannot run is
+refused with the reason (:class:`Unsupported`):
 
 - backreferences (``\\1``, ``(?P=name)``, ``(?(1)...)``), possessive repeats and atomic groups;
 - lookaround, except at the very edges of the pattern: a lookbehind at its start, a lookahead
-  at its end, each of fixed characters (``(?<!\\w)``, ``(?<!ik )``, ``(?!\\s van\\b)``); they
+  at its end, each of fixed characters (``(?<!\\w)``, ``(?<!ik )``, ``(?!\\svan\\b)``); they
   become a part of the match outside the group the screen reports, so the engine still never
   looks back or ahead;
 - ``\\b`` or ``\\B`` where the engine cannot tell a word's edge: next to something that may be
