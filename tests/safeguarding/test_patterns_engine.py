@@ -98,6 +98,8 @@ def test_such_a_pattern_flags_what_it_matches_and_lets_the_rest_pass_at_once(
         as_lead: Client, conversation_4b: Conversation, teacher: User, text: str,
         flagged: str, quiet: str,
         django_capture_on_commit_callbacks: Callable[..., Any]) -> None:
+    # The lead opens the page (which compiles the school's patterns, once per process).
+    assert as_lead.get(PAGE).status_code == 200
     with answered_within(WITHIN):
         assert _add(as_lead, text).status_code == 302
     pattern = Pattern.objects.get(text=text)
