@@ -9,7 +9,9 @@ addresses written the way each language writes them. A link to a web address the
 allows (``SafeguardingSettings.allowed_url_hosts``) is read past, digits and all.
 
 Each entry is (category, kind, text); ``words`` match as whole words in any case,
-``regex`` are Python regular expressions, matched in any case as well.
+``regex`` are Python regular expressions, matched in any case as well, run on RE2
+(:mod:`safeguarding.engine`): no lookaround but a fixed one at either edge, and every ``\b``
+beside something that is surely a letter or surely not.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ DEFAULTS: Final[dict[str, list[tuple[str, str, str]]]] = {
         (PERSONAL_DATA, REGEX, EMAIL),
         (PERSONAL_DATA, REGEX,
          r"\b\d{1,4}[a-z]?,? [a-z][\w'-]+(?: [a-z][\w'-]+)? "
-         r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|crescent|way)\b\.?"),
+         r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|crescent|way)\b"),
     ],
     "nl": [
         (SELF_HARM, WORDS, "zelfmoord"),
@@ -59,15 +61,15 @@ DEFAULTS: Final[dict[str, list[tuple[str, str, str]]]] = {
         (BULLYING, REGEX, r"\bniemand (?:vindt|wil) je\b"),
         (BULLYING, REGEX, r"\bje bent (?:lelijk|dik|waardeloos|een loser)\b"),
         # "Ga dood" said to someone; not "ik ga dood van het lachen" (I'm dying of laughter).
-        (BULLYING, REGEX, r"(?<!ik )\bga (?:toch |maar )?dood\b(?!\s+van\b)"),
+        (BULLYING, REGEX, r"(?<!ik )\bga (?:toch |maar )?dood\b(?!\svan\b)"),
         (SEXUAL, WORDS, "nudes"),
-        (SEXUAL, REGEX, r"\bnaakt ?foto'?s?\b"),
+        (SEXUAL, REGEX, r"\bnaakt ?foto(?:'?s)?\b"),
         (SEXUAL, REGEX, r"\b(?:seks (?:met|hebben)|(?:hebben|doen) seks)\b"),
         (SEXUAL, WORDS, "porno"),
         (PERSONAL_DATA, REGEX, PHONE),
         (PERSONAL_DATA, REGEX, EMAIL),
         (PERSONAL_DATA, REGEX,
-         r"\b[a-z][\w'-]*(?:straat|laan|weg|plein|gracht|singel|dijk|kade|hof|pad) \d{1,4}\s?[a-z]?\b"),
+         r"\b[a-z][\w'-]*(?:straat|laan|weg|plein|gracht|singel|dijk|kade|hof|pad) \d{1,4}(?:\s?[a-z])?\b"),
         # A postcode in capitals ("1234 AB"): lower-case letters after four digits are words.
         (PERSONAL_DATA, REGEX, r"\b[1-9]\d{3} ?(?-i:[A-Z]{2})\b"),
     ],

@@ -313,7 +313,10 @@ def _grouped(school: School) -> list[dict[str, Any]]:
         groups.append({"language": language_name, "categories": [
             {"name": name, "patterns": [
                 {"pattern": p, "default": actions.is_default(p),
-                 "label": queue.pattern_label(p.kind, p.text)}
+                 "label": queue.pattern_label(p.kind, p.text),
+                 # Stored before the screen ran on the linear-time engine: skipped, and why.
+                 "not_running": (screen.engine_refusal(p.kind, p.text)
+                                 if screen.not_running(p.kind, p.text) else None)}
                 for p in mine if p.category == category]}
             for category, name in categories.items()
             if any(p.category == category for p in mine)]})

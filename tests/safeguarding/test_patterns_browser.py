@@ -78,3 +78,25 @@ def test_the_lead_manages_the_list_on_a_phone(live_server_url: str,  # noqa: F81
     page.get_by_role("button", name="Delete the words “stinkende sokken”").click()
     expect(page.locator("ul.patterns li", has_text="“stinkende sokken”")).to_have_count(0)
     assert not Pattern.objects.filter(school=school, text="stinkende sokken").exists()
+
+
+def test_a_stored_pattern_the_screen_cannot_run_is_marked_on_the_list(
+        live_server_url: str, login: Login) -> None:  # noqa: F811
+    school, _ = create_school("De Regenboog", slug="regenboog")
+    school.require_staff_2fa = False
+    school.save()
+    lead = create_account(school, actor=None, username="veilig", display_name="Meneer Veilig",
+                          role=Role.SAFEGUARDING)
+    lead.set_password(PASSWORD)
+    lead.is_active = True
+    lead.save()
+    # Stored before patterns ran on the linear-time engine, which cannot run a backreference.
+    Pattern.objects.create(school=school, language="nl", category="bullying", kind="regex",
+                           text=r"\b(\w+) \1\b")
+
+    page = login(live_server_url, "veilig", viewport=PHONE)
+    page.goto(f"{live_server_url}/safeguarding/patterns/")
+    row = page.locator("ul.patterns li", has_text=r"\b(\w+) \1\b")
+    expect(row).to_contain_text("Not running: the screen skips this pattern, so it flags nothing.")
+    expect(row).to_contain_text("refers back to an earlier group")
+    assert page.locator(".not-running").count() == 1

@@ -5,8 +5,13 @@ before) is screened with the list as it is now."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +22,7 @@ from archive.models import Record
 from messaging.actions import membership
 from messaging.models import Conversation, Message
 from safeguarding.models import Flag, Pattern
+from tests.fault.chat_client import open_socket, session_cookie
 from tests.http import LiveClient
 from tests.live import Server, daphne_servers
 
@@ -102,3 +108,49 @@ def test_the_lead_changes_the_list_and_the_next_message_follows_it_in_another_pr
         assert sentence in oversight
     assert Record.objects.filter(scope=f"safeguarding:{school.pk}",
                                  kind__startswith="safeguarding.pattern_").count() == 3
+
+
+async def _acked_in(port: int, sessionid: str, conversation: Conversation, body: str) -> float:
+    """Seconds from sending ``body`` over a websocket to its ack."""
+    socket, _hello = await open_socket(port, sessionid)
+    try:
+        client_id = str(uuid.uuid4())
+        started = time.monotonic()
+        await socket.send(json.dumps({"type": "send", "conversation": conversation.pk,
+                                      "client_id": client_id, "body": body}))
+        while True:
+            frame: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), 30))
+            if frame.get("client_id") == client_id:
+                assert frame["type"] == "ack", frame
+                return time.monotonic() - started
+    finally:
+        await socket.close()
+
+
+def test_a_pattern_that_backtracks_for_minutes_neither_holds_the_page_nor_the_sends(
+        servers: list[Server]) -> None:
+    """(\\w+\\s?)+# froze the process that checked it against the everyday sentences, and
+    after (x+x+)+y a message of thirty x's took minutes to be acknowledged."""
+    people = _people()
+    school = people["veilig"].school
+    assert school is not None
+    group = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
+                                        title="Ouders 4B")
+    membership.add_member(group, people["anna"], actor=None)
+    first, second = servers
+    lead = LiveClient(first.url, people["veilig"])
+    assert lead.get(PAGE).status == 200
+    for text in (r"(\w+\s?)+#", r"(x+x+)+y"):
+        started = time.monotonic()
+        added = lead.post(PAGE, {"add-language": "en", "add-category": "bullying",
+                                 "add-kind": "regex", "add-text": text}, follow=False)
+        elapsed = time.monotonic() - started
+        assert added.status == 302 and elapsed < 1.0, (added.status, elapsed)
+        assert Pattern.objects.filter(school=school, text=text).exists()
+
+    anna = session_cookie(people["anna"])
+    for body in ("x" * 30, "x" * 3000):
+        elapsed = asyncio.run(_acked_in(second.port, anna, group, body))
+        assert elapsed < 1.0, (len(body), elapsed)
+    assert Message.objects.filter(conversation=group).count() == 2
+    assert not Flag.objects.filter(message__conversation=group).exists()
