@@ -25,7 +25,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import hub, presence, socket_db, wire
+from messaging import hub, presence, socket_db, socket_slots, wire
 from messaging.events import HELD_BY, public
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # Close codes: the websocket stack (autobahn, under daphne) sends only 1000 and 3000-4999, so
 # the application's own are 4000-4999 (the session's are in socket_db; docs/protocol.md).
 CLOSE_TOO_SLOW = 4408
+# Why a ``_disconnect`` from the hub closes a socket, and with which code (the default: the
+# session ended, CLOSE_UNAUTHENTICATED).
+CLOSE_FOR_REASON = {"deactivated": CLOSE_DEACTIVATED,
+                    socket_slots.REASON: socket_slots.CLOSE_TOO_MANY_SOCKETS}
 # A send the server could not store answers this (with the send's client_id) instead of an
 # ack: nothing was stored, or the stored copy is found again; resend after ``retry_after``.
 UNAVAILABLE = "unavailable"
@@ -89,6 +93,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.busy = False  # the drainer is handling an event (maybe waiting for the database)
         self.sends: set[asyncio.Task[None]] = set()
         self.hub = hub.get_hub()
+        self.slot = socket_slots.SocketSlot(user.pk)
         # Staff: their office hours, so messages outside them arrive marked "quiet".
         self.schedule = await socket_db.schedule(user.pk) if user.is_school_staff else None
         await self.accept()
@@ -97,6 +102,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Under daphne on plain TCP: frames encoded once per process go straight to the socket.
         self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
         await self.hub.attach(self)
+        # One of at most SCHOOLCHAT_SOCKETS_PER_PERSON: past it, the person's oldest closes.
+        await self.slot.claim()
         self.drainer = asyncio.get_running_loop().create_task(self._drain())
         self.checker = asyncio.get_running_loop().create_task(self._recheck())
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
@@ -109,6 +116,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.counted = False
             metrics.SOCKETS_OPEN.dec()
         await self.hub.detach(self)
+        if hasattr(self, "slot"):
+            await self.slot.release()
         with contextlib.suppress(Exception):
             await self.presence.clear()
         # A send already handed to the writer is still stored; only its ack is dropped.
@@ -125,12 +134,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.closing:
             return
         if event.get("type") == "_disconnect":
-            # Ahead of anything queued: nothing more reaches a socket whose session ended.
+            # Ahead of anything queued: nothing more reaches a socket whose session ended (or
+            # that is one too many of its person's).
             session = event.get("session")
-            if session is None or session == self.session_key:
-                code = (CLOSE_DEACTIVATED if event.get("reason", "deactivated") == "deactivated"
-                        else CLOSE_UNAUTHENTICATED)
-                self._close_now(code, f"session ended ({event.get('reason', 'deactivated')})")
+            if (session is None or session == self.session_key) and self.slot.is_named_in(event):
+                reason = event.get("reason", "deactivated")
+                self._close_now(CLOSE_FOR_REASON.get(reason, CLOSE_UNAUTHENTICATED),
+                                f"closed through the hub ({reason})")
             return
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.

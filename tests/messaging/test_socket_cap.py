@@ -1,0 +1,77 @@
+"""One person holds at most SCHOOLCHAT_SOCKETS_PER_PERSON sockets (default 10): the next one
+closes that person's oldest with 4429 (docs/protocol.md), and nobody else's.
+
+In one process, through the consumer: on the embedded default the count is this process's, with
+REDIS_URL set it is Redis's (tests/messaging/test_socket_cap_live.py runs two processes)."""
+
+from __future__ import annotations
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from pytest_django.fixtures import Settings
+
+from accounts.models import User
+from messaging.hub import get_hub
+from messaging.socket_slots import CLOSE_TOO_MANY_SOCKETS
+from tests.messaging.test_consumer import connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def answers(communicator: WebsocketCommunicator) -> bool:
+    """The socket is open: a ping gets its pong."""
+    await communicator.send_json_to({"type": "ping"})
+    return bool(await communicator.receive_json_from(timeout=5) == {"type": "pong"})
+
+
+async def closed_with(communicator: WebsocketCommunicator) -> int | None:
+    output = await communicator.receive_output(timeout=5)
+    return output.get("code") if output["type"] == "websocket.close" else None
+
+
+async def test_the_eleventh_socket_closes_the_first(parent: User, teacher: User,
+                                                    settings: Settings) -> None:
+    assert settings.SCHOOLCHAT_SOCKETS_PER_PERSON == 10
+    others = await connect(teacher)
+    sockets = [await connect(parent) for _ in range(10)]
+    for communicator in sockets:
+        assert await answers(communicator)
+
+    eleventh = await connect(parent)
+    assert await closed_with(sockets[0]) == CLOSE_TOO_MANY_SOCKETS
+    for communicator in [*sockets[1:], eleventh]:
+        assert await answers(communicator)
+        assert await communicator.receive_nothing(timeout=0.1)
+    assert await answers(others)  # another person's socket is not counted with them
+
+    # The twelfth closes the next oldest, the second.
+    twelfth = await connect(parent)
+    assert await closed_with(sockets[1]) == CLOSE_TOO_MANY_SOCKETS
+    assert await answers(sockets[2])
+    for communicator in [*sockets[2:], eleventh, twelfth, others]:
+        await communicator.disconnect()
+
+
+async def test_a_closed_socket_frees_its_slot(parent: User, settings: Settings) -> None:
+    settings.SCHOOLCHAT_SOCKETS_PER_PERSON = 3
+    first, second, third = [await connect(parent) for _ in range(3)]
+    await second.disconnect()
+    fourth = await connect(parent)
+    # Three open again: nobody is closed.
+    for communicator in (first, third, fourth):
+        assert await answers(communicator)
+        assert await communicator.receive_nothing(timeout=0.1)
+    fifth = await connect(parent)
+    assert await closed_with(first) == CLOSE_TOO_MANY_SOCKETS
+    for communicator in (third, fourth, fifth):
+        assert await answers(communicator)
+        await communicator.disconnect()
+
+
+async def test_a_logout_still_closes_every_socket_of_the_session(parent: User) -> None:
+    """The close that names one socket shares the hub's close with the logout's, which names
+    none: that one still reaches them all."""
+    sockets = [await connect(parent) for _ in range(3)]
+    get_hub().disconnect_user(parent.pk, reason="logout")
+    for communicator in sockets:
+        assert await closed_with(communicator) == 4401
