@@ -47,7 +47,7 @@ from archive.models import Chain, Record, Subject
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
 from messaging.models import Conversation
-from records import lines
+from records import lines, private_files
 from records.models import ErasureRequest
 
 FORMAT = "schoolchat-subject-access/1"
@@ -626,10 +626,11 @@ def write(path: Path, user: User | None = None, pupil: Pupil | None = None, *,
     """Build the export for one subject into ``path``; return its SHA-256 and message count."""
     data = collect(user, pupil, progress=progress, now=now)
     content = bundle(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(path.parent)
     # Written beside and renamed: a run killed halfway never leaves half a file to download.
+    # Only the server's own account may read it (0600 from the start).
     partial = path.with_name(f"{path.name}.partial")
-    partial.write_bytes(content)
+    private_files.write(partial, content)
     partial.replace(path)
     if progress:
         progress(100)
