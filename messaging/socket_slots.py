@@ -128,16 +128,18 @@ class Slots:
             return
         self._start_refreshing()
         try:
-            await asyncio.to_thread(self._claim_shared, user_id, socket_id, cap)
+            closing = await asyncio.to_thread(self._claim_shared, user_id, socket_id, cap)
         except redis.RedisError:
             metrics.REDIS_ERRORS.labels("sockets").inc()
             log.warning("counting the sockets of user %s failed; this one opens", user_id)
+            return
+        if closing:
+            self._forget(user_id, closing)  # on the loop: the refresher reads the same dict
+            await asyncio.to_thread(_close, user_id, closing)  # RedisHub publishes blocking
 
-    def _claim_shared(self, user_id: int, socket_id: str, cap: int) -> None:
+    def _claim_shared(self, user_id: int, socket_id: str, cap: int) -> list[str]:
         found = self._redis().eval(CLAIM, 2, *_keys(user_id), socket_id, cap, ttl_seconds())
-        closing = [i.decode() if isinstance(i, bytes) else str(i) for i in found]
-        self._forget(user_id, closing)
-        _close(user_id, closing)
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in found]
 
     async def release(self, user_id: int, socket_id: str) -> None:
         """The socket closed: its slot is free (nothing happens for one closed as too many)."""
@@ -171,17 +173,18 @@ class Slots:
         """Every heartbeat while this process has sockets: their slots stand a while longer."""
         while self._mine:
             await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS)
+            mine = {user_id: list(sockets) for user_id, sockets in self._mine.items()}
             try:
-                await asyncio.to_thread(self._refresh_shared)
+                await asyncio.to_thread(self._refresh_shared, mine)
             except redis.RedisError:
                 metrics.REDIS_ERRORS.labels("sockets").inc()
                 log.warning("refreshing this process's socket slots failed; trying again")
 
-    def _refresh_shared(self) -> None:
+    def _refresh_shared(self, mine: dict[int, list[str]]) -> None:
         pipe = self._redis().pipeline(transaction=False)
-        for user_id, sockets in list(self._mine.items()):
+        for user_id, sockets in mine.items():
             if sockets:
-                pipe.eval(REFRESH, 2, *_keys(user_id), ttl_seconds(), *list(sockets))
+                pipe.eval(REFRESH, 2, *_keys(user_id), ttl_seconds(), *sockets)
         pipe.execute()
 
     def stop(self) -> None:

@@ -6,11 +6,15 @@ REDIS_URL set it is Redis's (tests/messaging/test_socket_cap_live.py runs two pr
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from messaging import socket_slots
 from messaging.hub import get_hub
 from messaging.socket_slots import CLOSE_TOO_MANY_SOCKETS
 from tests.messaging.test_consumer import connect
@@ -75,3 +79,27 @@ async def test_a_logout_still_closes_every_socket_of_the_session(parent: User) -
     get_hub().disconnect_user(parent.pk, reason="logout")
     for communicator in sockets:
         assert await closed_with(communicator) == 4401
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="slots expire only in Redis")
+async def test_an_open_socket_stays_counted_past_the_ttl_and_a_dead_process_s_do_not(
+        parent: User, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process refreshes its sockets' slots every heartbeat: a socket open longer than
+    the TTL still counts (or an eleventh would not close anything), while the slots of a
+    process that died (claimed, never refreshed) stop counting."""
+    monkeypatch.setattr(socket_slots, "MIN_TTL_SECONDS", 1)
+    settings.SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS = 1  # a TTL of 3 s
+    settings.SCHOOLCHAT_SOCKETS_PER_PERSON = 3
+    crashed = socket_slots.Slots()  # another process's count, that never refreshes
+    await asyncio.to_thread(crashed._claim_shared, parent.pk, "crashed-process-socket", 3)
+    oldest = await connect(parent)
+    await asyncio.sleep(5)  # longer than the TTL
+    newer = [await connect(parent) for _ in range(3)]
+    assert await closed_with(oldest) == CLOSE_TOO_MANY_SOCKETS
+    opened_key = f"{settings.SCHOOLCHAT_REDIS_PREFIX}sockets:user:{parent.pk}"
+    counted = await asyncio.to_thread(socket_slots.slots()._redis().zrange, opened_key, 0, -1)
+    assert b"crashed-process-socket" not in counted and len(counted) == 3
+    for communicator in newer:
+        assert await answers(communicator)
+        await communicator.disconnect()
+    crashed.stop()
