@@ -4,14 +4,20 @@ sent to (scheme, host and port), or one of CSRF_TRUSTED_ORIGINS; in production o
 A page on another port of the same host is same-site for the browser (it sends our Lax session
 cookie) but another origin, and must be refused."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from pytest_django.fixtures import Settings
+from websockets.exceptions import InvalidStatus
 
+from accounts.models import User
 from schoolchat.origins import origin_validator
+from tests.fault.chat_client import Endpoint, open_socket, session_cookie
+from tests.live import daphne_servers
 
 # A refused socket is answered by Channels' denier consumer, which closes stale database
 # connections first: on PostgreSQL that touches the test database.
@@ -96,3 +102,25 @@ async def test_development_accepts_its_own_origin_only(development: None) -> Non
     assert not await opens(b"http://localhost", host=b"localhost:8000")
     assert not await opens(b"https://127.0.0.1:8243", host=b"127.0.0.1:8243")
     assert not await opens(b"http://localhost:8000", host=b"evil.example:8000")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_server_refuses_a_signed_in_socket_from_another_port(parent: User,
+                                                                    tmp_path: Path) -> None:
+    """Through daphne serving the application as deployed: the session cookie alone (which the
+    browser sends from any port of the host) does not open a socket from another port."""
+    session = session_cookie(parent)
+    with daphne_servers(1, tmp_path) as (server,):
+        own = Endpoint.direct(server.port)
+        other_port = Endpoint(own.url, f"http://127.0.0.1:{server.port + 1}")
+
+        async def attempt(endpoint: Endpoint) -> int | None:
+            try:
+                socket, _hello = await open_socket(endpoint, session)
+            except InvalidStatus as refused:
+                return refused.response.status_code
+            await socket.close()
+            return None
+
+        assert asyncio.run(attempt(other_port)) == 403
+        assert asyncio.run(attempt(own)) is None
