@@ -1,5 +1,6 @@
-"""A conversation page whose socket is closed as the oldest of its person's too many says so,
-and stays closed: reconnecting would close another of that person's tabs, and so on."""
+"""A conversation page (or the inbox) whose socket is closed as the oldest of its person's too
+many says so, and stays closed: reconnecting would close another of that person's tabs, and so
+on."""
 
 from __future__ import annotations
 
@@ -50,5 +51,23 @@ def test_the_page_closed_as_one_tab_too_many_says_so_and_does_not_reconnect(
         assert codes == [None] * 10
         expect(page.locator("#status")).to_have_text(SENTENCE)
         expect(page.locator("#chat")).to_have_attribute("data-connection", "offline")
+        for socket in others:
+            clients.run(socket.close())
+
+
+def test_the_inbox_closed_as_one_tab_too_many_says_so(
+        live_server_url: str, login: Login, conversation_4b: Conversation,  # noqa: F811
+        parent: User) -> None:
+    page = login(live_server_url, "parent")
+    page.goto(f"{live_server_url}/")
+    expect(page.locator("#inbox[data-subscribed='1']")).to_have_count(1)
+    port = int(live_server_url.rsplit(":", 1)[1])
+    session = session_cookie(parent)
+    with client_loop() as clients:
+        others = [clients.run(open_socket(port, session))[0] for _ in range(10)]
+        expect(page.locator("#status")).to_have_text(
+            "Schoolchat was opened in too many tabs or devices; this one was closed. "
+            "Reload the page to use it here.")
+        assert clients.run(still_open_for(others, 3.0)) == [None] * 10
         for socket in others:
             clients.run(socket.close())
