@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 # Close codes: the websocket stack (autobahn, under daphne) sends only 1000 and 3000-4999, so
 # the application's own are 4000-4999 (the session's are in socket_db; docs/protocol.md).
 CLOSE_TOO_SLOW = 4408
-# Why a ``_disconnect`` from the hub closes a socket, and with which code (the default: the
-# session ended, CLOSE_UNAUTHENTICATED).
-CLOSE_FOR_REASON = {"deactivated": CLOSE_DEACTIVATED,
-                    socket_slots.REASON: socket_slots.CLOSE_TOO_MANY_SOCKETS}
 # A send the server could not store answers this (with the send's client_id) instead of an
 # ack: nothing was stored, or the stored copy is found again; resend after ``retry_after``.
 UNAVAILABLE = "unavailable"
@@ -134,13 +130,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.closing:
             return
         if event.get("type") == "_disconnect":
-            # Ahead of anything queued: nothing more reaches a socket whose session ended (or
-            # that is one too many of its person's).
+            # Ahead of anything queued: nothing more reaches a socket whose session ended.
             session = event.get("session")
-            if (session is None or session == self.session_key) and self.slot.is_named_in(event):
-                reason = event.get("reason", "deactivated")
-                self._close_now(CLOSE_FOR_REASON.get(reason, CLOSE_UNAUTHENTICATED),
-                                f"closed through the hub ({reason})")
+            if session is None or session == self.session_key:
+                code = (CLOSE_DEACTIVATED if event.get("reason", "deactivated") == "deactivated"
+                        else CLOSE_UNAUTHENTICATED)
+                self._close_now(code, f"session ended ({event.get('reason', 'deactivated')})")
+            return
+        if event.get("type") == socket_slots.CLOSE_EVENT:
+            # The oldest of its person's sockets, one too many: closed wherever it is.
+            if event.get("socket") == self.slot.socket_id:
+                self._close_now(socket_slots.CLOSE_TOO_MANY_SOCKETS, "one socket too many")
             return
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.

@@ -5,8 +5,8 @@ one person (a script, or a browser gone wrong) opening hundreds of them is every
 At most ``SCHOOLCHAT_SOCKETS_PER_PERSON`` (default 10: tabs and devices together) are open; a
 socket that would be one too many closes that person's *oldest* with
 :data:`CLOSE_TOO_MANY_SOCKETS`, so the tab in front of them works and a forgotten one goes. The
-close is a ``_disconnect`` naming the socket on the hub's ``user:<id>`` channel, the channel a
-logout's closes take, so it reaches the socket on whichever process holds it.
+close is a ``_close_socket`` event naming the socket on the hub's ``user:<id>`` channel, the
+channel a logout's closes take, so it reaches the socket on whichever process holds it.
 
 Where the count lives:
 
@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from typing import Any
 
 import redis
 from django.conf import settings
@@ -41,7 +40,9 @@ log = logging.getLogger(__name__)
 
 # The close code the oldest socket gets (docs/protocol.md): the page says why and stays closed.
 CLOSE_TOO_MANY_SOCKETS = 4429
-REASON = "too_many_sockets"
+# The hub event (on ``user:<id>``) that closes one socket, named by its id. Not a
+# ``_disconnect``: every socket of the person, the safeguarding queue's too, obeys that one.
+CLOSE_EVENT = "_close_socket"
 # A socket's slot stands this long without its process's refresh: three heartbeats, at least
 # 45 s, so one late refresh never frees it.
 MIN_TTL_SECONDS = 45
@@ -98,8 +99,7 @@ def _keys(user_id: int) -> list[str]:
 def _close(user_id: int, socket_ids: list[str]) -> None:
     """Close these sockets of the person, on whichever process holds them."""
     for socket_id in socket_ids:
-        hub.get_hub().publish_user(user_id, {"type": "_disconnect", "reason": REASON,
-                                             "socket": socket_id})
+        hub.get_hub().publish_user(user_id, {"type": CLOSE_EVENT, "socket": socket_id})
 
 
 class Slots:
@@ -221,8 +221,3 @@ class SocketSlot:
 
     async def release(self) -> None:
         await _slots.release(self.user_id, self.socket_id)
-
-    def is_named_in(self, event: dict[str, Any]) -> bool:
-        """A close meant for one socket names it; one for every socket names none."""
-        target = event.get("socket")
-        return target is None or target == self.socket_id

@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from pytest_django.fixtures import Settings
 
-from accounts.models import User
+from accounts.models import Role, School, User
 from messaging import socket_slots
 from messaging.hub import get_hub
 from messaging.socket_slots import CLOSE_TOO_MANY_SOCKETS
+from safeguarding.consumers import QueueConsumer
+from tests.factories import UserFactory
 from tests.messaging.test_consumer import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,3 +106,21 @@ async def test_an_open_socket_stays_counted_past_the_ttl_and_a_dead_process_s_do
         assert await answers(communicator)
         await communicator.disconnect()
     crashed.stop()
+
+
+async def test_a_leads_safeguarding_queue_stays_open_when_their_chats_pass_the_cap(
+        school: School, settings: Settings) -> None:
+    """The close names one chat socket: the lead's queue socket (which obeys every close of
+    the person's sessions) is not closed with it."""
+    settings.SCHOOLCHAT_SOCKETS_PER_PERSON = 2
+    lead = await database_sync_to_async(UserFactory)(username="lead", role=Role.SAFEGUARDING,
+                                                     school=school)
+    queue = WebsocketCommunicator(QueueConsumer.as_asgi(), "/ws/safeguarding/")
+    queue.scope["user"] = lead
+    assert (await queue.connect())[0]
+    assert await queue.receive_json_from() == {"type": "hello"}
+    chats = [await connect(lead) for _ in range(3)]
+    assert await closed_with(chats[0]) == CLOSE_TOO_MANY_SOCKETS
+    assert await queue.receive_nothing(timeout=0.5)
+    for communicator in [queue, *chats[1:]]:
+        await communicator.disconnect()
