@@ -59,7 +59,8 @@ async def test_the_eleventh_socket_closes_the_first(parent: User, teacher: User,
         await communicator.disconnect()
 
 
-async def test_a_closed_socket_frees_its_slot(parent: User, settings: Settings) -> None:
+async def test_a_closed_socket_frees_its_slot_and_a_logout_still_closes_the_rest(
+        parent: User, settings: Settings) -> None:
     settings.SCHOOLCHAT_SOCKETS_PER_PERSON = 3
     first, second, third = [await connect(parent) for _ in range(3)]
     await second.disconnect()
@@ -72,15 +73,9 @@ async def test_a_closed_socket_frees_its_slot(parent: User, settings: Settings) 
     assert await closed_with(first) == CLOSE_TOO_MANY_SOCKETS
     for communicator in (third, fourth, fifth):
         assert await answers(communicator)
-        await communicator.disconnect()
-
-
-async def test_a_logout_still_closes_every_socket_of_the_session(parent: User) -> None:
-    """The close that names one socket shares the hub's close with the logout's, which names
-    none: that one still reaches them all."""
-    sockets = [await connect(parent) for _ in range(3)]
+    # A logout's close, which names no socket, still reaches every one left.
     get_hub().disconnect_user(parent.pk, reason="logout")
-    for communicator in sockets:
+    for communicator in (third, fourth, fifth):
         assert await closed_with(communicator) == 4401
 
 
@@ -124,3 +119,4 @@ async def test_a_leads_safeguarding_queue_stays_open_when_their_chats_pass_the_c
     assert await queue.receive_nothing(timeout=0.5)
     for communicator in [queue, *chats[1:]]:
         await communicator.disconnect()
+
