@@ -261,9 +261,10 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def schoolchat_server(name: str = "schoolchat") -> Server:
+def schoolchat_server(name: str = "schoolchat", extra: dict[str, str] | None = None) -> Server:
     return Server(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                         "{port}", "schoolchat.asgi:application"], schoolchat_env())
+                         "{port}", "schoolchat.asgi:application"],
+                  {**schoolchat_env(), **(extra or {})})
 
 
 def floor_server() -> Server:
@@ -649,7 +650,9 @@ async def idle_memory(server: Server, school: School | None, conversation: int,
     """RSS growth of the server process per idle, subscribed socket."""
     sessions = ([school.members[n % MEMBERS] for n in range(count)] if school
                 else [""] * count)
-    warm = await open_members(server.port, sessions[:1], conversation)
+    # The warm-up socket is the sender's: the members already have 10 each, the most one
+    # person may have open (SCHOOLCHAT_SOCKETS_PER_PERSON); an eleventh would close one.
+    warm = await open_members(server.port, [school.sender] if school else [""], conversation)
     await asyncio.sleep(1)
     before = server.rss_kb()
     sockets = await open_members(server.port, sessions, conversation)
@@ -694,13 +697,18 @@ def crossprocess(school: School) -> dict[str, dict[str, Any]]:
     the machine's load during the phase falls on all four alike."""
     from tests.proxy import running_proxy
 
+    # nginx passes the host on without its port: the servers trust the proxies' origins.
+    https_ports = {"nginx_1": free_port(), "nginx_2": free_port()}
+    trusted = {"CSRF_TRUSTED_ORIGINS": ",".join(f"https://127.0.0.1:{port}"
+                                                for port in https_ports.values())}
     with contextlib.ExitStack() as stack:
-        one = stack.enter_context(running(schoolchat_server("schoolchat_alone")))
-        pair = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n}_of_2")))
+        one = stack.enter_context(running(schoolchat_server("schoolchat_alone", trusted)))
+        pair = [stack.enter_context(running(schoolchat_server(f"schoolchat_{n}_of_2", trusted)))
                 for n in (1, 2)]
 
         def through(servers: list[Server], name: str) -> Target:
-            proxy = stack.enter_context(running_proxy([s.port for s in servers], OUT / name))
+            proxy = stack.enter_context(running_proxy([s.port for s in servers], OUT / name,
+                                                      https_ports[name]))
             return Target(proxy.ws_url, proxy.origin, proxy.ssl_context())
 
         setups: dict[str, tuple[Where, list[Server]]] = {

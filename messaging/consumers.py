@@ -25,7 +25,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import hub, presence, socket_db, wire
+from messaging import hub, presence, socket_db, socket_slots, wire
 from messaging.events import HELD_BY, public
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
@@ -89,6 +89,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.busy = False  # the drainer is handling an event (maybe waiting for the database)
         self.sends: set[asyncio.Task[None]] = set()
         self.hub = hub.get_hub()
+        self.slot = socket_slots.SocketSlot(user.pk)
         # Staff: their office hours, so messages outside them arrive marked "quiet".
         self.schedule = await socket_db.schedule(user.pk) if user.is_school_staff else None
         await self.accept()
@@ -97,6 +98,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Under daphne on plain TCP: frames encoded once per process go straight to the socket.
         self.writer = wire.direct_writer(self.base_send, settings.SCHOOLCHAT_SOCKET_BUFFER_BYTES)
         await self.hub.attach(self)
+        # One of at most SCHOOLCHAT_SOCKETS_PER_PERSON: past it, the person's oldest closes.
+        await self.slot.claim()
         self.drainer = asyncio.get_running_loop().create_task(self._drain())
         self.checker = asyncio.get_running_loop().create_task(self._recheck())
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
@@ -109,6 +112,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.counted = False
             metrics.SOCKETS_OPEN.dec()
         await self.hub.detach(self)
+        if hasattr(self, "slot"):
+            await self.slot.release()
         with contextlib.suppress(Exception):
             await self.presence.clear()
         # A send already handed to the writer is still stored; only its ack is dropped.
@@ -131,6 +136,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 code = (CLOSE_DEACTIVATED if event.get("reason", "deactivated") == "deactivated"
                         else CLOSE_UNAUTHENTICATED)
                 self._close_now(code, f"session ended ({event.get('reason', 'deactivated')})")
+            return
+        if event.get("type") == socket_slots.CLOSE_EVENT:
+            # The oldest of its person's sockets, one too many: closed wherever it is.
+            if event.get("socket") == self.slot.socket_id:
+                self._close_now(socket_slots.CLOSE_TOO_MANY_SOCKETS, "one socket too many")
             return
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.

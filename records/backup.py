@@ -53,6 +53,7 @@ from accounts.models import User
 from archive import chain
 from archive.models import Chain, Record
 from messaging.models import Message
+from records import private_files
 from records.models import BackupRun
 
 FORMAT = "schoolchat-backup/1"
@@ -248,7 +249,7 @@ def write(keys: Sequence[str], out: Path, *, media_root: Path | None = None) -> 
     media_root = Path(media_root or settings.MEDIA_ROOT)
     engine = _engine()
     started = timezone.now()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(out.parent)
     with tempfile.TemporaryDirectory(prefix="schoolchat-backup-") as folder:
         tmp = Path(folder)
         database = DATABASE_PARTS[engine]
@@ -269,7 +270,7 @@ def write(keys: Sequence[str], out: Path, *, media_root: Path | None = None) -> 
             _add_bytes(tar, MANIFEST_SUM, (hashlib.sha256(text).hexdigest() + "\n").encode())
         partial = out.with_name(f".{out.name}.partial")
         try:
-            with plain.open("rb") as source, partial.open("wb") as target:
+            with plain.open("rb") as source, private_files.create(partial) as target:
                 pyrage.encrypt_io(source, target, recipients)
                 target.flush()
                 os.fsync(target.fileno())
@@ -457,7 +458,7 @@ def _extract_media(tar: tarfile.TarFile, media_root: Path) -> int:
         handle = tar.extractfile(member)
         if handle is None:
             raise BackupError(f"{member.name}: not a file")
-        with dest.open("wb") as target:
+        with private_files.create(dest) as target:  # people's files: 0600, as when backed up
             shutil.copyfileobj(handle, target, CHUNK)
         count += 1
     return count
@@ -579,8 +580,7 @@ def drill(*, path: Path | None = None, identity: Path | None = None,
         if path is None or identity is None:
             key = x25519.Identity.generate()
             identity = tmp / "drill-key.txt"
-            identity.write_text(f"{key}\n")
-            identity.chmod(0o600)
+            private_files.write(identity, f"{key}\n".encode())
             path = tmp / "drill.tar.age"
             say("backing up")
             write([str(key.to_public())], path)

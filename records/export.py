@@ -50,7 +50,7 @@ from archive.sections import Candidate
 from consent.models import ConsentRecord
 from messaging.export import ConversationExport, MembershipRow
 from messaging.models import Conversation
-from records import lines, releases
+from records import lines, private_files, releases
 from records.models import ErasureRequest
 
 FORMAT = "schoolchat-subject-access/1"
@@ -634,11 +634,9 @@ def write_private(path: Path, content: bytes) -> None:
     """Write an export readable by its owner alone (mode 0600): it holds other people's words.
 
     Written beside and renamed: a run killed halfway never leaves half a file to download."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(path.parent)
     partial = path.with_name(f"{path.name}.partial")
-    partial.unlink(missing_ok=True)
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        out.write(content)
+    private_files.write(partial, content)
     partial.replace(path)
 
 
@@ -799,14 +797,13 @@ def write_search(path: Path, ids: list[int], criteria: dict[str, Any], *,
     order). Returns the file's SHA-256 and the number of messages."""
     names = Names(None, None)
     moment = (now or timezone.now()).isoformat()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(path.parent)
     partial = path.with_name(f"{path.name}.partial")
-    partial.unlink(missing_ok=True)
     digests: dict[str, str] = {}
     files: dict[str, Any] = {}
     drawn_on: set[str] = set()
     count = purged = 0
-    with (os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw,
+    with (private_files.create(partial) as raw,
           zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out):
         with out.open("data.json", "w") as member:
             data = _Hashed(member)

@@ -24,8 +24,8 @@ from schoolchat.origins import origin_validator  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        # Origin checked against ALLOWED_HOSTS (https only in production): another site cannot
-        # open a socket with our cookie.
+        # Only this site's own origin (scheme, host and port; https only in production) may
+        # open a socket: another site, or another port of our host, cannot use our cookie.
         "websocket": origin_validator(
             AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns]))
         ),

@@ -1,7 +1,12 @@
-"""GET /healthz: the state of the database, Redis and backups, as JSON.
+"""GET /healthz: can this process serve, and (for the monitoring system) why not.
 
 The database or Redis failing is an error (503: this process cannot serve). A failed or missing
 backup is ``"status": "degraded"`` with 200: people can still chat, but an operator must look.
+
+Anyone (a load balancer, a container's health check) gets only ``{"status": "ok"}`` (200) or
+``{"status": "failing"}`` (503). The parts and their errors (a backup's error names server
+paths and what went wrong) go only to the monitoring system, as for ``/metrics``
+(:mod:`schoolchat.monitoring`: an address in ``SCHOOLCHAT_METRICS_NETWORKS`` or the token).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from records import backup
+from schoolchat import monitoring
 
 
 def database_state() -> str:
@@ -53,7 +59,9 @@ def _backup_state() -> str:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_state(), "redis": redis_state()}
     healthy = all(state in {"ok", "not configured"} for state in checks.values())
+    code = 200 if healthy else 503
+    if not monitoring.allowed(request):
+        return JsonResponse({"status": "ok" if healthy else "failing"}, status=code)
     backups = _backup_state() if checks["database"] == "ok" else "unknown"
     status = "error" if not healthy else "ok" if backups in {"ok", "not configured"} else "degraded"
-    return JsonResponse({"status": status, **checks, "backup": backups},
-                        status=200 if healthy else 503)
+    return JsonResponse({"status": status, **checks, "backup": backups}, status=code)

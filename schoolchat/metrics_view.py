@@ -1,26 +1,20 @@
 """GET /metrics: this process's figures (schoolchat.metrics) and the installation's state,
 in Prometheus' text format (docs/operations.md, "Metrics and alerts").
 
-Only for the monitoring system: a client address in ``SCHOOLCHAT_METRICS_NETWORKS`` (CIDRs,
-loopback by default) or ``Authorization: Bearer <SCHOOLCHAT_METRICS_TOKEN>``. Everyone else
-gets the site's 404, as for a page that does not exist. A request that came through a proxy
-counts by the address the proxy gives only when the proxy is trusted
-(``SCHOOLCHAT_TRUSTED_PROXIES``); otherwise only the token lets it in, so a proxy on the same
-machine does not make every visitor "loopback".
+Only for the monitoring system (:mod:`schoolchat.monitoring`: an address in
+``SCHOOLCHAT_METRICS_NETWORKS`` or the bearer token). Everyone else gets the site's 404, as for a
+page that does not exist.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import (
@@ -33,10 +27,10 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from accounts.signin import client_ip
 from archive.models import PURGE_KIND, Record
 from records import backup
 from schoolchat import health, metrics
+from schoolchat.monitoring import allowed
 
 # The Celery queues the worker reads (Makefile's worker, docker-compose.yml's worker).
 QUEUES = ("celery", "push")
@@ -44,26 +38,6 @@ QUEUES = ("celery", "push")
 _PRIORITY_SEPARATOR = "\x06\x16"
 _PRIORITY_LEVELS = (3, 6, 9)
 BACKUP_STATES = ("ok", "failed", "missing", "not configured")
-
-
-@lru_cache(maxsize=8)
-def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
-
-
-def allowed(request: HttpRequest) -> bool:
-    token = settings.SCHOOLCHAT_METRICS_TOKEN
-    given = request.META.get("HTTP_AUTHORIZATION", "")
-    if token and given.startswith("Bearer ") and constant_time_compare(given[7:].strip(), token):
-        return True
-    address = client_ip(request)
-    if "HTTP_X_FORWARDED_FOR" in request.META and address == request.META.get("REMOTE_ADDR"):
-        return False  # forwarded by a proxy that is not trusted: its own address says nothing
-    try:
-        parsed = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    return any(parsed in net for net in _networks(tuple(settings.SCHOOLCHAT_METRICS_NETWORKS)))
 
 
 def queue_length(queue: str) -> int | None:

@@ -180,6 +180,11 @@ SCHOOLCHAT_SOCKET_JSON_DEPTH = env_int("SCHOOLCHAT_SOCKET_JSON_DEPTH", 16)
 # How often an open socket checks that its session still exists, has not expired and still
 # belongs to an active user with the same password (logouts and changes close it at once).
 SCHOOLCHAT_SOCKET_RECHECK_SECONDS = env_int("SCHOOLCHAT_SOCKET_RECHECK_SECONDS", 60)
+# Sockets one person may have open at once, over every process (tabs and devices together); a
+# socket past it closes the person's oldest (messaging/socket_slots.py, docs/protocol.md).
+SCHOOLCHAT_SOCKETS_PER_PERSON = env_int("SCHOOLCHAT_SOCKETS_PER_PERSON", 10)
+if SCHOOLCHAT_SOCKETS_PER_PERSON < 1:
+    raise ImproperlyConfiguredEnv("SCHOOLCHAT_SOCKETS_PER_PERSON must be at least 1")
 # How often a page sends its heartbeat; one without an answer within two beats (and a bit) is
 # a dead socket, shown and reconnected. Also what keeps "the conversation is open" alive for
 # the push sender (three beats, at least 45 s).

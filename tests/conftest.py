@@ -23,7 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from pytest_django.fixtures import Settings
 
 from accounts.models import Role, School, SchoolClass, User
-from messaging import hub
+from messaging import hub, socket_slots
 from messaging.actions import membership
 from messaging.models import Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
@@ -103,8 +103,10 @@ def _english_after_each_test() -> Iterator[None]:
 def _fresh_hub() -> Iterator[None]:
     """Each test gets its own hub: a hub is bound to the event loop that first used it."""
     hub.reset_hub()
+    socket_slots.reset()
     yield
     hub.reset_hub()
+    socket_slots.reset()
 
 
 @pytest.fixture

@@ -169,8 +169,13 @@ class Proxy:
 
 
 @contextlib.contextmanager
-def running_proxy(backends: list[int], run_dir: Path) -> Iterator[Proxy]:
-    proxy = Proxy(backends, run_dir).start()
+def running_proxy(backends: list[int], run_dir: Path,
+                  https_port: int | None = None) -> Iterator[Proxy]:
+    """nginx in front of ``backends``. Its https port can be chosen beforehand: the daphne
+    processes behind it must trust its origin (``CSRF_TRUSTED_ORIGINS``), since nginx passes
+    the host on without the port."""
+    proxy = (Proxy(backends, run_dir) if https_port is None
+             else Proxy(backends, run_dir, https_port=https_port)).start()
     try:
         yield proxy
     finally:

@@ -168,8 +168,10 @@ def behind_nginx(count: int, tmp_path: Path,
                  extra_env: dict[str, str] | None = None) -> Iterator[tuple[list[Server], Proxy]]:
     """``count`` daphne processes and nginx (deploy/nginx.conf) in front of them."""
     require_nginx()
-    with daphne_servers(count, tmp_path, extra_env) as servers, \
-            running_proxy([s.port for s in servers], tmp_path / "nginx") as proxy:
+    https_port = free_port()
+    env = {"CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{https_port}", **(extra_env or {})}
+    with daphne_servers(count, tmp_path, env) as servers, \
+            running_proxy([s.port for s in servers], tmp_path / "nginx", https_port) as proxy:
         yield servers, proxy
 
 

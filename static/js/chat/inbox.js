@@ -5,7 +5,7 @@
 // connection the list is read again from the server, which is the truth. Protocol:
 // docs/protocol.md ("inbox").
 import { formatTime, readFormats } from "./format.js";
-import { Connection } from "./socket.js";
+import { Connection, TOO_MANY_SOCKETS } from "./socket.js";
 
 const root = document.getElementById("inbox");
 if (root) { start(root); }
@@ -163,6 +163,8 @@ function start(root) {
   }
 
   function onClose(code) {
+    // Closed as the oldest of too many sockets of this person: say so and stay closed.
+    if (code === TOO_MANY_SOCKETS) { setStatus(d.textTooManySockets, false); return false; }
     setStatus(d.textOffline, false);
     // Signed out elsewhere: the reload shows the login page. Not while this page itself is
     // signing out (static/notifications/logout.js): its own form goes there.

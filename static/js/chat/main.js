@@ -4,7 +4,7 @@
 import { Composer } from "./composer.js";
 import { formatDayTime, readFormats } from "./format.js";
 import { Renderer } from "./render.js";
-import { Connection, Outbox } from "./socket.js";
+import { Connection, Outbox, TOO_MANY_SOCKETS } from "./socket.js";
 
 const chat = document.getElementById("chat");
 if (chat) { start(chat); }
@@ -28,7 +28,7 @@ function start(chat) {
     newMessage: d.textNewMessage, confirm: d.textConfirm, noOlder: d.textNoOlder,
     uploading: d.textUploading, remove: d.textRemove, replying: d.textReplying, away: d.textAway,
     pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
-    notSent: d.textNotSent, tryAgain: d.textTryAgain,
+    notSent: d.textNotSent, tryAgain: d.textTryAgain, tooManySockets: d.textTooManySockets,
     removed: d.textRemoved, held: d.textHeld, rejected: d.textRejected,
   };
   const formats = readFormats(d, document.documentElement.lang);
@@ -85,8 +85,11 @@ function start(chat) {
   }
 
   function onClose(code) {
-    setStatus(texts.offline, false);
     chat.dataset.subscribed = "";
+    // Closed as the oldest of too many sockets of this person: say so and stay closed, or two
+    // tabs would keep closing each other.
+    if (code === TOO_MANY_SOCKETS) { setStatus(texts.tooManySockets, false); return false; }
+    setStatus(texts.offline, false);
     // Signed out elsewhere: the reload shows the login page. Not while this page itself is
     // signing out (static/notifications/logout.js): its own form goes there.
     if (code === 4401 || code === 4403) {

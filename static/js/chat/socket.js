@@ -53,7 +53,8 @@ export class Connection {
   lost(code) {
     this.stopHeartbeat();
     this.socket = null;
-    // 4401 not signed in, 4403 deactivated: reconnecting would not help.
+    // 4401 not signed in, 4403 deactivated, 4429 one socket too many: reconnecting would not
+    // help (the page's onClose says so by returning false).
     if (this.onClose(code) === false) { this.stopped = true; return; }
     if (!this.retry) {
       this.retry = setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
@@ -119,6 +120,8 @@ export class Connection {
 // offline survives a reload and goes when the connection is back; the same client_id makes a
 // second try return the first message. logout.js forgets them.
 export const ACK_TIMEOUT_MS = 5000;
+// The close code of a socket closed as the oldest of its person's too many (docs/protocol.md).
+export const TOO_MANY_SOCKETS = 4429;
 export const MAX_TRIES = 4;
 
 export class Outbox {
