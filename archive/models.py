@@ -82,6 +82,11 @@ class Payload(models.Model):
     record = models.OneToOneField(Record, on_delete=models.DO_NOTHING, db_constraint=False,
                                   primary_key=True, related_name="payload")
     content = models.JSONField()
+    # The content's "body" (a message's text) folded for search (archive.folding), written
+    # with the payload and, like it, never updated; empty when the content has no body. Not
+    # part of the hash: it is derived from the content. Uses index: archive_payload_folded_trgm
+    # (PostgreSQL only, migration 0006), the DPO's text search.
+    folded = models.TextField(default="", blank=True, editable=False)
 
 
 class PurgedPayload(models.Model):

@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import Enrolment, Pupil, School, SchoolClass, User
+from archive.folding import matching
 from archive.models import Record, Subject
 from messaging.models import Conversation
 from records.export import MESSAGE_KINDS
@@ -67,7 +68,8 @@ def search(school: School, *, person: User | None = None, pupil: Pupil | None = 
         rows = rows.filter(created_at__gte=_start_of(date_from))
     if date_to is not None:
         rows = rows.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
-    # Every word must occur in the message, in any order (never the phrase, never any word).
-    for word in text.split():
-        rows = rows.filter(payload__content__body__icontains=word)
+    # Every word must occur in the message, in any order (never the phrase, never any word),
+    # ignoring case and accents: the payload's folded body (archive.folding; uses index:
+    # archive_payload_folded_trgm on PostgreSQL).
+    rows = rows.filter(matching("payload__folded", text))
     return rows.select_related("payload", "actor").order_by("-created_at", "-pk")
