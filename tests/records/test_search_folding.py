@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from archive import chain
 from messaging.actions import send
+from records import search
 from messaging.models import Conversation
 from tests.factories import SchoolFactory, UserFactory
 
@@ -68,3 +69,20 @@ def test_the_archive_keeps_what_was_written_and_still_verifies(
     send.post_message(teacher, conversation_4b, "ZOË brings Полотенце")
     assert _found(dpo, text="zoe полотенце") == ["ZOË brings Полотенце"]
     assert chain.verify().intact
+
+
+@pytest.mark.parametrize("candidates", [1, 5000])
+def test_many_matches_or_few_the_results_are_the_same(
+        dpo: User, teacher: User, parent: User, conversation_4b: Conversation,
+        monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
+    # Few matches are looked up by id; past records.search.CANDIDATES the database filters.
+    monkeypatch.setattr(search, "CANDIDATES", candidates)
+    send.post_message(teacher, conversation_4b, "Zoë brings a towel")
+    send.post_message(parent, conversation_4b, "zoe forgot her towel")
+    send.post_message(parent, conversation_4b, "Zoë is ill today")
+    send.post_message(parent, conversation_4b, "Nothing to see")
+    assert _found(dpo, text="ZOE towel") == ["zoe forgot her towel", "Zoë brings a towel"]
+    assert _found(dpo, text="zoe", person=parent.pk) == ["Zoë is ill today",
+                                                          "zoe forgot her towel"]
+    assert _found(dpo, person=teacher.pk) == ["Zoë brings a towel"]
+    assert _found(dpo, text="zebra", person=parent.pk) == []
