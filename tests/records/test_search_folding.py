@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts.models import Role, User
 from archive import chain
 from messaging.actions import send
-from records import search
 from messaging.models import Conversation
+from records import search
 from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
