@@ -254,7 +254,17 @@ def archive_searches(ctx: dict[str, object]) -> list[float]:
 
 
 def explain_search(ctx: dict[str, object], text: str) -> None:
-    from records.search import LIMIT, search
+    """The plans of the search as the page builds it: its look-up of the words in the payloads
+    (records.search.search asks it first), then the query itself."""
+    from archive.folding import matching
+    from archive.models import Payload
+    from records.search import CANDIDATES, LIMIT, search
+
+    probe = (Payload.objects.filter(matching("folded", text))
+             .values_list("record_id", flat=True)[:CANDIDATES + 1].explain(analyze=True))
+    print(f"  plan for the look-up of {text!r} in the payloads:", flush=True)
+    for line in probe.splitlines():
+        print(f"    {line}", flush=True)
 
     plan = search(ctx["school"], text=text, date_from=ctx["first_day"],  # type: ignore[arg-type]
                   date_to=ctx["last_day"])[:LIMIT].explain(analyze=True)  # type: ignore[arg-type]

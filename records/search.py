@@ -64,33 +64,33 @@ def search(school: School, *, person: User | None = None, pupil: Pupil | None = 
     in the message, in any order (never the phrase, never any word), ignoring case and
     accents: the payload's folded body (archive.folding).
 
-    The text and the person are first looked up on their own, through their indexes (the
-    payloads' trigram index, the subjects and the records' actors): when either selects at
+    The person and the text are first looked up on their own, through their indexes (the
+    subjects and the records' actors, the payloads' trigram index): when either selects at
     most ``CANDIDATES`` records, the search is made of those ids, so that PostgreSQL looks
-    them up and sorts them. Otherwise it may walk the school's records from the newest until
-    the page is full, which is quick only when matches are many: with a word rarer than its
-    statistics said, or a person's few messages, that walk read the whole archive (seconds at
-    a million records; docs/archive.md, "Search").
+    them up, checks the rest and sorts them. Otherwise it may walk the school's records from
+    the newest until the page is full, which is quick only when matches are many: with a word
+    rarer than its statistics said, or a person's few messages, that walk read the whole
+    archive (seconds at a million records; docs/archive.md, "Search").
     """
     school_conversations = Conversation.objects.filter(school=school).values("pk")
     rows = Record.objects.filter(
         kind__in=MESSAGE_KINDS, payload__isnull=False, conversation_id__in=school_conversations,
     )
     candidates: set[int] | None = None
-    if terms(text):
-        # Uses index: archive_payload_folded_trgm (PostgreSQL).
-        found = _bounded(Payload.objects.filter(matching("folded", text))
-                         .values_list("record_id", flat=True))
-        if found is None:
-            rows = rows.filter(matching("payload__folded", text))
-        candidates = found
     if person is not None:
         # Uses index: archive_subject_user, archive_record_actor_time.
-        theirs = _bounded(_person_records(person))
-        if theirs is None:
+        candidates = _bounded(_person_records(person))
+        if candidates is None:
             rows = rows.filter(pk__in=_person_records(person))
+    if terms(text):
+        # Uses index: archive_payload_folded_trgm (PostgreSQL), unless the person's records
+        # are few already: then the words are only checked on those.
+        found = _bounded(Payload.objects.filter(matching("folded", text))
+                         .values_list("record_id", flat=True)) if candidates is None else None
+        if found is None:
+            rows = rows.filter(matching("payload__folded", text))
         else:
-            candidates = theirs if candidates is None else candidates & theirs
+            candidates = found
     if candidates is not None:
         rows = rows.filter(pk__in=sorted(candidates))
     if pupil is not None:
