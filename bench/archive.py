@@ -31,7 +31,8 @@ Environment: ``ARCHIVE_BENCH_N`` (default 1,000,000), ``ARCHIVE_BENCH_SUBJECT`` 
 the database is dropped and re-created), ``ARCHIVE_BENCH_WRITES`` (posts per latency phase,
 default 300), ``ARCHIVE_BENCH_BATCH`` (purge batch size, default retention's ``BATCH_SIZE``),
 ``ARCHIVE_BENCH_ONLY`` (a comma-separated choice of ``verify,export,search,purge``; default all).
-The last line printed is ``archive_worst_ratio=<largest ratio / its target>``.
+The last line printed is ``archive_worst_ratio=<largest ratio / its target>`` (or
+``search_p95_ms=`` when only the search runs).
 """
 
 from __future__ import annotations
