@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from archive import scopes
 from archive.entry import Entry
+from archive.folding import fold
 from archive.models import PUPIL_MODEL, SEAL_KIND, Chain, Payload, Record, Subject
 
 SEAL_SCOPE = scopes.SEAL
@@ -63,6 +64,12 @@ def _digest(scope: str, position: int, kind: str, created_at: datetime, actor_id
         "prev_hash": prev_hash,
     }
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def folded_body(content: dict[str, Any]) -> str:
+    """What the DPO's search matches in a payload: its "body" (a message's text), folded."""
+    body = content.get("body")
+    return fold(body) if isinstance(body, str) else ""
 
 
 def record_digest(rec: Record) -> str:
@@ -156,8 +163,8 @@ def append_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
         contents.append(content)
     Record.objects.bulk_create(records)
     Payload.objects.bulk_create(
-        [Payload(record=rec, content=content) for rec, content in zip(records, contents,
-                                                                     strict=True)]
+        [Payload(record=rec, content=content, folded=folded_body(content))
+         for rec, content in zip(records, contents, strict=True)]
     )
     Subject.objects.bulk_create(
         [Subject(record=rec, user_id=u) for rec in records for u in rec.subject_user_ids]

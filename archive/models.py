@@ -60,6 +60,10 @@ class Record(models.Model):
             models.Index(fields=["actor", "created_at"], name="archive_record_actor_time"),
             # Uses index: retention (the record of a purged message).
             models.Index(fields=["message_id"], name="archive_record_message"),
+            # Uses index: the DPO's search, newest first (records.search): a word in many
+            # messages walks this backwards and stops at the page's limit, instead of sorting
+            # every match; a rare word is found through the payloads' trigram index.
+            models.Index(fields=["created_at", "id"], name="archive_record_time"),
         ]
 
 
@@ -82,6 +86,11 @@ class Payload(models.Model):
     record = models.OneToOneField(Record, on_delete=models.DO_NOTHING, db_constraint=False,
                                   primary_key=True, related_name="payload")
     content = models.JSONField()
+    # The content's "body" (a message's text) folded for search (archive.folding), written
+    # with the payload and, like it, never updated; empty when the content has no body. Not
+    # part of the hash: it is derived from the content. Uses index: archive_payload_folded_trgm
+    # (PostgreSQL only, migration 0006), the DPO's text search.
+    folded = models.TextField(default="", blank=True, editable=False)
 
 
 class PurgedPayload(models.Model):

@@ -14,14 +14,25 @@ the same run on the same rows:
    printed too. Meanwhile a separate process posts messages through ``post_message``; its p99 latency
    during the purge vs its p99 with no purge running. Target: at most 2x.
 
+Before the purge, the DPO's archive search (``records.search.search`` as its page runs it, 200
+results at most): 50 searches, common, rare and absent words, Cyrillic and accented, typed
+without capitals or accents, some with a date range or a person. It prints
+``search_p95_ms=<p95 of the 50, in ms>`` (target: at most 300 ms at 1,000,000 records; an
+absolute figure, not a ratio) and the plans PostgreSQL chose for a rare and a common word.
+
 The archive is generated straight into the tables (COPY) with correct hash chains, N records
-over N/1000 conversations; every message is past its retention period.
+over N/1000 conversations; every message is past its retention period. Message texts are drawn
+from a fixed vocabulary (English, Dutch, Russian, accented names) with a seeded generator, so
+some words are in most messages and some in a few; the trigram indexes are built after the
+COPY, as a restore would.
 
 Environment: ``ARCHIVE_BENCH_N`` (default 1,000,000), ``ARCHIVE_BENCH_SUBJECT`` (default
 10,000), ``ARCHIVE_BENCH_DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/arc_bench;
 the database is dropped and re-created), ``ARCHIVE_BENCH_WRITES`` (posts per latency phase,
-default 300), ``ARCHIVE_BENCH_BATCH`` (purge batch size, default retention's ``BATCH_SIZE``).
-The last line printed is ``archive_worst_ratio=<largest ratio / its target>``.
+default 300), ``ARCHIVE_BENCH_BATCH`` (purge batch size, default retention's ``BATCH_SIZE``),
+``ARCHIVE_BENCH_ONLY`` (a comma-separated choice of ``verify,export,search,purge``; default all).
+The last line printed is ``archive_worst_ratio=<largest ratio / its target>`` (or
+``search_p95_ms=`` when only the search runs).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -51,6 +63,35 @@ SUBJECT = min(int(os.environ.get("ARCHIVE_BENCH_SUBJECT", "10000")), N)
 WRITES = int(os.environ.get("ARCHIVE_BENCH_WRITES", "300"))
 BATCH = int(os.environ.get("ARCHIVE_BENCH_BATCH", "0"))  # 0: retention's default
 PER_CONVERSATION = 1000
+PHASES = {p.strip() for p in os.environ.get("ARCHIVE_BENCH_ONLY",
+                                            "verify,export,search,purge").split(",")}
+
+# Words of the generated messages: the first in most messages, the later ones rarer (each is
+# drawn with weight 1/rank), the names and the last words in a few. Cyrillic and accented words
+# are typed plainly in the searches below.
+WORDS = (
+    "please reading books home today sign the trip money friday school class "
+    "morgen graag boeken gymles juf meester ouders schoolreis zwemmen "
+    "завтра пожалуйста книги родители экскурсия класс бассейн полотенце учитель "
+    "museum swimming lunch concert Zoë Chloé Noémie café naïve Dmitri "
+    "Дмитрий Ёлка Жанна Фёдор Łukasz Ørsted São Paulo Mañana"
+)
+VOCABULARY = WORDS.split()
+# In one message of every RARE_EVERY (about 126 at 1,000,000).
+RARE = "Ангелина Ørnulf Françoise"
+RARE_EVERY = 7919
+WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+# 50 searches, as typed: common, medium, rare, absent, two words.
+SEARCHES = [
+    "please", "reading", "books", "boeken", "книги", "пожалуйста", "trip", "school", "класс",
+    "morgen", "swimming", "museum", "concert", "бассейн", "полотенце", "zoe", "chloe",
+    "noemie", "cafe", "naive", "dmitri", "дмитрий", "елка", "жанна", "федор", "lukasz",
+    "orsted", "sao paulo", "manana", "ZOË", "ДМИТРИЙ", "zebra", "носорог", "xylophone",
+    "books home", "полотенце бассейн", "zoe cafe", "дмитрий елка", "trip money", "gymles juf",
+    "ref-000042", "ref-000777", "ref-123456", "ангелина", "ornulf", "francoise", "ANGELINA",
+    "ангелина francoise",
+    "schoolreis", "экскурсия",
+]
 
 
 def recreate_database() -> None:
@@ -80,7 +121,8 @@ def generate() -> dict[str, object]:
     from django.utils import timezone
 
     from accounts.models import Role, School, User
-    from archive.chain import GENESIS, _digest, canonical, payload_digest
+    from archive.chain import GENESIS, _digest, canonical, folded_body, payload_digest
+    from archive.folding import fold
     from messaging.actions import membership
     from messaging.models import Conversation, Membership, Message
 
@@ -115,6 +157,7 @@ def generate() -> dict[str, object]:
     chain_rows: list[tuple] = []
     message_id = record_id = 0
     senders = [teacher, subject, *others]
+    rng = random.Random(20261207)
     for conv, size in zip(convs, sizes, strict=True):
         prev = GENESIS
         scope = f"conversation:{conv.pk}"
@@ -123,10 +166,12 @@ def generate() -> dict[str, object]:
             record_id += 1
             sender = senders[seq % 2] if conv is convs[0] else senders[2 + seq % 5]
             at = old + timedelta(seconds=seq)
-            body = f"Message {seq} in {conv.title}: reading books go home today, please sign."
+            words = " ".join(rng.choices(VOCABULARY, WEIGHTS, k=9))
+            rare = f" {RARE}" if message_id % RARE_EVERY == 0 else ""
+            body = f"{words}{rare} ref-{message_id:06d} ({conv.title})"
             values = {"id": message_id, "conversation": conv.pk, "seq": seq,
-                      "sender": sender.pk, "body": body, "client_id": uuid.uuid4(),
-                      "created_at": at}
+                      "sender": sender.pk, "body": body, "body_folded": fold(body),
+                      "client_id": uuid.uuid4(), "created_at": at}
             row = []
             for field in message_fields:
                 if field.name in values:
@@ -141,7 +186,7 @@ def generate() -> dict[str, object]:
             record_rows.append((record_id, scope, seq, "message.posted", at, sender.pk,
                                 json.dumps([sender.pk]), "[]", conv.pk, message_id,
                                 payload_hash, prev, digest))
-            payload_rows.append((record_id, canonical(payload).decode()))
+            payload_rows.append((record_id, canonical(payload).decode(), folded_body(payload)))
             subject_rows.append((record_id, sender.pk))
             prev = digest
         chain_rows.append((scope, size, prev))
@@ -149,24 +194,88 @@ def generate() -> dict[str, object]:
     Conversation.objects.bulk_update(convs, ["last_seq"])
     with connection.cursor() as cursor:
         raw = cursor.cursor
+        indexes = drop_trigram_indexes(cursor)
         copy_rows(raw, "messaging_message", columns, message_rows)
         copy_rows(raw, "archive_record",
                   ["id", "scope", "position", "kind", "created_at", "actor_id",
                    "subject_user_ids", "subject_pupil_ids", "conversation_id", "message_id",
                    "payload_hash", "prev_hash", "hash"], record_rows)
-        copy_rows(raw, "archive_payload", ["record_id", "content"], payload_rows)
+        copy_rows(raw, "archive_payload", ["record_id", "content", "folded"], payload_rows)
         copy_rows(raw, "archive_subject", ["record_id", "user_id"], subject_rows)
         copy_rows(raw, "archive_chain", ["scope", "length", "head_hash"], chain_rows)
         for table in ("messaging_message", "archive_record"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                            f"(SELECT max(id) FROM {table}))")
+        start = time.perf_counter()
+        for definition in indexes:
+            cursor.execute(definition)
+        print(f"  trigram indexes built in {time.perf_counter() - start:.1f} s", flush=True)
         cursor.execute("ANALYZE")
     # The writer's own conversation: recent, never expired.
     live = Conversation.objects.create(school=school, kind=Conversation.Kind.GROUP,
                                        title="Writer")
     membership.add_member(live, teacher, manager=True)
     membership.add_member(live, others[0])
-    return {"subject": subject, "school": school, "live": live, "subject_conversation": convs[0].pk}
+    return {"subject": subject, "school": school, "live": live, "subject_conversation": convs[0].pk,
+            "first_day": timezone.localdate(old), "last_day": timezone.localdate(at)}
+
+
+def drop_trigram_indexes(cursor: object) -> list[str]:
+    """Drop the search's trigram indexes before the COPY and return their definitions: one
+    build over a million rows is much faster than a million insertions into a GIN index."""
+    cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexdef LIKE "  # type: ignore[attr-defined]
+                   "'%gin_trgm_ops%'")
+    found = cursor.fetchall()  # type: ignore[attr-defined]
+    for name, _ in found:
+        cursor.execute(f"DROP INDEX {name}")  # type: ignore[attr-defined]
+    cursor.execute("SET maintenance_work_mem = '256MB'")  # type: ignore[attr-defined]
+    return [definition for _, definition in found]
+
+
+def archive_searches(ctx: dict[str, object]) -> list[float]:
+    """The 50 searches as the DPO's page runs them; each one's time in seconds."""
+    from records.search import LIMIT, search
+
+    school, subject = ctx["school"], ctx["subject"]
+    start, end = ctx["first_day"], ctx["last_day"]
+    latencies = []
+    for n, text in enumerate(SEARCHES):
+        criteria: dict[str, object] = {"text": text}
+        if n % 5 == 1:
+            criteria.update(date_from=start, date_to=end)
+        elif n % 5 == 3:
+            criteria["person"] = subject
+        began = time.perf_counter()
+        found = list(search(school, **criteria)[:LIMIT])  # type: ignore[arg-type]
+        latencies.append(time.perf_counter() - began)
+        if n < 3 or text in ("zoe", "дмитрий", "ref-000042", "zebra", "ангелина"):
+            print(f"  {text!r} {sorted(criteria)}: {len(found)} found in "
+                  f"{latencies[-1] * 1000:.0f} ms", flush=True)
+    return latencies
+
+
+def explain_search(ctx: dict[str, object], text: str) -> None:
+    """The plans of the search as the page builds it: its look-up of the words in the payloads
+    (records.search.search asks it first), then the query itself."""
+    from archive.folding import matching
+    from archive.models import Payload
+    from records.search import CANDIDATES, LIMIT, search
+
+    probe = (Payload.objects.filter(matching("folded", text))
+             .values_list("record_id", flat=True)[:CANDIDATES + 1].explain(analyze=True))
+    print(f"  plan for the look-up of {text!r} in the payloads:", flush=True)
+    for line in probe.splitlines():
+        print(f"    {line}", flush=True)
+
+    plan = search(ctx["school"], text=text, date_from=ctx["first_day"],  # type: ignore[arg-type]
+                  date_to=ctx["last_day"])[:LIMIT].explain(analyze=True)  # type: ignore[arg-type]
+    print(f"  plan for {text!r} with a date range:", flush=True)
+    for line in plan.splitlines():
+        print(f"    {line}", flush=True)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
 
 
 def timed(label: str, func: object) -> float:
@@ -274,8 +383,7 @@ def main() -> None:
         return
     recreate_database()
     setup_django()
-    from archive import chain, retention
-    from records import export
+    from archive import retention
 
     print(f"archive bench: N={N:,} records, subject with {SUBJECT:,} messages, "
           f"purge batches of {BATCH or retention.BATCH_SIZE}", flush=True)
@@ -285,6 +393,28 @@ def main() -> None:
     print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
     ratios: dict[str, tuple[float, float]] = {}
 
+    if "verify" in PHASES:
+        ratios["verify"] = verify_phase()
+    if "export" in PHASES:
+        ratios["export"] = export_phase(ctx)
+    search_p95 = search_phase(ctx) if "search" in PHASES else None
+    if "purge" in PHASES:
+        ratios.update(purge_phase(ctx))
+
+    if ratios:
+        print("ratios (measured / target):", flush=True)
+        for name, (ratio, target) in ratios.items():
+            print(f"  {name}: {ratio:.2f}x (target {target:.0f}x)", flush=True)
+    if search_p95 is not None:
+        print(f"search_p95_ms={search_p95 * 1000:.0f}", flush=True)
+    if ratios:
+        worst = max(ratio / target for ratio, target in ratios.values())
+        print(f"archive_worst_ratio={worst:.2f}")
+
+
+def verify_phase() -> tuple[float, float]:
+    from archive import chain
+
     print("1. verify_archive", flush=True)
     reference = timed("plain server-side cursor + hashlib", plain_hash_scan)
     report: list[chain.Report] = []
@@ -292,7 +422,11 @@ def main() -> None:
     assert report[0].intact and report[0].records >= N, report[0].problems[:1]
     print(f"  verify: {report[0].records / verify_time:,.0f} records/s; "
           f"reference {report[0].records / reference:,.0f} rows/s", flush=True)
-    ratios["verify"] = (verify_time / reference, 3.0)
+    return verify_time / reference, 3.0
+
+
+def export_phase(ctx: dict[str, object]) -> tuple[float, float]:
+    from records import export
 
     print(f"2. subject access export ({SUBJECT:,} messages)", flush=True)
     subject = ctx["subject"]
@@ -302,9 +436,25 @@ def main() -> None:
         out = Path(tmp) / "export.zip"
         export_time = timed("export", lambda: export.write(out, subject))  # type: ignore[arg-type]
         print(f"  export size {out.stat().st_size / 1e6:.1f} MB", flush=True)
-    ratios["export"] = (export_time / reference, 3.0)
+    return export_time / reference, 3.0
 
-    print("3. purge every expired message", flush=True)
+
+def search_phase(ctx: dict[str, object]) -> float:
+    print(f"3. the DPO's archive search ({len(SEARCHES)} searches)", flush=True)
+    archive_searches(ctx)  # once to warm the caches, as a server that has been running has
+    latencies = archive_searches(ctx)
+    print(f"  median {statistics.median(latencies) * 1000:.0f} ms, "
+          f"p95 {p95(latencies) * 1000:.0f} ms, slowest {max(latencies) * 1000:.0f} ms "
+          f"(target p95: 300 ms at 1,000,000 records)", flush=True)
+    explain_search(ctx, "ангелина")
+    explain_search(ctx, "please")
+    return p95(latencies)
+
+
+def purge_phase(ctx: dict[str, object]) -> dict[str, tuple[float, float]]:
+    from archive import chain, retention
+
+    print("4. purge every expired message", flush=True)
     unchecked = plain_delete(checked=False)
     reference = plain_delete(checked=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -323,22 +473,15 @@ def main() -> None:
         during = json.loads(during_out.read_text())
     purged = sum(o.messages for o in outcomes[0])
     print(f"  purged {purged:,} messages ({purged / purge_time:,.0f}/s)", flush=True)
-    ratios["purge"] = (purge_time / reference, 2.0)
     print(f"  purge vs the DELETE without its foreign-key checks (the first reference): "
           f"{purge_time / unchecked:.1f}x", flush=True)
     print(f"  writer p99: {p99(baseline) * 1000:.1f} ms alone ({len(baseline)} posts), "
           f"{p99(during) * 1000:.1f} ms during the purge ({len(during)} posts)", flush=True)
-    ratios["writer_p99"] = (p99(during) / p99(baseline), 2.0)
-    after = timed("verify_archive after the purge", lambda: report.append(chain.verify()))
+    report: list[chain.Report] = []
+    timed("verify_archive after the purge", lambda: report.append(chain.verify()))
     assert report[-1].intact, report[-1].problems[:1]
-    del after
-
-    print("ratios (measured / target):", flush=True)
-    for name, (ratio, target) in ratios.items():
-        print(f"  {name}: {ratio:.2f}x (target {target:.0f}x)", flush=True)
-    worst = max(ratio / target for ratio, target in ratios.values())
-    print(f"archive_worst_ratio={worst:.2f}")
-
+    return {"purge": (purge_time / reference, 2.0),
+            "writer_p99": (p99(during) / p99(baseline), 2.0)}
 
 if __name__ == "__main__":
     main()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive import scopes
+from archive.folding import fold
 
 
 class Conversation(models.Model):
@@ -115,6 +116,10 @@ class Message(models.Model):
                                related_name="+")
     # The live text. Emptied on retraction; the archive keeps every version until retention.
     body = models.TextField()
+    # The live text folded for search (archive.folding): written with it (set_body), so a
+    # retracted or removed message's old words are not found. Uses index:
+    # messaging_message_body_folded_trgm (PostgreSQL only, migration 0013), the chat search.
+    body_folded = models.TextField(default="", blank=True, editable=False)
     # Chosen by the client; a retry with the same id returns the first message instead of a copy.
     client_id = models.UUIDField(default=uuid.uuid4)
     created_at = models.DateTimeField(default=timezone.now)
@@ -156,6 +161,11 @@ class Message(models.Model):
                 name="messaging_message_idempotent",
             ),
         ]
+
+    def set_body(self, text: str) -> None:
+        """Change the live text and its folded copy together (save both fields)."""
+        self.body = text
+        self.body_folded = fold(text)
 
     @property
     def is_retracted(self) -> bool:

@@ -58,9 +58,9 @@ def edit_message(user: User, message: Message, body: object) -> Message:
         if previous == text:
             return current
         seq = next_seq(message.conversation)
-        current.body = text
+        current.set_body(text)
         current.edited_at = timezone.now()
-        current.save(update_fields=["body", "edited_at"])
+        current.save(update_fields=["body", "body_folded", "edited_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.EDITED, message=current)
         archive.record(
@@ -85,10 +85,10 @@ def retract_message(user: User, message: Message) -> Message:
         _check_window(current, "retract")
         seq = next_seq(message.conversation)
         body = current.body
-        current.body = ""
+        current.set_body("")
         current.retracted_at = timezone.now()
         current.pinned_at = None
-        current.save(update_fields=["body", "retracted_at", "pinned_at"])
+        current.save(update_fields=["body", "body_folded", "retracted_at", "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.RETRACTED, message=current)
         archive.record(

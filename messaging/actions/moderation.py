@@ -77,11 +77,12 @@ def remove_message(*, by: User, message: Message, reason: str) -> Message:
                                     "it instead."), code="held")
         seq = next_seq(current.conversation)
         body = current.body
-        current.body = ""
+        current.set_body("")
         current.removed_at = timezone.now()
         current.removed_by = by
         current.pinned_at = None
-        current.save(update_fields=["body", "removed_at", "removed_by", "pinned_at"])
+        current.save(update_fields=["body", "body_folded", "removed_at", "removed_by",
+                                    "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.REMOVED, message=current)
         archive.record(

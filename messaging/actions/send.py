@@ -17,6 +17,7 @@ import archive
 from accounts import ratelimit
 from accounts.access import Action, can
 from accounts.models import User
+from archive.folding import fold
 from messaging import screening
 from messaging.access import links_as_text, post_refusal
 from messaging.actions.attachments import claim
@@ -251,7 +252,7 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             plain[c.draft.sender.pk] = links_as_text(c.draft.sender, conversation)
     messages = Message.objects.bulk_create([
         Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
-                body=c.text, client_id=c.client_id, reply_to=c.draft.reply_to,
+                body=c.text, body_folded=fold(c.text), client_id=c.client_id, reply_to=c.draft.reply_to,
                 urgent=c.draft.urgent, ack_requested=c.draft.ack_requested,
                 sensitive=c.sensitive, plain_links=plain[c.draft.sender.pk],
                 held_at=held_at if verdicts is not None and verdicts[n].hold else None)
