@@ -8,8 +8,8 @@ subject access export (``archive.sections``), reviewed by the DPO before the ZIP
 - **Photos tagging the pupil** (sent with a message).
 - **Consent records about the pupil.**
 
-Names match case-insensitively in every script (``str.casefold``: "дмитрий" finds "Дмитрий")
-and as whole words: "Ann" does not find "Anna".
+Names match as search does, case and accents folded in every script (``archive.folding``:
+"дмитрий" finds "Дмитрий", "Zoe" finds "Zoë"), and as whole words: "Ann" does not find "Anna".
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Enrolment, Guardianship, Pupil
+from archive import folding
 from archive.models import Record
 from archive.sections import Candidate, Section, register_section
 from consent.models import ConsentRecord
@@ -35,29 +36,23 @@ _conversations = ConversationExport()
 
 
 def name_pattern(name: str) -> re.Pattern[str] | None:
-    """A whole-word, case-insensitive pattern for ``name`` (its words in order, any spacing),
-    to be searched in casefolded text; None for an empty name."""
-    words = name.casefold().split()
+    """A whole-word pattern for ``name`` (its words in order, any spacing), to be searched in
+    folded text; None for an empty name."""
+    words = folding.fold(name).split()
     if not words:
         return None
     return re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)")
 
 
 def names(text: str, pattern: re.Pattern[str] | None) -> bool:
-    return pattern is not None and pattern.search(text.casefold()) is not None
+    return pattern is not None and pattern.search(folding.fold(text)) is not None
 
 
 def _may_mention(name: str) -> Q:
-    """A database filter that keeps every message that could name ``name``: each word in any
-    of its usual cases (SQLite's LIKE folds the case of ASCII letters only, so "ДМИТРИЙ" and
-    "дмитрий" are asked for as written). The pattern decides afterwards."""
-    condition = Q()
-    for word in name.split():
-        either = Q()
-        for form in {word, word.lower(), word.upper(), word.capitalize(), word.casefold()}:
-            either |= Q(payload__content__body__icontains=form)
-        condition &= either
-    return condition
+    """A database filter that keeps every message that could name ``name``: the payload's
+    folded text holds each of its words (the search's own index). The pattern decides
+    afterwards."""
+    return folding.matching("payload__folded", name) if name.split() else Q(pk__in=[])
 
 
 def own_conversations(pupil: Pupil) -> Any:
