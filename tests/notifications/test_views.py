@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -151,7 +151,8 @@ def test_another_account_cannot_take_over_a_device_by_its_endpoint(
         response = post_json(signed_in(taker), "/notifications/subscribe",
                              {"endpoint": fake.endpoint, "keys": own_keys})
         assert response.status_code == 409
-        assert "other keys" in json.loads(response.content)["error"]
+        assert isinstance(response, HttpResponse)
+        assert "registered with other keys" in json.loads(response.content)["error"]
     after = Device.objects.get(endpoint=fake.endpoint)
     assert (after.user, after.p256dh, after.auth, after.session_key) == (
         parent, before.p256dh, before.auth, before.session_key)
