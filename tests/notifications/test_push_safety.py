@@ -187,3 +187,20 @@ def test_a_retry_to_a_push_service_dropped_from_the_allow_list_sends_nothing(
     queued.run()
     assert push_service.for_device(phone) == []
     assert push_service.scripted[phone.token] == []
+
+
+def test_a_retry_queued_with_its_payload_by_an_earlier_release_is_dropped(
+        push_service: PushService, at: Callable[[datetime], None], excerpts: School,
+        conversation_4b: Conversation, teacher: User, parent: User, lead: User) -> None:
+    phone, device = register(push_service, parent)
+    message = post_and_publish(teacher, conversation_4b, TEXT)
+    push_service.received.clear()
+    moderation.remove_message(by=lead, message=message, reason="About a family matter")
+    # The shape such a job had: the rendered payload, with the text the school removed.
+    body = {"conversation": conversation_4b.pk, "title": "4B class group",
+            "body": f"Ms de Vries: {TEXT}", "tag": f"conversation-{conversation_4b.pk}",
+            "url": f"/c/{conversation_4b.pk}/", "urgent": False}
+    tasks.deliver.apply_async((device.pk, body), {"urgency": "normal",
+                                                  "topic": f"conversation-{conversation_4b.pk}",
+                                                  "seq": message.seq})
+    assert push_service.for_device(phone) == []
