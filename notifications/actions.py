@@ -61,8 +61,9 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
         raise ValidationError(_("This browser's push service is not one this school uses."))
     p256dh, auth = _key(p256dh, 65), _key(auth, 16)
     with transaction.atomic():
-        held = Device.objects.select_for_update().filter(endpoint=endpoint).first()
-        if held is not None and held.user_id != user.pk and not _same_keys(held, p256dh, auth):
+        registered = Device.objects.select_for_update().filter(endpoint=endpoint).first()
+        if (registered is not None and registered.user_id != user.pk
+                and not _same_keys(registered, p256dh, auth)):
             raise ValidationError(
                 _("This browser's notifications are registered with other keys. Turn "
                   "notifications off in this browser and on again."), code="taken")
@@ -75,7 +76,8 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "device": device.pk, "label": device.label,
                                 "created": created,
-                                "moved_from": held.user_id if held and held.user_id != user.pk
+                                "moved_from": registered.user_id
+                                if registered and registered.user_id != user.pk
                                 else None})
     return device
 
