@@ -19,7 +19,7 @@ from messaging.models import Conversation, Message
 from notifications import tasks
 from notifications.models import Device
 from tests.factories import UserFactory
-from tests.notifications.conftest import post_and_publish, register
+from tests.notifications.conftest import Held, post_and_publish, register
 from tests.notifications.push_service import PushService
 
 pytestmark = pytest.mark.django_db
@@ -38,29 +38,6 @@ def excerpts(school: School) -> School:
     school.lock_screen_text = "excerpt"
     school.save()
     return school
-
-
-class Held:
-    """The retries the first try queued, held back (as the broker holds them for 30 s) so a
-    test can change the message before they run."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.jobs: list[tuple[Any, Any]] = []
-        self._queue = tasks.deliver.apply_async
-        monkeypatch.setattr(tasks.deliver, "apply_async", self.hold)
-
-    def hold(self, args: Any = (), kwargs: Any = None, **options: Any) -> None:
-        self.jobs.append((args, kwargs or {}))
-
-    def run(self) -> None:
-        """The held retries, as the worker runs them once their countdown is over."""
-        for args, kwargs in self.jobs:
-            self._queue(args, kwargs)
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> Held:
-    return Held(monkeypatch)
 
 
 def first_try_fails(push_service: PushService, parent: User, teacher: User,
