@@ -37,12 +37,14 @@ from notifications.models import Device, Mute
 LOCK_SCREEN_EXCERPT = "excerpt"
 
 
-def pushable(message_id: int, conversation_id: int | None = None) -> Message | None:
+def pushable(message_id: int, conversation_id: int | None = None, *, retry: bool = False
+             ) -> Message | None:
     """The message as it is now, or None when it may not be pushed (any more): gone (removed
-    by the school or retracted), held for review (or rejected), or marked sensitive after it
-    was sent. A message sent as sensitive is still pushed, with its sender's name only
-    (:func:`payload`); one marked later was judged after the fact, and a notification about
-    it, even without text, is not sent on a later try."""
+    by the school or retracted) or held for review (or rejected); for a ``retry``, also when
+    staff marked it sensitive after it was sent. A sensitive message's first try shows its
+    sender's name only (:func:`payload`); a mark made after sending is a judgement about the
+    text, and a retry errs on the side of silence (for a reminder, whose first try may come
+    long after the mark, that costs the retry, not the first push)."""
     found = (Message.objects
              .select_related("sender", "conversation__school", "conversation__school_class")
              .filter(pk=message_id))
@@ -52,7 +54,7 @@ def pushable(message_id: int, conversation_id: int | None = None) -> Message | N
     if message is None or message.is_gone or message.is_held:
         return None
     # Marking takes a seq of its own (an event); sent as sensitive, it has none.
-    if message.sensitive and Event.objects.filter(
+    if retry and message.sensitive and Event.objects.filter(
             message=message, kind=Event.Kind.SENSITIVE).exists():
         return None
     return message

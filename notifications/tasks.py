@@ -201,7 +201,7 @@ def deliver(self: Task, device_id: int, message_id: Any, *, user_id: int = 0,
         logger.info("dropped a push retry for device %s queued with its payload", device_id)
         metrics.PUSH_RESULTS.labels(SKIPPED).inc()
         return SKIPPED
-    message = recipients.pushable(message_id)
+    message = recipients.pushable(message_id, retry=True)
     device = (_still_told(device_id, user_id, message, reminder) if message is not None
               else None)
     if message is None or device is None:

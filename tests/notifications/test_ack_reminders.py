@@ -10,7 +10,7 @@ import pytest
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import Role, School, User
-from messaging.actions import edit, membership, receipts, reminders, send
+from messaging.actions import edit, membership, receipts, reminders, send, sensitive
 from messaging.models import Conversation
 from notifications import actions
 from tests.factories import PupilFactory, UserFactory, enrol
@@ -128,3 +128,20 @@ def test_a_reminder_retry_reads_the_message_and_the_family_again(
     assert push_service.for_device(acknowledging) == []
     [got] = push_service.for_device(waiting)
     assert got.payload["body"] == "Reminder: please acknowledge Sign the trip form"
+
+
+def test_a_reminder_of_a_message_marked_sensitive_shows_the_sender_only(
+        push_service: PushService, at: Callable[[datetime], None], school: School,
+        conversation_4b: Conversation, teacher: User, other_family: User,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
+    school.lock_screen_text = "excerpt"
+    school.save()
+    notice, _ = send.post_message(teacher, conversation_4b, "About Liam's medication",
+                                  ack_requested=True)
+    sensitive.mark_sensitive(teacher, notice, "health")
+    phone, _ = register(push_service, other_family)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.remind_unacknowledged(teacher, notice, link="https://x.example/")
+    [got] = push_service.for_device(phone)
+    assert got.payload["body"] == "Reminder: please acknowledge Ms de Vries"
+    assert "medication" not in str(got.payload)
