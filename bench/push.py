@@ -150,10 +150,11 @@ def measure(*, out: Path, env: dict[str, str], devices: int, conversation_id: in
     settings.SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE = str(key_file)
     vapid.server_key.cache_clear()
     push.reset()
-    worker_env = {**env, "SCHOOLCHAT_VAPID_PRIVATE_KEY": "",
-                  "SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE": str(key_file)}
-
     service, origin, subscriptions = _start_service(out, port, devices + 1)
+    # The worker checks every endpoint against the allow-list before it posts.
+    worker_env = {**env, "SCHOOLCHAT_VAPID_PRIVATE_KEY": "",
+                  "SCHOOLCHAT_VAPID_PRIVATE_KEY_FILE": str(key_file),
+                  "SCHOOLCHAT_PUSH_SERVICES": origin}
     worker: subprocess.Popen[bytes] | None = None
     try:
         conversation = Conversation.objects.get(pk=conversation_id)

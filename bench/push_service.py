@@ -5,7 +5,7 @@ For each request it checks the VAPID authorisation (RFC 8292: ``vapid t=<jwt>, k
 ES256 signature by that key, ``aud`` this origin, ``exp`` in the future and at most 24 hours
 away, a ``sub``), decrypts the body (RFC 8291, aes128gcm) with the fake device's private key
 and auth secret, and records what arrived. It can be told to answer a device with other
-statuses (410, 429, 500) for its next requests.
+statuses (410, 429, 500, or a redirect to a given ``Location``) for its next requests.
 
 In-process (the tests): ``PushService().start()``, then ``new_device()`` per browser. As its own
 process (the bench, so that its work does not share the sender's interpreter)::
@@ -79,7 +79,7 @@ class PushService:
     devices: dict[str, FakeDevice] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # why requests were refused (401/400)
-    scripted: dict[str, list[int]] = field(default_factory=dict)
+    scripted: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     connections: set[tuple[str, int]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -99,9 +99,10 @@ class PushService:
         self.devices[token] = device
         return device
 
-    def answer(self, device: FakeDevice, *statuses: int) -> None:
-        """The next requests for this device get these statuses, then 201 again."""
-        self.scripted.setdefault(device.token, []).extend(statuses)
+    def answer(self, device: FakeDevice, *statuses: int, location: str = "") -> None:
+        """The next requests for this device get these statuses (with ``Location`` when
+        given: a redirect), then 201 again."""
+        self.scripted.setdefault(device.token, []).extend((s, location) for s in statuses)
 
     def for_device(self, device: FakeDevice) -> list[Received]:
         return [r for r in self.received if r.token == device.token]
@@ -156,7 +157,9 @@ class PushService:
         with self.lock:
             queue = self.scripted.get(token)
             if queue:
-                status = queue.pop(0)
+                status, location = queue.pop(0)
+                if location:
+                    return status, {"Location": location}
                 return status, {"Retry-After": "0"} if status == 429 else {}
         try:
             plain = http_ece.decrypt(body, private_key=device.private_key,

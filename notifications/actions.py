@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +49,11 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
               session_key: str = "") -> Device:
     """Register (or re-register) this browser's push subscription for ``user``.
 
-    An endpoint registered before, by anyone, moves to this person and session: the browser
-    that holds it is the one now signed in.
+    An endpoint registered before moves to this person and session only when it comes with
+    the keys stored for it: then the browser that holds the subscription (and its private key
+    and auth secret) is the one now signed in, as on a shared tablet. An endpoint alone is not
+    proof of holding it (it travels in logs and the page's heartbeat), so with other keys the
+    subscription is refused and its owner's device is left as it was.
     """
     if not user.is_active:
         raise PermissionDenied
@@ -57,6 +61,12 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
         raise ValidationError(_("This browser's push service is not one this school uses."))
     p256dh, auth = _key(p256dh, 65), _key(auth, 16)
     with transaction.atomic():
+        registered = Device.objects.select_for_update().filter(endpoint=endpoint).first()
+        if (registered is not None and registered.user_id != user.pk
+                and not _same_keys(registered, p256dh, auth)):
+            raise ValidationError(
+                _("This browser's notifications are registered with other keys. Turn "
+                  "notifications off in this browser and on again."), code="taken")
         device, created = Device.objects.update_or_create(
             endpoint=endpoint,
             defaults={"user": user, "p256dh": p256dh, "auth": auth, "label": label[:100],
@@ -65,8 +75,17 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
         archive.record("notifications.device_added", scope=scopes.school(user.school_id),
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "device": device.pk, "label": device.label,
-                                "created": created})
+                                "created": created,
+                                "moved_from": registered.user_id
+                                if registered and registered.user_id != user.pk
+                                else None})
     return device
+
+
+def _same_keys(device: Device, p256dh: str, auth: str) -> bool:
+    # compare_digest: the auth secret is one, and the answer should not time how much matched.
+    return (hmac.compare_digest(device.p256dh.encode(), p256dh.encode())
+            & hmac.compare_digest(device.auth.encode(), auth.encode()))
 
 
 def _remove(devices: Iterable[Device], *, actor: Any, reason: str) -> int:

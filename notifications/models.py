@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Conversation
+from notifications import endpoints
 
 
 class Device(models.Model):
@@ -43,6 +44,12 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return self.label or str(_("device"))
+
+    @property
+    def push_service_allowed(self) -> bool:
+        """Whether its push service is on ``SCHOOLCHAT_PUSH_SERVICES`` now: one the list no
+        longer names gets no push (the device is kept, and its page says so)."""
+        return endpoints.allowed(self.endpoint)
 
 
 class Mute(models.Model):

@@ -10,10 +10,16 @@ unless the message is an urgent one from staff, which reaches everyone, quiet ti
 A device that has the conversation open on a visible page right now (its socket's heartbeat,
 :mod:`messaging.presence`) is left out too; the person's other devices are still told
 (docs/notifications.md says why per device).
+
+Every try reads the message again (:func:`pushable`) and renders the payload only then, under
+the school's lock-screen policy of that moment: a push queued for a retry carries ids, never
+text, so what the school removed, its sender retracted, or staff marked sensitive in between
+is not pushed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,17 +31,42 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from messaging import hours, presence
 from messaging.events import excerpt
-from messaging.models import Message
+from messaging.models import Event, Message
 from notifications.models import Device, Mute
 
 LOCK_SCREEN_EXCERPT = "excerpt"
+
+
+def pushable(message_id: int, conversation_id: int | None = None, *, retry: bool = False
+             ) -> Message | None:
+    """The message as it is now, or None when it may not be pushed (any more): gone (removed
+    by the school or retracted) or held for review (or rejected); for a ``retry``, also when
+    staff marked it sensitive after it was sent. A sensitive message's first try shows its
+    sender's name only (:func:`payload`); a mark made after sending is a judgement about the
+    text, and a retry errs on the side of silence (for a reminder, whose first try may come
+    long after the mark, that costs the retry, not the first push)."""
+    found = (Message.objects
+             .select_related("sender", "conversation__school", "conversation__school_class")
+             .filter(pk=message_id))
+    if conversation_id is not None:
+        found = found.filter(conversation_id=conversation_id)
+    message = found.first()
+    if message is None or message.is_gone or message.is_held:
+        return None
+    # Marking takes a seq of its own (an event); sent as sensitive, it has none.
+    if retry and message.sensitive and Event.objects.filter(
+            message=message, kind=Event.Kind.SENSITIVE).exists():
+        return None
+    return message
 
 
 def breaks_through(message: Message) -> bool:
     return message.urgent and message.sender.is_school_staff
 
 
-def recipients(message: Message, at: datetime | None = None) -> list[User]:
+def recipients(message: Message, at: datetime | None = None,
+               among: Iterable[int] | None = None) -> list[User]:
+    """The people told about ``message`` (of ``among``, user ids, when given)."""
     moment = at or timezone.now()
     muted = Mute.objects.filter(conversation_id=message.conversation_id).filter(
         Q(until__isnull=True) | Q(until__gt=moment)).values("user_id")
@@ -44,18 +75,28 @@ def recipients(message: Message, at: datetime | None = None) -> list[User]:
         is_active=True, push_devices__isnull=False)
         .exclude(pk=message.sender_id).exclude(pk__in=muted)
         .select_related("school").distinct().order_by("pk"))
+    if among is not None:
+        members = members.filter(pk__in=list(among))
     if breaks_through(message):
         return list(members)
     return [person for person in members if not hours.is_quiet_for(person, moment)]
 
 
-def devices(message: Message, at: datetime | None = None) -> list[Device]:
-    people = recipients(message, at)
+def devices(message: Message, at: datetime | None = None,
+            device_ids: Iterable[int] | None = None) -> list[Device]:
+    """The devices told about ``message``: all its recipients', or (a retry) those of
+    ``device_ids`` that would still be told now."""
+    chosen = Device.objects.all()
+    among = None
+    if device_ids is not None:
+        chosen = chosen.filter(pk__in=list(device_ids))
+        among = {device.user_id for device in chosen}
+    people = recipients(message, at, among)
     # (user, endpoint) of the browsers showing the conversation: matched on both, so a page
     # can only ever silence its own person's device.
     looking = presence.looking(message.conversation_id)
-    return [device for device in Device.objects.filter(user__in=people)
-                                 .select_related("user__school").order_by("pk")
+    return [device for device in chosen.filter(user__in=people)
+                                       .select_related("user__school").order_by("pk")
             if (device.user_id, device.endpoint) not in looking]
 
 
@@ -84,20 +125,25 @@ def payload(message: Message) -> dict[str, Any]:
     }
 
 
-def reminded_devices(message: Message, user_ids: list[int],
-                     at: datetime | None = None) -> list[Device]:
+def reminded_devices(message: Message, user_ids: list[int], at: datetime | None = None,
+                     device_ids: Iterable[int] | None = None) -> list[Device]:
     """The devices an acknowledgement reminder is pushed to: those of the reminded guardians
-    who are still members, have not muted the conversation and are not in their quiet time
-    (the e-mail still reaches them)."""
+    who are still members, have not acknowledged it, have not muted the conversation and are
+    not in their quiet time (the e-mail still reaches them); of ``device_ids`` only, when
+    given (a retry)."""
     moment = at or timezone.now()
     muted = Mute.objects.filter(conversation_id=message.conversation_id).filter(
         Q(until__isnull=True) | Q(until__gt=moment)).values("user_id")
     people = (User.objects.filter(
         pk__in=user_ids, is_active=True, memberships__conversation_id=message.conversation_id,
         memberships__ended_at__isnull=True).exclude(pk__in=muted)
+        .exclude(pk__in=message.acknowledgements.values("user_id"))
         .select_related("school").distinct())
     awake = [person for person in people if not hours.is_quiet_for(person, moment)]
-    return list(Device.objects.filter(user__in=awake).select_related("user__school").order_by("pk"))
+    chosen = Device.objects.filter(user__in=awake)
+    if device_ids is not None:
+        chosen = chosen.filter(pk__in=list(device_ids))
+    return list(chosen.select_related("user__school").order_by("pk"))
 
 
 def reminder_payload(message: Message) -> dict[str, Any]:

@@ -7,6 +7,12 @@ successes with two statements. Only a device whose push service was busy or down
 its own, ``deliver``, retried on its own with back-off. One job per device for every push cost
 the queue's round trips per device: about 10x a plain loop of the same POSTs for a class
 announcement (``make bench``, docs/performance.md).
+
+A job carries ids (the device's, the message's), never the rendered payload: each try, the first
+and every retry, reads the message and the school's lock-screen policy again
+(``recipients.pushable``) and renders the payload just before it is sent, so a message removed,
+retracted, held or marked sensitive in between is not pushed, and a school that turned the
+excerpt off is obeyed from the next try on. The broker (Redis) never holds a message's text.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from celery import Task, shared_task
@@ -30,6 +37,16 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 GONE = (404, 410)
+AGAIN = (408, 429)  # with 5xx and a service that could not be reached: tried again
+
+# Outcomes of one try, also the labels of ``schoolchat_push_results_total``.
+SENT = "sent"
+REMOVED = "removed"  # the subscription is gone (404/410): the device is deleted
+RETRIED = "retried"
+REFUSED = "refused"  # another 4xx: the same request would get the same answer
+REDIRECTED = "redirected"  # a 3xx: never followed, not retried, the device kept
+NOT_ALLOWED = "not_allowed"  # the push service is no longer on SCHOOLCHAT_PUSH_SERVICES
+SKIPPED = "skipped"  # a retry of what may no longer be pushed (removed, retracted, ...)
 
 
 def backoff(retries: int, retry_after: int | None) -> int:
@@ -39,18 +56,25 @@ def backoff(retries: int, retry_after: int | None) -> int:
     return min(30 * 2**retries, 1800)
 
 
+def _urgency(message: Message, reminder: bool) -> str:
+    return "high" if message.urgent and not reminder else "normal"
+
+
+def _topic(message: Message, reminder: bool) -> str:
+    return f"ack-reminder-{message.pk}" if reminder else recipients.topic(message.conversation_id)
+
+
+def _render(message: Message, reminder: bool) -> dict[str, Any]:
+    return recipients.reminder_payload(message) if reminder else recipients.payload(message)
+
+
 @shared_task(name="notifications.notify")
 def notify(conversation_id: int, message_id: int) -> int:
-    message = (Message.objects
-               .select_related("sender", "conversation__school", "conversation__school_class")
-               .filter(pk=message_id, conversation_id=conversation_id).first())
-    if message is None or message.is_gone or message.is_held:
+    message = recipients.pushable(message_id, conversation_id)
+    if message is None:
         return 0
-    urgency = "high" if message.urgent else "normal"
     targets = recipients.devices(message)
-    for devices, body in _in_each_language(targets, lambda: recipients.payload(message)):
-        send_all(devices, body, urgency=urgency, topic=recipients.topic(conversation_id),
-                 seq=message.seq)
+    send_all(targets, message)
     # What the members have read since the last push here is no longer any digest's business.
     actions.forget_read_pushes(conversation_id)
     return len(targets)
@@ -70,46 +94,68 @@ def _in_each_language(devices: Sequence[Device], render: Callable[[], dict[str, 
     return batches
 
 
-def _try(device: Device, data: bytes, urgency: str, topic: str) -> push.Answer | None:
-    """One push; None when the push service could not be reached."""
+def _outcome(device: Device, answer: push.Answer) -> str:
+    if answer.ok:
+        return SENT
+    if answer.redirect:
+        # A push service answers a push, it does not send it elsewhere: following a Location
+        # would post the payload to a host nobody allowed. Not transient either, so no retry;
+        # not "gone", so the device stays (a later push may be answered properly).
+        logger.warning("push service redirected device %s (%s to %s); not followed",
+                       device.pk, answer.status, urlsplit(answer.location).netloc or "nowhere")
+        return REDIRECTED
+    if answer.status in GONE:
+        return REMOVED
+    if answer.status in AGAIN or answer.status >= 500:
+        return RETRIED
+    # Any other answer (400 bad request, 413 too large): retrying would not change it.
+    logger.warning("push service refused device %s: %s", device.pk, answer.status)
+    return REFUSED
+
+
+def _try(device: Device, data: bytes, urgency: str, topic: str
+         ) -> tuple[str, push.Answer | None]:
+    """One push: its outcome, and the push service's answer when there was one."""
     try:
-        return push.send(device, data, urgency=urgency, topic=topic)
+        answer = push.send(device, data, urgency=urgency, topic=topic)
+    except push.NotAllowed:
+        logger.warning("device %s: its push service is not on SCHOOLCHAT_PUSH_SERVICES any "
+                       "more; not pushed", device.pk)
+        return NOT_ALLOWED, None
     except requests.RequestException as exc:
         logger.info("push service unreachable for device %s: %s", device.pk, exc)
-        return None
+        return RETRIED, None
+    return _outcome(device, answer), answer
 
 
-def send_all(devices: Sequence[Device], body: dict[str, Any], *, urgency: str, topic: str,
-             seq: int | None) -> dict[str, int]:
-    """The first try for each device, concurrently; a ``deliver`` job for each that should be
-    tried again. Counts of what happened, by outcome."""
+def send_all(devices: Sequence[Device], message: Message, *, reminder: bool = False
+             ) -> dict[str, int]:
+    """The first try for each device, concurrently, with the payload rendered now (in each
+    person's language); a ``deliver`` job for each that should be tried again. Counts of what
+    happened, by outcome."""
     if not devices:
         return {}
-    data = json.dumps(body).encode()
-    with ThreadPoolExecutor(max_workers=min(push.POOL_SIZE, len(devices))) as pool:
-        answers = list(pool.map(lambda device: _try(device, data, urgency, topic), devices))
-    sent = [d for d, a in zip(devices, answers, strict=True)
-            if a is not None and 200 <= a.status < 300]
-    actions.mark_delivered_many(sent, conversation_id=body.get("conversation"), seq=seq)
-    outcome = {"sent": len(sent)}
-    for device, answer in zip(devices, answers, strict=True):
-        if answer is not None and 200 <= answer.status < 300:
-            continue
-        if answer is None or answer.status in (408, 429) or answer.status >= 500:
-            deliver.apply_async(
-                (device.pk, body), {"urgency": urgency, "topic": topic, "seq": seq},
-                countdown=backoff(0, answer.retry_after if answer else None))
-            kind = "retried"
-        elif answer.status in GONE:
+    urgency, topic = _urgency(message, reminder), _topic(message, reminder)
+    work = [(device, json.dumps(body).encode())
+            for group, body in _in_each_language(devices, lambda: _render(message, reminder))
+            for device in group]
+    with ThreadPoolExecutor(max_workers=min(push.POOL_SIZE, len(work))) as pool:
+        tries = list(pool.map(lambda item: _try(item[0], item[1], urgency, topic), work))
+    sent = [device for (device, _data), (kind, _answer) in zip(work, tries, strict=True)
+            if kind == SENT]
+    actions.mark_delivered_many(sent, conversation_id=message.conversation_id,
+                                seq=None if reminder else message.seq)
+    outcome: dict[str, int] = {}
+    for (device, _data), (kind, answer) in zip(work, tries, strict=True):
+        if kind == RETRIED:
+            deliver.apply_async((device.pk, message.pk),
+                                {"user_id": device.user_id, "reminder": reminder},
+                                countdown=backoff(0, answer.retry_after if answer else None))
+        elif kind == REMOVED and answer is not None:
             actions.forget_gone_device(device.pk, answer.status)
-            kind = "removed"
-        else:
-            logger.warning("push service refused device %s: %s", device.pk, answer.status)
-            kind = "refused"
         outcome[kind] = outcome.get(kind, 0) + 1
     for kind, count in outcome.items():
-        if count:
-            metrics.PUSH_RESULTS.labels(kind).inc(count)
+        metrics.PUSH_RESULTS.labels(kind).inc(count)
     return outcome
 
 
@@ -122,43 +168,58 @@ def notify_messages(conversation_id: int, message_ids: list[int]) -> int:
 @shared_task(name="notifications.remind")
 def remind(message_id: int, user_ids: list[int]) -> int:
     """Push an acknowledgement reminder to the devices of the guardians it went to."""
-    message = (Message.objects.select_related("sender", "conversation__school")
-               .filter(pk=message_id).first())
-    if message is None or message.is_gone or message.is_held:
+    message = recipients.pushable(message_id)
+    if message is None:
         return 0
     targets = recipients.reminded_devices(message, user_ids)
-    for devices, body in _in_each_language(targets, lambda: recipients.reminder_payload(message)):
-        for device in devices:
-            deliver.delay(device.pk, body, urgency="normal", topic=f"ack-reminder-{message.pk}")
+    send_all(targets, message, reminder=True)
     return len(targets)
 
 
+def _still_told(device_id: int, user_id: int, message: Message, reminder: bool
+                ) -> Device | None:
+    """The device, if it still belongs to ``user_id`` and would be pushed this message now:
+    its person still a member, not muted, not in quiet time, not looking at the conversation
+    (or, for a reminder, not having acknowledged)."""
+    if reminder:
+        found = recipients.reminded_devices(message, [user_id], device_ids=[device_id])
+    else:
+        found = recipients.devices(message, device_ids=[device_id])
+    return next((device for device in found if device.user_id == user_id), None)
+
+
 @shared_task(name="notifications.deliver", bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def deliver(self: Task, device_id: int, body: dict[str, Any], *, urgency: str, topic: str,
-            seq: int | None = None) -> str:
-    """One push to one device, again after ``notify``'s first try failed. ``seq``, the
-    message's (absent in jobs queued by an older release), is recorded on success so that the
-    person's e-mail digest leaves it out."""
-    device = Device.objects.filter(pk=device_id).first()
-    if device is None:
-        return "gone"  # removed (logout, leaver, 410) since the job was queued
-    try:
-        answer = push.send(device, json.dumps(body).encode(), urgency=urgency, topic=topic)
-    except requests.RequestException as exc:
-        metrics.PUSH_RESULTS.labels("retried").inc()
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
-    if 200 <= answer.status < 300:
-        actions.mark_delivered(device, conversation_id=body.get("conversation"), seq=seq)
-        metrics.PUSH_RESULTS.labels("sent").inc()
-        return "sent"
-    if answer.status in GONE:
+def deliver(self: Task, device_id: int, message_id: Any, *, user_id: int = 0,
+            reminder: bool = False, **earlier: Any) -> str:
+    """One push of message ``message_id`` (or its acknowledgement reminder) to one device of
+    ``user_id``, again after the first try failed. Reads the message, the school's policy and
+    the device's person afresh and renders the payload now; what may no longer be pushed is
+    skipped."""
+    if not isinstance(message_id, int):
+        # A job queued by an earlier release carries the rendered payload, whose text may have
+        # been removed since: dropped, as a removed message would be.
+        logger.info("dropped a push retry for device %s queued with its payload", device_id)
+        metrics.PUSH_RESULTS.labels(SKIPPED).inc()
+        return SKIPPED
+    message = recipients.pushable(message_id, retry=True)
+    device = (_still_told(device_id, user_id, message, reminder) if message is not None
+              else None)
+    if message is None or device is None:
+        # Removed, retracted, held or marked sensitive since; or the device went (logout, a
+        # leaver, 410) or moved to another person, its person left, muted the conversation,
+        # or is now in their quiet time.
+        metrics.PUSH_RESULTS.labels(SKIPPED).inc()
+        return SKIPPED
+    with translation.override(device.user.preferred_language):
+        data = json.dumps(_render(message, reminder)).encode()
+    kind, answer = _try(device, data, _urgency(message, reminder), _topic(message, reminder))
+    metrics.PUSH_RESULTS.labels(kind).inc()
+    if kind == RETRIED:
+        retry_after = answer.retry_after if answer is not None else None
+        raise self.retry(countdown=backoff(self.request.retries, retry_after))
+    if kind == SENT:
+        actions.mark_delivered(device, conversation_id=message.conversation_id,
+                               seq=None if reminder else message.seq)
+    elif kind == REMOVED and answer is not None:
         actions.forget_gone_device(device_id, answer.status)
-        metrics.PUSH_RESULTS.labels("removed").inc()
-        return "removed"
-    if answer.status in (408, 429) or answer.status >= 500:
-        metrics.PUSH_RESULTS.labels("retried").inc()
-        raise self.retry(countdown=backoff(self.request.retries, answer.retry_after))
-    # Any other answer (400 bad request, 413 too large): retrying would not change it.
-    logger.warning("push service refused device %s: %s", device_id, answer.status)
-    metrics.PUSH_RESULTS.labels("refused").inc()
-    return f"refused {answer.status}"
+    return kind

@@ -131,7 +131,10 @@ def subscribe(request: HttpRequest) -> JsonResponse:
             auth=keys.get("auth"), label=useragent.label(request.headers.get("User-Agent", "")),
             session_key=request.session.session_key or "")
     except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+        # 409: the endpoint is registered with other keys (another browser's, or a stranger
+        # trying to take it over); 400: the subscription itself is wrong.
+        status = 409 if getattr(exc, "code", None) == "taken" else 400
+        return JsonResponse({"error": " ".join(exc.messages)}, status=status)
     except PermissionDenied:
         return JsonResponse({"error": _("Not allowed.")}, status=403)
     return JsonResponse({"id": device.pk, "label": device.label}, status=201)

@@ -37,7 +37,10 @@ REDIS_ERRORS = Counter(
     ["operation"])
 PUSH_RESULTS = Counter(
     "schoolchat_push_results", "Web Push deliveries by outcome: sent, removed (the subscription "
-    "is gone), retried (the push service was busy or unreachable; tried again later), refused.",
+    "is gone), retried (the push service was busy or unreachable; tried again later), refused, "
+    "redirected (a 3xx, not followed), not_allowed (the push service is no longer on the "
+    "allow-list), skipped (a retry of a message removed, retracted or marked sensitive since, or "
+    "for a device no longer told).",
     ["result"])
 RETENTION_RUNS = Counter(
     "schoolchat_retention_runs", "Retention runs of the Celery worker, by outcome.", ["result"])

@@ -5,6 +5,8 @@ const status = document.getElementById("push-status");
 const on = document.getElementById("push-on");
 const off = document.getElementById("push-off");
 
+class Refused extends Error {}
+
 function say(key) { status.textContent = status.dataset[key] || ""; }
 
 function csrf() { return box.querySelector("input[name=csrfmiddlewaretoken]").value; }
@@ -46,10 +48,15 @@ async function turnOn() {
       userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.vapidKey),
     });
     const response = await post(box.dataset.subscribeUrl, subscription.toJSON());
-    if (!response.ok) throw new Error(String(response.status));
+    if (!response.ok) {
+      // The server's sentence (translated) says why, e.g. a subscription it will not move.
+      const answer = await response.json().catch(() => ({}));
+      throw new Refused(typeof answer.error === "string" ? answer.error : "");
+    }
     window.location.reload();  // the device list shows the new device
   } catch (e) {
-    say("failed");
+    if (e instanceof Refused && e.message) status.textContent = e.message;
+    else say("failed");
   }
 }
 

@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from messaging.actions import send as send_actions
 from messaging.models import Conversation, Message
-from notifications import push, vapid
+from notifications import push, tasks, vapid
 from notifications.models import Device
 from tests.notifications.push_service import FakeDevice, PushService
 
@@ -72,3 +72,26 @@ def post_and_publish(sender: User, conversation: Conversation, body: str, **opti
     with TestCase.captureOnCommitCallbacks(execute=True):
         message, _created = send_actions.post_message(sender, conversation, body, **options)
     return message
+
+
+class Held:
+    """The retries the first try queued, held back (as the broker holds them for 30 s) so a
+    test can change the message before they run."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.jobs: list[tuple[Any, Any]] = []
+        self._queue = tasks.deliver.apply_async
+        monkeypatch.setattr(tasks.deliver, "apply_async", self.hold)
+
+    def hold(self, args: Any = (), kwargs: Any = None, **options: Any) -> None:
+        self.jobs.append((args, kwargs or {}))
+
+    def run(self) -> None:
+        """The held retries, as the worker runs them once their countdown is over."""
+        for args, kwargs in self.jobs:
+            self._queue(args, kwargs)
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> Held:
+    return Held(monkeypatch)

@@ -4,15 +4,19 @@ logout's device removal runs after the commit, as in production)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 
 import pytest
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.test import Client
+from pytest_django.fixtures import Settings
 
-from accounts.models import User
+from accounts.models import Role, User
 from messaging.models import Conversation
 from notifications.models import Device, Mute
-from tests.notifications.conftest import register
+from tests.factories import SchoolFactory, UserFactory
+from tests.notifications.conftest import post_and_publish, register
 from tests.notifications.push_service import PushService
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,3 +135,51 @@ def test_a_non_member_cannot_mute_or_unmute_from_outside(conversation_4b: Conver
     page = client.get(f"/c/{conversation_4b.pk}/").content.decode()
     assert f'action="/notifications/mutes/{conversation_4b.pk}/mute"' in page
     assert 'href="/notifications/"' in page
+
+
+def test_another_account_cannot_take_over_a_device_by_its_endpoint(
+        push_service: PushService, at: Callable[[datetime], None], conversation_4b: Conversation,
+        teacher: User, parent: User, parent_5a: User) -> None:
+    owner = signed_in(parent)
+    fake = push_service.new_device()
+    assert post_json(owner, "/notifications/subscribe", fake.subscription()).status_code == 201
+    before = Device.objects.get(endpoint=fake.endpoint)
+    elsewhere = SchoolFactory(name="Other Primary", slug="other-primary")
+    stranger = UserFactory(username="stranger", role=Role.PARENT, school=elsewhere)
+    own_keys = push_service.new_device().subscription()["keys"]
+    for taker in (parent_5a, stranger):
+        response = post_json(signed_in(taker), "/notifications/subscribe",
+                             {"endpoint": fake.endpoint, "keys": own_keys})
+        assert response.status_code == 409
+        assert isinstance(response, HttpResponse)
+        assert "registered with other keys" in json.loads(response.content)["error"]
+    after = Device.objects.get(endpoint=fake.endpoint)
+    assert (after.user, after.p256dh, after.auth, after.session_key) == (
+        parent, before.p256dh, before.auth, before.session_key)
+    post_and_publish(teacher, conversation_4b, "Hello 4B")
+    assert len(push_service.for_device(fake)) == 1  # the owner's phone is still told
+
+
+def test_the_same_subscription_registers_again_and_moves_to_whoever_holds_it(
+        push_service: PushService, parent: User, parent_5a: User) -> None:
+    fake = push_service.new_device()
+    owner = signed_in(parent)
+    assert post_json(owner, "/notifications/subscribe", fake.subscription()).status_code == 201
+    assert post_json(owner, "/notifications/subscribe", fake.subscription()).status_code == 201
+    assert Device.objects.get(endpoint=fake.endpoint).user == parent
+    # A shared tablet: the next person signed in on it sends the same subscription, keys and all.
+    shared = signed_in(parent_5a)
+    assert post_json(shared, "/notifications/subscribe", fake.subscription()).status_code == 201
+    assert Device.objects.get(endpoint=fake.endpoint).user == parent_5a
+    assert Device.objects.count() == 1
+
+
+def test_a_device_whose_push_service_is_no_longer_allowed_says_so(
+        push_service: PushService, settings: Settings, parent: User) -> None:
+    register(push_service, parent)
+    client = signed_in(parent)
+    assert "Not notified" not in client.get("/notifications/").content.decode()
+    settings.SCHOOLCHAT_PUSH_SERVICES = ["https://push.services.example"]
+    page = client.get("/notifications/").content.decode()
+    assert "Firefox on Android" in page
+    assert "Not notified: this server no longer uses the push service of this device." in page
