@@ -4,11 +4,13 @@ In one run on this machine, with PostgreSQL and Redis in use:
 
 1. Fan-out latency. N sockets, logged in as real members of one conversation, subscribe; one
    sender posts at a fixed rate (open loop); every delivery's latency (send to receipt, one
-   clock: the load generator is one process) is recorded. N=30 and N=200 at 20 msg/s, against
-   Schoolchat (auth, permission check, persist, archive, publish through Redis), the floor
-   (bench/floor_server.py: raw ``websockets`` broadcast) and a stock Channels ``group_send``
-   consumer on channels_redis (bench/stock_channels/). The servers run side by side and take
-   turns in ROUNDS rounds (:func:`turns`), so a change in the machine's load falls on all.
+   clock: the load generator is one process) is recorded. Each member's socket sends the
+   heartbeat an open, visible page sends (after subscribing, then every 12 s). N=30 and
+   N=200 at 20 msg/s, against Schoolchat (auth, permission check, persist, archive, publish
+   through Redis), the floor (bench/floor_server.py: raw ``websockets`` broadcast) and a stock
+   Channels ``group_send`` consumer on channels_redis (bench/stock_channels/). The servers run
+   side by side and take turns in ROUNDS rounds (:func:`turns`), so a change in the machine's
+   load falls on all.
    Then one staff announcement at a time (2 a second) to 1,000 members' sockets, against the
    floor, in turns too (``announce``; not in quick runs).
 2. Cross-process fan-out: the same 200 members and sender through deploy/nginx.conf (TLS, run
@@ -158,6 +160,8 @@ MEMBERS = 200
 SENDER_SOCKETS = 4
 SENDER_WINDOW = 8
 HUGE_SEQ = 10**15  # "after the newest": the server clamps it to the conversation's head
+HEARTBEAT_SECONDS = 12  # the page's heartbeat (SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS)
+PING = json.dumps({"type": "ping", "visible": True, "endpoint": ""})
 
 PUSH_DEVICES = 100 if QUICK else 1000
 PHASES = ("fanout", "announce", "crossprocess", "persist", "idle", "push")
@@ -532,7 +536,18 @@ async def fanout_run(port: Where, school: School, members: int, conversation: in
                 elif event.get("type") == "error":
                     errors.append(event)
 
+    async def heartbeat(ws: Any, n: int) -> None:
+        """What a member's open page sends: a heartbeat (visible, no push subscription) after
+        subscribing and every HEARTBEAT_SECONDS, the members' beats spread over the interval."""
+        with contextlib.suppress(Exception):
+            await ws.send(PING)
+            await asyncio.sleep(HEARTBEAT_SECONDS * n / max(len(sockets), 1))
+            while True:
+                await ws.send(PING)
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+
     readers = [asyncio.create_task(receive(ws)) for ws in sockets]
+    beats = [asyncio.create_task(heartbeat(ws, n)) for n, ws in enumerate(sockets)]
     ack_reader = asyncio.create_task(read_acks())
     warmup = max(1, round(rate))
     total = warmup + round(rate * seconds)
@@ -550,11 +565,13 @@ async def fanout_run(port: Where, school: School, members: int, conversation: in
     deadline = time.perf_counter() + 10
     while len(latencies) < expected and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
+    for task in beats:
+        task.cancel()
     for ws in [*sockets, sender]:
         await ws.close()
     for task in [*readers, ack_reader]:
         task.cancel()
-    await asyncio.gather(*readers, ack_reader, return_exceptions=True)
+    await asyncio.gather(*readers, *beats, ack_reader, return_exceptions=True)
     if errors:
         raise RuntimeError(f"the server refused sends: {errors[:3]}")
     return FanoutRun(members=members, messages=len(measured), expected=expected, acks=acks,
