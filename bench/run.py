@@ -36,9 +36,12 @@ user's own database or Redis database (:func:`services`), and its set-up and eve
 starts run with one settings environment (:func:`schoolchat_env`), whatever SECRET_KEY,
 DATABASE_URL and REDIS_URL hold.
 
-Environment: ``BENCH_QUICK=1`` for a short run (seconds per phase, N=200 only, no stock
-Channels server, no announcement, 300 idle sockets, 100 devices; ``make bench-quick`` runs its
-fan-out and persist phases, the guard on every change to the send path);
+Environment: ``BENCH_BASELINE=<another checkout>`` adds that checkout's Schoolchat server to
+the fan-out and persist turns (the code before a change against the code after it, in one run;
+it prints ``*_to_baseline`` ratios after the others); ``BENCH_QUICK=1`` for a short run
+(seconds per phase, N=200 only, no stock Channels server, no announcement, 300 idle sockets,
+100 devices; ``make bench-quick`` runs its fan-out and persist phases, the guard on every
+change to the send path);
 ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``, ``announce``,
 ``crossprocess``, ``persist``, ``idle``, ``push``; default all); ``DATABASE_URL`` and
 ``REDIS_URL`` say which servers to use (see :func:`services`), ``BENCH_DATABASE_URL`` (a server,
@@ -78,6 +81,9 @@ sys.path.insert(0, str(ROOT))
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
+# Another checkout of Schoolchat (the code before a change; the same migrations) whose server
+# takes its turns beside this one's in the fan-out and persist phases.
+BASELINE = os.environ.get("BENCH_BASELINE", "")
 DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_DB_NAME = "schoolchat"
 # Redis database numbers the bench takes on the Redis server of REDIS_URL: its own, so that
@@ -243,12 +249,13 @@ class Server:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path = ROOT  # the checkout whose code it runs
 
     def start(self) -> Server:
         OUT.mkdir(parents=True, exist_ok=True)
         logfile = (OUT / f"{self.name}.log").open("ab")
         command = [arg.replace("{port}", str(self.port)) for arg in self.command]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=logfile,
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env, stdout=logfile,
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -285,9 +292,15 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def schoolchat_server(name: str = "schoolchat") -> Server:
+def schoolchat_server(name: str = "schoolchat", cwd: Path = ROOT) -> Server:
     return Server(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                         "{port}", "schoolchat.asgi:application"], schoolchat_env())
+                         "{port}", "schoolchat.asgi:application"], schoolchat_env(), cwd=cwd)
+
+
+def baseline_server() -> Server:
+    """Schoolchat as another checkout has it (BENCH_BASELINE), beside this one's, on the same
+    database: before and after a change, measured in turns in one run."""
+    return schoolchat_server("baseline", Path(BASELINE))
 
 
 def floor_server() -> Server:
@@ -958,6 +971,10 @@ def measure_all() -> None:
 
     servers = {"floor": floor_server, "stock_channels": stock_server,
                "schoolchat": schoolchat_server}
+    if BASELINE:
+        if not (Path(BASELINE) / "schoolchat" / "asgi.py").is_file():
+            raise SystemExit(f"BENCH_BASELINE={BASELINE} is not a checkout of Schoolchat")
+        servers["baseline"] = baseline_server
     if not SERVICES.redis:
         del servers["stock_channels"]
         log("  stock Channels server skipped: it needs Redis (channels_redis); no REDIS_URL")
@@ -1009,18 +1026,23 @@ def measure_all() -> None:
                     f" {row['ack_p99_ms']} ms; p99 of each round {row['rounds_p99_ms']})")
 
     if "persist" in CHOSEN:
-        with running(schoolchat_server()) as server:
+        with contextlib.ExitStack() as stack:
+            persist_ports = {"schoolchat": stack.enter_context(running(schoolchat_server())).port}
+            if BASELINE:
+                persist_ports["baseline"] = stack.enter_context(running(baseline_server())).port
+
             def persist_in_turns() -> dict[str, dict[str, Any]]:
-                rounds: dict[str, list[dict[str, Any]]] = {"schoolchat": [], "psycopg": []}
                 # Schoolchat first: the plain loop copies the rows of a message it stored.
+                rounds: dict[str, list[dict[str, Any]]] = {"schoolchat": [], "psycopg": []}
+                rounds.update({name: [] for name in persist_ports})
                 for order in turns(list(rounds), ROUNDS):
                     for name in order:
                         rounds[name].append(
-                            asyncio.run(persisted_rate(server.port, school,
-                                                       school.conversation_30,
-                                                       THROUGHPUT_SECONDS / ROUNDS))
-                            if name == "schoolchat"
-                            else psycopg_rate(school.conversation_30, THROUGHPUT_SECONDS / ROUNDS))
+                            psycopg_rate(school.conversation_30, THROUGHPUT_SECONDS / ROUNDS)
+                            if name == "psycopg"
+                            else asyncio.run(persisted_rate(persist_ports[name], school,
+                                                            school.conversation_30,
+                                                            THROUGHPUT_SECONDS / ROUNDS)))
                 return {name: pool_rates(rows) for name, rows in rounds.items()}
 
             rows = phase("persist", persist_in_turns)
@@ -1029,6 +1051,10 @@ def measure_all() -> None:
                 rows["schoolchat"], rows["psycopg"])
             log(f"  schoolchat persisted {rows['schoolchat']['per_second']} msg/s with 30 members"
                 f" (each round {rows['schoolchat']['rounds_per_second']})")
+            if "baseline" in rows:
+                results["baseline_persist"] = rows["baseline"]
+                log(f"  baseline   persisted {rows['baseline']['per_second']} msg/s with 30 members"
+                    f" (each round {rows['baseline']['rounds_per_second']})")
             plain = rows["psycopg"]
             log(f"  plain psycopg loop   {plain['per_second']} msg/s (each round"
                 f" {plain['rounds_per_second']}; one transaction: p50 {plain['commit_p50_ms']} ms,"
@@ -1149,6 +1175,16 @@ def measure_all() -> None:
     log("")
     for line in ratio_lines(checks):
         log(line)
+    if BASELINE:
+        # This checkout against the baseline's, in the same rounds.
+        for name, value in {
+            "fanout200_p99_to_baseline": ratio(s200, get("baseline_fanout200", "p99_ms")),
+            "fanout200_p50_to_baseline": ratio(get("schoolchat_fanout200", "p50_ms"),
+                                               get("baseline_fanout200", "p50_ms")),
+            "persist_to_baseline": ratio(persist, get("baseline_persist", "per_second")),
+        }.items():
+            if value is not None:
+                log(f"{name}={value}")
 
 
 # The figures every run ends with, one ``name=value`` a line, in this order (docs/performance.md

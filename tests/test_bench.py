@@ -179,3 +179,12 @@ def test_make_bench_quick_runs_fan_out_and_persist_in_quick_mode() -> None:
     target = makefile.split("\nbench-quick:", 1)[1].split("\n\n", 1)[0]
     assert "BENCH_QUICK=1" in target and "BENCH_PHASES=fanout,persist" in target
     assert "bench/run.py" in target
+
+
+def test_a_baseline_checkout_runs_its_own_code_on_the_bench_database(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(run, "BASELINE", str(tmp_path))
+    server = run.baseline_server()
+    assert server.cwd == tmp_path and server.name == "baseline"
+    assert server.env == run.schoolchat_env()  # the same database, Redis and settings
+    assert run.schoolchat_server().cwd == ROOT
