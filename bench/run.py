@@ -156,6 +156,7 @@ THROUGHPUT_SECONDS = 6 if QUICK else 10
 # Schoolchat and its references take turns in this many rounds of a share of each phase's
 # length (fresh sockets every round), so a change in the machine's load falls on all of them.
 ROUNDS = 4
+SETTLE_SECONDS = 1.0  # a pause after each turn
 # One staff announcement at a time to this many members' sockets (not in quick runs).
 ANNOUNCE_MEMBERS = 1000
 ANNOUNCE_RATE = 2  # announcements per second
@@ -611,6 +612,9 @@ async def fanout_in_turns(ports: dict[str, Where], school: School, members: int,
         for name in order:
             pooled[name].add(await fanout_run(ports[name], school, members, conversation,
                                               seconds=seconds / ROUNDS, rate=rate))
+            # What a server still has in hand after its turn (the stock server's backlog,
+            # sockets closing) is not charged to the next one.
+            await asyncio.sleep(SETTLE_SECONDS)
     return pooled
 
 
@@ -782,6 +786,7 @@ def crossprocess_skipped() -> str | None:
 
 
 CROSSPROCESS_ROUNDS = 4
+SETTLE_SECONDS = 1.0  # a pause after each turn
 
 
 def crossprocess(school: School) -> dict[str, dict[str, Any]]:
