@@ -151,12 +151,12 @@ PREFIX = f"bench-{uuid.uuid4().hex[:8]}:"
 OUT = ROOT / "var" / "bench"
 
 RATE = 20  # messages per second in the fan-out phases
-FANOUT_SECONDS = 8 if QUICK else 12
+FANOUT_SECONDS = 6 if QUICK else 12
 THROUGHPUT_SECONDS = 6 if QUICK else 10
 # Schoolchat and its references take turns in this many rounds of a share of each phase's
 # length (fresh sockets every round), so a change in the machine's load falls on all of them.
 ROUNDS = 4
-SETTLE_SECONDS = 1.0  # a pause after each turn
+SETTLE_SECONDS = 0.5 if QUICK else 1.0  # a pause after each turn
 # One staff announcement at a time to this many members' sockets (not in quick runs).
 ANNOUNCE_MEMBERS = 1000
 ANNOUNCE_RATE = 2  # announcements per second
@@ -786,7 +786,7 @@ def crossprocess_skipped() -> str | None:
 
 
 CROSSPROCESS_ROUNDS = 4
-SETTLE_SECONDS = 1.0  # a pause after each turn
+SETTLE_SECONDS = 0.5 if QUICK else 1.0  # a pause after each turn
 
 
 def crossprocess(school: School) -> dict[str, dict[str, Any]]:
