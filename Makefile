@@ -9,7 +9,7 @@ PORT ?= 8000
 # Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-archive messages migrations-check restore-drill ci clean
+.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-quick bench-archive messages migrations-check restore-drill ci clean
 
 # The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
@@ -68,6 +68,11 @@ migrations-check: install
 
 bench: install-dev
 	$(PY) bench/run.py
+
+# The guard on the send path (under 3 minutes): fan-out at N=200 and the persisted rate, each in
+# turns with its reference, ending with their name=value ratios (docs/performance.md).
+bench-quick: install-dev
+	BENCH_QUICK=1 BENCH_PHASES=fanout,persist $(PY) bench/run.py
 
 # The archive's heavy jobs on PostgreSQL (ARCHIVE_BENCH_N=100000 for a quicker run).
 bench-archive: install-dev

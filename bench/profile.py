@@ -62,8 +62,8 @@ def main() -> None:
         if phase == "persist":
             print(asyncio.run(run.persisted_rate(server.port, school, school.conversation_30)))
         else:
-            print(asyncio.run(run.fanout(server.port, school, run.MEMBERS,
-                                         school.conversation_200)))
+            print(asyncio.run(run.fanout_run(server.port, school, run.MEMBERS,
+                                             school.conversation_200)).row())
         recorder.send_signal(signal.SIGINT)
         recorder.wait(timeout=30)
     summarise(out)

@@ -4,10 +4,15 @@ In one run on this machine, with PostgreSQL and Redis in use:
 
 1. Fan-out latency. N sockets, logged in as real members of one conversation, subscribe; one
    sender posts at a fixed rate (open loop); every delivery's latency (send to receipt, one
-   clock: the load generator is one process) is recorded. N=30 and N=200 at 20 msg/s, against
-   Schoolchat (auth, permission check, persist, archive, publish through Redis), the floor
-   (bench/floor_server.py: raw ``websockets`` broadcast) and a stock Channels ``group_send``
-   consumer on channels_redis (bench/stock_channels/).
+   clock: the load generator is one process) is recorded. Each member's socket sends the
+   heartbeat an open, visible page sends (after subscribing, then every 12 s). N=30 and
+   N=200 at 20 msg/s, against Schoolchat (auth, permission check, persist, archive, publish
+   through Redis), the floor (bench/floor_server.py: raw ``websockets`` broadcast) and a stock
+   Channels ``group_send`` consumer on channels_redis (bench/stock_channels/). The servers run
+   side by side and take turns in ROUNDS rounds (:func:`turns`), so a change in the machine's
+   load falls on all.
+   Then one staff announcement at a time (2 a second) to 1,000 members' sockets, against the
+   floor, in turns too (``announce``; not in quick runs).
 2. Cross-process fan-out: the same 200 members and sender through deploy/nginx.conf (TLS, run
    as tests/proxy.py runs it) spread over two daphne processes, so each message reaches half
    of them through Redis; for comparison, the same nginx in front of one daphne, and the two
@@ -17,7 +22,7 @@ In one run on this machine, with PostgreSQL and Redis in use:
 3. Persisted messages per second: senders post as fast as acks come back, with 30 members'
    sockets subscribed; every ack means a committed message. Compared with a plain psycopg loop
    inserting and committing the same rows (seq bump, message row, event-log row) one
-   transaction per message.
+   transaction per message; the two take turns in ROUNDS rounds.
 4. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
    (10 tabs each for 200 members) connect and subscribe, divided by 2,000.
 5. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
@@ -31,14 +36,19 @@ user's own database or Redis database (:func:`services`), and its set-up and eve
 starts run with one settings environment (:func:`schoolchat_env`), whatever SECRET_KEY,
 DATABASE_URL and REDIS_URL hold.
 
-Environment: ``BENCH_QUICK=1`` for a short smoke run (seconds per phase, 300 idle sockets,
-100 devices); ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``,
+Environment: ``BENCH_BASELINE=<another checkout>`` adds that checkout's Schoolchat server to
+the fan-out and persist turns (the code before a change against the code after it, in one run;
+it prints ``*_to_baseline`` ratios after the others); ``BENCH_QUICK=1`` for a short run
+(seconds per phase, N=200 only, no stock Channels server, no announcement, 300 idle sockets,
+100 devices; ``make bench-quick`` runs its fan-out and persist phases, the guard on every
+change to the send path);
+``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``, ``announce``,
 ``crossprocess``, ``persist``, ``idle``, ``push``; default all); ``DATABASE_URL`` and
 ``REDIS_URL`` say which servers to use (see :func:`services`), ``BENCH_DATABASE_URL`` (a server,
 default DATABASE_URL's or postgres://postgres@127.0.0.1:5432) and ``BENCH_REDIS_URL`` (used as
 given) override them. ``--check``: only the set-up and one page and one send as a member, for
 the tests. Results also go to var/bench/.
-The last line printed is ``fanout200_p99_ratio=<Schoolchat p99 / floor p99>``.
+The run ends with its ratios, one ``name=value`` a line (:data:`RATIO_LINES`).
 """
 
 from __future__ import annotations
@@ -71,6 +81,9 @@ sys.path.insert(0, str(ROOT))
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
+# Another checkout of Schoolchat (the code before a change; the same migrations) whose server
+# takes its turns beside this one's in the fan-out and persist phases.
+BASELINE = os.environ.get("BENCH_BASELINE", "")
 DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_DB_NAME = "schoolchat"
 # Redis database numbers the bench takes on the Redis server of REDIS_URL: its own, so that
@@ -138,26 +151,44 @@ PREFIX = f"bench-{uuid.uuid4().hex[:8]}:"
 OUT = ROOT / "var" / "bench"
 
 RATE = 20  # messages per second in the fan-out phases
-FANOUT_SECONDS = 3 if QUICK else 12
-WARMUP_MESSAGES = RATE  # the first second is not measured
-THROUGHPUT_SECONDS = 3 if QUICK else 10
+FANOUT_SECONDS = 6 if QUICK else 12
+THROUGHPUT_SECONDS = 6 if QUICK else 10
+# Schoolchat and its references take turns in this many rounds of a share of each phase's
+# length (fresh sockets every round), so a change in the machine's load falls on all of them.
+ROUNDS = 4
+SETTLE_SECONDS = 0.5 if QUICK else 1.0  # a pause after each turn
+# One staff announcement at a time to this many members' sockets (not in quick runs).
+ANNOUNCE_MEMBERS = 1000
+ANNOUNCE_RATE = 2  # announcements per second
+ANNOUNCE_SECONDS = 8
 IDLE_SOCKETS = 300 if QUICK else 2000
 TABS_PER_MEMBER = 10
 MEMBERS = 200
 SENDER_SOCKETS = 4
 SENDER_WINDOW = 8
 HUGE_SEQ = 10**15  # "after the newest": the server clamps it to the conversation's head
+HEARTBEAT_SECONDS = 12  # the page's heartbeat (SCHOOLCHAT_SOCKET_HEARTBEAT_SECONDS)
+PING = json.dumps({"type": "ping", "visible": True, "endpoint": ""})
 
 PUSH_DEVICES = 100 if QUICK else 1000
-PHASES = ("fanout", "crossprocess", "persist", "idle", "push")
-CHOSEN = {p.strip() for p in os.environ.get("BENCH_PHASES", "").split(",") if p.strip()} or set(
-    PHASES)
+PHASES = ("fanout", "announce", "crossprocess", "persist", "idle", "push")
+QUICK_SKIPS = frozenset({"announce"})  # too long for a quick run
+
+
+def chosen_phases(environ: Mapping[str, str], quick: bool) -> set[str]:
+    """BENCH_PHASES, or every phase (less those too long for a quick run)."""
+    named = {p.strip() for p in environ.get("BENCH_PHASES", "").split(",") if p.strip()}
+    return named or (set(PHASES) - QUICK_SKIPS if quick else set(PHASES))
+
+
+CHOSEN = chosen_phases(os.environ, QUICK)
 
 TARGET_P99_RATIO = 1.5
 TARGET_CROSSPROCESS_RATIO = 1.5
 TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
+TARGET_IDLE_RATIO = 2.0
 
 
 def log(text: str) -> None:
@@ -219,12 +250,13 @@ class Server:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path = ROOT  # the checkout whose code it runs
 
     def start(self) -> Server:
         OUT.mkdir(parents=True, exist_ok=True)
         logfile = (OUT / f"{self.name}.log").open("ab")
         command = [arg.replace("{port}", str(self.port)) for arg in self.command]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=logfile,
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env, stdout=logfile,
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -261,10 +293,17 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def schoolchat_server(name: str = "schoolchat", extra: dict[str, str] | None = None) -> Server:
+def schoolchat_server(name: str = "schoolchat", extra: dict[str, str] | None = None,
+                      cwd: Path = ROOT) -> Server:
     return Server(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
                          "{port}", "schoolchat.asgi:application"],
-                  {**schoolchat_env(), **(extra or {})})
+                  {**schoolchat_env(), **(extra or {})}, cwd=cwd)
+
+
+def baseline_server() -> Server:
+    """Schoolchat as another checkout has it (BENCH_BASELINE), beside this one's, on the same
+    database: before and after a change, measured in turns in one run."""
+    return schoolchat_server("baseline", cwd=Path(BASELINE))
 
 
 def floor_server() -> Server:
@@ -285,9 +324,10 @@ def stock_server() -> Server:
 @dataclass
 class School:
     sender: str  # session key of the teacher who posts
-    members: list[str]  # session keys of the 200 parents, in order
+    members: list[str]  # session keys of the parents, in order (200, or 1,000 to announce to)
     conversation_30: int
     conversation_200: int
+    announcements: int | None = None  # the teacher's channel to every parent (announce phase)
 
 
 def create_database() -> None:
@@ -325,10 +365,11 @@ def create_school() -> School:
                                 display_name="Office", password=password)
     teacher = User.objects.create(username="bench-teacher", role=Role.TEACHER, school=school,
                                   display_name="Ms Bench", password=password)
+    announcing = "announce" in CHOSEN
     parents = User.objects.bulk_create([
-        User(username=f"bench-parent-{n:03d}", role=Role.PARENT, school=school,
+        User(username=f"bench-parent-{n:04d}", role=Role.PARENT, school=school,
              display_name=f"Parent {n}", password=password)
-        for n in range(MEMBERS)
+        for n in range(ANNOUNCE_MEMBERS if announcing else MEMBERS)
     ])
     conversations = {}
     for size in (30, MEMBERS):
@@ -338,6 +379,13 @@ def create_school() -> School:
         for parent in parents[:size]:
             membership.add_member(conversation, parent, actor=admin)
         conversations[size] = conversation.pk
+    if announcing:
+        channel = Conversation.objects.create(
+            school=school, kind=Conversation.Kind.ANNOUNCEMENT, title="Bench announcements")
+        membership.add_member(channel, teacher, actor=admin, manager=True)
+        for parent in parents:
+            membership.add_member(channel, parent, actor=admin)
+        conversations[ANNOUNCE_MEMBERS] = channel.pk
 
     def session(user: Any) -> str:
         store = SessionStore()
@@ -348,7 +396,8 @@ def create_school() -> School:
         return str(store.session_key)
 
     return School(sender=session(teacher), members=[session(p) for p in parents],
-                  conversation_30=conversations[30], conversation_200=conversations[MEMBERS])
+                  conversation_30=conversations[30], conversation_200=conversations[MEMBERS],
+                  announcements=conversations.get(ANNOUNCE_MEMBERS))
 
 
 # --- the load generator ---------------------------------------------------------------------
@@ -466,11 +515,12 @@ class FanoutRun:
 
 async def fanout_run(port: Where, school: School, members: int, conversation: int,
                      seconds: float = FANOUT_SECONDS,
-                     opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> FanoutRun:
-    """One sender at RATE msg/s for ``seconds`` after a second's warm-up, ``members`` sockets
-    receiving; the latency of every delivery. Over a list of targets the members are dealt out
-    in turn and the sender is on the first. ``opened``, called once every socket is open, adds
-    its figures to the row."""
+                     opened: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+                     rate: float = RATE) -> FanoutRun:
+    """One sender at ``rate`` msg/s for ``seconds`` after a second's warm-up, ``members``
+    sockets receiving; the latency of every delivery. Over a list of targets the members are
+    dealt out in turn and the sender is on the first. ``opened``, called once every socket is
+    open, adds its figures to the row."""
     sockets = await open_members(port, school.members[:members], conversation)
     sender = await open_socket(_first(port), school.sender)
     extra = await opened() if opened is not None else {}
@@ -502,28 +552,42 @@ async def fanout_run(port: Where, school: School, members: int, conversation: in
                 elif event.get("type") == "error":
                     errors.append(event)
 
+    async def heartbeat(ws: Any, n: int) -> None:
+        """What a member's open page sends: a heartbeat (visible, no push subscription) after
+        subscribing and every HEARTBEAT_SECONDS, the members' beats spread over the interval."""
+        with contextlib.suppress(Exception):
+            await ws.send(PING)
+            await asyncio.sleep(HEARTBEAT_SECONDS * n / max(len(sockets), 1))
+            while True:
+                await ws.send(PING)
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+
     readers = [asyncio.create_task(receive(ws)) for ws in sockets]
+    beats = [asyncio.create_task(heartbeat(ws, n)) for n, ws in enumerate(sockets)]
     ack_reader = asyncio.create_task(read_acks())
-    total = WARMUP_MESSAGES + round(RATE * seconds)
+    warmup = max(1, round(rate))
+    total = warmup + round(rate * seconds)
     start = time.perf_counter()
     for n in range(total):
-        delay = start + n / RATE - time.perf_counter()
+        delay = start + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         client_id = str(uuid.uuid4())
         sent_at[client_id] = time.perf_counter()
-        if n >= WARMUP_MESSAGES:
+        if n >= warmup:
             measured.add(client_id)
         await sender.send(send_frame(conversation, client_id, f"bench message {n}"))
     expected = len(measured) * members
     deadline = time.perf_counter() + 10
     while len(latencies) < expected and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
+    for task in beats:
+        task.cancel()
     for ws in [*sockets, sender]:
         await ws.close()
     for task in [*readers, ack_reader]:
         task.cancel()
-    await asyncio.gather(*readers, ack_reader, return_exceptions=True)
+    await asyncio.gather(*readers, *beats, ack_reader, return_exceptions=True)
     if errors:
         raise RuntimeError(f"the server refused sends: {errors[:3]}")
     return FanoutRun(members=members, messages=len(measured), expected=expected, acks=acks,
@@ -531,14 +595,33 @@ async def fanout_run(port: Where, school: School, members: int, conversation: in
                      ack_latencies=[1000 * v for v in ack_latencies], extra=extra)
 
 
-async def fanout(port: Where, school: School, members: int, conversation: int,
-                 opened: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """:func:`fanout_run` for FANOUT_SECONDS, as a result row."""
-    run = await fanout_run(port, school, members, conversation, opened=opened)
-    return run.row()
+def turns(keys: list[str], rounds: int) -> list[list[str]]:
+    """The order of each round: every key once a round, each round starting one further on,
+    so that no server is always measured first (on a warmer machine) or last."""
+    return [keys[n % len(keys):] + keys[:n % len(keys)] for n in range(rounds)] if keys else []
 
 
-async def persisted_rate(port: int, school: School, conversation: int) -> dict[str, Any]:
+async def fanout_in_turns(ports: dict[str, Where], school: School, members: int,
+                          conversation: int, seconds: float = FANOUT_SECONDS,
+                          rate: float = RATE) -> dict[str, FanoutRun]:
+    """:func:`fanout_run` against each server in ``ports`` (name -> where), in ROUNDS rounds
+    that take turns, pooled per server."""
+    pooled = {name: FanoutRun(members=members) for name in ports}
+    for where in ports.values():
+        # Not measured: a freshly started server's first messages fill its caches and pools.
+        await fanout_run(where, school, members, conversation, seconds=1, rate=rate)
+    for order in turns(list(ports), ROUNDS):
+        for name in order:
+            pooled[name].add(await fanout_run(ports[name], school, members, conversation,
+                                              seconds=seconds / ROUNDS, rate=rate))
+            # What a server still has in hand after its turn (the stock server's backlog,
+            # sockets closing) is not charged to the next one.
+            await asyncio.sleep(SETTLE_SECONDS)
+    return pooled
+
+
+async def persisted_rate(port: int, school: School, conversation: int,
+                         seconds: float = THROUGHPUT_SECONDS) -> dict[str, Any]:
     """Senders post as fast as acks return (a window each) while 30 members receive."""
     sockets = await open_members(port, school.members[:30], conversation)
     senders = [await open_socket(port, school.sender) for _ in range(SENDER_SOCKETS)]
@@ -571,7 +654,7 @@ async def persisted_rate(port: int, school: School, conversation: int) -> dict[s
     posters = [asyncio.create_task(post(ws)) for ws in senders]
     warmup = 1.0
     start = time.perf_counter()
-    await asyncio.sleep(warmup + THROUGHPUT_SECONDS)
+    await asyncio.sleep(warmup + seconds)
     stop.set()
     end = time.perf_counter()
     for task in posters:
@@ -586,12 +669,13 @@ async def persisted_rate(port: int, school: School, conversation: int) -> dict[s
     if failures:
         raise RuntimeError(f"posting failed: {failures[0]!r}")
     in_window = [t for t in acked if start + warmup <= t <= end]
-    return {"members": 30, "seconds": THROUGHPUT_SECONDS, "acked": len(acked),
+    return {"members": 30, "seconds": round(end - start - warmup, 3), "acked": len(acked),
+            "messages": len(in_window),
             "per_second": round(len(in_window) / (end - start - warmup), 1),
             "deliveries": received}
 
 
-def psycopg_rate(conversation: int) -> dict[str, Any]:
+def psycopg_rate(conversation: int, seconds: float = THROUGHPUT_SECONDS) -> dict[str, Any]:
     """A plain psycopg loop writing what one message writes: the conversation's seq bump, the
     message row and its event-log row, one committed transaction per message."""
     import psycopg
@@ -623,7 +707,7 @@ def psycopg_rate(conversation: int) -> dict[str, Any]:
         count = 0
         durations: list[float] = []
         start = time.perf_counter()
-        end = start + THROUGHPUT_SECONDS
+        end = start + seconds
         while (began := time.perf_counter()) < end:
             cur.execute("UPDATE messaging_conversation SET last_seq = last_seq + 1 WHERE id = %s "
                         "RETURNING last_seq", (conversation,))
@@ -639,10 +723,31 @@ def psycopg_rate(conversation: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - start
     # The spread of one plain transaction shows how steady the machine's disk was meanwhile.
     return {"rows_per_message": 3 if has_events else 2, "messages": count,
-            "per_second": round(count / elapsed, 1),
+            "seconds": round(elapsed, 3), "per_second": round(count / elapsed, 1),
+            "durations_ms": durations,
             "commit_p50_ms": round(percentile(durations, 0.5), 2),
             "commit_p99_ms": round(percentile(durations, 0.99), 2),
             "commit_max_ms": round(max(durations), 2)}
+
+
+def pool_rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one rate measurement as one: every message over every measured second, and
+    each round's own rate (a round's rate beside the others' shows how steady the machine was);
+    the other figures of the first round, and the commit times of all (the plain loop's)."""
+    if not rows:
+        raise ValueError("no rounds to pool")
+    messages = sum(int(row["messages"]) for row in rows)
+    seconds = sum(float(row["seconds"]) for row in rows)
+    pooled = {k: v for k, v in rows[0].items() if k != "durations_ms"}
+    pooled.update({"messages": messages, "seconds": round(seconds, 3),
+                   "per_second": round(messages / seconds, 1) if seconds else None,
+                   "rounds_per_second": [row["per_second"] for row in rows]})
+    durations = [d for row in rows for d in row.get("durations_ms", ())]
+    if durations:
+        pooled.update({"commit_p50_ms": round(percentile(durations, 0.5), 2),
+                       "commit_p99_ms": round(percentile(durations, 0.99), 2),
+                       "commit_max_ms": round(max(durations), 2)})
+    return pooled
 
 
 async def idle_memory(server: Server, school: School | None, conversation: int,
@@ -684,7 +789,8 @@ def crossprocess_skipped() -> str | None:
     return None
 
 
-CROSSPROCESS_ROUNDS = 2 if QUICK else 4
+CROSSPROCESS_ROUNDS = 4
+SETTLE_SECONDS = 0.5 if QUICK else 1.0  # a pause after each turn
 
 
 def crossprocess(school: School) -> dict[str, dict[str, Any]]:
@@ -720,9 +826,8 @@ def crossprocess(school: School) -> dict[str, dict[str, Any]]:
 
         async def measure() -> dict[str, FanoutRun]:
             pooled = {key: FanoutRun(members=MEMBERS) for key in setups}
-            keys = list(setups)
-            for turn in range(CROSSPROCESS_ROUNDS):
-                for key in keys[turn % len(keys):] + keys[:turn % len(keys)]:
+            for turn, order in enumerate(turns(list(setups), CROSSPROCESS_ROUNDS)):
+                for key in order:
                     where, servers = setups[key]
 
                     async def spread(servers: list[Server] = servers) -> dict[str, Any]:
@@ -880,20 +985,44 @@ def measure_all() -> None:
 
     servers = {"floor": floor_server, "stock_channels": stock_server,
                "schoolchat": schoolchat_server}
+    if BASELINE:
+        if not (Path(BASELINE) / "schoolchat" / "asgi.py").is_file():
+            raise SystemExit(f"BENCH_BASELINE={BASELINE} is not a checkout of Schoolchat")
+        servers["baseline"] = baseline_server
     if not SERVICES.redis:
         del servers["stock_channels"]
         log("  stock Channels server skipped: it needs Redis (channels_redis); no REDIS_URL")
     conversations = {30: school.conversation_30, MEMBERS: school.conversation_200}
-    for name, make in servers.items() if "fanout" in CHOSEN else ():
-        with running(make()) as server:
-            for members in (30, MEMBERS):
-                # The floor and the stock server ignore who is asking, so the same sockets work.
-                row = phase(f"{name}_fanout{members}", lambda m=members, port=server.port: asyncio.run(
-                    fanout(port, school, m, conversations[m])))
-                if "error" not in row:
+    if "fanout" in CHOSEN:
+        with contextlib.ExitStack() as stack:
+            ports: dict[str, Where] = {
+                name: stack.enter_context(running(make())).port for name, make in servers.items()
+                # The stock server's p99 at N=200 is seconds: a quick run leaves it out.
+                if not (QUICK and name == "stock_channels")}
+            # The floor and the stock server ignore who is asking, so the same sockets work.
+            for members in (MEMBERS,) if QUICK else (30, MEMBERS):
+                rows = phase(f"fanout{members}", lambda m=members: {
+                    name: run.row() for name, run in asyncio.run(fanout_in_turns(
+                        ports, school, m, conversations[m])).items()})
+                for name, row in rows.items() if "error" not in rows else ():
+                    results[f"{name}_fanout{members}"] = row
                     log(f"  {name:15s} N={members:<4d} p50 {row['p50_ms']} ms  p99 {row['p99_ms']}"
                         f" ms  max {row['max_ms']} ms  ({row['deliveries']}/{row['expected']}"
-                        f" delivered; ack p50 {row['ack_p50_ms']} p99 {row['ack_p99_ms']} ms)")
+                        f" delivered; ack p50 {row['ack_p50_ms']} p99 {row['ack_p99_ms']} ms;"
+                        f" p99 of each round {row['rounds_p99_ms']})")
+
+    if "announce" in CHOSEN and school.announcements is not None:
+        announcements = school.announcements
+        with running(floor_server()) as floor, running(schoolchat_server()) as server:
+            rows = phase("announce", lambda: {
+                name: run.row() for name, run in asyncio.run(fanout_in_turns(
+                    {"floor": floor.port, "schoolchat": server.port}, school, ANNOUNCE_MEMBERS,
+                    announcements, seconds=ANNOUNCE_SECONDS, rate=ANNOUNCE_RATE)).items()})
+            for name, row in rows.items() if "error" not in rows else ():
+                results[f"{name}_announce{ANNOUNCE_MEMBERS}"] = row
+                log(f"  {name:15s} announcement to {ANNOUNCE_MEMBERS}: p50 {row['p50_ms']} ms"
+                    f"  p99 {row['p99_ms']} ms  max {row['max_ms']} ms  ({row['deliveries']}/"
+                    f"{row['expected']} delivered; p99 of each round {row['rounds_p99_ms']})")
 
     if "crossprocess" in CHOSEN:
         reason = crossprocess_skipped()
@@ -911,16 +1040,39 @@ def measure_all() -> None:
                     f" {row['ack_p99_ms']} ms; p99 of each round {row['rounds_p99_ms']})")
 
     if "persist" in CHOSEN:
-        with running(schoolchat_server()) as server:
-            row = phase("schoolchat_persist", lambda: asyncio.run(
-                persisted_rate(server.port, school, school.conversation_30)))
-            if "error" not in row:
-                log(f"  schoolchat persisted {row['per_second']} msg/s with 30 members")
-        row = phase("psycopg_persist", lambda: psycopg_rate(school.conversation_30))
-        if "error" not in row:
-            log(f"  plain psycopg loop   {row['per_second']} msg/s (one transaction: p50"
-                f" {row['commit_p50_ms']} ms, p99 {row['commit_p99_ms']} ms, max"
-                f" {row['commit_max_ms']} ms)")
+        with contextlib.ExitStack() as stack:
+            persist_ports = {"schoolchat": stack.enter_context(running(schoolchat_server())).port}
+            if BASELINE:
+                persist_ports["baseline"] = stack.enter_context(running(baseline_server())).port
+
+            def persist_in_turns() -> dict[str, dict[str, Any]]:
+                # Schoolchat first: the plain loop copies the rows of a message it stored.
+                rounds: dict[str, list[dict[str, Any]]] = {"schoolchat": [], "psycopg": []}
+                rounds.update({name: [] for name in persist_ports})
+                for order in turns(list(rounds), ROUNDS):
+                    for name in order:
+                        rounds[name].append(
+                            psycopg_rate(school.conversation_30, THROUGHPUT_SECONDS / ROUNDS)
+                            if name == "psycopg"
+                            else asyncio.run(persisted_rate(persist_ports[name], school,
+                                                            school.conversation_30,
+                                                            THROUGHPUT_SECONDS / ROUNDS)))
+                return {name: pool_rates(rows) for name, rows in rounds.items()}
+
+            rows = phase("persist", persist_in_turns)
+        if "error" not in rows:
+            results["schoolchat_persist"], results["psycopg_persist"] = (
+                rows["schoolchat"], rows["psycopg"])
+            log(f"  schoolchat persisted {rows['schoolchat']['per_second']} msg/s with 30 members"
+                f" (each round {rows['schoolchat']['rounds_per_second']})")
+            if "baseline" in rows:
+                results["baseline_persist"] = rows["baseline"]
+                log(f"  baseline   persisted {rows['baseline']['per_second']} msg/s with 30 members"
+                    f" (each round {rows['baseline']['rounds_per_second']})")
+            plain = rows["psycopg"]
+            log(f"  plain psycopg loop   {plain['per_second']} msg/s (each round"
+                f" {plain['rounds_per_second']}; one transaction: p50 {plain['commit_p50_ms']} ms,"
+                f" p99 {plain['commit_p99_ms']} ms, max {plain['commit_max_ms']} ms)")
 
     for name, make in servers.items() if "idle" in CHOSEN else ():
         with running(make()) as server:
@@ -949,6 +1101,13 @@ def measure_all() -> None:
     kb = get("schoolchat_idle", "kb_per_socket")
     checks = {
         "fanout200_p99_ratio": ratio(s200, f200),
+        "fanout200_p50_ratio": ratio(get("schoolchat_fanout200", "p50_ms"),
+                                     get("floor_fanout200", "p50_ms")),
+        "announce1000_p99_ratio": ratio(get(f"schoolchat_announce{ANNOUNCE_MEMBERS}", "p99_ms"),
+                                        get(f"floor_announce{ANNOUNCE_MEMBERS}", "p99_ms")),
+        "idle_socket_ratio": ratio(kb, get("floor_idle", "kb_per_socket")),
+        "idle_socket_to_stock_ratio": ratio(kb, get("stock_channels_idle", "kb_per_socket")),
+        "persist_ratio": ratio(persist, plain),
         "fanout30_p99_ratio": ratio(get("schoolchat_fanout30", "p99_ms"),
                                     get("floor_fanout30", "p99_ms")),
         "stock200_p99_ratio": ratio(get("stock_channels_fanout200", "p99_ms"), f200),
@@ -963,7 +1122,6 @@ def measure_all() -> None:
         "crossprocess_direct2_to_direct1_p99_ratio": ratio(
             get("schoolchat_direct2_fanout200", "p99_ms"),
             get("schoolchat_direct1_fanout200", "p99_ms")),
-        "persist_fraction_of_psycopg": ratio(persist, plain),
         "push_ratio_to_plain_posts": get("push", "ratio"),
     }
     results["ratios"] = checks
@@ -986,15 +1144,32 @@ def measure_all() -> None:
         f"x{checks['fanout200_p99_ratio']} "
         f"({verdict(at_most(checks['fanout200_p99_ratio'], TARGET_P99_RATIO))} <= x{TARGET_P99_RATIO})")
     log(f"persisted: {persist} msg/s vs plain psycopg {plain} msg/s -> "
-        f"{checks['persist_fraction_of_psycopg']} "
+        f"{checks['persist_ratio']} "
         f"({verdict(at_least(persist, plain and plain * TARGET_PERSIST_FRACTION))} >= 1/3; "
         f"{verdict(at_least(persist, TARGET_PERSIST_RATE))} >= {TARGET_PERSIST_RATE}/s)")
-    log(f"idle sockets: {kb} KB each ({verdict(at_most(kb, TARGET_SOCKET_KB))} <= {TARGET_SOCKET_KB} KB)")
-    push_ratio = checks["push_ratio_to_plain_posts"]
-    log(f"push: {get('push', 'devices')} devices, last accepted after {get('push', 'seconds')} s"
-        f" vs plain POST loop {get('push', 'plain_seconds')} s -> x{push_ratio}"
-        f" ({verdict(at_most(push_ratio, push_bench.TARGET_RATIO))} <= x{push_bench.TARGET_RATIO});"
-        f" x{get('push', 'ratio_to_concurrent')} of the same POSTs from {push_bench.THREADS} threads")
+    p50s = (get("schoolchat_fanout200", "p50_ms"), get("floor_fanout200", "p50_ms"))
+    log(f"fan-out, N=200 at {RATE} msg/s: Schoolchat p50 {p50s[0]} ms vs floor {p50s[1]} ms -> "
+        f"x{checks['fanout200_p50_ratio']} "
+        f"({verdict(at_most(checks['fanout200_p50_ratio'], TARGET_P99_RATIO))} <= x{TARGET_P99_RATIO})")
+    if "announce" in CHOSEN:
+        announce = checks["announce1000_p99_ratio"]
+        log(f"announcement to {ANNOUNCE_MEMBERS}: Schoolchat p99"
+            f" {get(f'schoolchat_announce{ANNOUNCE_MEMBERS}', 'p99_ms')} ms vs floor"
+            f" {get(f'floor_announce{ANNOUNCE_MEMBERS}', 'p99_ms')} ms -> x{announce}"
+            f" ({verdict(at_most(announce, TARGET_P99_RATIO))} <= x{TARGET_P99_RATIO})")
+    if "idle" in CHOSEN:
+        log(f"idle sockets: {kb} KB each ({verdict(at_most(kb, TARGET_SOCKET_KB))} <= {TARGET_SOCKET_KB} KB);"
+            f" floor {get('floor_idle', 'kb_per_socket')} KB -> x{checks['idle_socket_ratio']}"
+            f" ({verdict(at_most(checks['idle_socket_ratio'], TARGET_IDLE_RATIO))} <= x{TARGET_IDLE_RATIO});"
+            f" stock Channels {get('stock_channels_idle', 'kb_per_socket')} KB ->"
+            f" x{checks['idle_socket_to_stock_ratio']}"
+            f" ({verdict(at_most(checks['idle_socket_to_stock_ratio'], 1.0))} < x1)")
+    if "push" in CHOSEN:
+        push_ratio = checks["push_ratio_to_plain_posts"]
+        log(f"push: {get('push', 'devices')} devices, last accepted after {get('push', 'seconds')} s"
+            f" vs plain POST loop {get('push', 'plain_seconds')} s -> x{push_ratio}"
+            f" ({verdict(at_most(push_ratio, push_bench.TARGET_RATIO))} <= x{push_bench.TARGET_RATIO});"
+            f" x{get('push', 'ratio_to_concurrent')} of the same POSTs from {push_bench.THREADS} threads")
     cross = checks["crossprocess_fanout_p99_ratio"]
     if "skipped" in results.get("crossprocess", {}):
         log(f"cross-process fan-out: skipped ({results['crossprocess']['skipped']})")
@@ -1008,11 +1183,32 @@ def measure_all() -> None:
             f" vs 1 daphne behind the same nginx {p99('nginx1')} ms ->"
             f" x{checks['crossprocess_nginx2_to_nginx1_p99_ratio']}; 2 daphne direct"
             f" {p99('direct2')} ms vs 1 -> x{checks['crossprocess_direct2_to_direct1_p99_ratio']}")
-        log(f"crossprocess_fanout_p99_ratio={cross}")
     before, after = (round(results[k][0], 1) for k in ("load_before", "load_after"))
     log(f"run took {results['seconds']}s on {os.cpu_count()} cores, load average {before} before"
         f" and {after} after; results in {OUT / 'results.json'}")
-    log(f"fanout200_p99_ratio={checks['fanout200_p99_ratio']}")
+    log("")
+    for line in ratio_lines(checks):
+        log(line)
+    if BASELINE:
+        # This checkout against the baseline's, in the same rounds.
+        for name, value in {
+            "fanout200_p99_to_baseline": ratio(s200, get("baseline_fanout200", "p99_ms")),
+            "fanout200_p50_to_baseline": ratio(get("schoolchat_fanout200", "p50_ms"),
+                                               get("baseline_fanout200", "p50_ms")),
+            "persist_to_baseline": ratio(persist, get("baseline_persist", "per_second")),
+        }.items():
+            if value is not None:
+                log(f"{name}={value}")
+
+
+# The figures every run ends with, one ``name=value`` a line, in this order (docs/performance.md
+# keeps them per round); a phase that did not run leaves its line out.
+RATIO_LINES = ("fanout200_p99_ratio", "fanout200_p50_ratio", "announce1000_p99_ratio",
+               "idle_socket_ratio", "persist_ratio", "crossprocess_fanout_p99_ratio")
+
+
+def ratio_lines(checks: Mapping[str, float | None]) -> list[str]:
+    return [f"{name}={checks[name]}" for name in RATIO_LINES if checks.get(name) is not None]
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from datetime import datetime
 from typing import Any, Protocol
@@ -212,10 +213,15 @@ class LocalHub:
         return None
 
     def _send(self, channel: str, event: Event) -> None:
+        self._deliver_here(channel, event)
+
+    def _deliver_here(self, channel: str, event: Event, text: str | None = None) -> None:
+        """Hand the event to this process's own sockets on the loop, in the order of the calls
+        (``call_soon_threadsafe`` keeps it). ``text``: the event's JSON, when already made."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return  # no socket has ever attached in this process: nobody to tell
-        loop.call_soon_threadsafe(self._fanout, channel, event)
+        loop.call_soon_threadsafe(self._fanout, channel, event, text)
 
     # --- called from any thread ---------------------------------------------------------
     def publish(self, conversation_id: int, event: Event) -> None:
@@ -239,10 +245,18 @@ class LocalHub:
 
 
 class RedisHub(LocalHub):
-    """Fan-out across processes: one Redis subscription per conversation per process."""
+    """Fan-out across processes: one Redis subscription per conversation per process.
+
+    Local first: the publishing process hands an event to its own sockets directly (no Redis
+    round trip between the commit and them), and Redis carries it to the other processes. Each
+    published payload names the hub that sent it (``<origin>\n<event JSON>``), so the hub skips
+    its own echo instead of delivering the event twice. Order holds: a process's own events
+    reach its sockets in commit order through the loop, the others' in Redis order, and a
+    socket that sees a ``seq`` ahead of the one it expects reads the gap from the database.
+    """
 
     CONTROL = "hub:control"
-    polls = False  # every process's events arrive through Redis
+    polls = False  # the other processes' events arrive through Redis
 
     def __init__(self, url: str | None = None) -> None:
         super().__init__()
@@ -256,6 +270,8 @@ class RedisHub(LocalHub):
         self._ready: asyncio.Event | None = None
         self._pending: dict[str, asyncio.Future[None]] = {}
         self._channels: set[str] = set()
+        # Names this hub in what it publishes (no newline: it ends at the first one).
+        self.origin = uuid.uuid4().hex[:16]
 
     # --- publishing (sync, any thread) ----------------------------------------------------
     def _client(self) -> Any:
@@ -267,24 +283,32 @@ class RedisHub(LocalHub):
                 )
             return self._publisher
 
+    def _payload(self, text: str) -> str:
+        return f"{self.origin}\n{text}"
+
     def _send(self, channel: str, event: Event) -> None:
+        text = json.dumps(event)
+        self._deliver_here(channel, event, text)
         try:
-            self._client().publish(self._prefix + channel, json.dumps(event))
+            self._client().publish(self._prefix + channel, self._payload(text))
         except redis.RedisError:
             metrics.REDIS_ERRORS.labels("publish").inc()
             # The change is committed; subscribers catch up by seq when Redis is back.
             log.warning("publishing to %s failed; clients will resync from the database", channel)
 
     def publish_many(self, conversation_id: int, events: list[Event]) -> None:
-        """One round trip to Redis for a whole batch, in order, instead of one per event."""
+        """Here first, then one round trip to Redis for the whole batch, in order."""
         if len(events) < 2:
             super().publish_many(conversation_id, events)
             return
-        channel = f"{self._prefix}conv:{conversation_id}"
+        channel = f"conv:{conversation_id}"
+        texts = [json.dumps(event) for event in events]
+        for event, text in zip(events, texts, strict=True):
+            self._deliver_here(channel, event, text)
         try:
             pipe = self._client().pipeline(transaction=False)
-            for event in events:
-                pipe.publish(channel, json.dumps(event))
+            for text in texts:
+                pipe.publish(self._prefix + channel, self._payload(text))
             pipe.execute()
         except redis.RedisError:
             metrics.REDIS_ERRORS.labels("publish").inc()
@@ -378,7 +402,12 @@ class RedisHub(LocalHub):
             return
         data = message["data"]
         try:
-            text = data.decode() if isinstance(data, bytes) else str(data)
+            payload = data.decode() if isinstance(data, bytes) else str(data)
+            origin, newline, text = payload.partition("\n")
+            if not newline:
+                origin, text = "", payload  # plain JSON: not from a hub
+            if origin == self.origin:
+                return  # this process's own event: its sockets had it on commit
             event = json.loads(text)
         except (TypeError, ValueError):
             log.warning("ignoring a malformed event on %s", channel)

@@ -117,3 +117,74 @@ def test_without_redis_the_cross_process_phase_says_it_is_skipped_and_why(
     assert reason is not None and "no REDIS_URL" in reason and "through Redis" in reason
     monkeypatch.setattr(run, "SERVICES", run.services({"REDIS_URL": "redis://r/0"}))
     assert run.crossprocess_skipped() in {None, "nginx or openssl is not installed (apt-get install nginx)"}
+
+
+# --- the bench's own arithmetic ----------------------------------------------------------------
+def test_servers_take_turns_each_round_starting_one_further_on() -> None:
+    assert run.turns(["floor", "schoolchat"], 4) == [
+        ["floor", "schoolchat"], ["schoolchat", "floor"],
+        ["floor", "schoolchat"], ["schoolchat", "floor"]]
+    three = run.turns(["a", "b", "c"], 3)
+    assert [order[0] for order in three] == ["a", "b", "c"]
+    assert all(sorted(order) == ["a", "b", "c"] for order in three)
+    assert run.turns([], 3) == []
+
+
+def test_rounds_of_a_rate_pool_into_one_rate_over_every_measured_second() -> None:
+    rounds = [{"messages": 300, "seconds": 1.0, "per_second": 300.0, "members": 30},
+              {"messages": 100, "seconds": 1.0, "per_second": 100.0, "members": 30}]
+    pooled = run.pool_rates(rounds)
+    # Not the mean of the rates' strings, not the last round's: 400 messages in 2 s.
+    assert pooled["per_second"] == 200.0 and pooled["messages"] == 400
+    assert pooled["rounds_per_second"] == [300.0, 100.0] and pooled["members"] == 30
+    plain = run.pool_rates([{"messages": 2, "seconds": 0.5, "per_second": 4.0,
+                             "durations_ms": [1.0, 3.0]},
+                            {"messages": 1, "seconds": 0.5, "per_second": 2.0,
+                             "durations_ms": [9.0]}])
+    assert plain["commit_max_ms"] == 9.0 and "durations_ms" not in plain
+    with pytest.raises(ValueError):
+        run.pool_rates([])
+
+
+def test_pooled_fan_out_rounds_keep_every_delivery_and_each_rounds_p99() -> None:
+    pooled = run.FanoutRun(members=2)
+    pooled.add(run.FanoutRun(members=2, messages=1, expected=2, latencies=[1.0, 2.0]))
+    pooled.add(run.FanoutRun(members=2, messages=1, expected=2, latencies=[30.0, 40.0]))
+    row = pooled.row()
+    assert row["deliveries"] == 4 and row["expected"] == 4
+    assert row["rounds_p99_ms"] == [2.0, 40.0] and row["p99_ms"] == 40.0
+
+
+def test_a_run_ends_with_its_ratios_one_a_line_leaving_out_what_did_not_run() -> None:
+    checks = {"fanout200_p99_ratio": 1.4, "fanout200_p50_ratio": 1.1, "persist_ratio": 0.8,
+              "announce1000_p99_ratio": None, "idle_socket_ratio": None,
+              "crossprocess_fanout_p99_ratio": None, "stock200_p99_ratio": 90.0}
+    assert run.ratio_lines(checks) == ["fanout200_p99_ratio=1.4", "fanout200_p50_ratio=1.1",
+                                       "persist_ratio=0.8"]
+    every = dict.fromkeys(run.RATIO_LINES, 1.0)
+    assert [line.split("=")[0] for line in run.ratio_lines(every)] == [
+        "fanout200_p99_ratio", "fanout200_p50_ratio", "announce1000_p99_ratio",
+        "idle_socket_ratio", "persist_ratio", "crossprocess_fanout_p99_ratio"]
+
+
+def test_a_quick_run_leaves_out_the_announcement_unless_asked_for() -> None:
+    assert "announce" not in run.chosen_phases({}, quick=True)
+    assert "announce" in run.chosen_phases({}, quick=False)
+    assert run.chosen_phases({"BENCH_PHASES": "announce, persist"}, quick=True) == {
+        "announce", "persist"}
+
+
+def test_make_bench_quick_runs_fan_out_and_persist_in_quick_mode() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    target = makefile.split("\nbench-quick:", 1)[1].split("\n\n", 1)[0]
+    assert "BENCH_QUICK=1" in target and "BENCH_PHASES=fanout,persist" in target
+    assert "bench/run.py" in target
+
+
+def test_a_baseline_checkout_runs_its_own_code_on_the_bench_database(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(run, "BASELINE", str(tmp_path))
+    server = run.baseline_server()
+    assert server.cwd == tmp_path and server.name == "baseline"
+    assert server.env == run.schoolchat_env()  # the same database, Redis and settings
+    assert run.schoolchat_server().cwd == ROOT

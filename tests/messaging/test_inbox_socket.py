@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from accounts.models import User
 from messaging.actions import edit, membership
 from messaging.models import Conversation
-from tests.messaging.test_consumer import connect, post, receive_until
+from tests.messaging.test_consumer import connect, post, receive_until, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,3 +91,22 @@ async def test_a_new_membership_joins_the_inbox(
     got = await socket.receive_json_from()
     assert got["conversation"] == conversation_5a.pk and got["body"] == "Welcome"
     await socket.disconnect()
+
+
+async def test_each_socket_gets_one_frame_per_message(
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
+    """The inbox page's socket and a chat page's socket of the same person: each gets the
+    message event once, and nothing else for it (the inbox reads the message event itself)."""
+    inbox = await connect(parent)
+    await inbox.send_json_to({"type": "inbox"})
+    await receive_until(inbox, "inbox_subscribed")
+    chat = await connect(parent)
+    await subscribe(chat, conversation_4b)
+    await receive_until(chat, "subscribed")
+    await post(teacher, conversation_4b, "One frame each")
+    for socket in (inbox, chat):
+        got = await socket.receive_json_from()
+        assert got["type"] == "message" and got["body"] == "One frame each"
+    for socket in (inbox, chat):
+        assert await socket.receive_nothing(timeout=0.3)
+        await socket.disconnect()
