@@ -16,6 +16,7 @@ from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 
 from messaging.attachments import is_shown
+from messaging.hours import AWAY_ON_DAY
 from messaging.text import render_body
 
 register = template.Library()
