@@ -55,7 +55,7 @@ def test_the_admin_emails_the_invitations_once_with_one_record(
     answer = client.post("/school/invitations/", {})
     assert answer.status == 200, answer.text[:2000]
     assert answer.url.endswith("/school/invitations/")
-    assert "2 invitation(s) sent by e-mail." in answer.text
+    assert "2 invitations sent by e-mail." in answer.text
     assert sorted(m.to for m in mail.outbox) == [["g0000@example.invalid"],
                                                 ["g0001@example.invalid"]]
     assert kinds(school).count("admin.invitations_emailed") == 1
