@@ -26,6 +26,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import dashboard, ratelimit
@@ -220,7 +221,9 @@ def invitations(request: AuthenticatedHttpRequest, school: School) -> HttpRespon
     if request.method == "POST":
         sent = email_invitations(school, actor=request.user,
                                  link_for=lambda token: _link(request, token))
-        messages.success(request, _("%(count)d invitation(s) sent by e-mail.") % {"count": sent})
+        messages.success(request, ngettext("%(count)d invitation sent by e-mail.",
+                                           "%(count)d invitations sent by e-mail.", sent)
+                         % {"count": sent})
         return redirect("accounts:school_invitations")
     unused = Invitation.objects.filter(
         user__school=school, used_at__isnull=True, revoked_at__isnull=True,
@@ -337,8 +340,10 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
 def leavers(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     if request.method == "POST":
         done = process_due_leavers(actor=request.user, school=school)
-        messages.success(request, _("%(users)d account(s) deactivated, %(pupils)d pupil(s) left.")
-                         % done)
+        messages.success(request, " ".join((
+            ngettext("%(users)d account deactivated.", "%(users)d accounts deactivated.",
+                     done["users"]) % done,
+            ngettext("%(pupils)d pupil left.", "%(pupils)d pupils left.", done["pupils"]) % done)))
         return redirect("accounts:school_leavers")
     return render(request, "accounts/school/leavers.html", {
         "school": school,

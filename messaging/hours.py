@@ -16,9 +16,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from messaging.models import Conversation, OfficeHours
+
+# "Will read your message on <day> at <time>": a whole sentence per weekday (Monday first, as
+# ``datetime.weekday``), so that each language can say the day as it must (Russian "во
+# вторник", accusative). ``{name}`` and ``{time}`` are filled by the server and the chat page.
+AWAY_ON_DAY = (
+    _("{name} is outside office hours and will read your message on Monday at {time}."),
+    _("{name} is outside office hours and will read your message on Tuesday at {time}."),
+    _("{name} is outside office hours and will read your message on Wednesday at {time}."),
+    _("{name} is outside office hours and will read your message on Thursday at {time}."),
+    _("{name} is outside office hours and will read your message on Friday at {time}."),
+    _("{name} is outside office hours and will read your message on Saturday at {time}."),
+    _("{name} is outside office hours and will read your message on Sunday at {time}."),
+)
 
 DEFAULT_HOURS = {day: (time(8, 0), time(17, 0)) for day in range(5)}
 QUIET_FROM = time(21, 0)

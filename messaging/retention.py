@@ -30,9 +30,17 @@ def held_conversation_ids(school: School, moment: datetime) -> set[int]:
     """Conversations a legal hold in force keeps whole: held directly; every conversation of a
     held person; a held pupil's class conversations, those of their own account and their
     guardians' one-to-ones."""
-    holds = LegalHold.objects.filter(school=school, placed_at__lte=moment).filter(
+    return conversations_kept_by(holds_in_force(school, moment))
+
+
+def holds_in_force(school: School, moment: datetime) -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(school=school, placed_at__lte=moment).filter(
         Q(lifted_at__isnull=True) | Q(lifted_at__gt=moment)
     )
+
+
+def conversations_kept_by(holds: QuerySet[LegalHold]) -> set[int]:
+    """The conversations these holds keep whole (see :func:`held_conversation_ids`)."""
     held: set[int] = set()
     users: set[int] = set()
     pupils: list[int] = []

@@ -96,8 +96,8 @@ def _away_text(person: dict[str, Any]) -> str:
     if person["reads_from"] is None:
         return _("%(name)s is outside office hours.") % {"name": person["name"]}
     when = localtime(datetime.fromisoformat(person["reads_from"]))
-    return _("%(name)s is outside office hours and will read your message from %(when)s.") % {
-        "name": person["name"], "when": date_format(when, "l H:i")}
+    return str(hours.AWAY_ON_DAY[when.weekday()]).format(name=person["name"],
+                                                         time=date_format(when, "H:i"))
 
 
 def _reply_target(request: AuthenticatedHttpRequest, conv: Conversation) -> Message | None:

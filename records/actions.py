@@ -98,9 +98,13 @@ def place_hold(dpo: User, target: User | Pupil | Model, reason: str) -> LegalHol
     return hold
 
 
-def lift_hold(dpo: User, hold: LegalHold, reason: str = "") -> LegalHold:
+def lift_hold(dpo: User, hold: LegalHold, reason: str) -> LegalHold:
+    """Let retention purge what the hold kept, on schedule again. The reason is required: it
+    is in the ``hold.lifted`` record and in the hold's history on the DPO's page."""
     if not can(dpo, "archive.hold", hold):
         raise PermissionDenied(_("You cannot lift legal holds."))
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for lifting the hold."), code="reason")
     with transaction.atomic():
         locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if locked.lifted_at is not None:

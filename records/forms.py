@@ -77,7 +77,9 @@ class HoldForm(ExportForm):
 
 
 class LiftForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=2000, label=_("Reason for lifting"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             label=_("Reason for lifting"),
+                             error_messages={"required": _("Give the reason for lifting the hold.")})
 
 
 class ReleaseForm(forms.Form):

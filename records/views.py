@@ -40,6 +40,7 @@ from records.forms import (
     ReviewForm,
     SearchForm,
 )
+from records.holds import freed_by_lifting, target_name
 from records.models import ErasureRequest, SearchExport
 from records.search import LIMIT, school_scopes, search
 
@@ -310,19 +311,35 @@ def holds(request: AuthenticatedHttpRequest) -> HttpResponse:
             .order_by("lifted_at", "-placed_at"))
     status = 400 if request.method == "POST" else 200
     return render(request, "records/holds.html",
-                  {"form": form, "holds": rows, "lift_form": LiftForm()}, status=status)
+                  {"form": form, "holds": rows}, status=status)
 
 
 @allowed("archive.hold")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def lift(request: AuthenticatedHttpRequest, hold_id: int) -> HttpResponse:
+    """Lifting a hold is confirmed on its own page: it names the hold, says what retention
+    may purge again, and asks why."""
     user = request.user
-    hold = get_object_or_404(LegalHold, pk=hold_id, school=_school(user))
-    form = LiftForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    actions.lift_hold(user, hold, reason)
-    messages.success(request, _("The legal hold is lifted."))
-    return redirect("archive:holds")
+    hold = get_object_or_404(LegalHold.objects.select_related(
+        "user", "pupil", "conversation__school_class", "placed_by"), pk=hold_id,
+        school=_school(user))
+    if hold.lifted_at is not None:
+        messages.info(request, _("This legal hold is already lifted."))
+        return redirect("archive:holds")
+    form = LiftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.lift_hold(user, hold, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The legal hold is lifted."))
+            return redirect("archive:holds")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "records/lift_hold.html",
+                  {"hold": hold, "target": target_name(hold), "form": form,
+                   "freed": freed_by_lifting(hold)},
+                  status=status)
 
 
 @allowed("archive.retention_report")

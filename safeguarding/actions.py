@@ -207,11 +207,13 @@ def _item_payload(item: Item) -> dict[str, Any]:
 
 
 def dismiss(by: User, item: Item, *, reason: str = "") -> Item:
-    """Nothing to do about this report or flag: it leaves the open queue."""
+    """Nothing to do about this report or flag, nor about any other open one about the same
+    message: they all leave the open queue."""
     _refuse(by, "safeguarding.review", item)
     text = _text(reason, required=False)
     with transaction.atomic():
-        _close([item], by, State.DISMISSED)
+        _close([item, *(_open_about(item.message) if item.message is not None else [])], by,
+               State.DISMISSED)
         _record("safeguarding.dismissed", school_id=item.school_id, actor=by,
                 reason=text, **_item_payload(item))
         _tell_leads(item.school_id)
@@ -267,13 +269,12 @@ def reject(by: User, item: Item, *, reason: str) -> Message:
 
 def restrict(by: User, item: Item, *, until: datetime, reason: str) -> Restriction:
     """The person reported (or the flagged message's sender) may read but not post until
-    ``until``."""
+    ``until``. The item stays open: the lead may still remove the message, or dismiss it."""
     person = item.person if isinstance(item, Report) else item.message.sender
     _refuse(by, "safeguarding.restrict", person)
     text = _text(reason, required=True)
     with transaction.atomic():
         restriction = moderation.restrict_member(by=by, user=person, until=until, reason=text)
-        _close([item], by, State.ACTIONED)
         _record("safeguarding.restricted", school_id=item.school_id, actor=by,
                 subjects=[person], reason=text, until=until.isoformat(),
                 restriction=restriction.pk, **(_item_payload(item) | {"person": person.pk}))

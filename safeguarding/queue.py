@@ -59,15 +59,44 @@ LANGUAGE_NAMES = {"en": _("English"), "nl": _("Dutch"), "ru": _("Russian")}
 
 @dataclass
 class Item:
-    """One open report or flag as the queue lists it."""
+    """One open report or flag."""
 
     kind: str  # "report" or "flag"
     obj: Report | Flag
     created_at: datetime
 
 
-def open_items(school_id: int) -> list[Item]:
-    """The school's open reports and flags, newest first."""
+@dataclass
+class Entry:
+    """One line of the queue: a message with every open report and flag about it (one
+    decision answers them all), or a report about a person."""
+
+    items: list[Item]
+
+    @property
+    def first(self) -> Item:
+        """The item the line links to: the oldest, so the link stays while more arrive."""
+        return self.items[-1]
+
+    @property
+    def newest(self) -> datetime:
+        return self.items[0].created_at
+
+    @property
+    def message(self) -> Any:
+        return self.first.obj.message
+
+    @property
+    def reports(self) -> list[Report]:
+        return [i.obj for i in self.items if isinstance(i.obj, Report)]
+
+    @property
+    def flags(self) -> list[Flag]:
+        return [i.obj for i in self.items if isinstance(i.obj, Flag)]
+
+
+def open_items(school_id: int) -> list[Entry]:
+    """The school's open reports and flags, one entry per message, newest first."""
     reports = (Report.objects.filter(school_id=school_id, state=State.OPEN)
                .select_related("reporter", "person", "message__conversation__school_class",
                                "message__sender")
@@ -78,7 +107,25 @@ def open_items(school_id: int) -> list[Item]:
     items = [Item("report", r, r.created_at) for r in reports]
     items += [Item("flag", f, f.created_at) for f in flags]
     items.sort(key=lambda i: i.created_at, reverse=True)
-    return items[:QUEUE_LIMIT]
+    entries: dict[tuple[str, int], Entry] = {}
+    for item in items:
+        key = (("message", item.obj.message_id) if item.obj.message_id is not None
+               else ("report", item.obj.pk))
+        entries.setdefault(key, Entry([])).items.append(item)
+    return list(entries.values())[:QUEUE_LIMIT]
+
+
+def about_message(item: Report | Flag) -> list[Item]:
+    """Every report and flag about the item's message (the item alone for a report about a
+    person), oldest first: what the item's page lists."""
+    if item.message_id is None:
+        return [Item("report", item, item.created_at)]
+    found = [Item("report", r, r.created_at) for r in Report.objects.filter(
+        message_id=item.message_id).select_related("reporter", "handled_by")]
+    found += [Item("flag", f, f.created_at) for f in Flag.objects.filter(
+        message_id=item.message_id).select_related("handled_by")]
+    found.sort(key=lambda i: (i.created_at, i.kind, i.obj.pk))
+    return found
 
 
 def restrictions_in_force(school_id: int) -> QuerySet[Restriction]:

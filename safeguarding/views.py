@@ -147,6 +147,7 @@ def _item_page(request: AuthenticatedHttpRequest, item: Report | Flag, *,
     given = forms or {}
     page = {
         "item": item, "kind": "report" if isinstance(item, Report) else "flag",
+        "about": queue.about_message(item),
         "message": message, "person": person, "pupil": pupil,
         "context_messages": context_messages, "needs_reason": needs_reason,
         "look_form": look_form or LookForm(),
@@ -232,7 +233,8 @@ def decide(request: AuthenticatedHttpRequest, kind: str, pk: int, verb: str) -> 
     if form is not None and not form.is_valid():
         return _item_page(request, item, forms={verb: form}, status=400)
     django_messages.success(request, done)
-    if verb == "notify":
+    if verb in ("notify", "restrict"):
+        # The item stays open after a restriction: the message may still need removing.
         return redirect("safeguarding:item", kind=kind, pk=pk)
     return redirect("safeguarding:queue")
 

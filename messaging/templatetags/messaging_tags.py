@@ -16,6 +16,7 @@ from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 
 from messaging.attachments import is_shown
+from messaging.hours import AWAY_ON_DAY
 from messaging.text import render_body
 
 register = template.Library()
@@ -94,6 +95,8 @@ def chat_formats() -> dict[str, str]:
         "time_zone": timezone.get_current_timezone_name(),
         "weekdays": json.dumps([str(WEEKDAYS_ABBR[i]) for i in range(7)]),
         "weekdays_long": json.dumps([str(WEEKDAYS[i]) for i in range(7)]),
+        # The office-hours notice, one sentence per weekday (messaging.hours.AWAY_ON_DAY).
+        "away_on_day": json.dumps([str(text) for text in AWAY_ON_DAY]),
         "decimal_separator": str(get_format("DECIMAL_SEPARATOR")),
         # Keyed by the browser's plural category (Intl.PluralRules) of the page's language.
         "bytes": json.dumps({"one": plural(1), "few": plural(2), "many": plural(5),

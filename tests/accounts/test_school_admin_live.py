@@ -55,7 +55,7 @@ def test_the_admin_emails_the_invitations_once_with_one_record(
     answer = client.post("/school/invitations/", {})
     assert answer.status == 200, answer.text[:2000]
     assert answer.url.endswith("/school/invitations/")
-    assert "2 invitation(s) sent by e-mail." in answer.text
+    assert "2 invitations sent by e-mail." in answer.text
     assert sorted(m.to for m in mail.outbox) == [["g0000@example.invalid"],
                                                 ["g0001@example.invalid"]]
     assert kinds(school).count("admin.invitations_emailed") == 1
@@ -332,7 +332,7 @@ def test_processing_leavers_is_one_record_for_this_school(
     User.objects.filter(pk=teacher.pk).update(leaves_on=timezone.localdate() - timedelta(days=1))
     since = mark(school)
     answer = client.post("/school/leavers/", {})
-    assert answer.status == 200 and "1 account(s) deactivated, 0 pupil(s) left." in answer.text
+    assert answer.status == 200 and "1 account deactivated. 0 pupils left." in answer.text
     new = added(school, since)
     assert new.count("admin.leavers_processed") == 1 and new.count("account.deactivated") == 1
 

@@ -87,7 +87,7 @@ def test_a_legal_hold_keeps_content_until_lifted(chat: dict[str, list[Message]],
     assert not Message.objects.filter(conversation=conversation_4b).exists()
     assert Message.objects.filter(sender=parent_5a).exists()  # still under the person hold
     assert Record.objects.filter(kind="hold.lifted").count() == 1
-    archive_actions.lift_hold(dpo, person_hold)
+    archive_actions.lift_hold(dpo, person_hold, "Investigation closed")
     retention.apply_retention(now)
     assert not Message.objects.filter(sender=parent_5a).exists()
     assert chain.verify().intact
@@ -166,7 +166,7 @@ def test_holds_are_placed_by_the_school_dpo_only(conversation_4b: Conversation, 
             archive_actions.place_hold(person, conversation_4b, "Because")
     hold = archive_actions.place_hold(dpo, conversation_4b, "Because")
     with pytest.raises(PermissionDenied):
-        archive_actions.lift_hold(elsewhere, hold)
+        archive_actions.lift_hold(elsewhere, hold, "Because")
     assert LegalHold.objects.get().lifted_at is None
 
 

@@ -76,8 +76,15 @@ def test_a_parent_writing_outside_office_hours_is_told_when_it_will_be_read(clie
     client.force_login(parent)
     url = reverse("messaging:conversation", args=[conversation.pk])
     response = client.post(url, {"body": "Can we talk about Emma?"}, follow=True)
-    assert "Ms de Vries is outside office hours and will read your message from Monday 08:00" in (
+    assert "Ms de Vries is outside office hours and will read your message on Monday at 08:00." in (
         response.content.decode())
+    # Russian says the day as a phrase of its own ("в понедельник"), Dutch "op maandag om".
+    client.cookies["django_language"] = "ru"
+    response = client.post(url, {"body": "Можно поговорить?"}, follow=True)
+    assert ("прочитает ваше сообщение в понедельник в 08:00." in response.content.decode())
+    client.cookies["django_language"] = "nl"
+    response = client.post(url, {"body": "Kunnen we praten?"}, follow=True)
+    assert "leest uw bericht op maandag om 08:00." in response.content.decode()
     # Staff writing to a parent are never told such a thing.
     assert hours.staff_away(teacher, conversation) == []
 

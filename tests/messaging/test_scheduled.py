@@ -75,3 +75,31 @@ def test_scheduling_and_cancelling_through_the_page(client: Client, conversation
     assert client.post(cancel).status_code == 302
     send_scheduled.delay()
     assert scheduled.send_due_scheduled(now=timezone.now() + timedelta(days=2)) == 0
+
+
+
+MONTHS = {
+    "ru": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "nl", "en"])
+def test_the_scheduled_list_writes_the_month_as_the_language_does(
+        conversation_4b: Conversation, teacher: User, language: str) -> None:
+    when = timezone.localtime(timezone.now() + timedelta(days=10))
+    scheduled.schedule_message(teacher, conversation_4b, "Winter fair", when)
+    client = Client()
+    client.cookies["django_language"] = language
+    teacher.language = language
+    teacher.save()
+    client.force_login(teacher)
+    page = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])).content.decode()
+    shown = page.split("Winter fair")[0].rsplit("<time", 1)[1]
+    # "7 декабря", never the abbreviation "Дек".
+    month = MONTHS[language][when.month - 1]
+    assert f" {month}," in shown, shown

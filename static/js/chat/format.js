@@ -10,6 +10,7 @@ export function readFormats(data, lang) {
     timeZone: data.timeZone || "UTC",
     weekdays: JSON.parse(data.weekdays || "[]"),
     weekdaysLong: JSON.parse(data.weekdaysLong || "[]"),
+    awayOnDay: JSON.parse(data.awayOnDay || "[]"),
     decimalSeparator: data.decimalSeparator || ".",
     bytes: JSON.parse(data.sizeBytes || "{}"),
     units: JSON.parse(data.sizeUnits || "[]"),
@@ -32,10 +33,12 @@ export function formatTime(iso, f) {
   return `${f.weekdays[p.day]} ${p.hour}:${p.minute}`;
 }
 
-// "l H:i": the full day name, as the server writes office hours' "from when".
-export function formatDayTime(iso, f) {
+// The office-hours notice: one whole sentence per weekday, as the server writes it
+// (messaging.hours.AWAY_ON_DAY), with the name and the 24-hour time filled in.
+export function awayNotice(iso, name, f) {
   const p = parts(iso, f.timeZone);
-  return `${f.weekdaysLong[p.day]} ${p.hour}:${p.minute}`;
+  const sentence = f.awayOnDay[p.day] || "";
+  return sentence.split("{name}").join(name).split("{time}").join(`${p.hour}:${p.minute}`);
 }
 
 // Python's round(x, 1) for x = n / 2^k: exact halves go to the even digit.

@@ -2,7 +2,7 @@
 // external assets; everything the page needs (URLs, page size, texts, formats) is in the
 // data-* attributes of #chat, rendered by the server. Protocol: docs/protocol.md.
 import { Composer } from "./composer.js";
-import { formatDayTime, readFormats } from "./format.js";
+import { awayNotice, readFormats } from "./format.js";
 import { Renderer } from "./render.js";
 import { Connection, Outbox, TOO_MANY_SOCKETS } from "./socket.js";
 
@@ -286,11 +286,11 @@ function start(chat) {
       composer.clearError(ev.client_id);
     }
     for (const p of ev.away || []) {
-      const when = p.reads_from ? formatDayTime(p.reads_from, formats) : "";
       const note = document.createElement("p");
       note.className = "notice away";
       note.setAttribute("role", "note");
-      note.textContent = fill(texts.away, { name: p.name, when });
+      note.textContent = p.reads_from ? awayNotice(p.reads_from, p.name, formats)
+        : fill(texts.away, { name: p.name });
       list.parentNode.insertBefore(note, list);
     }
   }
