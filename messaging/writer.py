@@ -32,7 +32,7 @@ from messaging.attachments import claimable
 from messaging.models import Attachment
 from messaging.socket_db import NO_MESSAGE, NOT_FOUND, refusal
 from messaging.wire import frame_int
-from schoolchat import metrics
+from observability import metrics
 
 log = logging.getLogger(__name__)
 
