@@ -245,6 +245,35 @@ def test_the_import_detector_finds_an_import_in_a_function(tmp_path: Path) -> No
     assert found == ["from messaging import hub", "import sys"]
 
 
+def code_in_package_init(path: Path) -> list[str]:
+    """The functions and classes an ``__init__.py`` defines, and its module-level assignments
+    other than constants (UPPER_CASE) and ``__all__``."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = [node.name for node in tree.body
+             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        found += [t.id for t in targets if isinstance(t, ast.Name)
+                  and not (t.id.isupper() or t.id == "__all__")]
+    return found
+
+
+def test_app_packages_hold_no_code_to_install() -> None:
+    """Django imports an app's package before its models exist, so a function there can only
+    reach the app's code through something handed to it from ``ready()``: a service locator.
+    Callers import the module that does the work (``archive.chain``, ``consent.services``)."""
+    found = {app: code for app in APPS if (code := code_in_package_init(ROOT / app / "__init__.py"))}
+    assert found == {}
+
+
+def test_the_package_detector_finds_code(tmp_path: Path) -> None:
+    init = tmp_path / "__init__.py"
+    init.write_text('"""Doc."""\nPURPOSE = "x"\n__all__ = ["PURPOSE"]\n_writer: object = None\n'
+                    "def install(w):\n    pass\nclass Writer:\n    pass\n")
+    assert sorted(code_in_package_init(init)) == ["Writer", "_writer", "install"]
+
+
 # --- role comparisons: permission questions are asked of the policy -------------------------
 # Whether someone may do something is decided in an app's access.py or accounts/rules.py
 # (``can(user, action, obj)`` and their predicates); the models define the role sets. A
