@@ -126,7 +126,7 @@ def backoff_seconds(username: str) -> int:
         return 0
     delay = min(2 ** (failures - threshold), settings.SCHOOLCHAT_ACCOUNT_BACKOFF_MAX_SECONDS)
     remaining = (last + timedelta(seconds=delay) - now).total_seconds()
-    return max(0, math.ceil(remaining))
+    return max(0, math.ceil(float(remaining)))
 
 
 # --- wrong second-factor codes ----------------------------------------------------------------

@@ -143,7 +143,7 @@ EXPORT_LINK_HOURS = 72
 
 
 def export_path(export: Any) -> Path:
-    return Path(settings.MEDIA_ROOT) / "exports" / export.file_name
+    return Path(settings.MEDIA_ROOT) / "exports" / str(export.file_name)
 
 
 def request_export(dpo: User, *, user: User | None = None,

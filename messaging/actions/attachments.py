@@ -35,7 +35,7 @@ from messaging.publish import publish_on_commit
 from messaging.seq import next_seq
 
 
-def upload(user: User, conversation: Conversation, uploaded: UploadedFile, *,
+def upload(user: User, conversation: Conversation, uploaded: UploadedFile[bytes], *,
            pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
     """Check, clean and store a file for a message the user is about to send here.
 
