@@ -92,7 +92,7 @@ def _extracted(tmp_path: Path) -> dict[str, set[str]]:
     for name in ("manage.py",):
         copy.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, copy / name)
-    for folder in ("schoolchat", "templates", *AREAS):
+    for folder in ("schoolchat", "observability", "templates", *AREAS):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, copy / folder, ignore=ignore, dirs_exist_ok=True)
     subprocess.run([sys.executable, "manage.py", "messages", "-l", "nl"],
