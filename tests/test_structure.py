@@ -245,6 +245,48 @@ def test_the_import_detector_finds_an_import_in_a_function(tmp_path: Path) -> No
     assert found == ["from messaging import hub", "import sys"]
 
 
+IMPORTERS = {"import_module", "import_string", "__import__"}
+
+
+def imports_by_name(path: Path) -> Iterator[str]:
+    """Each call of ``importlib.import_module``/``import_string``/``__import__`` whose name is
+    built (an f-string, a ``%`` or ``+``) or names a package of the project: an import the
+    layers contract cannot see. A name read from a setting (a session engine, the hub class
+    in ``SCHOOLCHAT_HUB``) is the configuration's choice and is not reported."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        target = node.args[0]
+        built = isinstance(target, ast.JoinedStr | ast.BinOp)
+        named = (isinstance(target, ast.Constant) and isinstance(target.value, str)
+                 and target.value.split(".")[0] in PACKAGES)
+        if name in IMPORTERS and (built or named):
+            yield f"{node.lineno}: {ast.unparse(node)}"
+
+
+def test_no_module_imports_the_project_by_a_built_name() -> None:
+    found = [f"{path.relative_to(ROOT)}:{hit}" for package in PACKAGES
+             for path in sorted((ROOT / package).rglob("*.py"))
+             if "migrations" not in path.parts for hit in imports_by_name(path)]
+    assert found == []
+
+
+def test_the_name_detector_finds_built_names(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import importlib\nfrom django.conf import settings\n"
+        "def f(app):\n    importlib.import_module(f'{app}.demo')\n"
+        "    importlib.import_module('messaging.demo')\n"
+        "    importlib.import_module(settings.SESSION_ENGINE)\n"
+        "    importlib.import_module('re._parser')\n"
+    )
+    found = sorted(line.split(": ", 1)[1] for line in imports_by_name(module))
+    assert found == ["importlib.import_module('messaging.demo')", "importlib.import_module(f'{app}.demo')"]
+
+
 def code_in_package_init(path: Path) -> list[str]:
     """The functions and classes an ``__init__.py`` defines, and its module-level assignments
     other than constants (UPPER_CASE) and ``__all__``."""
