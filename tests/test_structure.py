@@ -13,6 +13,7 @@ import ast
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.contrib import admin
 from django.test import RequestFactory
@@ -174,7 +175,7 @@ LAYERS = [
 ]
 
 
-def _contracts() -> dict[str, dict[str, object]]:
+def _contracts() -> dict[str, dict[str, Any]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     return {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
 
@@ -194,6 +195,9 @@ def test_every_package_has_its_place_in_the_layers() -> None:
     assert sorted(_layered(LAYERS)) == PACKAGES, "give the new package its layer in pyproject.toml"
     assert sorted(config["root_packages"]) == PACKAGES
     assert set(APPS) < set(PACKAGES)
+    inside = _contracts()["inside-apps"]
+    assert sorted(inside["containers"]) == APPS, "order the new app's modules with the others"
+    assert [layer.strip("()") for layer in inside["layers"][1:]] == ["actions", "access", "models"]
 
 
 def test_no_contract_has_exceptions() -> None:
