@@ -1,7 +1,8 @@
 """The demo school, built through the same actions as a real one: its people and classes.
 
 Called by ``manage.py seed_demo`` (which refuses to run with DEBUG off unless forced), before
-the other apps' ``<app>/demo.py`` (messaging adds the conversations and their history).
+the parts the apps above register from their ``AppConfig.ready`` (:func:`register_part`:
+messaging adds the conversations and their history) and the archive's part, which comes last.
 Idempotent: a second run finds what exists and adds nothing twice. One write here is for the
 demo only and named so: every demo account gets the published demo password
 (:func:`set_demo_password`).
@@ -9,7 +10,10 @@ demo only and named so: every demo account gets the published demo password
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +35,34 @@ from accounts.models import (
 )
 
 PASSWORD = "schoolchat-demo"
+
+# A part of the demo school an app above accounts seeds: it receives the context (``seed()``'s,
+# and what earlier parts added) and may add to it.
+Part = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    order: int
+    seed: Part
+
+
+_PARTS: dict[str, _Part] = {}
+
+
+def register_part(name: str, seed: Part, *, order: int) -> None:
+    """Add an app's part of the demo school, seeded by ascending ``order`` after the people and
+    classes. The same name with the same function again is a no-op (``ready`` may run twice in
+    tests); another function under a taken name is a mistake."""
+    known = _PARTS.get(name)
+    if known is not None and known.seed is not seed:
+        raise RuntimeError(f"a demo part named {name!r} is already registered")
+    _PARTS[name] = _Part(name=name, order=order, seed=seed)
+
+
+def parts() -> list[Part]:
+    return [part.seed for part in sorted(_PARTS.values(), key=lambda p: (p.order, p.name))]
 
 PEOPLE: list[tuple[str, str, str]] = [
     # username, display name, role

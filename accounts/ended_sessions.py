@@ -43,7 +43,7 @@ def _session_ended(request: HttpRequest) -> bool:
         return True  # the session still names a person who may no longer sign in
     # The store no longer has it (deleted, or expired) or it was flushed during the request
     # (its password hash no longer matches): either way the key changed.
-    return session.session_key != cookie
+    return bool(session.session_key != cookie)
 
 
 class EndedSessionMiddleware(MiddlewareMixin):

@@ -32,7 +32,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.actions.classes import create_class, roster_changed
 from accounts.actions.enrolment import enrol, remove_guardianship, set_guardianship
 from accounts.actions.leavers import pupil_leaves
@@ -47,7 +46,7 @@ from accounts.models import (
     User,
 )
 from accounts.rules import operator_managed
-from archive import scopes
+from archive import chain, scopes
 
 COLUMNS = [
     "pupil_ref", "pupil_first_name", "pupil_last_name", "date_of_birth", "class",
@@ -310,7 +309,7 @@ def import_roster(school: School, text: str, *, actor: User | None = None,
     report = Report(dry_run=dry_run, delimiter=roster.delimiter, encoding=encoding)
     with transaction.atomic():
         _apply(school, roster, report, actor)
-        archive.record(
+        chain.record(
             "admin.roster_imported", scope=scopes.school(school.pk), actor=actor,
             subjects=[actor] if actor is not None else [],
             payload={"counts": dict(report.counts), "changes": len(report.changes)},

@@ -33,10 +33,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-import archive
 from accounts.backends import account_for_login
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A daphne listening on a unix socket has no peer address; "unix" in the trusted list says the
@@ -127,7 +126,7 @@ def backoff_seconds(username: str) -> int:
         return 0
     delay = min(2 ** (failures - threshold), settings.SCHOOLCHAT_ACCOUNT_BACKOFF_MAX_SECONDS)
     remaining = (last + timedelta(seconds=delay) - now).total_seconds()
-    return max(0, math.ceil(remaining))
+    return max(0, math.ceil(float(remaining)))
 
 
 # --- wrong second-factor codes ----------------------------------------------------------------
@@ -144,7 +143,7 @@ def code_failed(request: HttpRequest, user: User) -> bool:
                            request=request)
     locked = bool(getattr(request, "axes_locked_out", False))
     with transaction.atomic():
-        archive.record("account.2fa_failed", scope=scopes.school(user.school_id), actor=None,
+        chain.record("account.2fa_failed", scope=scopes.school(user.school_id), actor=None,
                        subjects=[user], payload={
                            "user": user.pk, "address": client_ip(request),
                            "locked_out": locked,
@@ -163,6 +162,6 @@ def _record_lockout(sender: Any, request: HttpRequest | None = None, username: s
     if user is None:
         return
     with transaction.atomic():
-        archive.record("account.sign_in_paused", scope=scopes.school(user.school_id),
+        chain.record("account.sign_in_paused", scope=scopes.school(user.school_id),
                        actor=None, subjects=[user],
                        payload={"user": user.pk, "address": ip_address})

@@ -94,7 +94,8 @@ def _wrong_code(request: HttpRequest, user: User, state: dict[str, Any]) -> Http
     is over (paused, or too many wrong codes for this attempt), else None."""
     if signin.code_failed(request, user):
         request.session.pop(twofactor.PENDING, None)
-        return get_lockout_response(request, None, {"username": user.username})
+        paused: HttpResponse = get_lockout_response(request, None, {"username": user.username})
+        return paused
     if twofactor.count_failure(request, state):
         messages.error(request, _("Too many wrong codes. Log in again."))
         return redirect("login")
@@ -106,7 +107,8 @@ def _paused(request: HttpRequest, user: User) -> HttpResponse | None:
     looked at."""
     if signin.is_locked_out(request, user.username):
         request.session.pop(twofactor.PENDING, None)
-        return get_lockout_response(request, None, {"username": user.username})
+        paused: HttpResponse = get_lockout_response(request, None, {"username": user.username})
+        return paused
     return None
 
 

@@ -98,7 +98,8 @@ def allow_flush() -> None:
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
 
 
-def install() -> None:
-    """Connect the SQLite functions and the flush exception (once, from ``ArchiveConfig.ready``)."""
+def enforce() -> None:
+    """Give every SQLite connection the guard functions and let flush through (once, from
+    ``ArchiveConfig.ready``). Which tables are guarded is what apps :func:`protect`."""
     connection_created.connect(register_sqlite_functions, dispatch_uid="append_only_sqlite_guards")
     allow_flush()

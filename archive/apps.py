@@ -8,9 +8,7 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
-        import archive  # noqa: PLC0415
-        from archive import append_only, chain, tasks, triggers  # noqa: F401, PLC0415
+        from archive import append_only, tasks, triggers  # noqa: F401, PLC0415
 
-        archive.install(chain)
         append_only.protect(triggers.TABLES)
-        append_only.install()
+        append_only.enforce()

@@ -1,5 +1,12 @@
 """Appending to a scope's hash chain, sealing every chain's head, and verifying it all.
 
+``record(kind, *, scope, actor, subjects, payload)`` is the one way in, for every app: it must be
+called inside the transaction that makes the live change, so the two commit or fail together.
+``record_many(kind, *, scope, entries)`` appends several records of one kind to one scope at
+once, for actions that change many things in one transaction (a batch of messages). Scopes are
+named by ``archive.scopes``. Callers import this module (``from archive import chain``); the
+``archive`` package itself holds no code, because Django imports it before any model exists.
+
 Each record's hash commits to its metadata, the hash of its payload and the previous record's
 hash in the same scope. Payloads can later be deleted by retention without breaking the chain,
 because the chain holds only the payload's hash. A seal is a record in the global ``seal`` chain
@@ -110,7 +117,7 @@ def _lock_head(scope: str) -> tuple[int, str]:
     return int(length), str(head)
 
 
-def append(
+def record(
     kind: str,
     *,
     scope: str,
@@ -118,18 +125,18 @@ def append(
     subjects: Iterable[Any] = (),
     payload: dict[str, Any] | None = None,
 ) -> Record:
-    return append_many(kind, scope=scope,
+    return record_many(kind, scope=scope,
                        entries=[Entry(actor=actor, subjects=subjects, payload=payload)])[0]
 
 
-def append_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]:
+def record_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Record]:
     """Chain one record per entry onto the scope's head, in order.
 
     One lock of the chain row and one INSERT per table whatever the number of entries: a batch
     of messages costs the archive about as much as one message.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("archive.record() must run inside the transaction of the change")
+        raise RuntimeError("chain.record() must run inside the transaction of the change")
     if not entries:
         return []
     length, head = _lock_head(scope)
@@ -183,7 +190,7 @@ def heads(exclude_seal: bool = True) -> dict[str, list[Any]]:
 def seal(actor: Any = None) -> Record:
     """Append a seal committing the current head of every chain."""
     with transaction.atomic():
-        return append(SEAL_KIND, scope=SEAL_SCOPE, actor=actor, payload={"heads": heads()})
+        return record(SEAL_KIND, scope=SEAL_SCOPE, actor=actor, payload={"heads": heads()})
 
 
 # --- Verification --------------------------------------------------------------------------

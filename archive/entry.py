@@ -1,4 +1,4 @@
-"""One record to append, for ``archive.record_many`` (no models: importable before apps load)."""
+"""One record to append, for ``archive.chain.record_many`` (no models)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Entry:
-    """One record's actor, subjects and payload, for :func:`archive.record_many`."""
+    """One record's actor, subjects and payload, for :func:`archive.chain.record_many`."""
 
     actor: Any = None
     subjects: Iterable[Any] = ()

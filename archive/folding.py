@@ -49,7 +49,7 @@ def matching(field: str, query: str) -> Q:
 
     An empty query matches everything; the caller decides whether to search at all.
     """
-    match: Any = Q()
+    match = Q()
     for term in terms(query):
         match &= Q(**{f"{field}__contains": term})
     return match

@@ -39,8 +39,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-import archive
-from archive import scopes
+from archive import chain, scopes
 from archive.models import (
     DEFAULT_RETENTION_DAYS,
     PURGE_KIND,
@@ -182,7 +181,7 @@ def _purge_batch(purger: Purger, school: School, category: str, days: int, cutof
     """One batch, inside the caller's transaction: the purge record, one purge entry per
     payload, the payloads, the live messages. Set-based: a statement per table, whatever the
     batch size; the ids go to the database as one parameter each."""
-    purge = archive.record(
+    purge = chain.record(
         PURGE_KIND, scope=scopes.retention(school.pk),
         payload={"category": category, "policy_days": days, "cutoff": cutoff.isoformat(),
                  "attachments_policy_days": attachment_days, "run_at": now.isoformat(),
@@ -246,7 +245,7 @@ def _purge_audit(school: School, days: int, now: datetime, *, dry_run: bool,
             ids = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not ids:
                 return outcome
-            purge = archive.record(
+            purge = chain.record(
                 PURGE_KIND, scope=scopes.retention(school.pk),
                 payload={"category": Category.AUDIT, "policy_days": days,
                          "cutoff": cutoff.isoformat(), "run_at": now.isoformat(),

@@ -1,7 +1,7 @@
 """The archive's scopes: the name of each hash chain, formatted here and nowhere else.
 
 A scope is ``<kind>:<id>``; records of one scope form one chain, locked and appended to on its
-own (docs/archive.md). Every caller of ``archive.record(...)`` names its scope with one of
+own (docs/archive.md). Every caller of ``chain.record(...)`` names its scope with one of
 these functions, so that search, retention, export and verification can rely on the format.
 Each takes an id (``None`` or 0 where a record belongs to no school, such as an operator's).
 """

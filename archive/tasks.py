@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from archive import chain, retention
-from schoolchat import metrics
+from observability import metrics
 
 
 @shared_task(name="archive.seal")

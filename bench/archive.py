@@ -109,7 +109,7 @@ def setup_django() -> None:
     django.setup()
 
 
-def copy_rows(cursor: object, table: str, columns: list[str], rows: list[tuple]) -> None:
+def copy_rows(cursor: object, table: str, columns: list[str], rows: list[tuple[object, ...]]) -> None:
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
         for row in rows:
             copy.write_row(row)
@@ -150,11 +150,11 @@ def generate() -> dict[str, object]:
 
     message_fields = [f for f in Message._meta.concrete_fields]
     columns = [f.column for f in message_fields if f.column]
-    message_rows: list[tuple] = []
-    record_rows: list[tuple] = []
-    payload_rows: list[tuple] = []
-    subject_rows: list[tuple] = []
-    chain_rows: list[tuple] = []
+    message_rows: list[tuple[object, ...]] = []
+    record_rows: list[tuple[object, ...]] = []
+    payload_rows: list[tuple[object, ...]] = []
+    subject_rows: list[tuple[object, ...]] = []
+    chain_rows: list[tuple[object, ...]] = []
     message_id = record_id = 0
     senders = [teacher, subject, *others]
     rng = random.Random(20261207)

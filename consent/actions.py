@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import Pupil, School, SchoolClass, User
-from archive import scopes
+from archive import chain, scopes
 from consent import defaults
 from consent.access import responsible_for
 from consent.models import ConsentForm, ConsentPurpose, ConsentRecord, ConsentRequest
@@ -67,7 +66,7 @@ def publish_form(purpose: ConsentPurpose, text: str, *, actor: User | None) -> C
             purpose=purpose, version=(last.version + 1) if last else 1, text=text,
             published_at=timezone.now(),
         )
-        archive.record(
+        chain.record(
             "consent.form_published", scope=scopes.school(purpose.school_id), actor=actor,
             subjects=[actor] if actor is not None else [],
             payload={"purpose": purpose.code, "form": form.pk, "version": form.version,
@@ -126,7 +125,7 @@ def decide(
             pupil=pupil, guardian=guardian, form=current, decision=decision, method=method,
             recorded_by=recorded_by, decided_at=timezone.now(), signed_on=signed_on,
         )
-        archive.record(
+        chain.record(
             f"consent.{decision}", scope=scopes.pupil(pupil.pk), actor=recorded_by,
             subjects=[guardian, pupil],
             payload={
@@ -180,7 +179,7 @@ def request_consent(
             school_class=school_class, purpose=target, form=form, requested_by=staff,
             requested_at=timezone.now(),
         )
-        archive.record(
+        chain.record(
             "consent.requested", scope=scopes.school_class(school_class.pk), actor=staff,
             subjects=[staff],
             payload={"request": request.pk, "class": school_class.pk, "purpose": target.code,

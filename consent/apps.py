@@ -8,20 +8,21 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
-        import consent  # noqa: PLC0415
+        from accounts.demo import register_part  # noqa: PLC0415
         from accounts.signals import school_created  # noqa: PLC0415
         from archive import append_only  # noqa: PLC0415
         from consent import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the access rules)
             actions,
             dashboard,
-            services,
+            demo,
             triggers,
         )
 
-        consent.install(services.has_consent)
         # A new school starts with the default consent purposes.
         school_created.connect(actions.on_school_created, dispatch_uid="consent.purposes")
         append_only.protect(triggers.TABLES)
         # Coverage per class on the school admin's overview.
         dashboard.register()
+        # The consent forms and records of the demo school (manage.py seed_demo).
+        register_part("consent", demo.seed, order=10)

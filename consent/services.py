@@ -1,6 +1,6 @@
 """Questions about consent: the current state, what is pending, who lacks what.
 
-``has_consent`` is the one question the rest of the system asks (through ``consent.has_consent``).
+``has_consent`` is the one question the rest of the system asks.
 The rules, also in docs/consent.md:
 
 - The latest decision on a purpose by any guardian with parental responsibility stands, so a

@@ -8,12 +8,14 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         # AppConfig.ready is where an app's modules that use models can first be imported.
+        from accounts.demo import register_part  # noqa: PLC0415
         from accounts.sessions import sessions_ended  # noqa: PLC0415
         from accounts.signals import person_erased, person_left, roster_changed  # noqa: PLC0415
         from consent.signals import consent_changed  # noqa: PLC0415
         from messaging import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the conversation rules)
             dashboard,
+            demo,
             retention,
         )
         from messaging.actions import classes  # noqa: PLC0415
@@ -37,3 +39,5 @@ class MessagingConfig(AppConfig):
         retention.register()
         # Unacknowledged announcements on the school admin's overview.
         dashboard.register()
+        # The demo school's conversations and their history (manage.py seed_demo).
+        register_part("messaging", demo.seed, order=20)

@@ -29,7 +29,7 @@ from messaging import hub, presence, socket_db, socket_slots, wire
 from messaging.events import HELD_BY, public
 from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
 from messaging.writer import post_writer
-from schoolchat import metrics
+from observability import metrics
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from messaging.models import Conversation
 from messaging.wire import Frame
-from schoolchat import metrics
+from observability import metrics
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import redis
 from django.conf import settings
 
 from messaging import hub
-from schoolchat import metrics
+from observability import metrics
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from messaging.attachments import claimable
 from messaging.models import Attachment
 from messaging.socket_db import NO_MESSAGE, NOT_FOUND, refusal
 from messaging.wire import frame_int
-from schoolchat import metrics
+from observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,8 @@ def connection_lost(result: Answer) -> bool:
 
 async def _answers(sends: list[Send]) -> list[Answer]:
     try:
-        return await _post_batch(sends)
+        answers: list[Answer] = await _post_batch(sends)
+        return answers
     except Exception as exc:  # the whole batch failed (before any conversation's transaction)
         log.warning("a batch of %d sends failed: %r", len(sends), exc)
         return [exc] * len(sends)

@@ -21,9 +21,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
-from archive import scopes
+from archive import chain, scopes
 from messaging.models import Conversation, Membership
 from notifications import endpoints
 from notifications.models import Device, Mute, Pushed
@@ -72,7 +71,7 @@ def subscribe(user: Any, *, endpoint: Any, p256dh: Any, auth: Any, label: str = 
             defaults={"user": user, "p256dh": p256dh, "auth": auth, "label": label[:100],
                       "session_key": session_key or ""},
         )
-        archive.record("notifications.device_added", scope=scopes.school(user.school_id),
+        chain.record("notifications.device_added", scope=scopes.school(user.school_id),
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "device": device.pk, "label": device.label,
                                 "created": created,
@@ -91,7 +90,7 @@ def _same_keys(device: Device, p256dh: str, auth: str) -> bool:
 def _remove(devices: Iterable[Device], *, actor: Any, reason: str) -> int:
     removed = 0
     for device in devices:
-        archive.record("notifications.device_removed", scope=scopes.school(device.user.school_id),
+        chain.record("notifications.device_removed", scope=scopes.school(device.user.school_id),
                        actor=actor, subjects=[device.user],
                        payload={"user": device.user_id, "device": device.pk,
                                 "label": device.label, "reason": reason})
@@ -184,7 +183,7 @@ def mute(user: Any, conversation: Conversation, *, until: datetime | None = None
         muted, _created = Mute.objects.update_or_create(
             user=user, conversation=conversation,
             defaults={"until": until, "created_at": timezone.now()})
-        archive.record("notifications.muted", scope=scopes.conversation(conversation.pk),
+        chain.record("notifications.muted", scope=scopes.conversation(conversation.pk),
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "conversation": conversation.pk,
                                 "until": until.isoformat() if until else None})
@@ -198,7 +197,7 @@ def unmute(user: Any, conversation: Conversation) -> bool:
         deleted, _rows = Mute.objects.filter(user=user, conversation=conversation).delete()
         if not deleted:
             return False
-        archive.record("notifications.unmuted", scope=scopes.conversation(conversation.pk),
+        chain.record("notifications.unmuted", scope=scopes.conversation(conversation.pk),
                        actor=user, subjects=[user],
                        payload={"user": user.pk, "conversation": conversation.pk})
     return True

@@ -31,7 +31,7 @@ from django.utils import translation
 from messaging.models import Message
 from notifications import actions, push, recipients
 from notifications.models import Device
-from schoolchat import metrics
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

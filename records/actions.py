@@ -21,10 +21,9 @@ from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import Pupil, School, User
-from archive import scopes, sections
+from archive import chain, scopes, sections
 from archive.models import (
     AuditEntry,
     Category,
@@ -91,7 +90,7 @@ def place_hold(dpo: User, target: User | Pupil | Model, reason: str) -> LegalHol
         else:
             hold.conversation_id = target.pk
         hold.save()
-        archive.record("hold.placed", scope=scopes.dpo(dpo.school_id), actor=dpo,
+        chain.record("hold.placed", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(hold),
                        payload={"hold": hold.pk, "reason": reason, **_describe(target)})
         audit(dpo, "hold.placed", hold=hold.pk, **_describe(target))
@@ -113,7 +112,7 @@ def lift_hold(dpo: User, hold: LegalHold, reason: str) -> LegalHold:
         locked.lifted_by = dpo
         locked.lift_reason = (reason or "").strip()
         locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-        archive.record("hold.lifted", scope=scopes.dpo(dpo.school_id), actor=dpo,
+        chain.record("hold.lifted", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=_hold_subjects(locked),
                        payload={"hold": locked.pk, "reason": locked.lift_reason,
                                 **_describe(locked.target)})
@@ -137,7 +136,7 @@ def set_retention(admin: User, school: School, days: dict[str, int]) -> None:
                 school=school, category=category, defaults={"days": value}
             )
         if changed:
-            archive.record("retention.policy_set", scope=scopes.retention(school.pk), actor=admin,
+            chain.record("retention.policy_set", scope=scopes.retention(school.pk), actor=admin,
                            payload={"days": changed, "before": {c: before[c] for c in changed}})
             audit(admin, "retention.policy_set", school=school, days=changed)
 
@@ -148,7 +147,7 @@ EXPORT_LINK_HOURS = 72
 
 
 def export_path(export: Any) -> Path:
-    return Path(settings.MEDIA_ROOT) / "exports" / export.file_name
+    return Path(settings.MEDIA_ROOT) / "exports" / str(export.file_name)
 
 
 def request_export(dpo: User, *, user: User | None = None,
@@ -169,7 +168,7 @@ def request_export(dpo: User, *, user: User | None = None,
 
 def _archive_export(actor: User | None, school_id: int | None, subject: Any, sha256: str, messages: int,
                     export_id: int | None = None) -> None:
-    archive.record("export.made", scope=scopes.dpo(school_id), actor=actor, subjects=[subject],
+    chain.record("export.made", scope=scopes.dpo(school_id), actor=actor, subjects=[subject],
                    payload={"export": export_id, "sha256": sha256, "messages": messages,
                             **_describe(subject)})
     audit(actor, "export.made", school=school_id, export=export_id, sha256=sha256,
@@ -290,7 +289,7 @@ def review_pupil_export(dpo: User, pupil: Pupil,
             school=_school_of(dpo), requested_by=dpo, subject_pupil=pupil,
             file_name=f"{uuid.uuid4().hex}.zip")
         ReviewedExport.objects.create(export=export, reviewed_by=dpo, decisions=decided)
-        archive.record("export.reviewed", scope=scopes.dpo(dpo.school_id), actor=dpo,
+        chain.record("export.reviewed", scope=scopes.dpo(dpo.school_id), actor=dpo,
                        subjects=[pupil], payload={"export": export.pk, "pupil": pupil.pk,
                                                   "decisions": decided})
         audit(dpo, "export.reviewed", export=export.pk, pupil=pupil.pk, included=included,
@@ -387,7 +386,7 @@ def run_search_export(export_id: int, now: datetime | None = None) -> SearchExpo
             finished_at=moment, expires_at=moment + timedelta(hours=EXPORT_LINK_HOURS))
         subjects = [v for k, v in _criteria_of(export.school, export.criteria).items()
                     if k in ("person", "pupil")]
-        archive.record("export.made", scope=scopes.dpo(export.school_id),
+        chain.record("export.made", scope=scopes.dpo(export.school_id),
                        actor=export.requested_by, subjects=subjects,
                        payload={"search": export.criteria, "search_export": export.pk,
                                 "sha256": sha256, "messages": messages})
@@ -415,7 +414,7 @@ def _note_run(run: BackupRun, payload: dict[str, Any]) -> BackupRun:
     """Store how a backup or a drill ended, and archive it (the operator's scope)."""
     with transaction.atomic():
         run.save()
-        archive.record("backup.drilled" if run.kind == BackupRun.Kind.DRILL else "backup.made",
+        chain.record("backup.drilled" if run.kind == BackupRun.Kind.DRILL else "backup.made",
                        scope=scopes.school(None), payload={"run": run.pk, "ok": run.ok, **payload})
     return run
 

@@ -38,7 +38,6 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-import archive
 from accounts import signals
 from accounts.access import can
 from accounts.actions.leavers import process_leaver, pupil_leaves
@@ -53,7 +52,7 @@ from accounts.models import (
     User,
 )
 from accounts.rules import operator_managed
-from archive import scopes
+from archive import chain, scopes
 from archive.models import AuditEntry, Category, LegalHold, Record
 from archive.retention import retention_days
 from consent.models import ConsentRecord
@@ -305,7 +304,7 @@ def record_request(dpo: User, person: User | Pupil, note: str = "") -> ErasureRe
         request = ErasureRequest.objects.create(school_id=person.school_id, person=person,
                                                 pupil=Pupil.objects.filter(user=person).first(),
                                                 requested_by=dpo, note=(note or "").strip())
-        archive.record("erasure.requested", scope=scopes.dpo(person.school_id), actor=dpo,
+        chain.record("erasure.requested", scope=scopes.dpo(person.school_id), actor=dpo,
                        subjects=[person], payload={"user": person.pk, "request": request.pk})
         _audit(dpo, "erasure.requested", request=request.pk, user=person.pk)
     return request
@@ -322,7 +321,7 @@ def _record_pupil_request(dpo: User, pupil: Pupil, note: str) -> ErasureRequest:
                                   code="duplicate")
         request = ErasureRequest.objects.create(school_id=pupil.school_id, pupil=pupil,
                                                 requested_by=dpo, note=(note or "").strip())
-        archive.record("erasure.requested", scope=scopes.dpo(pupil.school_id), actor=dpo,
+        chain.record("erasure.requested", scope=scopes.dpo(pupil.school_id), actor=dpo,
                        subjects=[pupil], payload={"pupil": pupil.pk, "request": request.pk})
         _audit(dpo, "erasure.requested", request=request.pk, pupil=pupil.pk)
     return request
@@ -347,7 +346,7 @@ def withdraw(dpo: User, request: ErasureRequest) -> ErasureRequest:
         locked.decided_by, locked.decided_at = dpo, timezone.now()
         locked.save(update_fields=["state", "decided_by", "decided_at"])
         subjects, names = _about(locked)
-        archive.record("erasure.withdrawn", scope=scopes.dpo(locked.school_id), actor=dpo,
+        chain.record("erasure.withdrawn", scope=scopes.dpo(locked.school_id), actor=dpo,
                        subjects=subjects, payload={**names, "request": locked.pk})
         _audit(dpo, "erasure.withdrawn", request=locked.pk, **names)
     return locked
@@ -420,7 +419,7 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
                                "deleted": deleted}
     if pupil is not None:
         payload["pupil"] = pupil.pk
-    archive.record(ERASED_KIND, scope=scopes.school(person.school_id), actor=by,
+    chain.record(ERASED_KIND, scope=scopes.school(person.school_id), actor=by,
                    subjects=subjects, payload=payload)
 
 
@@ -436,7 +435,7 @@ def _erase_pupil_record(request: ErasureRequest, *, by: User | None) -> None:
     request.decided_at = request.erased_at = moment
     request.erased = deleted
     request.save(update_fields=["state", "decided_by", "decided_at", "erased_at", "erased"])
-    archive.record(PUPIL_ERASED_KIND, scope=scopes.school(pupil.school_id), actor=by,
+    chain.record(PUPIL_ERASED_KIND, scope=scopes.school(pupil.school_id), actor=by,
                    subjects=[pupil],
                    payload={"pupil": pupil.pk, "pseudonym": name, "request": request.pk,
                             "automatic": by is None, "deleted": deleted})

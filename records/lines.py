@@ -418,7 +418,7 @@ class Found:
     body: str
 
 
-_FOUND = {
+_FOUND: dict[str, Callable[[], str]] = {
     "message.posted": lambda: _("%(who)s wrote in %(conversation)s:"),
     "message.edited": lambda: _("%(who)s edited their message in %(conversation)s to read:"),
     "message.retracted": lambda: _("%(who)s retracted their message in %(conversation)s, "

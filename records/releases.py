@@ -24,10 +24,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import Pupil, School, User
-from archive import scopes
+from archive import chain, scopes
 from archive.models import AuditEntry, Record, Subject
 from messaging.models import Conversation
 from records import lines
@@ -185,7 +184,7 @@ def release(dpo: User, record: Record, subject: User | Pupil, reason: str) -> Re
     if subject.pk not in ids:
         raise ValidationError(_("Choose a person the record is about."), code="subject")
     with transaction.atomic():
-        made = archive.record("export.released", scope=scopes.dpo(school.pk), actor=dpo,
+        made = chain.record("export.released", scope=scopes.dpo(school.pk), actor=dpo,
                               subjects=[subject],
                               payload={"record": record.pk, key: subject.pk, "reason": text})
         AuditEntry.objects.create(school=school, actor=dpo, action="export.released",

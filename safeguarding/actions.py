@@ -18,10 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import Pupil, School, User
-from archive import scopes
+from archive import chain, scopes
 from archive.models import AuditEntry
 from messaging import queries
 from messaging.actions import moderation
@@ -64,7 +63,7 @@ def _tell_leads(school_id: int) -> None:
 
 def _record(kind: str, *, school_id: int, actor: User | None, subjects: Iterable[Any] = (),
             **payload: Any) -> None:
-    archive.record(kind, scope=scopes.safeguarding(school_id), actor=actor,
+    chain.record(kind, scope=scopes.safeguarding(school_id), actor=actor,
                    subjects=list(subjects), payload=payload)
 
 

@@ -474,7 +474,7 @@ class Program:
         hit = self.regexp.search(text, start, end)
         if hit is None:  # the window cut a context character off: report the whole match
             return str(found.group(0))
-        return next((g for g in hit.groups() if g is not None), hit.group(0))
+        return str(next((g for g in hit.groups() if g is not None), hit.group(0)))
 
     @property
     def size(self) -> int:

@@ -1,4 +1,4 @@
-"""GET /metrics: this process's figures (schoolchat.metrics) and the installation's state,
+"""GET /metrics: this process's figures (observability.metrics) and the installation's state,
 in Prometheus' text format (docs/operations.md, "Metrics and alerts").
 
 Only for the monitoring system (:mod:`schoolchat.monitoring`: an address in
@@ -28,8 +28,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from archive.models import PURGE_KIND, Record
+from observability import metrics
 from records import backup
-from schoolchat import health, metrics
+from schoolchat import health
 from schoolchat.monitoring import allowed
 
 # The Celery queues the worker reads (Makefile's worker, docker-compose.yml's worker).

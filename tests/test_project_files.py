@@ -86,9 +86,9 @@ def _section(text: str, heading: str, until: str) -> str:
     return text.split(heading, 1)[1].split(until, 1)[0]
 
 
-def _documented(section: str) -> dict[str, list[dict]]:
+def _documented(section: str) -> dict[str, list[dict[str, object]]]:
     """Each `### \\`type\\`` heading of a section with the JSON examples under it."""
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[dict[str, object]]] = {}
     for part in re.split(r"^### ", section, flags=re.M)[1:]:
         names = re.findall(r"`(\w+)`", part.splitlines()[0])
         examples = [json.loads(body) for lang, body in _fenced_blocks(part) if lang == "json"]

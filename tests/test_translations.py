@@ -46,7 +46,7 @@ def _need(tool: str) -> None:
         pytest.skip(message)
 
 
-def _catalog(mo: Path) -> dict:
+def _catalog(mo: Path) -> dict[str, str]:
     with mo.open("rb") as handle:
         return dict(gettext.GNUTranslations(handle)._catalog)  # type: ignore[attr-defined]
 
@@ -92,7 +92,7 @@ def _extracted(tmp_path: Path) -> dict[str, set[str]]:
     for name in ("manage.py",):
         copy.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, copy / name)
-    for folder in ("schoolchat", "templates", *AREAS):
+    for folder in ("schoolchat", "observability", "templates", *AREAS):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, copy / folder, ignore=ignore, dirs_exist_ok=True)
     subprocess.run([sys.executable, "manage.py", "messages", "-l", "nl"],
@@ -129,7 +129,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
 ])
 def test_every_marked_string_has_a_translation(extracted: dict[str, set[str]], area: str,
                                                language: str) -> None:
-    translated: dict = {}
+    translated: dict[str, str] = {}
     for po in CATALOGUES:
         if po.parts[-3] == language:
             translated.update({k: v for k, v in _catalog(po.with_suffix(".mo")).items() if v})

@@ -15,10 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import archive
 from accounts import signals
 from accounts.models import Enrolment, Pupil, School, SchoolClass, User
-from archive import scopes
+from archive import chain, scopes
 
 
 def classes_of_pupil(pupil: Pupil) -> list[SchoolClass]:
@@ -42,6 +41,6 @@ def create_class(school: School, name: str, *, actor: User | None) -> SchoolClas
             raise ValidationError(_("There is already a class with this name."))
         created = SchoolClass.objects.create(school=school, name=name)
         roster_changed([created], actor=actor)
-        archive.record("admin.class_created", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.class_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"school_class": created.pk, "name": name})
     return created

@@ -12,10 +12,9 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-import archive
 from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, StaffAssignment, User
-from archive import scopes
+from archive import chain, scopes
 
 
 def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: User | None = None,
@@ -42,7 +41,7 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: User | None = None,
                                                 starts_on=today)
         if created or len(touched) > 1:
             left = [c.pk for c in touched[1:]]
-            archive.record("admin.pupil_moved" if left else "admin.pupil_enrolled",
+            chain.record("admin.pupil_moved" if left else "admin.pupil_enrolled",
                            scope=scopes.school(pupil.school_id), actor=actor, subjects=[pupil],
                            payload={"pupil": pupil.pk, "school_class": school_class.pk,
                                     "from": left})
@@ -63,7 +62,7 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
                       "parental_responsibility": parental_responsibility,
                       "no_contact": no_contact},
         )
-        archive.record(
+        chain.record(
             "admin.guardianship_added" if created else "admin.guardianship_changed",
             scope=scopes.school(pupil.school_id), actor=actor, subjects=[guardian, pupil],
             payload={"guardianship": guardianship.pk, "guardian": guardian.pk, "pupil": pupil.pk,
@@ -81,7 +80,7 @@ def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None
     """The guardian is no longer linked to the pupil (``admin.guardianship_removed``)."""
     pupil, guardian = guardianship.pupil, guardianship.guardian
     with transaction.atomic():
-        archive.record("admin.guardianship_removed", scope=scopes.school(pupil.school_id),
+        chain.record("admin.guardianship_removed", scope=scopes.school(pupil.school_id),
                        actor=actor, subjects=[guardian, pupil],
                        payload={"guardianship": guardianship.pk, "guardian": guardian.pk,
                                 "pupil": pupil.pk})
@@ -93,7 +92,7 @@ def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None
 def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
     with transaction.atomic():
         StaffAssignment.objects.get_or_create(school_class=school_class, user=user)
-        archive.record("admin.staff_assigned", scope=scopes.school(school_class.school_id),
+        chain.record("admin.staff_assigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
         roster_changed([school_class], actor=actor)
@@ -102,7 +101,7 @@ def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = 
 def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
     with transaction.atomic():
         StaffAssignment.objects.filter(school_class=school_class, user=user).delete()
-        archive.record("admin.staff_unassigned", scope=scopes.school(school_class.school_id),
+        chain.record("admin.staff_unassigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
         roster_changed([school_class], actor=actor)

@@ -16,11 +16,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-import archive
 from accounts import sessions, shortcodes
 from accounts.actions.people import create_account, create_pupil_account, operator_only
 from accounts.models import OPERATOR_ROLES, Guardianship, Invitation, Pupil, Role, School, User
-from archive import scopes
+from archive import chain, scopes
 
 INVITATION_DAYS = 7
 
@@ -50,7 +49,7 @@ def issue_invitation(user: User, *, actor: User | None = None,
             user=user, purpose=purpose, token_hash=hash_token(token), created_by=actor,
             created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS),
         )
-        archive.record("admin.invitation_issued", scope=scopes.school(user.school_id), actor=actor,
+        chain.record("admin.invitation_issued", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "purpose": purpose,
                                                  "invitation": invitation.pk})
     return invitation, token
@@ -89,7 +88,7 @@ def revoke_invitation(invitation: Invitation, *, actor: User | None = None) -> b
             pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
         if done:
-            archive.record("admin.invitation_revoked", scope=scopes.school(invitation.user.school_id),
+            chain.record("admin.invitation_revoked", scope=scopes.school(invitation.user.school_id),
                            actor=actor, subjects=[invitation.user],
                            payload={"invitation": invitation.pk})
     return bool(done)
@@ -120,7 +119,7 @@ def accept_invitation(invitation: Invitation, password: str, *, language: str = 
             user.language = language
             fields.append("language")
         user.save(update_fields=fields)
-        archive.record("account.password_set", scope=scopes.school(user.school_id), actor=user,
+        chain.record("account.password_set", scope=scopes.school(user.school_id), actor=user,
                        subjects=[user], payload={"user": user.pk, "purpose": locked.purpose,
                                                  **({"language": language} if language else {})})
         # A password reset ends every other session of the account.
@@ -160,7 +159,7 @@ def email_invitations(school: School, *, actor: User | None,
                        .order_by("pk")):
             _invitation, token = issue_invitation(person, actor=actor)
             mails.append(invitation_mail(person, school, link_for(token)))
-        archive.record("admin.invitations_emailed", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.invitations_emailed", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"count": len(mails)})
         if mails:
             transaction.on_commit(partial(send_mails, mails))
@@ -242,7 +241,7 @@ def issue_letters(school: School, *, actor: User | None,
         for link in (contact_about(Guardianship.objects.filter(guardian__in=people))
                      .select_related("pupil").order_by("pupil__first_name", "pupil__pk")):
             children.setdefault(link.guardian_id, []).append(link.pupil)
-        archive.record("admin.invitation_letters_issued", scope=scopes.school(school.pk),
+        chain.record("admin.invitation_letters_issued", scope=scopes.school(school.pk),
                        actor=actor,
                        subjects=[*people, *dict.fromkeys(p for ps in children.values() for p in ps)],
                        payload={"count": len(people), "users": [p.pk for p in people],

@@ -9,12 +9,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-import archive
 from accounts import sessions, signals
 from accounts.actions.classes import roster_changed
 from accounts.actions.invitations import revoke_invitation
 from accounts.models import Enrolment, Invitation, Pupil, School, SchoolClass, User
-from archive import scopes
+from archive import chain, scopes
 
 
 def process_leaver(user: User, *, actor: User | None = None) -> bool:
@@ -34,10 +33,10 @@ def process_leaver(user: User, *, actor: User | None = None) -> bool:
         if user.leaves_on is None or user.leaves_on > timezone.localdate():
             user.leaves_on = timezone.localdate()
         user.save(update_fields=["is_active", "left_at", "leaves_on"])
-        archive.record("account.deactivated", scope=scope, actor=actor, subjects=[user],
+        chain.record("account.deactivated", scope=scope, actor=actor, subjects=[user],
                        payload={"user": user.pk, "left_at": user.left_at.isoformat()})
         ended = sessions.delete_sessions({user.pk})
-        archive.record("account.sessions_ended", scope=scope, actor=actor, subjects=[user],
+        chain.record("account.sessions_ended", scope=scope, actor=actor, subjects=[user],
                        payload={"user": user.pk, "sessions": ended})
         # Their memberships end (messaging), in this transaction.
         signals.person_left.send(sender=User, user=user, actor=actor)
@@ -53,7 +52,7 @@ def schedule_leaver(user: User, leaves_on: date, *, actor: User | None = None) -
     with transaction.atomic():
         user.leaves_on = leaves_on
         user.save(update_fields=["leaves_on"])
-        archive.record("admin.leaver_set", scope=scopes.school(user.school_id), actor=actor,
+        chain.record("admin.leaver_set", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk, "leaves_on": str(leaves_on)})
         if leaves_on <= timezone.localdate():
             process_leaver(user, actor=actor)
@@ -69,7 +68,7 @@ def pupil_leaves(pupil: Pupil, *, actor: User | None = None, on: date | None = N
     with transaction.atomic():
         pupil.left_on = leave_day
         pupil.save(update_fields=["left_on"])
-        archive.record("admin.pupil_leave_set", scope=scopes.school(pupil.school_id), actor=actor,
+        chain.record("admin.pupil_leave_set", scope=scopes.school(pupil.school_id), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk, "on": str(leave_day)})
         if leave_day > day:
             return False
@@ -90,7 +89,7 @@ def apply_pupil_leaving(pupil: Pupil, *, actor: User | None = None, today: date 
             enrolment.ends_on = max(day, enrolment.starts_on)
             enrolment.save(update_fields=["ends_on"])
             touched.append(enrolment.school_class)
-        archive.record("pupil.left", scope=scopes.school(pupil.school_id), actor=actor,
+        chain.record("pupil.left", scope=scopes.school(pupil.school_id), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk, "on": str(pupil.left_on)})
         if pupil.user is not None:
             process_leaver(pupil.user, actor=actor)
@@ -120,7 +119,7 @@ def process_due_leavers(*, actor: User | None = None, today: date | None = None,
     done = {"users": users, "pupils": pupils}
     if school is not None:
         with transaction.atomic():
-            archive.record("admin.leavers_processed", scope=scopes.school(school.pk),
+            chain.record("admin.leavers_processed", scope=scopes.school(school.pk),
                            actor=actor, subjects=[], payload=done)
     # Leavers whose period has passed are anonymised (records, which sits above accounts).
     signals.leavers_processed.send(sender=User, school=school, today=day)

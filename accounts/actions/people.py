@@ -8,11 +8,10 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-import archive
 from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.actions.sessions import require_fresh_login
 from accounts.models import OPERATOR_ROLES, Pupil, Role, School, User
-from archive import scopes
+from archive import chain, scopes
 
 # What the school admin's person page may change.
 PERSON_FIELDS = frozenset({"display_name", "role", "email", "phone"})
@@ -36,7 +35,7 @@ def create_account(school: School, *, actor: User | None, username: str, display
                     email=email, phone=phone, ref=ref, is_active=False, is_staff=False)
         user.set_unusable_password()
         user.save()
-        archive.record("admin.account_created", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.account_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[user], payload={"user": user.pk, "role": role})
     return user
 
@@ -53,7 +52,7 @@ def change_person(person: User, changes: Mapping[str, object], *, actor: User | 
         for name, value in changes.items():
             setattr(person, name, value)
         person.save(update_fields=sorted(changes) or None)
-        archive.record("admin.person_changed", scope=scopes.school(person.school_id), actor=actor,
+        chain.record("admin.person_changed", scope=scopes.school(person.school_id), actor=actor,
                        subjects=[person], payload={"user": person.pk, "fields": sorted(changes)})
         if "role" in changes and person.needs_two_factor and not person.totp_confirmed_at:
             require_fresh_login([person], actor=actor, reason="role_changed")
@@ -65,7 +64,7 @@ def create_pupil(school: School, *, actor: User | None, ref: str, first_name: st
     with transaction.atomic():
         pupil = Pupil.objects.create(school=school, ref=ref, first_name=first_name,
                                      last_name=last_name, date_of_birth=date_of_birth)
-        archive.record("admin.pupil_created", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.pupil_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk})
     return pupil
 
@@ -79,7 +78,7 @@ def change_pupil(pupil: Pupil, changes: Mapping[str, object], *, actor: User | N
         for name, value in changes.items():
             setattr(pupil, name, value)
         pupil.save(update_fields=sorted(changes) or None)
-        archive.record("admin.pupil_changed", scope=scopes.school(pupil.school_id), actor=actor,
+        chain.record("admin.pupil_changed", scope=scopes.school(pupil.school_id), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk, "fields": sorted(changes)})
     return pupil
 

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
-import archive
 from accounts.actions.classes import roster_changed
 from accounts.actions.sessions import require_fresh_login
 from accounts.models import STAFF_ROLES, School, SchoolClass, User
-from archive import scopes
+from archive import chain, scopes
 
 POLICY_FIELDS = frozenset({
     # What the school writes to people who chose no language, and its paperwork.
@@ -40,7 +39,7 @@ def change_policies(school: School, changes: Mapping[str, object], *,
         for name, value in changes.items():
             setattr(school, name, value)
         school.save(update_fields=sorted(changes) or None)
-        archive.record("admin.policies_changed", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.policies_changed", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload=dict(changes))
         if CLASS_MEMBERSHIP_POLICIES & set(changes):
             roster_changed(SchoolClass.objects.filter(school=school), actor=actor)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-import archive
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 
 
 def is_language(code: str) -> bool:
@@ -24,6 +23,6 @@ def set_language(user: User, language: str) -> bool:
     with transaction.atomic():
         user.language = language
         user.save(update_fields=["language"])
-        archive.record("account.language_set", scope=scopes.school(user.school_id), actor=user,
+        chain.record("account.language_set", scope=scopes.school(user.school_id), actor=user,
                        subjects=[user], payload={"user": user.pk, "language": language})
     return True

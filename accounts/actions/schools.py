@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-import archive
 from accounts.actions.invitations import issue_invitation
 from accounts.actions.people import create_account
 from accounts.models import Invitation, Role, School, User
 from accounts.signals import school_created
-from archive import scopes
+from archive import chain, scopes
 
 
 class SchoolSetupRefused(ValueError):
@@ -41,7 +40,7 @@ def create_school(name: str, *, slug: str, actor: User | None = None,
         if school is not None:
             return school, False
         school = School.objects.create(slug=slug, name=name, language=language)
-        archive.record("admin.school_created", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.school_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"school": school.pk, "slug": slug,
                                              "language": language})
         school_created.send(sender=School, school=school)

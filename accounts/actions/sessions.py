@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-import archive
 from accounts import sessions
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 
 
 def require_fresh_login(users: Iterable[User], *, actor: User | None = None, reason: str) -> int:
@@ -22,7 +21,7 @@ def require_fresh_login(users: Iterable[User], *, actor: User | None = None, rea
     with transaction.atomic():
         ended = sessions.delete_sessions({u.pk for u in users})
         for user in users:
-            archive.record("account.sessions_ended", scope=scopes.school(user.school_id), actor=actor,
+            chain.record("account.sessions_ended", scope=scopes.school(user.school_id), actor=actor,
                            subjects=[user], payload={"user": user.pk, "reason": reason})
             sessions.announce(user.pk, reason=reason)
     return ended

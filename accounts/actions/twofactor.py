@@ -12,10 +12,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-import archive
 from accounts.models import RecoveryCode, User
 from accounts.twofactor import RECOVERY_CODES, code_hash, totp_step
-from archive import scopes
+from archive import chain, scopes
 
 
 def use_time_step(user: User, step: int) -> bool:
@@ -42,7 +41,7 @@ def enrol_second_factor(user: User, secret: str, step: int | None = None) -> lis
         RecoveryCode.objects.bulk_create(
             [RecoveryCode(user=user, code_hash=code_hash(code)) for code in codes]
         )
-        archive.record("account.2fa_enrolled", scope=scopes.school(user.school_id),
+        chain.record("account.2fa_enrolled", scope=scopes.school(user.school_id),
                        actor=user, subjects=[user], payload={"user": user.pk})
     return codes
 
@@ -57,7 +56,7 @@ def verify_second_factor(user: User, code: str) -> bool:
             user=user, code_hash=code_hash(code), used_at__isnull=True
         ).update(used_at=timezone.now())
         if used:
-            archive.record("account.recovery_code_used", scope=scopes.school(user.school_id),
+            chain.record("account.recovery_code_used", scope=scopes.school(user.school_id),
                            actor=user, subjects=[user], payload={"user": user.pk})
     return bool(used)
 
@@ -71,5 +70,5 @@ def reset_second_factor(user: User, *, actor: User | None) -> None:
         user.totp_last_step = None
         user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
         RecoveryCode.objects.filter(user=user).delete()
-        archive.record("admin.2fa_reset", scope=scopes.school(user.school_id), actor=actor,
+        chain.record("admin.2fa_reset", scope=scopes.school(user.school_id), actor=actor,
                        subjects=[user], payload={"user": user.pk})

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import Pupil, User
+from archive import chain
 from consent.services import photo_may_show
 from messaging.attachments import (
     check_photo_tags,
@@ -35,7 +35,7 @@ from messaging.publish import publish_on_commit
 from messaging.seq import next_seq
 
 
-def upload(user: User, conversation: Conversation, uploaded: UploadedFile, *,
+def upload(user: User, conversation: Conversation, uploaded: UploadedFile[bytes], *,
            pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
     """Check, clean and store a file for a message the user is about to send here.
 
@@ -97,7 +97,7 @@ def claim(sender: User, message: Message, attachments: list[Attachment]) -> None
             message=message)
         if not updated:
             raise ValidationError(_("An attachment was already sent."), code="invalid")
-        archive.record(
+        chain.record(
             "attachment.added", scope=message.conversation.scope, actor=sender,
             subjects=[sender, *pupils],
             payload={"message": message.pk, "attachment": attachment.token,
@@ -124,7 +124,7 @@ def hide_photos_of(pupil: Pupil, purpose: str) -> int:
             Event.objects.create(conversation=photo.conversation, seq=seq,
                                  kind=Event.Kind.ATTACHMENT_HIDDEN, message=photo.message,
                                  data={"attachment": photo.token})
-            archive.record(
+            chain.record(
                 "attachment.hidden", scope=photo.conversation.scope, actor=None,
                 subjects=[pupil],
                 payload={"message": photo.message_id, "attachment": photo.token,

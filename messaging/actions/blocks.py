@@ -6,10 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 from messaging.models import Block
 
 
@@ -21,7 +20,7 @@ def block(user: User, other: User) -> Block:
     with transaction.atomic():
         found, created = Block.objects.get_or_create(blocker=user, blocked=other)
         if created:
-            archive.record("person.blocked", scope=scopes.school(user.school_id), actor=user,
+            chain.record("person.blocked", scope=scopes.school(user.school_id), actor=user,
                            subjects=[user, other], payload={"blocked": other.pk})
     return found
 
@@ -33,5 +32,5 @@ def unblock(user: User, other: User) -> None:
     with transaction.atomic():
         deleted, _rows = Block.objects.filter(blocker=user, blocked=other).delete()
         if deleted:
-            archive.record("person.unblocked", scope=scopes.school(user.school_id), actor=user,
+            chain.record("person.unblocked", scope=scopes.school(user.school_id), actor=user,
                            subjects=[user, other], payload={"blocked": other.pk})

@@ -22,6 +22,7 @@ from django.utils import timezone
 import consent
 from accounts.actions.classes import classes_of_pupil
 from accounts.models import Enrolment, Guardianship, Pupil, School, SchoolClass, StaffAssignment, User
+from consent.services import has_consent
 from messaging.actions import membership
 from messaging.models import Conversation, Membership
 
@@ -42,7 +43,7 @@ def pupil_may_participate(pupil: Pupil, school: School, on: date | None = None) 
     age = age_on(pupil.date_of_birth, on or timezone.localdate())
     if age is not None and age >= school.digital_consent_age:
         return True
-    return consent.has_consent(pupil, consent.PARTICIPATION)
+    return has_consent(pupil, consent.PARTICIPATION)
 
 
 def class_members(school_class: SchoolClass) -> dict[int, bool]:

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import School, User
+from archive import chain
 from messaging.access import (
     STAFF_PUPIL_SECOND_STAFF,
     STAFF_PUPIL_VISIBLE_TO_LEADS,
@@ -68,7 +68,7 @@ def direct_conversation(user: User, other: User, *, school: School | None = None
             )
             if witness is not None:
                 add_member(conversation, witness, actor=user)
-            archive.record("direct.opened", scope=conversation.scope, actor=user,
+            chain.record("direct.opened", scope=conversation.scope, actor=user,
                            subjects=[user, other, *([witness] if witness else [])],
                            payload={"conversation": conversation.pk, "policy": policy or "",
                                     "second_staff": witness.pk if witness else None})

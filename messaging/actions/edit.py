@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import User
+from archive import chain
 from messaging.events import edited_event, pinned_event, retracted_event
 from messaging.models import Event, Message
 from messaging.publish import publish_on_commit
@@ -63,7 +63,7 @@ def edit_message(user: User, message: Message, body: object) -> Message:
         current.save(update_fields=["body", "body_folded", "edited_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.EDITED, message=current)
-        archive.record(
+        chain.record(
             "message.edited", scope=message.conversation.scope, actor=user, subjects=[user],
             payload={"message": current.pk, "seq": seq, "body": text, "previous": previous},
         )
@@ -91,7 +91,7 @@ def retract_message(user: User, message: Message) -> Message:
         current.save(update_fields=["body", "body_folded", "retracted_at", "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.RETRACTED, message=current)
-        archive.record(
+        chain.record(
             "message.retracted", scope=message.conversation.scope, actor=user, subjects=[user],
             payload={"message": current.pk, "seq": seq, "body": body},
         )
@@ -118,7 +118,7 @@ def pin_message(user: User, message: Message, pinned: bool = True) -> Message:
         kind = Event.Kind.PINNED if pinned else Event.Kind.UNPINNED
         Event.objects.create(conversation_id=current.conversation_id, seq=seq, kind=kind,
                              message=current)
-        archive.record(
+        chain.record(
             f"message.{kind}", scope=message.conversation.scope, actor=user, subjects=[user],
             payload={"message": current.pk, "seq": seq},
         )

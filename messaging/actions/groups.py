@@ -13,9 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.models import School, SchoolClass, User
-from archive import scopes
+from archive import chain, scopes
 from messaging.access import may_join_by_own_hand, may_manage_groups
 from messaging.actions import membership
 from messaging.actions.classes import class_guardian_ids, class_staff_ids, current_pupil_ids
@@ -27,7 +26,7 @@ def create_group(school: School, title: str, *, announcements: bool = False,
     kind = Conversation.Kind.ANNOUNCEMENT if announcements else Conversation.Kind.GROUP
     with transaction.atomic():
         group = Conversation.objects.create(school=school, kind=kind, title=title)
-        archive.record("admin.group_created", scope=scopes.school(school.pk), actor=actor,
+        chain.record("admin.group_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"conversation": group.pk, "kind": kind})
     return group
 
@@ -49,7 +48,7 @@ def add_group_member(group: Conversation, member: User, *, actor: User | None,
         if current is not None:
             return current  # already a member: nothing changes, nothing to record
         added = membership.add_member(group, member, actor=actor, manager=as_manager)
-        archive.record("admin.member_added", scope=scopes.school(group.school_id), actor=actor,
+        chain.record("admin.member_added", scope=scopes.school(group.school_id), actor=actor,
                        subjects=[member], payload={"conversation": group.pk,
                                                    "manager": as_manager})
     return added
@@ -83,6 +82,6 @@ def remove_group_member(group: Conversation, member: User, *, actor: User | None
         ended = membership.end_membership(group, member, actor=actor)
         if not ended:
             return False
-        archive.record("admin.member_removed", scope=scopes.school(group.school_id), actor=actor,
+        chain.record("admin.member_removed", scope=scopes.school(group.school_id), actor=actor,
                        subjects=[member], payload={"conversation": group.pk})
     return ended

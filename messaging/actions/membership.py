@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-import archive
 from accounts.models import User
+from archive import chain
 from messaging.access import posts_in
 from messaging.models import Conversation, Membership
 from messaging.publish import publish_user_on_commit
@@ -36,7 +36,7 @@ def add_member(
         if existing is not None:
             return existing
         membership = _open(conversation, user, manager=manager)
-        archive.record(
+        chain.record(
             "member.added", scope=conversation.scope, actor=actor, subjects=[user],
             payload={"conversation": conversation.pk, "user": user.pk},
         )
@@ -57,7 +57,7 @@ def add_members(conversation: Conversation, users: Sequence[User], *, actor: Use
             return []
         for user in fresh:
             _open(conversation, user, manager=False)
-        archive.record(kind, scope=conversation.scope, actor=actor, subjects=fresh,
+        chain.record(kind, scope=conversation.scope, actor=actor, subjects=fresh,
                        payload={**payload, "conversation": conversation.pk,
                                 "users": [u.pk for u in fresh]})
     return fresh
@@ -84,7 +84,7 @@ def end_membership(conversation: Conversation, user: User, *, actor: User | None
             return False
         for perm in ("view_conversation", "post_in_conversation", "manage_members"):
             remove_perm(perm, user, conversation)
-        archive.record(
+        chain.record(
             "member.removed", scope=conversation.scope, actor=actor, subjects=[user],
             payload={"conversation": conversation.pk, "user": user.pk},
         )

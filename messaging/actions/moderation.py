@@ -22,9 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 from messaging.access import is_lead_of
 from messaging.events import message_event, removed_event
 from messaging.models import Event, Message, Restriction
@@ -85,7 +84,7 @@ def remove_message(*, by: User, message: Message, reason: str) -> Message:
                                     "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.REMOVED, message=current)
-        archive.record(
+        chain.record(
             "message.removed", scope=current.conversation.scope, actor=by,
             subjects=[current.sender],
             payload={"message": current.pk, "seq": seq, "body": body, "reason": text,
@@ -118,7 +117,7 @@ def release_message(*, by: User, message: Message) -> Message:
         current.save(update_fields=["seq", "held_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.MESSAGE, message=current)
-        archive.record(
+        chain.record(
             "message.released", scope=current.conversation.scope, actor=by,
             subjects=[current.sender],
             payload={"message": current.pk, "seq": seq, "held_seq": held_seq},
@@ -142,7 +141,7 @@ def reject_message(*, by: User, message: Message, reason: str) -> Message:
             raise ValidationError(_("This message is not waiting for review."), code="not_held")
         current.rejected_at = timezone.now()
         current.save(update_fields=["rejected_at"])
-        archive.record(
+        chain.record(
             "message.rejected", scope=current.conversation.scope, actor=by,
             subjects=[current.sender],
             payload={"message": current.pk, "seq": current.seq, "reason": text},
@@ -171,7 +170,7 @@ def restrict_member(*, by: User, user: User, until: datetime, reason: str) -> Re
         assert user.school_id is not None  # a lead of no school was refused above
         restriction = Restriction.objects.create(school_id=user.school_id, user=user,
                                                  until=until, reason=text, created_by=by)
-        archive.record(
+        chain.record(
             "member.restricted", scope=scopes.school(user.school_id), actor=by, subjects=[user],
             payload={"restriction": restriction.pk, "user": user.pk,
                      "until": until.isoformat(), "reason": text},
@@ -192,7 +191,7 @@ def lift_restriction(*, by: User, restriction: Restriction) -> None:
         current.lifted_at = timezone.now()
         current.save(update_fields=["lifted_at"])
         restriction.lifted_at = current.lifted_at
-        archive.record(
+        chain.record(
             "member.restriction_lifted", scope=scopes.school(current.school_id), actor=by,
             subjects=[current.user], payload={"restriction": current.pk,
                                               "user": current.user_id},

@@ -7,9 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-import archive
 from accounts.models import User
-from archive import scopes
+from archive import chain, scopes
 from archive.models import Record
 from messaging.access import is_lead_of
 from messaging.models import Conversation, Membership
@@ -34,6 +33,6 @@ def note_lead_read(user: User, conversation: Conversation) -> bool:
                              payload__content__conversation=conversation.pk).exists():
         return False
     with transaction.atomic():
-        archive.record(KIND, scope=scope, actor=user,
+        chain.record(KIND, scope=scope, actor=user,
                        payload={"conversation": conversation.pk})
     return True

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import User
+from archive import chain
 from messaging.models import Acknowledgement, Conversation, Membership, Message, Receipt
 from messaging.publish import publish_on_commit, publish_user_on_commit
 
@@ -60,7 +60,7 @@ def acknowledge(user: User, message: Message) -> bool:
     with transaction.atomic():
         _ack, created = Acknowledgement.objects.get_or_create(message=message, user=user)
         if created:
-            archive.record(
+            chain.record(
                 "message.acknowledged", scope=message.conversation.scope, actor=user,
                 subjects=[user], payload={"message": message.pk},
             )

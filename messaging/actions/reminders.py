@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.actions.invitations import mail_language, send_mails
 from accounts.models import User
+from archive import chain
 from messaging import acknowledgements
 from messaging.events import excerpt
 from messaging.models import AcknowledgementReminder, Message
@@ -49,7 +49,7 @@ def remind_unacknowledged(actor: User, message: Message, *, link: str) -> Acknow
                                   code="nobody_to_remind")
         reminder = AcknowledgementReminder.objects.create(
             message=message, sent_by=actor, day=day, recipients=len(people))
-        archive.record(
+        chain.record(
             "message.ack_reminded", scope=conversation.scope, actor=actor, subjects=people,
             payload={"message": message.pk, "guardians": [p.pk for p in people]},
         )

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import archive
 from accounts import ratelimit
 from accounts.access import Action, can
 from accounts.models import User
+from archive import chain
+from archive.entry import Entry
 from archive.folding import fold
 from messaging import screening
 from messaging.access import links_as_text, post_refusal
@@ -280,11 +281,11 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             claim(c.draft.sender, message, list(c.draft.attachments))
             payload["attachments"] = [a.token for a in c.draft.attachments]
             summaries = [summary(a) for a in c.draft.attachments]
-        entries.append(archive.Entry(actor=c.draft.sender, subjects=[c.draft.sender],
+        entries.append(Entry(actor=c.draft.sender, subjects=[c.draft.sender],
                                      payload=payload))
         events.append(message_event(message, attachments=summaries)
                       if message.held_at is None else held_skip_event(message))
-    archive.record_many("message.posted", scope=conversation.scope, entries=entries)
+    chain.record_many("message.posted", scope=conversation.scope, entries=entries)
     publish_many_on_commit(conversation.pk, events)
     if verdicts is not None:
         _tell_screened(messages, verdicts)

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import archive
 from accounts.access import can
 from accounts.models import User
+from archive import chain
 from messaging.events import sensitive_event
 from messaging.models import Event, Message, Sensitivity
 from messaging.publish import publish_on_commit
@@ -45,7 +45,7 @@ def mark_sensitive(user: User, message: Message, category: object) -> Message:
         current.save(update_fields=["sensitive"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.SENSITIVE, message=current)
-        archive.record(
+        chain.record(
             "message.marked_sensitive", scope=message.conversation.scope, actor=user,
             subjects=[user], payload={"message": current.pk, "seq": seq, "sensitive": value},
         )

@@ -5,7 +5,6 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-import archive
 from archive import chain
 from archive.models import Record
 
@@ -18,7 +17,7 @@ def test_concurrent_writers_to_a_new_scope_build_one_intact_chain() -> None:
         try:
             for i in range(15):
                 with transaction.atomic():
-                    archive.record("test.event", scope="conversation:999999",
+                    chain.record("test.event", scope="conversation:999999",
                                    payload={"writer": n, "i": i})
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)

@@ -3,8 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-import archive
 from accounts.models import User
+from archive import chain
 from archive.models import PURGE_KIND, Payload, PurgedPayload, Record, Subject
 from messaging.actions import send
 from messaging.models import Conversation
@@ -47,7 +47,7 @@ def test_a_payload_without_a_purge_record_cannot_be_deleted_even_with_an_entry(p
 
 def test_a_payload_listed_by_a_purge_record_can_be_deleted(posted: Record) -> None:
     with transaction.atomic():
-        purge = archive.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
+        purge = chain.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
     PurgedPayload.objects.create(record=posted, purge_record=purge)
     run("DELETE FROM archive_payload WHERE record_id = %s", [posted.pk])
     assert not Payload.objects.filter(record=posted).exists()
@@ -65,7 +65,7 @@ def test_one_unlisted_payload_refuses_the_whole_delete(posted: Record, teacher: 
     second, _ = send.post_message(teacher, conversation_4b, "Bring a towel")
     other = Record.objects.get(message_id=second.pk, kind="message.posted")
     with transaction.atomic():
-        purge = archive.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
+        purge = chain.record(PURGE_KIND, scope="retention", payload={"records": [posted.pk]})
     PurgedPayload.objects.create(record=posted, purge_record=purge)
     with pytest.raises(IntegrityError):
         run("DELETE FROM archive_payload WHERE record_id IN (%s, %s)", [posted.pk, other.pk])

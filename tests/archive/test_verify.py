@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-import archive
 from accounts.models import User
 from archive import chain
+from archive.entry import Entry
 from archive.models import Chain, Payload, Record
 from messaging.actions import send
 from messaging.models import Conversation
@@ -157,10 +157,10 @@ def test_every_new_payload_carries_its_own_salt_and_old_ones_still_verify(
         capsys: pytest.CaptureFixture[str]) -> None:
     old = _append_unsalted(conversation_4b.scope, {"guessable": "yes"})
     with transaction.atomic():
-        first = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
-        second = archive.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
-        batch = archive.record_many("test.same", scope=conversation_4b.scope,
-                                    entries=[archive.Entry(payload={"a": 1})] * 3)
+        first = chain.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
+        second = chain.record("test.same", scope=conversation_4b.scope, payload={"a": 1})
+        batch = chain.record_many("test.same", scope=conversation_4b.scope,
+                                    entries=[Entry(payload={"a": 1})] * 3)
     salts = [Payload.objects.get(record=r).content[chain.SALT_KEY]
              for r in (first, second, *batch)]
     assert all(len(bytes.fromhex(s)) >= 16 for s in salts) and len(set(salts)) == 5

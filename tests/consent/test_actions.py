@@ -16,6 +16,7 @@ from accounts.models import Pupil, School, SchoolClass, User
 from archive.models import Record
 from consent import actions
 from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
+from consent.services import has_consent
 from consent.signals import consent_changed
 
 PHOTOS = consent.PHOTOS_CLASS
@@ -34,20 +35,20 @@ def signals() -> Iterator[list[dict[str, Any]]]:
 
 
 def test_nothing_decided_means_no_consent(purposes: dict[str, ConsentPurpose], emma: Pupil) -> None:
-    assert consent.has_consent(emma, PHOTOS) is False
+    assert has_consent(emma, PHOTOS) is False
 
 
 def test_grant_then_withdraw_then_grant(purposes: dict[str, ConsentPurpose], parent: User,
                                         emma: Pupil) -> None:
     actions.decide(parent, emma, PHOTOS, "granted")
-    assert consent.has_consent(emma, PHOTOS)
+    assert has_consent(emma, PHOTOS)
     actions.decide(parent, emma, PHOTOS, "withdrawn")
-    assert not consent.has_consent(emma, PHOTOS)
+    assert not has_consent(emma, PHOTOS)
     actions.decide(parent, emma, PHOTOS, "granted")
-    assert consent.has_consent(emma, PHOTOS)
+    assert has_consent(emma, PHOTOS)
     assert ConsentRecord.objects.filter(pupil=emma).count() == 3
     # Other purposes are untouched.
-    assert not consent.has_consent(emma, consent.PHOTOS_TOGETHER)
+    assert not has_consent(emma, consent.PHOTOS_TOGETHER)
 
 
 def test_every_decision_is_archived_and_signalled_after_commit(
@@ -77,11 +78,11 @@ def test_two_guardians_disagreeing_the_latest_stands(purposes: dict[str, Consent
                                                      parent2: User, emma: Pupil) -> None:
     actions.decide(parent, emma, PHOTOS, "granted")
     actions.decide(parent2, emma, PHOTOS, "refused")
-    assert not consent.has_consent(emma, PHOTOS)
+    assert not has_consent(emma, PHOTOS)
     actions.decide(parent, emma, PHOTOS, "granted")
-    assert consent.has_consent(emma, PHOTOS)
+    assert has_consent(emma, PHOTOS)
     actions.decide(parent2, emma, PHOTOS, "withdrawn")
-    assert not consent.has_consent(emma, PHOTOS)
+    assert not has_consent(emma, PHOTOS)
 
 
 def test_a_withdrawal_needs_a_standing_grant(purposes: dict[str, ConsentPurpose], parent: User,
@@ -112,10 +113,10 @@ def test_unknown_decisions_are_refused(purposes: dict[str, ConsentPurpose], pare
 def test_has_consent_at_a_past_moment(purposes: dict[str, ConsentPurpose], parent: User, emma: Pupil) -> None:
     granted = actions.decide(parent, emma, PHOTOS, "granted")
     withdrawn = actions.decide(parent, emma, PHOTOS, "withdrawn")
-    assert consent.has_consent(emma, PHOTOS, at=granted.decided_at)
-    assert not consent.has_consent(emma, PHOTOS, at=withdrawn.decided_at)
-    assert not consent.has_consent(emma, PHOTOS, at=granted.decided_at - timedelta(seconds=1))
-    assert not consent.has_consent(emma, PHOTOS)
+    assert has_consent(emma, PHOTOS, at=granted.decided_at)
+    assert not has_consent(emma, PHOTOS, at=withdrawn.decided_at)
+    assert not has_consent(emma, PHOTOS, at=granted.decided_at - timedelta(seconds=1))
+    assert not has_consent(emma, PHOTOS)
 
 
 def test_a_non_guardian_cannot_decide(purposes: dict[str, ConsentPurpose], parent_5a: User, teacher: User,
@@ -130,7 +131,7 @@ def test_a_guardian_without_parental_responsibility_cannot_decide(purposes: dict
                                                                   stepparent: User, emma: Pupil) -> None:
     with pytest.raises(PermissionDenied):
         actions.decide(stepparent, emma, PHOTOS, "granted")
-    assert not consent.has_consent(emma, PHOTOS)
+    assert not has_consent(emma, PHOTOS)
 
 
 def test_an_inactive_guardian_cannot_decide(purposes: dict[str, ConsentPurpose], parent: User,
@@ -148,7 +149,7 @@ def test_a_new_form_version_keeps_grants_and_asks_again(purposes: dict[str, Cons
     first = actions.decide(parent, emma, PHOTOS, "granted")
     v2 = actions.publish_form(purposes[PHOTOS], "New text about photos.", actor=None)
     assert v2.version == 2
-    assert consent.has_consent(emma, PHOTOS)  # still valid until someone decides on v2
+    assert has_consent(emma, PHOTOS)  # still valid until someone decides on v2
     state = next(s for s in states([emma])[emma.pk] if s.purpose.code == PHOTOS)
     assert state.pending and state.form == v2
     # A decision taken on the old text (stale page) is refused.
@@ -167,7 +168,7 @@ def test_paper_consent_recorded_by_the_class_teacher(purposes: dict[str, Consent
                                                      parent: User, emma: Pupil) -> None:
     signed = timezone.localdate() - timedelta(days=2)
     record = actions.record_paper(teacher, parent, emma, PHOTOS, "granted", signed)
-    assert consent.has_consent(emma, PHOTOS)
+    assert has_consent(emma, PHOTOS)
     assert (record.method, record.recorded_by, record.guardian, record.signed_on) == (
         "paper", teacher, parent, signed
     )

@@ -11,6 +11,7 @@ import consent
 from accounts.models import Pupil, Role, School, SchoolClass, User
 from consent import actions
 from consent.models import ConsentPurpose
+from consent.services import has_consent
 from messaging.actions import membership
 from messaging.models import Conversation
 from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
@@ -43,7 +44,7 @@ def test_a_parent_answers_a_request_in_two_taps(live_server_url: str, login: Log
     card = page.locator(f"#p{emma.pk}-{consent.PHOTOS_CLASS}")
     assert card.get_by_role("button", name="Withdraw consent").is_visible()
     assert page.locator(".consent-banner").count() == 0
-    assert consent.has_consent(emma, consent.PHOTOS_CLASS)
+    assert has_consent(emma, consent.PHOTOS_CLASS)
 
     staff = login(live_server_url, "teacher")
     staff.goto(f"{live_server_url}/consent/class/{class_4b.pk}/")

@@ -14,6 +14,7 @@ import consent
 from accounts.models import SchoolClass, User
 from archive.models import Record
 from consent.models import ConsentPurpose, ConsentRecord, ConsentRequest
+from consent.services import has_consent
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_the_4b_coverage_page_lists_exactly_the_pupils_lacking_each_consent(demo
     assert len(pupils) >= 3
     assert lacking == {
         code: sorted(f"{p.first_name} {p.last_name}" for p in pupils
-                     if not consent.has_consent(p, code))
+                     if not has_consent(p, code))
         for code in lacking
     }
     # ... and, for the demo as designed, names exactly these.

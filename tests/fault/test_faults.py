@@ -575,7 +575,8 @@ def test_a_message_sent_through_one_process_reaches_sockets_on_the_other(
     teacher_session, parent_session = session_cookie(teacher), session_cookie(parent)
     outsider_session = session_cookie(parent_5a)
 
-    async def scenario(first: Server, second: Server) -> tuple[dict, dict, list[dict]]:
+    async def scenario(first: Server, second: Server,
+                       ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         member = Receiver("parent on second", lambda: second.port, parent_session,
                           conversation_4b.pk)
         listening = asyncio.create_task(member.run())

@@ -38,7 +38,7 @@ async def opens(origin: bytes | None, host: bytes = b"school.example",
     communicator.scope["scheme"] = scheme
     connected, _code = await communicator.connect()
     await communicator.disconnect()
-    return connected
+    return bool(connected)
 
 
 @pytest.fixture

@@ -107,8 +107,8 @@ def test_a_failed_transaction_publishes_nothing_and_stores_nothing(
     def broken_archive(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    # Every archive write (one record or a batch) goes through append_many.
-    monkeypatch.setattr("archive.chain.append_many", broken_archive)
+    # Every archive write (one record or a batch) goes through record_many.
+    monkeypatch.setattr("archive.chain.record_many", broken_archive)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         send.post_message(teacher, conversation_4b, "lost?")
     assert not Message.objects.filter(conversation=conversation_4b).exists()

@@ -70,7 +70,8 @@ def open_chat(page: Page, base_url: str, conversation: Conversation) -> None:
 def snapshot(page: Page, message_id: int) -> dict[str, Any]:
     node = page.locator(f"#m{message_id}")
     expect(node).to_have_count(1)
-    return json.loads(node.evaluate(SNAPSHOT))
+    snapshot: dict[str, Any] = json.loads(node.evaluate(SNAPSHOT))
+    return snapshot
 
 
 @pytest.mark.parametrize("where", ["announcements", "conversation_4b"])

@@ -2,6 +2,7 @@
 every change reaches a reconnecting client in seq order."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -69,8 +70,9 @@ def test_nobody_edits_or_retracts_someone_elses_message(request: pytest.FixtureR
 def test_the_window_closes_after_fifteen_minutes(conversation_4b: Conversation, parent: User) -> None:
     message, _ = send.post_message(parent, conversation_4b, "old news")
     _age(message, 16)
-    for change in (lambda: edit.edit_message(parent, message, "new"),
-                   lambda: edit.retract_message(parent, message)):
+    changes: list[Callable[[], object]] = [lambda: edit.edit_message(parent, message, "new"),
+                                           lambda: edit.retract_message(parent, message)]
+    for change in changes:
         with pytest.raises(ValidationError) as info:
             change()
         assert info.value.code == "window_expired"

@@ -98,7 +98,7 @@ def missing_id() -> int:
     return (Pupil.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
 
 
-def assert_generic(answer: tuple[int, dict]) -> None:
+def assert_generic(answer: tuple[int, dict[str, Any]]) -> None:
     status, body = answer
     assert status == 400
     assert body == {"error": GENERIC, "code": "invalid_tag", "reasons": [GENERIC]}

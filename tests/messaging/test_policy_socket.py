@@ -41,7 +41,8 @@ async def send_frame(user: User, conversation: Conversation, body: str,
         if answer["type"] in ("ack", "error") and answer.get("client_id") == client_id:
             break
     await socket.disconnect()
-    return answer
+    found: dict[str, Any] = answer
+    return found
 
 
 def http_refusal(user: User, conversation: Conversation, body: str) -> str:

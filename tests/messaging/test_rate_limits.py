@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 def test_gcra_allows_the_burst_then_the_sustained_rate() -> None:
     limit = ratelimit.Limit(burst=20, per_minute=60)
     allowed, tat, retry = ratelimit.gcra(0.0, 100.0, limit, 25)
-    assert (allowed, retry) == (20, pytest.approx(1.0))
+    assert allowed == 20
+    assert retry == pytest.approx(1.0)
     # One more a second afterwards, not before.
     assert ratelimit.gcra(tat, 100.5, limit, 1)[0] == 0
     assert ratelimit.gcra(tat, 101.0, limit, 1)[0] == 1

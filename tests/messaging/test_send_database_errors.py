@@ -46,7 +46,7 @@ def send_frame(conversation: Conversation, client_id: str, body: str) -> dict[st
 
 async def still_open(communicator: WebsocketCommunicator) -> bool:
     await communicator.send_json_to({"type": "ping"})
-    return (await receive_until(communicator, "pong"))[-1]["type"] == "pong"
+    return bool((await receive_until(communicator, "pong"))[-1]["type"] == "pong")
 
 
 async def test_a_send_that_meets_a_broken_connection_is_stored_once_and_acked(

@@ -45,7 +45,8 @@ async def closed_with(communicator: WebsocketCommunicator, timeout: float = 2) -
     while True:
         output = await communicator.receive_output(timeout=timeout)
         if output["type"] == "websocket.close":
-            return output.get("code")
+            code: int | None = output.get("code")
+            return code
 
 
 async def still_open(communicator: WebsocketCommunicator) -> None:

@@ -76,7 +76,7 @@ class Transport(FileDescriptor):
 
     def flush(self) -> None:
         self.room = 10**9
-        self.doWrite()
+        self.doWrite()  # type: ignore[no-untyped-call]  # Twisted leaves it unannotated
 
 
 def daphne_send(transport: Transport, *, state: int = WebSocketProtocol.STATE_OPEN,
@@ -91,7 +91,8 @@ def daphne_send(transport: Transport, *, state: int = WebSocketProtocol.STATE_OP
                     signal_handlers=False)  # built, never run
     real_send = functools.partial(server.handle_reply, protocol)
     wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, real_send)
-    return wrapper.send
+    send: Callable[[dict[str, Any]], Awaitable[None]] = wrapper.send
+    return send
 
 
 def frames(n: int) -> list[wire.Frame]:

@@ -66,10 +66,11 @@ def phone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, axe_audit: Audit) -> 
 
 
 def worker_scope(page: Page) -> str | None:
-    return page.evaluate("""() => Promise.race([
+    scope: str | None = page.evaluate("""() => Promise.race([
         navigator.serviceWorker.ready.then((reg) => reg.active ? reg.scope : null),
         new Promise((resolve) => setTimeout(() => resolve("no worker"), 10000)),
     ])""")
+    return scope
 
 
 def open_chat(page: Page, base_url: str, conversation: Conversation) -> None:
@@ -112,7 +113,8 @@ def test_the_site_installs_as_a_phone_app_with_its_worker_active(
 
 
 def cache_names(page: Page) -> list[str]:
-    return page.evaluate("() => caches.keys()")
+    names: list[str] = page.evaluate("() => caches.keys()")
+    return names
 
 
 def test_the_last_conversation_opens_offline_and_an_offline_message_goes_once(

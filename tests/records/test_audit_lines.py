@@ -30,7 +30,7 @@ CODE = re.compile(r"\b(admin|account|hold|export|message|member|consent|notifica
 
 
 def _archived_kinds() -> set[str]:
-    """Every kind the code passes to ``archive.record`` or ``audit``, read from its syntax."""
+    """Every kind the code passes to ``archive.chain.record`` or ``audit``, read from its syntax."""
     kinds: set[str] = set()
 
     def constants(node: ast.expr) -> list[str]:

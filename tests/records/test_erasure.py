@@ -18,7 +18,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-import archive
 from accounts.actions.leavers import process_due_leavers, process_leaver
 from accounts.models import Invitation, Role, School, User
 from archive import chain
@@ -185,7 +184,7 @@ def test_unsent_uploads_and_invitations_go_without_a_hold(
 
 def test_safeguarding_case_notes_in_the_archive_are_listed_as_kept(
         client: Client, world: dict[str, Any], parent: User, dpo: User) -> None:
-    archive.record("safeguarding.note_added", scope=f"safeguarding:{parent.school_id}",
+    chain.record("safeguarding.note_added", scope=f"safeguarding:{parent.school_id}",
                        actor=dpo, subjects=[parent], payload={"case": 1})
     assert erasure.plan(parent).safeguarding == 1
     client.force_login(dpo)

@@ -6,13 +6,13 @@ never gets demo accounts with a published password by accident.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import demo
+from archive import demo as archive_demo
 
 
 class Command(BaseCommand):
@@ -26,14 +26,12 @@ class Command(BaseCommand):
                **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("refusing to load demo accounts with DEBUG off (use --force)")
-        context = demo.seed()
-        # Each other app seeds its own part of the demo school: <app>/demo.py defines seed(context).
-        for app in ("consent", "messaging", "safeguarding", "archive"):
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError:
-                continue
-            module.seed(context)
+        context: dict[str, Any] = demo.seed()
+        # The apps above accounts registered their parts (<app>/demo.py) from AppConfig.ready;
+        # the archive's comes last: it seals what the others recorded.
+        for part in demo.parts():
+            part(context)
+        archive_demo.seed(context)
         self.stdout.write(self.style.SUCCESS(f"Demo school ready: {url}"))
         self.stdout.write(f"Logins (password for all: {demo.PASSWORD}):")
         for username, label in [

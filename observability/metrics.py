@@ -1,8 +1,9 @@
 """The figures a running installation exposes at ``/metrics`` (docs/operations.md, "Metrics
 and alerts"), in Prometheus' text format through prometheus-client.
 
-This module only defines them, so any app may count without importing the apps the page reads
-(:mod:`schoolchat.metrics_view`). Counters and histograms live in the process that counts:
+This module only defines them, and sits in the bottom package, so any app may count without
+importing another app or ``schoolchat``; the page that reads them and the apps' state is
+:mod:`schoolchat.metrics_view`, at the top. Counters and histograms live in the process that counts:
 each daphne process answers ``/metrics`` with its own figures, and Prometheus adds them up over
 its targets. With ``PROMETHEUS_MULTIPROC_DIR`` set (an empty folder shared by the processes of
 one machine, the web processes and the Celery worker alike, emptied at start), every process
