@@ -13,10 +13,11 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from accounts import roster
 from accounts.actions.roster_imports import ImportRefused, run_roster_import, start_roster_import
 from accounts.models import Pupil, Role, RosterImport, School, User
 from accounts.roster import import_roster
@@ -239,3 +240,33 @@ def test_the_command_is_refused_while_the_admin_has_an_import_running(
     with pytest.raises(CommandError, match="already running"):
         call_command("import_roster", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     assert not Pupil.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite lets one writer in at a time: progress shows at the end only")
+def test_progress_reaches_other_connections_while_nothing_of_the_import_has_committed(
+        school: School, admin: User) -> None:
+    seen: list[tuple[str, int, int, int]] = []
+    announce = roster.roster_changed
+
+    def watching(classes: object, actor: User | None = None) -> None:
+        # What the admin's page (another process) reads while the worker is at this class.
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT state, lines_done, lines_total, "
+                               "(SELECT count(*) FROM accounts_pupil) FROM accounts_rosterimport")
+                seen.append(cursor.fetchone())
+        finally:
+            other.close()
+        announce(classes, actor=actor)  # type: ignore[arg-type]
+
+    with mock.patch("accounts.roster.roster_changed", watching):
+        job = start_roster_import(school, TEXT, actor=admin)  # the worker runs it (eagerly)
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert seen and all(state == "running" and total == 10 and pupils == 0
+                        for state, _done, total, pupils in seen)
+    done = [d for _state, d, _total, _pupils in seen]
+    assert done == sorted(done) and 0 < done[-1] < 10
