@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import archive
-from accounts.actions.classes import create_class, roster_changed
+from accounts.actions.classes import create_classes, roster_changed
 from accounts.actions.enrolment import enrol_many, remove_guardianship, set_guardianships
 from accounts.actions.leavers import pupil_leaves
 from accounts.actions.people import change_person, change_pupil, create_accounts, create_pupils
@@ -365,9 +365,10 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None, *
               "the roster cannot change it.") % {"ref": ref} for ref in theirs])
     touched: dict[int, SchoolClass] = {}
 
-    for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):
-        classes[name] = create_class(school, name, actor=actor)
-        report.add("class.created", _("New class %(name)s") % {"name": name})
+    new_classes = sorted({p.class_name for p in roster.pupils.values()} - set(classes))
+    for school_class in create_classes(school, new_classes, actor=actor):
+        classes[school_class.name] = school_class
+        report.add("class.created", _("New class %(name)s") % {"name": school_class.name})
 
     current: dict[int, list[Enrolment]] = {}
     # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
