@@ -13,8 +13,11 @@ the same file changes nothing. A dry run applies the file inside a transaction t
 rolled back, so its report is exactly what a real import would do.
 
 Every change goes through the same actions as the school admin's pages (a new pupil, a new
-guardian's account, an enrolment, a guardianship, a leaver), so the archive's trail of an
-import is the one the pages would leave, plus one ``admin.roster_imported`` record.
+guardian's account, an enrolment, a guardianship, a leaver), the new ones in their
+many-at-once forms (written in batches, still one archive record per change), so the
+archive's trail of an import is the one the pages would leave, plus one
+``admin.roster_imported`` record. The admin's page has the worker apply the file
+(:mod:`accounts.actions.roster_imports`).
 """
 
 from __future__ import annotations
