@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
@@ -33,8 +34,20 @@ class ImportRefused(Exception):
     """A new import cannot start: the message is a sentence for the admin."""
 
 
+# An import still waiting or running this long after it was queued has lost its worker (a
+# 1,500-pupil roster takes seconds): it is marked failed, so that it no longer holds the school.
+STALE_AFTER = timedelta(hours=2)
+
+
 def running_import(school: School) -> RosterImport | None:
-    """The school's import that is waiting or running, if any."""
+    """The school's import that is waiting or running, if any (one whose worker is long gone
+    is marked failed first)."""
+    RosterImport.objects.filter(
+        school=school, state__in=RosterImport.ACTIVE,
+        created_at__lt=timezone.now() - STALE_AFTER,
+    ).update(state=RosterImport.State.FAILED, finished_at=timezone.now(), result={"failure": _(
+        "The import did not finish: the server stopped working on it. Nothing was changed; "
+        "try again.")})
     return RosterImport.objects.filter(school=school, state__in=RosterImport.ACTIVE).first()
 
 

@@ -270,3 +270,22 @@ def test_progress_reaches_other_connections_while_nothing_of_the_import_has_comm
                         for state, _done, total, pupils in seen)
     done = [d for _state, d, _total, _pupils in seen]
     assert done == sorted(done) and 0 < done[-1] < 10
+
+
+def test_an_import_whose_worker_is_long_gone_no_longer_holds_the_school(
+        client: Client, admin: User, school: School) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lost = RosterImport.objects.create(school=school, started_by=admin, text=TEXT,
+                                       state="running",
+                                       created_at=timezone.now() - timedelta(hours=3))
+    job = start_roster_import(school, TEXT, actor=admin)
+    assert job.state == "pending"
+    lost.refresh_from_db()
+    assert lost.state == "failed" and lost.text == TEXT  # nothing lost: it can be tried again
+    client.force_login(admin)
+    page = client.get(_page(lost)).content.decode()
+    assert ("The import did not finish: the server stopped working on it. Nothing was changed; "
+            "try again.") in page
