@@ -9,7 +9,7 @@ PORT ?= 8000
 # Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-quick bench-archive messages migrations-check restore-drill ci clean
+.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-quick bench-archive bench-roster messages migrations-check restore-drill ci clean
 
 # The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
@@ -77,6 +77,9 @@ bench-quick: install-dev
 # The archive's heavy jobs on PostgreSQL (ARCHIVE_BENCH_N=100000 for a quicker run).
 bench-archive: install-dev
 	$(PY) bench/archive.py
+
+bench-roster: install-dev  ## a 1,500-pupil roster import, timed (PostgreSQL)
+	$(PY) bench/roster.py
 
 clean:
 	rm -rf $(VENV) var

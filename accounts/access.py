@@ -25,6 +25,7 @@ Action = Literal[
     "school.manage",
     "school.dashboard",
     "school.print_letters",
+    "roster_import.view",
     "person.manage",
     "user.see_contact",
     "membership.list",

@@ -15,6 +15,7 @@ class AccountsConfig(AppConfig):
             rules,  # noqa: F401  (registers the access rules)
             sessions,
             signin,  # noqa: F401  (connects the sign-in alerts)
+            tasks,  # noqa: F401  (hands a confirmed roster import to the worker)
         )
         # Logout, and changes of password, active flag, role or second factor, end sessions.
         sessions.connect()

@@ -366,3 +366,45 @@ class RecoveryCode(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
     code_hash = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class RosterImport(models.Model):
+    """A roster file being applied by the worker (:mod:`accounts.actions.roster_imports`):
+    how far it has come, in the file's lines, and what it did. The file's text is kept until
+    the import is done, so a failed import loses nothing and can be tried again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting to start")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    # The states in which the school's roster is being changed: one import at a time.
+    ACTIVE = (State.PENDING, State.RUNNING)
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="roster_imports")
+    started_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    text = models.TextField(blank=True)
+    encoding = models.CharField(max_length=20, default="utf-8")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    lines_done = models.PositiveIntegerField(default=0)
+    lines_total = models.PositiveIntegerField(default=0)
+    # {"summary": str, "changes": [str]} when done; {"errors": [str]} or {"failure": str} when
+    # it failed: sentences in the language of the admin who started it.
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        constraints = [
+            models.UniqueConstraint(fields=["school"], condition=Q(state__in=["pending", "running"]),
+                                    name="accounts_rosterimport_one_at_a_time"),
+        ]
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE

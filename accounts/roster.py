@@ -13,8 +13,11 @@ the same file changes nothing. A dry run applies the file inside a transaction t
 rolled back, so its report is exactly what a real import would do.
 
 Every change goes through the same actions as the school admin's pages (a new pupil, a new
-guardian's account, an enrolment, a guardianship, a leaver), so the archive's trail of an
-import is the one the pages would leave, plus one ``admin.roster_imported`` record.
+guardian's account, an enrolment, a guardianship, a leaver), the new ones in their
+many-at-once forms (written in batches, still one archive record per change), so the
+archive's trail of an import is the one the pages would leave, plus one
+``admin.roster_imported`` record. The admin's page has the worker apply the file
+(:mod:`accounts.actions.roster_imports`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,10 +36,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.actions.classes import create_class, roster_changed
-from accounts.actions.enrolment import enrol, remove_guardianship, set_guardianship
+from accounts.actions.classes import create_classes, roster_changed
+from accounts.actions.enrolment import enrol_many, remove_guardianship, set_guardianships
 from accounts.actions.leavers import pupil_leaves
-from accounts.actions.people import change_person, change_pupil, create_account, create_pupil
+from accounts.actions.people import change_person, change_pupil, create_accounts, create_pupils
 from accounts.models import (
     Enrolment,
     Guardianship,
@@ -117,6 +121,12 @@ class Roster:
     pupils: dict[str, PupilRow] = field(default_factory=dict)
     guardians: dict[str, GuardianRow] = field(default_factory=dict)
     links: dict[tuple[str, str], LinkRow] = field(default_factory=dict)
+    # The file's lines (rows) of each pupil, for progress counted in lines.
+    lines_of: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def lines(self) -> int:
+        return sum(self.lines_of.values())
 
 
 @dataclass
@@ -277,6 +287,7 @@ def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
                           "(guardian_ref)."))
     if problems:
         return problems
+    roster.lines_of[row["pupil_ref"]] += 1
     pupil = PupilRow(row["pupil_ref"], row["pupil_first_name"], row["pupil_last_name"], born,
                      row["class"], number)
     known = roster.pupils.get(pupil.ref)
@@ -302,13 +313,31 @@ def _check_row(raw: list[str], number: int, roster: Roster) -> list[str]:
     return problems
 
 
+Progress = Callable[[int, int], None]
+
+
+def count_lines(text: str) -> int:
+    """The rows of a roster file (not its header or empty lines): a job's "of N lines"."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""),
+                        delimiter=delimiter_of(text))
+    next(reader, None)
+    return sum(1 for raw in reader if any(cell.strip() for cell in raw))
+
+
 def import_roster(school: School, text: str, *, actor: User | None = None,
-                  dry_run: bool = False, encoding: str = "utf-8") -> Report:
-    """Validate, then apply the roster in one transaction. Raises RosterRejected."""
+                  dry_run: bool = False, encoding: str = "utf-8",
+                  progress: Progress | None = None) -> Report:
+    """Validate, then apply the roster in one transaction. Raises RosterRejected.
+
+    ``progress(done, total)`` is told, in the file's lines, how far the import has come: a
+    pupil's lines are done once their class conversation follows the roster (the last and
+    longest step). A dry run leaves the class conversations out: it is rolled back, and its
+    report does not depend on them."""
     roster = parse(text)
     report = Report(dry_run=dry_run, delimiter=roster.delimiter, encoding=encoding)
     with transaction.atomic():
-        _apply(school, roster, report, actor)
+        _apply(school, roster, report, actor, announce=not dry_run,
+               progress=progress or (lambda done, total: None))
         chain.record(
             "admin.roster_imported", scope=scopes.school(school.pk), actor=actor,
             subjects=[actor] if actor is not None else [],
@@ -319,8 +348,13 @@ def import_roster(school: School, text: str, *, actor: User | None = None,
     return report
 
 
-def _apply(school: School, roster: Roster, report: Report, actor: User | None) -> None:
+def _apply(school: School, roster: Roster, report: Report, actor: User | None, *,
+           announce: bool, progress: Progress) -> None:
+    """Every change the roster asks for, read in a few queries and written in batches through
+    the actions' many-at-once forms; the class conversations follow, one class at a time."""
     today = timezone.localdate()
+    total = roster.lines
+    progress(0, total)
     classes = {c.name: c for c in SchoolClass.objects.filter(school=school)}
     pupils = {p.ref: p for p in Pupil.objects.filter(school=school)}
     guardians = {u.ref: u for u in User.objects.filter(school=school).exclude(ref="")}
@@ -333,9 +367,10 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
               "the roster cannot change it.") % {"ref": ref} for ref in theirs])
     touched: dict[int, SchoolClass] = {}
 
-    for name in sorted({p.class_name for p in roster.pupils.values()} - set(classes)):
-        classes[name] = create_class(school, name, actor=actor)
-        report.add("class.created", _("New class %(name)s") % {"name": name})
+    new_classes = sorted({p.class_name for p in roster.pupils.values()} - set(classes))
+    for school_class in create_classes(school, new_classes, actor=actor):
+        classes[school_class.name] = school_class
+        report.add("class.created", _("New class %(name)s") % {"name": school_class.name})
 
     current: dict[int, list[Enrolment]] = {}
     # The rows still open (what enrol() closes), leave dates aside: the roster decides those.
@@ -344,14 +379,18 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
     ).select_related("school_class"):
         current.setdefault(enrolment.pupil_id, []).append(enrolment)
 
+    new_pupils = create_pupils(school, [
+        Pupil(ref=row.ref, first_name=row.first_name, last_name=row.last_name,
+              date_of_birth=row.date_of_birth)
+        for row in roster.pupils.values() if row.ref not in pupils], actor=actor)
+    pupils.update((pupil.ref, pupil) for pupil in new_pupils)
+    fresh = {pupil.ref for pupil in new_pupils}
+    placements: list[tuple[Pupil, SchoolClass]] = []
     for row in roster.pupils.values():
-        pupil = pupils.get(row.ref)
+        pupil = pupils[row.ref]
         wanted = {"first_name": row.first_name, "last_name": row.last_name,
                   "date_of_birth": row.date_of_birth}
-        if pupil is None:
-            pupil = create_pupil(school, actor=actor, ref=row.ref, first_name=row.first_name,
-                                 last_name=row.last_name, date_of_birth=row.date_of_birth)
-            pupils[row.ref] = pupil
+        if row.ref in fresh:
             report.add("pupil.created", _("New pupil %(ref)s %(name)s") % {
                 "ref": row.ref, "name": f"{row.first_name} {row.last_name}"})
         else:
@@ -375,19 +414,17 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             else:
                 report.add("enrolment.created", _("Pupil %(ref)s joins %(class)s") % {
                     "ref": row.ref, "class": row.class_name})
-            for e in enrolments:
-                touched[e.school_class_id] = e.school_class
-            enrol(pupil, school_class, actor=actor, starts_on=today, sync=False)
-            touched[school_class.pk] = school_class
+            placements.append((pupil, school_class))
+    for school_class in enrol_many(placements, actor=actor, starts_on=today):
+        touched[school_class.pk] = school_class
 
+    accounts: list[User] = []
     for grow in roster.guardians.values():
         user = guardians.get(grow.ref)
         if user is None:
-            user = create_account(school, actor=actor,
-                                  username=f"{school.slug}-{grow.ref}".lower()[:150],
-                                  display_name=grow.name, role=Role.PARENT, email=grow.email,
-                                  ref=grow.ref)
-            guardians[grow.ref] = user
+            accounts.append(User(username=f"{school.slug}-{grow.ref}".lower()[:150],
+                                 display_name=grow.name, role=Role.PARENT, email=grow.email,
+                                 ref=grow.ref))
             report.add("guardian.created", _("New guardian %(ref)s %(name)s") % {
                 "ref": grow.ref, "name": grow.name})
         elif (user.display_name, user.email) != (grow.name, grow.email):
@@ -396,11 +433,13 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
                        % {"ref": grow.ref})
         else:
             report.add("guardian.unchanged")
+    guardians.update((user.ref, user) for user in create_accounts(school, accounts, actor=actor))
 
     links = {
         (g.pupil.ref, g.guardian.ref): g
         for g in Guardianship.objects.filter(pupil__school=school).select_related("pupil", "guardian")
     }
+    wanted_links: list[Guardianship] = []
     for key, link in roster.links.items():
         pupil = pupils[link.pupil_ref]
         existing = links.get(key)
@@ -408,11 +447,10 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
         if existing is not None and (existing.relationship,
                                      existing.parental_responsibility) == wanted_link:
             continue
-        set_guardianship(guardians[link.guardian_ref], pupil, actor=actor,
-                         relationship=link.relationship,
-                         parental_responsibility=link.parental_responsibility,
-                         no_contact=existing.no_contact if existing is not None else False,
-                         sync=False)
+        wanted_links.append(Guardianship(
+            guardian=guardians[link.guardian_ref], pupil=pupil, relationship=link.relationship,
+            parental_responsibility=link.parental_responsibility,
+            no_contact=existing.no_contact if existing is not None else False))
         names = {"guardian": link.guardian_ref, "pupil": link.pupil_ref}
         if existing is None:
             report.add("link.created", _("Guardian %(guardian)s of pupil %(pupil)s added") % names)
@@ -423,6 +461,7 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             touched[e.school_class_id] = e.school_class
         touched[classes[roster.pupils[link.pupil_ref].class_name].pk] = classes[
             roster.pupils[link.pupil_ref].class_name]
+    set_guardianships(wanted_links, actor=actor)
     for key, guardianship in links.items():
         # Only guardians the roster knows (with a ref) are managed by it; hand-made links stay.
         if key[0] in roster.pupils and key[1] and key not in roster.links:
@@ -441,4 +480,15 @@ def _apply(school: School, roster: Roster, report: Report, actor: User | None) -
             touched[e.school_class_id] = e.school_class
         pupil_leaves(pupil, actor=actor, sync=False)
 
-    roster_changed(touched.values(), actor=actor)
+    # The class conversations follow, a class at a time (each once, as one announcement of
+    # them all would), so that progress can be told in the lines of each class's pupils.
+    lines_in = Counter[int]()
+    for ref, row in roster.pupils.items():
+        lines_in[classes[row.class_name].pk] += roster.lines_of[ref]
+    done = total - sum(lines_in[pk] for pk in touched)
+    progress(done, total)
+    for pk, school_class in sorted(touched.items()):
+        if announce:
+            roster_changed([school_class], actor=actor)
+        done += lines_in[pk]
+        progress(done, total)

@@ -54,6 +54,13 @@ def operator_managed(person: User) -> bool:
     return person.role in OPERATOR_ROLES
 
 
+@rule("roster_import.view")
+def _view_roster_import(user: User, obj: Any) -> bool:
+    """A roster import's progress and result (names, line errors): the admins of the school it
+    was for, whoever of them started it; nobody else, not even another school's admins."""
+    return _manage_school(user, obj)
+
+
 @rule("person.manage")
 def _manage_person(user: User, person: Any) -> bool:
     """A school admin edits, links, resets and offboards the people of their school, except

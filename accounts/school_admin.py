@@ -22,12 +22,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import dashboard, ratelimit
 from accounts.access import can
@@ -47,6 +48,12 @@ from accounts.actions.invitations import (
 from accounts.actions.leavers import process_due_leavers, pupil_leaves, schedule_leaver
 from accounts.actions.people import change_person
 from accounts.actions.policies import change_policies
+from accounts.actions.roster_imports import (
+    ImportRefused,
+    retry_roster_import,
+    running_import,
+    start_roster_import,
+)
 from accounts.actions.twofactor import reset_second_factor
 from accounts.forms import (
     AccountForm,
@@ -66,6 +73,7 @@ from accounts.models import (
     Invitation,
     Pupil,
     Role,
+    RosterImport,
     School,
     SchoolClass,
     User,
@@ -302,24 +310,29 @@ def school_class(request: AuthenticatedHttpRequest, school: School, class_id: in
 @school_admin
 @require_http_methods(["GET", "POST"])
 def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
-    """Upload, preview every change (a dry run), then confirm the very same file."""
+    """Upload, preview every change (a dry run), then confirm the very same file: the worker
+    applies it (:mod:`accounts.actions.roster_imports`) and its page shows how far it is."""
     form = RosterForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"school": school, "form": form}
+    running = running_import(school)
+    context: dict[str, Any] = {"school": school, "form": form, "running": running}
+    if request.method == "POST" and running is not None:
+        # A preview would wait for the running import's changes; a second import is refused.
+        context["refused"] = _("A roster import is already running for this school. Wait "
+                               "until it is done, then upload the file again.")
+        return render(request, "accounts/school/roster.html", context, status=409)
     if request.method == "POST" and "confirm" in request.POST:
         stored = request.session.get(ROSTER_SESSION)
         if not stored or stored.get("sha256") != request.POST.get("confirm"):
             messages.error(request, _("Upload the file again: the preview has expired."))
             return redirect("accounts:school_roster")
         try:
-            report = import_roster(school, stored["text"], actor=request.user,
-                                   encoding=stored.get("encoding", "utf-8"))
-        except RosterRejected as exc:
-            context["errors"] = exc.errors
-        else:
-            del request.session[ROSTER_SESSION]
-            messages.success(request, report.summary())
-            context.update(report=report, applied=True)
-        return render(request, "accounts/school/roster.html", context)
+            job = start_roster_import(school, stored["text"], actor=request.user,
+                                      encoding=stored.get("encoding", "utf-8"))
+        except ImportRefused as exc:
+            context["refused"] = str(exc)
+            return render(request, "accounts/school/roster.html", context, status=409)
+        del request.session[ROSTER_SESSION]
+        return redirect("accounts:school_roster_import", import_id=job.pk)
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
         text, encoding = decode(raw)
@@ -332,7 +345,53 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
         digest = hashlib.sha256(raw).hexdigest()
         request.session[ROSTER_SESSION] = {"sha256": digest, "text": text, "encoding": encoding}
         context.update(report=report, sha256=digest)
+    else:
+        context["latest"] = RosterImport.objects.filter(school=school).order_by("-pk").first()
     return render(request, "accounts/school/roster.html", context)
+
+
+def _roster_import_or_404(request: AuthenticatedHttpRequest, import_id: int) -> RosterImport:
+    job = RosterImport.objects.filter(pk=import_id).first()
+    if job is None or not can(request.user, "roster_import.view", job):
+        raise Http404
+    return job
+
+
+def roster_progress(job: RosterImport) -> str:
+    """"312 of 4,000 lines", the numbers grouped as the reader's language groups them."""
+    return ngettext("%(done)s of %(total)s line", "%(done)s of %(total)s lines",
+                    job.lines_total) % {
+        "done": number_format(job.lines_done, force_grouping=True),
+        "total": number_format(job.lines_total, force_grouping=True)}
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def roster_import(request: AuthenticatedHttpRequest, school: School,
+                  import_id: int) -> HttpResponse:
+    """An import's progress while the worker applies it, then what it did; a failed one can
+    be tried again (POST)."""
+    job = _roster_import_or_404(request, import_id)
+    if request.method == "POST":
+        try:
+            again = retry_roster_import(job, actor=request.user)
+        except ImportRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:school_roster_import", import_id=job.pk)
+        return redirect("accounts:school_roster_import", import_id=again.pk)
+    return render(request, "accounts/school/roster_import.html", {
+        "school": school, "job": job, "progress": roster_progress(job)})
+
+
+@school_admin
+@require_GET
+def roster_import_status(request: AuthenticatedHttpRequest, school: School,
+                         import_id: int) -> JsonResponse:
+    """What the import's page polls: its state and progress, as numbers and as the sentence."""
+    job = _roster_import_or_404(request, import_id)
+    return JsonResponse({"state": job.state, "finished": not job.active,
+                         "done": job.lines_done, "total": job.lines_total,
+                         "text": roster_progress(job)})
 
 
 @school_admin

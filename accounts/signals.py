@@ -36,3 +36,8 @@ person_erased = Signal()
 # transaction. Arguments: ``school`` (None: every school), ``today``. records anonymises the
 # leavers whose school keeps their accounts no longer.
 leavers_processed = Signal()
+
+# Sent after the transaction that queued a roster import commits (accounts.actions
+# .roster_imports.start_roster_import). Arguments: ``import_id``. accounts.tasks hands it to
+# the Celery worker.
+roster_import_requested = Signal()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts import signals
 from accounts.models import Enrolment, Pupil, School, SchoolClass, User
 from archive import chain, scopes
+from archive.entry import Entry
 
 
 def classes_of_pupil(pupil: Pupil) -> list[SchoolClass]:
@@ -43,4 +44,23 @@ def create_class(school: School, name: str, *, actor: User | None) -> SchoolClas
         roster_changed([created], actor=actor)
         chain.record("admin.class_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[], payload={"school_class": created.pk, "name": name})
+    return created
+
+
+def create_classes(school: School, names: Iterable[str], *, actor: User | None) -> list[SchoolClass]:
+    """:func:`create_class` for several new classes at once (the roster import): written
+    together, announced once, one ``admin.class_created`` record each. Raises ValidationError
+    when the school already has a class of one of these names."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return []
+    with transaction.atomic():
+        if SchoolClass.objects.filter(school=school, name__in=wanted).exists():
+            raise ValidationError(_("There is already a class with this name."))
+        created = SchoolClass.objects.bulk_create(
+            [SchoolClass(school=school, name=name) for name in wanted])
+        roster_changed(created, actor=actor)
+        chain.record_many("admin.class_created", scope=scopes.school(school.pk), entries=[
+            Entry(actor=actor, subjects=[], payload={"school_class": c.pk, "name": c.name})
+            for c in created])
     return created

@@ -7,6 +7,7 @@ announces each class once at the end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.models import Enrolment, Guardianship, Pupil, SchoolClass, StaffAssignment, User
 from archive import chain, scopes
+from archive.entry import Entry
 
 
 def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: User | None = None,
@@ -50,6 +52,55 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, actor: User | None = None,
     return existing
 
 
+def enrol_many(placements: Sequence[tuple[Pupil, SchoolClass]], *, actor: User | None = None,
+                starts_on: date | None = None) -> list[SchoolClass]:
+    """:func:`enrol` (with ``sync=False``) for many pupils at once, each pupil at most once:
+    the same rows and the same ``admin.pupil_moved`` / ``admin.pupil_enrolled`` record per
+    pupil, read and written together. Returns every class touched (joined or left), for the
+    caller to announce."""
+    today = starts_on or timezone.localdate()
+    if len({pupil.pk for pupil, _ in placements}) != len(placements):
+        raise ValueError("enrol_many places each pupil once")
+    if not placements:
+        return []
+    with transaction.atomic():
+        open_rows: dict[int, list[Enrolment]] = {}
+        for enrolment in Enrolment.objects.open_on(today).filter(
+            pupil__in=[pupil.pk for pupil, _ in placements]
+        ).select_related("school_class").order_by("pk"):
+            open_rows.setdefault(enrolment.pupil_id, []).append(enrolment)
+        touched: dict[int, SchoolClass] = {}
+        ended: list[Enrolment] = []
+        new: list[Enrolment] = []
+        moved: list[Entry] = []
+        enrolled: list[Entry] = []
+        for pupil, school_class in placements:
+            touched[school_class.pk] = school_class
+            existing = None
+            left: list[int] = []
+            for enrolment in open_rows.get(pupil.pk, []):
+                if enrolment.school_class_id == school_class.pk and existing is None:
+                    existing = enrolment
+                    continue
+                enrolment.ends_on = max(today, enrolment.starts_on)
+                ended.append(enrolment)
+                left.append(enrolment.school_class_id)
+                touched[enrolment.school_class_id] = enrolment.school_class
+            if existing is None:
+                new.append(Enrolment(pupil=pupil, school_class=school_class, starts_on=today))
+            if existing is None or left:
+                entry = Entry(actor=actor, subjects=[pupil],
+                              payload={"pupil": pupil.pk, "school_class": school_class.pk,
+                                       "from": left})
+                (moved if left else enrolled).append(entry)
+        Enrolment.objects.bulk_update(ended, ["ends_on"])
+        Enrolment.objects.bulk_create(new)
+        scope = scopes.school(placements[0][0].school_id)
+        chain.record_many("admin.pupil_moved", scope=scope, entries=moved)
+        chain.record_many("admin.pupil_enrolled", scope=scope, entries=enrolled)
+    return list(touched.values())
+
+
 def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
                      relationship: str = "", parental_responsibility: bool = True,
                      no_contact: bool = False, sync: bool = True) -> Guardianship:
@@ -73,6 +124,53 @@ def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
         if sync:
             roster_changed(classes_of_pupil(pupil), actor=actor)
     return guardianship
+
+
+def set_guardianships(links: Sequence[Guardianship], *,
+                      actor: User | None = None) -> list[Guardianship]:
+    """:func:`set_guardianship` (with ``sync=False``) for many links at once: each unsaved
+    ``links`` item names a guardian, a pupil and the flags; an existing link of that guardian
+    and pupil takes the flags, otherwise the link is made. One ``admin.guardianship_added`` or
+    ``admin.guardianship_changed`` record per link, as for one. The caller announces the
+    classes."""
+    if not links:
+        return []
+    with transaction.atomic():
+        found = {
+            (g.guardian_id, g.pupil_id): g
+            for g in Guardianship.objects.select_for_update().filter(
+                pupil_id__in={link.pupil_id for link in links},
+                guardian_id__in={link.guardian_id for link in links})
+        }
+        fields = ["relationship", "parental_responsibility", "no_contact"]
+        changed: list[Guardianship] = []
+        new: list[Guardianship] = []
+        done: list[tuple[Guardianship, Guardianship, bool]] = []
+        for link in links:
+            existing = found.get((link.guardian_id, link.pupil_id))
+            if existing is None:
+                new.append(link)
+                done.append((link, link, True))
+            else:
+                for name in fields:
+                    setattr(existing, name, getattr(link, name))
+                changed.append(existing)
+                done.append((existing, link, False))
+        Guardianship.objects.bulk_update(changed, fields)
+        Guardianship.objects.bulk_create(new)
+        scope = scopes.school(links[0].pupil.school_id)
+        entries: dict[bool, list[Entry]] = {True: [], False: []}
+        for guardianship, link, created in done:
+            entries[created].append(Entry(
+                actor=actor, subjects=[link.guardian, link.pupil],
+                payload={"guardianship": guardianship.pk, "guardian": guardianship.guardian_id,
+                         "pupil": guardianship.pupil_id,
+                         "relationship": guardianship.relationship,
+                         "parental_responsibility": guardianship.parental_responsibility,
+                         "no_contact": guardianship.no_contact}))
+        chain.record_many("admin.guardianship_added", scope=scope, entries=entries[True])
+        chain.record_many("admin.guardianship_changed", scope=scope, entries=entries[False])
+    return [guardianship for guardianship, _link, _created in done]
 
 
 def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
@@ -12,6 +12,7 @@ from accounts.actions.classes import classes_of_pupil, roster_changed
 from accounts.actions.sessions import require_fresh_login
 from accounts.models import OPERATOR_ROLES, Pupil, Role, School, User
 from archive import chain, scopes
+from archive.entry import Entry
 
 # What the school admin's person page may change.
 PERSON_FIELDS = frozenset({"display_name", "role", "email", "phone"})
@@ -38,6 +39,27 @@ def create_account(school: School, *, actor: User | None, username: str, display
         chain.record("admin.account_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[user], payload={"user": user.pk, "role": role})
     return user
+
+
+def create_accounts(school: School, people: Sequence[User], *, actor: User | None) -> list[User]:
+    """:func:`create_account` for many people at once (the roster import's new guardians): the
+    unsaved ``people`` (username, display name, role, e-mail, phone, ref set) become inactive
+    accounts with no password, written together, with one ``admin.account_created`` record
+    each."""
+    for person in people:
+        operator_only(person.role, actor)
+        if person.pk is not None:
+            raise ValueError("create_accounts makes new accounts only")
+        person.school = school
+        person.is_active = False
+        person.is_staff = False
+        person.set_unusable_password()
+    with transaction.atomic():
+        created = User.objects.bulk_create(people)
+        chain.record_many("admin.account_created", scope=scopes.school(school.pk), entries=[
+            Entry(actor=actor, subjects=[user], payload={"user": user.pk, "role": user.role})
+            for user in created])
+    return created
 
 
 def change_person(person: User, changes: Mapping[str, object], *, actor: User | None) -> User:
@@ -67,6 +89,21 @@ def create_pupil(school: School, *, actor: User | None, ref: str, first_name: st
         chain.record("admin.pupil_created", scope=scopes.school(school.pk), actor=actor,
                        subjects=[pupil], payload={"pupil": pupil.pk})
     return pupil
+
+
+def create_pupils(school: School, pupils: Sequence[Pupil], *, actor: User | None) -> list[Pupil]:
+    """:func:`create_pupil` for many pupils at once (the roster import): the unsaved
+    ``pupils`` are written together, with one ``admin.pupil_created`` record each."""
+    for pupil in pupils:
+        if pupil.pk is not None:
+            raise ValueError("create_pupils makes new pupils only")
+        pupil.school = school
+    with transaction.atomic():
+        created = Pupil.objects.bulk_create(pupils)
+        chain.record_many("admin.pupil_created", scope=scopes.school(school.pk), entries=[
+            Entry(actor=actor, subjects=[pupil], payload={"pupil": pupil.pk})
+            for pupil in created])
+    return created
 
 
 def change_pupil(pupil: Pupil, changes: Mapping[str, object], *, actor: User | None) -> Pupil:

@@ -35,7 +35,7 @@ from accounts.access import ACTIONS as ACTION_NAMES
 from accounts.access import Action, can, known_actions
 from accounts.actions.enrolment import assign_staff
 from accounts.actions.leavers import process_leaver
-from accounts.models import Pupil, Role, School, SchoolClass, User
+from accounts.models import Pupil, Role, RosterImport, School, SchoolClass, User
 from messaging.actions import membership
 from messaging.actions import send as send_actions
 from messaging.actions.classes import class_conversation, sync_class_conversation
@@ -370,6 +370,7 @@ OBJECTS: dict[Action, str] = {
     "archive.erase": "parent2", "archive.paperwork": "school", "archive.release": "parent2",
     "archive.review_export": "emma",
     "notifications.mute": "group", "notifications.remove_device": "parent_device",
+    "roster_import.view": "roster_import",
 }
 
 EVERY_ACTION = {
@@ -421,6 +422,7 @@ EVERY_ACTION = {
     "school.manage": (T, F, F, F, F, F, F, F, F, F, F),
     "school.dashboard": (T, F, F, F, F, F, F, F, F, F, F),
     "school.print_letters": (T, F, F, F, F, F, F, F, F, F, F),
+    "roster_import.view": (T, F, F, F, F, F, F, F, F, F, F),
     "user.see_contact": (T, F, F, F, F, F, F, T, F, F, F),
 }
 
@@ -442,6 +444,7 @@ def objects(world: dict[str, Any], school: School, class_4b: SchoolClass, announ
             # The parent's child (a factory's random pupil may be called Emma too).
             "emma": Pupil.objects.get(first_name="Emma",
                                       guardianships__guardian=world["people"]["parent"]),
+            "roster_import": RosterImport.objects.create(school=school, state="running"),
             "parent_device": Device.objects.create(
                 user=world["people"]["parent"], endpoint="https://push.example/parent",
                 p256dh="key", auth="secret")}

@@ -238,3 +238,39 @@ def test_a_wrong_header_is_rejected(school: School) -> None:
         import_roster(school, as_csv(roster_rows(count=2), header=list(reversed(COLUMNS))))
     assert rejected.value.errors == [
         "Line 1: The first line must name the columns " + ", ".join(COLUMNS) + ", in this order."]
+
+
+def test_every_change_of_an_import_has_its_own_archive_record(school: School, admin: User) -> None:
+    """Written in batches, recorded one change at a time, as the admin's pages would."""
+    from collections import Counter
+
+    from archive.models import Record
+
+    rows = roster_rows(count=30)
+    import_roster(school, as_csv(rows), actor=admin)
+    scope = f"school:{school.pk}"
+    kinds = Counter(Record.objects.filter(scope=scope).values_list("kind", flat=True))
+    guardians = {row[5] for row in rows}
+    assert kinds == Counter({"admin.class_created": 15, "admin.pupil_created": 30,
+                             "admin.pupil_enrolled": 30, "admin.account_created": len(guardians),
+                             "admin.guardianship_added": len(rows), "admin.roster_imported": 1})
+    pupil = Pupil.objects.get(school=school, ref="P0004")
+    guardian = User.objects.get(school=school, ref="H0004")
+    link = Guardianship.objects.get(pupil=pupil, guardian=guardian)
+    # P0004 has two guardians (G0002 and H0004): H0004's link.
+    added = Record.objects.get(scope=scope, kind="admin.guardianship_added",
+                               subject_pupil_ids=[pupil.pk], subject_user_ids=[guardian.pk])
+    content = dict(added.payload.content)
+    content.pop("salt")
+    assert content == {"guardianship": link.pk, "guardian": guardian.pk, "pupil": pupil.pk,
+                       "relationship": "grandparent", "parental_responsibility": False,
+                       "no_contact": False}
+    assert added.actor_id == admin.pk
+    # Next year: one admin.pupil_moved per pupil, naming the class left.
+    import_roster(school, as_csv(roster_rows(year_offset=1, count=30)), actor=admin)
+    moved = Record.objects.filter(scope=scope, kind="admin.pupil_moved")
+    assert moved.count() == 30
+    first = next(r for r in moved if r.subject_pupil_ids == [pupil.pk])
+    classes = dict(SchoolClass.objects.filter(school=school).values_list("name", "pk"))
+    assert first.payload.content["from"] == [classes["5B"]]
+    assert first.payload.content["school_class"] == classes["6B"]

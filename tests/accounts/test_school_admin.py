@@ -1,5 +1,7 @@
 """The school admin area: only the school's own admins; every change archived."""
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from unittest.mock import ANY
 
 import pytest
@@ -142,8 +144,9 @@ def test_class_groups_cannot_be_edited_by_hand(client: Client, admin: User, pare
                                      ended_at__isnull=True).exists()
 
 
-def test_roster_upload_previews_every_change_then_applies_on_confirm(client: Client, admin: User,
-                                                                     school: School) -> None:
+def test_roster_upload_previews_every_change_then_applies_on_confirm(
+        client: Client, admin: User, school: School,
+        django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[object]]) -> None:
     client.force_login(admin)
     upload = SimpleUploadedFile("roster.csv", as_csv(roster_rows(count=6)).encode())
     preview = client.post(reverse("accounts:school_roster"), {"file": upload})
@@ -152,9 +155,11 @@ def test_roster_upload_previews_every_change_then_applies_on_confirm(client: Cli
     assert "New pupil P0000 Дмитрий Петров" in body and "6 created" in body
     assert "Columns separated by commas." in body
     assert not Pupil.objects.exists()
-    applied = client.post(reverse("accounts:school_roster"),
-                          {"confirm": preview.context["sha256"]})
-    assert applied.status_code == 200 and applied.context["applied"]
+    with django_capture_on_commit_callbacks(execute=True):  # the worker applies it
+        confirmed = client.post(reverse("accounts:school_roster"),
+                                {"confirm": preview.context["sha256"]})
+    applied = client.get(confirmed["Location"])
+    assert applied.status_code == 200 and applied.context["job"].state == "done"
     assert Pupil.objects.filter(school=school).count() == 6
     assert "admin.roster_imported" in admin_kinds(school)
     # Confirming twice does not apply twice (the preview is gone).
