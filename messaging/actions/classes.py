@@ -107,12 +107,12 @@ def sync_class_conversation(school_class: SchoolClass, actor: User | None = None
             Membership.objects.filter(conversation=conversation, ended_at__isnull=True)
             .values_list("user_id", flat=True)
         )
-        removed = added = 0
+        removed = 0
         for user in User.objects.filter(pk__in=current - set(wanted)):
             removed += membership.end_membership(conversation, user, actor=actor)
-        for user in User.objects.filter(pk__in=set(wanted) - current):
-            membership.add_member(conversation, user, actor=actor, manager=wanted[user.pk])
-            added += 1
+        added = len(membership.add_each(
+            conversation, list(User.objects.filter(pk__in=set(wanted) - current).order_by("pk")),
+            actor=actor, managers={pk for pk, manager in wanted.items() if manager}))
     return {"added": added, "removed": removed}
 
 
