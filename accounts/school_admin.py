@@ -40,6 +40,7 @@ from accounts.actions.invitations import (
     invite_pupil,
     issue_letters,
     letter_recipients,
+    parents_without_email,
     reissue_link,
     revoke_invitation,
 )
@@ -233,6 +234,7 @@ def invitations(request: AuthenticatedHttpRequest, school: School) -> HttpRespon
         "expired": unused.filter(expires_at__lte=now).order_by("-expires_at"),
         "awaiting": awaiting_invitation(school).count(),
         "letters": letter_recipients(school).count(),
+        "without_email": parents_without_email(school),
     })
 
 
