@@ -69,7 +69,7 @@ def _fits_the_phone(page: Page) -> None:
 def test_a_parents_first_login_and_the_teachers_people_list_on_a_phone(
         live_server_url: str, browser: Browser, language: str) -> None:  # noqa: F811
     base = live_server_url
-    _school_, teacher, group, token = _school()
+    _made, teacher, group, token = _school()
     words = WORDS[language]
 
     context = browser.new_context(viewport=PHONE, locale=BROWSER_LOCALE[language])
