@@ -68,6 +68,7 @@ def test_the_welcome_links_consent_notifications_and_the_class_group(
     set_password(client, nia)
     html = client.get(reverse("messaging:welcome")).content.decode()
     assert "The school asks for your decision on 1 question" in html
+    assert html.count('href="/consent/">') == 2  # the menu's and the section's; no banner
     assert f'href="{reverse("consent:index")}">Give your decisions' in html
     assert f'href="{reverse("notifications:page")}">Turn on notifications' in html
     assert f'href="{reverse("messaging:conversation", args=[group.pk])}">4B class group' in html
