@@ -253,7 +253,8 @@ def letters(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
             pages.append({"letter": letter,
                           "qr": qr_svg(letter.link, _("QR code of your invitation link"))})
     return render(request, "accounts/school/letters.html", {
-        "school": school, "pages": pages, "join_url": request.build_absolute_uri("/join/")})
+        "school": school, "pages": pages, "join_url": request.build_absolute_uri("/join/"),
+        "without_email": parents_without_email(school) if not pages else None})
 
 
 @school_admin

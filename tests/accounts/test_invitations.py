@@ -203,3 +203,11 @@ def test_the_page_says_every_parent_without_an_address_set_a_password_only_when_
     section = _letters_section(client)
     assert "has set a password" not in section
     assert "1 parent without an e-mail address has not set a password" in section
+
+
+def test_printing_letters_with_nobody_to_write_to_does_not_claim_passwords_were_set(
+        client: Client, school: School, admin: User, parent: User) -> None:
+    client.force_login(admin)
+    page = client.post(reverse("accounts:school_letters")).content.decode()
+    assert "has set a password" not in page
+    assert "every parent the school may contact has an e-mail address" in page
