@@ -75,19 +75,40 @@ def _more(total: int) -> str:
 
 
 def classes_without_staff(school: School, user: User) -> Panel:
-    """Classes that no current teacher or staff member is assigned to."""
-    bare = list(SchoolClass.objects.filter(school=school)
-                .annotate(staffed=Count("staff", filter=Q(staff__is_active=True,
-                                                           staff__left_at__isnull=True)))
-                .filter(staffed=0).order_by("name").values_list("pk", "name"))
-    rows = [[Cell(name, reverse("accounts:school_class", args=[pk]), alert=True)]
-            for pk, name in bare[:ROWS]]
+    """Classes that no current teacher or staff member is assigned to, and classes whose
+    assigned staff have all not signed up yet (invited, never activated): the class has its
+    teacher, who is still to open their invitation. Two queries."""
+    current = Q(staff__left_at__isnull=True)
+    classes = list(SchoolClass.objects.filter(school=school)
+                   .annotate(assigned=Count("staff", filter=current),
+                             active=Count("staff", filter=current & Q(staff__is_active=True)))
+                   .filter(active=0).order_by("name").values_list("pk", "name", "assigned"))
+    bare = [(pk, name) for pk, name, assigned in classes if not assigned]
+    waiting = [(pk, name) for pk, name, assigned in classes if assigned]
+    invited: dict[int, list[str]] = {}
+    for class_id, display, first, last, username in (User.objects.filter(
+            taught_classes__in=[pk for pk, _name in waiting[:ROWS]], left_at__isnull=True)
+            .order_by("display_name", "username")
+            .values_list("taught_classes", "display_name", "first_name", "last_name",
+                         "username")):
+        # User.public_name, from the columns.
+        invited.setdefault(class_id, []).append(
+            display or f"{first} {last}".strip() or username)
     return Panel(
         title=_("Classes without a teacher"),
         figures=[Figure(_("Classes without a teacher"), len(bare),
-                        reverse("accounts:school_classes"), alert=bool(bare))],
-        tables=[Table(caption=_("Classes without a teacher"), columns=[_("Class")], rows=rows,
-                      empty=_("Every class has a teacher."), more=_more(len(bare)))],
+                        reverse("accounts:school_classes"), alert=bool(bare)),
+                 Figure(_("Teacher not signed up yet"), len(waiting),
+                        reverse("accounts:school_invitations"), alert=bool(waiting))],
+        tables=[Table(caption=_("Classes without a teacher"), columns=[_("Class")],
+                      rows=[[Cell(name, reverse("accounts:school_class", args=[pk]), alert=True)]
+                            for pk, name in bare[:ROWS]],
+                      empty=_("Every class has a teacher."), more=_more(len(bare))),
+                Table(caption=_("Teacher not signed up yet"), columns=[_("Class"), _("Teacher")],
+                      rows=[[Cell(name, reverse("accounts:school_class", args=[pk])),
+                             Cell(", ".join(invited.get(pk, [])))] for pk, name in waiting[:ROWS]],
+                      empty=_("Every class's teacher has signed up."),
+                      more=_more(len(waiting)))],
     )
 
 

@@ -42,6 +42,7 @@ from accounts.actions.invitations import (
     invite_pupil,
     issue_letters,
     letter_recipients,
+    parents_without_email,
     reissue_link,
     revoke_invitation,
 )
@@ -244,6 +245,7 @@ def invitations(request: AuthenticatedHttpRequest, school: School) -> HttpRespon
         "expired": unused.filter(expires_at__lte=now).order_by("-expires_at"),
         "awaiting": awaiting_invitation(school).count(),
         "letters": letter_recipients(school).count(),
+        "without_email": parents_without_email(school),
     })
 
 
@@ -262,7 +264,8 @@ def letters(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
             pages.append({"letter": letter,
                           "qr": qr_svg(letter.link, _("QR code of your invitation link"))})
     return render(request, "accounts/school/letters.html", {
-        "school": school, "pages": pages, "join_url": request.build_absolute_uri("/join/")})
+        "school": school, "pages": pages, "join_url": request.build_absolute_uri("/join/"),
+        "without_email": parents_without_email(school) if not pages else None})
 
 
 @school_admin

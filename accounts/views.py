@@ -31,7 +31,7 @@ from accounts.forms import (
     backoff_error,
 )
 from accounts.landing import landing_url
-from accounts.models import Invitation, User
+from accounts.models import Guardianship, Invitation, User
 
 # The username of the account whose invitation this browser just accepted: the login form
 # starts with it filled in. Kept in the session, never in a URL, so a link cannot be used to
@@ -40,6 +40,9 @@ LOGIN_HINT = "accounts_login_hint"
 # The invitation whose letter's short code this browser typed at /join/ (its id, never the
 # code): the set-password page after it reads it from here.
 JOIN_SESSION = "accounts_join_invitation"
+# The backend that checks a username and password: the one a session begun by setting the
+# password names (its sessions stay valid as those of the login form).
+PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class LoginView(auth_views.LoginView):
@@ -190,22 +193,44 @@ def _set_password(request: HttpRequest, found: Invitation, *, by_code: bool) -> 
     if request.method == "POST" and form.is_valid():
         language = form.cleaned_data["language"]
         try:
-            accept_invitation(found, form.cleaned_data["new_password1"], language=language)
+            user = accept_invitation(found, form.cleaned_data["new_password1"],
+                                     language=language)
         except ValueError:
             return render(request, "accounts/invitation_invalid.html", {"problem": "used"},
                           status=410)
         request.session.pop(JOIN_SESSION, None)
         with translation.override(language):
-            messages.success(request, _("Your password is set. You can log in now."))
-        request.session[LOGIN_HINT] = found.user.username
-        response = redirect("login")
-        # The login page that follows is in the chosen language already.
+            messages.success(request, _("Your password is set."))
+        response = _sign_in(request, user, found)
+        # The page that follows is in the chosen language already.
         _remember_language(response, language)
         return response
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation.html",
                   {"form": form, "invitation": found, "person": found.user, "by_code": by_code},
                   status=status)
+
+
+def _sign_in(request: HttpRequest, user: User, used: Invitation) -> HttpResponse:
+    """The password just set is the first factor: nobody types it twice. Staff whose school
+    requires a second factor go on to enrol it (or give a code, after a reset) before they are
+    signed in, as after the login form; everyone else is signed in now. A parent's first
+    sign-in lands on the welcome page. ``user`` is the account as the invitation left it (its
+    new password, which the session's hash is taken from)."""
+    user.backend = PASSWORD_BACKEND
+    if user.needs_two_factor:
+        # Should the second step time out, the login form starts with the username.
+        request.session[LOGIN_HINT] = user.username
+        twofactor.start_pending(request, user, "")
+        return redirect("accounts:2fa_verify" if user.totp_confirmed_at else "accounts:2fa_setup")
+    auth_login(request, user, backend=PASSWORD_BACKEND)
+    request.session.pop(LOGIN_HINT, None)
+    if used.purpose == Invitation.Purpose.INVITE and Guardianship.objects.filter(
+            guardian=user).exists():
+        # Their children, what is still to decide, notifications, the class: messaging's page,
+        # named by its URL (accounts imports no app above it).
+        return redirect("messaging:welcome")
+    return redirect(landing_url(user))
 
 
 @require_http_methods(["GET", "POST"])

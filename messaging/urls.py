@@ -1,10 +1,11 @@
 from django.urls import path
 
-from messaging import school_groups, views
+from messaging import school_groups, views, welcome
 
 app_name = "messaging"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("welcome/", welcome.welcome, name="welcome"),
     path("search/", views.search, name="search"),
     path("office-hours/", views.office_hours, name="office_hours"),
     path("people/", views.people, name="people"),

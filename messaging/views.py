@@ -26,6 +26,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging import acknowledgements as ack_lists
 from messaging import attachments, hours, queries
+from messaging import people as people_list
 from messaging.access import (
     readable_conversation_or_none,
     readable_message_or_none,
@@ -333,12 +334,17 @@ def reply_privately(request: AuthenticatedHttpRequest, conversation_id: int, mes
 @login_required
 @require_GET
 def people(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The people I may start a one-to-one conversation with."""
-    user = request.user
-    candidates = (User.objects.filter(school=user.school_id, is_active=True)
-                  .exclude(pk=user.pk).order_by("display_name", "username")[:500])
-    allowed = [u for u in candidates if can(user, "conversation.start_direct", u)]
-    return render(request, "messaging/people.html", {"people": allowed})
+    """The people I may start a one-to-one conversation with; staff find parents by their
+    children and classes (``messaging.people``). ``?q=`` searches, without a script."""
+    user, query = request.user, request.GET.get("q", "").strip()[:100]
+    found = people_list.candidates(user)
+    if user.is_school_staff:
+        groups = people_list.staff_groups(user, found, query)
+    else:
+        entries = people_list.plain_list(found, query)
+        groups = [people_list.Group("", entries)] if entries else []
+    return render(request, "messaging/people.html",
+                  {"groups": groups, "query": query, "anyone": bool(found)})
 
 
 def _same_school(user: User, other: User | None) -> bool:

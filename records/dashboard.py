@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts import dashboard
@@ -18,7 +18,7 @@ LATEST = 8
 def latest_changes(school: School, user: User) -> dashboard.Panel:
     records = list(Record.objects.filter(scope=scopes.school(school.pk))
                    .select_related("payload").order_by("-created_at", "-pk")[:LATEST])
-    rows = [[dashboard.Cell(formats.date_format(line.at, "SHORT_DATETIME_FORMAT")),
+    rows = [[dashboard.Cell(formats.date_format(timezone.localtime(line.at), "SHORT_DATETIME_FORMAT")),
              dashboard.Cell(line.who), dashboard.Cell(line.text)]
             for line in lines.record_lines(records)]
     return dashboard.Panel(
@@ -35,11 +35,12 @@ def backups(school: School, user: User) -> dashboard.Panel:
     notes = [state.summary]
     if state.last_good_backup is not None:
         notes.append(_("Last good backup: %(when)s.") % {"when": formats.date_format(
-            state.last_good_backup.finished_at, "SHORT_DATETIME_FORMAT")})
+            timezone.localtime(state.last_good_backup.finished_at), "SHORT_DATETIME_FORMAT")})
     if state.last_drill is not None:
         outcome = _("passed") if state.last_drill.ok else _("failed")
         notes.append(_("Last restore drill: %(when)s, %(outcome)s.") % {
-            "when": formats.date_format(state.last_drill.finished_at, "SHORT_DATETIME_FORMAT"),
+            "when": formats.date_format(timezone.localtime(state.last_drill.finished_at),
+                                        "SHORT_DATETIME_FORMAT"),
             "outcome": outcome})
     else:
         notes.append(_("No restore drill yet."))

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "accounts.ended_sessions.EndedSessionMiddleware",
     # A signed-in person's own language (User.language) over the cookie's and the browser's.
     "accounts.language.UserLanguageMiddleware",
+    # The signed-in person's school's time zone (School.time_zone) for the times on a page.
+    "accounts.timezones.SchoolTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

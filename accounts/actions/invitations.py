@@ -12,7 +12,7 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -200,6 +200,18 @@ def letter_recipients(school: School) -> QuerySet[User]:
     return (User.objects.filter(school=school, role=Role.PARENT, email="", is_active=False,
                                 left_at__isnull=True, password__startswith="!")
             .filter(pk__in=contactable))
+
+
+def parents_without_email(school: School) -> dict[str, int]:
+    """The school's parents without an e-mail address whom it may contact (not leavers, a
+    child they may be contacted about): how many there are and how many have activated their
+    account (set a password). What the invitations page says when no letter is to be made."""
+    contactable = contact_about(Guardianship.objects.filter(pupil__school=school)) \
+        .values("guardian_id")
+    return User.objects.filter(school=school, role=Role.PARENT, email="", left_at__isnull=True,
+                               pk__in=contactable).aggregate(
+        total=Count("pk"), activated=Count("pk", filter=Q(is_active=True)),
+        inactive=Count("pk", filter=Q(is_active=False)))
 
 
 @dataclass(frozen=True)

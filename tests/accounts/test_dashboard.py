@@ -7,14 +7,15 @@ without); the DPO the operator made, who checked the archive's integrity.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts import dashboard
 from accounts.actions.classes import create_class
@@ -30,6 +31,7 @@ from accounts.dashboard import Panel
 from accounts.models import Invitation, Pupil, Role, School, SchoolClass, User
 from accounts.roster import import_roster
 from archive import chain
+from archive.models import Record
 from consent import PHOTOS_CLASS
 from consent.actions import decide
 from consent.models import ConsentRecord
@@ -137,10 +139,57 @@ def test_classes_without_a_teacher_are_listed_with_a_link(client: Client,
                                                           made: dict[str, Any]) -> None:
     client.force_login(made["admin"])
     panel = _panels(client)["classes"]
-    assert _figures(panel) == {"Classes without a teacher": 3}
+    assert _figures(panel) == {"Classes without a teacher": 3, "Teacher not signed up yet": 0}
     assert [row[0].text for row in panel.tables[0].rows] == ["2B", "3C", "4A"]
     four_a = SchoolClass.objects.get(school=made["school"], name="4A")
     assert panel.tables[0].rows[2][0].href == f"/school/classes/{four_a.pk}/"
+
+
+def test_a_class_whose_teacher_has_not_signed_up_yet_has_a_teacher(
+        client: Client, made: dict[str, Any]) -> None:
+    school, admin = made["school"], made["admin"]
+    invited, _token = invite_new_account(school, actor=admin, username="meester",
+                                         display_name="Meester Bram", role=Role.TEACHER)
+    four_a = SchoolClass.objects.get(school=school, name="4A")
+    assign_staff(invited, four_a, actor=admin)
+    client.force_login(admin)
+    panel = _panels(client)["classes"]
+    assert _figures(panel) == {"Classes without a teacher": 2, "Teacher not signed up yet": 1}
+    bare, waiting = panel.tables
+    assert [row[0].text for row in bare.rows] == ["2B", "3C"]
+    assert [[c.text for c in row] for row in waiting.rows] == [["4A", "Meester Bram"]]
+    assert waiting.rows[0][0].href == f"/school/classes/{four_a.pk}/"
+    # Once the teacher has signed up, the class is simply taught.
+    _accepted(invited)
+    panel = _panels(client)["classes"]
+    assert _figures(panel) == {"Classes without a teacher": 2, "Teacher not signed up yet": 0}
+
+
+def test_the_overview_writes_times_in_the_schools_time_zone(
+        client: Client, made: dict[str, Any], settings: Any) -> None:
+    """The server runs in UTC; De Regenboog is in Amsterdam (UTC+1 in December): the latest
+    changes are written as the school's clock read them, as every other page writes them."""
+    settings.TIME_ZONE = "UTC"
+    school, admin = made["school"], made["admin"]
+    assert school.time_zone == "Europe/Amsterdam"
+    create_class(school, "5A", actor=admin)
+    newest = Record.objects.filter(kind="admin.class_created").order_by("-position").first()
+    assert newest is not None
+    there = formats.date_format(timezone.localtime(newest.created_at,
+                                                   ZoneInfo("Europe/Amsterdam")),
+                                "SHORT_DATETIME_FORMAT")
+    utc = formats.date_format(timezone.localtime(newest.created_at, ZoneInfo("UTC")),
+                              "SHORT_DATETIME_FORMAT")
+    assert there != utc
+    client.force_login(admin)
+    when = [row[0].text for row in _panels(client)["latest_changes"].tables[0].rows]
+    assert when[0] == there
+    # The invitations page writes a link's expiry in the same zone.
+    invitation, _token = issue_invitation(guardian("G3"), actor=admin)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=datetime(2026, 12, 8, 7, 5, tzinfo=UTC))
+    page = client.get("/school/invitations/").content.decode()
+    assert "08:05" in page and "07:05" not in page
 
 
 def test_consent_coverage_per_class_and_purpose(client: Client, made: dict[str, Any]) -> None:

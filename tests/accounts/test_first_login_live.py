@@ -41,7 +41,8 @@ def first_admin(live_server: LiveServer, settings: Settings) -> FirstAdmin:
     browser = LiveClient(live_server.url)
     link = new_school_link(live_server.url)
     answer = browser.post(link, {"new_password1": PASSWORD, "new_password2": PASSWORD})
-    assert answer.status == 200 and answer.url.endswith("/login/"), answer.text[:2000]
+    # The password just set counts as the first factor: on to the second, no login form.
+    assert answer.status == 200 and answer.url.endswith("/login/two-factor/"), answer.text[:2000]
     return browser, User.objects.get(username="head"), answer
 
 
@@ -116,14 +117,18 @@ def test_typing_the_e_mail_address_counts_against_the_usernames_lockout(
     assert Record.objects.filter(kind="account.sign_in_paused").count() == 1
 
 
-# --- 2. the login after "Your password is set" ------------------------------------------------
-def test_the_login_after_the_invitation_has_the_username_filled_in(
+# --- 2. after "Your password is set" ------------------------------------------------------------
+def test_the_invitation_asks_for_no_password_again_and_a_later_login_has_the_username(
         first_admin: FirstAdmin, live_server: LiveServer) -> None:
     browser, _admin, answer = first_admin
     assert "Your password is set" in answer.text
-    assert username_value(answer.text) == "head"
-    assert 'type="password" autocomplete="current-password" required autofocus' in answer.text
-    assert 'value="' + PASSWORD not in answer.text
+    assert 'name="password"' not in answer.text and 'value="' + PASSWORD not in answer.text
+    # Not signed in before the second factor.
+    assert browser.get("/school/").url.startswith(live_server.url + "/login/")
+    # Should the second step be left, the login form starts with the username.
+    login = browser.get("/login/").text
+    assert username_value(login) == "head"
+    assert 'type="password" autocomplete="current-password" required autofocus' in login
     # Only in the browser that accepted it, and never from a link.
     stranger = LiveClient(live_server.url)
     assert username_value(stranger.get("/login/").text) == ""
@@ -135,8 +140,7 @@ def test_the_login_after_the_invitation_has_the_username_filled_in(
 # --- 3 and 4. two-factor setup on a phone, and where each role lands ---------------------------
 def test_the_admin_sets_up_two_factor_from_a_phone_and_lands_on_the_admin_area(
         first_admin: FirstAdmin) -> None:
-    browser, admin, _ = first_admin
-    setup = log_in(browser, "head@example.invalid")
+    browser, admin, setup = first_admin
     assert setup.url.endswith("/login/two-factor/"), setup.url
     page = setup.text
     key = SECRET_KEY.search(page)
@@ -222,7 +226,8 @@ def test_the_admin_e_mails_a_new_teachers_invitation_in_the_schools_language(
     teacher = LiveClient(live_server.url)
     accepted = teacher.post(link[len(live_server.url):],
                             {"new_password1": PASSWORD, "new_password2": PASSWORD})
-    assert username_value(accepted.text) == "juf"
+    assert accepted.url.endswith("/login/two-factor/")
+    assert "otpauth://totp/Schoolchat:juf" in accepted.text
 
 
 def test_e_mailing_the_invitation_needs_an_address(

@@ -38,9 +38,12 @@ def test_an_invited_person_sets_a_password_once_and_can_log_in(client: Client, n
     page = client.get(url(token))
     assert page.status_code == 200 and "newcomer" in page.content.decode()
     response = client.post(url(token), {"new_password1": GOOD, "new_password2": GOOD})
-    assert response.status_code == 302 and response["Location"] == reverse("login")
+    # Setting the password signs the person in: no second typing of it.
+    assert response.status_code == 302 and response["Location"] == reverse("messaging:inbox")
+    assert client.get(response["Location"]).status_code == 200
     newcomer.refresh_from_db()
     assert newcomer.is_active and newcomer.check_password(GOOD)
+    client.logout()
     assert client.post(reverse("login"), {"username": "newcomer", "password": GOOD}
                        ).status_code == 302
     # The same link a second time: a clear page, nothing changes.
@@ -172,3 +175,39 @@ def test_invitation_pages_speak_the_browsers_language(client: Client, newcomer: 
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     page = client.get(url(token), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert expired in page
+
+
+# --- what the invitations page says about letters ---------------------------------------------
+def _letters_section(client: Client) -> str:
+    page = client.get(reverse("accounts:school_invitations")).content.decode()
+    return page.split('id="letters"')[1].split("</section>")[0]
+
+
+def test_a_school_with_no_parent_without_an_address_says_so_not_that_they_set_passwords(
+        client: Client, school: School, admin: User, parent: User) -> None:
+    # The one parent has an e-mail address; nobody has "set a password" without one.
+    client.force_login(admin)
+    section = _letters_section(client)
+    assert "has set a password" not in section
+    assert "every parent the school may contact has an e-mail address" in section
+
+
+def test_the_page_says_every_parent_without_an_address_set_a_password_only_when_they_did(
+        client: Client, school: School, admin: User, parent_5a: User) -> None:
+    User.objects.filter(pk=parent_5a.pk).update(email="")
+    client.force_login(admin)
+    assert "Every parent without an e-mail address has set a password." in _letters_section(
+        client)
+    # An account that is not in use (here: switched off by hand, not a leaver) has not.
+    User.objects.filter(pk=parent_5a.pk).update(is_active=False)
+    section = _letters_section(client)
+    assert "has set a password" not in section
+    assert "1 parent without an e-mail address has not set a password" in section
+
+
+def test_printing_letters_with_nobody_to_write_to_does_not_claim_passwords_were_set(
+        client: Client, school: School, admin: User, parent: User) -> None:
+    client.force_login(admin)
+    page = client.post(reverse("accounts:school_letters")).content.decode()
+    assert "has set a password" not in page
+    assert "every parent the school may contact has an e-mail address" in page

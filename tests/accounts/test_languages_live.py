@@ -35,8 +35,9 @@ def test_a_parent_chooses_russian_on_a_dutch_phone_and_keeps_it(live_server: Liv
     assert re.search(r'<option value="nl" selected>Nederlands</option>', page.text)
     answer = phone.post(f"/invite/{token}/", {"new_password1": PASSWORD,
                                               "new_password2": PASSWORD, "language": "ru"})
-    assert answer.status == 200 and answer.url.endswith("/login/")
-    assert 'lang="ru"' in answer.text
+    # Signed in at once, on pages in the chosen language.
+    assert answer.status == 200 and answer.url == live_server.url + "/"
+    assert 'lang="ru"' in answer.text and "Выйти" in answer.text
     parent.refresh_from_db()
     assert parent.language == "ru" and parent.is_active
     # Signed in on another device that asks for English: the parent's own language.

@@ -93,11 +93,14 @@ def test_a_parent_joins_with_the_code_on_the_printed_letter(
     assert "Your username is <strong>regenboog-g2</strong>" in answer.text
     answer = visitor.post("/join/password/", {"new_password1": PASSWORD,
                                               "new_password2": PASSWORD})
-    assert answer.status == 200 and answer.url.endswith("/login/"), answer.text[:2000]
-    assert "Your password is set." in answer.text
+    # Signed in by setting the password, and welcomed with her child.
+    assert answer.status == 200 and answer.url == live_server.url + "/welcome/", \
+        answer.text[:2000]
+    assert "Your password is set." in answer.text and "Olga Petrova" in answer.text
+    assert "Irina Petrova" in answer.text and "Log out" in answer.text
+    visitor.post("/logout/", {}, form_page="/")
     answer = visitor.post("/login/", {"username": "regenboog-g2", "password": PASSWORD})
     assert answer.status == 200 and answer.url == live_server.url + "/", answer.text[:2000]
-    assert "Irina Petrova" in answer.text and "Log out" in answer.text
     assert User.objects.get(username="regenboog-g2").is_active
 
     # The code worked once.

@@ -60,7 +60,7 @@ def test_the_main_pages_pass_axe_with_44px_targets_and_visible_focus(
     page = login(base, "parent")
     for path in ["/", f"/c/{conversation_4b.pk}/", f"/c/{conversation_4b.pk}/members/",
                  f"/c/{announcements.pk}/", "/consent/", "/notifications/", "/search/?q=Friday",
-                 "/people/"]:
+                 "/people/", "/welcome/"]:
         visit(page, base + path, problems)
     page.goto(f"{base}/c/{conversation_4b.pk}/")
     page.locator(".message.mine").last.locator(".actions > summary").click()
@@ -69,7 +69,8 @@ def test_the_main_pages_pass_axe_with_44px_targets_and_visible_focus(
     page = login(base, "teacher")
     for path in [f"/c/{conversation_4b.pk}/", f"/c/{conversation_4b.pk}/m/{question.pk}/seen",
                  f"/c/{announcements.pk}/m/{notice.pk}/acknowledgements",
-                 f"/consent/class/{class_4b.pk}/", "/office-hours/"]:
+                 f"/consent/class/{class_4b.pk}/", "/office-hours/", "/people/",
+                 "/people/?q=Emma"]:
         visit(page, base + path, problems)
     page.goto(f"{base}/c/{conversation_4b.pk}/")
     page.locator(f"#m{question.pk} .actions > summary").click()
