@@ -86,8 +86,7 @@ def test_a_live_message_looks_as_it_does_after_a_reload(request: pytest.FixtureR
         open_chat(page, live_server_url, conversation)
 
     # The teacher replies with a PDF and a photo, asking for acknowledgement where it can.
-    teacher_page.locator(f"#m{question.pk} .actions > summary").click()
-    teacher_page.locator(f"#m{question.pk} a.reply").click()
+    teacher_page.locator(f"#m{question.pk} a.reply.quick").click()
     teacher_page.set_input_files("#id_file", files=[FilePayload(
         name="trip-form.pdf", mimeType="application/pdf",
         buffer=b"%PDF-1.4\n" + b"0" * 1500)])
