@@ -87,7 +87,7 @@ def test_a_parent_acknowledges_on_the_message_and_the_teachers_count_follows(
                                           ack_requested=True)
     teacher_page = login(live_server_url, "teacher", viewport=PHONE)
     open_chat(teacher_page, live_server_url, conversation_4b)
-    count = teacher_page.locator(f"#m{notice.pk} .ack-request a.ack-count")
+    count = teacher_page.locator(f"#m{notice.pk} .ack-request a.ack-families")
     # The sender sees the request and how many families answered, without opening a menu.
     expect(teacher_page.locator(f"#m{notice.pk} .ack-request")).to_contain_text(words["please"])
     expect(count).to_have_text(words["none"])

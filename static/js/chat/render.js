@@ -246,7 +246,7 @@ export class Renderer {
   // Staff's "3 of 25 families" on a message that asked to be acknowledged, as the server
   // counts them now (the "acknowledged" hint counts people, not families).
   refreshAckCount(node) {
-    const link = node.querySelector(":scope > .ack-request .ack-count");
+    const link = node.querySelector(":scope > .ack-request .ack-families");
     if (!link) { return; }
     const url = new URL(link.getAttribute("href"), location.href);
     url.searchParams.set("format", "json");
