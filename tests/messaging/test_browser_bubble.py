@@ -275,3 +275,21 @@ def test_the_inbox_fits_a_phone_and_marks_muted_conversations(
     expect(row.locator(".muted-note")).to_have_count(0)
     # The row's accessible name says so too, for a screen reader.
     expect(muted.get_by_role("link")).to_contain_text(words["muted"])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_announcements_reader_sees_reply_privately_on_the_message(
+        language: str, live_server_url: str, login: Login,  # noqa: F811
+        announcements: Conversation, teacher: User, parent: User) -> None:
+    speaks(parent, language)
+    notice, _ = send_actions.post_message(teacher, announcements, "School closes at noon")
+    page = login(live_server_url, "parent", viewport=PHONE)
+    open_chat(page, live_server_url, announcements)
+    reply = page.locator(f"#m{notice.pk} a.reply-private.quick")
+    expect(reply).to_be_visible()  # not only inside the closed "Actions" menu
+    box = reply.bounding_box()
+    assert box is not None and box["height"] >= 44
+    reply.click()
+    page.wait_for_url(f"**/c/{announcements.pk}/m/{notice.pk}/reply")
+    expect(page.get_by_role("textbox").first).to_be_visible()
+    fits_the_phone(page)
