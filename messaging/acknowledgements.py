@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Guardianship, Pupil, School, User
 from messaging.access import concerned_pupils
-from messaging.models import Acknowledgement, AcknowledgementReminder, Message
+from messaging.models import Acknowledgement, AcknowledgementReminder, Conversation, Message
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,35 @@ def overview(message: Message) -> Overview:
               if u.pk not in in_family and not u.is_school_staff]
     others.sort(key=lambda o: (o.user.public_name, o.user.pk))
     return Overview(families, others)
+
+
+def family_counts(conversation: Conversation, sender_id: int,
+                  message_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """For each of ``message_ids`` (messages ``sender_id`` sent in ``conversation`` that asked
+    to be acknowledged): (families that acknowledged, families), counted as :func:`overview`
+    counts them. One query per table whatever the number of messages, for the bubbles' "3 of
+    25 families"; a message none of the ids names is 0 of the families."""
+    members = set(User.objects.filter(
+        memberships__conversation=conversation, memberships__ended_at__isnull=True,
+        left_at__isnull=True).exclude(pk=sender_id).values_list("pk", flat=True))
+    pupils = list(concerned_pupils(conversation).values_list("pk", flat=True))
+    families: dict[int, set[int]] = {}
+    for pupil_id, guardian_id in (Guardianship.objects
+                                  .filter(pupil_id__in=pupils, guardian_id__in=list(members))
+                                  .values_list("pupil_id", "guardian_id")):
+        families.setdefault(pupil_id, set()).add(guardian_id)
+    acked: dict[int, set[int]] = {}
+    for message_id, user_id in (Acknowledgement.objects.filter(message_id__in=message_ids)
+                                .values_list("message_id", "user_id")):
+        acked.setdefault(message_id, set()).add(user_id)
+    return {pk: (sum(1 for people in families.values() if people & acked.get(pk, set())),
+                 len(families)) for pk in message_ids}
+
+
+def count_text(acknowledged: int, families: int) -> str:
+    """ "3 of 25 families": what a message's bubble says to staff."""
+    return ngettext("%(n)d of %(total)d family", "%(n)d of %(total)d families",
+                    families) % {"n": acknowledged, "total": families}
 
 
 def school_day(school: School, at: datetime | None = None) -> date:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can
 from accounts.models import User
 from archive.folding import matching, terms
+from messaging import acknowledgements
 from messaging.access import (
     blocks,
     direct_post_refusal,
@@ -156,7 +157,9 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
     if not refusal and not _has_open_membership(user, conversation) and can(
             user, "conversation.read", conversation):
         refusal = _("You read this conversation as one of the school's safeguarding leads.")
+    staff = sees_staff_tools(user)
     return {
+        "ack_count_new": ack_counts(conversation, shown, user) if staff else "",
         # Why the composer is off when the school restricted this person, the policy or a
         # block refuses them here, or they read as a lead (else empty).
         "restricted_text": refusal,
@@ -178,6 +181,23 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "sensitive_categories": sensitive_categories(),
         **direct_context(user, conversation),
     }
+
+
+def ack_counts(conversation: Conversation, shown: list[Message], viewer: User) -> str:
+    """Note "3 of 25 families" as ``ack_count`` on each of ``shown`` that asked to be
+    acknowledged, for staff's bubbles; returns the text of a new message of ``viewer``'s
+    ("0 of 25 families"), for the live messages' prototypes."""
+    asked: dict[int, list[Message]] = {}
+    for m in shown:
+        if m.ack_requested:
+            asked.setdefault(m.sender_id, []).append(m)
+    for sender_id, rows in asked.items():
+        counts = acknowledgements.family_counts(conversation, sender_id, [m.pk for m in rows])
+        for m in rows:
+            m.ack_count = acknowledgements.count_text(*counts[m.pk])  # type: ignore[attr-defined]
+    # No message has the id 0: none of its families acknowledged.
+    return acknowledgements.count_text(
+        *acknowledgements.family_counts(conversation, viewer.pk, [0])[0])
 
 
 def _has_open_membership(user: User, conversation: Conversation) -> bool:

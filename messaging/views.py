@@ -288,6 +288,11 @@ def acknowledgements(request: AuthenticatedHttpRequest, conversation_id: int,
     if not can(request.user, "message.acknowledgements", message):
         raise PermissionDenied
     summary = ack_lists.overview(message)
+    if request.GET.get("format") == "json":
+        # What a staff member's bubble says, "3 of 25 families", after an acknowledgement.
+        done, total = len(summary.done), len(summary.families)
+        return JsonResponse({"acknowledged": done, "families": total,
+                             "text": ack_lists.count_text(done, total)})
     context = {"conversation": message.conversation, "message": message, "summary": summary,
                "last_reminder": ack_lists.last_reminder(message),
                "can_remind": can(request.user, "message.remind", message),

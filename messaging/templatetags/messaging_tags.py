@@ -4,16 +4,17 @@ render a live message exactly as ``messaging/_message.html`` renders a loaded on
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from messaging.attachments import is_shown
 from messaging.hours import AWAY_ON_DAY
@@ -36,6 +37,19 @@ def shown(attachment: Any) -> bool:
 def message_html(text: str, plain_links: bool = False) -> SafeString:
     """The message's text as HTML; ``plain_links``: its web addresses stay text."""
     return render_body(text or "", links=not plain_links)
+
+
+@register.filter
+def day_label(when: datetime) -> str:
+    """A day separator's words in the page's time zone and language: "Today", "Yesterday",
+    else date:"D j M" ("Mon 7 Dec"); static/js/chat/format.js dayLabel writes the same."""
+    day = timezone.localtime(when).date()
+    today = timezone.localdate()
+    if day == today:
+        return _("Today")
+    if day == today - timedelta(days=1):
+        return _("Yesterday")
+    return dateformat.format(day, "D j M")
 
 
 class _Rows(list[Any]):
@@ -102,4 +116,6 @@ def chat_formats() -> dict[str, str]:
         "bytes": json.dumps({"one": plural(1), "few": plural(2), "many": plural(5),
                              "other": plural(0)}),
         "units": json.dumps([unit(p) for p in range(1, 6)]),
+        # date:"M" of each month, for the day separators' "Mon 7 Dec".
+        "months": json.dumps([dateformat.format(date(2000, m, 1), "M") for m in range(1, 13)]),
     }

@@ -39,3 +39,13 @@ def frame_scripts(context: Any) -> dict[str, Any]:
     school = getattr(user, "school", None) if isinstance(user, User) else None
     offline = "1" if school is not None and school.offline_copies else "0"
     return {"worker_url": f"{reverse('service_worker')}?offline={offline}"}
+
+
+@register.simple_tag(takes_context=True)
+def muted_conversation_ids(context: Any) -> set[int]:
+    """The conversations the page's reader has muted now, for the inbox's "Muted" mark (one
+    query, whatever the number of conversations)."""
+    user = getattr(context.get("request"), "user", None)
+    if not isinstance(user, User):
+        return set()
+    return set(access.active_mutes_of(user).order_by().values_list("conversation_id", flat=True))

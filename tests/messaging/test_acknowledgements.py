@@ -216,6 +216,29 @@ def test_the_button_says_when_the_last_reminder_went_and_waits_for_tomorrow(
     assert AcknowledgementReminder.objects.count() == 1
 
 
+def test_the_bubble_counts_families_as_the_list_does_and_only_for_staff(
+        client: Client, notice: Message, class_group: Conversation, families: dict[str, User],
+        teacher: User, parent: User, parent_5a: User) -> None:
+    receipts.acknowledge(parent, notice)
+    receipts.acknowledge(families["piet"], notice)  # the same family: still one
+    second, _ = send.post_message(teacher, class_group, "Bring a towel", ack_requested=True)
+    client.force_login(teacher)
+    page = client.get(reverse("messaging:conversation", args=[class_group.pk])).content.decode()
+    bubble = page.split(f'id="m{notice.pk}"')[1].split('id="m')[0]
+    assert "Please acknowledge" in bubble and ">1 of 2 families</a>" in bubble
+    assert ">0 of 2 families</a>" in page.split(f'id="m{second.pk}"')[1]
+    url = reverse("messaging:acknowledgements", args=[class_group.pk, notice.pk])
+    assert client.get(url, {"format": "json"}).json() == {
+        "acknowledged": 1, "families": 2, "text": "1 of 2 families"}
+    # A parent reads the request and gets the button, never the count; an outsider nothing.
+    client.force_login(parent)
+    page = client.get(reverse("messaging:conversation", args=[class_group.pk])).content.decode()
+    assert "Please acknowledge" in page and "of 2 families" not in page
+    assert client.get(url, {"format": "json"}).status_code == 403
+    client.force_login(parent_5a)
+    assert client.get(url, {"format": "json"}).status_code == 404
+
+
 def test_a_reader_who_is_not_staff_is_refused_and_an_outsider_gets_404(
         client: Client, notice: Message, parent: User, parent_5a: User) -> None:
     remind = reverse("messaging:remind", args=[notice.conversation_id, notice.pk])

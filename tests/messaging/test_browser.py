@@ -176,7 +176,7 @@ def test_the_chat_works_from_the_keyboard(live_server_url: str, login: Login,  #
     # Reply: open the message's actions from the keyboard, then its Reply link.
     page.locator(f"#m{question.pk} .actions > summary").focus()
     page.keyboard.press("Enter")
-    reply = page.locator(f"#m{question.pk} a.reply")
+    reply = page.locator(f"#m{question.pk} .action-list a.reply")
     reply.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#replying")).to_be_visible()
@@ -188,7 +188,7 @@ def test_the_chat_works_from_the_keyboard(live_server_url: str, login: Login,  #
     expect(page.locator(".message.pending")).to_have_count(0)
     assert conversation_4b.messages.get(body="I can").reply_to == question
     # Escape cancels a reply before sending.
-    page.locator(f"#m{question.pk} a.reply").focus()
+    page.locator(f"#m{question.pk} .action-list a.reply").focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(page.locator("#replying")).to_be_hidden()

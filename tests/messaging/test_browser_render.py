@@ -87,8 +87,7 @@ def test_a_live_message_looks_as_it_does_after_a_reload(request: pytest.FixtureR
         open_chat(page, live_server_url, conversation)
 
     # The teacher replies with a PDF and a photo, asking for acknowledgement where it can.
-    teacher_page.locator(f"#m{question.pk} .actions > summary").click()
-    teacher_page.locator(f"#m{question.pk} a.reply").click()
+    teacher_page.locator(f"#m{question.pk} a.reply.quick").click()
     teacher_page.set_input_files("#id_file", files=[FilePayload(
         name="trip-form.pdf", mimeType="application/pdf",
         buffer=b"%PDF-1.4\n" + b"0" * 1500)])
@@ -124,7 +123,7 @@ def test_a_live_message_looks_as_it_does_after_a_reload(request: pytest.FixtureR
     assert re.search(r"\(1\.5\s*KB\)", text)
     assert re.search(r"\b\d\d:\d\d\b", text) and not re.search(r"[AP]M", text)
     if where == "announcements":
-        expect(parent_page.locator(f"#m{reply.pk} a.reply-private")).to_have_text(
+        expect(parent_page.locator(f"#m{reply.pk} .action-list a.reply-private")).to_have_text(
             "Reply privately")
     expect(teacher_page.locator(f"#m{reply.pk} .own-actions summary")).to_have_text(
         "Edit or retract")

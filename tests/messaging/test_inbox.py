@@ -140,9 +140,9 @@ def test_the_inbox_takes_a_fixed_number_of_queries(
         send.post_message(direct, one_to_one, f"Direct {n}")
     client = signed_in(parent)
     client.get("/")  # warm: the session and the permission caches
-    # Of which one reads the school's time zone (accounts.timezones) and one whether the menu
-    # links to a parent's welcome page.
-    with django_assert_max_num_queries(16):
+    # Of which one reads the school's time zone (accounts.timezones), one whether the menu
+    # links to a parent's welcome page, and one the muted marks.
+    with django_assert_max_num_queries(17):
         response = client.get("/")
     assert response.status_code == 200
     assert len(rows(client)) == 2 * count

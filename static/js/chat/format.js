@@ -14,6 +14,9 @@ export function readFormats(data, lang) {
     decimalSeparator: data.decimalSeparator || ".",
     bytes: JSON.parse(data.sizeBytes || "{}"),
     units: JSON.parse(data.sizeUnits || "[]"),
+    months: JSON.parse(data.months || "[]"),
+    today: data.textToday || "",
+    yesterday: data.textYesterday || "",
   };
 }
 
@@ -39,6 +42,28 @@ export function awayNotice(iso, name, f) {
   const p = parts(iso, f.timeZone);
   const sentence = f.awayOnDay[p.day] || "";
   return sentence.split("{name}").join(name).split("{time}").join(`${p.hour}:${p.minute}`);
+}
+
+// The calendar day of a moment in the page's time zone, "YYYY-MM-DD" (the server's date:"Y-m-d").
+export function dayKey(iso, timeZone) {
+  const fmt = new Intl.DateTimeFormat("en-US", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+  });
+  const out = {};
+  for (const p of fmt.formatToParts(iso ? new Date(iso) : new Date())) { out[p.type] = p.value; }
+  return `${out.year}-${out.month}-${out.day}`;
+}
+
+// A day separator's words, as messaging_tags.day_label writes them: "Today", "Yesterday",
+// else date:"D j M" ("Mon 7 Dec") in the page's language.
+export function dayLabel(key, f) {
+  const [y, m, d] = key.split("-").map(Number);
+  const [ty, tm, td] = dayKey(null, f.timeZone).split("-").map(Number);
+  const days = (Date.UTC(ty, tm - 1, td) - Date.UTC(y, m - 1, d)) / 86400000;
+  if (days === 0) { return f.today; }
+  if (days === 1) { return f.yesterday; }
+  const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;   // Monday first
+  return `${f.weekdays[weekday]} ${d} ${f.months[m - 1]}`;
 }
 
 // Python's round(x, 1) for x = n / 2^k: exact halves go to the even digit.

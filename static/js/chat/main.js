@@ -67,9 +67,11 @@ function start(chat) {
     chat.dataset.connection = online ? "online" : "offline";
   }
 
-  // The newest message fully in view, above the sticky composer (a phone's screen is short).
+  // The newest message fully in view, above the sticky composer (a phone's screen is short),
+  // and the page's notes between them (away, scheduled, confirmations) with it.
   function showNewest() {
-    const last = list.lastElementChild;
+    const notes = chat.querySelectorAll(":scope > .chat-notes, :scope > .notice.away");
+    const last = notes.length ? notes[notes.length - 1] : list.lastElementChild;
     if (!last) { return; }
     last.scrollIntoView({ block: "end" });
     const bar = document.getElementById("composer") || statusEl;
@@ -220,6 +222,7 @@ function start(chat) {
   function showAcknowledged(ev) {
     const link = findMessage(ev.id) && findMessage(ev.id).querySelector(".ack-list");
     if (link) { link.textContent = fill(texts.ackCount, { n: ev.count }); }
+    if (findMessage(ev.id)) { renderer.refreshAckCount(findMessage(ev.id)); }
   }
 
   let seenSent = 0;

@@ -3,7 +3,7 @@
 // (#message-mine, #message-other, #message-retracted) with every optional part present, and a
 // message is a clone of one with the parts it lacks removed and its text and attributes filled
 // in. User text only ever goes into textContent and attribute values, never into markup.
-import { formatSize, formatTime } from "./format.js";
+import { dayKey, dayLabel, formatSize, formatTime } from "./format.js";
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 const TRAILING = /[.,;:!?)\]}]+$/;
@@ -70,6 +70,47 @@ export class Renderer {
     this.sensitivePattern = wrap ? wrap.querySelector("summary").textContent : "";
     this.sensitiveProto = wrap ? wrap.cloneNode(false) : null;
     if (wrap) { this.sensitiveProto.appendChild(wrap.querySelector("summary").cloneNode(true)); }
+    // Day separators: whatever adds messages to the list (live, a page of history, a pending
+    // send), the days are marked again once it has.
+    const list = document.getElementById("messages");
+    if (list) {
+      this.markDays(list);
+      new MutationObserver(() => this.markDays(list)).observe(list, { childList: true });
+    }
+  }
+
+  // A "Today" / "Yesterday" / "Mon 7 Dec" separator before the first message of each day, as
+  // templates/messaging/conversation.html renders them; changes nothing where they are right.
+  markDays(list) {
+    let previous = null;
+    for (const node of Array.from(list.children)) {
+      if (!node.classList.contains("message")) { continue; }
+      const key = dayKey(node.dataset.created || null, this.formats.timeZone);
+      const before = node.previousElementSibling;
+      const separator = before && before.classList.contains("day") ? before : null;
+      if (key === previous) {
+        if (separator) { separator.remove(); }
+      } else if (!separator) {
+        node.before(this.daySeparator(key));
+      } else if (separator.dataset.day !== key) {
+        separator.replaceWith(this.daySeparator(key));
+      }
+      previous = key;
+    }
+    for (const separator of Array.from(list.querySelectorAll(":scope > li.day"))) {
+      const next = separator.nextElementSibling;
+      if (!next || !next.classList.contains("message")) { separator.remove(); }
+    }
+  }
+
+  daySeparator(key) {
+    const li = document.createElement("li");
+    li.className = "day";
+    li.dataset.day = key;
+    const h = document.createElement("h2");
+    h.textContent = dayLabel(key, this.formats);
+    li.appendChild(h);
+    return li;
   }
 
   // A message's text and files out of the prototype's sensitive wrapper (a message that is
@@ -144,6 +185,9 @@ export class Renderer {
       if (!ev.edited) { li.querySelector(":scope > .edited").remove(); }
       this.fillMeta(li.querySelector(":scope > .meta"), ev, mine);
     }
+    const ask = li.querySelector(":scope > .ack-request");
+    if (ask && (!ev.ack_requested || gone || ev.held)) { ask.remove(); }
+    else if (ask) { this.refreshAckCount(li); }
     const time = li.querySelector(":scope > time");
     time.setAttribute("datetime", ev.created_at);
     time.textContent = formatTime(ev.created_at, this.formats);
@@ -190,9 +234,6 @@ export class Renderer {
   fillMeta(meta, ev, mine) {
     const seen = meta.querySelector(".seen");
     if (seen) { seen.textContent = this.seenText(0); }
-    if (!ev.ack_requested) {
-      meta.querySelectorAll(".ack-list, .ack-form").forEach((x) => x.remove());
-    }
     const pin = meta.querySelector(".pin-form");
     if (pin) { this.setPinForm(pin, ev.pinned); }
     const own = meta.querySelector(".own-actions");
@@ -200,6 +241,19 @@ export class Renderer {
       const open = mine && Date.now() - new Date(ev.created_at).getTime() < this.editMs;
       if (open) { this.setEditText(own, ev.body); } else { own.remove(); }
     }
+  }
+
+  // Staff's "3 of 25 families" on a message that asked to be acknowledged, as the server
+  // counts them now (the "acknowledged" hint counts people, not families).
+  refreshAckCount(node) {
+    const link = node.querySelector(":scope > .ack-request .ack-families");
+    if (!link) { return; }
+    const url = new URL(link.getAttribute("href"), location.href);
+    url.searchParams.set("format", "json");
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => { if (data) { link.textContent = data.text; } })
+      .catch(() => {});
   }
 
   seenText(n) { return fill(this.seenPattern, { n, m: this.audience }); }
@@ -223,7 +277,8 @@ export class Renderer {
       p = this.bodyProto.cloneNode(false);
       const wrap = node.querySelector(":scope > details.sensitive");
       if (wrap) { wrap.querySelector("summary").after(p); } else {
-        node.insertBefore(p, node.querySelector(":scope > .attachments") || node.querySelector(":scope > time"));
+        node.insertBefore(p, node.querySelector(":scope > .attachments")
+          || node.querySelector(":scope > .ack-request") || node.querySelector(":scope > time"));
       }
     }
     fillBody(p, body, node.dataset.plainLinks !== "1");
@@ -238,7 +293,8 @@ export class Renderer {
   retract(node, removed = false) {
     node.classList.add(removed ? "removed" : "retracted");
     for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited",
-      ":scope > .meta", ":scope > .moderation", ":scope > details.sensitive"]) {
+      ":scope > .meta", ":scope > .moderation", ":scope > details.sensitive",
+      ":scope > .ack-request"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
@@ -250,8 +306,10 @@ export class Renderer {
   // The sender's own message held for the school's review, or (``rejected``) not published.
   hold(node, rejected) {
     node.classList.add("held");
-    const meta = node.querySelector(":scope > .meta");
-    if (meta) { meta.remove(); }
+    for (const sel of [":scope > .meta", ":scope > .ack-request"]) {
+      const x = node.querySelector(sel);
+      if (x) { x.remove(); }
+    }
     let note = node.querySelector(":scope > .moderation");
     if (!note) {
       note = document.createElement("p");
