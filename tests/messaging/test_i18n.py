@@ -33,7 +33,7 @@ def test_a_refusal_is_explained_in_dutch(client: Client, conversation_4b: Conver
     client.force_login(parent)
     response = client.post(reverse("messaging:retract", args=[conversation_4b.pk, message.pk]))
     assert response.status_code == 403
-    assert "Je kunt alleen je eigen berichten intrekken." in response.content.decode()
+    assert "U kunt alleen uw eigen berichten intrekken." in response.content.decode()
 
 
 def test_the_language_chosen_at_the_foot_of_a_page_sticks(client: Client, conversation_4b: Conversation,
