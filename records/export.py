@@ -244,7 +244,8 @@ def _titles(records: Iterable[Row], extra: set[int]) -> dict[int | None, str]:
 
 
 def _conversation_titles(ids: set[int | None]) -> dict[int | None, str]:
-    return dict(_conversations.titles({pk for pk in ids if pk is not None}))
+    return {pk: title for pk, title in
+            _conversations.titles({pk for pk in ids if pk is not None}).items()}
 
 
 def _messages(records: list[Row], names: Names, titles: dict[int | None, str],

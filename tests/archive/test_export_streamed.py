@@ -102,8 +102,8 @@ def test_the_streamed_export_writes_the_same_files_as_the_bundle_in_memory(
     assert isinstance(emma, Pupil)
     with translation.override(language):
         for subject in ({"user": parent}, {"user": teacher}, {"pupil": emma}):
-            expected = in_memory(**subject)  # type: ignore[arg-type]
-            assert streamed(tmp_path, **subject) == expected  # type: ignore[arg-type]
+            expected = in_memory(**subject)
+            assert streamed(tmp_path, **subject) == expected
 
 
 def test_what_the_comparison_covers(busy_school: dict[str, object], parent: User,
