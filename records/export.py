@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape as esc
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -859,13 +861,12 @@ def _stream_messages(records: QuerySet[Record], names: Names, titles: dict[int |
         streamed.count += len(messages)
         streamed.conversations.update(m["conversation_id"] for m in messages)
         streamed.files.update(found)
-        for title, row in _message_rows(messages):
+        for title, run in itertools.groupby(_message_rows(messages), key=itemgetter(0)):
             start = rows.tell()
-            rows.write(row.encode() + b"\n")
+            rows.write("".join(f"{row}\n" for _title, row in run).encode())
             if streamed.runs and streamed.runs[-1][0] == title:
-                streamed.runs[-1] = (title, streamed.runs[-1][1], rows.tell())
-            else:
-                streamed.runs.append((title, start, rows.tell()))
+                start = streamed.runs.pop()[1]
+            streamed.runs.append((title, start, rows.tell()))
         yield messages, streamed
 
 
