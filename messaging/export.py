@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
+from archive.retention import ids_param
 from messaging.attachments import shown_ids
 from messaging.events import describe_sensitive
 from messaging.models import Attachment, Conversation, Membership, Message
@@ -60,8 +63,15 @@ class ConversationExport:
         ]
 
     def sensitivity(self, message_ids: set[int]) -> dict[int, str]:
-        """message id -> its category, for the messages staff marked sensitive."""
-        return dict(Message.objects.filter(pk__in=message_ids).exclude(sensitive="")
+        """message id -> its category, for the messages staff marked sensitive. The ids go to
+        the database as one parameter: an export asks about 10,000s of messages, and a
+        placeholder per id costs more than the query."""
+        vendor = connections[Message.objects.db].vendor
+        # A fixed text; the ids are its parameter.
+        listed = RawSQL(("SELECT unnest(%s::bigint[])" if vendor == "postgresql"  # noqa: S611
+                         else "SELECT value FROM json_each(%s)"),
+                        [ids_param(vendor, sorted(message_ids))])
+        return dict(Message.objects.filter(pk__in=listed).exclude(sensitive="").order_by()
                     .values_list("pk", "sensitive"))
 
     def describe_sensitive(self, category: str) -> str:
