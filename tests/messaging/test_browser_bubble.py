@@ -238,13 +238,15 @@ def test_scheduled_messages_and_confirmations_sit_by_the_composer(
     expect(page.locator(".chat-notes .scheduled li")).to_have_count(1)
     # The chat opens at the bottom: the confirmation and the list are in sight, between the
     # newest message and the composer.
-    last = page.locator("#messages > li.message").last.bounding_box()
-    composer = page.locator("#composer").bounding_box()
     for part in (".chat-notes .flash", ".chat-notes .scheduled"):
         expect(page.locator(part)).to_be_in_viewport()
-        box = page.locator(part).bounding_box()
-        assert last is not None and box is not None and composer is not None
-        assert last["y"] + last["height"] <= box["y"] <= composer["y"], (part, last, box)
+        # The three read at one moment: the chat may still scroll to its newest message.
+        last, box, composer = page.evaluate(
+            """part => [[...document.querySelectorAll('#messages > li.message')].pop(),
+                        document.querySelector(part), document.querySelector('#composer')]
+                       .map(e => { const r = e.getBoundingClientRect();
+                                   return {top: r.top, bottom: r.bottom}; })""", part)
+        assert last["bottom"] <= box["top"] <= composer["top"], (part, last, box, composer)
     fits_the_phone(page)
 
 
