@@ -133,6 +133,15 @@ class Category(models.TextChoices):
     # After this many days a leaver's account is anonymised (records.erasure): contact details
     # and profile deleted, a pseudonym in what is kept.
     LEAVERS = "leavers", _("Accounts of people who left")
+    # The apps of a school's week (docs/archive.md, "Retention"): each owns its rows and
+    # registers their purger (archive.retention.register_purger).
+    ABSENCES = "absences", _("Absence reports")
+    # The reason of an absence reported as illness or a medical appointment is health data,
+    # kept for less time than the report itself.
+    ABSENCE_HEALTH = "absence_health", _("Health reasons of absences")
+    MEETINGS = "meetings", _("Parent-teacher meeting bookings")
+    ACTIVITIES = "activities", _("Activities, replies and permission slips")
+    POLLS = "polls", _("Polls and votes")
 
 
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
@@ -143,6 +152,11 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
     Category.CONSENT: 2190,
     Category.AUDIT: 2190,
     Category.LEAVERS: 365,
+    Category.ABSENCES: 730,
+    Category.ABSENCE_HEALTH: 365,
+    Category.MEETINGS: 365,
+    Category.ACTIVITIES: 730,
+    Category.POLLS: 400,
 }
 
 

@@ -51,6 +51,31 @@ def retention(school_id: int | None) -> str:
     return f"retention:{school_id or 0}"
 
 
+def absences(school_id: int | None) -> str:
+    """Absence reports of a school's pupils, their acknowledgements and the first-day calls."""
+    return f"absence:{school_id or 0}"
+
+
+def meetings(school_id: int | None) -> str:
+    """Parents' evening rounds of a school, their slots and bookings."""
+    return f"meetings:{school_id or 0}"
+
+
+def activities(school_id: int | None) -> str:
+    """A school's activities and trips, the replies to them and their permission slips."""
+    return f"activities:{school_id or 0}"
+
+
+def polls(school_id: int | None) -> str:
+    """A school's polls and the votes in them (an anonymous poll's never say who chose what)."""
+    return f"polls:{school_id or 0}"
+
+
+def integrations(school_id: int | None) -> str:
+    """A school's links to its own systems: API tokens made and revoked, single sign-on set."""
+    return f"integrations:{school_id or 0}"
+
+
 def conversation_id(scope: str) -> int | None:
     """The conversation a scope is the chain of, or None for any other scope."""
     prefix, _, rest = scope.partition(":")

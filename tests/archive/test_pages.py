@@ -16,7 +16,14 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import Role, School, User
 from archive import retention
-from archive.models import AuditEntry, LegalHold, Record, RetentionPolicy, SubjectAccessExport
+from archive.models import (
+    DEFAULT_RETENTION_DAYS,
+    AuditEntry,
+    LegalHold,
+    Record,
+    RetentionPolicy,
+    SubjectAccessExport,
+)
 from messaging.actions import membership, send
 from messaging.models import Conversation
 from records import actions as archive_actions
@@ -252,8 +259,7 @@ def test_the_admin_sets_the_retention_policy(client: Client, admin: User, school
     client.force_login(admin)
     page = client.get(reverse("archive:retention_policy")).content.decode()
     assert 'value="730"' in page
-    data = {"chat": 200, "direct": 400, "announcements": 730, "attachments": 400,
-            "consent": 2190, "audit": 2190, "leavers": 365}
+    data = {**DEFAULT_RETENTION_DAYS, "chat": 200}
     assert client.post(reverse("archive:retention_policy"), data).status_code == 302
     assert RetentionPolicy.objects.get(school=school, category="chat").days == 200
     assert client.post(reverse("archive:retention_policy"),
