@@ -45,7 +45,7 @@ MAX_SENDS_IN_FLIGHT = 16
 # Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
 SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden",
                        "message_removed", "sensitive", "skip"})
-HINTS = frozenset({"receipt", "acknowledged", "rejected"})
+HINTS = frozenset({"receipt", "acknowledged", "rejected", "card"})
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):

@@ -91,6 +91,8 @@ def message_event(message: Message, *,
         "sensitive": message.sensitive,
         # False: its web addresses are shown as text (docs/policy.md).
         "links": not message.plain_links,
+        # A live card (messaging.cards): the page fetches it for its reader.
+        "card": "" if gone else message.card,
         "attachments": [] if gone else (
             attachments if attachments is not None else attachment_summaries(message)),
     }

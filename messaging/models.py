@@ -148,6 +148,10 @@ class Message(models.Model):
     # Posted by someone who is not staff into a conversation with pupils: its web addresses
     # are shown as plain text, never as links (docs/policy.md).
     plain_links = models.BooleanField(default=False)
+    # A live card shown under the text ("<kind>:<id>", messaging.cards): a poll, an activity,
+    # a parents' evening round. Its app renders it for each reader; the text says the same in
+    # words for pushes, digests, searches and exports.
+    card = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["conversation", "seq"]

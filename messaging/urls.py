@@ -24,6 +24,7 @@ urlpatterns = [
          name="mark_sensitive"),
     path("c/<int:conversation_id>/m/<int:message_id>/acknowledge", views.acknowledge,
          name="acknowledge"),
+    path("c/<int:conversation_id>/m/<int:message_id>/card", views.card, name="card"),
     path("c/<int:conversation_id>/m/<int:message_id>/seen", views.receipts, name="receipts"),
     path("c/<int:conversation_id>/m/<int:message_id>/acknowledgements", views.acknowledgements,
          name="acknowledgements"),

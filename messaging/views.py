@@ -25,7 +25,7 @@ from accounts.access import can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging import acknowledgements as ack_lists
-from messaging import attachments, hours, queries
+from messaging import attachments, cards, hours, queries
 from messaging import people as people_list
 from messaging.access import (
     readable_conversation_or_none,
@@ -277,6 +277,17 @@ def receipts(request: AuthenticatedHttpRequest, conversation_id: int, message_id
                "not_seen": [u for u in members if u.pk not in {s.pk for s in seen}],
                "total": len(members)}
     return render(request, "messaging/receipts.html", context)
+
+
+@login_required
+@require_GET
+def card(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A message's live card as its reader may see it now (messaging.cards): what the chat page
+    fetches when the card changed. 404 for a message the reader may not read, or with no card."""
+    message = _message_or_404(request, conversation_id, message_id)
+    if not message.card or message.is_gone:
+        raise Http404
+    return HttpResponse(cards.wrapped(message, request.user, request.path))
 
 
 @login_required

@@ -71,6 +71,8 @@ class Draft:
     confirm: bool = False
     attachments: Sequence[Attachment] = ()
     sensitive: object = ""  # a Sensitivity category, or blank
+    # A live card under the text (messaging.cards.ref), set by the app that owns it.
+    card: str = ""
 
 
 Posted = tuple[Message, bool]
@@ -90,6 +92,7 @@ def post_message(
     attachments: Sequence[Attachment] = (),
     sensitive: object = "",
     limited: bool = True,
+    card: str = "",
 ) -> Posted:
     """Persist a message, archive it and publish it after commit.
 
@@ -102,7 +105,7 @@ def post_message(
     """
     draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
                   ack_requested=ack_requested, confirm=confirm, attachments=list(attachments),
-                  sensitive=sensitive)
+                  sensitive=sensitive, card=card)
     outcome = post_messages(conversation, [draft], limited=limited)[0]
     if isinstance(outcome, Exception):
         raise outcome
@@ -255,7 +258,7 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
         Message(conversation=conversation, seq=first + n, sender=c.draft.sender,
                 body=c.text, body_folded=fold(c.text), client_id=c.client_id, reply_to=c.draft.reply_to,
                 urgent=c.draft.urgent, ack_requested=c.draft.ack_requested,
-                sensitive=c.sensitive, plain_links=plain[c.draft.sender.pk],
+                sensitive=c.sensitive, plain_links=plain[c.draft.sender.pk], card=c.draft.card,
                 held_at=held_at if verdicts is not None and verdicts[n].hold else None)
         for n, c in enumerate(fresh)
     ])
@@ -276,6 +279,8 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             payload["held"] = True
         if message.sensitive:
             payload["sensitive"] = message.sensitive
+        if message.card:
+            payload["card"] = message.card
         summaries: list[dict[str, Any]] = []
         if c.draft.attachments:
             claim(c.draft.sender, message, list(c.draft.attachments))

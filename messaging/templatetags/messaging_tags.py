@@ -10,12 +10,14 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from messaging import cards
 from messaging.attachments import is_shown
 from messaging.hours import AWAY_ON_DAY
 from messaging.text import render_body
@@ -89,7 +91,18 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         ack_requested=True, pinned_at=None, editable_ids={PROTOTYPE_ID},
         # Sensitive, with the control to mark it so still present: the client removes either.
         sensitive="x", sensitive_label="{category}", plain_links=False, markable=True,
+        card="x:0",
     )
+
+
+@register.simple_tag(takes_context=True)
+def message_card(context: template.Context, message: Any) -> SafeString:
+    """The message's live card for the page's reader (messaging.cards), in the element the page
+    fetches again when the card changes; the prototype's is empty (the client fetches it)."""
+    url = reverse("messaging:card", args=[context["conversation"].pk, message.pk])
+    if message.pk == PROTOTYPE_ID:
+        return cards.frame("", url, "")
+    return cards.wrapped(message, context["user"], url)
 
 
 @register.simple_tag

@@ -1,6 +1,7 @@
 // The conversation page: live events over one websocket, resumed by seq. No build step and no
 // external assets; everything the page needs (URLs, page size, texts, formats) is in the
 // data-* attributes of #chat, rendered by the server. Protocol: docs/protocol.md.
+import { refreshCard, wireCardForms } from "./cards.js";
 import { Composer } from "./composer.js";
 import { awayNotice, readFormats } from "./format.js";
 import { Renderer } from "./render.js";
@@ -40,6 +41,7 @@ function start(chat) {
   const list = document.getElementById("messages");
   const statusEl = document.getElementById("status");
   const findMessage = (id) => document.getElementById(`m${id}`);
+  wireCardForms(list, texts.failed);
 
   // This browser's push subscription, told to the server with each heartbeat so that this
   // device gets no push for the conversation while it shows it (docs/notifications.md).
@@ -114,6 +116,7 @@ function start(chat) {
     else if (ev.type === "error") { onError(ev); }
     else if (ev.type === "receipt") { showReceipts(ev); }
     else if (ev.type === "acknowledged") { showAcknowledged(ev); }
+    else if (ev.type === "card") { refreshCard(findMessage(ev.id)); }
     else if (ev.type === "rejected") { const n = findMessage(ev.id); if (n) { renderer.hold(n, true); } }
     else if (ev.type === "removed") { location.href = d.inboxUrl; }
   }

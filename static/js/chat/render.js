@@ -3,6 +3,7 @@
 // (#message-mine, #message-other, #message-retracted) with every optional part present, and a
 // message is a clone of one with the parts it lacks removed and its text and attributes filled
 // in. User text only ever goes into textContent and attribute values, never into markup.
+import { refreshCard } from "./cards.js";
 import { dayKey, dayLabel, formatSize, formatTime } from "./format.js";
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
@@ -185,6 +186,9 @@ export class Renderer {
       if (!ev.edited) { li.querySelector(":scope > .edited").remove(); }
       this.fillMeta(li.querySelector(":scope > .meta"), ev, mine);
     }
+    const card = li.querySelector(":scope > .message-card");
+    if (card && (!ev.card || gone || ev.held)) { card.remove(); }
+    else if (card) { card.dataset.card = ev.card; refreshCard(li); }
     const ask = li.querySelector(":scope > .ack-request");
     if (ask && (!ev.ack_requested || gone || ev.held)) { ask.remove(); }
     else if (ask) { this.refreshAckCount(li); }
