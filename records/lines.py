@@ -374,6 +374,15 @@ SENTENCES: dict[str, Sentence] = {
 }
 
 
+def register_sentences(sentences: Mapping[str, Sentence]) -> None:
+    """Sentences for the kinds an app above the records office archives (polls, activities,
+    meetings, absences), registered from its ``AppConfig.ready``; a kind is said once."""
+    for kind, say in sentences.items():
+        if kind in SENTENCES and SENTENCES[kind] is not say:
+            raise RuntimeError(f"a sentence for {kind!r} is already registered")
+        SENTENCES[kind] = say
+
+
 def sentence(kind: str, content: Mapping[str, Any], names: Names) -> str:
     say = SENTENCES.get(kind)
     if say is None:
