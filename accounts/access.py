@@ -81,6 +81,11 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # polls/access.py
+    "poll.create",
+    "poll.vote",
+    "poll.results",
+    "poll.close",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

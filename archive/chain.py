@@ -45,6 +45,28 @@ GENESIS = "0" * 64
 SALT_KEY = "salt"
 SALT_BYTES = 16
 
+# The live row a record is about, for retention (``Record.message_id``): a record whose kind
+# starts with the prefix carries the row's id under the key. Messages are built in; an app whose
+# rows retention purges (polls, activities) registers its own prefix, and its purger names the
+# same prefix (``archive.retention.Purger.record_prefix``), so ids of two tables never meet.
+ROW_KEYS: dict[str, str] = {"message.": "message"}
+
+
+def register_row_key(prefix: str, key: str) -> None:
+    """Records of kinds starting with ``prefix`` are about the row whose id is ``payload[key]``."""
+    if not prefix.endswith(".") or any(prefix.startswith(p) or p.startswith(prefix)
+                                       for p in ROW_KEYS if p != prefix):
+        raise ValueError(f"{prefix!r}: a kind prefix ending in '.' that overlaps no other")
+    ROW_KEYS[prefix] = key
+
+
+def _row_of(kind: str, content: dict[str, Any]) -> int | None:
+    for prefix, key in ROW_KEYS.items():
+        if kind.startswith(prefix):
+            value = content.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
+
 
 def canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -150,7 +172,7 @@ def record_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
         salt = salts[index * 2 * SALT_BYTES:(index + 1) * 2 * SALT_BYTES]
         content = {**(entry.payload or {}), SALT_KEY: salt}
         users, pupils = _split_subjects(entry.subjects)
-        message = content.get("message") if kind.startswith("message.") else None
+        message = _row_of(kind, content)
         length += 1
         rec = Record(
             scope=scope,
@@ -161,7 +183,7 @@ def record_many(kind: str, *, scope: str, entries: Sequence[Entry]) -> list[Reco
             subject_user_ids=users,
             subject_pupil_ids=pupils,
             conversation_id=conversation_id,
-            message_id=message if isinstance(message, int) else None,
+            message_id=message,
             payload_hash=payload_digest(content),
             prev_hash=head,
         )

@@ -80,7 +80,10 @@ class Expired:
 
 
 class Purger(Protocol):
-    """What retention must purge for one category, registered by the app owning its rows."""
+    """What retention must purge for one category, registered by the app owning its rows.
+
+    A purger may name ``record_prefix`` (default ``"message."``): the kinds of the records about
+    its rows (``archive.chain.register_row_key``), whose payloads go with the rows."""
 
     def expired(self, school: School, cutoff: datetime, attachment_cutoff: datetime | None,
                 now: datetime) -> Expired:
@@ -145,8 +148,8 @@ def ids_param(vendor: str, ids: list[int]) -> str:
     return f"{{{joined}}}" if vendor == "postgresql" else f"[{joined}]"
 
 
-def _choose_batch(free: QuerySet[Any], last_pk: int,
-                  batch_size: int) -> tuple[list[int], list[int]]:
+def _choose_batch(free: QuerySet[Any], last_pk: int, batch_size: int,
+                  prefix: str = "message.") -> tuple[list[int], list[int]]:
     """The next batch (keyset pagination: it starts where the last one ended): its message ids
     and the ids of their records that still have a payload, both ascending, in one query."""
     inner, params = (free.filter(pk__gt=last_pk).values(batch_id=models.F("pk"))[:batch_size]
@@ -154,18 +157,20 @@ def _choose_batch(free: QuerySet[Any], last_pk: int,
     message_ids: list[int] = []
     record_ids: list[int] = []
     connection = transaction.get_connection()
+    # Only the records of the purger's kinds: another table's row may have the same id.
     records = ("SELECT r.id FROM archive_record r WHERE r.message_id = b.batch_id "
+               "AND r.kind LIKE %s "
                "AND EXISTS (SELECT 1 FROM archive_payload p WHERE p.record_id = r.id)")
     # A lateral join on PostgreSQL: a plain join is planned as a hash join over every record
     # and payload of the archive, per batch. SQLite loops over the batch either way.
     join = (f"LEFT JOIN LATERAL ({records}) r ON true" if connection.vendor == "postgresql"
-            else "LEFT JOIN archive_record r ON r.message_id = b.batch_id "
+            else "LEFT JOIN archive_record r ON r.message_id = b.batch_id AND r.kind LIKE %s "
                  "AND EXISTS (SELECT 1 FROM archive_payload p WHERE p.record_id = r.id)")
     with connection.cursor() as cursor:
         # Uses index: archive_record_message.
         cursor.execute(
             f"SELECT b.batch_id, r.id FROM ({inner}) b {join} "  # noqa: S608 (the ORM's own SQL)
-            "ORDER BY b.batch_id, r.id", params)
+            "ORDER BY b.batch_id, r.id", [*params, prefix + "%"])
         for message_id, record_id in cursor.fetchall():
             if not message_ids or message_ids[-1] != message_id:
                 message_ids.append(message_id)
@@ -219,7 +224,8 @@ def _purge_messages(school: School, category: str, days: int, now: datetime, *,
                 outcome.messages = expired.free.count()
                 outcome.held = expired.held.count()
                 return outcome
-            ids, record_ids = _choose_batch(expired.free, last_pk, batch_size)
+            ids, record_ids = _choose_batch(expired.free, last_pk, batch_size,
+                                            getattr(purger, "record_prefix", "message."))
             if not ids:
                 outcome.held = expired.held.count()
                 return outcome

@@ -6,8 +6,8 @@ registry (as the archive knows pupil sections, ``archive/sections.py``):
 
 - the app posts the announcing message with ``post_message(..., card=ref("poll", poll.pk))``;
   the message's text says the same in words, for pushes, digests, search and exports;
-- it registers a :class:`CardKind` from its ``AppConfig.ready``: ``render(message, reader)``
-  answers the card's HTML for one reader (the reader's own replies, the buttons the reader may
+- it registers a :class:`CardKind` from its ``AppConfig.ready``: ``render(message, request)``
+  answers the card's HTML for the request's reader (the reader's own replies, the buttons the reader may
   use: the action a message asks for is on the message);
 - after a change that shows on the card it calls :func:`changed`, which tells the
   conversation's open pages, after the commit, to fetch the card again
@@ -36,7 +36,7 @@ from messaging.publish import publish_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from messaging.models import Message
+    from messaging.models import Conversation, Message
 
 # "<kind>:<id>" fits Message.card (max_length 40).
 MAX_KIND_CHARS = 20
@@ -45,12 +45,42 @@ MAX_KIND_CHARS = 20
 @dataclass(frozen=True)
 class CardKind:
     name: str
-    # The card's HTML for one reader (escaped by the app's template); "" when there is nothing
-    # the reader may see (the text stands alone).
-    render: Callable[[Message, User], str]
+    # The card's HTML for the request's reader (escaped by the app's template, rendered with
+    # the request so its forms carry the CSRF token); "" when there is nothing the reader may
+    # see (the text stands alone).
+    render: Callable[[Message, HttpRequest], str]
 
 
 _kinds: dict[str, CardKind] = {}
+
+
+@dataclass(frozen=True)
+class Starter:
+    """Where a person starts something a card will announce ("New poll"), offered beside the
+    composer of the conversations where they may."""
+
+    name: str
+    label: Callable[[], str]
+    # The page that starts it in this conversation, or None where this person may not.
+    url: Callable[[Conversation, User], str | None]
+
+
+_starters: dict[str, Starter] = {}
+
+
+def register_starter(starter: Starter) -> None:
+    """Add (or replace, by name) a way to start a card."""
+    _starters[starter.name] = starter
+
+
+def starters(conversation: Conversation, user: User) -> list[tuple[str, str]]:
+    """(label, url) of what ``user`` may start in ``conversation``, in registration order."""
+    offered = []
+    for starter in _starters.values():
+        url = starter.url(conversation, user)
+        if url is not None:
+            offered.append((str(starter.label()), url))
+    return offered
 
 
 def register_card(kind: CardKind) -> None:
@@ -77,19 +107,19 @@ def card_id(message: Message) -> int | None:
     return parsed[1] if parsed else None
 
 
-def render(message: Message, reader: User) -> SafeString:
-    """The card of ``message`` for ``reader``, wrapped in the element the chat page refreshes;
-    empty when the message has no card or its kind is unknown."""
+def render(message: Message, request: HttpRequest) -> SafeString:
+    """The card of ``message`` for the request's reader; empty when the message has no card or
+    its kind is unknown."""
     parsed = parse(message.card)
     kind = _kinds.get(parsed[0]) if parsed else None
     if kind is None:
         return mark_safe("")
-    return mark_safe(kind.render(message, reader))  # noqa: S308 - the app's template escaped it
+    return mark_safe(kind.render(message, request))  # noqa: S308 - the app's template escaped it
 
 
-def wrapped(message: Message, reader: User, url: str) -> SafeString:
+def wrapped(message: Message, request: HttpRequest, url: str) -> SafeString:
     """The card in the element the page finds it by and fetches it again from ``url``."""
-    return frame(message.card, url, render(message, reader))
+    return frame(message.card, url, render(message, request))
 
 
 def frame(card: str, url: str, inner: str) -> SafeString:

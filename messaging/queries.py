@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can
 from accounts.models import User
 from archive.folding import matching, terms
-from messaging import acknowledgements
+from messaging import acknowledgements, cards
 from messaging.access import (
     blocks,
     direct_post_refusal,
@@ -166,6 +166,8 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "can_post": can(user, "conversation.post", conversation),
         "is_staff": sees_staff_tools(user),
         "can_request_ack": can(user, "message.request_ack", conversation),
+        # "New poll", "New activity": what this person may start here (messaging.cards).
+        "card_starters": cards.starters(conversation, user),
         "audience_size": max(members - 1, 0),
         "max_chars": settings.SCHOOLCHAT_MESSAGE_MAX_CHARS,
         "edit_minutes": minutes,

@@ -91,11 +91,12 @@ def _is_plain(model: type[models.Model]) -> bool:
 
 
 def _pointing_at_messages() -> list[Any]:
-    """Every foreign key to a message, including those without a reverse accessor
-    (``related_name="+"``: a reply's ``reply_to``, a sent scheduled message), which
-    ``_meta.related_objects`` leaves out; missing one fails the batch at commit."""
+    """Every foreign key and one-to-one link to a message, including those without a reverse
+    accessor (``related_name="+"``: a reply's ``reply_to``, a sent scheduled message, the poll a
+    message announces), which ``_meta.related_objects`` leaves out; missing one fails the batch
+    at commit."""
     return [f for f in Message._meta.get_fields(include_hidden=True)
-            if f.one_to_many and f.auto_created and not f.concrete]
+            if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete]
 
 
 def delete_live_messages(ids: list[int]) -> int:

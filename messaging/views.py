@@ -287,7 +287,7 @@ def card(request: AuthenticatedHttpRequest, conversation_id: int, message_id: in
     message = _message_or_404(request, conversation_id, message_id)
     if not message.card or message.is_gone:
         raise Http404
-    return HttpResponse(cards.wrapped(message, request.user, request.path))
+    return HttpResponse(cards.wrapped(message, request, request.path))
 
 
 @login_required

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "archive",
     "records",
     "safeguarding",
+    "polls",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,8 @@ CELERY_BEAT_SCHEDULE["records-backup"] = {"task": "records.backup",
 # Records: anonymise leavers whose school keeps their accounts no longer (records/erasure.py).
 CELERY_BEAT_SCHEDULE["records-anonymise-leavers"] = {"task": "records.anonymise_leavers",
                                                      "schedule": crontab(hour=3, minute=15)}
+# Polls: archive the counts of polls whose closing time passed.
+CELERY_BEAT_SCHEDULE["polls-count-closed"] = {"task": "polls.count_closed", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
 # Every job at least this often (seconds), when set: to watch digests and scheduled posts

@@ -9,6 +9,7 @@ urlpatterns = [
     path("school/audit/", include("records.school_urls")),
     path("", include("accounts.urls")),
     path("", include("messaging.urls")),
+    path("", include("polls.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include(notification_root_patterns)),
     path("consent/", include("consent.urls")),

@@ -102,7 +102,7 @@ def message_card(context: template.Context, message: Any) -> SafeString:
     url = reverse("messaging:card", args=[context["conversation"].pk, message.pk])
     if message.pk == PROTOTYPE_ID:
         return cards.frame("", url, "")
-    return cards.wrapped(message, context["user"], url)
+    return cards.wrapped(message, context["request"], url)
 
 
 @register.simple_tag

@@ -21,6 +21,7 @@ The contact details asked about are those of "parent2", another 4B parent.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyotp
@@ -29,6 +30,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import twofactor
 from accounts.access import ACTIONS as ACTION_NAMES
@@ -42,6 +44,9 @@ from messaging.actions.classes import class_conversation, sync_class_conversatio
 from messaging.consumers import ChatConsumer
 from messaging.models import AcknowledgementReminder, Block, Conversation, Membership, Message
 from notifications.models import Device
+from polls.actions import asking
+from polls.actions import voting as poll_voting
+from polls.models import Ballot
 from tests.factories import PASSWORD, PupilFactory, SchoolFactory, UserFactory, enrol
 
 if TYPE_CHECKING:
@@ -808,3 +813,108 @@ async def test_the_queue_socket_answers_the_matrix(world: dict[str, Any], person
         await communicator.disconnect()
     else:
         assert not connected and code == (4401 if persona == "leaver" else 4404)
+
+
+# --- polls (polls/access.py) -----------------------------------------------------------------
+# A poll in 4B's class group asked by the teacher; results shown after a vote, nobody voted yet.
+POLL_OBJECTS: dict[Action, str] = {"poll.create": "class", "poll.vote": "poll", "poll.results": "poll",
+                "poll.close": "poll"}
+POLL_ROWS = {
+    #                admin teacher t5a staff parent p5a pupil dpo lead leaver other
+    "poll.create": (F, T, F, F, F, F, F, F, F, F, F),
+    "poll.vote": (F, F, F, F, T, F, F, F, F, F, F),
+    "poll.results": (F, T, F, F, F, F, F, F, F, F, F),
+    "poll.close": (F, T, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(POLL_OBJECTS)
+EVERY_ACTION.update(POLL_ROWS)
+
+
+@pytest.fixture
+def poll_objects(world: dict[str, Any]) -> dict[str, Any]:
+    poll = asking.create_poll(world["people"]["teacher"], world["class"],
+                              question="Party day?", options=["Wednesday", "Friday"],
+                              closes_at=timezone.now() + timedelta(days=2))
+    return {"class": world["class"], "poll": poll}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(POLL_OBJECTS))
+def test_every_poll_action_answers_its_row(world: dict[str, Any], poll_objects: dict[str, Any],
+                                           action: Action) -> None:
+    got = tuple(can(world["people"][persona], action, poll_objects[POLL_OBJECTS[action]])
+                for persona in PERSONAS)
+    assert got == POLL_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_polls_over_http_answer_the_matrix(world: dict[str, Any], poll_objects: dict[str, Any],
+                                           persona: str) -> None:
+    """Asking, answering, the results and closing: who may gets the page or the answer; a reader
+    who may not is told why (403, or a sentence on the card); everyone else gets 404."""
+    user, poll = world["people"][persona], poll_objects["poll"]
+    reads = can(user, "conversation.read", world["class"])
+    client = Client()
+    client.force_login(user)
+    new = client.get(reverse("polls:new", args=[world["class"].pk]))
+    assert new.status_code == 200 if _row("poll.create", persona) else _denied(new, persona)
+    option = poll.options.first()
+    answer = client.post(reverse("polls:vote", args=[poll.pk]), {"option": option.pk},
+                         HTTP_X_REQUESTED_WITH="fetch")
+    if _row("poll.vote", persona):
+        assert answer.status_code == 204
+    elif reads:
+        assert answer.status_code == 400 and answer.content.decode() == "You cannot answer this poll."
+    else:
+        assert _denied(answer, persona)
+    assert Ballot.objects.filter(voter=user).exists() is _row("poll.vote", persona)
+    results_page = client.get(reverse("polls:results", args=[poll.pk]))
+    # The parent just answered: after a vote, the results are theirs to see too.
+    if _row("poll.results", persona) or _row("poll.vote", persona):
+        assert results_page.status_code == 200
+    elif reads:
+        assert results_page.status_code == 403
+    else:
+        assert _denied(results_page, persona)
+    closed = client.post(reverse("polls:close", args=[poll.pk]), HTTP_X_REQUESTED_WITH="fetch")
+    poll.refresh_from_db()
+    assert (poll.closed_at is not None) is _row("poll.close", persona)
+    if _row("poll.close", persona):
+        assert closed.status_code == 204
+    elif not reads:
+        assert _denied(closed, persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_a_polls_card_hint_reaches_only_the_conversations_readers(
+        world: dict[str, Any], persona: str) -> None:
+    """Everyone who may read the class group is told the card changed (no content); nobody
+    else, whatever they subscribe to."""
+    user = world["people"][persona]
+    poll = await database_sync_to_async(asking.create_poll)(
+        world["people"]["teacher"], world["class"], question="Party day?",
+        options=["Wednesday", "Friday"], closes_at=timezone.now() + timedelta(days=2))
+    option = await database_sync_to_async(lambda: poll.options.all()[0])()
+    communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
+    communicator.scope["user"] = user
+    connected, _code = await communicator.connect()
+    reads = await database_sync_to_async(can)(user, "conversation.read", world["class"])
+    if not connected:
+        assert persona == "leaver"
+        return
+    await communicator.send_json_to({"type": "subscribe", "conversation": world["class"].pk,
+                                     "after_seq": poll.message.seq if poll.message else 0})
+    first = await communicator.receive_json_from(timeout=5)
+    while first["type"] == "hello":
+        first = await communicator.receive_json_from(timeout=5)
+    await database_sync_to_async(poll_voting.vote)(world["people"]["parent"], poll, [option.pk])
+    if reads:
+        assert first["type"] == "subscribed"
+        hint = await communicator.receive_json_from(timeout=5)
+        assert hint == {"type": "card", "conversation": world["class"].pk, "id": poll.message_id}
+    else:
+        assert first["type"] == "error"
+        assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()

@@ -45,7 +45,10 @@ export function wireCardForms(list, fallback) {
       method: "POST", body, credentials: "same-origin", headers: { "X-Requested-With": "fetch" },
     }).then((r) => {
       if (r.ok) { if (error) { error.hidden = true; } card.focus({ preventScroll: true }); refreshCard(li); return null; }
-      return r.text();
+      // The card's app says why in a sentence (text/plain); anything else (a proxy's page,
+      // a server error) is not for the person to read.
+      const plain = (r.headers.get("Content-Type") || "").startsWith("text/plain");
+      return plain ? r.text() : fallback;
     }).catch(() => fallback).then((text) => {
       for (const button of form.querySelectorAll("button")) { button.disabled = false; }
       if (text !== null && text !== undefined && error) {

@@ -31,6 +31,7 @@ function start(chat) {
     pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
     notSent: d.textNotSent, tryAgain: d.textTryAgain, tooManySockets: d.textTooManySockets,
     removed: d.textRemoved, held: d.textHeld, rejected: d.textRejected,
+    cardFailed: d.textCardFailed,
   };
   const formats = readFormats(d, document.documentElement.lang);
   const renderer = new Renderer({
@@ -41,7 +42,7 @@ function start(chat) {
   const list = document.getElementById("messages");
   const statusEl = document.getElementById("status");
   const findMessage = (id) => document.getElementById(`m${id}`);
-  wireCardForms(list, texts.failed);
+  wireCardForms(list, texts.cardFailed);
 
   // This browser's push subscription, told to the server with each heartbeat so that this
   // device gets no push for the conversation while it shows it (docs/notifications.md).
