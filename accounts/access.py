@@ -86,6 +86,9 @@ Action = Literal[
     "poll.vote",
     "poll.results",
     "poll.close",
+    # agenda/access.py
+    "agenda.view",
+    "agenda.holidays",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

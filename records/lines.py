@@ -207,6 +207,13 @@ def _consent(decision: str) -> Sentence:
 
 
 SENTENCES: dict[str, Sentence] = {
+    # Each person's calendar (agenda; scope school:<id>).
+    "agenda.holiday_added": lambda c, n: _("Added the holiday %(name)s (%(first)s to %(last)s).") % {
+        "name": c.get("name", ""), "first": _day(c.get("starts_on")), "last": _day(c.get("ends_on"))},
+    "agenda.holiday_removed": lambda c, n: _("Removed the holiday %(name)s.") % {
+        "name": c.get("name", "")},
+    "agenda.feed_made": lambda c, n: _("Made a secret calendar address."),
+    "agenda.feed_renewed": lambda c, n: _("Made a new secret calendar address; the old one stopped working."),
     # The school admin's changes (scope school:<id>).
     "admin.school_created": lambda c, n: _("Set up the school."),
     "admin.account_created": lambda c, n: _("Created the account of %(user)s (%(role)s).") % {

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "records",
     "safeguarding",
     "polls",
+    "agenda",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("messaging.urls")),
     path("", include("polls.urls")),
+    path("", include("agenda.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include(notification_root_patterns)),
     path("consent/", include("consent.urls")),

@@ -168,6 +168,7 @@ LAYERS = [
     "schoolchat",
     "polls",
     "notifications | records | safeguarding",
+    "agenda",
     "messaging",
     "consent",
     "accounts",

@@ -33,6 +33,7 @@ AREAS = {
     "notifications": ("notifications/", "templates/notifications/"),
     "safeguarding": ("safeguarding/", "templates/safeguarding/"),
     "polls": ("polls/", "templates/polls/"),
+    "agenda": ("agenda/", "templates/agenda/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

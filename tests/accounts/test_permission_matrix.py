@@ -918,3 +918,39 @@ async def test_a_polls_card_hint_reaches_only_the_conversations_readers(
         assert first["type"] == "error"
         assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+# --- each person's calendar (agenda/access.py) ------------------------------------------------
+AGENDA_OBJECTS: dict[Action, str] = {"agenda.view": "nothing", "agenda.holidays": "school"}
+AGENDA_ROWS = {
+    #                    admin teacher t5a staff parent p5a pupil dpo lead leaver other
+    "agenda.view": (T, T, T, T, T, T, T, T, T, F, T),
+    "agenda.holidays": (T, F, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(AGENDA_OBJECTS)
+EVERY_ACTION.update(AGENDA_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(AGENDA_OBJECTS))
+def test_every_agenda_action_answers_its_row(world: dict[str, Any], school: School,
+                                             action: Action) -> None:
+    objects = {"nothing": None, "school": school}
+    got = tuple(can(world["people"][persona], action, objects[AGENDA_OBJECTS[action]])
+                for persona in PERSONAS)
+    assert got == AGENDA_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_calendar_and_holidays_over_http_answer_the_matrix(world: dict[str, Any],
+                                                               persona: str) -> None:
+    client = Client()
+    client.force_login(world["people"][persona])
+    page = client.get(reverse("agenda:calendar"))
+    assert page.status_code == 200 if _row("agenda.view", persona) else _denied(page, persona)
+    holidays = client.get(reverse("agenda:holidays"))
+    if _row("agenda.holidays", persona) or persona == "other_admin":  # their own school's page
+        assert holidays.status_code == 200
+    else:
+        assert _denied(holidays, persona)
