@@ -101,6 +101,26 @@ def enrol_many(placements: Sequence[tuple[Pupil, SchoolClass]], *, actor: User |
     return list(touched.values())
 
 
+def end_enrolments(enrolments: Sequence[Enrolment], *, actor: User | None = None,
+                   on: date | None = None) -> list[SchoolClass]:
+    """The pupils are no longer in these classes from ``on`` (today by default): a roster
+    file ended their enrolment, one ``admin.pupil_unenrolled`` record each. Returns the
+    classes touched, for the caller to announce."""
+    day = on or timezone.localdate()
+    if not enrolments:
+        return []
+    with transaction.atomic():
+        for enrolment in enrolments:
+            enrolment.ends_on = max(day, enrolment.starts_on)
+        Enrolment.objects.bulk_update(enrolments, ["ends_on"])
+        chain.record_many("admin.pupil_unenrolled", scope=scopes.school(
+            enrolments[0].pupil.school_id), entries=[
+            Entry(actor=actor, subjects=[e.pupil],
+                  payload={"pupil": e.pupil_id, "school_class": e.school_class_id})
+            for e in enrolments])
+    return list({e.school_class_id: e.school_class for e in enrolments}.values())
+
+
 def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
                      relationship: str = "", parental_responsibility: bool = True,
                      no_contact: bool = False, sync: bool = True) -> Guardianship:
