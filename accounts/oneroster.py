@@ -137,7 +137,7 @@ class OrRole(Row):
 class OrEnrolment(Row):
     school_class: str
     user: str
-    role: str
+    enrolled_as: str  # the enrolment's role: student, teacher, ...
 
 
 @dataclass
@@ -566,7 +566,7 @@ class _Reader:
         if ok:
             self.roster.enrolments.append(OrEnrolment(
                 *_fields(common), school_class=row["classSourcedId"], user=row["userSourcedId"],
-                role=row["role"]))
+                enrolled_as=row["role"]))
 
     def _demographics(self, file: str, number: int, row: dict[str, str], common: Row) -> None:
         born = self._day(file, number, row, "birthDate")

@@ -59,7 +59,7 @@ from accounts.models import (
 )
 from accounts.oneroster import GUARDIAN_ROLES, Known, OneRoster, OrClass, OrUser, read, where
 from accounts.roster import REF, Progress, Report, RosterRejected
-from accounts.rules import operator_managed
+from accounts.rules import is_guardian_account, operator_managed
 from archive import chain, scopes
 
 USERNAME_UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -394,7 +394,7 @@ class _Apply:
         wanted: dict[int, tuple[Pupil, SchoolClass]] = {}
         ending: list[Enrolment] = []
         for row in self.roster.enrolments:
-            if row.role != "student":
+            if row.enrolled_as != "student":
                 continue
             school_class, pupil = self._class(row.school_class), self._pupil(row.user)
             if school_class is None or pupil is None:
@@ -447,7 +447,7 @@ class _Apply:
         names: dict[tuple[int, int], tuple[User, SchoolClass]] = {}
         for row in self.roster.enrolments:
             school_class, user = self._class(row.school_class), self._person(row.user)
-            if row.role != "teacher" or school_class is None or user is None:
+            if row.enrolled_as != "teacher" or school_class is None or user is None:
                 continue
             key = (school_class.pk, user.pk)
             names[key] = (user, school_class)
@@ -488,7 +488,7 @@ class _Apply:
                 guardian = self.people.get(agent) if agent in self.guardian_rows else None
                 if guardian is None and self.roster.delta and agent not in self.roster.users:
                     known = self.all_people.get(agent)
-                    guardian = known if known is not None and known.role == Role.PARENT else None
+                    guardian = known if known is not None and is_guardian_account(known) else None
                 if guardian is None:
                     continue  # an agent without a guardian role (a relative, a teacher)
                 key = (pupil.pk, guardian.pk)
@@ -516,7 +516,7 @@ class _Apply:
         for (pupil_pk, guardian_pk), link in links.items():
             # The file manages the links to guardians it made (with a sourcedId): a listed
             # pupil's other such guardians, and every link of a guardian it deletes.
-            ours = bool(link.guardian.sourced_id) and link.guardian.role == Role.PARENT
+            ours = bool(link.guardian.sourced_id) and is_guardian_account(link.guardian)
             dropped = pupil_pk in listed and ours and (pupil_pk, guardian_pk) not in wanted
             if dropped or guardian_pk in gone_guardians:
                 remove_guardianship(link, actor=self.actor, sync=False)
