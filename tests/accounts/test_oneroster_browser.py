@@ -3,6 +3,7 @@ English, Dutch and Russian, checked by axe: upload, the preview (what the file i
 scheduled class, the leavers to confirm), apply, and the import's page saying what it did."""
 
 import pytest
+from playwright.sync_api import FilePayload
 
 from accounts.models import Pupil, School, User
 from tests.accounts import oneroster_files as files
@@ -52,8 +53,9 @@ def test_upload_preview_and_apply_a_oneroster_zip_on_a_phone(live_server_url: st
     for language, (raw, kind, shown, leavers, imported) in STEPS.items():
         User.objects.filter(pk=admin.pk).update(language=language)
         page.goto(f"{live_server_url}/school/roster/")
-        page.locator("input[type=file]").set_input_files(files=[{
-            "name": "roster.zip", "mimeType": "application/zip", "buffer": raw}])
+        upload: FilePayload = {"name": "roster.zip", "mimeType": "application/zip",
+                               "buffer": raw}
+        page.locator("input[type=file]").set_input_files(files=[upload])
         page.locator("form[enctype] button[type=submit]").click()
         apply = page.locator("form:has(input[name=confirm]) button[type=submit]")
         apply.wait_for()
