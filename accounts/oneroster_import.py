@@ -464,13 +464,13 @@ class _Apply:
                     names[(class_pk, user_pk)] = (people[user_pk], school_class)
         for key in sorted(wanted - assigned):
             user, school_class = names[key]
-            assign_staff(user, school_class, actor=self.actor)
+            assign_staff(user, school_class, actor=self.actor, sync=False)
             self.touched[school_class.pk] = school_class
             self.report.add("staff.assigned", _("%(name)s teaches %(class)s") % {
                 "name": user.display_name, "class": school_class.name})
         for key in sorted((gone & assigned) - wanted):
             user, school_class = names[key]
-            unassign_staff(user, school_class, actor=self.actor)
+            unassign_staff(user, school_class, actor=self.actor, sync=False)
             self.touched[school_class.pk] = school_class
             self.report.add("staff.unassigned", _("%(name)s no longer teaches %(class)s") % {
                 "name": user.display_name, "class": school_class.name})

@@ -207,19 +207,24 @@ def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None
             roster_changed(classes_of_pupil(pupil), actor=actor)
 
 
-def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
+def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None,
+                 sync: bool = True) -> None:
+    """``sync=False``: the caller (a roster file) announces the class once, at its end."""
     with transaction.atomic():
         StaffAssignment.objects.get_or_create(school_class=school_class, user=user)
         chain.record("admin.staff_assigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        roster_changed([school_class], actor=actor)
+        if sync:
+            roster_changed([school_class], actor=actor)
 
 
-def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
+def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None,
+                   sync: bool = True) -> None:
     with transaction.atomic():
         StaffAssignment.objects.filter(school_class=school_class, user=user).delete()
         chain.record("admin.staff_unassigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        roster_changed([school_class], actor=actor)
+        if sync:
+            roster_changed([school_class], actor=actor)

@@ -21,6 +21,8 @@ from accounts.oneroster import MAX_UNCOMPRESSED
 from accounts.oneroster_import import import_oneroster
 from accounts.roster import RosterRejected
 from archive.models import Record
+from messaging.actions.classes import class_conversation
+from messaging.models import Membership
 from tests.accounts import oneroster_files as files
 from tests.accounts.oneroster_files import Person, delta, make_zip, small_school
 
@@ -76,6 +78,26 @@ def test_a_bulk_file_makes_the_pupils_guardians_classes_and_teachers(school: Sch
     assert User.objects.get(sourced_id="g-1").email == "eva@example.org"
     assert report.skipped == ["Maths 4"]
     assert not report.delta and report.leavers == []
+
+
+def members(school: School, sourced_id: str) -> set[str]:
+    """The class group's current members, by sourcedId (or username)."""
+    conversation = class_conversation(SchoolClass.objects.get(school=school,
+                                                              sourced_id=sourced_id))
+    return {m.user.sourced_id or m.user.username for m in Membership.objects.filter(
+        conversation=conversation, ended_at__isnull=True).select_related("user")}
+
+
+def test_the_class_groups_follow_the_file(school: School) -> None:
+    """Teachers and guardians are in their class's group as the roster CSV puts them there;
+    a guardian whose guardianship a delta ends leaves it."""
+    import_oneroster(school, bulk())
+    assert members(school, "cls-4b") == {"t-1", "g-1", "g-2", "g-3"}
+    assert members(school, "cls-5a") == {"t-2", "g-4"}
+    import_oneroster(school, make_zip(delta({"users": [
+        {"sourcedId": "g-2", "status": "tobedeleted", "enabledUser": "true",
+         "username": "g-2", "givenName": "Joost", "familyName": "de Vries"}]}), mode="delta"))
+    assert members(school, "cls-4b") == {"t-1", "g-1", "g-3"}
 
 
 def test_the_same_bulk_file_twice_changes_nothing(school: School) -> None:
