@@ -26,6 +26,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -250,7 +251,8 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
     try:
         with archive.open(info) as member:
             data = member.read(budget + 1)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError,
+            EOFError):
         raise RosterRejected([_("%(file)s cannot be unpacked.") % {"file": info.filename}]) from None
     if len(data) > budget:
         raise too_big

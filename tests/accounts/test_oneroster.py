@@ -232,6 +232,21 @@ def test_a_delta_row_needs_its_status_and_date(school: School) -> None:
         "2026-03-14T08:00:00Z."]
 
 
+def test_a_delta_may_name_what_the_school_keeps_but_nothing_else(school: School) -> None:
+    import_oneroster(school, bulk())
+    rows = delta({"enrollments": [
+        {"sourcedId": "enr-x", "classSourcedId": "cls-5a", "schoolSourcedId": files.SCHOOL_ORG,
+         "userSourcedId": "p-1", "role": "student"},
+        {"sourcedId": "enr-y", "classSourcedId": "cls-5a", "schoolSourcedId": files.SCHOOL_ORG,
+         "userSourcedId": "p-99", "role": "student"}]})
+    assert refused(school, make_zip(rows, mode="delta")) == [
+        "enrollments.csv, line 3: p-99 is not in users.csv."]
+    assert classes_of(school)["p-1"] == "4B"
+    rows["enrollments"].pop()
+    import_oneroster(school, make_zip(rows, mode="delta"))
+    assert classes_of(school)["p-1"] == "5A"
+
+
 def test_a_one_one_file_is_refused_with_a_sentence(school: School) -> None:
     errors = refused(school, make_zip({"users": []}, version="1.1",
                                       headers={"users": files.USERS_1_1}))
