@@ -339,3 +339,16 @@ def test_only_the_schools_admin_may_upload_a_oneroster_zip(request: pytest.Fixtu
     upload.name = "roster.zip"
     assert client.post(reverse("accounts:school_roster"), {"file": upload}).status_code == 404
     assert not Pupil.objects.filter(sourced_id__startswith="p-").exists()
+
+
+def test_a_file_that_changes_nothing_says_so_and_names_the_skipped_classes(
+        client: Client, admin: User, school: School) -> None:
+    import_oneroster(school, bulk())
+    upload = io.BytesIO(bulk())
+    upload.name = "roster.zip"
+    client.force_login(admin)
+    page = client.post(reverse("accounts:school_roster"), {"file": upload})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "The roster already matches this file" in text and "Maths 4" in text
+    assert 'name="confirm"' not in text
