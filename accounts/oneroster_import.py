@@ -113,8 +113,12 @@ def check(school: School, raw: bytes) -> OneRoster:
 
 
 def count_rows(school: School, raw: bytes) -> int:
-    """The users of a checked file: a job's "of N lines"."""
-    return len(check(school, raw).users)
+    """The users of a checked file: a job's "of N lines" (0 for a file that has become bad
+    since its preview: the job then fails with its problems, as the CSV's does)."""
+    try:
+        return len(check(school, raw).users)
+    except RosterRejected:
+        return 0
 
 
 def import_oneroster(school: School, raw: bytes, *, actor: User | None = None,
