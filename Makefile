@@ -9,7 +9,7 @@ PORT ?= 8000
 # Two workers suit the 2-core machines CI runs on; override with PYTEST_WORKERS=auto.
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-quick bench-archive bench-roster messages migrations-check restore-drill ci clean
+.PHONY: serve test lint install install-dev migrate vapid demo web worker beat bench bench-quick bench-archive bench-roster bench-oneroster messages migrations-check restore-drill ci clean
 
 # The web server and one Celery worker with beat (schoolchat/devserver.py); Ctrl-C stops both.
 serve: install migrate demo  ## set up and serve the demo school on http://127.0.0.1:8000
@@ -80,6 +80,9 @@ bench-archive: install-dev
 
 bench-roster: install-dev  ## a 1,500-pupil roster import, timed (PostgreSQL)
 	$(PY) bench/roster.py
+
+bench-oneroster: install-dev  ## the same school as a OneRoster 1.2 bulk zip, timed (PostgreSQL)
+	$(PY) bench/oneroster.py
 
 clean:
 	rm -rf $(VENV) var

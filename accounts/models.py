@@ -134,6 +134,10 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     # The school's own reference (the roster's guardian_ref); blank for accounts made by hand.
     ref = models.CharField(_("reference"), max_length=64, blank=True)
+    # The person's sourcedId in the school's OneRoster files (accounts.oneroster); blank for
+    # accounts that came from elsewhere. The next file updates the account it names.
+    sourced_id = models.CharField(_("OneRoster sourcedId"), max_length=255, blank=True,
+                                  default="")
     # A leave date set by an admin; process_leavers applies it on that day.
     leaves_on = models.DateField(_("leaves on"), null=True, blank=True)
     # When the account was deactivated as a leaver; a leaver is never made a member again.
@@ -157,7 +161,10 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "ref"], condition=~Q(ref=""), name="accounts_user_unique_ref"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["school", "sourced_id"], condition=~Q(sourced_id=""),
+                name="accounts_user_unique_sourced_id"),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +212,9 @@ class User(AbstractUser):
 class SchoolClass(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
     name = models.CharField(_("name"), max_length=50)
+    # The homeroom class's sourcedId in the school's OneRoster files; blank otherwise.
+    sourced_id = models.CharField(_("OneRoster sourcedId"), max_length=255, blank=True,
+                                  default="")
     staff = models.ManyToManyField(
         User, through="StaffAssignment", related_name="taught_classes", blank=True
     )
@@ -213,7 +223,10 @@ class SchoolClass(models.Model):
         verbose_name = _("class")
         verbose_name_plural = _("classes")
         constraints = [
-            models.UniqueConstraint(fields=["school", "name"], name="accounts_class_unique_name")
+            models.UniqueConstraint(fields=["school", "name"], name="accounts_class_unique_name"),
+            models.UniqueConstraint(
+                fields=["school", "sourced_id"], condition=~Q(sourced_id=""),
+                name="accounts_class_unique_sourced_id"),
         ]
 
     def __str__(self) -> str:
@@ -241,6 +254,9 @@ class Pupil(models.Model):
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
     ref = models.CharField(_("pupil reference"), max_length=64)
+    # The pupil's sourcedId in the school's OneRoster files; blank for pupils from elsewhere.
+    sourced_id = models.CharField(_("OneRoster sourcedId"), max_length=255, blank=True,
+                                  default="")
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
@@ -254,7 +270,10 @@ class Pupil(models.Model):
         verbose_name = _("pupil")
         verbose_name_plural = _("pupils")
         constraints = [
-            models.UniqueConstraint(fields=["school", "ref"], name="accounts_pupil_unique_ref")
+            models.UniqueConstraint(fields=["school", "ref"], name="accounts_pupil_unique_ref"),
+            models.UniqueConstraint(
+                fields=["school", "sourced_id"], condition=~Q(sourced_id=""),
+                name="accounts_pupil_unique_sourced_id"),
         ]
 
     def __str__(self) -> str:
@@ -382,7 +401,13 @@ class RosterImport(models.Model):
     # The states in which the school's roster is being changed: one import at a time.
     ACTIVE = (State.PENDING, State.RUNNING)
 
+    class Kind(models.TextChoices):
+        CSV = "csv", _("the school's roster CSV")
+        ONEROSTER = "oneroster", _("a OneRoster 1.2 CSV zip")
+
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="roster_imports")
+    # What ``text`` holds: the CSV's text, or a OneRoster zip in base64 (accounts.oneroster).
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CSV)
     started_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     text = models.TextField(blank=True)

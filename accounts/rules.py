@@ -54,6 +54,12 @@ def operator_managed(person: User) -> bool:
     return person.role in OPERATOR_ROLES
 
 
+def is_guardian_account(person: User) -> bool:
+    """A parent's or guardian's account: what a roster file may link to a pupil as a guardian
+    (and unlink), never a member of staff's."""
+    return person.role == Role.PARENT
+
+
 @rule("roster_import.view")
 def _view_roster_import(user: User, obj: Any) -> bool:
     """A roster import's progress and result (names, line errors): the admins of the school it

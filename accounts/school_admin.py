@@ -13,6 +13,7 @@ them with ``manage.py operator_account``. No page here shows what anyone wrote.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from datetime import date
@@ -79,6 +80,8 @@ from accounts.models import (
     SchoolClass,
     User,
 )
+from accounts.oneroster import is_zip
+from accounts.oneroster_import import import_oneroster
 from accounts.roster import RosterRejected, decode, import_roster
 from accounts.rules import manageable_people
 from accounts.twofactor import qr_svg
@@ -328,9 +331,13 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
         if not stored or stored.get("sha256") != request.POST.get("confirm"):
             messages.error(request, _("Upload the file again: the preview has expired."))
             return redirect("accounts:school_roster")
+        if stored.get("leavers") and not request.POST.get("leavers_confirmed"):
+            return _oneroster_preview(request, school, base64.b64decode(stored["text"]),
+                                      context, unconfirmed=True)
         try:
             job = start_roster_import(school, stored["text"], actor=request.user,
-                                      encoding=stored.get("encoding", "utf-8"))
+                                      encoding=stored.get("encoding", "utf-8"),
+                                      kind=stored.get("kind", RosterImport.Kind.CSV))
         except ImportRefused as exc:
             context["refused"] = str(exc)
             return render(request, "accounts/school/roster.html", context, status=409)
@@ -338,6 +345,8 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
         return redirect("accounts:school_roster_import", import_id=job.pk)
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
+        if is_zip(raw):
+            return _oneroster_preview(request, school, raw, context)
         text, encoding = decode(raw)
         try:
             report = import_roster(school, text, actor=request.user, dry_run=True,
@@ -351,6 +360,25 @@ def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     else:
         context["latest"] = RosterImport.objects.filter(school=school).order_by("-pk").first()
     return render(request, "accounts/school/roster.html", context)
+
+
+def _oneroster_preview(request: AuthenticatedHttpRequest, school: School, raw: bytes,
+                       context: dict[str, Any], *, unconfirmed: bool = False) -> HttpResponse:
+    """A OneRoster zip on the roster page: checked and previewed (a dry run) like the CSV;
+    a bulk file's leavers are listed for the admin to confirm with the changes."""
+    try:
+        report = import_oneroster(school, raw, actor=request.user, dry_run=True)
+    except RosterRejected as exc:
+        context["errors"] = exc.errors
+        return render(request, "accounts/school/roster.html", context, status=400)
+    digest = hashlib.sha256(raw).hexdigest()
+    request.session[ROSTER_SESSION] = {
+        "sha256": digest, "text": base64.b64encode(raw).decode("ascii"),
+        "kind": RosterImport.Kind.ONEROSTER, "leavers": len(report.leavers)}
+    context.update(report=report, sha256=digest, oneroster=True)
+    if unconfirmed:
+        context["refused"] = _("Confirm the list of pupils who leave, then apply the changes.")
+    return render(request, "accounts/school/roster.html", context, status=400 if unconfirmed else 200)
 
 
 def _roster_import_or_404(request: AuthenticatedHttpRequest, import_id: int) -> RosterImport:

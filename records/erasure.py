@@ -393,7 +393,7 @@ def _erase(request: ErasureRequest, *, by: User | None) -> None:
     person.display_name = name
     person.username = f"erased-{salted_hmac('schoolchat.erasure.username', str(person.pk)).hexdigest()[:16]}"
     person.first_name = person.last_name = person.email = person.phone = ""
-    person.ref = person.language = ""
+    person.ref = person.language = person.sourced_id = ""
     person.totp_secret, person.totp_confirmed_at, person.totp_last_step = "", None, None
     person.is_active = False
     person.set_unusable_password()
@@ -453,9 +453,11 @@ def _erase_pupil(pupil: Pupil, *, name: str, by: User | None) -> dict[str, int]:
     pupil.first_name, pupil.last_name = (first, last) if first else (name, "")
     stand_in = salted_hmac("schoolchat.erasure.pupil_ref", str(pupil.pk)).hexdigest()[:16]
     pupil.ref = f"{ERASED_REF_PREFIX}{stand_in}"
+    # The records system's id goes too: a later OneRoster file makes a new pupil of it.
+    pupil.sourced_id = ""
     had_birth_date = pupil.date_of_birth is not None
     pupil.date_of_birth = None
-    pupil.save(update_fields=["first_name", "last_name", "ref", "date_of_birth"])
+    pupil.save(update_fields=["first_name", "last_name", "ref", "sourced_id", "date_of_birth"])
     return {"pupil_record": 1, "date_of_birth": int(had_birth_date)}
 
 

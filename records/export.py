@@ -372,7 +372,7 @@ def _profile(user: User | None, pupil: Pupil | None, names: Names) -> dict[str, 
             "phone": user.phone, "role": user.role, "roles": [user.get_role_display()],
             "school": str(user.school) if user.school else None,
             "active": user.is_active, "joined": _iso(user.date_joined),
-            "last_login": _iso(user.last_login),
+            "last_login": _iso(user.last_login), "sourced_id": user.sourced_id,
         }
     assert pupil is not None
     enrolments = [
@@ -385,6 +385,7 @@ def _profile(user: User | None, pupil: Pupil | None, names: Names) -> dict[str, 
         "date_of_birth": str(pupil.date_of_birth) if pupil.date_of_birth else None,
         "school": str(pupil.school), "left_on": str(pupil.left_on) if pupil.left_on else None,
         "has_account": pupil.user_id is not None, "roles": ["pupil"], "enrolments": enrolments,
+        "sourced_id": pupil.sourced_id,
     }
 
 
@@ -533,6 +534,7 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
             (_("Account in use"), _yes_no(subject.get("active"))),
             (_("Account made on"), _when(subject.get("joined"))),
             (_("Last signed in"), _when(subject.get("last_login"))),
+            (_("Identifier in the school's records system"), subject.get("sourced_id") or NONE),
         ]
     elif subject.get("type") == "pupil":
         classes = ", ".join(
@@ -547,6 +549,7 @@ def readable(data: dict[str, Any], names: Names) -> dict[str, Any]:
             (_("Leaves on"), _day(subject.get("left_on"))),
             (_("Has an account"), _yes_no(subject.get("has_account"))),
             (_("Classes"), classes or NONE),
+            (_("Identifier in the school's records system"), subject.get("sourced_id") or NONE),
         ]
     kinds = {str(k): str(v) for k, v in Conversation.Kind.choices}
     decisions = {str(k): str(v) for k, v in ConsentRecord.Decision.choices}

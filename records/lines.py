@@ -244,6 +244,10 @@ SENTENCES: dict[str, Sentence] = {
         "user": n.user(c.get("user")), "class": n.school_class(c.get("school_class"))},
     "admin.class_created": lambda c, n: _("Created the class %(class)s.") % {
         "class": n.school_class(c.get("school_class"))},
+    "admin.class_changed": lambda c, n: _("Changed the class %(class)s.") % {
+        "class": n.school_class(c.get("school_class"))},
+    "admin.pupil_unenrolled": lambda c, n: _("Took %(pupil)s out of %(class)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "class": n.school_class(c.get("school_class"))},
     "admin.policies_changed": _policies,
     "admin.invitation_issued": _invitation,
     "admin.invitation_revoked": lambda c, n: _("Revoked an invitation link."),

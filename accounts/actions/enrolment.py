@@ -101,6 +101,26 @@ def enrol_many(placements: Sequence[tuple[Pupil, SchoolClass]], *, actor: User |
     return list(touched.values())
 
 
+def end_enrolments(enrolments: Sequence[Enrolment], *, actor: User | None = None,
+                   on: date | None = None) -> list[SchoolClass]:
+    """The pupils are no longer in these classes from ``on`` (today by default): a roster
+    file ended their enrolment, one ``admin.pupil_unenrolled`` record each. Returns the
+    classes touched, for the caller to announce."""
+    day = on or timezone.localdate()
+    if not enrolments:
+        return []
+    with transaction.atomic():
+        for enrolment in enrolments:
+            enrolment.ends_on = max(day, enrolment.starts_on)
+        Enrolment.objects.bulk_update(enrolments, ["ends_on"])
+        chain.record_many("admin.pupil_unenrolled", scope=scopes.school(
+            enrolments[0].pupil.school_id), entries=[
+            Entry(actor=actor, subjects=[e.pupil],
+                  payload={"pupil": e.pupil_id, "school_class": e.school_class_id})
+            for e in enrolments])
+    return list({e.school_class_id: e.school_class for e in enrolments}.values())
+
+
 def set_guardianship(guardian: User, pupil: Pupil, *, actor: User | None = None,
                      relationship: str = "", parental_responsibility: bool = True,
                      no_contact: bool = False, sync: bool = True) -> Guardianship:
@@ -187,19 +207,24 @@ def remove_guardianship(guardianship: Guardianship, *, actor: User | None = None
             roster_changed(classes_of_pupil(pupil), actor=actor)
 
 
-def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
+def assign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None,
+                 sync: bool = True) -> None:
+    """``sync=False``: the caller (a roster file) announces the class once, at its end."""
     with transaction.atomic():
         StaffAssignment.objects.get_or_create(school_class=school_class, user=user)
         chain.record("admin.staff_assigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        roster_changed([school_class], actor=actor)
+        if sync:
+            roster_changed([school_class], actor=actor)
 
 
-def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None) -> None:
+def unassign_staff(user: User, school_class: SchoolClass, *, actor: User | None = None,
+                   sync: bool = True) -> None:
     with transaction.atomic():
         StaffAssignment.objects.filter(school_class=school_class, user=user).delete()
         chain.record("admin.staff_unassigned", scope=scopes.school(school_class.school_id),
                        actor=actor, subjects=[user],
                        payload={"user": user.pk, "school_class": school_class.pk})
-        roster_changed([school_class], actor=actor)
+        if sync:
+            roster_changed([school_class], actor=actor)

@@ -15,9 +15,9 @@ from archive import chain, scopes
 from archive.entry import Entry
 
 # What the school admin's person page may change.
-PERSON_FIELDS = frozenset({"display_name", "role", "email", "phone"})
+PERSON_FIELDS = frozenset({"display_name", "role", "email", "phone", "sourced_id"})
 # What the roster (or an admin) may change on a pupil.
-PUPIL_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "left_on"})
+PUPIL_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "left_on", "sourced_id"})
 
 
 def operator_only(role: str, actor: User | None) -> None:

@@ -14,6 +14,7 @@ writer at a time in, so there the row shows the start and the end only.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from accounts import signals
 from accounts.models import RosterImport, School, User
-from accounts.roster import Progress, RosterRejected, count_lines, import_roster
+from accounts.oneroster_import import count_rows, import_oneroster
+from accounts.roster import Progress, Report, RosterRejected, count_lines, import_roster
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +61,20 @@ def refuse_while_running(school: School) -> None:
 
 
 def start_roster_import(school: School, text: str, *, actor: User | None,
-                        encoding: str = "utf-8") -> RosterImport:
+                        encoding: str = "utf-8",
+                        kind: str = RosterImport.Kind.CSV) -> RosterImport:
     """Queue the import of ``text`` (already checked by a dry run) for the worker. Raises
-    :class:`ImportRefused` while another import of the school waits or runs."""
+    :class:`ImportRefused` while another import of the school waits or runs. A OneRoster
+    zip (``kind``) travels as its base64 text."""
     refuse_while_running(school)
+    if kind == RosterImport.Kind.ONEROSTER:
+        total = count_rows(school, base64.b64decode(text))
+    else:
+        total = count_lines(text)
     try:
         with transaction.atomic():
             job = RosterImport.objects.create(school=school, started_by=actor, text=text,
-                                              encoding=encoding, lines_total=count_lines(text))
+                                              encoding=encoding, lines_total=total, kind=kind)
             transaction.on_commit(partial(signals.roster_import_requested.send,
                                           sender=RosterImport, import_id=job.pk))
     except IntegrityError as exc:  # another admin's import started at the same moment
@@ -79,7 +87,8 @@ def retry_roster_import(job: RosterImport, *, actor: User | None) -> RosterImpor
     """A failed import, queued again with the same file (the failed one gives up its copy)."""
     if job.state != RosterImport.State.FAILED or not job.text:
         raise ImportRefused(_("Only a failed import can be tried again."))
-    again = start_roster_import(job.school, job.text, actor=actor, encoding=job.encoding)
+    again = start_roster_import(job.school, job.text, actor=actor, encoding=job.encoding,
+                                kind=job.kind)
     RosterImport.objects.filter(pk=job.pk).update(text="")
     return again
 
@@ -110,6 +119,15 @@ def _progress_writer(job_id: int) -> tuple[Progress, Callable[[], None]]:
     return write, other.close
 
 
+def _apply(job: RosterImport, actor: User | None, progress: Progress) -> Report:
+    """The job's file, applied by the importer of its kind."""
+    if job.kind == RosterImport.Kind.ONEROSTER:
+        return import_oneroster(job.school, base64.b64decode(job.text), actor=actor,
+                                progress=progress)
+    return import_roster(job.school, job.text, actor=actor, encoding=job.encoding,
+                         progress=progress)
+
+
 def run_roster_import(import_id: int) -> RosterImport:
     """Apply a queued import (the worker's task), writing progress and the result on its row.
 
@@ -127,8 +145,7 @@ def run_roster_import(import_id: int) -> RosterImport:
     try:
         with translation.override(language):
             try:
-                report = import_roster(job.school, job.text, actor=actor, encoding=job.encoding,
-                                       progress=write)
+                report = _apply(job, actor, write)
             except RosterRejected as exc:
                 fields = {"state": RosterImport.State.FAILED, "result": {"errors": exc.errors}}
             except Exception:

@@ -954,3 +954,39 @@ def test_the_calendar_and_holidays_over_http_answer_the_matrix(world: dict[str, 
         assert holidays.status_code == 200
     else:
         assert _denied(holidays, persona)
+
+
+# --- OneRoster (accounts: a OneRoster 1.2 zip on the roster page) ---------------------------
+# No rule of its own: the roster page's `school.manage` and the import's `roster_import.view`
+# rows decide, checked here with a OneRoster zip and a OneRoster job over HTTP.
+
+import io  # noqa: E402
+
+from tests.accounts import oneroster_files  # noqa: E402
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_oneroster_zip_over_http_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
+    """The preview: an admin, of their own school (another school's admin previews into theirs,
+    never into this one); anyone else as for a page that is not there, and nothing is
+    imported. The job's page: this school's admin only."""
+    user, school = world["people"][persona], world["people"]["admin"].school
+    upload = io.BytesIO(oneroster_files.make_zip(
+        oneroster_files.bulk_files(oneroster_files.small_school())))
+    upload.name = "roster.zip"
+    client = Client()
+    client.force_login(user)
+    preview = client.post(reverse("accounts:school_roster"), {"file": upload})
+    if _row("school.manage", persona) or persona == "other_admin":
+        assert preview.status_code == 200 and "OneRoster 1.2.1" in preview.content.decode()
+    else:
+        assert _denied(preview, persona)
+    assert not Pupil.objects.filter(sourced_id__startswith="p-").exists()  # a preview only
+    job = RosterImport.objects.create(school=school, kind=RosterImport.Kind.ONEROSTER,
+                                      state="done", result={"summary": "Pupils: 3 created."})
+    page = client.get(reverse("accounts:school_roster_import", args=[job.pk]))
+    if _row("roster_import.view", persona):
+        assert page.status_code == 200 and "Pupils: 3 created." in page.content.decode()
+    else:
+        assert _denied(page, persona)
