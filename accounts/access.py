@@ -81,6 +81,8 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # sso/access.py
+    "sso.configure",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "archive",
     "records",
     "safeguarding",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The login page's "Sign in with <the school's provider>" (sso).
+                "sso.context.login_offer",
             ],
         },
     },
@@ -302,6 +305,8 @@ AUTHENTICATION_BACKENDS = [
     # The username; then an e-mail address that exactly one account has (accounts.backends).
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.EmailBackend",
+    # Names the sessions begun by a school's OpenID provider; it authenticates nothing itself.
+    "sso.backends.SchoolAccountBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
