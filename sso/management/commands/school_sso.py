@@ -25,6 +25,8 @@ from sso.models import Match, SsoProvider
 
 class Command(BaseCommand):
     help = "Set up a school's staff sign-in with its OpenID Connect provider."
+    # Where "--client-secret -" reads from (a test hands its own).
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="the school's short name")
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         current = SsoProvider.objects.filter(school=school).first()
         secret = options["client_secret"] or ""
         if secret == "-":
-            secret = sys.stdin.readline().strip()
+            secret = options.get("stdin", sys.stdin).readline().strip()
 
         def given(option: str, field: str, default: Any = None) -> Any:
             value = options[option]
