@@ -56,7 +56,7 @@ class Command(BaseCommand):
         current = SsoProvider.objects.filter(school=school).first()
         secret = options["client_secret"] or ""
         if secret == "-":
-            secret = options.get("stdin", sys.stdin).readline().strip()
+            secret = (options.get("stdin") or sys.stdin).readline().strip()
 
         def given(option: str, field: str, default: Any = None) -> Any:
             value = options[option]
