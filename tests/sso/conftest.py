@@ -52,9 +52,9 @@ def _rsa_pem() -> str:
                              serialization.NoEncryption()).decode()
 
 
-@pytest.fixture(scope="session")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    folder = tmp_path_factory.mktemp("provider")
+@contextlib.contextmanager
+def running_provider(folder: Path) -> Iterator[Provider]:
+    """The provider's process for as long as the block runs, its files in ``folder``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     people_file = folder / "people.json"
@@ -87,6 +87,12 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    with running_provider(tmp_path_factory.mktemp("provider")) as running:
+        yield running
 
 
 def set_up_sign_on(school: School, provider: Provider, *, issuer: str | None = None,

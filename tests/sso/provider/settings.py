@@ -44,6 +44,10 @@ TEMPLATES = [{
 AUTHENTICATION_BACKENDS = ["tests.sso.provider.people.PeopleBackend"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/login/"
+# Browsers keep cookies per host, not per port: the provider's own names keep its session from
+# replacing Schoolchat's on 127.0.0.1.
+SESSION_COOKIE_NAME = "provider_session"
+CSRF_COOKIE_NAME = "provider_csrftoken"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
