@@ -5,7 +5,7 @@ provider (tests/sso/conftest.py)."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
@@ -14,7 +14,10 @@ from django.urls import reverse
 
 from accounts.actions.twofactor import enrol_second_factor
 from accounts.models import Role, School, User
+from accounts.sessions import sessions_ended
 from archive.models import Record
+from records import export
+from sso import signin
 from tests.factories import UserFactory
 from tests.sso.conftest import Provider, set_up_sign_on
 from tests.sso.flows import sign_in_at_provider, start
@@ -227,3 +230,45 @@ def test_a_paused_account_is_paused_for_the_schools_account_too(
 def test_a_school_without_sign_on_has_no_such_page(client: Client, school: School) -> None:
     assert client.get("/sso/test-primary/").status_code == 404
     assert client.get("/sso/test-primary/callback/?code=x&state=y").status_code == 404
+
+
+def test_logout_closes_the_sessions_sockets_as_after_a_password(
+        client: Client, provider: Provider, school: School, teacher_at_provider: User,
+        django_capture_on_commit_callbacks: Any) -> None:
+    set_up_sign_on(school, provider)
+    sign_in(client, "juf")
+    key = client.session.session_key
+    ended: list[dict[str, Any]] = []
+
+    def heard(sender: Any, **kwargs: Any) -> None:
+        ended.append(kwargs)
+
+    sessions_ended.connect(heard)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("logout"))
+    finally:
+        sessions_ended.disconnect(heard)
+    assert [(e["user_id"], e["session_key"], e["reason"]) for e in ended] == [
+        (teacher_at_provider.pk, key, "logout")]
+
+
+def test_the_sign_in_is_in_the_persons_own_export(
+        client: Client, provider: Provider, school: School, teacher_at_provider: User) -> None:
+    set_up_sign_on(school, provider)
+    sign_in(client, "juf")
+    events = export.collect(user=teacher_at_provider)["events"]
+    assert "sso.signed_in" in [event["kind"] for event in events]
+
+
+@pytest.mark.parametrize(("claims", "used"), [
+    ({"amr": ["pwd", "mfa"]}, True),
+    ({"amr": ["pwd", "otp"]}, True),
+    ({"amr": ["pwd"]}, False),
+    ({"amr": "mfa"}, False),  # not a list: not believed
+    ({"acr": "https://refeds.org/profile/mfa"}, True),
+    ({"acr": "urn:mace:incommon:iap:silver"}, False),
+    ({}, False),
+])
+def test_what_counts_as_the_providers_second_factor(claims: dict[str, Any], used: bool) -> None:
+    assert signin.provider_used_second_factor(claims) is used
