@@ -46,8 +46,10 @@ def offer(request: HttpRequest) -> Offer | None:
     if len(some) == 1:
         return _start(some[0], next_url)
     if some:
-        return Offer(text=_("Staff: sign in with your school's account"),
-                     href=reverse("sso:choose"))
+        href = reverse("sso:choose")
+        if next_url:
+            href = f"{href}?{urlencode({'next': next_url})}"
+        return Offer(text=_("Staff: sign in with your school's account"), href=href)
     return None
 
 

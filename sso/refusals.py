@@ -40,6 +40,9 @@ def sentence(code: str, *, school: str, provider: str) -> str:
                        "log in with their username and password."),
         "closed": _("This Schoolchat account is closed. Ask the school office if that is "
                     "wrong."),
+        "not_activated": _("Your Schoolchat account is not in use yet. Open the invitation the "
+                           "school sent you first; after that you can sign in with "
+                           "%(provider)s."),
         "no_claim": _("%(provider)s did not say which account you signed in with (no e-mail "
                       "address or username). Ask the school's IT staff to check the set-up."),
         "state": _("This sign-in has expired or was already used. Start again from the login "

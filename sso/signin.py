@@ -48,8 +48,11 @@ def account_for(provider: SsoProvider, claims: dict[str, Any]) -> User:
     if len(found) > 1:
         raise Refused("ambiguous", subject=subject, detail=value)
     user = found[0]
-    if not user.is_active or user.left_at is not None:
+    if user.left_at is not None or (not user.is_active and user.last_login is not None):
         raise Refused("closed", subject=subject, user=user)
+    if not user.is_active:
+        # Made by the school, its invitation not yet accepted: the invitation comes first.
+        raise Refused("not_activated", subject=subject, user=user)
     if not may_sign_in_with_school_account(user):
         raise Refused("not_staff", subject=subject, user=user)
     return user

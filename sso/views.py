@@ -42,7 +42,8 @@ NEXT = "sso_next"
 COOKIE_AGE = 365 * 24 * 3600
 # HTTP status of each refusal: the person's own account refused (403), the provider's answer
 # unusable (400), the provider unreachable (502).
-STATUS = {"no_account": 403, "ambiguous": 403, "not_staff": 403, "closed": 403, "off": 404,
+STATUS = {"no_account": 403, "ambiguous": 403, "not_staff": 403, "closed": 403,
+          "not_activated": 403, "off": 404,
           "unreachable": 502, "secret": 503}
 
 

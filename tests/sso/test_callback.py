@@ -100,6 +100,21 @@ def test_people_without_a_staff_account_are_refused_with_a_sentence(
     assert Record.objects.filter(kind="sso.refused").count() == 1
 
 
+def test_an_account_closed_or_not_yet_in_use_is_not_opened(
+        client: Client, provider: Provider, school: School, teacher_at_provider: User) -> None:
+    set_up_sign_on(school, provider)
+    teacher_at_provider.is_active = False  # invited, the invitation not yet accepted
+    teacher_at_provider.save()
+    response = sign_in(client, "juf")
+    assert response.status_code == 403
+    assert "Your Schoolchat account is not in use yet. Open the invitation" in text(response)
+    teacher_at_provider.last_login = teacher_at_provider.date_joined  # in use once, then closed
+    teacher_at_provider.save()
+    response = client.get(sign_in_at_provider(start(client), "juf"))
+    assert "This Schoolchat account is closed." in text(response)
+    assert signed_in(client) is None
+
+
 def test_an_account_of_another_school_is_not_matched(
         client: Client, provider: Provider, school: School, teacher_at_provider: User) -> None:
     other = School.objects.create(name="Other School", slug="other")
