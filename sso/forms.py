@@ -21,7 +21,10 @@ class ProviderForm(forms.Form):
     client_secret = forms.CharField(
         label=_("Client secret"), required=False, max_length=500, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
-    match = forms.ChoiceField(label=_("An account is found by"), choices=Match.choices)
+    match = forms.ChoiceField(
+        label=_("An account is found by"), choices=Match.choices,
+        help_text=_("The provider's email claim is compared with the account's e-mail address "
+                    "(without case), its preferred_username claim with the username."))
     trust_provider_2fa = forms.BooleanField(
         label=_("Trust the provider's second factor"), required=False,
         help_text=SsoProvider._meta.get_field("trust_provider_2fa").help_text)

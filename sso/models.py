@@ -17,8 +17,8 @@ from accounts.models import School
 class Match(models.TextChoices):
     """Which claim of the provider's ID token names the Schoolchat account."""
 
-    EMAIL = "email", _("E-mail address (the email claim)")
-    USERNAME = "username", _("Username (the preferred_username claim)")
+    EMAIL = "email", _("E-mail address")
+    USERNAME = "username", _("Username")
 
 
 class SsoProvider(models.Model):

@@ -22,6 +22,7 @@ from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
     browser,
     live_server_url,
 )
+from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import UserFactory
 from tests.sso.conftest import Provider, running_provider, set_up_sign_on
 from tests.sso.provider.serve import PASSWORD
@@ -108,3 +109,39 @@ def test_a_teacher_signs_in_with_the_schools_account_on_a_phone(
     expect(page).to_have_url(re.compile(r"/login/"))
     axe_audit.finish(parent)
     parent.close()
+
+
+SAVED = {"en": "The sign-on settings are saved.",
+         "nl": "De instellingen voor eenmalige aanmelding zijn opgeslagen.",
+         "ru": "Настройки единого входа сохранены."}
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "ru"])
+def test_the_admin_sets_up_sign_on_on_a_phone(
+        browser: Browser, live_server_url: str, axe_audit: Audit,  # noqa: F811
+        language: str) -> None:
+    school, _ = create_school("Test Primary", slug="test-primary")
+    school.require_staff_2fa = False  # the admin logs in with a password here
+    school.save()
+    UserFactory(username="head", role=Role.ADMIN, school=school)
+    context = browser.new_context(viewport=PHONE, locale=BROWSER_LOCALE[language])
+    page = context.new_page()
+    page.goto(f"{live_server_url}/login/")
+    page.locator("#id_username").fill("head")
+    page.locator("#id_password").fill(USER_PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_url(f"{live_server_url}/school/")
+    page.goto(f"{live_server_url}/school/sso/")
+    expect(page.locator("#callback-url")).to_have_text(
+        f"{live_server_url}/sso/test-primary/callback/")
+    _fits(page)
+    page.locator("#id_name").fill("Microsoft")
+    page.locator("#id_issuer").fill("https://login.microsoftonline.com/tenant/v2.0")
+    page.locator("#id_client_id").fill("abc-123")
+    page.locator("#id_client_secret").fill("the-secret")
+    page.locator("button.primary").click()
+    expect(page.get_by_role("status")).to_contain_text(SAVED[language])
+    expect(page.locator("#id_client_secret")).to_have_value("")
+    _fits(page)
+    axe_audit.finish(context)
+    context.close()
