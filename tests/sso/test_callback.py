@@ -9,9 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
+import requests
+from authlib.integrations.django_client import DjangoOAuth2App
 from django.test import Client
 from django.urls import reverse
+from joserfc.jwk import RSAKey
 
+from accounts import ratelimit
 from accounts.actions.twofactor import enrol_second_factor
 from accounts.models import Role, School, User
 from accounts.sessions import sessions_ended
@@ -287,3 +291,29 @@ def test_the_sign_in_is_in_the_persons_own_export(
 ])
 def test_what_counts_as_the_providers_second_factor(claims: dict[str, Any], used: bool) -> None:
     assert signin.provider_used_second_factor(claims) is used
+
+
+def test_an_id_token_not_signed_by_the_providers_key_is_refused(
+        client: Client, provider: Provider, school: School, teacher_at_provider: User,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys are fetched from the provider's jwks_uri; here they are swapped for another
+    key under the same key id, as a forged token would need."""
+    set_up_sign_on(school, provider)
+    real = requests.get(f"{provider.issuer}/.well-known/jwks.json", timeout=10).json()
+    kid = real["keys"][0]["kid"]
+    forged = RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256", "use": "sig"})
+    monkeypatch.setattr(DjangoOAuth2App, "fetch_jwk_set",
+                        lambda self, force=False: {"keys": [forged.as_dict(private=False)]})
+    response = sign_in(client, "juf")
+    assert response.status_code == 400
+    assert "The answer from Test Provider could not be verified, so nobody is signed in." in text(
+        response)
+    assert signed_in(client) is None
+
+
+def test_starting_too_often_from_one_address_is_slowed_down(
+        client: Client, provider: Provider, school: School,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up_sign_on(school, provider)
+    monkeypatch.setitem(ratelimit.ADDRESS_KINDS, "sso_sign_in", ratelimit.Limit(2, 1))
+    assert [client.get("/sso/test-primary/").status_code for _ in range(3)] == [302, 302, 429]
