@@ -43,6 +43,9 @@ if PRODUCTION and weak_secret_key(SECRET_KEY):
         "SECRET_KEY is too weak: use at least 50 random characters (not 'django-insecure...'),"
         " e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
+# Earlier keys, comma-separated, still accepted while sessions and stored secrets (the schools'
+# single sign-on client secrets, sso.secret_box) move to the new SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set when SECRET_KEY is set")
