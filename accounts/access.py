@@ -89,6 +89,8 @@ Action = Literal[
     # agenda/access.py
     "agenda.view",
     "agenda.holidays",
+    # sso/access.py
+    "sso.configure",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

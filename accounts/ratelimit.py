@@ -57,6 +57,9 @@ ADDRESS_KINDS: dict[str, Limit] = {
     # Typing the short code of a printed letter at /join/: a family gets a few typos right
     # at once, then one try every 12 seconds; guessing one of 31^8 codes that way takes ages.
     "join_code": Limit(10, 5),
+    # Starting a sign-in with the school's account (sso): each start makes the server ask the
+    # school's provider; a staff room behind one address signs in at 8:00, so it is generous.
+    "sso_sign_in": Limit(30, 30),
 }
 
 

@@ -43,6 +43,9 @@ if PRODUCTION and weak_secret_key(SECRET_KEY):
         "SECRET_KEY is too weak: use at least 50 random characters (not 'django-insecure...'),"
         " e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
+# Earlier keys, comma-separated, still accepted while sessions and stored secrets (the schools'
+# single sign-on client secrets, sso.secret_box) move to the new SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set when SECRET_KEY is set")
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "safeguarding",
     "polls",
     "agenda",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +115,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The login page's "Sign in with <the school's provider>" (sso).
+                "sso.context.login_offer",
             ],
         },
     },
@@ -306,6 +312,8 @@ AUTHENTICATION_BACKENDS = [
     # The username; then an e-mail address that exactly one account has (accounts.backends).
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.EmailBackend",
+    # Names the sessions begun by a school's OpenID provider; it authenticates nothing itself.
+    "sso.backends.SchoolAccountBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

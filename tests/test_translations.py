@@ -34,6 +34,7 @@ AREAS = {
     "safeguarding": ("safeguarding/", "templates/safeguarding/"),
     "polls": ("polls/", "templates/polls/"),
     "agenda": ("agenda/", "templates/agenda/"),
+    "sso": ("sso/", "templates/sso/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

@@ -110,7 +110,7 @@ def _figures(panel: Panel) -> dict[str, int]:
 
 def test_every_app_contributes_its_panel() -> None:
     assert dashboard.registered() == ["people", "classes", "consent", "announcements",
-                                      "leavers", "archive", "backups", "latest_changes"]
+                                      "leavers", "archive", "backups", "latest_changes", "sso"]
 
 
 def test_the_people_panel_counts_accepted_open_expired_and_never_invited(

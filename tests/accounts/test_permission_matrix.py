@@ -990,3 +990,57 @@ def test_a_oneroster_zip_over_http_answers_the_matrix(world: dict[str, Any], per
         assert page.status_code == 200 and "Pupils: 3 created." in page.content.decode()
     else:
         assert _denied(page, persona)
+
+
+# --- single sign-on: setting up the school's OpenID provider, for every role --------------------
+# Only the school's admin opens /school/sso/ and changes or removes the provider; everyone
+# else meets a page that is not there, and nothing changes.
+from sso.models import SsoProvider  # noqa: E402
+
+SSO_OBJECTS: dict[Action, str] = {"sso.configure": "school"}
+SSO_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "sso.configure": (T, F, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(SSO_OBJECTS)
+EVERY_ACTION.update(SSO_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(SSO_OBJECTS))
+def test_every_sso_action_answers_its_row(world: dict[str, Any], school: School,
+                                          action: Action) -> None:
+    got = tuple(can(world["people"][persona], action, school) for persona in PERSONAS)
+    assert got == SSO_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_setting_up_sign_on_over_http_answers_the_matrix(world: dict[str, Any], school: School,
+                                                         persona: str) -> None:
+    """The page is always about the signed-in admin's own school: the other school's admin
+    reaches theirs, never this one's."""
+    user = world["people"][persona]
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("sso:settings"))
+    saved = client.post(reverse("sso:settings"), {
+        "name": f"Provider of {persona}", "issuer": "https://login.example/tenant/v2.0",
+        "client_id": "schoolchat", "client_secret": "s3cret", "match": "email",
+        "enabled": "on"})
+    allowed = _row("sso.configure", persona)
+    own_school = persona in {"admin", "other_admin"}
+    assert SsoProvider.objects.filter(school=school).exists() is allowed
+    if own_school:
+        assert page.status_code == 200 and saved.status_code == 302
+        assert "s3cret" not in client.get(reverse("sso:settings")).content.decode()
+        assert SsoProvider.objects.filter(school=user.school, name=f"Provider of {persona}").exists()
+    else:
+        assert _denied(page, persona) and _denied(saved, persona)
+    if not allowed:
+        SsoProvider.objects.create(school=school, name="Kept", issuer="https://kept.example",
+                                   client_id="kept", client_secret_sealed="x")
+    removed = client.post(reverse("sso:remove"))
+    assert SsoProvider.objects.filter(school=school).exists() is not allowed
+    assert removed.status_code == 302 if own_school else _denied(removed, persona)
