@@ -343,7 +343,7 @@ class _Reader:
         for name in ORDER:
             if name in self.modes:
                 self._file(name)
-        if not self.bad_header:  # a file not read names nothing: its references wait
+        if not self.bad_header:  # a file not read (whole) names nothing: references wait
             self._references()
         if not self.errors and not self.roster.delta and not any(
                 "student" in self.roster.roles_of(u) for u in self.roster.users):
@@ -377,6 +377,7 @@ class _Reader:
             if count > MAX_ROWS:
                 self.fail(file, number, _("the file has more than %(count)d rows.") % {
                     "count": MAX_ROWS})
+                self.bad_header = True  # not read to its end: its references are not checked
                 return
             if raw and raw[0] == "\x00csv":
                 self.fail(file, number, _("the line cannot be read as CSV."))

@@ -269,6 +269,16 @@ def test_zip_bombs_climbing_paths_and_garbage_are_refused(school: School) -> Non
                                                          "read."]
 
 
+def test_too_many_members_or_rows_are_refused(school: School,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    crowded = make_zip(files.bulk_files(small_school()),
+                       extra={f"notes/{n}.txt": b"" for n in range(40)})
+    assert refused(school, crowded) == ["The zip holds more than 40 files."]
+    monkeypatch.setattr("accounts.oneroster.MAX_ROWS", 5)
+    assert refused(school, bulk()) == ["users.csv, line 7: the file has more than 5 rows.",
+                                       "roles.csv, line 7: the file has more than 5 rows."]
+
+
 def test_the_command_imports_and_exits_non_zero_when_it_refuses(school: School,
                                                                 tmp_path: Path) -> None:
     good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
