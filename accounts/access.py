@@ -81,6 +81,15 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # absence/access.py
+    "absence.report",
+    "absence.view",
+    "absence.view_reason",
+    "absence.acknowledge",
+    "absence.mark_missing",
+    "absence.list",
+    "absence.export",
+    "absence.settings",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

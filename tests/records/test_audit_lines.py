@@ -21,7 +21,7 @@ from records import actions, lines
 from tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-APPS = ("accounts", "archive", "consent", "messaging", "notifications", "records")
+APPS = ("absence", "accounts", "archive", "consent", "messaging", "notifications", "records")
 # Kinds built at run time (f-strings): what they can become.
 BUILT_KINDS = {"consent.granted", "consent.refused", "consent.withdrawn", "message.pinned",
                "message.unpinned"}
