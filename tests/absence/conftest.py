@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from absence import actions
+from absence.models import DEFAULT_CUTOFF
 from accounts.models import Pupil, Role, School, SchoolClass, User
 from tests.factories import PupilFactory, UserFactory, enrol
 
@@ -36,7 +37,7 @@ def world(school: School, class_4b: SchoolClass, class_5a: SchoolClass, teacher:
     emma = Pupil.objects.get(first_name="Emma", guardianships__guardian=parent)
     noah = enrol(PupilFactory(school=school, first_name="Noah", last_name="Jansen"), class_4b,
                  parent)
-    actions.change_settings(admin, school, cutoff=actions.DEFAULT_CUTOFF,
+    actions.change_settings(admin, school, cutoff=DEFAULT_CUTOFF,
                             class_teachers={class_4b: teacher})
     return {"school": school, "teacher": teacher, "subject_teacher": subject_teacher,
             "office": office, "parent": parent, "parent_5a": parent_5a, "admin": admin,
