@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from absence.models import Reason
 from accounts.models import Pupil, SchoolClass, User
 
+# A browser's date and time inputs take ISO values, whatever the page's language.
+ISO_DAY = "%Y-%m-%d"
+ISO_TIME = "%H:%M"
+
 
 class ChildrenField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
@@ -24,12 +28,12 @@ class ReportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one child."),
                         "invalid_choice": _("You can only report your own children absent.")})
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
+    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
     from_time = forms.TimeField(label=_("From (time)"), required=False,
-                                widget=forms.TimeInput(attrs={"type": "time"}))
+                                widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME))
     until_time = forms.TimeField(label=_("Until (time)"), required=False,
-                                 widget=forms.TimeInput(attrs={"type": "time"}))
+                                 widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME))
     category = forms.ChoiceField(label=_("Reason"), choices=Reason.choices,
                                  widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a reason.")})
@@ -47,13 +51,13 @@ class ReportForm(forms.Form):
 
 
 class RangeForm(forms.Form):
-    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
+    last = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
 
 
 class SettingsForm(forms.Form):
     cutoff = forms.TimeField(label=_("Reports after this time are late"),
-                             widget=forms.TimeInput(attrs={"type": "time"}),
+                             widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME),
                              help_text=_("On the first day of the absence, in the school's "
                                          "time zone."))
 
