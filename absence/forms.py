@@ -28,8 +28,10 @@ class ReportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one child."),
                         "invalid_choice": _("You can only report your own children absent.")})
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
-    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
+    starts_on = forms.DateField(label=_("From"),
+                                widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
+    ends_on = forms.DateField(label=_("Until"),
+                              widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DAY))
     from_time = forms.TimeField(label=_("From (time)"), required=False,
                                 widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME))
     until_time = forms.TimeField(label=_("Until (time)"), required=False,
