@@ -37,7 +37,7 @@ def test_the_demo_has_late_and_unreported_absences_in_its_languages(demo: str) -
     assert AbsenceReport.objects.filter(reported_at__isnull=True,
                                         marked_at__isnull=False).count() == 1
     day = _day("office")
-    assert "Emma heeft sinds vannacht koorts." in day and "у зубного врача" in day
+    assert "Emma heeft sinds vannacht koorts." in day and "зубного врача" in day
     assert "Absent, not reported" in day and "Kofi" in day
     head = _day("head")
     assert "Emma" in head and "koorts" not in head and "зубного" not in head
