@@ -91,6 +91,15 @@ Action = Literal[
     "agenda.holidays",
     # sso/access.py
     "sso.configure",
+    # absence/access.py
+    "absence.report",
+    "absence.view",
+    "absence.view_reason",
+    "absence.acknowledge",
+    "absence.mark_missing",
+    "absence.list",
+    "absence.export",
+    "absence.settings",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

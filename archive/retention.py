@@ -105,6 +105,14 @@ class Purger(Protocol):
         ...
 
 
+def _records_by_row(purger: Purger) -> bool:
+    """Whether the archive's records of the purger's rows carry the row's id as
+    ``Record.message_id`` (messages do), so that their payloads go with the row. A purger of
+    other rows says ``records_by_row = False``: looking up its ids there would find messages
+    with the same ids and purge their payloads."""
+    return bool(getattr(purger, "records_by_row", True))
+
+
 _purgers: dict[str, Purger] = {}
 
 
@@ -149,9 +157,15 @@ def ids_param(vendor: str, ids: list[int]) -> str:
 
 
 def _choose_batch(free: QuerySet[Any], last_pk: int, batch_size: int,
-                  prefix: str = "message.") -> tuple[list[int], list[int]]:
+                  prefix: str = "message.",
+                  with_records: bool = True) -> tuple[list[int], list[int]]:
     """The next batch (keyset pagination: it starts where the last one ended): its message ids
-    and the ids of their records that still have a payload, both ascending, in one query."""
+    and the ids of their records that still have a payload, both ascending, in one query (the
+    row ids alone where the archive's records do not carry them, ``with_records=False``)."""
+    if not with_records:
+        ids = list(free.filter(pk__gt=last_pk).order_by("pk")
+                   .values_list("pk", flat=True)[:batch_size])
+        return ids, []
     inner, params = (free.filter(pk__gt=last_pk).values(batch_id=models.F("pk"))[:batch_size]
                      .query.sql_with_params())
     message_ids: list[int] = []
@@ -225,7 +239,8 @@ def _purge_messages(school: School, category: str, days: int, now: datetime, *,
                 outcome.held = expired.held.count()
                 return outcome
             ids, record_ids = _choose_batch(expired.free, last_pk, batch_size,
-                                            getattr(purger, "record_prefix", "message."))
+                                            getattr(purger, "record_prefix", "message."),
+                                            _records_by_row(purger))
             if not ids:
                 outcome.held = expired.held.count()
                 return outcome

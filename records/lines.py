@@ -97,6 +97,14 @@ def _day(value: Any) -> str:
     return formats.date_format(parsed, "DATE_FORMAT") if isinstance(parsed, date) else "—"
 
 
+def _days(c: Mapping[str, Any]) -> str:
+    """An absence's days: "7 December 2026", or "7 December 2026 until 9 December 2026"."""
+    first, last = c.get("starts_on"), c.get("ends_on")
+    if not last or last == first:
+        return _day(first)
+    return _("%(first)s until %(last)s") % {"first": _day(first), "last": _day(last)}
+
+
 def _role(value: Any) -> str:
     try:
         return str(Role(value).label)
@@ -334,6 +342,18 @@ SENTENCES: dict[str, Sentence] = {
         "user": n.user(c.get("user")), "conversation": n.conversation(c.get("conversation"))},
     "attachment.added": lambda c, n: _("Shared a file."),
     "attachment.hidden": lambda c, n: _("A photo was hidden because consent was withdrawn."),
+    # Absences (absence/actions.py): days, never the reason.
+    "absence.reported": lambda c, n: _("Reported %(pupil)s absent: %(days)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "days": _days(c)},
+    "absence.answered": lambda c, n: _(
+        "Answered the school about %(pupil)s with an absence report: %(days)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "days": _days(c)},
+    "absence.acknowledged": lambda c, n: _("Acknowledged the absence of %(pupil)s.") % {
+        "pupil": n.pupil(c.get("pupil"))},
+    "absence.marked_missing": lambda c, n: _(
+        "Marked %(pupil)s absent, not reported, on %(day)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "day": _day(c.get("day"))},
+    "absence.settings_changed": lambda c, n: _("Changed the school's absence settings."),
     # The records office and the archive itself.
     "hold.placed": lambda c, n: _("Placed a legal hold on %(target)s.") % {"target": n.target(c)},
     "hold.lifted": lambda c, n: _("Lifted the legal hold on %(target)s.") % {

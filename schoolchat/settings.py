@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "polls",
     "agenda",
     "sso",
+    "absence",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("archive/", include("records.urls")),
     path("safeguarding/", include("safeguarding.urls")),
     path("", include("sso.urls")),
+    path("absence/", include("absence.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view.metrics_page, name="metrics"),
     # The footer's language selector (Django's set_language, which also keeps a signed-in

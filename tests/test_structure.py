@@ -167,6 +167,7 @@ PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
 LAYERS = [
     "schoolchat",
     "polls | sso",
+    "absence",
     "notifications | records | safeguarding",
     "agenda",
     "messaging",

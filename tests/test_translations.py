@@ -35,6 +35,7 @@ AREAS = {
     "polls": ("polls/", "templates/polls/"),
     "agenda": ("agenda/", "templates/agenda/"),
     "sso": ("sso/", "templates/sso/"),
+    "absence": ("absence/", "templates/absence/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

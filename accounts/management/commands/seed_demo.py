@@ -39,5 +39,6 @@ class Command(BaseCommand):
             ("parent", "parent of Emma Jansen, 4B"), ("parent5a", "parent of Mateo García, 5A"),
             ("dpo", "data-protection officer"),
             ("lead", "safeguarding lead: open reports and flags at /safeguarding/"),
+            ("office", "school office: today's absences at /absence/"),
         ]:
             self.stdout.write(f"  {username:<10} {label}")
