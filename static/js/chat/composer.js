@@ -12,6 +12,15 @@ function el(tag, className, text) {
   return node;
 }
 
+// "1:05" for a recording's length.
+function clock(ms) {
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// What MediaRecorder makes here: Opus in WebM (Chromium, Firefox), AAC in MP4 (Safari).
+const VOICE_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
+
 export class Composer {
   // config: {conversationId, maxChars, myName, uploadUrl, pupilsUrl, texts}; list: #messages.
   constructor(config, { outbox, list, fill, reveal }) {
@@ -71,6 +80,7 @@ export class Composer {
       this.input.focus();
     });
     this.setupAttachments();
+    this.setupVoice();
   }
 
   showError(text, clientId = null) {
@@ -240,6 +250,18 @@ export class Composer {
       fileInput.value = "";
     };
 
+    // A voice message: uploaded with its length, then sent at once (with any text typed).
+    this.uploadVoice = (blob, durationMs) => {
+      const ext = (blob.type || "").includes("mp4") ? "m4a" : ((blob.type || "").includes("ogg") ? "ogg" : "webm");
+      const file = new File([blob], `voice-message.${ext}`, { type: blob.type || "audio/webm" });
+      const item = el("li", "uploading", `${this.texts.voice} ${clock(durationMs)}`);
+      attached.appendChild(item);
+      return upload(file, { duration_ms: String(Math.round(durationMs)) }, item).then((ok) => {
+        if (!ok) { item.remove(); return; }
+        this.submit();
+      });
+    };
+
     // Called by submit(): the chosen photo goes up with the pupils marked now.
     this.uploadPhoto = () => {
       const { file, item } = this.photo;
@@ -273,5 +295,67 @@ export class Composer {
       loadPupils();
       (tagList.querySelector("input") || noPupils).focus();
     });
+  }
+
+  // Voice messages: record with a running timer, cancel, or send (which stops the recording,
+  // uploads it and sends it). The school's longest length stops the recording by itself.
+  setupVoice() {
+    const button = byId("voice-record");
+    if (!button || !window.MediaRecorder || !navigator.mediaDevices
+        || !navigator.mediaDevices.getUserMedia) { return; }
+    const panel = byId("voice-panel");
+    const timer = byId("voice-timer");
+    const maxMs = (Number(button.dataset.maxSeconds) || 120) * 1000;
+    const type = VOICE_TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
+    let recorder = null;
+    let stream = null;
+    let chunks = [];
+    let started = 0;
+    let ticker = null;
+    let keep = false;
+    button.hidden = false;
+
+    const elapsed = () => Math.min(Date.now() - started, maxMs);
+    const stop = (send) => {
+      if (!recorder || recorder.state === "inactive") { return; }
+      keep = send;
+      clearInterval(ticker);
+      recorder.stop();
+    };
+    const start = async () => {
+      this.clearError();
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (err) {
+        this.showError(this.texts.noMicrophone);
+        return;
+      }
+      chunks = [];
+      recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+      recorder.addEventListener("dataavailable", (e) => { if (e.data.size) { chunks.push(e.data); } });
+      recorder.addEventListener("stop", () => {
+        const durationMs = elapsed();
+        stream.getTracks().forEach((t) => t.stop());
+        panel.hidden = true;
+        button.hidden = false;
+        if (keep && chunks.length) {
+          this.uploadVoice(new Blob(chunks, { type: recorder.mimeType || type }), durationMs);
+        }
+        button.focus();
+      });
+      recorder.start(250);
+      started = Date.now();
+      timer.textContent = clock(0);
+      ticker = setInterval(() => {
+        timer.textContent = clock(elapsed());
+        if (elapsed() >= maxMs) { stop(true); }
+      }, 250);
+      button.hidden = true;
+      panel.hidden = false;
+      byId("voice-send").focus();
+    };
+    button.addEventListener("click", start);
+    byId("voice-cancel").addEventListener("click", () => stop(false));
+    byId("voice-send").addEventListener("click", () => stop(true));
   }
 }

@@ -66,7 +66,8 @@ function start(root) {
     for (const a of ev.attachments || []) {
       if (a.hidden) { continue; }      // a hidden photo is not mentioned at all
       line.appendChild(document.createTextNode(" "));
-      const note = el("span", "attachment-note", a.kind === "image" ? d.textPhoto : a.name);
+      const names = { image: d.textPhoto, audio: d.textVoice };
+      const note = el("span", "attachment-note", names[a.kind] || a.name);
       note.dataset.token = a.token;
       line.appendChild(note);
     }

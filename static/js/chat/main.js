@@ -30,6 +30,7 @@ function start(chat) {
     pin: d.textPin, unpin: d.textUnpin, ackCount: d.textAckCount,
     notSent: d.textNotSent, tryAgain: d.textTryAgain, tooManySockets: d.textTooManySockets,
     removed: d.textRemoved, held: d.textHeld, rejected: d.textRejected,
+    noMicrophone: d.textNoMicrophone, voice: d.textVoice,
   };
   const formats = readFormats(d, document.documentElement.lang);
   const renderer = new Renderer({
