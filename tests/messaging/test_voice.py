@@ -21,6 +21,7 @@ from messaging.attachments import summary
 from messaging.digest import digest_for
 from messaging.models import Attachment, Conversation
 from notifications.recipients import payload
+from records.export import collect
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -119,3 +120,16 @@ def test_a_push_and_a_digest_say_voice_message_and_nothing_more(
     sections, _reached = digest_for(parent)
     assert [m["excerpt"] for s in sections for m in s["messages"]] == ["Voice message"]
     assert summary(voice)["url"] not in str(payload(message))
+
+
+def test_a_voice_message_is_in_the_subject_access_exports_of_sender_and_reader(
+        conversation_4b: Conversation, teacher: User, parent: User) -> None:
+    token = upload(signed_in(teacher), conversation_4b, WEBM, duration_ms="3000").json()["token"]
+    send_actions.post_message(teacher, conversation_4b, "",
+                              attachments=[Attachment.objects.get(token=token)])
+    for person in (teacher, parent):
+        data = collect(user=person)
+        listed = [a for m in data["messages"] for a in m.get("attachments") or []]
+        assert [a["content_type"] for a in listed] == ["audio/webm"], listed
+        [path] = [p for p in data["_files"] if token[:16] in p]
+        assert data["_files"][path].read() == WEBM
