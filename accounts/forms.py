@@ -142,6 +142,7 @@ class PolicyForm(forms.ModelForm):
                   "confirm_group_size",
                   "post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
                   "invitation_burst", "invitations_per_minute",
+                  "voice_max_seconds", "voice_max_kilobytes",
                   # Phones and shared devices (notifications).
                   "lock_screen_text", "offline_copies"]
         labels = {
@@ -168,7 +169,8 @@ class PolicyForm(forms.ModelForm):
         }
 
     RATE_FIELDS = ("post_burst", "posts_per_minute", "upload_burst", "uploads_per_minute",
-                   "invitation_burst", "invitations_per_minute")
+                   "invitation_burst", "invitations_per_minute", "voice_max_seconds",
+                   "voice_max_kilobytes")
     # Left out of a post (an older form still open in a tab): the policy stays as it is.
     KEPT_WHEN_MISSING = (*RATE_FIELDS, "lock_screen_text", "staff_pupil_direct")
     # Fields an older form still open in a tab may lack; blank is a real choice for them.

@@ -58,6 +58,11 @@ class School(models.Model):
         _("invitation links an admin may make at once"), default=50)
     invitations_per_minute = models.PositiveSmallIntegerField(
         _("then invitation links an admin may make per minute"), default=30)
+    # Voice messages (messaging.attachments.check_voice): how long and how large one may be.
+    voice_max_seconds = models.PositiveSmallIntegerField(
+        _("longest voice message, in seconds"), default=120)
+    voice_max_kilobytes = models.PositiveIntegerField(
+        _("largest voice message, in kilobytes"), default=2048)
     # What a push notification shows on a locked phone (notifications.payload).
     lock_screen_text = models.CharField(
         _("text of a message on the lock screen"), max_length=10, default="none",

@@ -33,8 +33,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.actions.classes import create_classes, roster_changed
 from accounts.actions.enrolment import enrol_many, remove_guardianship, set_guardianships
@@ -57,6 +58,23 @@ COLUMNS = [
     "guardian_ref", "guardian_name", "guardian_email", "relationship",
     "parental_responsibility",
 ]
+# The same columns in the school's language: the template file is written with these, and a
+# header in them is read as the English one.
+COLUMN_WORDS = {
+    "pupil_ref": pgettext_lazy("roster column", "pupil_ref"),
+    "pupil_first_name": pgettext_lazy("roster column", "pupil_first_name"),
+    "pupil_last_name": pgettext_lazy("roster column", "pupil_last_name"),
+    "date_of_birth": pgettext_lazy("roster column", "date_of_birth"),
+    "class": pgettext_lazy("roster column", "class"),
+    "guardian_ref": pgettext_lazy("roster column", "guardian_ref"),
+    "guardian_name": pgettext_lazy("roster column", "guardian_name"),
+    "guardian_email": pgettext_lazy("roster column", "guardian_email"),
+    "relationship": pgettext_lazy("roster column", "relationship"),
+    "parental_responsibility": pgettext_lazy("roster column", "parental_responsibility"),
+}
+# Names whose letters an export could not hold come out as "?" ("Ay?e Y?lmaz", from a
+# Windows-1252 export of a Turkish name): no real name has one.
+NAME_COLUMNS = ("pupil_first_name", "pupil_last_name", "guardian_name")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 YES_NO = {"yes": True, "no": False, "ja": True, "nee": False, "да": True, "нет": False}
 DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
@@ -78,6 +96,19 @@ def delimiter_of(text: str) -> str:
     """Semicolons or commas, whichever the header line has more of."""
     header = text.lstrip("\ufeff").split("\n", 1)[0]
     return SEMICOLON if header.count(SEMICOLON) > header.count(COMMA) else COMMA
+
+
+def columns_in(language: str) -> list[str]:
+    """The column names in ``language``."""
+    with translation.override(language):
+        return [str(COLUMN_WORDS[c]) for c in COLUMNS]
+
+
+def template_csv(language: str) -> str:
+    """The template file: the header line in the school's language (semicolons, as Excel
+    writes them outside English), with a byte-order mark so Excel opens it as UTF-8."""
+    delimiter = COMMA if language.startswith("en") else SEMICOLON
+    return "\ufeff" + delimiter.join(columns_in(language)) + "\r\n"
 
 
 def line(number: int, problem: str) -> str:
@@ -123,6 +154,9 @@ class Roster:
     links: dict[tuple[str, str], LinkRow] = field(default_factory=dict)
     # The file's lines (rows) of each pupil, for progress counted in lines.
     lines_of: Counter[str] = field(default_factory=Counter)
+    # Lines with a name that has a "?" where a letter was lost (NAME_COLUMNS), and one such name.
+    lost_lines: list[int] = field(default_factory=list)
+    lost_example: str = ""
 
     @property
     def lines(self) -> int:
@@ -136,6 +170,8 @@ class Report:
     dry_run: bool = False
     delimiter: str = COMMA
     encoding: str = "utf-8"
+    lost_lines: list[int] = field(default_factory=list)
+    lost_example: str = ""
 
     def add(self, key: str, change: str | None = None) -> None:
         self.counts[key] += 1
@@ -173,16 +209,31 @@ class Report:
         return _("Read as Western European (Windows) text, as Excel saves it.")
 
     @property
+    def lost_characters(self) -> str:
+        """The preview's warning naming the lines whose names lost letters to "?"."""
+        if not self.lost_lines:
+            return ""
+        return ngettext(
+            "Line %(lines)s has a name with “?” where a letter was lost (“%(example)s”): the "
+            "file was saved in an encoding that cannot hold it. In Excel, save it as “CSV "
+            "UTF-8” and upload it again.",
+            "Lines %(lines)s have names with “?” where letters were lost (“%(example)s”): the "
+            "file was saved in an encoding that cannot hold them. In Excel, save it as “CSV "
+            "UTF-8” and upload it again.", len(self.lost_lines)) % {
+            "lines": ", ".join(str(n) for n in self.lost_lines), "example": self.lost_example}
+
+    @property
     def changed(self) -> bool:
         return bool(self.changes)
 
 
-def header_problem(header: list[str] | None) -> str | None:
-    """What is wrong with the header line, as a sentence; None when it is right."""
+def header_problem(header: list[str] | None, language: str | None = None) -> str | None:
+    """What is wrong with the header line, as a sentence; None when it is right (in English,
+    or in ``language``, the school's)."""
     names = [h.strip().lower() for h in header or []]
     while names and not names[-1]:
         names.pop()  # Excel's empty trailing cells
-    if names == COLUMNS:
+    if names == COLUMNS or (language and names == [c.lower() for c in columns_in(language)]):
         return None
     problem = _("The first line must name the columns %(columns)s, in this order.") % {
         "columns": ", ".join(COLUMNS)}
@@ -195,14 +246,15 @@ def header_problem(header: list[str] | None) -> str | None:
     return problem
 
 
-def parse(text: str) -> Roster:
-    """Validate the whole file; raise :class:`RosterRejected` listing every bad line."""
+def parse(text: str, language: str | None = None) -> Roster:
+    """Validate the whole file; raise :class:`RosterRejected` listing every bad line. The
+    header may name the columns in ``language`` (the school's) too."""
     errors: list[str] = []
     text = text.lstrip("\ufeff")
     delimiter = delimiter_of(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
-    problem = header_problem(header)
+    problem = header_problem(header, language)
     if problem is not None:
         raise RosterRejected([line(1, problem)])
     roster = Roster(delimiter=delimiter)
@@ -215,11 +267,22 @@ def parse(text: str) -> Roster:
             continue
         problems = _check_row(raw, number, roster)
         errors.extend(line(number, problem) for problem in problems)
+        _note_lost_letters(raw, number, roster)
     if not roster.pupils and not errors:
         errors.append(line(2, _("the file has no pupils.")))
     if errors:
         raise RosterRejected(errors)
     return roster
+
+
+def _note_lost_letters(raw: list[str], number: int, roster: Roster) -> None:
+    if len(raw) != len(COLUMNS):
+        return
+    row = dict(zip(COLUMNS, raw, strict=True))
+    lost = [row[c].strip() for c in NAME_COLUMNS if "?" in row[c]]
+    if lost:
+        roster.lost_lines.append(number)
+        roster.lost_example = roster.lost_example or lost[0]
 
 
 def parse_date(value: str) -> date:
@@ -333,8 +396,9 @@ def import_roster(school: School, text: str, *, actor: User | None = None,
     pupil's lines are done once their class conversation follows the roster (the last and
     longest step). A dry run leaves the class conversations out: it is rolled back, and its
     report does not depend on them."""
-    roster = parse(text)
-    report = Report(dry_run=dry_run, delimiter=roster.delimiter, encoding=encoding)
+    roster = parse(text, school.preferred_language)
+    report = Report(dry_run=dry_run, delimiter=roster.delimiter, encoding=encoding,
+                    lost_lines=roster.lost_lines, lost_example=roster.lost_example)
     with transaction.atomic():
         _apply(school, roster, report, actor, announce=not dry_run,
                progress=progress or (lambda done, total: None))

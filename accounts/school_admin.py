@@ -82,7 +82,7 @@ from accounts.models import (
 )
 from accounts.oneroster import is_zip
 from accounts.oneroster_import import import_oneroster
-from accounts.roster import RosterRejected, decode, import_roster
+from accounts.roster import RosterRejected, decode, import_roster, template_csv
 from accounts.rules import manageable_people
 from accounts.twofactor import qr_svg
 
@@ -318,7 +318,10 @@ def school_class(request: AuthenticatedHttpRequest, school: School, class_id: in
 def roster(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
     """Upload, preview every change (a dry run), then confirm the very same file: the worker
     applies it (:mod:`accounts.actions.roster_imports`) and its page shows how far it is."""
-    form = RosterForm(request.POST or None, request.FILES or None)
+    # Only an upload is a form to check: a confirmation answered with the page again (an
+    # import already running) must not say the file field is empty.
+    uploading = request.method == "POST" and "confirm" not in request.POST
+    form = RosterForm(request.POST, request.FILES) if uploading else RosterForm()
     running = running_import(school)
     context: dict[str, Any] = {"school": school, "form": form, "running": running}
     if request.method == "POST" and running is not None:
@@ -379,6 +382,14 @@ def _oneroster_preview(request: AuthenticatedHttpRequest, school: School, raw: b
     if unconfirmed:
         context["refused"] = _("Confirm the list of pupils who leave, then apply the changes.")
     return render(request, "accounts/school/roster.html", context, status=400 if unconfirmed else 200)
+@school_admin
+@require_GET
+def roster_template(request: AuthenticatedHttpRequest, school: School) -> HttpResponse:
+    """An empty roster file with the columns named in the school's language."""
+    response = HttpResponse(template_csv(school.preferred_language),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
+    return response
 
 
 def _roster_import_or_404(request: AuthenticatedHttpRequest, import_id: int) -> RosterImport:

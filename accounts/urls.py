@@ -25,6 +25,8 @@ app_patterns = [
     path("school/classes/<int:class_id>/", school_admin.school_class, name="school_class"),
     path("school/pupils/<int:pupil_id>/", school_admin.pupil, name="school_pupil"),
     path("school/roster/", school_admin.roster, name="school_roster"),
+    path("school/roster/template.csv", school_admin.roster_template,
+         name="school_roster_template"),
     path("school/roster/imports/<int:import_id>/", school_admin.roster_import,
          name="school_roster_import"),
     path("school/roster/imports/<int:import_id>/status", school_admin.roster_import_status,

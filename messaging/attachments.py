@@ -1,8 +1,10 @@
 """Attachments: what may be uploaded, how it is cleaned, and who sees it (reading and rules;
 the writes, uploading, sending and hiding, are :mod:`messaging.actions.attachments`).
 
-The type is decided by the content, never the file name: a PDF starts with ``%PDF-``; an image
-is whatever Pillow can open as JPEG, PNG or WebP. Images are decoded and re-encoded from their
+The type is decided by the content, never the file name: a PDF starts with ``%PDF-``; a voice
+message is a WebM (EBML header naming the ``webm`` doc type), Ogg (``OggS``) or MP4 (an ``ftyp``
+box) file, within the school's length and size limits (:func:`check_voice`); an image is
+whatever Pillow can open as JPEG, PNG or WebP. Images are decoded and re-encoded from their
 pixels alone, which drops EXIF (GPS position, camera serial, time), XMP, IPTC and comments; the
 orientation tag is applied first so the photo still stands the right way up.
 
@@ -37,6 +39,54 @@ JPEG_SCALES = (2, 4, 8)
 
 def max_bytes() -> int:
     return int(settings.SCHOOLCHAT_ATTACHMENT_MAX_BYTES)
+
+
+# The brands of an MP4 audio file as browsers record it (Safari: "M4A ", "mp42", "isom").
+MP4_BRANDS = (b"M4A ", b"mp42", b"mp41", b"isom", b"iso5", b"iso6", b"dash", b"avc1")
+
+
+def sniff_audio(data: bytes) -> tuple[str, str] | None:
+    """The content type and extension of a voice recording, judged from its first bytes; None
+    for anything else."""
+    if data.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in data[:64]:
+        return "audio/webm", "webm"
+    if data.startswith(b"OggS"):
+        return "audio/ogg", "ogg"
+    if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS:
+        return "audio/mp4", "m4a"
+    return None
+
+
+def is_voice(message: Message) -> bool:
+    """Does the message carry a voice message (which a push or a digest names, never plays)?"""
+    return any(a.kind == Attachment.Kind.AUDIO for a in message.attachments.all())
+
+
+def duration_text(milliseconds: int) -> str:
+    """"1:05": minutes and seconds, as a player shows them."""
+    seconds = round(milliseconds / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def check_voice(conversation: Conversation, size: int, duration_ms: int | None) -> int:
+    """The recording's length in milliseconds, within the school's limits; a ValidationError
+    with a sentence for the sender otherwise."""
+    school = conversation.school
+    if duration_ms is None or duration_ms <= 0:
+        raise ValidationError(_("This recording has no length. Record it again."),
+                              code="invalid")
+    if duration_ms > school.voice_max_seconds * 1000:
+        raise ValidationError(
+            _("This voice message is %(length)s long; the school allows %(limit)s.")
+            % {"length": duration_text(duration_ms),
+               "limit": duration_text(school.voice_max_seconds * 1000)},
+            code="too_long")
+    if size > school.voice_max_kilobytes * 1024:
+        raise ValidationError(
+            _("This voice message is %(size)s KB; the school allows %(limit)s KB.")
+            % {"size": -(-size // 1024), "limit": school.voice_max_kilobytes},
+            code="too_large")
+    return duration_ms
 
 
 def max_pixels() -> int:
@@ -218,6 +268,8 @@ def summary(attachment: Attachment, *, shown: bool | None = None) -> dict[str, A
         "thumbnail_url": (reverse("messaging:attachment_thumbnail", args=[attachment.token])
                           if attachment.thumbnail else None),
         "width": attachment.width, "height": attachment.height,
+        "duration": (duration_text(attachment.duration_ms)
+                     if attachment.duration_ms is not None else None),
     }
 
 

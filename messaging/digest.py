@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from messaging.attachments import is_voice
 from messaging.events import sensitive_text
 from messaging.hours import is_quiet_for
 from messaging.models import Membership, Message
@@ -96,7 +97,8 @@ def digest_for(user: Any, now: Any = None) -> tuple[list[dict[str, Any]], dict[i
             "messages": [{"sender": m.sender.public_name, "urgent": m.urgent,
                           # A sensitive message: its category only (docs/policy.md).
                           "excerpt": sensitive_text(m) if m.sensitive
-                          else m.body[:EXCERPT] or _("(attachment)")}
+                          else m.body[:EXCERPT] or (_("Voice message") if is_voice(m)
+                                                    else _("(attachment)"))}
                          for m in messages[-PER_CONVERSATION:]],
         })
     return sections, reached

@@ -336,7 +336,7 @@ def _attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """An image or PDF, uploaded over HTTP and then referenced by one message.
+    """An image, PDF or voice message, uploaded over HTTP and then referenced by one message.
 
     Reached only through :func:`messaging.views.attachment` by its random ``token``, which
     checks that the viewer may read the message's conversation.
@@ -345,6 +345,7 @@ class Attachment(models.Model):
     class Kind(models.TextChoices):
         IMAGE = "image", _("image")
         PDF = "pdf", _("PDF")
+        AUDIO = "audio", _("voice message")
 
     token = models.CharField(max_length=64, unique=True, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
@@ -362,6 +363,8 @@ class Attachment(models.Model):
     thumbnail = models.FileField(upload_to=_attachment_path, max_length=300, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # Voice messages: the length the recording browser measured, within the school's limit.
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # Photos: the pupils the sender tagged, or the sender's statement that nobody is
     # identifiable. Consent is checked against these tags, and withdrawn against them later.
     pupils = models.ManyToManyField("accounts.Pupil", blank=True, related_name="+")

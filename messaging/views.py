@@ -481,6 +481,7 @@ def upload(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonRespo
         attachment = attachment_actions.upload(
             request.user, conv, uploaded, pupils=pupils,
             no_identifiable_pupils=request.POST.get("no_pupils") in ("1", "on", "true"),
+            duration_ms=_milliseconds(request.POST.get("duration_ms")),
         )
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
@@ -488,6 +489,14 @@ def upload(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonRespo
         return JsonResponse({"error": " ".join(exc.messages), "code": exc.code,
                              "reasons": exc.messages}, status=400)
     return JsonResponse(attachments.summary(attachment), status=201)
+
+
+def _milliseconds(value: str | None) -> int | None:
+    """A voice message's length as the recording browser posts it; None when not a number."""
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _serve(request: AuthenticatedHttpRequest, token: str, *, thumbnail: bool) -> FileResponse:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from messaging import hours, presence
+from messaging.attachments import is_voice
 from messaging.events import excerpt
 from messaging.models import Event, Message
 from notifications.models import Device, Mute
@@ -112,9 +113,11 @@ def payload(message: Message) -> dict[str, Any]:
     sender = message.sender.public_name
     body = sender
     # A sensitive message is never on a lock screen, whatever the school chose (docs/policy.md).
+    # A voice message says only that it is one.
+    text = excerpt(message) or (_("Voice message") if is_voice(message) else "")
     if (conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and not message.sensitive
-            and excerpt(message)):
-        body = f"{sender}: {excerpt(message)}"
+            and text):
+        body = f"{sender}: {text}"
     return {
         "conversation": conversation.pk,
         "title": conversation.name or sender,

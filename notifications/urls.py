@@ -9,6 +9,7 @@ urlpatterns = [
     path("devices/<int:device_id>/remove", views.remove_device, name="remove_device"),
     path("mutes/<int:conversation_id>/mute", views.mute, name="mute"),
     path("mutes/<int:conversation_id>/unmute", views.unmute, name="unmute"),
+    path("offline", views.offline, name="offline"),
     path("subscribe", views.subscribe, name="subscribe"),
     path("unsubscribe", views.unsubscribe, name="unsubscribe"),
 ]

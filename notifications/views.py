@@ -30,7 +30,7 @@ SUBSCRIPTION_BYTES = 4096
 SHELL = (
     "css/app.css",
     "js/chat/main.js", "js/chat/composer.js", "js/chat/format.js", "js/chat/render.js",
-    "js/chat/socket.js",
+    "js/chat/socket.js", "js/chat/inbox.js",
     "notifications/frame.js", "notifications/logout.js",
     "notifications/favicon-32.png", "notifications/icon-192.png",
 )
@@ -163,12 +163,21 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "shell_json": json.dumps(shell),
         "version": hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12],
         "login_path": resolve_url(settings.LOGIN_URL),
+        "inbox_path": reverse("messaging:inbox"),
+        "offline_path": reverse("notifications:offline"),
         "keep_conversations": KEEP_CONVERSATIONS,
     }, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     # A new worker reaches browsers promptly (browsers also recheck at least daily).
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows, without a network, for a page it did not keep. Nothing
+    personal on it: the worker fetches it once and keeps it with the app shell."""
+    return render(request, "notifications/offline.html")
 
 
 @require_GET

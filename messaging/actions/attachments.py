@@ -24,10 +24,12 @@ from consent.services import photo_may_show
 from messaging.attachments import (
     check_photo_tags,
     check_taggable,
+    check_voice,
     clean_image,
     max_bytes,
     megabytes,
     safe_name,
+    sniff_audio,
 )
 from messaging.events import attachment_hidden_event
 from messaging.models import Attachment, Conversation, Event, Message
@@ -36,11 +38,14 @@ from messaging.seq import next_seq
 
 
 def upload(user: User, conversation: Conversation, uploaded: UploadedFile[bytes], *,
-           pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False) -> Attachment:
+           pupils: list[Pupil] | None = None, no_identifiable_pupils: bool = False,
+           duration_ms: int | None = None) -> Attachment:
     """Check, clean and store a file for a message the user is about to send here.
 
     Photos must either tag the pupils shown or state that no pupil is identifiable
     (``messaging.attachments.check_photo_tags``); the reasons are for the uploader only. A PDF tags nobody.
+    A voice message (WebM, Ogg or MP4 by its content) tags nobody either, and must keep within the
+    school's length and size limits (``duration_ms``, as the recording browser measured it).
     """
     if not can(user, "conversation.post", conversation):
         raise PermissionDenied(_("You cannot post in this conversation."))
@@ -59,8 +64,12 @@ def upload(user: User, conversation: Conversation, uploaded: UploadedFile[bytes]
     check_taggable(user, conversation, tagged)
     thumb = b""
     width = height = None
+    audio = sniff_audio(data)
     if data.startswith(b"%PDF-"):
         kind, content_type, ext, clean = Attachment.Kind.PDF, "application/pdf", "pdf", data
+    elif audio is not None:
+        duration_ms = check_voice(conversation, len(data), duration_ms)
+        (content_type, ext), kind, clean = audio, Attachment.Kind.AUDIO, data
     else:
         clean, thumb, content_type, ext, width, height = clean_image(data)
         kind = Attachment.Kind.IMAGE
@@ -70,6 +79,7 @@ def upload(user: User, conversation: Conversation, uploaded: UploadedFile[bytes]
         token=token, conversation=conversation, uploader=user, kind=kind,
         content_type=content_type, name=safe_name(str(uploaded.name or ""), ext),
         size=len(clean), sha256=hashlib.sha256(clean).hexdigest(), width=width, height=height,
+        duration_ms=duration_ms if kind == Attachment.Kind.AUDIO else None,
         no_identifiable_pupils=no_identifiable_pupils and not tagged,
     )
     attachment.file.save(f"{token}.{ext}", ContentFile(clean), save=False)
@@ -102,6 +112,7 @@ def claim(sender: User, message: Message, attachments: list[Attachment]) -> None
             subjects=[sender, *pupils],
             payload={"message": message.pk, "attachment": attachment.token,
                      "kind": attachment.kind, "name": attachment.name,
+                     "duration_ms": attachment.duration_ms,
                      "sha256": attachment.sha256, "size": attachment.size,
                      "file": attachment.file.name, "pupils": [p.pk for p in pupils],
                      "no_identifiable_pupils": attachment.no_identifiable_pupils},

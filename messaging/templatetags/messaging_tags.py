@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from messaging import cards
-from messaging.attachments import is_shown
+from messaging.attachments import duration_text, is_shown
 from messaging.hours import AWAY_ON_DAY
 from messaging.text import render_body
 
@@ -33,6 +33,18 @@ PROTOTYPE_ID = 2147483647
 def shown(attachment: Any) -> bool:
     """``messaging.attachments.is_shown``: may this attachment be shown to the page's reader."""
     return is_shown(attachment)
+
+
+@register.filter
+def voice_duration(milliseconds: int | None) -> str:
+    """A voice message's length, "0:42" (``messaging.attachments.duration_text``)."""
+    return duration_text(milliseconds or 0)
+
+
+@register.filter
+def voice_seconds(seconds: int | None) -> str:
+    """The school's longest voice message, "2:00"."""
+    return duration_text((seconds or 0) * 1000)
 
 
 @register.filter
@@ -80,6 +92,8 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
                         _shown=True),
         SimpleNamespace(token="x", hidden_at=epoch, kind="image", name="", size=0,
                         thumbnail=False, _shown=False),
+        SimpleNamespace(token="x", hidden_at=None, kind="audio", name="", size=0,
+                        thumbnail=False, duration_ms=0, _shown=True),
     ])
     return SimpleNamespace(
         pk=PROTOTYPE_ID, seq=0, client_id="", sender=placeholder,

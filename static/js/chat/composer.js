@@ -12,6 +12,15 @@ function el(tag, className, text) {
   return node;
 }
 
+// "1:05" for a recording's length.
+function clock(ms) {
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// What MediaRecorder makes here: Opus in WebM (Chromium, Firefox), AAC in MP4 (Safari).
+const VOICE_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
+
 export class Composer {
   // config: {conversationId, maxChars, myName, uploadUrl, pupilsUrl, texts}; list: #messages.
   constructor(config, { outbox, list, fill, reveal }) {
@@ -29,6 +38,8 @@ export class Composer {
     this.confirmed = false;        // the sender confirmed the audience once on this page
     this.waitingConfirm = null;    // client_id of the message waiting for the sender's yes
     this.attachments = [];         // uploads for the next message
+    this.photo = null;             // a chosen photo, uploaded when the message is sent
+    this.sendingPhoto = false;
     this.errorFor = null;          // client_id whose refusal the error line shows
   }
 
@@ -69,6 +80,7 @@ export class Composer {
       this.input.focus();
     });
     this.setupAttachments();
+    this.setupVoice();
   }
 
   showError(text, clientId = null) {
@@ -87,8 +99,17 @@ export class Composer {
   submit() {
     const body = this.input.value.trim();
     this.clearError();
-    if (!body && !this.attachments.length) { return; }
+    if (!body && !this.attachments.length && !this.photo) { return; }
     if (body.length > this.config.maxChars) { this.showError(this.texts.tooLong); return; }
+    if (this.photo) {
+      // The photo goes up first; refused, it stays chosen and the text stays in the box.
+      if (this.sendingPhoto) { return; }
+      this.sendingPhoto = true;
+      this.uploadPhoto()
+        .then((ok) => { if (ok) { this.submit(); } })
+        .finally(() => { this.sendingPhoto = false; });
+      return;
+    }
     const clientId = uuid4();
     const frame = { type: "send", conversation: this.config.conversationId, client_id: clientId, body };
     if (this.replyField && this.replyField.value) { frame.reply_to = Number(this.replyField.value); }
@@ -152,14 +173,17 @@ export class Composer {
     byId("replying").hidden = true;
   }
 
-  // Attachments: upload first (HTTP), then reference the token in the message.
+  // Attachments: upload first (HTTP), then reference the token in the message. A PDF goes up as
+  // soon as it is chosen; a photo waits for the send, so choosing it, marking who can be
+  // recognised in it and sending are one step. A refused photo (no one marked, no consent)
+  // stays chosen, with its marks and the typed text, until the sender fixes it or removes it.
   setupAttachments() {
     const fileInput = byId("id_file");
     const tags = byId("tags");
     const tagList = byId("tag-list");
     const noPupils = byId("no-pupils");
     const attached = byId("attached");
-    let chosen = null;
+    this.photo = null;             // {file, item}: the chosen photo, sent with the message
     let pupilsLoaded = false;
 
     const loadPupils = () => {
@@ -176,61 +200,162 @@ export class Composer {
             label.appendChild(document.createTextNode(` ${p.name}`));
             tagList.appendChild(label);
           }
-        });
+        })
+        .catch(() => { pupilsLoaded = false; });
     };
 
-    const upload = (file, fields) => {
+    const removeButton = (item, onRemove) => {
+      const remove = el("button", "link", this.texts.remove);
+      remove.type = "button";
+      remove.addEventListener("click", () => { onRemove(); item.remove(); this.input.focus(); });
+      item.appendChild(remove);
+    };
+
+    // The uploaded file, listed with its remove button; it goes with the next message.
+    const uploaded = (item, data) => {
+      this.attachments.push(data);
+      item.className = "";
+      item.textContent = `${data.name} `;
+      item.dataset.token = data.token;
+      removeButton(item, () => {
+        this.attachments = this.attachments.filter((a) => a.token !== data.token);
+      });
+    };
+
+    // Resolves true once uploaded; false (with the server's sentence shown) when refused.
+    const upload = (file, fields, item) => {
       const body = new FormData();
       body.append("file", file);
       for (const [k, v] of Object.entries(fields)) {
         for (const value of [].concat(v)) { body.append(k, value); }
       }
-      const item = el("li", null, this.texts.uploading);
-      attached.appendChild(item);
       this.clearError();
-      fetch(this.config.uploadUrl, {
+      return fetch(this.config.uploadUrl, {
         method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": this.csrf.value },
       })
         .then((r) => r.json().then((data) => ({ ok: r.ok, data })))
         .then((res) => {
-          if (!res.ok) { item.remove(); this.showError(res.data.error); return; }
-          this.attachments.push(res.data);
-          item.textContent = `${res.data.name} `;
-          const remove = el("button", "link", this.texts.remove);
-          remove.type = "button";
-          remove.addEventListener("click", () => {
-            this.attachments = this.attachments.filter((a) => a.token !== res.data.token);
-            item.remove();
-          });
-          item.appendChild(remove);
-          item.dataset.token = res.data.token;
+          if (!res.ok) { this.showError(res.data.error); return false; }
+          uploaded(item, res.data);
+          return true;
         })
-        .catch(() => { item.remove(); this.showError(this.texts.offline); });
+        .catch(() => { this.showError(this.texts.offline); return false; });
+    };
+
+    const forgetPhoto = () => {
+      this.photo = null;
+      tags.hidden = true;
+      noPupils.checked = false;
+      tagList.querySelectorAll("input").forEach((b) => { b.checked = false; });
+      fileInput.value = "";
+    };
+
+    // A voice message: uploaded with its length, then sent at once (with any text typed).
+    this.uploadVoice = (blob, durationMs) => {
+      const ext = (blob.type || "").includes("mp4") ? "m4a" : ((blob.type || "").includes("ogg") ? "ogg" : "webm");
+      const file = new File([blob], `voice-message.${ext}`, { type: blob.type || "audio/webm" });
+      const item = el("li", "uploading", `${this.texts.voice} ${clock(durationMs)}`);
+      attached.appendChild(item);
+      return upload(file, { duration_ms: String(Math.round(durationMs)) }, item).then((ok) => {
+        if (!ok) { item.remove(); return; }
+        this.submit();
+      });
+    };
+
+    // Called by submit(): the chosen photo goes up with the pupils marked now.
+    this.uploadPhoto = () => {
+      const { file, item } = this.photo;
+      const ids = Array.from(tagList.querySelectorAll("input:checked"), (b) => b.value);
+      const fields = ids.length ? { pupils: ids } : (noPupils.checked ? { no_pupils: "1" } : {});
+      item.classList.add("uploading");
+      return upload(file, fields, item).then((ok) => {
+        item.classList.remove("uploading");
+        if (ok) { forgetPhoto(); }
+        return ok;
+      });
     };
 
     fileInput.addEventListener("change", () => {
-      chosen = fileInput.files[0] || null;
-      if (!chosen) { return; }
-      if (chosen.type === "application/pdf") {
-        upload(chosen, {});
+      const file = fileInput.files[0] || null;
+      if (!file) { return; }
+      if (file.type === "application/pdf") {
+        const item = el("li", null, this.texts.uploading);
+        attached.appendChild(item);
+        upload(file, {}, item).then((ok) => { if (!ok) { item.remove(); } });
         fileInput.value = "";
-        chosen = null;
         return;
       }
+      if (this.photo) { this.photo.item.remove(); }   // one photo at a time: the new choice
+      const item = el("li", "chosen", `${file.name} `);
+      removeButton(item, forgetPhoto);
+      attached.appendChild(item);
+      this.photo = { file, item };
       fileInput.closest("details").open = true;
       tags.hidden = false;                     // a photo: who can be recognised in it?
       loadPupils();
       (tagList.querySelector("input") || noPupils).focus();
     });
-    byId("upload-button").addEventListener("click", () => {
-      if (!chosen) { return; }
-      const ids = Array.from(tagList.querySelectorAll("input:checked"), (b) => b.value);
-      upload(chosen, ids.length ? { pupils: ids } : (noPupils.checked ? { no_pupils: "1" } : {}));
-      tags.hidden = true;
-      noPupils.checked = false;
-      tagList.querySelectorAll("input").forEach((b) => { b.checked = false; });
-      fileInput.value = "";
-      chosen = null;
-    });
+  }
+
+  // Voice messages: record with a running timer, cancel, or send (which stops the recording,
+  // uploads it and sends it). The school's longest length stops the recording by itself.
+  setupVoice() {
+    const button = byId("voice-record");
+    if (!button || !window.MediaRecorder || !navigator.mediaDevices
+        || !navigator.mediaDevices.getUserMedia) { return; }
+    const panel = byId("voice-panel");
+    const timer = byId("voice-timer");
+    const maxMs = (Number(button.dataset.maxSeconds) || 120) * 1000;
+    const type = VOICE_TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
+    let recorder = null;
+    let stream = null;
+    let chunks = [];
+    let started = 0;
+    let ticker = null;
+    let keep = false;
+    button.hidden = false;
+
+    const elapsed = () => Math.min(Date.now() - started, maxMs);
+    const stop = (send) => {
+      if (!recorder || recorder.state === "inactive") { return; }
+      keep = send;
+      clearInterval(ticker);
+      recorder.stop();
+    };
+    const start = async () => {
+      this.clearError();
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (err) {
+        this.showError(this.texts.noMicrophone);
+        return;
+      }
+      chunks = [];
+      recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+      recorder.addEventListener("dataavailable", (e) => { if (e.data.size) { chunks.push(e.data); } });
+      recorder.addEventListener("stop", () => {
+        const durationMs = elapsed();
+        stream.getTracks().forEach((t) => t.stop());
+        panel.hidden = true;
+        button.hidden = false;
+        if (keep && chunks.length) {
+          this.uploadVoice(new Blob(chunks, { type: recorder.mimeType || type }), durationMs);
+        }
+        button.focus();
+      });
+      recorder.start(250);
+      started = Date.now();
+      timer.textContent = clock(0);
+      ticker = setInterval(() => {
+        timer.textContent = clock(elapsed());
+        if (elapsed() >= maxMs) { stop(true); }
+      }, 250);
+      button.hidden = true;
+      panel.hidden = false;
+      byId("voice-send").focus();
+    };
+    button.addEventListener("click", start);
+    byId("voice-cancel").addEventListener("click", () => stop(false));
+    byId("voice-send").addEventListener("click", () => stop(true));
   }
 }

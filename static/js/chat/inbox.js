@@ -8,6 +8,7 @@ import { formatTime, readFormats } from "./format.js";
 import { Connection, TOO_MANY_SOCKETS } from "./socket.js";
 
 const root = document.getElementById("inbox");
+const PAGES_CACHE = "schoolchat-pages";    // the service worker's kept pages
 if (root) { start(root); }
 
 // What the server's truncatechars:120 writes: an ellipsis in place of the 120th character.
@@ -65,7 +66,8 @@ function start(root) {
     for (const a of ev.attachments || []) {
       if (a.hidden) { continue; }      // a hidden photo is not mentioned at all
       line.appendChild(document.createTextNode(" "));
-      const note = el("span", "attachment-note", a.kind === "image" ? d.textPhoto : a.name);
+      const names = { image: d.textPhoto, audio: d.textVoice };
+      const note = el("span", "attachment-note", names[a.kind] || a.name);
       note.dataset.token = a.token;
       line.appendChild(note);
     }
@@ -186,6 +188,29 @@ function start(root) {
     else if (ev.type === "added") { refresh(); }
     else if (ev.type === "inbox_subscribed") { root.dataset.subscribed = "1"; }
   }
+
+  // Offline, the conversations this device kept (static/notifications/sw.js keeps the last ones
+  // opened) are marked, so a person knows which ones open without a network.
+  async function markKept() {
+    for (const mark of list.querySelectorAll(".kept-offline")) { mark.remove(); }
+    if (navigator.onLine || !("caches" in window)) { return; }
+    let paths = new Set();
+    try {
+      if (await caches.has(PAGES_CACHE)) {
+        const kept = await (await caches.open(PAGES_CACHE)).keys();
+        paths = new Set(kept.map((r) => new URL(r.url).pathname));
+      }
+    } catch (err) { return; }
+    for (const li of list.children) {
+      const link = li.querySelector("a");
+      if (link && paths.has(new URL(link.href).pathname)) {
+        li.querySelector(".side").appendChild(el("span", "kept-offline", d.textKeptOffline));
+      }
+    }
+  }
+  window.addEventListener("offline", markKept);
+  window.addEventListener("online", markKept);
+  markKept();
 
   const heartbeatMs = (Number(d.heartbeatSeconds) || 12) * 1000;
   const connection = new Connection(d.socketPath, { onOpen, onFrame, onClose },

@@ -32,6 +32,7 @@ function start(chat) {
     notSent: d.textNotSent, tryAgain: d.textTryAgain, tooManySockets: d.textTooManySockets,
     removed: d.textRemoved, held: d.textHeld, rejected: d.textRejected,
     cardFailed: d.textCardFailed,
+    noMicrophone: d.textNoMicrophone, voice: d.textVoice,
   };
   const formats = readFormats(d, document.documentElement.lang);
   const renderer = new Renderer({
@@ -366,6 +367,36 @@ function start(chat) {
       e.preventDefault();
     }
   });
+  // On a touch screen, a swipe to the right on a message replies to it, as in other chat
+  // apps; the bubble follows the finger a little and springs back.
+  const SWIPE_PX = 64;
+  let swipe = null;
+  list.addEventListener("touchstart", (e) => {
+    const node = e.target.closest(".message[data-id]");
+    const link = node && node.querySelector("a.reply[data-reply]");
+    if (!link || e.touches.length !== 1) { swipe = null; return; }
+    swipe = { node, link, x: e.touches[0].clientX, y: e.touches[0].clientY, dx: 0 };
+  }, { passive: true });
+  list.addEventListener("touchmove", (e) => {
+    if (!swipe) { return; }
+    const dx = e.touches[0].clientX - swipe.x;
+    const dy = e.touches[0].clientY - swipe.y;
+    if (Math.abs(dy) > Math.abs(dx)) { swipe.node.style.transform = ""; swipe = null; return; }
+    swipe.dx = dx;
+    swipe.node.style.transform = `translateX(${Math.max(0, Math.min(dx, SWIPE_PX * 1.25))}px)`;
+  }, { passive: true });
+  const endSwipe = () => {
+    if (!swipe) { return; }
+    const { node, link, dx } = swipe;
+    swipe = null;
+    node.style.transform = "";
+    if (dx >= SWIPE_PX) {
+      composer.startReply(link.dataset.reply, node.querySelector(".sender").textContent);
+    }
+  };
+  list.addEventListener("touchend", endSwipe);
+  list.addEventListener("touchcancel", () => { if (swipe) { swipe.node.style.transform = ""; swipe = null; } });
+
   list.addEventListener("submit", (e) => {
     const f = e.target;
     const node = f.closest(".message");
@@ -391,7 +422,10 @@ function start(chat) {
       const done = document.createElement("span");
       done.className = "acked-note";
       done.textContent = texts.acknowledged;
+      const hadFocus = f.contains(document.activeElement);
       f.replaceWith(done);
+      // The button is gone: focus stays on its message (one tab stop), not the page's top.
+      if (hadFocus) { node.focus({ preventScroll: true }); }
     }
   });
 

@@ -60,6 +60,7 @@ export class Renderer {
       image: items.find((li) => li.querySelector("img")),
       file: items.find((li) => li.querySelector("a.file")),
       hidden: items.find((li) => li.querySelector(".hidden-photo")),
+      audio: items.find((li) => li.querySelector("audio")),
     };
     const seen = sample && sample.querySelector(".seen");
     this.seenPattern = seen ? seen.textContent : "";
@@ -218,7 +219,7 @@ export class Renderer {
   }
 
   attachment(a) {
-    const kind = a.hidden ? "hidden" : (a.kind === "image" ? "image" : "file");
+    const kind = a.hidden ? "hidden" : (["image", "audio"].includes(a.kind) ? a.kind : "file");
     const li = this.items[kind].cloneNode(true);
     li.dataset.token = a.token;
     if (kind === "image") {
@@ -226,6 +227,9 @@ export class Renderer {
       const img = li.querySelector("img");
       img.setAttribute("src", a.thumbnail_url || a.url);
       img.setAttribute("alt", fill(img.getAttribute("alt"), { name: a.name }));
+    } else if (kind === "audio") {
+      li.querySelector("audio").setAttribute("src", a.url);
+      li.querySelector(".duration").textContent = a.duration || "";
     } else if (kind === "file") {
       const link = li.querySelector("a.file");
       link.setAttribute("href", a.url);
