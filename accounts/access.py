@@ -81,6 +81,8 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # api/access.py
+    "api_token.manage",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

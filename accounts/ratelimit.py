@@ -184,6 +184,15 @@ def check_address(kind: str, address: str | None) -> None:
         raise RateLimited(retry)
 
 
+def check_bucket(name: str, limit: Limit) -> None:
+    """Spend one of a budget that is neither a person's nor a client address's, named by its
+    owner (an API token's: ``api.auth``); raises :class:`RateLimited` when it is going too
+    fast."""
+    allowed, retry = _store().take(f"{settings.SCHOOLCHAT_REDIS_PREFIX}rate:bucket:{name}", limit, 1)
+    if not allowed:
+        raise RateLimited(retry)
+
+
 def refused_page(request: HttpRequest, exc: RateLimited, back: str) -> HttpResponse:
     """The HTTP answer to a refused form: 429, the reason, and the way back."""
     response = render(request, "accounts/rate_limited.html", {"reason": exc.messages[0], "back": back},
