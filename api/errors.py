@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -75,6 +76,11 @@ def install(api: NinjaAPI) -> None:
         return _answer(api, request, ApiError(exc.status_code, "bad_request", _(
             "The request could not be read: send JSON as the operation describes.")))
 
+    def unreadable(request: HttpRequest, exc: object) -> HttpResponse:
+        return _answer(api, request, ApiError(400, "bad_request", _(
+            "The request could not be read: send a well-formed body as the operation "
+            "describes.")))
+
     def invalid(request: HttpRequest, exc: object) -> HttpResponse:
         assert isinstance(exc, NinjaValidationError)
         fields = [_field(e) for e in exc.errors]
@@ -99,6 +105,8 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(ApiError, api_error)
     api.add_exception_handler(AuthenticationError, unauthenticated)
     api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(MultiPartParserError, unreadable)
+    api.add_exception_handler(SuspiciousOperation, unreadable)
     api.add_exception_handler(NinjaValidationError, invalid)
     api.add_exception_handler(Http404, missing)
     api.add_exception_handler(PermissionDenied, denied)

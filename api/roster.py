@@ -8,6 +8,7 @@ and one more name in ``FormatName`` once its importer exists.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -57,6 +58,9 @@ class CsvRoster:
             report = import_roster(school, text, actor=actor, dry_run=True, encoding=encoding)
         except RosterRejected as exc:
             raise rejected(exc.errors) from exc
+        except csv.Error as exc:  # a cell longer than the csv module reads, and the like
+            raise rejected([_("The file could not be read as CSV: %(problem)s.")
+                            % {"problem": exc}]) from exc
         return Preview(report.changed, report.summary(), list(report.changes))
 
     def start(self, school: School, raw: bytes, actor: User) -> RosterImport:

@@ -7,8 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
+from django.conf import settings
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictBool, StrictStr
 
 # The largest id a database row has (a 64-bit integer): a larger number is refused as invalid
 # (422) instead of reaching the database.
@@ -16,13 +17,19 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def _no_nul(value: str) -> str:
+def _storable(value: str) -> str:
+    """Text a database stores as it is: no NUL character (PostgreSQL refuses it) and no lone
+    surrogate (which is no UTF-8)."""
     if "\x00" in value:
         raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be text (a lone surrogate is not)") from None
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[StrictStr, AfterValidator(_storable)]
 
 
 class Error(Schema):
@@ -62,11 +69,13 @@ class ConversationList(Schema):
 
 
 class AnnouncementIn(Schema):
-    text: Text = Field(min_length=1, description="The message, as plain text (web links are "
-                                                 "made clickable).")
-    acknowledgement_requested: bool = Field(
+    text: Text = Field(
+        min_length=1, max_length=settings.SCHOOLCHAT_MESSAGE_MAX_CHARS, pattern=r"\S",
+        description="The message, as plain text (web links are made clickable); not only "
+                    "spaces.")
+    acknowledgement_requested: StrictBool = Field(
         default=False, description="Ask every family to acknowledge it.")
-    urgent: bool = Field(default=False, description="Reaches people in their quiet hours.")
+    urgent: StrictBool = Field(default=False, description="Reaches people in their quiet hours.")
     client_id: uuid.UUID | None = Field(
         default=None, description="Your id for this announcement: sending it again with the "
                                   "same client_id returns the first one (200) instead of "
