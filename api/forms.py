@@ -13,7 +13,7 @@ from api.models import Scope
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
+    name = forms.CharField(label=_("Token name"), max_length=100,
                            help_text=_("Which system uses it, e.g. “Pupil administration”."))
     acts_as = forms.TypedChoiceField(
         label=_("Acts as"), coerce=int,

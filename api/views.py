@@ -91,7 +91,8 @@ def _conversation_out(conversation: Conversation) -> ConversationOut:
 
 
 @api.get("/conversations", response={200: ConversationList, **ERRORS},
-         auth=TokenAuth(Scope.CONVERSATIONS_READ), url_name="conversations",
+         auth=TokenAuth(Scope.CONVERSATIONS_READ),
+         url_name="conversations", operation_id="list_conversations",
          summary="List conversations", tags=["conversations"])
 def list_conversations(request: TokenRequest, kind: ConversationKind | None = None,
                        limit: Annotated[int, Field(ge=1, le=200)] = 50,
@@ -113,7 +114,8 @@ def _conversation_or_404(request: TokenRequest, conversation_id: int) -> Convers
 
 
 @api.get("/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS},
-         auth=TokenAuth(Scope.CONVERSATIONS_READ), url_name="conversation",
+         auth=TokenAuth(Scope.CONVERSATIONS_READ),
+         url_name="conversation", operation_id="get_conversation",
          summary="One conversation", tags=["conversations"])
 def get_conversation(request: TokenRequest, conversation_id: Id) -> ConversationOut:
     """One conversation of the list. Scope: `conversations:read`."""
@@ -129,7 +131,8 @@ def _message_out(message: Message) -> MessageOut:
 
 @api.post("/conversations/{conversation_id}/announcements",
           response={200: MessageOut, 201: MessageOut, **BODY_ERRORS},
-          auth=TokenAuth(Scope.ANNOUNCEMENTS_WRITE), url_name="announcements",
+          auth=TokenAuth(Scope.ANNOUNCEMENTS_WRITE),
+          url_name="announcements", operation_id="post_announcement",
           summary="Post an announcement", tags=["announcements"])
 def post_announcement(request: TokenRequest, conversation_id: Id,
                       announcement: AnnouncementIn) -> Status[MessageOut]:
@@ -157,7 +160,8 @@ def _person(user: Any) -> PersonOut:
 
 @api.get("/messages/{message_id}/acknowledgements",
          response={200: AcknowledgementsOut, **ERRORS},
-         auth=TokenAuth(Scope.ACKNOWLEDGEMENTS_READ), url_name="acknowledgements",
+         auth=TokenAuth(Scope.ACKNOWLEDGEMENTS_READ),
+         url_name="acknowledgements", operation_id="get_acknowledgements",
          summary="Who acknowledged a message", tags=["acknowledgements"])
 def get_acknowledgements(request: TokenRequest, message_id: Id) -> AcknowledgementsOut:
     """Who acknowledged a message that asked for it, by family, as the acknowledgement page
@@ -204,7 +208,8 @@ def _may_import(request: TokenRequest) -> None:
 
 @api.post("/roster/imports", response={200: RosterPreviewOut, 202: RosterImportOut,
                                        409: Error, **BODY_ERRORS},
-          auth=TokenAuth(Scope.ROSTER_WRITE), url_name="roster_imports",
+          auth=TokenAuth(Scope.ROSTER_WRITE),
+          url_name="roster_imports", operation_id="import_roster",
           summary="Import the roster", tags=["roster"])
 def import_roster(request: TokenRequest, file: File[UploadedFile],
                   format: FormatName = "csv",
@@ -228,7 +233,8 @@ def import_roster(request: TokenRequest, file: File[UploadedFile],
 
 
 @api.get("/roster/imports/{import_id}", response={200: RosterImportOut, **ERRORS},
-         auth=TokenAuth(Scope.ROSTER_WRITE), url_name="roster_import",
+         auth=TokenAuth(Scope.ROSTER_WRITE),
+         url_name="roster_import", operation_id="get_roster_import",
          summary="A roster import's progress", tags=["roster"])
 def get_roster_import(request: TokenRequest, import_id: Id) -> RosterImportOut:
     """How far an import has come, then what it did or why it failed (nothing changed then).
