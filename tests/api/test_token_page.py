@@ -33,7 +33,9 @@ def test_a_token_is_shown_once_works_and_is_revoked(school: School, admin: User,
                                               "acts_as": teacher.pk,
                                               "scopes": ["conversations:read"]})
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
-    secret = re.search(r'id="token-secret">(sc_[\w-]+)<', page.content.decode()).group(1)
+    shown = re.search(r'id="token-secret">(sc_[\w-]+)<', page.content.decode())
+    assert shown is not None
+    secret = shown.group(1)
     token = ApiToken.objects.get()
     assert token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret.startswith(token.prefix) and len(secret) == 46
