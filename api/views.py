@@ -278,7 +278,7 @@ def docs(request: HttpRequest) -> HttpResponse:
     page with the site's own styles, no script and nothing loaded from elsewhere."""
     schema = api.get_openapi_schema()
     return render(request, "api/docs.html", {
-        "operations": _operations(schema), "info": schema.get("info", {}),
+        "operations": _operations(schema),
         "schemas": _schemas(schema)})
 
 
