@@ -100,6 +100,8 @@ Action = Literal[
     "absence.list",
     "absence.export",
     "absence.settings",
+    # api/access.py
+    "api_token.manage",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -2,8 +2,9 @@
 
 Three things a person does are limited: posting messages (the websocket and the HTTP form go
 through ``messaging.actions.post_messages``, which asks here), uploading attachments and
-issuing invitation or reset links; and one thing a visitor does, per client address: typing a
-printed letter's short code at ``/join/`` (:func:`check_address`). Each school sets its own
+issuing invitation or reset links; one thing a visitor does, per client address: typing a
+printed letter's short code at ``/join/`` (:func:`check_address`); and budgets of other owners,
+named by them (:func:`check_bucket`: an API token's calls, ``api.auth``). Each school sets its own
 burst and rate for a person (``School`` fields, on the school's policies page); the defaults
 are in :data:`DEFAULTS`.
 
@@ -183,6 +184,15 @@ def check_address(kind: str, address: str | None) -> None:
     budget."""
     key = f"{settings.SCHOOLCHAT_REDIS_PREFIX}rate:{kind}:address:{address or 'unknown'}"
     allowed, retry = _store().take(key, ADDRESS_KINDS[kind], 1)
+    if not allowed:
+        raise RateLimited(retry)
+
+
+def check_bucket(name: str, limit: Limit) -> None:
+    """Spend one of a budget that is neither a person's nor a client address's, named by its
+    owner (an API token's: ``api.auth``); raises :class:`RateLimited` when it is going too
+    fast."""
+    allowed, retry = _store().take(f"{settings.SCHOOLCHAT_REDIS_PREFIX}rate:bucket:{name}", limit, 1)
     if not allowed:
         raise RateLimited(retry)
 

@@ -26,7 +26,7 @@ from archive.models import AuditEntry, Record
 from messaging.models import Conversation
 
 # Payload keys naming each kind of thing.
-USER_KEYS = ("user", "guardian", "blocked")
+USER_KEYS = ("user", "guardian", "blocked", "acts_as")
 PUPIL_KEYS = ("pupil",)
 CLASS_KEYS = ("school_class", "class")
 CONVERSATION_KEYS = ("conversation",)
@@ -402,6 +402,12 @@ SENTENCES: dict[str, Sentence] = {
         "user": _subject(c, n)},
     "paperwork.viewed": lambda c, n: _("Opened the record of processing."),
     "paperwork.downloaded": lambda c, n: _("Downloaded the record of processing."),
+    # The school's systems (the api app, scope integrations:<id>).
+    "api.token_created": lambda c, n: _(
+        "Made the API token “%(name)s” (%(prefix)s…), acting as %(user)s.") % {
+        "name": c.get("name", ""), "prefix": c.get("prefix", ""), "user": n.user(c.get("acts_as"))},
+    "api.token_revoked": lambda c, n: _("Revoked the API token “%(name)s” (%(prefix)s…).") % {
+        "name": c.get("name", ""), "prefix": c.get("prefix", "")},
 }
 
 

@@ -53,7 +53,7 @@ def _file_limit(route: str) -> int | None:
     """The size limit of the file a route takes, or None for routes that take no file."""
     if route == "messaging:upload":
         return int(settings.SCHOOLCHAT_ATTACHMENT_MAX_BYTES)
-    if route == "accounts:school_roster":
+    if route in ("accounts:school_roster", "api:roster_imports"):
         return int(settings.SCHOOLCHAT_ROSTER_MAX_BYTES)
     return None
 

@@ -35,12 +35,17 @@ logger = logging.getLogger(__name__)
 
 
 class LimitedRequest(WebRequest):
-    _parsePOSTFormSubmission = False  # Twisted's form parsing: Django parses the body itself
-
     _allowance = 0
     _received = 0
     _refused = False
     _linger: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Twisted's form parsing: Django parses the body itself. Set on the instance, since
+        # Twisted's own __init__ sets it there (a class attribute would be overridden, and a
+        # malformed multipart body then answered by Twisted with a bare 400).
+        self._parsePOSTFormSubmission = False
 
     def gotLength(self, length: int | None) -> None:
         # The request learns its path only once the body is in; the channel has the request

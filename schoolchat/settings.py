@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "agenda",
     "sso",
     "absence",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -385,6 +386,10 @@ for _network in SCHOOLCHAT_METRICS_NETWORKS:
             f"SCHOOLCHAT_METRICS_NETWORKS: {_network!r} is not an address or network"
             " (e.g. 10.0.0.0/8)") from None
 SCHOOLCHAT_METRICS_TOKEN = env_str("SCHOOLCHAT_METRICS_TOKEN")
+# Calls one API token may make (docs/api.md): a burst at once, then this many a minute; past
+# them a call answers 429 with Retry-After. Per token, over every web process (with Redis).
+SCHOOLCHAT_API_BURST = env_int("SCHOOLCHAT_API_BURST", 60)
+SCHOOLCHAT_API_PER_MINUTE = env_int("SCHOOLCHAT_API_PER_MINUTE", 120)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

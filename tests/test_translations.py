@@ -36,6 +36,7 @@ AREAS = {
     "agenda": ("agenda/", "templates/agenda/"),
     "sso": ("sso/", "templates/sso/"),
     "absence": ("absence/", "templates/absence/"),
+    "api": ("api/", "templates/api/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

@@ -1182,3 +1182,53 @@ async def test_the_absence_socket_answers_the_matrix(world: dict[str, Any], pers
         await communicator.send_json_to({"type": "ping"})
         assert await communicator.receive_json_from(timeout=10) == {"type": "pong"}
     await communicator.disconnect()
+
+
+# --- the API's token page: the school's admin only ----------------------------------------------
+# Kept in one block of its own. The API's operations, for tokens of each scope, are in
+# tests/api/test_permission_matrix.py.
+from api.models import ApiToken  # noqa: E402
+
+API_OBJECTS: dict[Action, str] = {"api_token.manage": "school"}
+API_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "api_token.manage": (T, F, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(API_OBJECTS)
+EVERY_ACTION.update(API_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_api_token_page_answers_the_matrix(world: dict[str, Any], school: School,
+                                               persona: str) -> None:
+    """Listing, making and revoking the school's tokens: its admin; everyone else as for a page
+    that is not there (another school's admin sees their own school's page, without this
+    school's tokens), and nothing is made or revoked."""
+    from api.actions import create_token
+
+    user, teacher = world["people"][persona], world["people"]["teacher"]
+    existing = create_token(school, name="Website", scopes_wanted=["conversations:read"],
+                            acts_as=teacher, actor=None).token
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("api_tokens"))
+    made = client.post(reverse("api_tokens"), {"name": f"from {persona}", "acts_as": teacher.pk,
+                                               "scopes": ["all"]})
+    revoked = client.post(reverse("api_token_revoke", args=[existing.pk]))
+    existing.refresh_from_db()
+    allowed = _row("api_token.manage", persona)
+    assert ApiToken.objects.filter(name=f"from {persona}").exists() is allowed
+    assert (existing.revoked_at is not None) is allowed
+    if allowed:
+        assert page.status_code == 200 and "Website" in page.content.decode()
+        assert made.status_code == 200 and "sc_" in made.content.decode()
+        assert revoked.status_code == 302
+    elif persona == "other_admin":
+        # Their own school's page, where this school's token and teacher are not.
+        assert page.status_code == 200 and "Website" not in page.content.decode()
+        assert made.status_code == 400 and revoked.status_code == 404
+    else:
+        for response in (page, made, revoked):
+            assert _denied(response, persona)
