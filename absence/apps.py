@@ -11,6 +11,7 @@ class AbsenceConfig(AppConfig):
         from absence import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the absence rules)
             asking,  # noqa: F401  (registers the first-day call's task)
+            calendar,
             demo,
             retention,
             sections,
@@ -21,7 +22,8 @@ class AbsenceConfig(AppConfig):
 
         register_purger(Category.ABSENCES, retention.ReportPurger())
         register_purger(Category.ABSENCE_HEALTH, retention.HealthReasonPurger())
-        # A pupil's subject access export gathers their absences.
+        # A pupil's subject access export gathers their absences; calendars show them.
         sections.register()
+        calendar.register()
         # The demo school's absences (manage.py seed_demo), after its messages.
         register_part("absence", demo.seed, order=40)

@@ -845,65 +845,6 @@ def test_every_poll_action_answers_its_row(world: dict[str, Any], poll_objects: 
     got = tuple(can(world["people"][persona], action, poll_objects[POLL_OBJECTS[action]])
                 for persona in PERSONAS)
     assert got == POLL_ROWS[action]
-# --- absences (absence/access.py, docs/absence.md) ------------------------------------------
-# Emma (4B, the parent's child) is reported ill. The teacher is the only member of 4B's staff,
-# so its class teacher; "staff" is the school office. A subject teacher (4B's staff, not its
-# class teacher) is no persona here: tests/absence/test_access.py has them.
-
-from absence import actions as absence_actions  # noqa: E402
-from absence.consumers import ListConsumer  # noqa: E402
-from absence.models import AbsenceReport, AbsenceSettings  # noqa: E402
-
-ABSENCE_OBJECTS: dict[Action, str] = {
-    "absence.report": "emma", "absence.view": "absence", "absence.view_reason": "absence",
-    "absence.acknowledge": "absence", "absence.mark_missing": "emma", "absence.list": "school",
-    "absence.export": "school", "absence.settings": "school",
-}
-ABSENCE_ROWS = {
-    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
-    # other_admin
-    "absence.report": (F, F, F, F, T, F, F, F, F, F, F),
-    # The family, the class's staff, the office and the DPO; never another family.
-    "absence.view": (F, T, F, T, T, F, F, T, F, F, F),
-    "absence.view_reason": (F, T, F, T, T, F, F, T, F, F, F),
-    "absence.acknowledge": (F, T, F, T, F, F, F, F, F, F, F),
-    "absence.mark_missing": (F, T, F, T, F, F, F, F, F, F, F),
-    # Staff with a class of their own see the day of their classes; the office every class.
-    "absence.list": (F, T, T, T, F, F, F, F, F, F, F),
-    "absence.export": (F, F, F, T, F, F, F, F, F, F, F),
-    "absence.settings": (T, F, F, F, F, F, F, F, F, F, F),
-}
-OBJECTS.update(ABSENCE_OBJECTS)
-EVERY_ACTION.update(ABSENCE_ROWS)
-# Who has a child of their own to report absent, so the form opens for them.
-ABSENCE_FAMILIES = {"parent", "parent_5a"}
-
-
-def _emma(world: dict[str, Any]) -> Pupil:
-    return Pupil.objects.get(first_name="Emma", guardianships__guardian=world["people"]["parent"])
-
-
-def _ill(world: dict[str, Any]) -> AbsenceReport:
-    today = absence_actions.school_today(_emma(world).school)
-    [report] = absence_actions.report_absence(
-        world["people"]["parent"], [_emma(world)],
-        absence_actions.Absence(starts_on=today, ends_on=today, category="ill",
-                                note="Fever since the night"))
-    return report
-
-
-@pytest.fixture
-def absence_objects(world: dict[str, Any], school: School) -> dict[str, Any]:
-    return {"school": school, "emma": _emma(world), "absence": _ill(world)}
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("action", sorted(ABSENCE_OBJECTS))
-def test_every_absence_action_answers_its_row(
-        world: dict[str, Any], absence_objects: dict[str, Any], action: Action) -> None:
-    got = tuple(can(world["people"][persona], action,
-                    absence_objects[ABSENCE_OBJECTS[action]]) for persona in PERSONAS)
-    assert got == ABSENCE_ROWS[action]
 
 
 @pytest.mark.django_db
@@ -943,65 +884,6 @@ def test_polls_over_http_answer_the_matrix(world: dict[str, Any], poll_objects: 
         assert closed.status_code == 204
     elif not reads:
         assert _denied(closed, persona)
-def test_absences_over_http_answer_the_matrix(world: dict[str, Any], school: School,
-                                              persona: str) -> None:
-    """Each page and verb: allowed as the row says, else as for a page that is not there,
-    and nothing changes. The list shows the reason only to those who may see it."""
-    user, emma = world["people"][persona], _emma(world)
-    client = Client()
-    client.force_login(user)
-    today = absence_actions.school_today(school)
-    form = {"children": [emma.pk], "starts_on": today + timedelta(days=1),
-            "ends_on": today + timedelta(days=1), "category": "family", "note": persona}
-    page = client.get(reverse("absence:report"))
-    response = client.post(reverse("absence:report"), form)
-    reported = AbsenceReport.objects.filter(reported_by=user).exists()
-    assert reported is _row("absence.report", persona)
-    if persona in ABSENCE_FAMILIES:
-        assert page.status_code == 200
-    else:
-        assert _denied(page, persona)
-    if persona in ABSENCE_FAMILIES and not reported:  # another family's child: a sentence
-        assert response.status_code == 400
-        assert "You can only report your own children absent." in response.content.decode()
-
-    report = _ill(world)
-    items = client.get(reverse("absence:items"))
-    if _row("absence.list", persona):
-        body = items.content.decode()
-        assert items.status_code == 200
-        sees = _row("absence.view", persona)
-        assert ("Emma" in body) is sees
-        assert ("Fever since the night" in body) is _row("absence.view_reason", persona)
-    else:
-        assert _denied(items, persona)
-    home = client.get(reverse("absence:home"))
-    assert "Emma" not in home.content.decode() or _row("absence.view", persona)
-    may_home = _row("absence.list", persona) or persona in ABSENCE_FAMILIES
-    assert home.status_code == 200 if may_home else _denied(home, persona)
-
-    response = client.post(reverse("absence:acknowledge", args=[report.pk]))
-    report.refresh_from_db()
-    assert (report.acknowledged_by_id == user.pk) is _row("absence.acknowledge", persona)
-    if not _row("absence.acknowledge", persona):
-        assert _denied(response, persona)
-
-    classmate = Pupil.objects.get(guardianships__guardian=world["parent2"])
-    response = client.post(reverse("absence:mark_missing", args=[classmate.pk]))
-    marked = AbsenceReport.objects.filter(pupil=classmate, marked_by=user).exists()
-    assert marked is _row("absence.mark_missing", persona)
-    if not marked:
-        assert _denied(response, persona)
-
-    csv_file = client.get(reverse("absence:export"), {"first": str(today), "last": str(today)})
-    if _row("absence.export", persona):
-        assert csv_file.status_code == 200 and "Emma" in csv_file.content.decode()
-    else:
-        assert _denied(csv_file, persona)
-
-    client.post(reverse("absence:settings"), {"cutoff": "09:15"})
-    changed = AbsenceSettings.objects.filter(school=school, cutoff=time(9, 15)).exists()
-    assert changed is _row("absence.settings", persona)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -1162,6 +1044,134 @@ def test_setting_up_sign_on_over_http_answers_the_matrix(world: dict[str, Any], 
     removed = client.post(reverse("sso:remove"))
     assert SsoProvider.objects.filter(school=school).exists() is not allowed
     assert removed.status_code == 302 if own_school else _denied(removed, persona)
+
+
+# --- absences (absence/access.py, docs/absence.md) ------------------------------------------
+# Emma (4B, the parent's child) is reported ill. The teacher is the only member of 4B's staff,
+# so its class teacher; "staff" is the school office. A subject teacher (4B's staff, not its
+# class teacher) is no persona here: tests/absence/test_access.py has them.
+
+from absence import actions as absence_actions  # noqa: E402
+from absence.consumers import ListConsumer  # noqa: E402
+from absence.models import AbsenceReport, AbsenceSettings  # noqa: E402
+
+ABSENCE_OBJECTS: dict[Action, str] = {
+    "absence.report": "emma", "absence.view": "absence", "absence.view_reason": "absence",
+    "absence.acknowledge": "absence", "absence.mark_missing": "emma", "absence.list": "school",
+    "absence.export": "school", "absence.settings": "school",
+}
+ABSENCE_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "absence.report": (F, F, F, F, T, F, F, F, F, F, F),
+    # The family, the class's staff, the office and the DPO; never another family.
+    "absence.view": (F, T, F, T, T, F, F, T, F, F, F),
+    "absence.view_reason": (F, T, F, T, T, F, F, T, F, F, F),
+    "absence.acknowledge": (F, T, F, T, F, F, F, F, F, F, F),
+    "absence.mark_missing": (F, T, F, T, F, F, F, F, F, F, F),
+    # Staff with a class of their own see the day of their classes; the office every class.
+    "absence.list": (F, T, T, T, F, F, F, F, F, F, F),
+    "absence.export": (F, F, F, T, F, F, F, F, F, F, F),
+    "absence.settings": (T, F, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(ABSENCE_OBJECTS)
+EVERY_ACTION.update(ABSENCE_ROWS)
+# Who has a child of their own to report absent, so the form opens for them.
+ABSENCE_FAMILIES = {"parent", "parent_5a"}
+
+
+def _emma(world: dict[str, Any]) -> Pupil:
+    return Pupil.objects.get(first_name="Emma", guardianships__guardian=world["people"]["parent"])
+
+
+def _ill(world: dict[str, Any]) -> AbsenceReport:
+    today = absence_actions.school_today(_emma(world).school)
+    [report] = absence_actions.report_absence(
+        world["people"]["parent"], [_emma(world)],
+        absence_actions.Absence(starts_on=today, ends_on=today, category="ill",
+                                note="Fever since the night"))
+    return report
+
+
+@pytest.fixture
+def absence_objects(world: dict[str, Any], school: School) -> dict[str, Any]:
+    return {"school": school, "emma": _emma(world), "absence": _ill(world)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(ABSENCE_OBJECTS))
+def test_every_absence_action_answers_its_row(
+        world: dict[str, Any], absence_objects: dict[str, Any], action: Action) -> None:
+    got = tuple(can(world["people"][persona], action,
+                    absence_objects[ABSENCE_OBJECTS[action]]) for persona in PERSONAS)
+    assert got == ABSENCE_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_absences_over_http_answer_the_matrix(world: dict[str, Any], school: School,
+                                              persona: str) -> None:
+    """Each page and verb: allowed as the row says, else as for a page that is not there,
+    and nothing changes. The list shows the reason only to those who may see it."""
+    user, emma = world["people"][persona], _emma(world)
+    client = Client()
+    client.force_login(user)
+    today = absence_actions.school_today(school)
+    form = {"children": [emma.pk], "starts_on": today + timedelta(days=1),
+            "ends_on": today + timedelta(days=1), "category": "family", "note": persona}
+    page = client.get(reverse("absence:report"))
+    response = client.post(reverse("absence:report"), form)
+    reported = AbsenceReport.objects.filter(reported_by=user).exists()
+    assert reported is _row("absence.report", persona)
+    if persona in ABSENCE_FAMILIES:
+        assert page.status_code == 200
+    else:
+        assert _denied(page, persona)
+    if persona in ABSENCE_FAMILIES and not reported:  # another family's child: a sentence
+        assert response.status_code == 400
+        assert "You can only report your own children absent." in response.content.decode()
+
+    report = _ill(world)
+    items = client.get(reverse("absence:items"))
+    if _row("absence.list", persona):
+        body = items.content.decode()
+        assert items.status_code == 200
+        sees = _row("absence.view", persona)
+        assert ("Emma" in body) is sees
+        assert ("Fever since the night" in body) is _row("absence.view_reason", persona)
+    else:
+        assert _denied(items, persona)
+    home = client.get(reverse("absence:home"))
+    assert "Emma" not in home.content.decode() or _row("absence.view", persona)
+    may_home = _row("absence.list", persona) or persona in ABSENCE_FAMILIES
+    assert home.status_code == 200 if may_home else _denied(home, persona)
+
+    response = client.post(reverse("absence:acknowledge", args=[report.pk]))
+    report.refresh_from_db()
+    assert (report.acknowledged_by_id == user.pk) is _row("absence.acknowledge", persona)
+    if not _row("absence.acknowledge", persona):
+        assert _denied(response, persona)
+
+    classmate = Pupil.objects.get(guardianships__guardian=world["parent2"])
+    response = client.post(reverse("absence:mark_missing", args=[classmate.pk]))
+    marked = AbsenceReport.objects.filter(pupil=classmate, marked_by=user).exists()
+    assert marked is _row("absence.mark_missing", persona)
+    if not marked:
+        assert _denied(response, persona)
+
+    csv_file = client.get(reverse("absence:export"), {"first": str(today), "last": str(today)})
+    if _row("absence.export", persona):
+        assert csv_file.status_code == 200 and "Emma" in csv_file.content.decode()
+    else:
+        assert _denied(csv_file, persona)
+
+    client.post(reverse("absence:settings"), {"cutoff": "09:15"})
+    changed = AbsenceSettings.objects.filter(school=school, cutoff=time(9, 15)).exists()
+    assert changed is _row("absence.settings", persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
 async def test_the_absence_socket_answers_the_matrix(world: dict[str, Any], persona: str) -> None:
     """The day's list socket opens for those with the list; the live hint of Emma's report
     reaches those who may see it (4B's teacher, the office) and nobody else."""

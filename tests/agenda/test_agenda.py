@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from absence.actions import Absence, report_absence
 from accounts.actions.leavers import process_leaver
-from accounts.models import School, User
+from accounts.models import Pupil, School, User
 from agenda import sources
 from agenda.models import Holiday
 from archive import chain
@@ -127,3 +128,18 @@ def test_the_archive_verifies_after_the_calendar_flows(
     assert not Holiday.objects.exists()
     assert Record.objects.filter(kind="agenda.holiday_removed").exists()
     assert chain.verify().intact
+
+
+def test_a_familys_calendar_shows_their_childs_absence_and_never_its_reason(
+        client: Client, parent: User, parent_5a: User) -> None:
+    emma = Pupil.objects.get(guardianships__guardian=parent)
+    today = timezone.localdate()
+    report_absence(parent, [emma], Absence(starts_on=today, ends_on=today + timedelta(days=1),
+                                          category="ill", note="Fever"))
+    client.force_login(parent)
+    address = _feed_path(client.post(reverse("agenda:renew")).content.decode())
+    feed = Client().get(address).content.decode()
+    assert "Emma" in feed and "absent" in feed
+    assert "Ill" not in feed and "Fever" not in feed and "health" not in feed.lower()
+    client.force_login(parent_5a)
+    assert "Emma" not in client.get(reverse("agenda:calendar")).content.decode()
