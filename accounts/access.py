@@ -81,6 +81,15 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # meetings/access.py
+    "meetings.publish",
+    "meetings.view_round",
+    "meetings.book",
+    "meetings.cancel",
+    "meetings.view_booking",
+    "meetings.manage_slot",
+    "meetings.schedule",
+    "meetings.calendar_feed",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

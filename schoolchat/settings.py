@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "archive",
     "records",
     "safeguarding",
+    "meetings",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,9 @@ CELERY_BEAT_SCHEDULE["records-backup"] = {"task": "records.backup",
 # Records: anonymise leavers whose school keeps their accounts no longer (records/erasure.py).
 CELERY_BEAT_SCHEDULE["records-anonymise-leavers"] = {"task": "records.anonymise_leavers",
                                                      "schedule": crontab(hour=3, minute=15)}
+# Meetings: remind the families of tomorrow's parents' evening bookings (each booking once).
+CELERY_BEAT_SCHEDULE["meetings-reminders"] = {"task": "meetings.send_reminders",
+                                              "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
 # Every job at least this often (seconds), when set: to watch digests and scheduled posts
