@@ -28,8 +28,8 @@ class BookingPurger:
                 now: datetime) -> Expired:
         past = Booking.objects.filter(round__school=school, slot__ends_at__lt=cutoff)
         holds = holds_in_force(school, now)
-        pupils = holds.exclude(pupil_id=None).values("pupil_id")
-        people = holds.exclude(user_id=None).values("user_id")
+        pupils = holds.filter(pupil__isnull=False).values("pupil_id")
+        people = holds.filter(user__isnull=False).values("user_id")
         kept = Q(pupil_id__in=pupils) | Q(booked_by_id__in=people) | Q(
             pupil_id__in=Guardianship.objects.filter(guardian_id__in=people).values("pupil_id"))
         return Expired(free=past.exclude(kept).order_by("pk"), held=past.filter(kept))

@@ -264,9 +264,9 @@ def test_reminders_go_once_the_day_before(round_4b: MeetingRound, teacher: User,
     slot = first_free(round_4b, teacher)
     bookings.book(parent, round_4b, slot, child_of(parent))
     the_day_before = slot.starts_at - timedelta(days=1)
-    assert reminders.remind_tomorrow(parent.school, the_day_before - timedelta(days=1)) == 0
-    assert reminders.remind_tomorrow(parent.school, the_day_before) == 1
-    assert reminders.remind_tomorrow(parent.school, the_day_before) == 0
+    assert reminders.remind_tomorrow(round_4b.school, the_day_before - timedelta(days=1)) == 0
+    assert reminders.remind_tomorrow(round_4b.school, the_day_before) == 1
+    assert reminders.remind_tomorrow(round_4b.school, the_day_before) == 0
     assert Booking.objects.get().reminded_at is not None
 
 
@@ -277,7 +277,7 @@ def test_a_reminder_is_an_e_mail_in_the_guardians_language_when_they_have_no_dev
     slot = first_free(round_4b, teacher)
     bookings.book(parent, round_4b, slot, child_of(parent))
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        reminders.remind_tomorrow(parent.school, slot.starts_at - timedelta(days=1))
+        reminders.remind_tomorrow(round_4b.school, slot.starts_at - timedelta(days=1))
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["anna@example.invalid"]
     assert "Ms de Vries" in mail.outbox[0].body
