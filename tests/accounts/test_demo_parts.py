@@ -9,12 +9,14 @@ import pytest
 
 from accounts import demo
 from consent import demo as consent_demo
+from meetings import demo as meetings_demo
 from messaging import demo as messaging_demo
 from safeguarding import demo as safeguarding_demo
 
 
 def test_the_apps_above_register_their_parts_in_order() -> None:
-    assert demo.parts() == [consent_demo.seed, messaging_demo.seed, safeguarding_demo.seed]
+    assert demo.parts() == [consent_demo.seed, messaging_demo.seed, safeguarding_demo.seed,
+                            meetings_demo.seed]
 
 
 def test_a_taken_name_refuses_another_part_and_keeps_its_own() -> None:
@@ -24,4 +26,5 @@ def test_a_taken_name_refuses_another_part_and_keeps_its_own() -> None:
     with pytest.raises(RuntimeError, match="'messaging' is already registered"):
         demo.register_part("messaging", other, order=20)
     demo.register_part("messaging", messaging_demo.seed, order=20)  # ready() again: no change
-    assert demo.parts() == [consent_demo.seed, messaging_demo.seed, safeguarding_demo.seed]
+    assert demo.parts() == [consent_demo.seed, messaging_demo.seed, safeguarding_demo.seed,
+                            meetings_demo.seed]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext as _
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from accounts.models import SchoolClass, User
 from meetings.actions.rounds import publish_round
@@ -24,7 +24,7 @@ from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
 from tests.meetings.conftest import plan_for
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _fits(page: Page) -> None:
