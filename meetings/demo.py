@@ -12,14 +12,17 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Pupil, SchoolClass, User
 from meetings.actions import bookings, rounds
 from meetings.models import MeetingRound
 from meetings.queries import free_slots, needs, sibling_plans
 
+TITLE = gettext_noop("Parents' evening")
 ROOMS = {"teacher": "4B", "teacher5a": "5A", "head": "12"}
 
 
@@ -34,8 +37,9 @@ def seed(context: dict[str, Any]) -> None:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     first = datetime.combine(day, time(15, 0), zone)
+    # The demo's families read English, Dutch and Russian: the title says it in each.
+    title = " · ".join(dict.fromkeys(_in(code, TITLE) for code, _name in settings.LANGUAGES))
     with translation.override(school.preferred_language):
-        title = _("Parents' evening")
         place = _("Room %(room)s")
     plan = rounds.RoundPlan(
         title=title, classes=list(SchoolClass.objects.filter(school=school, name__in=["4B", "5A"])),
@@ -49,6 +53,11 @@ def seed(context: dict[str, Any]) -> None:
     _book(users.get("parent"), round_, "P4B01", ["teacher", "head"], users)
     _book(users.get("parent3"), round_, "P4B02", ["teacher"], users)
     _book(users.get("parent5a"), round_, "P5A01", ["teacher5a"], users)
+
+
+def _in(language: str, text: str) -> str:
+    with translation.override(language):
+        return _(text)
 
 
 def _book(parent: User | None, round_: MeetingRound, ref: str, teachers: list[str],

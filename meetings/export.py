@@ -17,7 +17,7 @@ def bookings_of(pupil: Pupil) -> list[Candidate]:
              .order_by("slot__starts_at", "pk"))
     candidates = []
     for booking in found:
-        moment = formats.date_format(timezone.localtime(booking.slot.starts_at), "j F Y H:i")
+        moment = formats.date_format(timezone.localtime(booking.slot.starts_at), "j E Y H:i")
         text = _("%(when)s with %(teacher)s") % {"when": moment,
                                                  "teacher": booking.teacher.public_name}
         if booking.cancelled_at is not None:

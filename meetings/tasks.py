@@ -43,7 +43,7 @@ def _texts(booking: Booking, what: str) -> tuple[str, str]:
     """The title and the line, in the active language and the school's time zone."""
     slot = booking.slot
     with timezone.override(booking.round.school.time_zone):
-        moment = formats.date_format(timezone.localtime(slot.starts_at), "l j F H:i")
+        moment = formats.date_format(timezone.localtime(slot.starts_at), "l j E H:i")
     values = {"title": booking.round.title, "when": moment,
               "teacher": booking.teacher.public_name, "place": slot.room or booking.round.place}
     if what == "moved":

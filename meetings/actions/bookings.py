@@ -46,7 +46,7 @@ class SlotTaken(ValidationError):
 
 def when(moment: datetime) -> str:
     """A moment as a sentence names it, in the active language and time zone."""
-    return formats.date_format(timezone.localtime(moment), "l j F H:i")
+    return formats.date_format(timezone.localtime(moment), "l j E H:i")
 
 
 def _booking_window(user: User, round_: MeetingRound, now: datetime) -> None:

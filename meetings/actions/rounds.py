@@ -180,7 +180,7 @@ def _announce(actor: User, round_: MeetingRound, school_class: SchoolClass, firs
         text = _("%(title)s: book a meeting with your child's teacher. Meetings from %(day)s; "
                  "booking closes %(closes)s.") % {
             "title": round_.title,
-            "day": formats.date_format(first.astimezone(zone), "l j F"),
-            "closes": formats.date_format(round_.closes_at.astimezone(zone), "j F H:i")}
+            "day": formats.date_format(first.astimezone(zone), "l j E"),
+            "closes": formats.date_format(round_.closes_at.astimezone(zone), "j E H:i")}
     post_message(sender, conversation, text, card=cards.ref(CARD_KIND, round_.pk),
                  limited=False, confirm=True)
