@@ -16,12 +16,15 @@ from django.utils import timezone
 from accounts.models import Guardianship, Pupil, SchoolClass, User
 from archive import chain
 from archive.models import Record
+from meetings import tasks
 from meetings.actions import bookings, reminders, slots
 from meetings.actions.bookings import SlotTaken
 from meetings.actions.rounds import publish_round
 from meetings.models import Booking, MeetingRound, MeetingSlot
 from meetings.queries import free_slots, needs, sibling_plans
 from messaging.models import Conversation, Message
+from notifications import push
+from notifications.models import Device
 from tests.meetings.conftest import plan_for
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +285,38 @@ def test_a_reminder_is_an_e_mail_in_the_guardians_language_when_they_have_no_dev
     assert mail.outbox[0].to == ["anna@example.invalid"]
     assert "Ms de Vries" in mail.outbox[0].body
     assert "morgen" in mail.outbox[0].subject
+
+
+def test_in_a_round_per_guardian_each_guardian_books_and_sees_their_own(
+        teacher: User, parent: User, class_4b: SchoolClass) -> None:
+    round_ = publish_round(teacher, plan_for([class_4b], per=MeetingRound.Per.GUARDIAN))
+    other = User.objects.create(username="father", role="parent", school=parent.school)
+    Guardianship.objects.create(guardian=other, pupil=child_of(parent))
+    first, second = list(free_slots(round_).filter(teacher=teacher)[:2])
+    mine = bookings.book(parent, round_, first, child_of(parent))
+    theirs = bookings.book(other, round_, second, child_of(parent))
+    assert Booking.objects.filter(cancelled_at__isnull=True).count() == 2
+    client = Client()
+    client.force_login(other)
+    assert client.get(reverse("meetings:booking_ics", args=[mine.pk])).status_code == 404
+    assert client.get(reverse("meetings:booking_ics", args=[theirs.pk])).status_code == 200
+    assert client.post(reverse("meetings:cancel", args=[mine.pk])).status_code == 404
+    assert Booking.objects.get(pk=mine.pk).cancelled_at is None
+
+
+def test_a_guardian_with_a_device_is_told_by_push_not_by_e_mail(
+        round_4b: MeetingRound, teacher: User, parent: User,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    Device.objects.create(user=parent, endpoint="https://push.example/anna", p256dh="k",
+                          auth="a")
+    sent: list[bytes] = []
+
+    def accept(device: Device, payload: bytes, **options: object) -> push.Answer:
+        sent.append(payload)
+        return push.Answer(201)
+
+    monkeypatch.setattr(push, "send", accept)
+    booking = bookings.book(parent, round_4b, first_free(round_4b, teacher), child_of(parent))
+    assert tasks.tell([booking.pk], "reminder") == 1
+    assert len(sent) == 1 and b"Ms de Vries" in sent[0] and b"Emma" not in sent[0]
+    assert mail.outbox == []
