@@ -13,6 +13,7 @@ import logging
 
 import requests
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -70,7 +71,9 @@ def _pushed(person: User, booking: Booking, title: str, body: str) -> bool:
 
 
 def _mail(person: User, booking: Booking, title: str, body: str) -> EmailMessage:
-    link = reverse("meetings:round", args=[booking.round_id])
+    # Absolute with SCHOOLCHAT_BASE_URL set, as the digest's links are.
+    link = settings.SCHOOLCHAT_BASE_URL.rstrip("/") + reverse("meetings:round",
+                                                              args=[booking.round_id])
     text = _("Hello %(name)s,\n\n%(line)s\n\nYour bookings: %(link)s\n") % {
         "name": person.public_name, "line": body, "link": link}
     return EmailMessage(title, text, None, [person.email])

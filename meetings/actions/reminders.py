@@ -14,6 +14,10 @@ from archive import chain, scopes
 from meetings.models import Booking
 from meetings.signals import families_to_tell
 
+# Reminders go out from this hour of the day before (school time), never in the night: the
+# hourly beat job's first run after it sends them.
+REMIND_FROM_HOUR = 9
+
 
 def due(school: School, now: datetime) -> list[int]:
     """The live bookings of ``school`` whose meeting is tomorrow and not yet reminded."""
@@ -30,6 +34,8 @@ def remind_tomorrow(school: School, now: datetime | None = None) -> int:
     """Mark tomorrow's bookings reminded (one record for all) and tell their families after
     the commit. Run again the same day, it finds nothing: each booking is reminded once."""
     moment = now or timezone.now()
+    if moment.astimezone(ZoneInfo(school.time_zone)).hour < REMIND_FROM_HOUR:
+        return 0
     with transaction.atomic():
         ids = list(Booking.objects.select_for_update(skip_locked=True)
                    .filter(pk__in=due(school, moment), reminded_at__isnull=True)

@@ -4,6 +4,7 @@ a teacher notice (the page, the sentence, the e-mail, the archive)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -268,6 +269,9 @@ def test_reminders_go_once_the_day_before(round_4b: MeetingRound, teacher: User,
     bookings.book(parent, round_4b, slot, child_of(parent))
     the_day_before = slot.starts_at - timedelta(days=1)
     assert reminders.remind_tomorrow(round_4b.school, the_day_before - timedelta(days=1)) == 0
+    # Not in the night: the first hourly run from 09:00 sends them.
+    night = the_day_before.astimezone(ZoneInfo(round_4b.school.time_zone)).replace(hour=3)
+    assert reminders.remind_tomorrow(round_4b.school, night) == 0
     assert reminders.remind_tomorrow(round_4b.school, the_day_before) == 1
     assert reminders.remind_tomorrow(round_4b.school, the_day_before) == 0
     assert Booking.objects.get().reminded_at is not None
