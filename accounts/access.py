@@ -102,6 +102,15 @@ Action = Literal[
     "absence.settings",
     # api/access.py
     "api_token.manage",
+    # meetings/access.py
+    "meetings.publish",
+    "meetings.view_round",
+    "meetings.book",
+    "meetings.cancel",
+    "meetings.view_booking",
+    "meetings.manage_slot",
+    "meetings.schedule",
+    "meetings.calendar_feed",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -194,6 +194,22 @@ def _choose_batch(free: QuerySet[Any], last_pk: int, batch_size: int,
     return message_ids, record_ids
 
 
+def _batch(purger: Purger, free: QuerySet[Any], last_pk: int,
+           batch_size: int) -> tuple[list[int], list[int]]:
+    """The next batch of ``free`` and its records with a payload. A message's records carry its
+    id (``Record.message_id``); the rows of other apps (bookings, replies) are not messages,
+    so their purger names their records itself (``records(ids)``), and the message join,
+    which would match messages with the same ids, is not asked."""
+    find = getattr(purger, "records", None)
+    if find is None:
+        # Records that name their row by kind (``record_prefix``, polls), or none at all
+        # (``records_by_row = False``: the row goes, its records stay whole).
+        return _choose_batch(free, last_pk, batch_size,
+                             getattr(purger, "record_prefix", "message."), _records_by_row(purger))
+    ids = list(free.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
+    return ids, sorted(find(ids)) if ids else []
+
+
 def _purge_batch(purger: Purger, school: School, category: str, days: int, cutoff: datetime,
                  message_ids: list[int], record_ids: list[int], now: datetime,
                  attachment_days: int | None = None) -> int:
@@ -238,9 +254,7 @@ def _purge_messages(school: School, category: str, days: int, now: datetime, *,
                 outcome.messages = expired.free.count()
                 outcome.held = expired.held.count()
                 return outcome
-            ids, record_ids = _choose_batch(expired.free, last_pk, batch_size,
-                                            getattr(purger, "record_prefix", "message."),
-                                            _records_by_row(purger))
+            ids, record_ids = _batch(purger, expired.free, last_pk, batch_size)
             if not ids:
                 outcome.held = expired.held.count()
                 return outcome

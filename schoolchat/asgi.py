@@ -17,6 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from absence.routing import websocket_urlpatterns as absence_urlpatterns  # noqa: E402
+from meetings.routing import websocket_urlpatterns as meetings_urlpatterns  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from safeguarding.routing import websocket_urlpatterns as safeguarding_urlpatterns  # noqa: E402
 from schoolchat.limits import BodyLimitMiddleware  # noqa: E402
@@ -29,7 +30,7 @@ application = ProtocolTypeRouter(
         # open a socket: another site, or another port of our host, cannot use our cookie.
         "websocket": origin_validator(
             AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns,
-                                           *absence_urlpatterns]))
+                                           *absence_urlpatterns, *meetings_urlpatterns]))
         ),
     }
 )

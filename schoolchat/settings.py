@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "sso",
     "absence",
     "api",
+    "meetings",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,9 @@ CELERY_BEAT_SCHEDULE["records-anonymise-leavers"] = {"task": "records.anonymise_
                                                      "schedule": crontab(hour=3, minute=15)}
 # Polls: archive the counts of polls whose closing time passed.
 CELERY_BEAT_SCHEDULE["polls-count-closed"] = {"task": "polls.count_closed", "schedule": 60.0}
+# Meetings: remind the families of tomorrow's parents' evening bookings (each booking once).
+CELERY_BEAT_SCHEDULE["meetings-reminders"] = {"task": "meetings.send_reminders",
+                                              "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["messaging-scheduled"] = {"task": "messaging.send_scheduled",
                                                "schedule": 60.0}
 # Every job at least this often (seconds), when set: to watch digests and scheduled posts

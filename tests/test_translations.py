@@ -37,6 +37,7 @@ AREAS = {
     "sso": ("sso/", "templates/sso/"),
     "absence": ("absence/", "templates/absence/"),
     "api": ("api/", "templates/api/"),
+    "meetings": ("meetings/", "templates/meetings/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

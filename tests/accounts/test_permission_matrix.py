@@ -1242,3 +1242,147 @@ def test_the_api_token_page_answers_the_matrix(world: dict[str, Any], school: Sc
     else:
         for response in (page, made, revoked):
             assert _denied(response, persona)
+
+
+# --- meetings (parents' evenings) ----------------------------------------------------------
+
+from datetime import datetime  # noqa: E402
+
+from meetings.actions import bookings as meeting_bookings  # noqa: E402
+from meetings.actions.rounds import RoundPlan, publish_round  # noqa: E402
+from meetings.consumers import RoundConsumer  # noqa: E402
+from meetings.models import Booking, MeetingRound, MeetingSlot  # noqa: E402
+from meetings.queries import free_slots  # noqa: E402
+
+MEETINGS_OBJECTS: dict[Action, str] = {
+    "meetings.publish": "class_4b", "meetings.view_round": "round",
+    "meetings.book": "round", "meetings.cancel": "booking",
+    "meetings.view_booking": "booking", "meetings.manage_slot": "slot",
+    "meetings.schedule": "round", "meetings.calendar_feed": "teacher",
+}
+MEETINGS_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    # The class's teacher, or the office (staff, admin) for any class of the school.
+    "meetings.publish": (T, T, F, T, F, F, F, F, F, F, F),
+    # Those who run the round (its teacher, the office) and the class's families.
+    "meetings.view_round": (T, T, F, T, T, F, F, F, F, F, F),
+    "meetings.book": (F, F, F, F, T, F, F, F, F, F, F),
+    "meetings.cancel": (F, F, F, F, T, F, F, F, F, F, F),
+    "meetings.view_booking": (T, T, F, T, T, F, F, F, F, F, F),
+    "meetings.manage_slot": (T, T, F, T, F, F, F, F, F, F, F),
+    "meetings.schedule": (T, T, F, T, F, F, F, F, F, F, F),
+    # A teacher's own calendar feed (asked about the 4B teacher's).
+    "meetings.calendar_feed": (F, T, F, F, F, F, F, F, F, F, F),
+}
+MEETING_PUBLISHERS = {"admin", "teacher", "teacher_5a", "staff"}
+MEETING_TEACHERS = {"teacher", "teacher_5a"}
+OBJECTS.update(MEETINGS_OBJECTS)
+EVERY_ACTION.update(MEETINGS_ROWS)
+
+
+def _meeting_plan(class_4b: SchoolClass) -> RoundPlan:
+    day = timezone.localdate() + timedelta(days=7)
+    first = timezone.make_aware(datetime.combine(day, time(15, 0)))
+    return RoundPlan(title="Parents' evening", classes=[class_4b], first_day=day, last_day=day,
+                     day_starts=time(15, 0), day_ends=time(16, 0), slot_minutes=10,
+                     opens_at=timezone.now() - timedelta(hours=1),
+                     closes_at=first - timedelta(hours=2))
+
+
+@pytest.fixture
+def meetings_objects(world: dict[str, Any], class_4b: SchoolClass) -> dict[str, Any]:
+    teacher, parent = world["people"]["teacher"], world["people"]["parent"]
+    round_ = publish_round(teacher, _meeting_plan(class_4b))
+    slot = free_slots(round_).filter(teacher=teacher).first()
+    assert slot is not None
+    emma = Pupil.objects.get(first_name="Emma", guardianships__guardian=parent)
+    booking = meeting_bookings.book(parent, round_, slot, emma)
+    return {"class_4b": class_4b, "round": round_, "booking": booking,
+            "slot": free_slots(round_).filter(teacher=teacher).first(), "teacher": teacher,
+            "emma": emma}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(MEETINGS_OBJECTS))
+def test_every_meetings_action_answers_its_row(
+        world: dict[str, Any], meetings_objects: dict[str, Any], action: Action) -> None:
+    got = tuple(can(world["people"][persona], action,
+                    meetings_objects[MEETINGS_OBJECTS[action]]) for persona in PERSONAS)
+    assert got == MEETINGS_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_meetings_over_http_answer_the_matrix(world: dict[str, Any],
+                                              meetings_objects: dict[str, Any],
+                                              persona: str) -> None:
+    """Every meetings page and form: 200 or a redirect where the row says yes; everyone else
+    as for a page that is not there, and nothing changes."""
+    user = world["people"][persona]
+    round_: MeetingRound = meetings_objects["round"]
+    booking: Booking = meetings_objects["booking"]
+    slot: MeetingSlot = meetings_objects["slot"]
+    client = Client()
+    client.force_login(user)
+
+    def check(response: TestResponse, allowed: bool) -> None:
+        if allowed:
+            assert response.status_code in (200, 204, 302), response.status_code
+        else:
+            assert _denied(response, persona), response.status_code
+
+    view = _row("meetings.view_round", persona)
+    check(client.get(reverse("meetings:round", args=[round_.pk])), view)
+    check(client.get(reverse("meetings:slots", args=[round_.pk])), view)
+    check(client.get(reverse("meetings:booking_ics", args=[booking.pk])),
+          _row("meetings.view_booking", persona))
+    check(client.get(reverse("meetings:schedule", args=[round_.pk])),
+          _row("meetings.schedule", persona))
+    # The publish form and one's own calendar page: every publisher (of any class: the 5A
+    # teacher publishes for 5A) and every teacher, for their own.
+    check(client.get(reverse("meetings:publish")), persona in MEETING_PUBLISHERS)
+    check(client.get(reverse("meetings:feed_page")), persona in MEETING_TEACHERS)
+    # Booking the free slot: only the family; it then holds a second booking (a change).
+    response = client.post(reverse("meetings:book", args=[round_.pk]),
+                           {"slot": slot.pk, "pupil": meetings_objects["emma"].pk})
+    check(response, _row("meetings.book", persona))
+    assert Booking.objects.filter(slot=slot, cancelled_at__isnull=True).exists() is _row(
+        "meetings.book", persona)
+    live = Booking.objects.filter(round=round_, cancelled_at__isnull=True).first()
+    assert live is not None
+    response = client.post(reverse("meetings:block", args=[live.slot_id]))
+    # A booked slot cannot be blocked: those who may manage it get the sentence (a redirect
+    # back with it), everyone else a 404.
+    check(response, _row("meetings.manage_slot", persona))
+    other = free_slots(round_).filter(teacher=live.teacher).first()
+    assert other is not None
+    response = client.post(reverse("meetings:move", args=[live.pk]), {"to": other.pk})
+    check(response, _row("meetings.manage_slot", persona))
+    live.refresh_from_db()
+    assert (live.slot_id == other.pk) is _row("meetings.manage_slot", persona)
+    response = client.post(reverse("meetings:cancel", args=[live.pk]))
+    check(response, _row("meetings.cancel", persona))
+    live.refresh_from_db()
+    assert (live.cancelled_at is not None) is _row("meetings.cancel", persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_the_round_socket_answers_the_matrix(world: dict[str, Any],
+                                                   meetings_objects: dict[str, Any],
+                                                   persona: str) -> None:
+    user, round_ = world["people"][persona], meetings_objects["round"]
+    communicator = WebsocketCommunicator(RoundConsumer.as_asgi(),
+                                         f"/ws/meetings/{round_.pk}/")
+    communicator.scope["user"] = user
+    communicator.scope["url_route"] = {"args": (), "kwargs": {"round_id": round_.pk}}
+    connected, code = await communicator.connect()
+    if _row("meetings.view_round", persona):
+        assert connected
+        assert await communicator.receive_json_from() == {"type": "hello"}
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from() == {"type": "pong"}
+        await communicator.disconnect()
+    else:
+        assert not connected and code == (4401 if persona == "leaver" else 4404)
