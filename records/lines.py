@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -103,6 +103,16 @@ def _days(c: Mapping[str, Any]) -> str:
     if not last or last == first:
         return _day(first)
     return _("%(first)s until %(last)s") % {"first": _day(first), "last": _day(last)}
+
+
+def _moment(value: Any) -> str:
+    """An ISO time of a record as the reader's clock writes it ("7 December 2026, 16:30")."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return "—"
+    return formats.date_format(timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed,
+                               "DATETIME_FORMAT")
 
 
 def _role(value: Any) -> str:
@@ -215,6 +225,25 @@ def _consent(decision: str) -> Sentence:
 
 
 SENTENCES: dict[str, Sentence] = {
+    # Parents' evenings (meetings; scope meetings:<school>).
+    "meetings.round_published": lambda c, n: _("Published the parents' evening round %(title)s.")
+    % {"title": c.get("title", "")},
+    "meetings.booked": lambda c, n: _("Booked a meeting about %(pupil)s on %(when)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "when": _moment(c.get("starts_at"))},
+    "meetings.changed": lambda c, n: _("Changed the meeting about %(pupil)s to %(when)s.") % {
+        "pupil": n.pupil(c.get("pupil")), "when": _moment(c.get("starts_at"))},
+    "meetings.cancelled": lambda c, n: _("Cancelled a parents' evening booking."),
+    "meetings.moved": lambda c, n: _("Moved the meeting about %(pupil)s from %(old)s to %(new)s.")
+    % {"pupil": n.pupil(c.get("pupil")), "old": _moment(c.get("from")), "new": _moment(c.get("to"))},
+    "meetings.slot_blocked": lambda c, n: _("Blocked a time of a parents' evening."),
+    "meetings.slot_unblocked": lambda c, n: _("Freed a blocked time of a parents' evening."),
+    "meetings.reminded": lambda c, n: _("Reminded the families of their meetings tomorrow."),
+    "meetings.feed_renewed": lambda c, n: _("Made a new secret address for the meetings calendar."),
+    # Single sign-on (sso; scope integrations:<school>).
+    "sso.configured": lambda c, n: _("Set up signing in with the school's account provider."),
+    "sso.removed": lambda c, n: _("Removed signing in with the school's account provider."),
+    "sso.signed_in": lambda c, n: _("Signed in with the school's account provider."),
+    "sso.refused": lambda c, n: _("A sign-in with the school's account provider was refused."),
     # Each person's calendar (agenda; scope school:<id>).
     "agenda.holiday_added": lambda c, n: _("Added the holiday %(name)s (%(first)s to %(last)s).") % {
         "name": c.get("name", ""), "first": _day(c.get("starts_on")), "last": _day(c.get("ends_on"))},
