@@ -81,6 +81,12 @@ Action = Literal[
     "safeguarding.case_note",
     "safeguarding.oversight",
     "safeguarding.settings",
+    # activities/access.py
+    "activity.create",
+    "activity.view",
+    "activity.reply",
+    "activity.sign",
+    "activity.manage",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django, websockets through the messaging consumer (and the
-safeguarding lead's queue socket).
+safeguarding lead's queue socket, and the activities' list socket).
 
 Served by ``python -m schoolchat.server`` (daphne with request bodies bounded before they are
 read); the body limit is applied here too, for any other ASGI server.
@@ -16,6 +16,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from activities.routing import websocket_urlpatterns as activities_urlpatterns  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from safeguarding.routing import websocket_urlpatterns as safeguarding_urlpatterns  # noqa: E402
 from schoolchat.limits import BodyLimitMiddleware  # noqa: E402
@@ -27,7 +28,8 @@ application = ProtocolTypeRouter(
         # Only this site's own origin (scheme, host and port; https only in production) may
         # open a socket: another site, or another port of our host, cannot use our cookie.
         "websocket": origin_validator(
-            AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns]))
+            AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns,
+                                             *activities_urlpatterns]))
         ),
     }
 )

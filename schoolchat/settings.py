@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "archive",
     "records",
     "safeguarding",
+    "activities",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("archive/", include("records.urls")),
     path("safeguarding/", include("safeguarding.urls")),
+    path("activities/", include("activities.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view.metrics_page, name="metrics"),
     # The footer's language selector (Django's set_language, which also keeps a signed-in
