@@ -16,14 +16,14 @@ def moment(value: datetime) -> str:
 
 
 def when(activity: Activity) -> str:
-    """"Fri 12 June 2026, 09:00 to 15:00" in the reader's language and the school's time."""
+    """"Fri 12 June 2026, 09:00 until 15:00" in the reader's language and the school's time."""
     start, end = timezone.localtime(activity.starts_at), timezone.localtime(activity.ends_at)
     if start.date() == end.date():
-        return _("%(day)s, %(start)s to %(end)s") % {
+        return _("%(day)s, %(start)s until %(end)s") % {
             "day": formats.date_format(start, "DATE_FORMAT"),
             "start": formats.time_format(start, "TIME_FORMAT"),
             "end": formats.time_format(end, "TIME_FORMAT")}
-    return _("%(start)s to %(end)s") % {"start": moment(start), "end": moment(end)}
+    return _("%(start)s until %(end)s") % {"start": moment(start), "end": moment(end)}
 
 
 def announcement(activity: Activity) -> str:

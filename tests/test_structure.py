@@ -166,6 +166,7 @@ PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
 # Top to bottom: a package may import those below it only; siblings in one layer not each other.
 LAYERS = [
     "schoolchat",
+    "activities",
     "notifications | records | safeguarding",
     "messaging",
     "consent",

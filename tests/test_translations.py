@@ -32,6 +32,7 @@ AREAS = {
     "records": ("records/", "templates/records/"),
     "notifications": ("notifications/", "templates/notifications/"),
     "safeguarding": ("safeguarding/", "templates/safeguarding/"),
+    "activities": ("activities/", "templates/activities/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.
