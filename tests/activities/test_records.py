@@ -30,8 +30,8 @@ from activities.retention import ActivityPurger
 from archive import chain
 from archive.models import Category, Record
 from archive.retention import apply_retention
-from records.export import collect, collect_pupil
 from notifications.models import Device
+from records.export import collect, collect_pupil
 
 
 @pytest.mark.django_db

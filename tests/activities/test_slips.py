@@ -21,6 +21,7 @@ from activities.actions.create import create_activity
 from activities.models import Activity
 from archive.models import Record
 from consent.models import ConsentRecord
+from messaging.actions.membership import add_member
 from messaging.models import Conversation
 from tests.activities.conftest import draft
 from tests.factories import UserFactory
@@ -87,7 +88,6 @@ def test_a_guardian_without_parental_responsibility_gets_a_sentence(
     step = _guardian(emma, "step", parental_responsibility=False)
     with pytest.raises(ValidationError, match="Only a parent with parental responsibility"):
         slips.sign(step, trip, emma)
-    from messaging.actions.membership import add_member  # noqa: PLC0415
     add_member(conversation_4b, step, actor=admin)
     client.force_login(step)
     response = client.post(reverse("activities:sign", args=[trip.pk]),
