@@ -7,7 +7,7 @@ tests/browser/conftest.py."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from accounts.models import Pupil, User
 from activities.models import Activity
@@ -23,7 +23,7 @@ from tests.browser.conftest import (  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # The teacher's list says within this long what a parent did on the card (the issue's bound).
 LIVE_MS = 2000
 WORDS = {
