@@ -41,8 +41,13 @@ export function wireCardForms(list, fallback) {
     const error = card.querySelector(".card-error");
     const body = new FormData(form, ev.submitter || null);
     for (const button of form.querySelectorAll("button")) { button.disabled = true; }
+    // A card is rendered for its reader without the request, so its form may carry no CSRF
+    // token: the page's own token (every page has one) goes with the request, as the composer's.
+    const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    const headers = { "X-Requested-With": "fetch" };
+    if (token) { headers["X-CSRFToken"] = token.value; }
     fetch(form.action, {
-      method: "POST", body, credentials: "same-origin", headers: { "X-Requested-With": "fetch" },
+      method: "POST", body, credentials: "same-origin", headers,
     }).then((r) => {
       if (r.ok) { if (error) { error.hidden = true; } card.focus({ preventScroll: true }); refreshCard(li); return null; }
       return r.text();
