@@ -59,4 +59,4 @@ def seed(context: dict[str, Any]) -> None:
         replies.reply(users["parent"], breakfast, emma, Rsvp.Answer.COMING)
     if dmitry is not None and "parent3" in users:
         replies.reply(users["parent3"], breakfast, dmitry, Rsvp.Answer.MAYBE,
-                      "If he is back from the dentist in time.")
+                      "He may have a football match that morning.")

@@ -107,10 +107,14 @@ def trip(request: AuthenticatedHttpRequest, activity_id: int) -> HttpResponse:
         "left_out": [r for r in view.rows if not r.may_go], "socket_path": SOCKET_PATH})
 
 
+def _number(raw: str) -> int | None:
+    """A row id from a form field; None for anything else (a database id fits 18 digits)."""
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
 def _pupil(request: AuthenticatedHttpRequest, activity: Activity) -> Pupil | None:
-    raw = request.POST.get("pupil", "")
-    return Pupil.objects.filter(pk=int(raw), school_id=activity.school_id).first() if (
-        raw.isdigit()) else None
+    pk = _number(request.POST.get("pupil", ""))
+    return Pupil.objects.filter(pk=pk, school_id=activity.school_id).first() if pk else None
 
 
 @login_required
@@ -141,9 +145,9 @@ def sign(request: AuthenticatedHttpRequest, activity_id: int) -> HttpResponse:
     pupil = _pupil(request, activity)
     if pupil is None:
         return cards.answer(request, back=back, error=texts.not_a_child())
-    raw = request.POST.get("form", "")
-    form = ConsentForm.objects.filter(pk=int(raw), purpose=activity.slip).first() if (
-        raw.isdigit()) else None
+    form_pk = _number(request.POST.get("form", ""))
+    form = ConsentForm.objects.filter(pk=form_pk, purpose=activity.slip).first() if (
+        form_pk) else None
     try:
         if request.POST.get("decision") == "withdrawn":
             slips.withdraw(request.user, activity, pupil)

@@ -152,3 +152,15 @@ def test_parents_never_see_other_families_replies(
     page = client.get(reverse("activities:detail", args=[trip.pk])).content.decode()
     assert "Sam" not in page and "Sam is ill" not in page
     assert client.get(reverse("activities:list", args=[trip.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pupil", ["", "abc", "9" * 30, "-1"])
+def test_garbage_on_the_cards_forms_gets_a_sentence(client: Client, trip: Activity,
+                                                    parent: User, pupil: str) -> None:
+    client.force_login(parent)
+    for name, data in (("reply", {"answer": "coming"}), ("sign", {"decision": "granted"})):
+        response = client.post(reverse(f"activities:{name}", args=[trip.pk]),
+                               {"pupil": pupil, **data}, headers={"X-Requested-With": "fetch"})
+        assert response.status_code == 400
+        assert response.content.decode() == "This child is not on this activity."
