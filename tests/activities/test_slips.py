@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Guardianship, Pupil, Role, User
 from activities import absent, roll
-from activities.actions import slips
+from activities.actions import reminders, replies, slips
 from activities.actions.create import create_activity
-from activities.models import Activity
+from activities.models import Activity, Rsvp
 from archive.models import Record
 from consent.models import ConsentRecord
 from messaging.actions.membership import add_member
@@ -149,3 +149,15 @@ def test_an_absent_child_is_off_the_trip_list(trip: Activity, parent: User, emma
     client.force_login(teacher)
     page = client.get(reverse("activities:trip", args=[trip.pk])).content.decode()
     assert "0 children may go" in page and "absent" in page
+
+
+@pytest.mark.django_db
+def test_under_all_guardians_the_reminder_goes_to_the_one_who_has_not_signed(
+        teacher: User, conversation_4b: Conversation, parent: User, emma: Pupil) -> None:
+    second = _guardian(emma, "mark")
+    _guardian(emma, "banned", no_contact=True)
+    activity = create_activity(teacher, [conversation_4b],
+                               draft(slip_rule=Activity.SlipRule.ALL))
+    replies.reply(parent, activity, emma, Rsvp.Answer.COMING)
+    slips.sign(parent, activity, emma)
+    assert [u.pk for u in reminders.waiting(activity)] == [second.pk]
