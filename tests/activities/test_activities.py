@@ -164,3 +164,15 @@ def test_garbage_on_the_cards_forms_gets_a_sentence(client: Client, trip: Activi
                                {"pupil": pupil, **data}, headers={"X-Requested-With": "fetch"})
         assert response.status_code == 400
         assert response.content.decode() == "This child is not on this activity."
+
+
+@pytest.mark.django_db
+def test_the_header_links_the_activities_for_those_with_one_coming(
+        client: Client, trip: Activity, parent: User, parent_5a: User) -> None:
+    index = reverse("activities:index")
+    client.force_login(parent)
+    page = client.get(reverse("messaging:inbox")).content.decode()
+    assert f'href="{index}"' in page
+    assert "Trip to the zoo" in client.get(index).content.decode()
+    client.force_login(parent_5a)
+    assert f'href="{index}"' not in client.get(reverse("messaging:inbox")).content.decode()
