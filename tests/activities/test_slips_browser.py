@@ -77,3 +77,8 @@ def test_a_parent_signs_on_the_card_and_the_teachers_list_follows(
     staff.goto(f"{live_server_url}/activities/{trip.pk}/trip")
     expect(staff.locator(".trip-list")).not_to_contain_text("Emma")
     _fits(staff)
+    # The list of what is coming up and the form that announces the next one fit the phone too.
+    for path in ("/activities/", "/activities/new"):
+        staff.goto(f"{live_server_url}{path}")
+        expect(staff.locator("h1")).to_be_visible()
+        _fits(staff)
