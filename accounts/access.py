@@ -111,6 +111,12 @@ Action = Literal[
     "meetings.manage_slot",
     "meetings.schedule",
     "meetings.calendar_feed",
+    # activities/access.py
+    "activity.create",
+    "activity.view",
+    "activity.reply",
+    "activity.sign",
+    "activity.manage",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -186,3 +186,27 @@ def request_consent(
                      "form": form.pk, "version": form.version},
         )
     return request
+
+
+def one_off_purpose(school: School, *, code: str, name: str, text: str,
+                    actor: User) -> ConsentPurpose:
+    """A purpose asked once, about one thing (a trip's permission slip, ``activities``), with
+    its first form version. The caller has checked that ``actor`` may ask it (its own rule:
+    staff announcing the trip, who cannot word the school's standing forms). The purpose stays
+    off the school's consent pages (``ConsentPurpose.objects.standing()``); decisions on it are
+    ordinary records (:func:`decide`)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the text parents are asked to agree to."), code="text")
+    with transaction.atomic():
+        purpose = ConsentPurpose.objects.create(school=school, code=code, name=name,
+                                                one_off=True, position=0)
+        form = ConsentForm.objects.create(purpose=purpose, version=1, text=text,
+                                          published_at=timezone.now())
+        chain.record(
+            "consent.form_published", scope=scopes.school(school.pk), actor=actor,
+            subjects=[actor],
+            payload={"purpose": code, "form": form.pk, "version": form.version,
+                     "text": form.text, "text_sha256": form.text_hash, "one_off": True},
+        )
+    return purpose

@@ -30,7 +30,7 @@ class RequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["purpose"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = ConsentPurpose.objects.filter(school_id=school_class.school_id)
+        field.queryset = ConsentPurpose.objects.standing().filter(school_id=school_class.school_id)
 
 
 class GuardianshipChoiceField(forms.ModelChoiceField):
@@ -60,7 +60,7 @@ class PaperForm(forms.Form):
             .select_related("pupil", "guardian")
             .order_by("pupil__first_name", "pupil__last_name", "guardian__display_name")
         )
-        purpose.queryset = ConsentPurpose.objects.filter(school_id=school_class.school_id)
+        purpose.queryset = ConsentPurpose.objects.standing().filter(school_id=school_class.school_id)
 
 
 class FormTextForm(forms.Form):

@@ -15,16 +15,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class PurposeQuerySet(models.QuerySet["ConsentPurpose"]):
+    def standing(self) -> PurposeQuerySet:
+        """The school's standing purposes: what the consent pages, the coverage and the
+        guardians' pending list show. One-off purposes (a trip's permission slip) are asked and
+        shown where they belong, by the app that made them."""
+        return self.filter(one_off=False)
+
+
 class ConsentPurpose(models.Model):
     """What a guardian is asked about, per school. ``code`` is one of the constants in
     :mod:`consent`; ``name`` and ``description`` are stored in English and translated on display
-    (the seeded defaults are in the message catalogue)."""
+    (the seeded defaults are in the message catalogue). A one-off purpose (``one_off``) is asked
+    once, about one thing (a trip's permission slip, ``activities``): its name is what staff
+    typed, and it stays off the school's consent pages."""
 
     school = models.ForeignKey("accounts.School", on_delete=models.CASCADE, related_name="+")
     code = models.SlugField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    one_off = models.BooleanField(_("one-off"), default=False)
+
+    objects = PurposeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent purpose")

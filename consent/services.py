@@ -126,7 +126,7 @@ def states(pupils: Sequence[Pupil], *, with_history: bool = False) -> dict[int, 
         return {}
     school_ids = {p.school_id for p in pupils}
     purposes: dict[int, list[ConsentPurpose]] = {school_id: [] for school_id in school_ids}
-    for purpose in ConsentPurpose.objects.filter(school_id__in=school_ids):
+    for purpose in ConsentPurpose.objects.standing().filter(school_id__in=school_ids):
         purposes[purpose.school_id].append(purpose)
     forms: dict[int, ConsentForm] = {}
     for school_id in school_ids:
@@ -183,7 +183,7 @@ def coverage(school_class: SchoolClass) -> list[Coverage]:
     pupils = class_pupils(school_class)
     by_pupil = states(pupils)
     result = []
-    for purpose in ConsentPurpose.objects.filter(school_id=school_class.school_id):
+    for purpose in ConsentPurpose.objects.standing().filter(school_id=school_class.school_id):
         lacking = []
         for pupil in pupils:
             state = next(s for s in by_pupil[pupil.pk] if s.purpose.pk == purpose.pk)
@@ -277,7 +277,7 @@ def coverage_tallies(classes: QuerySet[SchoolClass]) -> list[ClassTally]:
     school_classes = list(classes.order_by("name", "pk"))
     school_ids = {c.school_id for c in school_classes}
     purposes: dict[int, list[ConsentPurpose]] = {school_id: [] for school_id in school_ids}
-    for purpose in ConsentPurpose.objects.filter(school_id__in=school_ids):
+    for purpose in ConsentPurpose.objects.standing().filter(school_id__in=school_ids):
         purposes[purpose.school_id].append(purpose)
     pupils_of: dict[int, set[int]] = {c.pk: set() for c in school_classes}
     for pupil_id, class_id in (Enrolment.objects.current()

@@ -126,7 +126,7 @@ def _school_forms(request: AuthenticatedHttpRequest) -> list[ConsentPurpose]:
     school = request.user.school
     if school is None or not can(request.user, "consent.edit_forms", school):
         raise Http404
-    return list(ConsentPurpose.objects.filter(school=school).prefetch_related("forms")
+    return list(ConsentPurpose.objects.standing().filter(school=school).prefetch_related("forms")
                 .order_by("position", "pk"))
 
 

@@ -11,6 +11,7 @@ class MeetingsConfig(AppConfig):
         from accounts.demo import register_part  # noqa: PLC0415
         from meetings import (  # noqa: PLC0415
             access,  # noqa: F401  (registers the meetings rules)
+            agenda,
             card,
             demo,
             export,
@@ -22,6 +23,8 @@ class MeetingsConfig(AppConfig):
 
         # The round's card on the messages that announce it.
         cards.register_card(card.KIND)
+        # Each family's and teacher's calendar.
+        agenda.register()
         # Retention purges old bookings; a pupil's export gathers theirs.
         retention.register()
         export.register()

@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django, websockets through the messaging consumer (and the
-safeguarding lead's queue socket, the absence list's socket).
+safeguarding lead's queue socket, the lists of absences, parents' evenings and activities).
 
 Served by ``python -m schoolchat.server`` (daphne with request bodies bounded before they are
 read); the body limit is applied here too, for any other ASGI server.
@@ -17,6 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from absence.routing import websocket_urlpatterns as absence_urlpatterns  # noqa: E402
+from activities.routing import websocket_urlpatterns as activities_urlpatterns  # noqa: E402
 from meetings.routing import websocket_urlpatterns as meetings_urlpatterns  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from safeguarding.routing import websocket_urlpatterns as safeguarding_urlpatterns  # noqa: E402
@@ -30,7 +31,8 @@ application = ProtocolTypeRouter(
         # open a socket: another site, or another port of our host, cannot use our cookie.
         "websocket": origin_validator(
             AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns,
-                                           *absence_urlpatterns, *meetings_urlpatterns]))
+                                           *absence_urlpatterns, *meetings_urlpatterns,
+                                           *activities_urlpatterns]))
         ),
     }
 )

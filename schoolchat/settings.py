@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "absence",
     "api",
     "meetings",
+    "activities",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("absence/", include("absence.urls")),
     path("", include("api.urls")),
     path("meetings/", include("meetings.urls")),
+    path("activities/", include("activities.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view.metrics_page, name="metrics"),
     # The footer's language selector (Django's set_language, which also keeps a signed-in

@@ -167,7 +167,7 @@ PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
 LAYERS = [
     "schoolchat",
     "api",
-    "meetings | polls | sso",
+    "activities | meetings | polls | sso",
     "absence",
     "notifications | records | safeguarding",
     "agenda",

@@ -38,6 +38,7 @@ AREAS = {
     "absence": ("absence/", "templates/absence/"),
     "api": ("api/", "templates/api/"),
     "meetings": ("meetings/", "templates/meetings/"),
+    "activities": ("activities/", "templates/activities/"),
 }
 # Parts with untranslated strings that their owners still have to translate. Strict: once
 # they are complete this fails, so the entry is removed.

@@ -1052,7 +1052,7 @@ def test_setting_up_sign_on_over_http_answers_the_matrix(world: dict[str, Any], 
 # class teacher) is no persona here: tests/absence/test_access.py has them.
 
 from absence import actions as absence_actions  # noqa: E402
-from absence.consumers import ListConsumer  # noqa: E402
+from absence.consumers import ListConsumer as AbsenceListConsumer  # noqa: E402
 from absence.models import AbsenceReport, AbsenceSettings  # noqa: E402
 
 ABSENCE_OBJECTS: dict[Action, str] = {
@@ -1176,7 +1176,7 @@ async def test_the_absence_socket_answers_the_matrix(world: dict[str, Any], pers
     """The day's list socket opens for those with the list; the live hint of Emma's report
     reaches those who may see it (4B's teacher, the office) and nobody else."""
     user = world["people"][persona]
-    communicator = WebsocketCommunicator(ListConsumer.as_asgi(), "/ws/absence/")
+    communicator = WebsocketCommunicator(AbsenceListConsumer.as_asgi(), "/ws/absence/")
     communicator.scope["user"] = user
     connected, code = await communicator.connect()
     if not _row("absence.list", persona):
@@ -1386,3 +1386,138 @@ async def test_the_round_socket_answers_the_matrix(world: dict[str, Any],
         await communicator.disconnect()
     else:
         assert not connected and code == (4401 if persona == "leaver" else 4404)
+
+
+# --- activities: announcing, replying, signing and following, for every role -----------------
+# Kept in one block of its own. "trip" is the 4B teacher's zoo trip with a permission slip,
+# announced in the 4B class group; "class" is that class group (where it may be announced).
+from django.db import transaction  # noqa: E402
+
+from activities.access import announceable_conversations  # noqa: E402
+from activities.actions.create import create_activity  # noqa: E402
+from activities.actions.replies import reply as give_reply  # noqa: E402
+from activities.consumers import ListConsumer as ActivityListConsumer  # noqa: E402
+from activities.models import Activity, ActivityReminder, Rsvp  # noqa: E402
+from consent.models import ConsentRecord  # noqa: E402
+from tests.activities.conftest import draft as activity_draft  # noqa: E402
+
+ACTIVITY_OBJECTS: dict[Action, str] = {
+    "activity.create": "class", "activity.view": "trip", "activity.reply": "trip",
+    "activity.sign": "trip", "activity.manage": "trip",
+}
+ACTIVITY_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "activity.create": (F, T, F, F, F, F, F, F, F, F, F),
+    # The readers of the class group: its teacher and its families.
+    "activity.view": (F, T, F, F, T, F, F, F, F, F, F),
+    "activity.reply": (F, F, F, F, T, F, F, F, F, F, F),
+    "activity.sign": (F, F, F, F, T, F, F, F, F, F, F),
+    "activity.manage": (F, T, F, F, F, F, F, F, F, F, F),
+}
+OBJECTS.update(ACTIVITY_OBJECTS)
+EVERY_ACTION.update(ACTIVITY_ROWS)
+
+
+@pytest.fixture
+def activity_objects(world: dict[str, Any]) -> dict[str, Any]:
+    trip = create_activity(world["people"]["teacher"], [world["class"]], activity_draft())
+    return {"class": world["class"], "trip": trip,
+            "card": Message.objects.get(card=f"activity:{trip.pk}"),
+            "emma": Pupil.objects.get(first_name="Emma",
+                                      guardianships__guardian=world["people"]["parent"])}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(ACTIVITY_OBJECTS))
+def test_every_activity_action_answers_its_row(world: dict[str, Any],
+                                               activity_objects: dict[str, Any],
+                                               action: Action) -> None:
+    got = tuple(can(world["people"][persona], action,
+                    activity_objects[ACTIVITY_OBJECTS[action]]) for persona in PERSONAS)
+    assert got == ACTIVITY_ROWS[action]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_activities_over_http_answer_the_matrix(world: dict[str, Any],
+                                                activity_objects: dict[str, Any],
+                                                persona: str) -> None:
+    user, trip = world["people"][persona], activity_objects["trip"]
+    emma, card = activity_objects["emma"], activity_objects["card"]
+    client = Client()
+    client.force_login(user)
+    views, manages = _row("activity.view", persona), _row("activity.manage", persona)
+    for name in ("detail", "ics"):
+        page = client.get(reverse(f"activities:{name}", args=[trip.pk]))
+        assert page.status_code == 200 if views else _denied(page, persona)
+    card_page = client.get(reverse("messaging:card", args=[card.conversation_id, card.pk]))
+    assert card_page.status_code == 200 if views else _denied(card_page, persona)
+    for name in ("list", "trip"):
+        page = client.get(reverse(f"activities:{name}", args=[trip.pk]))
+        assert page.status_code == 200 if manages else _denied(page, persona)
+
+    reply = client.post(reverse("activities:reply", args=[trip.pk]),
+                        {"pupil": emma.pk, "answer": "coming"})
+    sign = client.post(reverse("activities:sign", args=[trip.pk]),
+                       {"pupil": emma.pk, "decision": "granted"})
+    remind = client.post(reverse("activities:remind", args=[trip.pk]))
+    assert Rsvp.objects.filter(activity=trip).exists() is _row("activity.reply", persona)
+    assert ConsentRecord.objects.filter(pupil=emma).exists() is _row("activity.sign", persona)
+    assert ActivityReminder.objects.filter(activity=trip).exists() is manages
+    if not views:
+        assert all(_denied(r, persona) for r in (reply, sign, remind))
+    elif not manages:
+        assert _denied(remind, persona)
+
+    form = client.post(reverse("activities:new"), {
+        "kind": "event", "title": f"Party by {persona}", "conversations": [str(world["class"].pk)],
+        "starts_at": "2099-06-01T10:00", "ends_at": "2099-06-01T12:00",
+        "reply_by": "2099-05-30T10:00", "slip_rule": "any"})
+    created = Activity.objects.filter(title=f"Party by {persona}").exists()
+    assert created is _row("activity.create", persona)
+    if not created and announceable_conversations(user):
+        # Staff who announce elsewhere (5A, the club) get the form back: 4B is not a choice.
+        assert form.status_code == 400
+    elif not created:
+        assert _denied(form, persona)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_activity_hints_over_the_websockets_answer_the_matrix(
+        world: dict[str, Any], activity_objects: dict[str, Any], persona: str) -> None:
+    """A reply refreshes the card for the class group's readers only (the chat socket's card
+    hint) and the staff's list for those who follow the activity only (the list socket)."""
+    user, trip = world["people"][persona], activity_objects["trip"]
+    chat, connected, code = await _socket(user)
+    listing = WebsocketCommunicator(ActivityListConsumer.as_asgi(), "/ws/activities/")
+    listing.scope["user"] = user
+    list_connected, list_code = await listing.connect()
+    if persona == "leaver":
+        assert not connected and code == 4401 and not list_connected and list_code == 4401
+        return
+    assert (await chat.receive_json_from())["type"] == "hello"
+    assert (await listing.receive_json_from())["type"] == "hello"
+    await chat.send_json_to({"type": "subscribe", "conversation": world["class"].pk,
+                             "after_seq": 10**6})
+    answer = await chat.receive_json_from(timeout=5)
+    assert answer["type"] == ("subscribed" if _row("activity.view", persona) else "error")
+
+    def reply() -> None:
+        with transaction.atomic():
+            give_reply(world["people"]["parent"], trip, activity_objects["emma"], "maybe")
+
+    await database_sync_to_async(reply)()
+    if _row("activity.view", persona):
+        hint = await chat.receive_json_from(timeout=5)
+        assert hint == {"type": "card", "conversation": world["class"].pk,
+                        "id": activity_objects["card"].pk}
+    else:
+        assert await chat.receive_nothing(timeout=0.3)
+    if _row("activity.manage", persona):
+        assert await listing.receive_json_from(timeout=5) == {"type": "activity", "id": trip.pk}
+    else:
+        assert await listing.receive_nothing(timeout=0.3)
+    await chat.disconnect()
+    await listing.disconnect()

@@ -143,3 +143,7 @@ def test_a_familys_calendar_shows_their_childs_absence_and_never_its_reason(
     assert "Ill" not in feed and "Fever" not in feed and "health" not in feed.lower()
     client.force_login(parent_5a)
     assert "Emma" not in client.get(reverse("agenda:calendar")).content.decode()
+
+
+def test_the_apps_of_the_week_put_their_things_on_the_calendar() -> None:
+    assert {"holidays", "absences", "activities", "meetings"} <= set(sources._sources)

@@ -41,8 +41,13 @@ export function wireCardForms(list, fallback) {
     const error = card.querySelector(".card-error");
     const body = new FormData(form, ev.submitter || null);
     for (const button of form.querySelectorAll("button")) { button.disabled = true; }
+    // The card's form carries its CSRF token (rendered with the request); the page's own goes
+    // with the request too, as the composer's does, so a card of an older render still works.
+    const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    const headers = { "X-Requested-With": "fetch" };
+    if (token) { headers["X-CSRFToken"] = token.value; }
     fetch(form.action, {
-      method: "POST", body, credentials: "same-origin", headers: { "X-Requested-With": "fetch" },
+      method: "POST", body, credentials: "same-origin", headers,
     }).then((r) => {
       if (r.ok) { if (error) { error.hidden = true; } card.focus({ preventScroll: true }); refreshCard(li); return null; }
       // The card's app says why in a sentence (text/plain); anything else (a proxy's page,
