@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -25,10 +24,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import hub, presence, socket_db, socket_slots, wire
-from messaging.events import HELD_BY, public
-from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
-from messaging.writer import post_writer
+from messaging import frames, hub, presence, socket_db, socket_slots, wire
+from messaging.events import HELD_BY, HINTS, SEQUENCED, public
+from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED, Refusal
+from messaging.verbs import Malformed, VerbFrame
+from messaging.writer import Post, post_writer
 from observability import metrics
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ UNAVAILABLE = "unavailable"
 UNAVAILABLE_RETRY_AFTER = 1
 # Sends of one socket being written at once (they share a commit); past it the socket waits.
 MAX_SENDS_IN_FLIGHT = 16
-# Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
-SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden",
-                       "message_removed", "sensitive", "skip"})
-HINTS = frozenset({"receipt", "acknowledged", "rejected"})
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -321,25 +317,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the browser ---------------------------------------------------------------
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            await self._error("malformed", "Expected a JSON object.")
+        """A decoded frame: parsed once into its type (:mod:`messaging.frames`), then handled.
+        A frame that cannot be read is answered with an ``error``; the socket stays open."""
+        try:
+            frame = frames.parse(content)
+        except Malformed as malformed:
+            await self._error(malformed.code, malformed.text, **malformed.extra)
             return
-        handler = {
-            "subscribe": self._subscribe,
-            "send": self._send,
-            "edit": self._edit,
-            "retract": self._retract,
-            "acknowledge": self._acknowledge,
-            "pin": self._pin,
-            "mark_sensitive": self._mark_sensitive,
-            "seen": self._mark_seen,
-            "ping": self._ping,
-            "inbox": self._open_inbox,
-        }.get(content.get("type"))  # type: ignore[arg-type]
-        if handler is None:
-            await self._error("unknown_type", "Unknown message type.", ref=content.get("type"))
-            return
-        await handler(content)
+        if isinstance(frame, VerbFrame):
+            await self._verb(frame)
+        elif isinstance(frame, frames.Send):
+            await self._send(frame)
+        elif isinstance(frame, frames.Ping):
+            await self._ping(frame)
+        elif isinstance(frame, frames.Subscribe):
+            await self._subscribe(frame)
+        else:
+            await self._open_inbox()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
                       **kwargs: Any) -> None:
@@ -362,21 +356,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: str, message: str, **extra: Any) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
-    async def _ping(self, content: dict[str, Any]) -> None:
+    async def _ping(self, frame: frames.Ping) -> None:
         """The page's heartbeat: answered at once (the page counts a missing pong as a dead
         socket), and it refreshes what this socket has open on a visible page."""
         await self.send_json({"type": "pong"})
-        visible = content.get("visible")
         try:
-            await self.presence.beat(
-                self.last_sent,
-                visible=visible if isinstance(visible, bool) else None,
-                endpoint=(presence.clean_endpoint(content["endpoint"])
-                          if "endpoint" in content else None))
+            await self.presence.beat(self.last_sent, visible=frame.visible,
+                                     endpoint=frame.endpoint)
         except Exception:  # Redis or the database away: at worst one push too many
             log.warning("recording the presence of a socket of user %s failed", self.user_id)
 
-    async def _open_inbox(self, content: dict[str, Any]) -> None:
+    async def _open_inbox(self) -> None:
         """The inbox page: hear every conversation the user reads (and only those)."""
         user = await socket_db.active_user(self.user_id)
         heads = {} if user is None else await socket_db.inbox_heads(user)
@@ -387,12 +377,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.inbox[conversation_id] = head
         await self.send_json({"type": "inbox_subscribed", "conversations": sorted(self.inbox)})
 
-    async def _subscribe(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        after_seq = wire.frame_int(content.get("after_seq", 0))
-        if conversation_id is None or after_seq is None:
-            await self._error("malformed", "subscribe needs conversation and after_seq.")
-            return
+    async def _subscribe(self, frame: frames.Subscribe) -> None:
+        conversation_id = frame.conversation
         user = await socket_db.active_user(self.user_id)
         head = (None if user is None
                 else await socket_db.conversation_head(user, conversation_id, opening=True))
@@ -409,36 +395,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.hub.join(conversation_id, self)
         self.inbox.pop(conversation_id, None)  # from now on sent in order, with the backlog
         self.deliver({"type": "_resume", "conversation": conversation_id,
-                      "after_seq": min(after_seq, head)})
+                      "after_seq": min(frame.after_seq, head)})
         try:
             await self.presence.beat({*self.last_sent, conversation_id})
         except Exception:
             log.warning("recording the presence of a socket of user %s failed", self.user_id)
 
-    async def _send(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        raw_client_id = content.get("client_id")
-        try:
-            client_id = uuid.UUID(str(raw_client_id))
-        except ValueError:
-            client_id = None
-        if conversation_id is None or client_id is None:
-            await self._error("malformed", "send needs conversation and a UUID client_id.",
-                              client_id=raw_client_id)
-            return
+    async def _send(self, frame: frames.Send) -> None:
         # Reading goes on while a send is written, so a socket's sends in flight can share one
         # commit; their number is bounded, and past it the socket is not read (backpressure).
         while len(self.sends) >= MAX_SENDS_IN_FLIGHT:
             await asyncio.wait(self.sends, return_when=asyncio.FIRST_COMPLETED)
-        task = asyncio.get_running_loop().create_task(
-            self._post_and_ack(conversation_id, content, client_id))
+        task = asyncio.get_running_loop().create_task(self._post_and_ack(frame))
         self.sends.add(task)
         task.add_done_callback(self.sends.discard)
 
-    async def _post_and_ack(self, conversation_id: int, content: dict[str, Any],
-                            client_id: uuid.UUID) -> None:
+    async def _post_and_ack(self, frame: frames.Send) -> None:
         started = time.monotonic()
-        result = await post_writer().post((self.user_id, conversation_id, content, client_id))
+        conversation_id, client_id = frame.conversation, str(frame.client_id)
+        result = await post_writer().post(Post(self.user_id, frame))
         if isinstance(result, Exception):
             # Not the sender's fault and maybe stored (the writer already tried once more):
             # no ack but a refusal the client retries with the same client_id, which cannot
@@ -446,59 +421,36 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             log.error("a send of user %s failed: %r", self.user_id, result)
             metrics.SENDS.labels("unavailable").inc()
             await self._error(UNAVAILABLE, "The message could not be stored yet; it is sent again.",
-                              client_id=str(client_id), conversation=conversation_id,
+                              client_id=client_id, conversation=conversation_id,
                               retry_after=UNAVAILABLE_RETRY_AFTER)
             return
-        if "id" not in result:
+        if isinstance(result, Refusal):
             metrics.SENDS.labels("refused").inc()
-            extra = {k: v for k, v in result.items() if k not in ("code", "text")}
-            await self._error(result["code"], result["text"],
-                              client_id=str(client_id), conversation=conversation_id, **extra)
+            await self._error(result.code, result.text, client_id=client_id,
+                              conversation=conversation_id, **result.extra)
             return
         metrics.SENDS.labels("acked").inc()
         metrics.ACK_SECONDS.observe(time.monotonic() - started)
         # Sent only after the commit: an ack means the message is safe.
-        ack = {"type": "ack", "action": "send", "client_id": str(client_id),
-               "conversation": conversation_id, "id": result["id"], "seq": result["seq"]}
-        if result["away"]:
-            ack["away"] = result["away"]
-        if result.get("held"):
+        ack: dict[str, Any] = {"type": "ack", "action": "send", "client_id": client_id,
+                               "conversation": conversation_id, "id": result.id,
+                               "seq": result.seq}
+        if result.away:
+            ack["away"] = result.away
+        if result.held:
             ack["held"] = True  # stored, waiting for the school's review (docs/protocol.md)
         await self.send_json(ack)
 
-    async def _message_verb(self, verb: str, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        message_id = wire.frame_int(content.get("id"))
-        if conversation_id is None or message_id is None:
-            await self._error("malformed", f"{verb} needs conversation and id.")
+    async def _verb(self, frame: VerbFrame[Any, Any]) -> None:
+        """A verb of the one table (:data:`messaging.verbs.VERBS`): acked, or refused with the
+        message's (or conversation's) id."""
+        refused = await socket_db.act(self.user_id, frame)
+        if not frame.verb.acked:
             return
-        result = await socket_db.on_message(self.user_id, conversation_id, message_id, verb, content)
-        if "id" not in result:
-            await self._error(result["code"], result["text"], conversation=conversation_id,
-                              id=message_id)
+        where: dict[str, Any] = {"conversation": frame.conversation}
+        if frame.message is not None:
+            where["id"] = frame.message
+        if refused is not None:
+            await self._error(refused.code, refused.text, **where)
             return
-        await self.send_json({"type": "ack", "action": verb, "conversation": conversation_id,
-                              "id": message_id})
-
-    async def _edit(self, content: dict[str, Any]) -> None:
-        await self._message_verb("edit", content)
-
-    async def _retract(self, content: dict[str, Any]) -> None:
-        await self._message_verb("retract", content)
-
-    async def _pin(self, content: dict[str, Any]) -> None:
-        await self._message_verb("pin", content)
-
-    async def _mark_sensitive(self, content: dict[str, Any]) -> None:
-        await self._message_verb("mark_sensitive", content)
-
-    async def _acknowledge(self, content: dict[str, Any]) -> None:
-        await self._message_verb("acknowledge", content)
-
-    async def _mark_seen(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        seq = wire.frame_int(content.get("seq"))
-        if conversation_id is None or seq is None:
-            await self._error("malformed", "seen needs conversation and seq.")
-            return
-        await socket_db.seen(self.user_id, conversation_id, seq)
+        await self.send_json({"type": "ack", "action": frame.verb.name, **where})

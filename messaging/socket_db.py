@@ -8,6 +8,8 @@ The sends go through the group-commit writer instead (:mod:`messaging.writer`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -20,15 +22,12 @@ from django.utils.crypto import constant_time_compare
 from accounts.models import User
 from accounts.ratelimit import RateLimited
 from messaging import hours
-from messaging.access import (
-    readable_conversation_or_none,
-    readable_conversations,
-    readable_message_or_none,
-)
-from messaging.actions import edit, oversight, receipts, sensitive
+from messaging.access import readable_conversation_or_none, readable_conversations
+from messaging.actions import oversight
 from messaging.actions.send import ConfirmationRequired
 from messaging.events import HELD_MESSAGE, logged_event, own_held_event, public
 from messaging.models import Event, Message
+from messaging.verbs import VerbFrame
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the session ended: log in again
@@ -90,7 +89,8 @@ def events_after(conversation_id: int, after_seq: int, upto: int | None,
     rows = rows.select_related(
         "message__sender", "message__reply_to__sender"
     ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
-    return [logged_event(e, viewer) for e in rows]
+    # Plain dicts from here on: the consumer handles them as it handles the hub's.
+    return [dict(logged_event(e, viewer)) for e in rows]
 
 
 @database_sync_to_async
@@ -101,23 +101,33 @@ def own_held(event: dict[str, Any], viewer: int) -> dict[str, Any]:
                .select_related("sender", "reply_to__sender").prefetch_related("attachments")
                .first())
     shown = own_held_event(message, event["seq"], viewer) if message is not None else None
-    return shown or public(event)
+    return dict(shown) if shown is not None else public(event)
 
 
-def refusal(exc: Exception) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What the socket answers instead of an ack: an ``error`` frame's ``code`` and sentence,
+    and its extra fields (``recipients``, ``retry_after``)."""
+
+    code: str
+    text: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def refusal(exc: Exception) -> Refusal:
     if isinstance(exc, PermissionDenied):
-        return {"code": "forbidden", "text": str(exc)}
+        return Refusal("forbidden", str(exc))
     assert isinstance(exc, ValidationError)
-    refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
+    extra: dict[str, Any] = {}
     if isinstance(exc, ConfirmationRequired):
-        refusal["recipients"] = exc.recipients
+        extra["recipients"] = exc.recipients
     if isinstance(exc, RateLimited):
-        refusal["retry_after"] = exc.retry_after  # the send was not stored; resend after it
-    return refusal
+        extra["retry_after"] = exc.retry_after  # the send was not stored; resend after it
+    return Refusal(exc.code or "invalid", " ".join(exc.messages), extra)
 
 
-NOT_FOUND = {"code": "not_found", "text": "No such conversation."}
-NO_MESSAGE = {"code": "not_found", "text": "No such message."}
+NOT_FOUND = Refusal("not_found", "No such conversation.")
+NO_MESSAGE = Refusal("not_found", "No such message.")
 
 
 @database_sync_to_async
@@ -128,32 +138,15 @@ def schedule(user_id: int) -> hours.Schedule | None:
 
 
 @database_sync_to_async
-def on_message(user_id: int, conversation_id: int, message_id: int, verb: str,
-                content: dict[str, Any]) -> dict[str, Any]:
-    """Edit, retract or acknowledge a message: the same actions as the HTTP views."""
+def act(user_id: int, frame: VerbFrame[Any, Any]) -> Refusal | None:
+    """A verb of :data:`messaging.verbs.VERBS`: the same action as the page's; None when done."""
+    verb = frame.verb
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    message = readable_message_or_none(user, message_id) if user else None
-    if user is None or message is None or message.conversation_id != conversation_id:
-        return NO_MESSAGE
+    target = verb.find(user, frame.conversation, frame.message) if user is not None else None
+    if user is None or target is None:
+        return NO_MESSAGE if verb.on_message else NOT_FOUND
     try:
-        if verb == "edit":
-            message = edit.edit_message(user, message, content.get("body"))
-        elif verb == "retract":
-            message = edit.retract_message(user, message)
-        elif verb == "pin":
-            message = edit.pin_message(user, message, content.get("pinned", True) is not False)
-        elif verb == "mark_sensitive":
-            message = sensitive.mark_sensitive(user, message, content.get("sensitive"))
-        else:
-            receipts.acknowledge(user, message)
+        verb.act(user, target, frame.argument)
     except (PermissionDenied, ValidationError) as exc:
         return refusal(exc)
-    return {"id": message.pk}
-
-
-@database_sync_to_async
-def seen(user_id: int, conversation_id: int, seq: int) -> None:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    conversation = readable_conversation_or_none(user, conversation_id) if user else None
-    if user is not None and conversation is not None:
-        receipts.mark_seen(user, conversation, seq)
+    return None
