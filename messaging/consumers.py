@@ -14,12 +14,16 @@ bounded; a socket that falls that far behind is closed and resumes on reconnect.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import contextvars
 import logging
 import time
+import weakref
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -44,8 +48,27 @@ UNAVAILABLE_RETRY_AFTER = 1
 MAX_SENDS_IN_FLIGHT = 16
 
 
+Queued = tuple[dict[str, Any], wire.Frame | None]
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """One socket. An idle one holds no task and no queue of its own (docs/performance.md,
+    "Memory per idle socket"): frames are read by Channels' loop below, the queue and its
+    drainer exist only while events wait, and its session is rechecked by this process's
+    :class:`Rechecker` with all the others."""
+
     user_id: int
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' ``__call__`` for a project without a channel layer (the hub carries the
+        events): each frame is awaited and dispatched in turn, as Channels does, but without
+        a task and a ``wait()`` per socket around the next ``receive()``."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its ``aclose_old_connections()`` before every frame.
@@ -68,9 +91,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         # The session the socket was opened with: it closes when that session ends.
         self.session_key: str | None = getattr(self.scope.get("session"), "session_key", None)
-        self.queue: asyncio.Queue[tuple[dict[str, Any], wire.Frame | None]] = asyncio.Queue(
-            maxsize=settings.SCHOOLCHAT_SOCKET_QUEUE
-        )
+        # Events waiting for the drainer, in order; both exist only while events wait.
+        self.queue: collections.deque[Queued] | None = None
+        self.drainer: asyncio.Task[None] | None = None
         # conversation id -> the seq of the last message sent to this socket
         self.last_sent: dict[int, int] = {}
         # The inbox page's socket: conversation id -> the newest seq passed on. It hears the
@@ -83,7 +106,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.presence = presence.SocketPresence(user.pk)
         self.closing = False
         self.busy = False  # the drainer is handling an event (maybe waiting for the database)
-        self.sends: set[asyncio.Task[None]] = set()
+        self.sends: set[asyncio.Task[None]] | None = None  # made by the first send
         self.hub = hub.get_hub()
         self.slot = socket_slots.SocketSlot(user.pk)
         # Staff: their office hours, so messages outside them arrive marked "quiet".
@@ -96,8 +119,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.hub.attach(self)
         # One of at most SCHOOLCHAT_SOCKETS_PER_PERSON: past it, the person's oldest closes.
         await self.slot.claim()
-        self.drainer = asyncio.get_running_loop().create_task(self._drain())
-        self.checker = asyncio.get_running_loop().create_task(self._recheck())
+        rechecker().watch(self)
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
 
     async def disconnect(self, code: int) -> None:
@@ -112,14 +134,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.slot.release()
         with contextlib.suppress(Exception):
             await self.presence.clear()
+        rechecker().forget(self)
         # A send already handed to the writer is still stored; only its ack is dropped.
-        for task in list(getattr(self, "sends", ())):
+        for task in list(getattr(self, "sends", None) or ()):
             task.cancel()
-        for task in (getattr(self, "checker", None), getattr(self, "drainer", None)):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        drainer = getattr(self, "drainer", None)
+        if drainer is not None:
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await drainer
 
     # --- from the hub -------------------------------------------------------------------
     def deliver(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
@@ -141,13 +164,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.
         if (frame is not None and self.writer is not None and not self.busy
-                and self.queue.empty() and self._write_now(event, frame)):
+                and not self.queue and self._write_now(event, frame)):
             return
-        try:
-            self.queue.put_nowait((event, frame))
-        except asyncio.QueueFull:
+        if self.queue is None:
+            self.queue = collections.deque()
+        if len(self.queue) >= settings.SCHOOLCHAT_SOCKET_QUEUE:
             # Never let a slow client grow the server's memory: drop it; it resumes by seq.
             self._too_slow("send queue full")
+            return
+        self.queue.append((event, frame))
+        if self.drainer is None:
+            # In a context of its own: deliver() may run in a callback that the database
+            # thread scheduled, whose context says "already on the database thread".
+            self.drainer = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context())
 
     def _write_now(self, event: dict[str, Any], frame: wire.Frame) -> bool:
         """Write an in-order event without the queue; False when it needs the drainer."""
@@ -181,23 +211,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         log.info("closing a socket of user %s: %s", self.user_id, why)
         asyncio.get_running_loop().create_task(self.close(code=code))
 
-    async def _recheck(self) -> None:
-        """Every ``SCHOOLCHAT_SOCKET_RECHECK_SECONDS``: does the session still stand?
-
-        Session ends are also announced (and close the socket at once); this catches what no
-        announcement covers: an expiry, a session deleted from the store directly, a lost
-        Redis message.
-        """
-        while not self.closing:
-            await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
-            try:
-                code = await socket_db.session_problem(self.user_id, self.session_key)
-            except Exception:  # the database is away: check again next time
-                log.warning("checking the session of a socket of user %s failed", self.user_id)
-                continue
-            if code is not None:
-                self._close_now(code, "session no longer valid")
-
     def _quiet(self, event: dict[str, Any]) -> bool:
         """A message that reaches staff outside their office hours: shown, no notification."""
         return (self.schedule is not None and event.get("type") == "message"
@@ -212,17 +225,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self._too_slow("socket buffer full")
 
     async def _drain(self) -> None:
-        while True:
-            event, frame = await self.queue.get()
-            self.busy = True
-            try:
-                await self._handle_event(event, frame)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("handling %s for user %s failed", event.get("type"), self.user_id)
-            finally:
-                self.busy = False
+        """Write what waits in the queue, in order; ends (and drops the queue) once it is
+        empty, and :meth:`deliver` starts it again for the next event that must wait."""
+        try:
+            while self.queue:
+                event, frame = self.queue.popleft()
+                self.busy = True
+                try:
+                    await self._handle_event(event, frame)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("handling %s for user %s failed", event.get("type"),
+                                  self.user_id)
+                finally:
+                    self.busy = False
+        finally:
+            self.drainer = None
+            if not self.queue:
+                self.queue = None
 
     async def _handle_event(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         kind = event.get("type")
@@ -404,6 +425,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _send(self, frame: frames.Send) -> None:
         # Reading goes on while a send is written, so a socket's sends in flight can share one
         # commit; their number is bounded, and past it the socket is not read (backpressure).
+        if self.sends is None:
+            self.sends = set()
         while len(self.sends) >= MAX_SENDS_IN_FLIGHT:
             await asyncio.wait(self.sends, return_when=asyncio.FIRST_COMPLETED)
         task = asyncio.get_running_loop().create_task(self._post_and_ack(frame))
@@ -454,3 +477,60 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(refused.code, refused.text, **where)
             return
         await self.send_json({"type": "ack", "action": frame.verb.name, **where})
+
+
+class Rechecker:
+    """Every ``SCHOOLCHAT_SOCKET_RECHECK_SECONDS``: do the sessions of this process's sockets
+    still stand? One round checks all of them at once (``socket_db.session_problems``: one
+    query for the accounts, one for the sessions), instead of a task and two queries per socket.
+
+    Session ends are also announced (and close the socket at once); this catches what no
+    announcement covers: an expiry, a session deleted from the store directly, a lost Redis
+    message.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: set[ChatConsumer] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def watch(self, socket: ChatConsumer) -> None:
+        self.sockets.add(socket)
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def forget(self, socket: ChatConsumer) -> None:
+        self.sockets.discard(socket)
+
+    async def _run(self) -> None:
+        try:
+            while self.sockets:
+                await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
+                await self.check()
+        finally:
+            self.task = None
+
+    async def check(self) -> None:
+        sockets = [s for s in self.sockets if not s.closing]
+        try:
+            problems = await socket_db.session_problems({(s.user_id, s.session_key)
+                                                         for s in sockets})
+        except Exception:  # the database is away: check again next time
+            log.warning("checking the sessions of %d sockets failed", len(sockets))
+            return
+        for socket in sockets:
+            code = problems.get((socket.user_id, socket.session_key))
+            if code is not None:
+                socket._close_now(code, "session no longer valid")
+
+
+_recheckers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Rechecker] = (
+    weakref.WeakKeyDictionary())
+
+
+def rechecker() -> Rechecker:
+    """This event loop's rechecker (one per process; tests run several loops in turn)."""
+    loop = asyncio.get_running_loop()
+    found = _recheckers.get(loop)
+    if found is None:
+        found = _recheckers[loop] = Rechecker()
+    return found

@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
@@ -40,25 +41,51 @@ def active_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-@database_sync_to_async
-def session_problem(user_id: int, session_key: str | None) -> int | None:
-    """The close code when the socket's session no longer stands, else None.
-
-    Read from the session store itself, so a logout, a session deleted by an admin action,
-    an expiry (or an idle timeout moving ``expire_date``) and a changed password all count.
-    """
-    user = User.objects.filter(pk=user_id).first()
+def _problem(user: User | None, session_key: str | None,
+             data: Mapping[str, Any] | None) -> int | None:
+    """The close code when a socket's session no longer stands (``data``: the session as
+    stored, None when it is gone), else None."""
     if user is None or not user.is_active:
         return CLOSE_DEACTIVATED
     if session_key is None:
         return None  # authenticated without a session (in-process tests only)
-    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
-    if str(data.get(SESSION_KEY)) != str(user_id):
+    data = data or {}
+    if str(data.get(SESSION_KEY)) != str(user.pk):
         return CLOSE_UNAUTHENTICATED
     if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")),
                                  user.get_session_auth_hash()):
         return CLOSE_UNAUTHENTICATED
     return None
+
+
+def _stored_sessions(keys: set[str]) -> dict[str, Mapping[str, Any]]:
+    """The data of the sessions that still stand, read from the session store itself (so a
+    logout, a session deleted by an admin action, an expiry or an idle timeout moving
+    ``expire_date`` all count): one query for a database-backed store, else one per key."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not keys:
+        return {}
+    if hasattr(store_class, "get_model_class"):  # django.contrib.sessions.backends.db and kin
+        store = store_class()
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=keys, expire_date__gt=timezone.now())
+        return {row.session_key: store.decode(row.session_data) for row in rows}
+    found = {key: store_class(key).load() for key in keys}
+    return {key: data for key, data in found.items() if data}
+
+
+@database_sync_to_async
+def session_problems(sockets: set[tuple[int, str | None]]) -> dict[tuple[int, str | None], int]:
+    """For this process's sockets (account, session key): the close code of each whose
+    session no longer stands; the others are not in the answer."""
+    users = User.objects.in_bulk({user_id for user_id, _key in sockets})
+    stored = _stored_sessions({key for _user, key in sockets if key is not None})
+    problems = {}
+    for user_id, key in sockets:
+        code = _problem(users.get(user_id), key, stored.get(key) if key else None)
+        if code is not None:
+            problems[(user_id, key)] = code
+    return problems
 
 
 @database_sync_to_async
