@@ -85,6 +85,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from websockets.exceptions import InvalidHandshake  # noqa: E402
+
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false"}
@@ -464,6 +466,9 @@ def _first(where: Where) -> int | Target:
     return where[0] if isinstance(where, list) else where
 
 
+OPEN_ATTEMPTS = 4
+
+
 async def open_members(where: Where, sessions: list[str], conversation: int) -> list[Any]:
     """Each session's socket, subscribed; over a list of targets, dealt out in turn."""
     gate = asyncio.Semaphore(50)
@@ -471,7 +476,16 @@ async def open_members(where: Where, sessions: list[str], conversation: int) -> 
 
     async def one(n: int, sessionid: str) -> Any:
         async with gate:
-            ws = await open_socket(targets[n % len(targets)], sessionid)
+            for attempt in range(OPEN_ATTEMPTS):
+                try:
+                    ws = await open_socket(targets[n % len(targets)], sessionid)
+                    break
+                except (OSError, TimeoutError, InvalidHandshake):
+                    # daphne drops a handshake it could not finish in 5 s (a busy machine):
+                    # the page would reconnect, and so does the bench.
+                    if attempt == OPEN_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(1 + attempt)
             await subscribe(ws, conversation)
             return ws
 
