@@ -25,7 +25,14 @@ In one run on this machine, with PostgreSQL and Redis in use:
    transaction per message; the two take turns in ROUNDS rounds.
 4. Memory per idle socket: the RSS growth of one server process when 2,000 logged-in sockets
    (10 tabs each for 200 members) connect and subscribe, divided by 2,000.
-5. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
+5. Scale on one process (``idle10k``): 10,000 sockets of the 200 members (up to 60 tabs each
+   for this phase) connect to one daphne and subscribe; for 60 s nothing is sent either way,
+   then for 60 s each sends the page's heartbeat every 12 s. For each window: daphne's CPU
+   (percent of one core, from /proc) and the Redis commands it sent per second (counted by
+   ``MONITOR`` by its connections' addresses, since the Redis server may be shared):
+   ``idle10k_cpu_pct``, ``idle10k_redis_ops`` and the ``idle10k_heartbeat_*`` pair. The
+   bench raises its file-descriptor limit for it (``raise_fd_limit``).
+6. Push: one announcement to 1,000 subscribed devices (5 each for the 200 parents), sent by one
    Celery worker through the push tasks to a local RFC 8030 push service, against a plain loop
    of the same 1,000 POSTs (bench/push.py).
 
@@ -43,7 +50,7 @@ it prints ``*_to_baseline`` ratios after the others); ``BENCH_QUICK=1`` for a sh
 100 devices; ``make bench-quick`` runs its fan-out and persist phases, the guard on every
 change to the send path);
 ``BENCH_PHASES`` to run only some phases (comma-separated, of ``fanout``, ``announce``,
-``crossprocess``, ``persist``, ``idle``, ``push``; default all); ``DATABASE_URL`` and
+``crossprocess``, ``persist``, ``idle``, ``idle10k``, ``push``; default all); ``DATABASE_URL`` and
 ``REDIS_URL`` say which servers to use (see :func:`services`), ``BENCH_DATABASE_URL`` (a server,
 default DATABASE_URL's or postgres://postgres@127.0.0.1:5432) and ``BENCH_REDIS_URL`` (used as
 given) override them. ``--check``: only the set-up and one page and one send as a member, for
@@ -77,6 +84,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from websockets.exceptions import InvalidHandshake  # noqa: E402
 
 from bench import push as push_bench  # noqa: E402  (after the path above)
 
@@ -162,6 +171,11 @@ ANNOUNCE_MEMBERS = 1000
 ANNOUNCE_RATE = 2  # announcements per second
 ANNOUNCE_SECONDS = 8
 IDLE_SOCKETS = 300 if QUICK else 2000
+# Scale on one process: this many connected, subscribed, idle sockets on one daphne for
+# IDLE10K_SECONDS, its CPU and the Redis commands it sends measured (``idle10k``).
+IDLE10K_SOCKETS = 1000 if QUICK else 10_000
+IDLE10K_SECONDS = 15 if QUICK else 60
+IDLE10K_TABS = 60  # sockets per member in that phase (SCHOOLCHAT_SOCKETS_PER_PERSON)
 TABS_PER_MEMBER = 10
 MEMBERS = 200
 SENDER_SOCKETS = 4
@@ -171,7 +185,7 @@ HEARTBEAT_SECONDS = 12  # the page's heartbeat (SCHOOLCHAT_SOCKET_HEARTBEAT_SECO
 PING = json.dumps({"type": "ping", "visible": True, "endpoint": ""})
 
 PUSH_DEVICES = 100 if QUICK else 1000
-PHASES = ("fanout", "announce", "crossprocess", "persist", "idle", "push")
+PHASES = ("fanout", "announce", "crossprocess", "persist", "idle", "idle10k", "push")
 QUICK_SKIPS = frozenset({"announce"})  # too long for a quick run
 
 
@@ -189,6 +203,7 @@ TARGET_PERSIST_FRACTION = 1 / 3
 TARGET_PERSIST_RATE = 500
 TARGET_SOCKET_KB = 60
 TARGET_IDLE_RATIO = 2.0
+TARGET_IDLE10K_CPU_PCT = 10.0  # 10,000 idle sockets on one daphne, percent of one core
 
 
 def log(text: str) -> None:
@@ -451,6 +466,9 @@ def _first(where: Where) -> int | Target:
     return where[0] if isinstance(where, list) else where
 
 
+OPEN_ATTEMPTS = 4
+
+
 async def open_members(where: Where, sessions: list[str], conversation: int) -> list[Any]:
     """Each session's socket, subscribed; over a list of targets, dealt out in turn."""
     gate = asyncio.Semaphore(50)
@@ -458,7 +476,16 @@ async def open_members(where: Where, sessions: list[str], conversation: int) -> 
 
     async def one(n: int, sessionid: str) -> Any:
         async with gate:
-            ws = await open_socket(targets[n % len(targets)], sessionid)
+            for attempt in range(OPEN_ATTEMPTS):
+                try:
+                    ws = await open_socket(targets[n % len(targets)], sessionid)
+                    break
+                except (OSError, TimeoutError, InvalidHandshake):
+                    # daphne drops a handshake it could not finish in 5 s (a busy machine):
+                    # the page would reconnect, and so does the bench.
+                    if attempt == OPEN_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(1 + attempt)
             await subscribe(ws, conversation)
             return ws
 
@@ -848,12 +875,120 @@ def crossprocess(school: School) -> dict[str, dict[str, Any]]:
 # --- the run ----------------------------------------------------------------------------------
 
 def raise_fd_limit() -> None:
+    """Room for the most sockets a phase opens: the bench's end of each and the server's (the
+    servers it starts inherit the limit)."""
+    most = IDLE10K_SOCKETS if "idle10k" in CHOSEN else IDLE_SOCKETS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = min(hard, max(soft, 3 * IDLE_SOCKETS + 1000))
+    wanted = min(hard, max(soft, most + 2000))
     if wanted > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    if wanted < 2 * IDLE_SOCKETS + 200:
-        raise SystemExit(f"ulimit -n is {wanted}; {IDLE_SOCKETS} sockets need more")
+    if wanted < most + 500:
+        raise SystemExit(f"ulimit -n is {wanted} (hard limit {hard}); {most} sockets need more")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_ports(pid: int) -> set[int]:
+    """The local ports of a process's connections to Redis (its side of each, from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    redis_port = urlsplit(REDIS_URL).port or 6379
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        local, remote, inode = cols[1], cols[2], cols[9]
+        if inode in inodes and int(remote.split(":")[1], 16) == redis_port:
+            ports.add(int(local.split(":")[1], 16))
+    return ports
+
+
+class RedisCommands:
+    """Counts the commands one process sends to Redis (``MONITOR``, by client address: the
+    server's own counters include every other client of a shared Redis)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.count, self.stop = pid, 0, False
+        parts = urlsplit(REDIS_URL)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 6379)
+
+    def run(self, seconds: float) -> None:
+        ports = redis_ports(self.pid)
+        pattern = re.compile(rb"\[\d+ [^ \]]*:(\d+)\]")
+        with socket.create_connection(self.address, timeout=1) as conn:
+            conn.sendall(b"MONITOR\r\n")
+            ends, buffered = time.monotonic() + seconds, b""
+            while time.monotonic() < ends:
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    ports = redis_ports(self.pid)  # connections come and go
+                    continue
+                if not chunk:
+                    break
+                *lines, buffered = (buffered + chunk).split(b"\n")
+                for line in lines:
+                    found = pattern.search(line)
+                    if found and int(found.group(1)) in ports:
+                        self.count += 1
+
+
+async def idle_scale(server: Server, school: School, conversation: int, count: int,
+                     seconds: float) -> dict[str, Any]:
+    """``count`` sockets of the conversation's members on one daphne, connected and
+    subscribed; then ``seconds`` with nothing sent either way, then ``seconds`` with each
+    socket sending what an open page sends (the heartbeat, every HEARTBEAT_SECONDS). For
+    each: the daphne process's CPU (percent of one core) and the Redis commands it sent per
+    second."""
+    assert server.process is not None
+    pid = server.process.pid
+    started = time.perf_counter()
+    sockets = await open_members(server.port, [school.members[n % MEMBERS]
+                                               for n in range(count)], conversation)
+    opened = time.perf_counter() - started
+    if sockets_open(server.port) < count:
+        raise RuntimeError(f"only {sockets_open(server.port)} of {count} sockets stayed open")
+    await asyncio.sleep(2)
+
+    async def window(beating: bool) -> tuple[float, float]:
+        monitor = RedisCommands(pid) if SERVICES.redis else None
+        counting = (asyncio.create_task(asyncio.to_thread(monitor.run, seconds))
+                    if monitor else None)
+        cpu, wall = cpu_seconds(pid), time.perf_counter()
+        beats: list[asyncio.Task[None]] = []
+        if beating:
+            async def beat(ws: Any, n: int) -> None:
+                with contextlib.suppress(Exception):
+                    await asyncio.sleep(HEARTBEAT_SECONDS * n / count)
+                    while True:
+                        await ws.send(PING)
+                        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+            beats = [asyncio.create_task(beat(ws, n)) for n, ws in enumerate(sockets)]
+        await asyncio.sleep(seconds)
+        used, wall = cpu_seconds(pid) - cpu, time.perf_counter() - wall
+        for task in beats:
+            task.cancel()
+        if counting is not None and monitor is not None:
+            await counting
+        return (round(100 * used / wall, 2),
+                round(monitor.count / wall, 1) if monitor is not None else 0.0)
+
+    cpu, redis_ops = await window(beating=False)
+    beat_cpu, beat_redis_ops = await window(beating=True)
+    for ws in sockets:
+        await ws.close()
+    return {"sockets": count, "seconds": seconds, "open_seconds": round(opened, 1),
+            "cpu_pct": cpu, "redis_ops": redis_ops,
+            "heartbeat_cpu_pct": beat_cpu, "heartbeat_redis_ops": beat_redis_ops,
+            "rss_kb": server.rss_kb()}
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -1083,6 +1218,19 @@ def measure_all() -> None:
                 log(f"  {name:15s} {row['kb_per_socket']} KB per idle socket"
                     f" ({row['sockets']} sockets)")
 
+    if "idle10k" in CHOSEN:
+        # One daphne as it is deployed, but letting each member hold enough tabs for the count.
+        tabs = {"SCHOOLCHAT_SOCKETS_PER_PERSON": str(IDLE10K_TABS)}
+        with running(schoolchat_server("schoolchat_idle10k", tabs)) as server:
+            row = phase("idle10k", lambda: asyncio.run(idle_scale(
+                server, school, school.conversation_200, IDLE10K_SOCKETS, IDLE10K_SECONDS)))
+        if "error" not in row:
+            log(f"  {row['sockets']} idle sockets on one daphne (opened in"
+                f" {row['open_seconds']} s): {row['cpu_pct']}% of a core,"
+                f" {row['redis_ops']} Redis commands/s; each sending a page's heartbeat every"
+                f" {HEARTBEAT_SECONDS} s: {row['heartbeat_cpu_pct']}% of a core,"
+                f" {row['heartbeat_redis_ops']} Redis commands/s")
+
     if "push" in CHOSEN:
         row = phase("push", lambda: push_bench.measure(
             out=OUT, env=schoolchat_env(), devices=PUSH_DEVICES,
@@ -1123,6 +1271,10 @@ def measure_all() -> None:
             get("schoolchat_direct2_fanout200", "p99_ms"),
             get("schoolchat_direct1_fanout200", "p99_ms")),
         "push_ratio_to_plain_posts": get("push", "ratio"),
+        "idle10k_cpu_pct": get("idle10k", "cpu_pct"),
+        "idle10k_redis_ops": get("idle10k", "redis_ops"),
+        "idle10k_heartbeat_cpu_pct": get("idle10k", "heartbeat_cpu_pct"),
+        "idle10k_heartbeat_redis_ops": get("idle10k", "heartbeat_redis_ops"),
     }
     results["ratios"] = checks
     results["load_after"] = os.getloadavg()
@@ -1164,6 +1316,12 @@ def measure_all() -> None:
             f" stock Channels {get('stock_channels_idle', 'kb_per_socket')} KB ->"
             f" x{checks['idle_socket_to_stock_ratio']}"
             f" ({verdict(at_most(checks['idle_socket_to_stock_ratio'], 1.0))} < x1)")
+    if "idle10k" in CHOSEN:
+        idle_cpu = checks["idle10k_cpu_pct"]
+        log(f"{IDLE10K_SOCKETS} idle sockets on one daphne: {idle_cpu}% of a core"
+            f" ({verdict(at_most(idle_cpu, TARGET_IDLE10K_CPU_PCT))} <= {TARGET_IDLE10K_CPU_PCT}%),"
+            f" {checks['idle10k_redis_ops']} Redis commands/s; with the pages' heartbeats"
+            f" {checks['idle10k_heartbeat_cpu_pct']}%, {checks['idle10k_heartbeat_redis_ops']}/s")
     if "push" in CHOSEN:
         push_ratio = checks["push_ratio_to_plain_posts"]
         log(f"push: {get('push', 'devices')} devices, last accepted after {get('push', 'seconds')} s"
@@ -1204,7 +1362,8 @@ def measure_all() -> None:
 # The figures every run ends with, one ``name=value`` a line, in this order (docs/performance.md
 # keeps them per round); a phase that did not run leaves its line out.
 RATIO_LINES = ("fanout200_p99_ratio", "fanout200_p50_ratio", "announce1000_p99_ratio",
-               "idle_socket_ratio", "persist_ratio", "crossprocess_fanout_p99_ratio")
+               "idle_socket_ratio", "idle10k_cpu_pct", "idle10k_redis_ops", "persist_ratio",
+               "crossprocess_fanout_p99_ratio")
 
 
 def ratio_lines(checks: Mapping[str, float | None]) -> list[str]:

@@ -32,6 +32,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 
+from messaging.events import CardEvent
 from messaging.publish import publish_on_commit
 
 if TYPE_CHECKING:
@@ -131,8 +132,8 @@ def frame(card: str, url: str, inner: str) -> SafeString:
 
 def changed(message: Message) -> None:
     """After the commit, every open page of the conversation fetches this message's card again."""
-    publish_on_commit(message.conversation_id, {
-        "type": "card", "conversation": message.conversation_id, "id": message.pk})
+    hint: CardEvent = {"type": "card", "conversation": message.conversation_id, "id": message.pk}
+    publish_on_commit(message.conversation_id, dict(hint))
 
 
 def answer(request: HttpRequest, *, back: str, error: str | None = None,

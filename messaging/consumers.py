@@ -14,21 +14,25 @@ bounded; a socket that falls that far behind is closed and resumes on reconnect.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import contextvars
 import logging
 import time
-import uuid
+import weakref
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import hub, presence, socket_db, socket_slots, wire
-from messaging.events import HELD_BY, public
-from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED
-from messaging.writer import post_writer
+from messaging import frames, hub, presence, socket_db, socket_slots, wire
+from messaging.events import HELD_BY, HINTS, SEQUENCED, public
+from messaging.socket_db import CLOSE_DEACTIVATED, CLOSE_UNAUTHENTICATED, Refusal
+from messaging.verbs import Malformed, VerbFrame
+from messaging.writer import Post, post_writer
 from observability import metrics
 
 log = logging.getLogger(__name__)
@@ -42,14 +46,29 @@ UNAVAILABLE = "unavailable"
 UNAVAILABLE_RETRY_AFTER = 1
 # Sends of one socket being written at once (they share a commit); past it the socket waits.
 MAX_SENDS_IN_FLIGHT = 16
-# Events in a conversation's seq order (replayed on resume); the others are hints that may drop.
-SEQUENCED = frozenset({"message", "edited", "retracted", "pinned", "attachment_hidden",
-                       "message_removed", "sensitive", "skip"})
-HINTS = frozenset({"receipt", "acknowledged", "rejected", "card"})
+
+
+Queued = tuple[dict[str, Any], wire.Frame | None]
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """One socket. An idle one holds no task and no queue of its own (docs/performance.md,
+    "Memory per idle socket"): frames are read by Channels' loop below, the queue and its
+    drainer exist only while events wait, and its session is rechecked by this process's
+    :class:`Rechecker` with all the others."""
+
     user_id: int
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' ``__call__`` for a project without a channel layer (the hub carries the
+        events): each frame is awaited and dispatched in turn, as Channels does, but without
+        a task and a ``wait()`` per socket around the next ``receive()``."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its ``aclose_old_connections()`` before every frame.
@@ -72,9 +91,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         # The session the socket was opened with: it closes when that session ends.
         self.session_key: str | None = getattr(self.scope.get("session"), "session_key", None)
-        self.queue: asyncio.Queue[tuple[dict[str, Any], wire.Frame | None]] = asyncio.Queue(
-            maxsize=settings.SCHOOLCHAT_SOCKET_QUEUE
-        )
+        # Events waiting for the drainer, in order; both exist only while events wait.
+        self.queue: collections.deque[Queued] | None = None
+        self.drainer: asyncio.Task[None] | None = None
         # conversation id -> the seq of the last message sent to this socket
         self.last_sent: dict[int, int] = {}
         # The inbox page's socket: conversation id -> the newest seq passed on. It hears the
@@ -87,7 +106,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.presence = presence.SocketPresence(user.pk)
         self.closing = False
         self.busy = False  # the drainer is handling an event (maybe waiting for the database)
-        self.sends: set[asyncio.Task[None]] = set()
+        self.sends: set[asyncio.Task[None]] | None = None  # made by the first send
         self.hub = hub.get_hub()
         self.slot = socket_slots.SocketSlot(user.pk)
         # Staff: their office hours, so messages outside them arrive marked "quiet".
@@ -100,8 +119,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.hub.attach(self)
         # One of at most SCHOOLCHAT_SOCKETS_PER_PERSON: past it, the person's oldest closes.
         await self.slot.claim()
-        self.drainer = asyncio.get_running_loop().create_task(self._drain())
-        self.checker = asyncio.get_running_loop().create_task(self._recheck())
+        rechecker().watch(self)
         await self.send_json({"type": "hello", "user": {"id": user.pk, "name": user.public_name}})
 
     async def disconnect(self, code: int) -> None:
@@ -116,14 +134,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.slot.release()
         with contextlib.suppress(Exception):
             await self.presence.clear()
+        rechecker().forget(self)
         # A send already handed to the writer is still stored; only its ack is dropped.
-        for task in list(getattr(self, "sends", ())):
+        for task in list(getattr(self, "sends", None) or ()):
             task.cancel()
-        for task in (getattr(self, "checker", None), getattr(self, "drainer", None)):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        drainer = getattr(self, "drainer", None)
+        if drainer is not None:
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await drainer
 
     # --- from the hub -------------------------------------------------------------------
     def deliver(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
@@ -145,13 +164,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # The common case, written at once: the next event of a conversation, nothing queued
         # before it, and the bytes every member gets.
         if (frame is not None and self.writer is not None and not self.busy
-                and self.queue.empty() and self._write_now(event, frame)):
+                and not self.queue and self._write_now(event, frame)):
             return
-        try:
-            self.queue.put_nowait((event, frame))
-        except asyncio.QueueFull:
+        if self.queue is None:
+            self.queue = collections.deque()
+        if len(self.queue) >= settings.SCHOOLCHAT_SOCKET_QUEUE:
             # Never let a slow client grow the server's memory: drop it; it resumes by seq.
             self._too_slow("send queue full")
+            return
+        self.queue.append((event, frame))
+        if self.drainer is None:
+            # In a context of its own: deliver() may run in a callback that the database
+            # thread scheduled, whose context says "already on the database thread".
+            self.drainer = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context())
 
     def _write_now(self, event: dict[str, Any], frame: wire.Frame) -> bool:
         """Write an in-order event without the queue; False when it needs the drainer."""
@@ -185,23 +211,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         log.info("closing a socket of user %s: %s", self.user_id, why)
         asyncio.get_running_loop().create_task(self.close(code=code))
 
-    async def _recheck(self) -> None:
-        """Every ``SCHOOLCHAT_SOCKET_RECHECK_SECONDS``: does the session still stand?
-
-        Session ends are also announced (and close the socket at once); this catches what no
-        announcement covers: an expiry, a session deleted from the store directly, a lost
-        Redis message.
-        """
-        while not self.closing:
-            await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
-            try:
-                code = await socket_db.session_problem(self.user_id, self.session_key)
-            except Exception:  # the database is away: check again next time
-                log.warning("checking the session of a socket of user %s failed", self.user_id)
-                continue
-            if code is not None:
-                self._close_now(code, "session no longer valid")
-
     def _quiet(self, event: dict[str, Any]) -> bool:
         """A message that reaches staff outside their office hours: shown, no notification."""
         return (self.schedule is not None and event.get("type") == "message"
@@ -216,17 +225,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self._too_slow("socket buffer full")
 
     async def _drain(self) -> None:
-        while True:
-            event, frame = await self.queue.get()
-            self.busy = True
-            try:
-                await self._handle_event(event, frame)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("handling %s for user %s failed", event.get("type"), self.user_id)
-            finally:
-                self.busy = False
+        """Write what waits in the queue, in order; ends (and drops the queue) once it is
+        empty, and :meth:`deliver` starts it again for the next event that must wait."""
+        try:
+            while self.queue:
+                event, frame = self.queue.popleft()
+                self.busy = True
+                try:
+                    await self._handle_event(event, frame)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("handling %s for user %s failed", event.get("type"),
+                                  self.user_id)
+                finally:
+                    self.busy = False
+        finally:
+            self.drainer = None
+            if not self.queue:
+                self.queue = None
 
     async def _handle_event(self, event: dict[str, Any], frame: wire.Frame | None = None) -> None:
         kind = event.get("type")
@@ -321,25 +338,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the browser ---------------------------------------------------------------
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            await self._error("malformed", "Expected a JSON object.")
+        """A decoded frame: parsed once into its type (:mod:`messaging.frames`), then handled.
+        A frame that cannot be read is answered with an ``error``; the socket stays open."""
+        try:
+            frame = frames.parse(content)
+        except Malformed as malformed:
+            await self._error(malformed.code, malformed.text, **malformed.extra)
             return
-        handler = {
-            "subscribe": self._subscribe,
-            "send": self._send,
-            "edit": self._edit,
-            "retract": self._retract,
-            "acknowledge": self._acknowledge,
-            "pin": self._pin,
-            "mark_sensitive": self._mark_sensitive,
-            "seen": self._mark_seen,
-            "ping": self._ping,
-            "inbox": self._open_inbox,
-        }.get(content.get("type"))  # type: ignore[arg-type]
-        if handler is None:
-            await self._error("unknown_type", "Unknown message type.", ref=content.get("type"))
-            return
-        await handler(content)
+        if isinstance(frame, VerbFrame):
+            await self._verb(frame)
+        elif isinstance(frame, frames.Send):
+            await self._send(frame)
+        elif isinstance(frame, frames.Ping):
+            await self._ping(frame)
+        elif isinstance(frame, frames.Subscribe):
+            await self._subscribe(frame)
+        else:
+            await self._open_inbox()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
                       **kwargs: Any) -> None:
@@ -362,21 +377,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: str, message: str, **extra: Any) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
-    async def _ping(self, content: dict[str, Any]) -> None:
+    async def _ping(self, frame: frames.Ping) -> None:
         """The page's heartbeat: answered at once (the page counts a missing pong as a dead
         socket), and it refreshes what this socket has open on a visible page."""
         await self.send_json({"type": "pong"})
-        visible = content.get("visible")
         try:
-            await self.presence.beat(
-                self.last_sent,
-                visible=visible if isinstance(visible, bool) else None,
-                endpoint=(presence.clean_endpoint(content["endpoint"])
-                          if "endpoint" in content else None))
+            await self.presence.beat(self.last_sent, visible=frame.visible,
+                                     endpoint=frame.endpoint)
         except Exception:  # Redis or the database away: at worst one push too many
             log.warning("recording the presence of a socket of user %s failed", self.user_id)
 
-    async def _open_inbox(self, content: dict[str, Any]) -> None:
+    async def _open_inbox(self) -> None:
         """The inbox page: hear every conversation the user reads (and only those)."""
         user = await socket_db.active_user(self.user_id)
         heads = {} if user is None else await socket_db.inbox_heads(user)
@@ -387,12 +398,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.inbox[conversation_id] = head
         await self.send_json({"type": "inbox_subscribed", "conversations": sorted(self.inbox)})
 
-    async def _subscribe(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        after_seq = wire.frame_int(content.get("after_seq", 0))
-        if conversation_id is None or after_seq is None:
-            await self._error("malformed", "subscribe needs conversation and after_seq.")
-            return
+    async def _subscribe(self, frame: frames.Subscribe) -> None:
+        conversation_id = frame.conversation
         user = await socket_db.active_user(self.user_id)
         head = (None if user is None
                 else await socket_db.conversation_head(user, conversation_id, opening=True))
@@ -409,36 +416,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.hub.join(conversation_id, self)
         self.inbox.pop(conversation_id, None)  # from now on sent in order, with the backlog
         self.deliver({"type": "_resume", "conversation": conversation_id,
-                      "after_seq": min(after_seq, head)})
+                      "after_seq": min(frame.after_seq, head)})
         try:
             await self.presence.beat({*self.last_sent, conversation_id})
         except Exception:
             log.warning("recording the presence of a socket of user %s failed", self.user_id)
 
-    async def _send(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        raw_client_id = content.get("client_id")
-        try:
-            client_id = uuid.UUID(str(raw_client_id))
-        except ValueError:
-            client_id = None
-        if conversation_id is None or client_id is None:
-            await self._error("malformed", "send needs conversation and a UUID client_id.",
-                              client_id=raw_client_id)
-            return
+    async def _send(self, frame: frames.Send) -> None:
         # Reading goes on while a send is written, so a socket's sends in flight can share one
         # commit; their number is bounded, and past it the socket is not read (backpressure).
+        if self.sends is None:
+            self.sends = set()
         while len(self.sends) >= MAX_SENDS_IN_FLIGHT:
             await asyncio.wait(self.sends, return_when=asyncio.FIRST_COMPLETED)
-        task = asyncio.get_running_loop().create_task(
-            self._post_and_ack(conversation_id, content, client_id))
+        task = asyncio.get_running_loop().create_task(self._post_and_ack(frame))
         self.sends.add(task)
         task.add_done_callback(self.sends.discard)
 
-    async def _post_and_ack(self, conversation_id: int, content: dict[str, Any],
-                            client_id: uuid.UUID) -> None:
+    async def _post_and_ack(self, frame: frames.Send) -> None:
         started = time.monotonic()
-        result = await post_writer().post((self.user_id, conversation_id, content, client_id))
+        conversation_id, client_id = frame.conversation, str(frame.client_id)
+        result = await post_writer().post(Post(self.user_id, frame))
         if isinstance(result, Exception):
             # Not the sender's fault and maybe stored (the writer already tried once more):
             # no ack but a refusal the client retries with the same client_id, which cannot
@@ -446,59 +444,93 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             log.error("a send of user %s failed: %r", self.user_id, result)
             metrics.SENDS.labels("unavailable").inc()
             await self._error(UNAVAILABLE, "The message could not be stored yet; it is sent again.",
-                              client_id=str(client_id), conversation=conversation_id,
+                              client_id=client_id, conversation=conversation_id,
                               retry_after=UNAVAILABLE_RETRY_AFTER)
             return
-        if "id" not in result:
+        if isinstance(result, Refusal):
             metrics.SENDS.labels("refused").inc()
-            extra = {k: v for k, v in result.items() if k not in ("code", "text")}
-            await self._error(result["code"], result["text"],
-                              client_id=str(client_id), conversation=conversation_id, **extra)
+            await self._error(result.code, result.text, client_id=client_id,
+                              conversation=conversation_id, **result.extra)
             return
         metrics.SENDS.labels("acked").inc()
         metrics.ACK_SECONDS.observe(time.monotonic() - started)
         # Sent only after the commit: an ack means the message is safe.
-        ack = {"type": "ack", "action": "send", "client_id": str(client_id),
-               "conversation": conversation_id, "id": result["id"], "seq": result["seq"]}
-        if result["away"]:
-            ack["away"] = result["away"]
-        if result.get("held"):
+        ack: dict[str, Any] = {"type": "ack", "action": "send", "client_id": client_id,
+                               "conversation": conversation_id, "id": result.id,
+                               "seq": result.seq}
+        if result.away:
+            ack["away"] = result.away
+        if result.held:
             ack["held"] = True  # stored, waiting for the school's review (docs/protocol.md)
         await self.send_json(ack)
 
-    async def _message_verb(self, verb: str, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        message_id = wire.frame_int(content.get("id"))
-        if conversation_id is None or message_id is None:
-            await self._error("malformed", f"{verb} needs conversation and id.")
+    async def _verb(self, frame: VerbFrame[Any, Any]) -> None:
+        """A verb of the one table (:data:`messaging.verbs.VERBS`): acked, or refused with the
+        message's (or conversation's) id."""
+        refused = await socket_db.act(self.user_id, frame)
+        if not frame.verb.acked:
             return
-        result = await socket_db.on_message(self.user_id, conversation_id, message_id, verb, content)
-        if "id" not in result:
-            await self._error(result["code"], result["text"], conversation=conversation_id,
-                              id=message_id)
+        where: dict[str, Any] = {"conversation": frame.conversation}
+        if frame.message is not None:
+            where["id"] = frame.message
+        if refused is not None:
+            await self._error(refused.code, refused.text, **where)
             return
-        await self.send_json({"type": "ack", "action": verb, "conversation": conversation_id,
-                              "id": message_id})
+        await self.send_json({"type": "ack", "action": frame.verb.name, **where})
 
-    async def _edit(self, content: dict[str, Any]) -> None:
-        await self._message_verb("edit", content)
 
-    async def _retract(self, content: dict[str, Any]) -> None:
-        await self._message_verb("retract", content)
+class Rechecker:
+    """Every ``SCHOOLCHAT_SOCKET_RECHECK_SECONDS``: do the sessions of this process's sockets
+    still stand? One round checks all of them at once (``socket_db.session_problems``: one
+    query for the accounts, one for the sessions), instead of a task and two queries per socket.
 
-    async def _pin(self, content: dict[str, Any]) -> None:
-        await self._message_verb("pin", content)
+    Session ends are also announced (and close the socket at once); this catches what no
+    announcement covers: an expiry, a session deleted from the store directly, a lost Redis
+    message.
+    """
 
-    async def _mark_sensitive(self, content: dict[str, Any]) -> None:
-        await self._message_verb("mark_sensitive", content)
+    def __init__(self) -> None:
+        self.sockets: set[ChatConsumer] = set()
+        self.task: asyncio.Task[None] | None = None
 
-    async def _acknowledge(self, content: dict[str, Any]) -> None:
-        await self._message_verb("acknowledge", content)
+    def watch(self, socket: ChatConsumer) -> None:
+        self.sockets.add(socket)
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
 
-    async def _mark_seen(self, content: dict[str, Any]) -> None:
-        conversation_id = wire.frame_int(content.get("conversation"))
-        seq = wire.frame_int(content.get("seq"))
-        if conversation_id is None or seq is None:
-            await self._error("malformed", "seen needs conversation and seq.")
+    def forget(self, socket: ChatConsumer) -> None:
+        self.sockets.discard(socket)
+
+    async def _run(self) -> None:
+        try:
+            while self.sockets:
+                await asyncio.sleep(settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS)
+                await self.check()
+        finally:
+            self.task = None
+
+    async def check(self) -> None:
+        sockets = [s for s in self.sockets if not s.closing]
+        try:
+            problems = await socket_db.session_problems({(s.user_id, s.session_key)
+                                                         for s in sockets})
+        except Exception:  # the database is away: check again next time
+            log.warning("checking the sessions of %d sockets failed", len(sockets))
             return
-        await socket_db.seen(self.user_id, conversation_id, seq)
+        for socket in sockets:
+            code = problems.get((socket.user_id, socket.session_key))
+            if code is not None:
+                socket._close_now(code, "session no longer valid")
+
+
+_recheckers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Rechecker] = (
+    weakref.WeakKeyDictionary())
+
+
+def rechecker() -> Rechecker:
+    """This event loop's rechecker (one per process; tests run several loops in turn)."""
+    loop = asyncio.get_running_loop()
+    found = _recheckers.get(loop)
+    if found is None:
+        found = _recheckers[loop] = Rechecker()
+    return found

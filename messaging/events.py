@@ -9,7 +9,7 @@ since. Unsequenced events (``receipt``, ``acknowledged``) may be lost and are on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -18,6 +18,160 @@ from messaging.attachments import visible_attachments
 from messaging.models import Event, Message, Sensitivity
 
 EXCERPT_CHARS = 120
+
+
+# --- the events, as typed dicts (their JSON is what a browser receives) ------------------------
+class Sender(TypedDict):
+    id: int
+    name: str
+    role: str
+
+
+class Quote(TypedDict):
+    id: int
+    seq: int
+    sender: str
+    excerpt: str
+    retracted: bool
+    removed: bool
+
+
+class MessageEvent(TypedDict):
+    type: Literal["message"]
+    conversation: int
+    seq: int
+    id: int
+    client_id: str
+    sender: Sender
+    body: str
+    created_at: str
+    reply_to: Quote | None
+    edited: bool
+    retracted: bool
+    removed: bool
+    urgent: bool
+    ack_requested: bool
+    pinned: bool
+    sensitive: str
+    links: bool
+    card: str  # "" or the live card it carries (messaging.cards)
+    attachments: list[dict[str, Any]]
+    held: NotRequired[bool]
+    rejected: NotRequired[bool]
+    quiet: NotRequired[bool]  # added per socket: a staff member outside office hours
+
+
+class EditedEvent(TypedDict):
+    type: Literal["edited"]
+    conversation: int
+    seq: int
+    id: int
+    body: str
+    edited_at: str | None
+
+
+class RetractedEvent(TypedDict):
+    type: Literal["retracted"]
+    conversation: int
+    seq: int
+    id: int
+
+
+class PinnedEvent(TypedDict):
+    type: Literal["pinned"]
+    conversation: int
+    seq: int
+    id: int
+    pinned: bool
+    excerpt: str
+    sender: str
+
+
+class AttachmentHiddenEvent(TypedDict):
+    type: Literal["attachment_hidden"]
+    conversation: int
+    seq: int
+    id: int
+    attachment: str
+
+
+class RemovedEvent(TypedDict):
+    type: Literal["message_removed"]
+    conversation: int
+    seq: int
+    id: int
+
+
+class SensitiveEvent(TypedDict):
+    type: Literal["sensitive"]
+    conversation: int
+    seq: int
+    id: int
+    sensitive: str
+
+
+class SkipEvent(TypedDict):
+    type: Literal["skip"]
+    conversation: int
+    seq: int
+    _held_by: NotRequired[int]  # HELD_BY, HELD_MESSAGE: for the consumers, never written
+    _message: NotRequired[int]
+
+
+# A sequenced event: one row of the event log, replayed on resume.
+ConversationEvent = (MessageEvent | EditedEvent | RetractedEvent | PinnedEvent
+                     | AttachmentHiddenEvent | RemovedEvent | SensitiveEvent | SkipEvent)
+
+
+class ReceiptEvent(TypedDict):
+    type: Literal["receipt"]
+    conversation: int
+    seen: dict[str, int]
+
+
+class AcknowledgedEvent(TypedDict):
+    type: Literal["acknowledged"]
+    conversation: int
+    id: int
+    count: int
+
+
+class RejectedEvent(TypedDict):
+    type: Literal["rejected"]
+    conversation: int
+    id: int
+
+
+class CardEvent(TypedDict):
+    """A message's live card changed (messaging.cards): pages fetch it again for their reader."""
+
+    type: Literal["card"]
+    conversation: int
+    id: int
+
+
+# A hint: may be lost, never replayed.
+HintEvent = ReceiptEvent | AcknowledgedEvent | RejectedEvent | CardEvent
+
+# Every event type a conversation's socket is sent, and how: "sequenced" ones carry the
+# conversation's ``seq`` (in order, once, replayed on resume), "hint"s may drop. The consumer
+# reads this table; a new event type is one entry here, its TypedDict and its serializer.
+KINDS: dict[str, Literal["sequenced", "hint"]] = {
+    "message": "sequenced",
+    "edited": "sequenced",
+    "retracted": "sequenced",
+    "pinned": "sequenced",
+    "attachment_hidden": "sequenced",
+    "message_removed": "sequenced",
+    "sensitive": "sequenced",
+    "skip": "sequenced",
+    "receipt": "hint",
+    "acknowledged": "hint",
+    "rejected": "hint",
+    "card": "hint",
+}
+SEQUENCED = frozenset(kind for kind, how in KINDS.items() if how == "sequenced")
+HINTS = frozenset(kind for kind, how in KINDS.items() if how == "hint")
 
 
 def describe_sensitive(category: str) -> str:
@@ -42,12 +196,12 @@ def excerpt(message: Message) -> str:
     return Truncator(message.body).chars(EXCERPT_CHARS)
 
 
-def sender_summary(user: Any) -> dict[str, Any]:
+def sender_summary(user: Any) -> Sender:
     # Display name and role only: never a phone number or e-mail address.
     return {"id": user.pk, "name": user.public_name, "role": user.role}
 
 
-def reply_summary(message: Message | None) -> dict[str, Any] | None:
+def reply_summary(message: Message | None) -> Quote | None:
     if message is None:
         return None
     return {
@@ -65,13 +219,13 @@ def attachment_summaries(message: Message) -> list[dict[str, Any]]:
 
 
 def message_event(message: Message, *,
-                  attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                  attachments: list[dict[str, Any]] | None = None) -> MessageEvent:
     """``attachments``: already summarised (a new message), saving a query. A message removed
     by the school carries ``removed`` and, like a retracted one, no text and no attachments;
     ``held`` and ``rejected`` appear only on a held message, which only its sender is sent."""
     retracted = message.is_retracted
     gone = retracted or message.removed_at is not None
-    event = {
+    event: MessageEvent = {
         "type": "message",
         "conversation": message.conversation_id,
         "seq": message.seq,
@@ -102,7 +256,7 @@ def message_event(message: Message, *,
     return event
 
 
-def edited_event(message: Message, seq: int) -> dict[str, Any]:
+def edited_event(message: Message, seq: int) -> EditedEvent:
     return {
         "type": "edited",
         "conversation": message.conversation_id,
@@ -113,36 +267,36 @@ def edited_event(message: Message, seq: int) -> dict[str, Any]:
     }
 
 
-def retracted_event(message: Message, seq: int) -> dict[str, Any]:
+def retracted_event(message: Message, seq: int) -> RetractedEvent:
     return {"type": "retracted", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk}
 
 
-def pinned_event(message: Message, seq: int, pinned: bool) -> dict[str, Any]:
+def pinned_event(message: Message, seq: int, pinned: bool) -> PinnedEvent:
     return {"type": "pinned", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk, "pinned": pinned,
             "excerpt": excerpt(message),
             "sender": message.sender.public_name}
 
 
-def attachment_hidden_event(message: Message, seq: int, token: str) -> dict[str, Any]:
+def attachment_hidden_event(message: Message, seq: int, token: str) -> AttachmentHiddenEvent:
     return {"type": "attachment_hidden", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk, "attachment": token}
 
 
-def removed_event(message: Message, seq: int) -> dict[str, Any]:
+def removed_event(message: Message, seq: int) -> RemovedEvent:
     """The school removed the message: shown as "Removed by the school", no text, no files."""
     return {"type": "message_removed", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk}
 
 
-def sensitive_event(message: Message, seq: int) -> dict[str, Any]:
+def sensitive_event(message: Message, seq: int) -> SensitiveEvent:
     """Staff marked the message sensitive: pages hide its text behind a tap from now on."""
     return {"type": "sensitive", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk, "sensitive": message.sensitive}
 
 
-def skip_event(conversation_id: int, seq: int) -> dict[str, Any]:
+def skip_event(conversation_id: int, seq: int) -> SkipEvent:
     """The seq a held message took (:mod:`messaging.screening`): nothing to show anyone, so it
     names no message; a client only moves its seq on. Released, the message comes with a new
     seq as a ``message``."""
@@ -155,11 +309,11 @@ def skip_event(conversation_id: int, seq: int) -> dict[str, Any]:
 HELD_BY, HELD_MESSAGE = "_held_by", "_message"
 
 
-def held_skip_event(message: Message) -> dict[str, Any]:
+def held_skip_event(message: Message) -> SkipEvent:
     """The ``skip`` everyone is sent for a held message, with what the sender's sockets need
     to send it them instead (stripped before anything is written)."""
-    return skip_event(message.conversation_id, message.seq) | {
-        HELD_BY: message.sender_id, HELD_MESSAGE: message.pk}
+    return {"type": "skip", "conversation": message.conversation_id, "seq": message.seq,
+            "_held_by": message.sender_id, "_message": message.pk}
 
 
 def public(event: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +323,7 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def own_held_event(message: Message, seq: int, viewer: int | None) -> dict[str, Any] | None:
+def own_held_event(message: Message, seq: int, viewer: int | None) -> MessageEvent | None:
     """The held message at ``seq`` as its sender (``viewer``) sees it: waiting for review, or
     not published; None for anyone else, or once released (it has a later seq then)."""
     if (viewer is None or message.sender_id != viewer or message.held_at is None
@@ -178,7 +332,7 @@ def own_held_event(message: Message, seq: int, viewer: int | None) -> dict[str, 
     return message_event(message)
 
 
-def logged_event(event: Event, viewer: int | None = None) -> dict[str, Any]:
+def logged_event(event: Event, viewer: int | None = None) -> ConversationEvent:
     """The wire form of a logged event, for resume and gap fill; ``viewer``: the reader's
     account, who is shown their own held messages."""
     message = event.message

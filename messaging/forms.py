@@ -27,15 +27,6 @@ class MessageForm(forms.Form):
                                   choices=[("", _("Not sensitive")), *Sensitivity.choices])
 
 
-class SensitiveForm(forms.Form):
-    sensitive = forms.ChoiceField(label=_("Sensitive"), choices=Sensitivity.choices)
-
-
-class EditForm(forms.Form):
-    body = forms.CharField(label=_("Message"), strip=True,
-                           max_length=settings.SCHOOLCHAT_MESSAGE_MAX_CHARS)
-
-
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your private reply"), widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=settings.SCHOOLCHAT_MESSAGE_MAX_CHARS, strip=True)

@@ -168,6 +168,8 @@ class SocketPresence:
     """One socket's entries: written when they change, kept alive by its heartbeats through
     this process's :class:`Refresher`, removed when it closes."""
 
+    __slots__ = ("beaten", "endpoint", "socket_id", "stored", "user_id", "visible")
+
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
         self.socket_id = secrets.token_hex(8)

@@ -8,6 +8,8 @@ The sends go through the group-commit writer instead (:mod:`messaging.writer`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -15,20 +17,18 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 from accounts.ratelimit import RateLimited
 from messaging import hours
-from messaging.access import (
-    readable_conversation_or_none,
-    readable_conversations,
-    readable_message_or_none,
-)
-from messaging.actions import edit, oversight, receipts, sensitive
+from messaging.access import readable_conversation_or_none, readable_conversations
+from messaging.actions import oversight
 from messaging.actions.send import ConfirmationRequired
 from messaging.events import HELD_MESSAGE, logged_event, own_held_event, public
 from messaging.models import Event, Message
+from messaging.verbs import VerbFrame
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the session ended: log in again
@@ -41,25 +41,51 @@ def active_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-@database_sync_to_async
-def session_problem(user_id: int, session_key: str | None) -> int | None:
-    """The close code when the socket's session no longer stands, else None.
-
-    Read from the session store itself, so a logout, a session deleted by an admin action,
-    an expiry (or an idle timeout moving ``expire_date``) and a changed password all count.
-    """
-    user = User.objects.filter(pk=user_id).first()
+def _problem(user: User | None, session_key: str | None,
+             data: Mapping[str, Any] | None) -> int | None:
+    """The close code when a socket's session no longer stands (``data``: the session as
+    stored, None when it is gone), else None."""
     if user is None or not user.is_active:
         return CLOSE_DEACTIVATED
     if session_key is None:
         return None  # authenticated without a session (in-process tests only)
-    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
-    if str(data.get(SESSION_KEY)) != str(user_id):
+    data = data or {}
+    if str(data.get(SESSION_KEY)) != str(user.pk):
         return CLOSE_UNAUTHENTICATED
     if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")),
                                  user.get_session_auth_hash()):
         return CLOSE_UNAUTHENTICATED
     return None
+
+
+def _stored_sessions(keys: set[str]) -> dict[str, Mapping[str, Any]]:
+    """The data of the sessions that still stand, read from the session store itself (so a
+    logout, a session deleted by an admin action, an expiry or an idle timeout moving
+    ``expire_date`` all count): one query for a database-backed store, else one per key."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not keys:
+        return {}
+    if hasattr(store_class, "get_model_class"):  # django.contrib.sessions.backends.db and kin
+        store = store_class()
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=keys, expire_date__gt=timezone.now())
+        return {row.session_key: store.decode(row.session_data) for row in rows}
+    found = {key: store_class(key).load() for key in keys}
+    return {key: data for key, data in found.items() if data}
+
+
+@database_sync_to_async
+def session_problems(sockets: set[tuple[int, str | None]]) -> dict[tuple[int, str | None], int]:
+    """For this process's sockets (account, session key): the close code of each whose
+    session no longer stands; the others are not in the answer."""
+    users = User.objects.in_bulk({user_id for user_id, _key in sockets})
+    stored = _stored_sessions({key for _user, key in sockets if key is not None})
+    problems = {}
+    for user_id, key in sockets:
+        code = _problem(users.get(user_id), key, stored.get(key) if key else None)
+        if code is not None:
+            problems[(user_id, key)] = code
+    return problems
 
 
 @database_sync_to_async
@@ -90,7 +116,8 @@ def events_after(conversation_id: int, after_seq: int, upto: int | None,
     rows = rows.select_related(
         "message__sender", "message__reply_to__sender"
     ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
-    return [logged_event(e, viewer) for e in rows]
+    # Plain dicts from here on: the consumer handles them as it handles the hub's.
+    return [dict(logged_event(e, viewer)) for e in rows]
 
 
 @database_sync_to_async
@@ -101,23 +128,33 @@ def own_held(event: dict[str, Any], viewer: int) -> dict[str, Any]:
                .select_related("sender", "reply_to__sender").prefetch_related("attachments")
                .first())
     shown = own_held_event(message, event["seq"], viewer) if message is not None else None
-    return shown or public(event)
+    return dict(shown) if shown is not None else public(event)
 
 
-def refusal(exc: Exception) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What the socket answers instead of an ack: an ``error`` frame's ``code`` and sentence,
+    and its extra fields (``recipients``, ``retry_after``)."""
+
+    code: str
+    text: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def refusal(exc: Exception) -> Refusal:
     if isinstance(exc, PermissionDenied):
-        return {"code": "forbidden", "text": str(exc)}
+        return Refusal("forbidden", str(exc))
     assert isinstance(exc, ValidationError)
-    refusal: dict[str, Any] = {"code": exc.code or "invalid", "text": " ".join(exc.messages)}
+    extra: dict[str, Any] = {}
     if isinstance(exc, ConfirmationRequired):
-        refusal["recipients"] = exc.recipients
+        extra["recipients"] = exc.recipients
     if isinstance(exc, RateLimited):
-        refusal["retry_after"] = exc.retry_after  # the send was not stored; resend after it
-    return refusal
+        extra["retry_after"] = exc.retry_after  # the send was not stored; resend after it
+    return Refusal(exc.code or "invalid", " ".join(exc.messages), extra)
 
 
-NOT_FOUND = {"code": "not_found", "text": "No such conversation."}
-NO_MESSAGE = {"code": "not_found", "text": "No such message."}
+NOT_FOUND = Refusal("not_found", "No such conversation.")
+NO_MESSAGE = Refusal("not_found", "No such message.")
 
 
 @database_sync_to_async
@@ -128,32 +165,15 @@ def schedule(user_id: int) -> hours.Schedule | None:
 
 
 @database_sync_to_async
-def on_message(user_id: int, conversation_id: int, message_id: int, verb: str,
-                content: dict[str, Any]) -> dict[str, Any]:
-    """Edit, retract or acknowledge a message: the same actions as the HTTP views."""
+def act(user_id: int, frame: VerbFrame[Any, Any]) -> Refusal | None:
+    """A verb of :data:`messaging.verbs.VERBS`: the same action as the page's; None when done."""
+    verb = frame.verb
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    message = readable_message_or_none(user, message_id) if user else None
-    if user is None or message is None or message.conversation_id != conversation_id:
-        return NO_MESSAGE
+    target = verb.find(user, frame.conversation, frame.message) if user is not None else None
+    if user is None or target is None:
+        return NO_MESSAGE if verb.on_message else NOT_FOUND
     try:
-        if verb == "edit":
-            message = edit.edit_message(user, message, content.get("body"))
-        elif verb == "retract":
-            message = edit.retract_message(user, message)
-        elif verb == "pin":
-            message = edit.pin_message(user, message, content.get("pinned", True) is not False)
-        elif verb == "mark_sensitive":
-            message = sensitive.mark_sensitive(user, message, content.get("sensitive"))
-        else:
-            receipts.acknowledge(user, message)
+        verb.act(user, target, frame.argument)
     except (PermissionDenied, ValidationError) as exc:
         return refusal(exc)
-    return {"id": message.pk}
-
-
-@database_sync_to_async
-def seen(user_id: int, conversation_id: int, seq: int) -> None:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    conversation = readable_conversation_or_none(user, conversation_id) if user else None
-    if user is not None and conversation is not None:
-        receipts.mark_seen(user, conversation, seq)
+    return None

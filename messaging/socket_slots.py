@@ -212,6 +212,8 @@ def reset() -> None:
 class SocketSlot:
     """One socket's slot: claimed once it is open, released when it closes."""
 
+    __slots__ = ("socket_id", "user_id")
+
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
         self.socket_id = secrets.token_hex(8)

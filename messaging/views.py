@@ -34,23 +34,19 @@ from messaging.access import (
 )
 from messaging.actions import attachments as attachment_actions
 from messaging.actions import blocks, direct, groups, oversight, scheduled, send
-from messaging.actions import edit as edit_actions
 from messaging.actions import hours as hours_actions
-from messaging.actions import receipts as receipt_actions
 from messaging.actions import reminders as reminder_actions
-from messaging.actions import sensitive as sensitive_actions
 from messaging.events import logged_event, message_event
 from messaging.forms import (
     AddClassForm,
-    EditForm,
     MessageForm,
     OfficeHoursForm,
     ReplyForm,
-    SensitiveForm,
 )
 from messaging.models import Conversation, Event, Membership, Message
 from messaging.routing import websocket_urlpatterns
 from messaging.templatetags.messaging_tags import PROTOTYPE_ID
+from messaging.verbs import Verb
 
 
 def _readable_or_404(request: AuthenticatedHttpRequest, conversation_id: int) -> Conversation:
@@ -192,75 +188,22 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
 
 @login_required
 @require_POST
-def mark_read(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
-    """The page's "Mark as read" (without JavaScript; the script sends ``seen`` instead):
-    receipts up to the last seq the page showed."""
-    conv = _readable_or_404(request, conversation_id)
-    raw = request.POST.get("seq", "")
-    if raw.isdigit():
-        receipt_actions.mark_seen(request.user, conv, int(raw))
-    return redirect("messaging:conversation", conversation_id=conv.pk)
-
-
-@login_required
-@require_POST
-def edit(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message = _message_or_404(request, conversation_id, message_id)
-    form = EditForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, message.conversation,
-                        ValidationError(_("A message cannot be empty.")))
+def verb(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int | None = None,
+         *, verb: Verb[Any, Any]) -> HttpResponse:
+    """A verb of :data:`messaging.verbs.VERBS` from the page's form (``messaging/urls.py``
+    routes each one here): the same target, argument and action as the socket's frame."""
+    target = verb.find(request.user, conversation_id, message_id)
+    if target is None:
+        raise Http404
+    conversation = target if isinstance(target, Conversation) else target.conversation
     try:
-        edit_actions.edit_message(request.user, message, form.cleaned_data["body"])
+        argument = verb.from_form(request.POST)
+    except ValueError:  # nothing to do (a "Mark as read" without a seq)
+        return redirect("messaging:conversation", conversation_id=conversation_id)
+    try:
+        verb.act(request.user, target, argument)
     except (PermissionDenied, ValidationError) as exc:
-        return _refused(request, message.conversation, exc)
-    return redirect("messaging:conversation", conversation_id=conversation_id)
-
-
-@login_required
-@require_POST
-def retract(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message = _message_or_404(request, conversation_id, message_id)
-    try:
-        edit_actions.retract_message(request.user, message)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refused(request, message.conversation, exc)
-    return redirect("messaging:conversation", conversation_id=conversation_id)
-
-
-@login_required
-@require_POST
-def pin(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message = _message_or_404(request, conversation_id, message_id)
-    try:
-        edit_actions.pin_message(request.user, message, request.POST.get("pinned", "1") == "1")
-    except (PermissionDenied, ValidationError) as exc:
-        return _refused(request, message.conversation, exc)
-    return redirect("messaging:conversation", conversation_id=conversation_id)
-
-
-@login_required
-@require_POST
-def mark_sensitive(request: AuthenticatedHttpRequest, conversation_id: int,
-                   message_id: int) -> HttpResponse:
-    message = _message_or_404(request, conversation_id, message_id)
-    form = SensitiveForm(request.POST)
-    try:
-        sensitive_actions.mark_sensitive(
-            request.user, message, form.cleaned_data["sensitive"] if form.is_valid() else "")
-    except (PermissionDenied, ValidationError) as exc:
-        return _refused(request, message.conversation, exc)
-    return redirect("messaging:conversation", conversation_id=conversation_id)
-
-
-@login_required
-@require_POST
-def acknowledge(request: AuthenticatedHttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message = _message_or_404(request, conversation_id, message_id)
-    try:
-        receipt_actions.acknowledge(request.user, message)
-    except PermissionDenied as exc:
-        return _refused(request, message.conversation, exc)
+        return _refused(request, conversation, exc)
     return redirect("messaging:conversation", conversation_id=conversation_id)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import User
-from messaging import hours
+from messaging import frames, hours
 from messaging.access import (
     readable_conversation_or_none,
     readable_message_or_none,
@@ -29,65 +29,72 @@ from messaging.access import (
 from messaging.actions import send
 from messaging.actions.send import Draft
 from messaging.attachments import claimable
-from messaging.models import Attachment
-from messaging.socket_db import NO_MESSAGE, NOT_FOUND, refusal
-from messaging.wire import frame_int
+from messaging.socket_db import NO_MESSAGE, NOT_FOUND, Refusal, refusal
 from observability import metrics
 
 log = logging.getLogger(__name__)
 
 
-def _draft(user: User, conversation: Any, content: dict[str, Any],
-           client_id: uuid.UUID) -> Draft | None:
+def _draft(user: User, conversation: Any, frame: frames.Send) -> Draft | None:
     """The draft a ``send`` frame describes; None when it replies to a message the user
-    cannot see. Raises ``ValidationError`` for malformed attachments."""
+    cannot see."""
     reply_to = None
-    if content.get("reply_to") is not None:
-        reply_to = readable_message_or_none(user, frame_int(content.get("reply_to")) or 0)
+    if frame.reply_to is not None:
+        reply_to = readable_message_or_none(user, frame.reply_to)
         if reply_to is None or reply_to.conversation_id != conversation.pk:
             return None
     return Draft(
-        user, content.get("body"), client_id=client_id, reply_to=reply_to,
-        urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
-        ack_requested=content.get("ack_requested") is True,
-        attachments=_attachments(user, content.get("attachments")),
-        sensitive=content.get("sensitive") or "",
+        user, frame.body, client_id=frame.client_id, reply_to=reply_to, urgent=frame.urgent,
+        confirm=frame.confirm, ack_requested=frame.ack_requested,
+        attachments=claimable(user, list(frame.attachments)) if frame.attachments else [],
+        sensitive=frame.sensitive,
     )
 
 
-def _attachments(user: User, raw: Any) -> list[Attachment]:
-    if not raw:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        raise ValidationError("attachments must be a list of tokens.", code="malformed")
-    return claimable(user, raw)
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One send waiting in the writer's queue: who sends, and their parsed frame."""
+
+    user_id: int
+    frame: frames.Send
 
 
-Send = tuple[int, int, dict[str, Any], uuid.UUID]  # user id, conversation id, frame, client_id
-Answer = dict[str, Any] | Exception
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The answer to a stored send: the ack's id and seq, the staff who are away, and whether
+    the school's screen held it for review."""
+
+    id: int
+    seq: int
+    away: list[dict[str, Any]]
+    held: bool = False
+
+
+# A send's answer: stored, refused, or the exception that failed its conversation's transaction.
+Answer = Stored | Refusal | Exception
 
 
 @database_sync_to_async
-def _post_batch(sends: list[Send]) -> list[Answer]:
+def _post_batch(sends: list[Post]) -> list[Answer]:
     """Check and store every send of a batch: one transaction per conversation.
 
-    Each send gets its own answer: ``{"id", "seq", "away"}``, a refusal ``{"code", "text"}``,
-    or the exception that failed its conversation's transaction.
+    Each send gets its own :data:`Answer`.
     """
     # Storing messages changes no membership: each sender's permissions are read once.
     with remembered_permissions():
         return _post_batch_checked(sends)
 
 
-def _post_batch_checked(sends: list[Send]) -> list[Answer]:
-    users = {u.pk: u for u in User.objects.filter(pk__in={s[0] for s in sends}, is_active=True)
+def _post_batch_checked(sends: list[Post]) -> list[Answer]:
+    users = {u.pk: u for u in User.objects.filter(pk__in={s.user_id for s in sends}, is_active=True)
              .select_related("school")}
     remember_restrictions(users.values())  # one query for every sender's restrictions
     readable: dict[tuple[int, int], Any] = {}
     results: list[Answer | None] = [None] * len(sends)
     drafts: dict[int, list[tuple[int, Draft]]] = {}
     conversations: dict[int, Any] = {}
-    for index, (user_id, conversation_id, content, client_id) in enumerate(sends):
+    for index, post in enumerate(sends):
+        user_id, conversation_id = post.user_id, post.frame.conversation
         user = users.get(user_id)
         key = (user_id, conversation_id)
         if key not in readable:
@@ -99,7 +106,7 @@ def _post_batch_checked(sends: list[Send]) -> list[Answer]:
         # One object per conversation, so the seq it holds stays current across senders.
         conversation = conversations.setdefault(conversation_id, readable[key])
         try:
-            draft = _draft(user, conversation, content, client_id)
+            draft = _draft(user, conversation, post.frame)
         except ValidationError as exc:
             results[index] = refusal(exc)
             continue
@@ -125,11 +132,9 @@ def _post_batch_checked(sends: list[Send]) -> list[Answer]:
             message, _created = outcome
             if draft.sender.pk not in away:
                 away[draft.sender.pk] = hours.staff_away(draft.sender, conversation)
-            answer: dict[str, Any] = {"id": message.pk, "seq": message.seq,
-                                      "away": away[draft.sender.pk]}
-            if message.held_at is not None:
-                answer["held"] = True  # stored, waiting for the school's review
-            results[index] = answer
+            # held: stored, waiting for the school's review
+            results[index] = Stored(message.pk, message.seq, away[draft.sender.pk],
+                                    held=message.held_at is not None)
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
 
@@ -147,10 +152,10 @@ class PostWriter:
     MAX_BATCH = 200
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Send, asyncio.Future[Answer]]] = []
+        self._pending: list[tuple[Post, asyncio.Future[Answer]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def post(self, send: Send) -> Answer:
+    async def post(self, send: Post) -> Answer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
         self._pending.append((send, future))
@@ -188,7 +193,7 @@ def connection_lost(result: Answer) -> bool:
     return isinstance(result, (OperationalError, InterfaceError))
 
 
-async def _answers(sends: list[Send]) -> list[Answer]:
+async def _answers(sends: list[Post]) -> list[Answer]:
     try:
         answers: list[Answer] = await _post_batch(sends)
         return answers

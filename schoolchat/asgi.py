@@ -13,7 +13,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolchat.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: the routing imports models.
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from absence.routing import websocket_urlpatterns as absence_urlpatterns  # noqa: E402
@@ -22,17 +21,17 @@ from meetings.routing import websocket_urlpatterns as meetings_urlpatterns  # no
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from safeguarding.routing import websocket_urlpatterns as safeguarding_urlpatterns  # noqa: E402
 from schoolchat.limits import BodyLimitMiddleware  # noqa: E402
-from schoolchat.origins import origin_validator  # noqa: E402
+from schoolchat.sockets import SignedInSocket  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
         # Only this site's own origin (scheme, host and port; https only in production) may
         # open a socket: another site, or another port of our host, cannot use our cookie.
-        "websocket": origin_validator(
-            AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns,
-                                           *absence_urlpatterns, *meetings_urlpatterns,
-                                           *activities_urlpatterns]))
+        # Then the session cookie's user, read once (schoolchat/sockets.py).
+        "websocket": SignedInSocket(
+            URLRouter([*websocket_urlpatterns, *safeguarding_urlpatterns, *absence_urlpatterns,
+                       *meetings_urlpatterns, *activities_urlpatterns])
         ),
     }
 )

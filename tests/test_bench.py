@@ -164,7 +164,8 @@ def test_a_run_ends_with_its_ratios_one_a_line_leaving_out_what_did_not_run() ->
     every = dict.fromkeys(run.RATIO_LINES, 1.0)
     assert [line.split("=")[0] for line in run.ratio_lines(every)] == [
         "fanout200_p99_ratio", "fanout200_p50_ratio", "announce1000_p99_ratio",
-        "idle_socket_ratio", "persist_ratio", "crossprocess_fanout_p99_ratio"]
+        "idle_socket_ratio", "idle10k_cpu_pct", "idle10k_redis_ops", "persist_ratio",
+        "crossprocess_fanout_p99_ratio"]
 
 
 def test_a_quick_run_leaves_out_the_announcement_unless_asked_for() -> None:

@@ -163,6 +163,14 @@ async def test_a_retried_send_is_acked_with_the_first_message(conversation_4b: C
         (json.dumps({"type": "subscribe", "conversation": 1, "after_seq": -1}), "malformed"),
         (json.dumps({"type": "send", "conversation": 1, "client_id": "nope", "body": "x"}),
          "malformed"),
+        (json.dumps({"type": "send", "conversation": 1, "client_id": str(uuid.uuid4()),
+                     "body": "x", "attachments": "token"}), "malformed"),
+        (json.dumps({"type": ["send"]}), "unknown_type"),
+        (json.dumps({"type": {"a": 1}}), "unknown_type"),
+        (json.dumps({"type": "edit", "conversation": 1}), "malformed"),
+        (json.dumps({"type": "pin", "conversation": 1, "id": "311"}), "malformed"),
+        (json.dumps({"type": "seen", "conversation": 1, "seq": "44"}), "malformed"),
+        (json.dumps({"type": "seen", "conversation": True, "seq": 4}), "malformed"),
     ],
 )
 async def test_malformed_frames_get_a_clear_error_and_the_socket_stays_open(parent: User, frame: str,
@@ -213,7 +221,8 @@ async def test_a_gap_in_the_live_stream_is_filled_from_the_database(conversation
     await database_sync_to_async(_store_unpublished)(conversation_4b, teacher, 2,
                                                      "second, never published")
     third = await database_sync_to_async(_store_unpublished)(conversation_4b, teacher, 3, "third")
-    hub.get_hub().publish(conversation_4b.pk, await database_sync_to_async(message_event)(third))
+    hub.get_hub().publish(conversation_4b.pk,
+                          dict(await database_sync_to_async(message_event)(third)))
     got = [await communicator.receive_json_from(), await communicator.receive_json_from()]
     assert [(e["seq"], e["body"]) for e in got] == [(2, "second, never published"), (3, "third")]
     await communicator.disconnect()

@@ -177,3 +177,18 @@ async def test_a_valid_session_passes_the_recheck(settings: Settings, parent: Us
     assert await socket.receive_nothing(timeout=0.5)
     await still_open(socket)
     await socket.disconnect()
+
+
+async def test_one_round_of_rechecks_closes_only_the_sockets_whose_session_ended(
+        settings: Settings, parent: User, teacher: User) -> None:
+    """The process rechecks all its sockets together: a person's ended session closes that
+    session's socket, and the same person's other session and another person stay open."""
+    settings.SCHOOLCHAT_SOCKET_RECHECK_SECONDS = 0.2
+    ended = await open_with_session(parent, await new_session(parent))
+    other_tab = await open_with_session(parent, await new_session(parent))
+    colleague = await open_with_session(teacher, await new_session(teacher))
+    await behind_the_store(parent, ended.scope["session"].session_key, "deleted")
+    assert await closed_with(ended) == 4401
+    for socket in (other_tab, colleague):
+        await still_open(socket)
+        await socket.disconnect()
