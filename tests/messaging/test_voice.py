@@ -5,6 +5,7 @@ conversation's members (a 5A parent gets 404 for 4B's), archived, and never more
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from accounts.models import School, User
@@ -117,7 +119,9 @@ def test_a_push_and_a_digest_say_voice_message_and_nothing_more(
     message, _created = send_actions.post_message(teacher, conversation_4b, "",
                                                   attachments=[voice])
     assert payload(message)["body"] == f"{teacher.public_name}: Voice message"
-    sections, _reached = digest_for(parent)
+    # At noon, outside anyone's quiet hours (a digest in them carries only urgent messages).
+    noon = (timezone.localtime() + timedelta(days=1)).replace(hour=12, minute=0)
+    sections, _reached = digest_for(parent, noon)
     assert [m["excerpt"] for s in sections for m in s["messages"]] == ["Voice message"]
     assert summary(voice)["url"] not in str(payload(message))
 
