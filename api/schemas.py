@@ -3,13 +3,14 @@ its OpenAPI document: every field here is documented there with its type and des
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import AfterValidator, StrictBool, StrictStr
+from pydantic import AfterValidator, BeforeValidator, StrictBool, StrictStr
 
 # The largest id a database row has (a 64-bit integer): a larger number is refused as invalid
 # (422) instead of reaching the database.
@@ -158,6 +159,18 @@ class RosterImportOut(Schema):
     changes: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list, description="Why it failed, by line.")
 
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A day as ``YYYY-MM-DD`` only: pydantic would otherwise take a number as a Unix time."""
+    if not isinstance(value, date) and not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 AbsenceReason = Literal["ill", "medical", "family", "other"]
 

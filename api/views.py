@@ -44,6 +44,7 @@ from api.schemas import (
     ConversationKind,
     ConversationList,
     ConversationOut,
+    Day,
     Error,
     FamilyOut,
     Id,
@@ -289,7 +290,7 @@ def _days(today: date, day: date | None, first: date | None,
     last = last or first
     assert first is not None and last is not None
     if last < first:
-        raise ApiError(422, "invalid", _("The day until comes before the day from."))
+        raise ApiError(422, "invalid", _("The until date comes before the from date."))
     if (last - first) >= timedelta(days=MAX_ABSENCE_DAYS):
         raise ApiError(422, "invalid", _("Ask for at most %(days)d days at a time.")
                        % {"days": MAX_ABSENCE_DAYS})
@@ -310,9 +311,9 @@ def _absence_out(report: AbsenceReport, reason_shown: bool) -> AbsenceOut:
          auth=TokenAuth(Scope.ABSENCES_READ),
          url_name="absences", operation_id="list_absences",
          summary="The absences of a day", tags=["absences"])
-def list_absences(request: TokenRequest, day: Annotated[date | None, Query(alias="date")] = None,
-                  first: Annotated[date | None, Query(alias="from")] = None,
-                  last: Annotated[date | None, Query(alias="until")] = None,
+def list_absences(request: TokenRequest, day: Annotated[Day | None, Query(alias="date")] = None,
+                  first: Annotated[Day | None, Query(alias="from")] = None,
+                  last: Annotated[Day | None, Query(alias="until")] = None,
                   limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
     """The absences of the token's school on `date` (`YYYY-MM-DD`; today without it), or on
     any day from `from` until `until` (both included, at most 92 days), that the token's staff

@@ -86,10 +86,11 @@ def test_the_class_teacher_sees_their_class_and_why_a_subject_teacher_only_who(
 
 
 @pytest.mark.parametrize("query, problem", [
-    ("?from=2026-12-10&until=2026-12-01", "comes before"),
+    ("?from=2026-12-10&until=2026-12-01", "comes before the from date"),
     ("?from=2026-01-01&until=2026-12-31", "at most 92 days"),
     ("?date=2026-12-01&from=2026-12-01", "not both"),
-    ("?date=yesterday", "date"),
+    ("?date=yesterday", "YYYY-MM-DD"),
+    ("?until=0", "YYYY-MM-DD"),
 ])
 def test_a_bad_day_is_refused_with_its_reason(school: School, office: User, query: str,
                                               problem: str) -> None:
