@@ -74,6 +74,12 @@ def test_the_office_sees_the_whole_school_and_why(school: School, office: User,
     assert _seen(token, f"?date={today + timedelta(days=2)}") == []
 
 
+
+def test_an_admin_who_teaches_no_class_sees_no_absences_as_on_the_pages(
+        school: School, admin: User, absences: dict[str, Any]) -> None:
+    assert _seen(make_token(school, admin, ["all"])) == []
+
+
 def test_the_class_teacher_sees_their_class_and_why_a_subject_teacher_only_who(
         school: School, teacher: User, subject_teacher: User,
         absences: dict[str, Any]) -> None:
