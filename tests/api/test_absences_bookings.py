@@ -15,9 +15,9 @@ from absence.actions import Absence, school_today
 from absence.models import DEFAULT_CUTOFF, Reason
 from accounts.models import Pupil, Role, RosterImport, School, SchoolClass, User
 from accounts.oneroster_import import import_oneroster
-from meetings.actions.bookings import book
+from meetings.actions.bookings import book, cancel
 from meetings.actions.rounds import publish_round
-from meetings.models import MeetingRound
+from meetings.models import Booking, MeetingRound
 from tests.accounts import oneroster_files as files
 from tests.api.conftest import call, make_token
 from tests.factories import UserFactory
@@ -135,6 +135,16 @@ def test_the_office_reads_every_booking_a_teacher_their_own(
                make_token(school, teacher, ["bookings:read"])).json()
     assert [(b["pupil"]["name"].split()[0], b["teacher"]["id"], b["booked_by"]["name"])
             for b in own["items"]] == [("Emma", teacher.pk, "Anna Jansen")]
+
+
+
+def test_a_cancelled_booking_is_not_listed(school: School, admin: User, parent: User,
+                                           evening: MeetingRound) -> None:
+    cancel(parent, Booking.objects.get(pupil__first_name="Emma"))
+    body = call("get", f"/api/meetings/rounds/{evening.pk}/bookings",
+                make_token(school, admin, ["bookings:read"])).json()
+    assert [b["pupil"]["name"].split()[0] for b in body["items"]] == ["Mateo"]
+    assert body["count"] == 1
 
 
 def test_a_round_the_teacher_has_nothing_to_do_with_is_not_there(
