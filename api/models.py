@@ -18,6 +18,8 @@ class Scope(models.TextChoices):
     ANNOUNCEMENTS_WRITE = "announcements:write", _("Post announcements")
     ACKNOWLEDGEMENTS_READ = "acknowledgements:read", _("Read who acknowledged a message")
     ROSTER_WRITE = "roster:write", _("Import the roster")
+    ABSENCES_READ = "absences:read", _("Read the absences")
+    BOOKINGS_READ = "bookings:read", _("Read the parents' evenings and their bookings")
     ALL = "all", _("Everything the API can do, now and later")
 
 

@@ -3,13 +3,14 @@ its OpenAPI document: every field here is documented there with its type and des
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import AfterValidator, StrictBool, StrictStr
+from pydantic import AfterValidator, BeforeValidator, StrictBool, StrictStr
 
 # The largest id a database row has (a 64-bit integer): a larger number is refused as invalid
 # (422) instead of reaching the database.
@@ -140,6 +141,8 @@ class RosterPreviewOut(Schema):
     changed: bool = Field(description="False when the roster already matches the file.")
     summary: str
     changes: list[str] = Field(description="Every change, one sentence each.")
+    leavers: list[str] = Field(default_factory=list, description=(
+        "The pupils a bulk OneRoster file makes leavers, to confirm with confirm_leavers."))
 
 
 ImportState = Literal["pending", "running", "done", "failed"]
@@ -155,3 +158,78 @@ class RosterImportOut(Schema):
     summary: str = Field(default="", description="What it did, once done.")
     changes: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list, description="Why it failed, by line.")
+
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A day as ``YYYY-MM-DD`` only: pydantic would otherwise take a number as a Unix time."""
+    if not isinstance(value, date) and not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+AbsenceReason = Literal["ill", "medical", "family", "other"]
+
+
+class AbsenceOut(Schema):
+    id: int
+    pupil: PupilOut
+    starts_on: date
+    ends_on: date
+    from_time: time | None = Field(description="Set, with until_time, for a part of one day.")
+    until_time: time | None
+    reason: AbsenceReason | None = Field(description=(
+        "Only where the token's staff member may see why (the office, the class teacher); "
+        "null otherwise, and once retention has cleared a health reason."))
+    note: str = Field(description="The guardian's note, under the same condition as reason; "
+                                  "blank otherwise.")
+    reported: bool = Field(description="A guardian reported it.")
+    late: bool = Field(description="Reported after the school's cut-off time on its first day.")
+    marked_missing: bool = Field(description="The school marked the pupil absent, not reported.")
+    open: bool = Field(description="Marked missing and not (yet) answered by a guardian.")
+    acknowledged: bool = Field(description="The office or the class teacher acknowledged it.")
+
+
+class AbsenceList(Schema):
+    count: int
+    items: list[AbsenceOut]
+
+
+class RoundOut(Schema):
+    id: int
+    title: str
+    classes: list[SchoolClassOut]
+    place: str
+    video_link: str
+    slot_minutes: int
+    opens_at: datetime
+    closes_at: datetime
+    change_deadline: datetime
+    per: Literal["family", "guardian"] = Field(description="One booking per family, or per "
+                                                           "guardian.")
+
+
+class RoundList(Schema):
+    count: int
+    items: list[RoundOut]
+
+
+class BookingOut(Schema):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    teacher: PersonOut
+    pupil: PupilOut
+    booked_by: PersonOut | None
+    booked_at: datetime
+
+
+class BookingList(Schema):
+    round: int
+    count: int
+    items: list[BookingOut]

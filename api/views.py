@@ -9,6 +9,7 @@ staff member may not see, is 404; one-to-one conversations are never served.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any, cast
 
 from django.db.models import Count, Q, QuerySet
@@ -16,11 +17,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from ninja import Field, File, NinjaAPI, Status
+from ninja import Field, File, NinjaAPI, Query, Status
 from ninja.files import UploadedFile
 
+from absence.access import reason_visible_reports, visible_reports
+from absence.actions import school_today
+from absence.models import AbsenceReport
 from accounts.access import can
-from accounts.models import RosterImport
+from accounts.models import Pupil, RosterImport
 from api import errors
 from api.auth import TokenAuth, TokenRequest
 from api.errors import ApiError, not_found
@@ -29,12 +33,18 @@ from api.roster import FORMATS, FormatName
 from api.schemas import (
     BODY_ERRORS,
     ERRORS,
+    AbsenceList,
+    AbsenceOut,
+    AbsenceReason,
     AcknowledgementOut,
     AcknowledgementsOut,
     AnnouncementIn,
+    BookingList,
+    BookingOut,
     ConversationKind,
     ConversationList,
     ConversationOut,
+    Day,
     Error,
     FamilyOut,
     Id,
@@ -45,8 +55,12 @@ from api.schemas import (
     PupilOut,
     RosterImportOut,
     RosterPreviewOut,
+    RoundList,
+    RoundOut,
     SchoolClassOut,
 )
+from meetings.access import visible_bookings, visible_rounds
+from meetings.models import Booking, MeetingRound
 from messaging import acknowledgements
 from messaging.access import readable_conversations, readable_message_or_none
 from messaging.actions.send import post_message
@@ -212,24 +226,27 @@ def _may_import(request: TokenRequest) -> None:
           url_name="roster_imports", operation_id="import_roster",
           summary="Import the roster", tags=["roster"])
 def import_roster(request: TokenRequest, file: File[UploadedFile],
-                  format: FormatName = "csv",
-                  dry_run: bool = False) -> Status[RosterPreviewOut | RosterImportOut]:
+                  format: FormatName = "csv", dry_run: bool = False,
+                  confirm_leavers: bool = False) -> Status[RosterPreviewOut | RosterImportOut]:
     """Send the school's roster file (multipart/form-data, field `file`) in `format` (`csv`:
-    the columns of the admin's roster page, docs/accounts.md). The whole file is checked first:
-    a file with a bad line is refused whole (422, `errors` names every line) and nothing
-    changes. With `dry_run=true` the answer is the preview the page shows (200), and nothing
-    changes; otherwise the import is queued for the worker (202) and
-    `GET /api/roster/imports/{id}` follows it. Pupils missing from the file become leavers.
-    One import at a time per school (409). The token must act as a school admin. Scope:
-    `roster:write`."""
+    the columns of the admin's roster page; `oneroster`: a OneRoster 1.1 or 1.2 CSV zip, bulk
+    or delta; docs/accounts.md). The whole file is checked first: a file with a bad line is
+    refused whole (422, `errors` names every line) and nothing changes. With `dry_run=true`
+    the answer is the preview the page shows (200), and nothing changes; otherwise the import
+    is queued for the worker (202) and `GET /api/roster/imports/{id}` follows it. Pupils
+    missing from a CSV or a bulk OneRoster file become leavers; a OneRoster file's leavers
+    (listed in its preview's `leavers`) must be confirmed with `confirm_leavers=true`, else
+    422 `leavers_unconfirmed` lists them and nothing changes. One import at a time per school
+    (409). The token must act as a school admin. Scope: `roster:write`."""
     _may_import(request)
     reader, raw = FORMATS[format], file.read()
     school, actor = request.auth.school, request.auth.acts_as
     if dry_run:
         preview = reader.preview(school, raw, actor)
         return Status(200, RosterPreviewOut(changed=preview.changed, summary=preview.summary,
-                                            changes=preview.changes))
-    return Status(202, _import_out(reader.start(school, raw, actor)))
+                                            changes=preview.changes, leavers=preview.leavers))
+    return Status(202, _import_out(reader.start(school, raw, actor,
+                                                confirm_leavers=confirm_leavers)))
 
 
 @api.get("/roster/imports/{import_id}", response={200: RosterImportOut, **ERRORS},
@@ -244,6 +261,133 @@ def get_roster_import(request: TokenRequest, import_id: Id) -> RosterImportOut:
     if job is None or not can(request.auth.acts_as, "roster_import.view", job):
         raise not_found()
     return _import_out(job)
+
+
+# --- absences and parents' evenings: read only, as the token's staff member sees them --------
+
+# The longest stretch one call of the absences reads: a school term.
+MAX_ABSENCE_DAYS = 92
+Limit = Annotated[int, Field(ge=1, le=200)]
+Offset = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+def _pupil(pupil: Pupil) -> PupilOut:
+    return PupilOut(id=pupil.pk, name=str(pupil), ref=pupil.shown_ref)
+
+
+def _days(today: date, day: date | None, first: date | None,
+          last: date | None) -> tuple[date, date]:
+    """The days asked for: one ``date``, or ``from`` to ``until`` (either alone is one day),
+    or today in the school's time zone."""
+    if day is not None:
+        if first is not None or last is not None:
+            raise ApiError(422, "invalid", _("Ask for one date, or for from and until, not "
+                                             "both."))
+        return day, day
+    if first is None and last is None:
+        return today, today
+    first = first or last
+    last = last or first
+    assert first is not None and last is not None
+    if last < first:
+        raise ApiError(422, "invalid", _("The until date comes before the from date."))
+    if (last - first) >= timedelta(days=MAX_ABSENCE_DAYS):
+        raise ApiError(422, "invalid", _("Ask for at most %(days)d days at a time.")
+                       % {"days": MAX_ABSENCE_DAYS})
+    return first, last
+
+
+def _absence_out(report: AbsenceReport, reason_shown: bool) -> AbsenceOut:
+    return AbsenceOut(
+        id=report.pk, pupil=_pupil(report.pupil), starts_on=report.starts_on,
+        ends_on=report.ends_on, from_time=report.from_time, until_time=report.until_time,
+        reason=cast(AbsenceReason, report.category) if reason_shown and report.category else None,
+        note=report.note if reason_shown else "", reported=report.reported_at is not None,
+        late=report.late, marked_missing=report.marked_at is not None, open=report.is_open,
+        acknowledged=report.acknowledged_at is not None)
+
+
+@api.get("/absences", response={200: AbsenceList, **ERRORS},
+         auth=TokenAuth(Scope.ABSENCES_READ),
+         url_name="absences", operation_id="list_absences",
+         summary="The absences of a day", tags=["absences"])
+def list_absences(request: TokenRequest, day: Annotated[Day | None, Query(alias="date")] = None,
+                  first: Annotated[Day | None, Query(alias="from")] = None,
+                  last: Annotated[Day | None, Query(alias="until")] = None,
+                  limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+    """The absences of the token's school on `date` (`YYYY-MM-DD`; today without it), or on
+    any day from `from` until `until` (both included, at most 92 days), that the token's staff
+    member sees on the absence pages: the office the whole school's, a teacher their classes'
+    pupils'. Why a pupil is away (`reason`, `note`) only where that person may see it (the
+    office, the class teacher); a subject teacher's token never gets a reason, a health one
+    included. A marked absence not (yet) answered is `open`. In order of the first day, then
+    the pupil. Scope: `absences:read`."""
+    start, end = _days(school_today(request.auth.school), day, first, last)
+    token = request.auth
+    found = (visible_reports(token.acts_as).filter(school_id=token.school_id,
+                                                   starts_on__lte=end, ends_on__gte=start)
+             .select_related("pupil").order_by("starts_on", "pupil__first_name",
+                                               "pupil__last_name", "pk"))
+    page = list(found[offset:offset + limit])
+    reasons = set(reason_visible_reports(token.acts_as)
+                  .filter(pk__in=[r.pk for r in page]).values_list("pk", flat=True))
+    return {"count": found.count(), "items": [_absence_out(r, r.pk in reasons) for r in page]}
+
+
+def _rounds(request: TokenRequest) -> QuerySet[MeetingRound]:
+    return visible_rounds(request.auth.acts_as).filter(school_id=request.auth.school_id)
+
+
+def _round_out(round_: MeetingRound) -> RoundOut:
+    return RoundOut(
+        id=round_.pk, title=round_.title,
+        classes=[SchoolClassOut(id=c.pk, name=c.name)
+                 for c in sorted(round_.classes.all(), key=lambda c: (c.name, c.pk))],
+        place=round_.place, video_link=round_.video_link, slot_minutes=round_.slot_minutes,
+        opens_at=round_.opens_at, closes_at=round_.closes_at,
+        change_deadline=round_.change_deadline, per=cast(Any, round_.per))
+
+
+@api.get("/meetings/rounds", response={200: RoundList, **ERRORS},
+         auth=TokenAuth(Scope.BOOKINGS_READ),
+         url_name="meeting_rounds", operation_id="list_meeting_rounds",
+         summary="List parents' evenings", tags=["bookings"])
+def list_meeting_rounds(request: TokenRequest, limit: Limit = 50,
+                        offset: Offset = 0) -> dict[str, Any]:
+    """The parents' evenings of the token's school that its staff member sees on the
+    meetings page: the office every one, a teacher those they published or have slots in.
+    Newest first. Scope: `bookings:read`."""
+    found = _rounds(request).prefetch_related("classes").order_by("-opens_at", "-pk")
+    return {"count": found.count(),
+            "items": [_round_out(r) for r in found[offset:offset + limit]]}
+
+
+def _booking_out(booking: Booking) -> BookingOut:
+    booked_by = booking.booked_by
+    return BookingOut(id=booking.pk, starts_at=booking.slot.starts_at,
+                      ends_at=booking.slot.ends_at, room=booking.slot.room,
+                      teacher=_person(booking.teacher), pupil=_pupil(booking.pupil),
+                      booked_by=_person(booked_by) if booked_by is not None else None,
+                      booked_at=booking.created_at)
+
+
+@api.get("/meetings/rounds/{round_id}/bookings", response={200: BookingList, **ERRORS},
+         auth=TokenAuth(Scope.BOOKINGS_READ),
+         url_name="meeting_bookings", operation_id="list_meeting_bookings",
+         summary="A parents' evening's bookings", tags=["bookings"])
+def list_meeting_bookings(request: TokenRequest, round_id: Id, limit: Limit = 200,
+                          offset: Offset = 0) -> dict[str, Any]:
+    """The live bookings of one parents' evening that the token's staff member may see: all
+    of them for the office and the round's author, a teacher's own slots' otherwise. In time
+    order. A cancelled booking is not listed. Scope: `bookings:read`."""
+    round_ = _rounds(request).filter(pk=round_id).first()
+    if round_ is None:
+        raise not_found()
+    found = (visible_bookings(request.auth.acts_as, round_).filter(cancelled_at__isnull=True)
+             .select_related("slot", "teacher", "pupil", "booked_by")
+             .order_by("slot__starts_at", "teacher__display_name", "pk"))
+    return {"round": round_.pk, "count": found.count(),
+            "items": [_booking_out(b) for b in found[offset:offset + limit]]}
 
 
 # --- the documentation page: the OpenAPI document, read by people ---------------------------

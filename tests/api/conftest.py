@@ -14,7 +14,7 @@ from messaging.actions.send import post_message
 from messaging.models import Conversation
 
 SCOPES = ["conversations:read", "announcements:write", "acknowledgements:read", "roster:write",
-          "all"]
+          "absences:read", "bookings:read", "all"]
 ROSTER = ("pupil_ref,pupil_first_name,pupil_last_name,date_of_birth,class,guardian_ref,"
           "guardian_name,guardian_email,relationship,parental_responsibility\n"
           "P1,Emma,Jansen,2016-03-14,4B,G1,Anna Jansen,anna@example.invalid,mother,yes\n")

@@ -310,7 +310,8 @@ def test_the_openapi_document_and_its_page(school: School) -> None:
         "/api/conversations", "/api/conversations/{conversation_id}",
         "/api/conversations/{conversation_id}/announcements",
         "/api/messages/{message_id}/acknowledgements", "/api/roster/imports",
-        "/api/roster/imports/{import_id}"}
+        "/api/roster/imports/{import_id}", "/api/absences", "/api/meetings/rounds",
+        "/api/meetings/rounds/{round_id}/bookings"}
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     page = Client().get("/api/docs/")
     html = page.content.decode()

@@ -2,8 +2,10 @@
 
 A token acts as a staff member: the conversation operations' tokens act as the 4B teacher
 (a member of the 4B class group and manager of the announcements channel), the roster's as the
-school admin, who alone imports the roster. With the scope (or ``all``) the operation answers;
-with another scope 403; revoked or missing 401; and a refused call changes nothing.
+school admin, who alone imports the roster (a CSV or a OneRoster zip); the absences' as the 4B
+teacher, the parents' evenings' as the admin, who published one for 4B. With the scope (or
+``all``) the operation answers; with another scope 403; revoked or missing 401; and a refused
+call changes nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from accounts.models import RosterImport, School, User
+from accounts.models import RosterImport, School, SchoolClass, User
 from archive.models import Record
+from meetings.actions.rounds import publish_round
 from messaging.models import Conversation, Message
+from tests.accounts.oneroster_files import bulk_files, make_zip, small_school
 from tests.api.conftest import ROSTER, SCOPES, call, make_token, revoked_token
+from tests.meetings.conftest import plan_for
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +35,13 @@ OPERATIONS: dict[str, tuple[str, str, int]] = {
     "roster preview": ("roster:write", "admin", 200),
     "roster import": ("roster:write", "admin", 202),
     "roster import status": ("roster:write", "admin", 200),
+    "oneroster preview": ("roster:write", "admin", 200),
+    "oneroster import": ("roster:write", "admin", 202),
+    "absences": ("absences:read", "teacher", 200),
+    "meeting rounds": ("bookings:read", "admin", 200),
+    "meeting bookings": ("bookings:read", "admin", 200),
 }
+ONEROSTER = make_zip(bulk_files(small_school()))
 
 
 def expected(operation: str, token: str) -> int:
@@ -51,6 +62,18 @@ def _send(operation: str, token: str | None, things: dict[str, Any]) -> Any:
                     data={"text": "School closes at noon"}, content_type="application/json")
     if operation == "acknowledgements":
         return call("get", f"/api/messages/{things['message'].pk}/acknowledgements", token)
+    if operation == "absences":
+        return call("get", "/api/absences?date=2026-12-07", token)
+    if operation == "meeting rounds":
+        return call("get", "/api/meetings/rounds", token)
+    if operation == "meeting bookings":
+        return call("get", f"/api/meetings/rounds/{things['round'].pk}/bookings", token)
+    if operation.startswith("oneroster"):
+        # The fixtures' pupils are not in the file: they are the leavers it confirms.
+        dry_run = "true" if operation == "oneroster preview" else "false"
+        return call("post", f"/api/roster/imports?format=oneroster&dry_run={dry_run}"
+                    "&confirm_leavers=true", token,
+                    data={"file": io.BytesIO(ONEROSTER)})
     if operation == "roster import status":
         return call("get", f"/api/roster/imports/{things['job'].pk}", token)
     dry_run = "true" if operation == "roster preview" else "false"
@@ -63,7 +86,8 @@ def _send(operation: str, token: str | None, things: dict[str, Any]) -> Any:
 def test_every_operation_answers_its_row(school: School, teacher: User, admin: User,
                                          conversation_4b: Conversation,
                                          announcements: Conversation, ack_message: Message,
-                                         operation: str, token_kind: str) -> None:
+                                         class_4b: SchoolClass, operation: str,
+                                         token_kind: str) -> None:
     acts_as = {"teacher": teacher, "admin": admin}[OPERATIONS[operation][1]]
     token = {"revoked": revoked_token(school, acts_as), "none": None}.get(
         token_kind) if token_kind in ("revoked", "none") else make_token(school, acts_as,
@@ -72,7 +96,8 @@ def test_every_operation_answers_its_row(school: School, teacher: User, admin: U
                                       lines_total=1, lines_done=1,
                                       result={"summary": "Pupils: 1 created.", "changes": []})
     things = {"conversation": conversation_4b, "announcements": announcements,
-              "message": ack_message, "job": job}
+              "message": ack_message, "job": job,
+              "round": publish_round(admin, plan_for([class_4b]))}
     messages_before, records_before = Message.objects.count(), Record.objects.count()
     response = _send(operation, token, things)
     status = expected(operation, token_kind)
@@ -92,6 +117,6 @@ def test_every_operation_answers_its_row(school: School, teacher: User, admin: U
     if operation == "post an announcement" and status == 201:
         assert Message.objects.filter(conversation=announcements,
                                       body="School closes at noon", sender=teacher).exists()
-    if operation == "roster import" and status == 202:
+    if operation in ("roster import", "oneroster import") and status == 202:
         assert body["state"] in ("pending", "running", "done")
         assert RosterImport.objects.count() == 2

@@ -2,8 +2,9 @@
 thousands of generated calls (valid and invalid bodies, parameters, headers, methods, no or a
 wrong token), and none may answer 500 or anything the document does not describe.
 
-Run once with a token acting as the 4B teacher (the conversations, the announcements and the
-acknowledgements answer) and once acting as the admin (the roster answers). Every check runs
+Run once with a token acting as the 4B teacher (the conversations, the announcements, the
+acknowledgements, the absences and the parents' evening answer) and once acting as the admin
+(the roster, in both formats, answers). Every check runs
 but ``positive_data_acceptance``: it expects every body the schema allows to be taken, and a
 schema cannot say what a good roster file is ("a CSV with these columns") or that a message
 is more than the characters Python strips. Those refusals are 422 with their reason, which
@@ -18,13 +19,18 @@ from pathlib import Path
 
 import pytest
 
+from absence.actions import Absence, report_absence, school_today
+from absence.models import Reason
 from accounts.models import Role
 from api.actions import create_token
+from meetings.actions.bookings import book
+from meetings.actions.rounds import publish_round
 from messaging.actions import membership
 from messaging.actions.send import post_message
 from messaging.models import Conversation
 from tests.factories import PupilFactory, SchoolClassFactory, SchoolFactory, UserFactory, enrol
 from tests.live import daphne_servers
+from tests.meetings.conftest import plan_for
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
@@ -43,7 +49,11 @@ def _school_with_tokens() -> dict[str, str]:
     teacher = UserFactory(username="teacher", role=Role.TEACHER, school=school)
     class_4b.staff.add(teacher)
     parent = UserFactory(username="parent", role=Role.PARENT, school=school)
-    enrol(PupilFactory(school=school, first_name="Emma"), class_4b, parent)
+    emma = enrol(PupilFactory(school=school, first_name="Emma"), class_4b, parent)
+    today = school_today(school)
+    report_absence(parent, [emma], Absence(today, today, Reason.ILL, note="Fever"))
+    evening = publish_round(admin, plan_for([class_4b]))
+    book(parent, evening, evening.slots.order_by("starts_at")[0], emma)
     group = Conversation.objects.create(school=school, kind=Conversation.Kind.CLASS,
                                         school_class=class_4b)
     news = Conversation.objects.create(school=school, kind=Conversation.Kind.ANNOUNCEMENT,
