@@ -135,7 +135,7 @@ def close_poll(user: User, poll: Poll) -> bool:
     if not can(user, "poll.close", poll):
         raise PermissionDenied(_("You cannot close this poll."))
     with transaction.atomic():
-        locked = Poll.objects.select_for_update().select_related("message").get(pk=poll.pk)
+        locked = Poll.objects.select_for_update(of=("self",)).select_related("message").get(pk=poll.pk)
         now = timezone.now()
         if locked.is_closed(now):
             return False
@@ -152,7 +152,7 @@ def count_closed(now: datetime | None = None) -> int:
     for pk in Poll.objects.filter(counted_at__isnull=True, closes_at__lte=moment).values_list(
             "pk", flat=True):
         with transaction.atomic():
-            poll = (Poll.objects.select_for_update().select_related("message")
+            poll = (Poll.objects.select_for_update(of=("self",)).select_related("message")
                     .filter(pk=pk, counted_at__isnull=True).first())
             if poll is not None:
                 _count(poll, None, moment)

@@ -29,7 +29,7 @@ def vote(user: User, poll: Poll, option_ids: Sequence[int]) -> Ballot:
     chosen = sorted(set(option_ids))
     with transaction.atomic():
         # One answer at a time per poll: two guardians of a family never both create a ballot.
-        locked = Poll.objects.select_for_update().select_related("message").get(pk=poll.pk)
+        locked = Poll.objects.select_for_update(of=("self",)).select_related("message").get(pk=poll.pk)
         now = timezone.now()
         if locked.is_closed(now):
             raise ValidationError(_("This poll has closed: answers can no longer be given or "

@@ -141,8 +141,9 @@ def test_the_inbox_takes_a_fixed_number_of_queries(
     client = signed_in(parent)
     client.get("/")  # warm: the session and the permission caches
     # Of which one reads the school's time zone (accounts.timezones), one whether the menu
-    # links to a parent's welcome page, and one the muted marks.
-    with django_assert_max_num_queries(17):
+    # links to a parent's welcome page, one the muted marks, and one whether the menu links to
+    # activities (the person has one coming up).
+    with django_assert_max_num_queries(18):
         response = client.get("/")
     assert response.status_code == 200
     assert len(rows(client)) == 2 * count
