@@ -65,22 +65,22 @@ def test_a_swipe_replies_and_acknowledging_keeps_the_focus_on_the_message(
 
     swipe(page, f"#m{trip.pk}", dx=20)          # too short
     swipe(page, f"#m{trip.pk}", dx=10, dy=120)  # scrolling, not swiping
-    expect(page.locator("#replying")).to_be_hidden()
+    expect(page.locator("#replying")).to_be_hidden(timeout=15000)
     swipe(page, f"#m{trip.pk}", dx=120)
-    expect(page.locator("#replying-text")).to_have_text(replying)
-    expect(page.locator("#id_body")).to_be_focused()
+    expect(page.locator("#replying-text")).to_have_text(replying, timeout=15000)
+    expect(page.locator("#id_body")).to_be_focused(timeout=15000)
     page.locator("#id_body").fill("Emma is coming")
     page.locator("#composer > button.primary").click()
-    expect(page.locator(".message.mine .quote", has_text="Trip on Friday")).to_have_count(1)
-    expect(page.locator(".message.pending")).to_have_count(0)
+    expect(page.locator(".message.mine .quote", has_text="Trip on Friday")).to_have_count(1, timeout=15000)
+    expect(page.locator(".message.pending")).to_have_count(0, timeout=15000)
     assert Message.objects.get(body="Emma is coming").reply_to_id == trip.pk
     fits_the_phone(page)
 
     page.locator(f"#m{form.pk} button.ack").focus()
     page.keyboard.press("Enter")
-    expect(page.locator(f"#m{form.pk} .acked-note")).to_be_visible()
+    expect(page.locator(f"#m{form.pk} .acked-note")).to_be_visible(timeout=15000)
     # Waited for, not read at one moment: the note shows before the script moves the focus.
-    expect(page.locator(f"#m{form.pk}")).to_be_focused()
+    expect(page.locator(f"#m{form.pk}")).to_be_focused(timeout=15000)
     page.reload()  # stored: the server says so too
-    expect(page.locator(f"#m{form.pk} .acked-note")).to_be_visible()
+    expect(page.locator(f"#m{form.pk} .acked-note")).to_be_visible(timeout=15000)
     assert Acknowledgement.objects.filter(user=parent, message=form).exists()
