@@ -13,6 +13,7 @@ archive payload to purge with them (``records_by_row = False``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
@@ -33,13 +34,14 @@ def _held(school: School, moment: datetime) -> Q:
     return Q(pupil_id__in=pupils) | Q(reported_by_id__in=users)
 
 
-class _Purger:
+class _Purger(ABC):
     # Records of absences never carry a row's id as ``Record.message_id``: the archive must not
     # look for payloads by it (a message with the same id would lose its own).
     records_by_row = False
 
+    @abstractmethod
     def rows(self, school: School, cutoff: datetime) -> QuerySet[AbsenceReport]:
-        raise NotImplementedError
+        """The rows of this purger's category older than ``cutoff``."""
 
     def expired(self, school: School, cutoff: datetime, attachment_cutoff: datetime | None,
                 now: datetime) -> Expired:
