@@ -49,6 +49,8 @@ Action = Literal[
     "office_hours.set",
     "person.block",
     "message.mark_sensitive",
+    "message.react",
+    "message.reactions",
     # consent/access.py
     "consent.decide",
     "consent.record_paper",

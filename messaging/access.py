@@ -282,6 +282,46 @@ def _acknowledge(user: User, message: Any) -> bool:
             and message.held_at is None and _has(user, READ, message.conversation))
 
 
+def reacts_in(user: User, conversation: Conversation) -> bool:
+    """Whether ``user`` may react to messages of ``conversation`` at all: a member who reads
+    it (not a safeguarding lead reading without membership: a reaction is said to the members,
+    and the lead only looks), unless the school restricted them from posting (a reaction is
+    said to everyone there too) or, in a one-to-one, the other member blocked them. In an
+    announcement channel its readers react without posting."""
+    return (_has(user, READ, conversation) and posting_restriction(user) is None
+            and direct_post_refusal(user, conversation) is None)
+
+
+@rule("message.react")
+def _react(user: User, message: Any) -> bool:
+    """Members (:func:`reacts_in`), the sender too, on a published message: not retracted,
+    removed by the school or held for its review."""
+    return (isinstance(message, Message) and not message.is_gone and message.held_at is None
+            and reacts_in(user, message.conversation))
+
+
+def react_refusal(user: User, message: Message) -> str:
+    """Why ``user`` may not react to ``message`` where ``message.react`` said no."""
+    if message.removed_at is not None:
+        return _("This message was removed by the school.")
+    if message.retracted_at is not None:
+        return _("This message was retracted.")
+    if message.held_at is not None:
+        return _("This message is waiting for review by the school.")
+    restriction = posting_restriction(user)
+    if restriction is not None:
+        return restriction_text(restriction)
+    return direct_post_refusal(user, message.conversation) or _(
+        "You cannot react to this message.")
+
+
+@rule("message.reactions")
+def _reactions(user: User, message: Any) -> bool:
+    """Who reacted, and with what: everyone who reads the conversation, as they read the
+    message itself (a lead of a conversation visible to leads too)."""
+    return isinstance(message, Message) and can(user, "conversation.read", message.conversation)
+
+
 @rule("message.pin")
 def _pin(user: User, message: Any) -> bool:
     """Staff who may post in the conversation pin and unpin its messages."""

@@ -4,7 +4,8 @@ Sequenced events (``message``, ``edited``, ``retracted``, ``pinned``, ``attachme
 ``message_removed``, ``sensitive``, and ``skip`` for a seq that shows the reader nothing) carry the
 conversation's ``seq`` and are replayed from :class:`messaging.models.Event` on resume; they are
 rendered from the message's current state, so a replay never shows text that was retracted
-since. Unsequenced events (``receipt``, ``acknowledged``) may be lost and are only hints.
+since. Unsequenced events (``receipt``, ``acknowledged``, ``reactions``) may be lost and are
+only hints.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class MessageEvent(TypedDict):
     held: NotRequired[bool]
     rejected: NotRequired[bool]
     quiet: NotRequired[bool]  # added per socket: a staff member outside office hours
+    # A page of history or a gap fill over HTTP, for its reader (messaging.reactions): the
+    # counts of each emoji chosen, and the reader's own ("" for none).
+    reactions: NotRequired[dict[str, int]]
+    reacted: NotRequired[str]
 
 
 class EditedEvent(TypedDict):
@@ -150,8 +155,20 @@ class CardEvent(TypedDict):
     id: int
 
 
+class ReactionsEvent(TypedDict):
+    """A message's reactions now, in the set's order (``{}``: none, or the message is gone);
+    ``user`` changed theirs to ``emoji`` ("" removed), so that person's other pages mark it."""
+
+    type: Literal["reactions"]
+    conversation: int
+    id: int
+    counts: dict[str, int]
+    user: NotRequired[int]
+    emoji: NotRequired[str]
+
+
 # A hint: may be lost, never replayed.
-HintEvent = ReceiptEvent | AcknowledgedEvent | RejectedEvent | CardEvent
+HintEvent = ReceiptEvent | AcknowledgedEvent | RejectedEvent | CardEvent | ReactionsEvent
 
 # Every event type a conversation's socket is sent, and how: "sequenced" ones carry the
 # conversation's ``seq`` (in order, once, replayed on resume), "hint"s may drop. The consumer
@@ -169,6 +186,7 @@ KINDS: dict[str, Literal["sequenced", "hint"]] = {
     "acknowledged": "hint",
     "rejected": "hint",
     "card": "hint",
+    "reactions": "hint",
 }
 SEQUENCED = frozenset(kind for kind, how in KINDS.items() if how == "sequenced")
 HINTS = frozenset(kind for kind, how in KINDS.items() if how == "hint")
@@ -294,6 +312,17 @@ def sensitive_event(message: Message, seq: int) -> SensitiveEvent:
     """Staff marked the message sensitive: pages hide its text behind a tap from now on."""
     return {"type": "sensitive", "conversation": message.conversation_id, "seq": seq,
             "id": message.pk, "sensitive": message.sensitive}
+
+
+def reactions_event(message: Message, counts: dict[str, int], *, user: int | None = None,
+                    emoji: str = "") -> ReactionsEvent:
+    """A message's reactions changed: by ``user`` (now ``emoji``), or all cleared with it."""
+    event: ReactionsEvent = {"type": "reactions", "conversation": message.conversation_id,
+                             "id": message.pk, "counts": counts}
+    if user is not None:
+        event["user"] = user
+        event["emoji"] = emoji
+    return event
 
 
 def skip_event(conversation_id: int, seq: int) -> SkipEvent:

@@ -3,7 +3,7 @@ edge, each into its own frozen type.
 
 :func:`parse` turns a decoded JSON frame into a :class:`Subscribe`, :class:`Send`,
 :class:`Ping`, :class:`Inbox` or a :class:`messaging.verbs.VerbFrame` (the verbs of
-:data:`messaging.verbs.VERBS`: edit, retract, pin, mark_sensitive, acknowledge, seen), or
+:data:`messaging.verbs.VERBS`: edit, retract, pin, mark_sensitive, acknowledge, react, seen), or
 raises :class:`messaging.verbs.Malformed` with the ``error`` frame's code and sentence. From
 here on nothing reads the raw dictionary: the consumer, the writer and ``socket_db`` take
 these types. What the person typed (a body, a category) stays as sent, for the action to

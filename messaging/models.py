@@ -309,6 +309,37 @@ class Acknowledgement(models.Model):
         ]
 
 
+class Emoji(models.TextChoices):
+    """The reactions a member may choose: a small fixed set, each with a name for screen
+    readers and the who-reacted page, in the reader's language."""
+
+    THUMBS_UP = "👍", _("Thumbs up")
+    HEART = "❤️", _("Heart")
+    LAUGHING = "😂", _("Laughing")
+    SURPRISED = "😮", _("Surprised")
+    SAD = "😢", _("Sad")
+    THANKS = "🙏", _("Thank you")
+
+
+class Reaction(models.Model):
+    """A member's reaction to a message: one per person and message, as in other chat apps
+    (choosing another replaces it, choosing the same again removes it). Deleted with its
+    message: retracted or removed by the school (the archive keeps the record), or purged."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    emoji = models.CharField(max_length=8, choices=Emoji.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Uses index: a message's reactions (the counts, the who-reacted page) and the
+            # reader's own (the action's replace-or-remove).
+            models.UniqueConstraint(fields=["message", "user"], name="messaging_reaction_once"),
+        ]
+
+
 class AcknowledgementReminder(models.Model):
     """Staff reminded the families who had not acknowledged a message yet: at most once a
     day per message (the school's day), so families are not pestered by repeated presses."""

@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 from accounts.access import can
 from accounts.models import User
 from archive.folding import matching, terms
-from messaging import acknowledgements, cards
+from messaging import acknowledgements, cards, reactions
 from messaging.access import (
     blocks,
     direct_post_refusal,
     posting_restriction,
+    reacts_in,
     readable_conversations,
     restriction_text,
     sees_staff_tools,
@@ -146,7 +147,8 @@ def search(user: User, query: str) -> list[Message]:
 
 def page_context(user: User, conversation: Conversation, shown: list[Message]) -> dict[str, Any]:
     """What the conversation page needs besides the messages: permissions and per-message
-    state of the viewer (which of their messages are still editable, what they acknowledged)."""
+    state of the viewer (which of their messages are still editable, what they acknowledged,
+    the reactions: ``reaction_chips`` and ``my_reaction`` noted on each message)."""
     minutes = settings.SCHOOLCHAT_RETRACT_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
     members = Membership.objects.filter(conversation=conversation, ended_at__isnull=True).count()
@@ -158,6 +160,7 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
             user, "conversation.read", conversation):
         refusal = _("You read this conversation as one of the school's safeguarding leads.")
     staff = sees_staff_tools(user)
+    reactions.annotate(shown, user)
     return {
         "ack_count_new": ack_counts(conversation, shown, user) if staff else "",
         # Why the composer is off when the school restricted this person, the policy or a
@@ -178,6 +181,10 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "acknowledged_ids": set(Acknowledgement.objects.filter(
             user=user, message_id__in=asked).values_list("message_id", flat=True)),
         "can_manage": can(user, "conversation.manage_members", conversation),
+        # The reactions' picker on each published message (the rule, message.react, also
+        # asks that the message is published: the template shows it only on those).
+        "can_react": reacts_in(user, conversation),
+        "reaction_choices": reactions.choices(),
         "can_mark_sensitive": can(user, "message.mark_sensitive", conversation),
         "sensitivities": [(value, str(label)) for value, label in Sensitivity.choices],
         "sensitive_categories": sensitive_categories(),

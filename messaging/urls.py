@@ -17,12 +17,14 @@ urlpatterns = [
     path("c/<int:conversation_id>/members/add-class", views.add_class, name="add_class"),
     path("c/<int:conversation_id>/messages", views.messages_json, name="messages"),
     path("c/<int:conversation_id>/events", views.events_json, name="events"),
-    # The verbs (edit, retract, pin, mark_sensitive, acknowledge, read): one route each, from
+    # The verbs (edit, retract, pin, mark_sensitive, acknowledge, react, read): one route each, from
     # the one table the socket uses too (messaging/verbs.py).
     *(path(f"c/<int:conversation_id>/{verb.url}", views.verb, {"verb": verb}, name=verb.url_name)
       for verb in VERBS),
     path("c/<int:conversation_id>/m/<int:message_id>/card", views.card, name="card"),
     path("c/<int:conversation_id>/m/<int:message_id>/seen", views.receipts, name="receipts"),
+    path("c/<int:conversation_id>/m/<int:message_id>/reactions", views.reactions_page,
+         name="reactions"),
     path("c/<int:conversation_id>/m/<int:message_id>/acknowledgements", views.acknowledgements,
          name="acknowledgements"),
     path("c/<int:conversation_id>/m/<int:message_id>/remind", views.remind, name="remind"),

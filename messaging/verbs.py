@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 from accounts.access import Action
 from accounts.models import User
 from messaging.access import readable_conversation_or_none, readable_message_or_none
-from messaging.actions import edit, receipts, sensitive
+from messaging.actions import edit, reactions, receipts, sensitive
 from messaging.models import Conversation, Message
 from messaging.wire import frame_int
 
@@ -113,6 +113,13 @@ def _form_seq(form: Form) -> int:
     return int(raw)
 
 
+def _frame_emoji(content: Mapping[str, Any]) -> str:
+    emoji = content.get("emoji", "")
+    if not isinstance(emoji, str):
+        raise ValueError("emoji")
+    return emoji
+
+
 def _retract(user: User, message: Message, _argument: None) -> Message:
     return edit.retract_message(user, message)
 
@@ -140,6 +147,11 @@ MARK_SENSITIVE: Verb[Message, object] = Verb(
 ACKNOWLEDGE: Verb[Message, None] = Verb(
     "acknowledge", "message.acknowledge", "m/<int:message_id>/acknowledge", "acknowledge", True,
     from_frame=_nothing, from_form=_nothing, act=_acknowledge)
+# One emoji of the set (messaging.models.Emoji); the same again, or "", removes it.
+REACT: Verb[Message, str] = Verb(
+    "react", "message.react", "m/<int:message_id>/react", "react", True,
+    from_frame=_frame_emoji, from_form=lambda form: form.get("emoji", ""), act=reactions.react,
+    needs="conversation, id and an emoji")
 # Read receipts: everything up to ``seq`` was shown (the socket's ``seen``, or the page's "Mark
 # as read" without JavaScript). Not answered: a page sends it as it scrolls.
 SEEN: Verb[Conversation, int] = Verb(
@@ -147,5 +159,6 @@ SEEN: Verb[Conversation, int] = Verb(
     from_frame=_frame_seq, from_form=_form_seq, act=receipts.mark_seen, acked=False,
     needs="conversation and seq")
 
-VERBS: tuple[Verb[Any, Any], ...] = (EDIT, RETRACT, PIN, MARK_SENSITIVE, ACKNOWLEDGE, SEEN)
+VERBS: tuple[Verb[Any, Any], ...] = (EDIT, RETRACT, PIN, MARK_SENSITIVE, ACKNOWLEDGE, REACT,
+                                     SEEN)
 BY_NAME: dict[str, Verb[Any, Any]] = {verb.name: verb for verb in VERBS}

@@ -25,7 +25,7 @@ from accounts.access import can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging import acknowledgements as ack_lists
-from messaging import attachments, cards, hours, queries
+from messaging import attachments, cards, hours, queries, reactions
 from messaging import people as people_list
 from messaging.access import (
     readable_conversation_or_none,
@@ -204,7 +204,9 @@ def verb(request: AuthenticatedHttpRequest, conversation_id: int, message_id: in
         verb.act(request.user, target, argument)
     except (PermissionDenied, ValidationError) as exc:
         return _refused(request, conversation, exc)
-    return redirect("messaging:conversation", conversation_id=conversation_id)
+    back = reverse("messaging:conversation", args=[conversation_id])
+    # Back to the message it was done to, where the page shows what changed.
+    return redirect(f"{back}#m{message_id}" if verb.on_message else back)
 
 
 @login_required
@@ -220,6 +222,19 @@ def receipts(request: AuthenticatedHttpRequest, conversation_id: int, message_id
                "not_seen": [u for u in members if u.pk not in {s.pk for s in seen}],
                "total": len(members)}
     return render(request, "messaging/receipts.html", context)
+
+
+@login_required
+@require_GET
+def reactions_page(request: AuthenticatedHttpRequest, conversation_id: int,
+                   message_id: int) -> HttpResponse:
+    """Who reacted to a message, emoji by emoji: for those who read it (404 for others)."""
+    message = _message_or_404(request, conversation_id, message_id)
+    if not can(request.user, "message.reactions", message):
+        raise Http404
+    return render(request, "messaging/reactions.html", {
+        "conversation": message.conversation, "message": message,
+        "groups": reactions.who_reacted(message)})
 
 
 @login_required
@@ -378,7 +393,9 @@ def events_json(request: AuthenticatedHttpRequest, conversation_id: int) -> Json
             .select_related("message__sender", "message__reply_to__sender")
             .prefetch_related("message__attachments__pupils")
             .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
-    return JsonResponse({"conversation": conv.pk, "events": [logged_event(e, request.user.pk) for e in rows]})
+    events = [dict(logged_event(e, request.user.pk)) for e in rows]
+    reactions.add_to_events(events, request.user)
+    return JsonResponse({"conversation": conv.pk, "events": events})
 
 
 @login_required
@@ -399,7 +416,9 @@ def messages_json(request: AuthenticatedHttpRequest, conversation_id: int) -> Js
         if before is not None:
             rows = rows.filter(seq__lt=before)
         chosen = list(rows.order_by("-seq")[:page])[::-1]
-    return JsonResponse({"conversation": conv.pk, "messages": [message_event(m) for m in chosen]})
+    events = [dict(message_event(m)) for m in chosen]
+    reactions.add_to_events(events, request.user)
+    return JsonResponse({"conversation": conv.pk, "messages": events})
 
 
 @login_required

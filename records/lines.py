@@ -176,6 +176,20 @@ def _reminded(c: Mapping[str, Any], n: Names) -> str:
                     count) % {"count": count}
 
 
+def _reacted(c: Mapping[str, Any], n: Names) -> str:
+    emoji = c.get("emoji")  # gone with the payload, once retention purged the message
+    if isinstance(emoji, str) and emoji:
+        return _("Reacted %(emoji)s to a message.") % {"emoji": emoji}
+    return _("Reacted to a message.")
+
+
+def _reaction_removed(c: Mapping[str, Any], n: Names) -> str:
+    emoji = c.get("emoji")
+    if isinstance(emoji, str) and emoji:
+        return _("Took back the reaction %(emoji)s to a message.") % {"emoji": emoji}
+    return _("Took back a reaction to a message.")
+
+
 def _language(code: Any) -> str:
     names = dict(settings.LANGUAGES)
     return str(names.get(str(code), _("another language")))
@@ -345,6 +359,8 @@ SENTENCES: dict[str, Sentence] = {
     "message.pinned": lambda c, n: _("Pinned a message."),
     "message.unpinned": lambda c, n: _("Unpinned a message."),
     "message.acknowledged": lambda c, n: _("Acknowledged a message."),
+    "message.reacted": _reacted,
+    "message.reaction_removed": _reaction_removed,
     "message.ack_reminded": _reminded,
     "message.removed": lambda c, n: _("Removed a message for the school."),
     "message.released": lambda c, n: _("Published a message after review."),

@@ -117,7 +117,8 @@ def test_every_frame_the_consumer_accepts_is_documented_with_an_example() -> Non
 
 def test_every_frame_the_server_sends_is_documented_with_an_example() -> None:
     sent = {"hello", "message", "edited", "retracted", "pinned", "attachment_hidden",
-            "subscribed", "ack", "receipt", "acknowledged", "error", "added", "removed", "pong"}
+            "subscribed", "ack", "receipt", "acknowledged", "reactions", "error", "added",
+            "removed", "pong"}
     documented = _documented(_section(_protocol(), "## Server → browser", "\n## "))
     assert sent <= set(documented), sent - set(documented)
     for name in sent:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can
 from accounts.models import User
 from archive import chain
+from messaging.actions import reactions
 from messaging.events import edited_event, pinned_event, retracted_event
 from messaging.models import Event, Message
 from messaging.publish import publish_on_commit
@@ -91,6 +92,7 @@ def retract_message(user: User, message: Message) -> Message:
         current.save(update_fields=["body", "body_folded", "retracted_at", "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.RETRACTED, message=current)
+        reactions.clear(current)  # they were reactions to what it said
         chain.record(
             "message.retracted", scope=message.conversation.scope, actor=user, subjects=[user],
             payload={"message": current.pk, "seq": seq, "body": body},

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from archive import chain, scopes
 from messaging.access import is_lead_of
+from messaging.actions import reactions
 from messaging.events import message_event, removed_event
 from messaging.models import Event, Message, Restriction
 from messaging.publish import publish_on_commit, publish_user_on_commit
@@ -84,6 +85,7 @@ def remove_message(*, by: User, message: Message, reason: str) -> Message:
                                     "pinned_at"])
         Event.objects.create(conversation_id=current.conversation_id, seq=seq,
                              kind=Event.Kind.REMOVED, message=current)
+        reactions.clear(current)
         chain.record(
             "message.removed", scope=current.conversation.scope, actor=by,
             subjects=[current.sender],

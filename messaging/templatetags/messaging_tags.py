@@ -17,7 +17,7 @@ from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from messaging import cards
+from messaging import cards, reactions
 from messaging.attachments import duration_text, is_shown
 from messaging.hours import AWAY_ON_DAY
 from messaging.text import render_body
@@ -106,6 +106,9 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         # Sensitive, with the control to mark it so still present: the client removes either.
         sensitive="x", sensitive_label="{category}", plain_links=False, markable=True,
         card="x:0",
+        # Every emoji's chip, none the reader's: the client keeps those a message has.
+        my_reaction="",
+        reaction_chips=[reactions.Chip(c.emoji, c.label, "{n}") for c in reactions.choices()],
     )
 
 

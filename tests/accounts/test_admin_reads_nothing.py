@@ -93,6 +93,8 @@ def test_no_conversation_route_shows_the_admin_a_word(client: Client, admin: Use
         ("post", reverse("messaging:retract", args=[c, m]), {}),
         ("post", reverse("messaging:pin", args=[c, m]), {}),
         ("post", reverse("messaging:acknowledge", args=[c, m]), {}),
+        ("post", reverse("messaging:react", args=[c, m]), {"emoji": "👍"}),
+        ("get", reverse("messaging:reactions", args=[c, m]), {}),
         ("get", reverse("messaging:class_pupils", args=[c]), {}),
         ("post", reverse("messaging:upload", args=[c]),
          {"file": SimpleUploadedFile("p.jpg", photo_with_location())}),

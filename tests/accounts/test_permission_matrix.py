@@ -1521,3 +1521,152 @@ async def test_activity_hints_over_the_websockets_answer_the_matrix(
         assert await listing.receive_nothing(timeout=0.3)
     await chat.disconnect()
     await listing.disconnect()
+
+
+# --- reactions: reacting to a message and seeing who reacted, for every role ------------------
+# Kept in one block of its own. A message of the 4B teacher's, in the 4B class group (read by
+# its teacher and its families) and in the chess club (read by the teacher, the office's staff
+# member and the parent). Both rules follow reading as a member; the school's restricted
+# people and a lead reading without membership are asked about below the matrix.
+from messaging.actions import moderation as moderation_actions  # noqa: E402
+from messaging.actions import reactions as reaction_actions  # noqa: E402
+from messaging.models import Reaction  # noqa: E402
+
+REACTION_ACTIONS: list[Action] = ["message.react", "message.reactions"]
+REACTION_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "class": (F, T, F, F, T, F, F, F, F, F, F),
+    "group": (F, T, F, T, T, F, F, F, F, F, F),
+}
+OBJECTS.update({"message.react": "announcement", "message.reactions": "announcement"})
+EVERY_ACTION.update({
+    # The announcement's readers: its sender (the teacher) and the parent.
+    "message.react": (F, T, F, F, T, F, F, F, F, F, F),
+    "message.reactions": (F, T, F, F, T, F, F, F, F, F, F),
+})
+
+
+@pytest.fixture
+def reaction_messages(world: dict[str, Any]) -> dict[str, Message]:
+    teacher = world["people"]["teacher"]
+    return {kind: send_actions.post_message(teacher, world[kind], f"Trip news for the {kind}")[0]
+            for kind in ("class", "group")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", REACTION_ACTIONS)
+def test_every_reaction_action_answers_its_row(world: dict[str, Any], objects: dict[str, Any],
+                                              reaction_messages: dict[str, Message],
+                                              action: Action) -> None:
+    got = tuple(can(world["people"][persona], action, objects[OBJECTS[action]])
+                for persona in PERSONAS)
+    assert got == EVERY_ACTION[action]
+    for kind, message in reaction_messages.items():
+        got = tuple(can(world["people"][persona], action, message) for persona in PERSONAS)
+        assert got == REACTION_ROWS[kind], kind
+    # Unknown actions, on purpose: denied.
+    assert not can(world["people"]["parent"], "message.unreact",  # type: ignore[arg-type]
+                   reaction_messages["class"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["class", "group"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_reactions_over_http_answer_the_matrix(world: dict[str, Any],
+                                               reaction_messages: dict[str, Message],
+                                               kind: str, persona: str) -> None:
+    user, message = world["people"][persona], reaction_messages[kind]
+    allowed = REACTION_ROWS[kind][PERSONAS.index(persona)]
+    reaction_actions.react(world["people"]["teacher"], message, "🙏")  # someone already did
+    client = Client()
+    client.force_login(user)
+    response = client.post(reverse("messaging:react", args=[message.conversation_id,
+                                                            message.pk]), {"emoji": "👍"})
+    reacted = Reaction.objects.filter(message=message, user=user).exists()
+    assert reacted is allowed
+    listing = client.get(reverse("messaging:reactions", args=[message.conversation_id,
+                                                              message.pk]))
+    if allowed:
+        assert response.status_code == 302
+        assert listing.status_code == 200 and "Ms de Vries" in listing.content.decode()
+        assert user.public_name in listing.content.decode()
+    else:
+        assert _denied(response, persona) and _denied(listing, persona)
+        assert "Ms de Vries" not in listing.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["class", "group"])
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_reactions_over_the_websocket_answer_the_matrix(
+        world: dict[str, Any], reaction_messages: dict[str, Message], kind: str,
+        persona: str) -> None:
+    user, message = world["people"][persona], reaction_messages[kind]
+    allowed = REACTION_ROWS[kind][PERSONAS.index(persona)]
+    communicator, connected, code = await _socket(user)
+    if persona == "leaver":
+        assert not connected and code == 4401
+        return
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await communicator.send_json_to({"type": "react", "conversation": message.conversation_id,
+                                     "id": message.pk, "emoji": "👍"})
+    while True:
+        event = await communicator.receive_json_from(timeout=5)
+        if event["type"] in ("ack", "error"):
+            break
+    where = {"conversation": message.conversation_id, "id": message.pk}
+    if allowed:
+        assert event == {"type": "ack", "action": "react", **where}
+    else:
+        assert event == {"type": "error", "code": "not_found", "message": "No such message.",
+                         **where}
+    reacted = await database_sync_to_async(
+        Reaction.objects.filter(message=message, user=user).exists)()
+    assert reacted is allowed
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["restricted parent", "lead reading"])
+async def test_a_reader_who_may_not_react_is_refused_in_words_on_both_ways(
+        world: dict[str, Any], reaction_messages: dict[str, Message], who: str) -> None:
+    """The parent the school restricted from posting reads the class group but does not react;
+    the lead reads the chess club under the "visible to the safeguarding leads" policy (as a
+    staff-pupil one-to-one would be) and sees who reacted, but is no member to react."""
+    people, message = world["people"], reaction_messages["group"]
+    if who == "restricted parent":
+        user, message = people["parent"], reaction_messages["class"]
+        await database_sync_to_async(moderation_actions.restrict_member)(
+            by=people["safeguarding"], user=user, until=timezone.now() + timedelta(days=1),
+            reason="Unkind messages")
+        refusal = "You can read but not send messages until"
+    else:
+        user = people["safeguarding"]
+        await database_sync_to_async(Conversation.objects.filter(pk=world["group"].pk).update)(
+            visible_to_leads=True)
+        refusal = "You cannot react to this message."
+    message = await database_sync_to_async(Message.objects.select_related("conversation").get)(
+        pk=message.pk)
+    assert not await database_sync_to_async(can)(user, "message.react", message)
+    assert await database_sync_to_async(can)(user, "message.reactions", message)
+
+    def over_http() -> tuple[int, str, int]:
+        client = Client()
+        client.force_login(user)
+        args = [message.conversation_id, message.pk]
+        refused = client.post(reverse("messaging:react", args=args), {"emoji": "👍"})
+        return refused.status_code, refused.content.decode(), client.get(
+            reverse("messaging:reactions", args=args)).status_code
+
+    status, html, listing = await database_sync_to_async(over_http)()
+    assert status == 403 and refusal in html and listing == 200
+    communicator, connected, _code = await _socket(user)
+    assert connected and (await communicator.receive_json_from())["type"] == "hello"
+    await communicator.send_json_to({"type": "react", "conversation": message.conversation_id,
+                                     "id": message.pk, "emoji": "👍"})
+    event = await communicator.receive_json_from(timeout=5)
+    assert event["type"] == "error" and event["code"] == "forbidden"
+    assert event["message"].startswith(refusal)
+    assert not await database_sync_to_async(Reaction.objects.filter(user=user).exists)()
+    await communicator.disconnect()

@@ -65,6 +65,7 @@ def pages(chat: dict[str, Any], conversation_4b: Conversation, announcements: Co
         (parent, reverse("messaging:attachment", args=[token])),
         (parent, reverse("messaging:reply_privately", args=[announcements.pk, notice.pk])),
         (teacher, reverse("messaging:receipts", args=[c4b, message.pk])),
+        (parent, reverse("messaging:reactions", args=[c4b, message.pk])),
         (teacher, reverse("messaging:acknowledgements", args=[announcements.pk, notice.pk])),
         (teacher, reverse("messaging:class_pupils", args=[c4b])),
         (teacher, reverse("messaging:office_hours")),

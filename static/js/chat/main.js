@@ -119,6 +119,7 @@ function start(chat) {
     else if (ev.type === "receipt") { showReceipts(ev); }
     else if (ev.type === "acknowledged") { showAcknowledged(ev); }
     else if (ev.type === "card") { refreshCard(findMessage(ev.id)); }
+    else if (ev.type === "reactions") { showReactions(ev); }
     else if (ev.type === "rejected") { const n = findMessage(ev.id); if (n) { renderer.hold(n, true); } }
     else if (ev.type === "removed") { location.href = d.inboxUrl; }
   }
@@ -228,6 +229,18 @@ function start(chat) {
     const link = findMessage(ev.id) && findMessage(ev.id).querySelector(".ack-list");
     if (link) { link.textContent = fill(texts.ackCount, { n: ev.count }); }
     if (findMessage(ev.id)) { renderer.refreshAckCount(findMessage(ev.id)); }
+  }
+
+  // A message's reactions changed, on this phone or another one. Whose changed is named, so
+  // the reader's own other pages mark (or unmark) theirs; cleared counts clear everything.
+  function showReactions(ev) {
+    const node = findMessage(ev.id);
+    if (!node) { return; }
+    const counts = ev.counts || {};
+    let mine = "";
+    if (ev.user === me) { mine = ev.emoji || ""; }
+    else if (Object.keys(counts).length) { mine = renderer.reacted(node); }
+    renderer.setReactions(node, counts, mine);
   }
 
   let seenSent = 0;
@@ -357,7 +370,7 @@ function start(chat) {
     n.onclick = () => { window.focus(); n.close(); };
   }
 
-  // --- reply, edit, retract, pin and acknowledge -------------------------------------------
+  // --- reply, edit, retract, pin, acknowledge and react --------------------------------------
   // The links and forms work without JavaScript; with it, they go over the socket.
   list.addEventListener("click", (e) => {
     const reply = e.target.closest("a.reply");
@@ -416,6 +429,17 @@ function start(chat) {
       e.preventDefault();
       connection.send({ type: "pin", conversation: conversationId, id,
                         pinned: f.querySelector("input[name=pinned]").value === "1" });
+    } else if (f.classList.contains("react-form") || f.classList.contains("reactions")) {
+      // A chip or a picker's emoji: the pressed button says which; the "reactions" hint
+      // then redraws the chips on every open page, this one too.
+      const button = e.submitter;
+      if (!button || button.name !== "emoji") { return; }
+      e.preventDefault();
+      connection.send({ type: "react", conversation: conversationId, id, emoji: button.value });
+      // The smiley's picker closes (it was opened for this one tap); the Actions menu stays
+      // open, its buttons saying which one is pressed now.
+      const quick = f.closest("details.react");
+      if (quick) { quick.open = false; }
     } else if (f.classList.contains("ack-form")) {
       e.preventDefault();
       connection.send({ type: "acknowledge", conversation: conversationId, id });

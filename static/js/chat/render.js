@@ -62,6 +62,13 @@ export class Renderer {
       hidden: items.find((li) => li.querySelector(".hidden-photo")),
       audio: items.find((li) => li.querySelector("audio")),
     };
+    // A chip per emoji of the set, in its order (the prototype has them all): a message keeps
+    // those someone chose.
+    this.chips = {};
+    const chips = sample ? sample.querySelectorAll(":scope > .reactions > .chip") : [];
+    for (const chip of Array.from(chips)) {
+      this.chips[chip.dataset.emoji] = chip.cloneNode(true);
+    }
     const seen = sample && sample.querySelector(".seen");
     this.seenPattern = seen ? seen.textContent : "";
     this.gone = this.protos.retracted.querySelector(".body.gone");
@@ -193,6 +200,7 @@ export class Renderer {
     const ask = li.querySelector(":scope > .ack-request");
     if (ask && (!ev.ack_requested || gone || ev.held)) { ask.remove(); }
     else if (ask) { this.refreshAckCount(li); }
+    if (!gone) { this.setReactions(li, ev.reactions || {}, ev.reacted || ""); }
     const time = li.querySelector(":scope > time");
     time.setAttribute("datetime", ev.created_at);
     time.textContent = formatTime(ev.created_at, this.formats);
@@ -264,6 +272,46 @@ export class Renderer {
       .catch(() => {});
   }
 
+  // The reactions of a message (the "reactions" hint, or a page of history): a chip per
+  // emoji chosen, with its count, in the set's order, ``mine`` ("" for none) pressed, in the
+  // chips and in the pickers. Chips that stay are changed in place (one the reader just
+  // pressed keeps its focus); the row, and the menu's "Who reacted", hide while there are none.
+  setReactions(node, counts, mine) {
+    const row = node.querySelector(":scope > .reactions");
+    if (!row) { return; }
+    let previous = row.querySelector(":scope > input[name=csrfmiddlewaretoken]");
+    let any = false;
+    for (const [emoji, proto] of Object.entries(this.chips)) {
+      let chip = Array.from(row.querySelectorAll(":scope > .chip")).find((c) => c.dataset.emoji === emoji);
+      const n = Number(counts[emoji]) || 0;
+      if (!n) {
+        if (chip) { chip.remove(); }
+        continue;
+      }
+      if (!chip) {
+        chip = proto.cloneNode(true);
+        this.setId(chip, node.dataset.id);
+        if (previous) { previous.after(chip); } else { row.prepend(chip); }
+      }
+      chip.querySelector(".n").textContent = String(n);
+      chip.querySelector("button").setAttribute("aria-pressed", emoji === mine ? "true" : "false");
+      previous = chip;
+      any = true;
+    }
+    row.hidden = !any;
+    const who = node.querySelector(".who-reacted");
+    if (who) { who.hidden = !any; }
+    for (const button of node.querySelectorAll(".react-choices button")) {
+      button.setAttribute("aria-pressed", button.value === mine ? "true" : "false");
+    }
+  }
+
+  // The reader's own reaction as the page shows it ("" for none).
+  reacted(node) {
+    const pressed = node.querySelector(".react-choices button[aria-pressed=true], .reactions button[aria-pressed=true]");
+    return pressed ? pressed.value : "";
+  }
+
   seenText(n) { return fill(this.seenPattern, { n, m: this.audience }); }
 
   setEditText(own, body) {
@@ -302,7 +350,7 @@ export class Renderer {
     node.classList.add(removed ? "removed" : "retracted");
     for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited",
       ":scope > .meta", ":scope > .moderation", ":scope > details.sensitive",
-      ":scope > .ack-request"]) {
+      ":scope > .ack-request", ":scope > .reactions"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
@@ -314,7 +362,7 @@ export class Renderer {
   // The sender's own message held for the school's review, or (``rejected``) not published.
   hold(node, rejected) {
     node.classList.add("held");
-    for (const sel of [":scope > .meta", ":scope > .ack-request"]) {
+    for (const sel of [":scope > .meta", ":scope > .ack-request", ":scope > .reactions"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
