@@ -49,6 +49,7 @@ Action = Literal[
     "office_hours.set",
     "person.block",
     "message.mark_sensitive",
+    "message.mention",
     # consent/access.py
     "consent.decide",
     "consent.record_paper",
