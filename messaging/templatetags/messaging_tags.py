@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from messaging import cards
 from messaging.attachments import duration_text, is_shown
 from messaging.hours import AWAY_ON_DAY
+from messaging.mentions import mentioned_in
 from messaging.text import render_body
 
 register = template.Library()
@@ -51,6 +52,22 @@ def voice_seconds(seconds: int | None) -> str:
 def message_html(text: str, plain_links: bool = False) -> SafeString:
     """The message's text as HTML; ``plain_links``: its web addresses stay text."""
     return render_body(text or "", links=not plain_links)
+
+
+@register.filter
+def body_html(message: Any) -> SafeString:
+    """A message's text as HTML: its links (unless ``plain_links``) and the people it
+    mentions highlighted (prefetch ``mentions__user`` for a page of messages)."""
+    return render_body(message.body or "", links=not message.plain_links,
+                       mentions=[person["name"] for person in mentioned_in(message)])
+
+
+@register.filter
+def mentions_reader(message: Any, reader: Any) -> bool:
+    """Whether ``message`` names the page's reader with "@" (and still shows its text)."""
+    if message.retracted_at or getattr(message, "removed_at", None):
+        return False
+    return any(person["id"] == reader.pk for person in mentioned_in(message))
 
 
 @register.filter
@@ -106,6 +123,10 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         # Sensitive, with the control to mark it so still present: the client removes either.
         sensitive="x", sensitive_label="{category}", plain_links=False, markable=True,
         card="x:0",
+        # Another's message names the reader: the "Mentions you" note, removed by the client
+        # when a message does not.
+        mentions=_Rows([SimpleNamespace(pk=0, user=SimpleNamespace(pk=user.pk, public_name=""))]
+                       if variant == "other" else []),
     )
 
 
