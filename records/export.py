@@ -641,7 +641,8 @@ def _message_rows(messages: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
         said = KIND_LABELS.get(m["kind"])
         kind = f' <span class="muted">({esc(str(said()))})</span>' if said else ""
         if m.get("mentions_subject"):
-            kind += f' <span class="muted">({esc(_("mentions the subject"))})</span>'
+            named = _("mentions the subject")
+            kind += f' <span class="muted">({esc(named)})</span>'
         links = "".join(
             (f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>' if a["file"]
              else f'<br>{esc(a["name"])}')
