@@ -21,7 +21,7 @@ from accounts.models import Role, School, User
 from archive.models import Record
 from messaging import frames, mentions
 from messaging.access import remember_restrictions, remembered_permissions
-from messaging.actions import direct, membership, send
+from messaging.actions import direct, edit, membership, send
 from messaging.events import logged_event
 from messaging.models import Conversation, Event, Mention, Message
 from messaging.text import render_body
@@ -197,7 +197,7 @@ def test_the_event_and_the_page_name_the_mentioned_and_the_page_offers_names_onl
     [(_conv, event)] = recording_hub.published
     assert event["mentions"] == [{"id": parent.pk, "name": "Anna Jansen"}]
     replayed = logged_event(Event.objects.get(message=message))
-    assert replayed["mentions"] == event["mentions"]  # type: ignore[typeddict-item]
+    assert dict(replayed)["mentions"] == event["mentions"]
 
     client.force_login(parent)
     page = client.get(reverse("messaging:conversation", args=[conversation_4b.pk]))
@@ -233,13 +233,11 @@ def test_the_page_offers_nobody_where_mentions_do_not_apply(
 def test_a_retracted_message_no_longer_names_anyone(
         conversation_4b: Conversation, teacher: User, parent: User, bram: User,
         client: Client) -> None:
-    from messaging.actions import edit
-
     message, _ = send.post_message(teacher, conversation_4b, "@Anna Jansen oops",
                                    mentions=[parent.pk])
     edit.retract_message(teacher, message)
     message.refresh_from_db()
-    assert logged_event(Event.objects.get(message=message, kind="message"))[  # type: ignore[typeddict-item]
+    assert dict(logged_event(Event.objects.get(message=message, kind="message")))[
         "mentions"] == []
     client.force_login(parent)
     html = client.get(reverse("messaging:conversation", args=[conversation_4b.pk])
@@ -265,7 +263,7 @@ async def test_the_mentioned_member_receives_the_message_naming_them_live(
     assert event["body"] == "@Anna Jansen @Bram Bakker the trip is on"
     assert event["mentions"] == [{"id": parent.pk, "name": "Anna Jansen"},
                                  {"id": bram.pk, "name": "Bram Bakker"}]
-    ack = [e for e in await receive_until(sender, "ack") if e["type"] == "ack"][0]
+    ack = (await receive_until(sender, "ack"))[-1]
     assert ack["client_id"] == client_id
     stored = await database_sync_to_async(named)(await database_sync_to_async(
         Message.objects.get)(pk=ack["id"]))
