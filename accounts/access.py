@@ -51,6 +51,7 @@ Action = Literal[
     "message.mark_sensitive",
     "message.react",
     "message.reactions",
+    "message.mention",
     # consent/access.py
     "consent.decide",
     "consent.record_paper",

@@ -334,6 +334,9 @@ def _post_urgent(user: User, conversation: Any) -> bool:
     return user.is_school_staff and _has(user, POST, conversation)
 
 
+# Where a message may name members with "@" (messaging.mentions): group conversations.
+MENTION_KINDS = frozenset({Conversation.Kind.CLASS, Conversation.Kind.GROUP})
+
 # Where a message may ask its readers to acknowledge it: the conversations that reach families
 # (a class group, an announcement channel); not a club, the staff room or a one-to-one.
 ACKNOWLEDGED_KINDS = frozenset({Conversation.Kind.CLASS, Conversation.Kind.ANNOUNCEMENT})
@@ -498,6 +501,15 @@ def _mark_sensitive(user: User, obj: Any) -> bool:
     conversation = obj.conversation
     return ((obj.sender_id == user.pk and _post(user, conversation))
             or _has(user, MANAGE, conversation))
+
+
+@rule("message.mention")
+def _mention(user: User, conversation: Any) -> bool:
+    """Naming members with "@" (messaging.mentions): whoever may post in a class group or a
+    group (a club, the staff room); not in a one-to-one (the other is told anyway) nor in an
+    announcement channel. Who is named is checked per message: current members only."""
+    return (isinstance(conversation, Conversation) and conversation.kind in MENTION_KINDS
+            and _post(user, conversation))
 
 
 def sees_staff_tools(user: User | AnonymousUser) -> bool:

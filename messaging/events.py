@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from messaging.attachments import visible_attachments
+from messaging.mentions import Mentioned, mentioned_in
 from messaging.models import Event, Message, Sensitivity
 
 EXCERPT_CHARS = 120
@@ -57,6 +58,7 @@ class MessageEvent(TypedDict):
     links: bool
     card: str  # "" or the live card it carries (messaging.cards)
     attachments: list[dict[str, Any]]
+    mentions: list[Mentioned]  # the people it names with "@" (messaging.mentions)
     held: NotRequired[bool]
     rejected: NotRequired[bool]
     quiet: NotRequired[bool]  # added per socket: a staff member outside office hours
@@ -237,8 +239,10 @@ def attachment_summaries(message: Message) -> list[dict[str, Any]]:
 
 
 def message_event(message: Message, *,
-                  attachments: list[dict[str, Any]] | None = None) -> MessageEvent:
-    """``attachments``: already summarised (a new message), saving a query. A message removed
+                  attachments: list[dict[str, Any]] | None = None,
+                  mentioned: list[Mentioned] | None = None) -> MessageEvent:
+    """``attachments`` and ``mentioned``: already known (a new message), saving a query each
+    (else prefetch ``attachments`` and ``mentions__user`` for many). A message removed
     by the school carries ``removed`` and, like a retracted one, no text and no attachments;
     ``held`` and ``rejected`` appear only on a held message, which only its sender is sent."""
     retracted = message.is_retracted
@@ -267,6 +271,8 @@ def message_event(message: Message, *,
         "card": "" if gone else message.card,
         "attachments": [] if gone else (
             attachments if attachments is not None else attachment_summaries(message)),
+        "mentions": [] if gone else (
+            mentioned if mentioned is not None else mentioned_in(message)),
     }
     if message.held_at is not None:
         event["held"] = True

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from messaging import presence
+from messaging import mentions, presence
 from messaging.verbs import BY_NAME, Malformed, VerbFrame
 from messaging.wire import frame_int
 
@@ -31,7 +31,9 @@ class Subscribe:
 @dataclass(frozen=True, slots=True)
 class Send:
     """A ``send``: ``reply_to`` is 0 for an id that names no message (refused ``not_found``),
-    None without one; ``body`` and ``sensitive`` as sent (the action judges them)."""
+    None without one; ``body`` and ``sensitive`` as sent (the action judges them);
+    ``mentions``: the person ids the composer inserted "@name" for, as numbers (the action
+    keeps those who are members and named in the text, messaging.mentions)."""
 
     conversation: int
     client_id: uuid.UUID
@@ -42,6 +44,7 @@ class Send:
     ack_requested: bool = False
     attachments: tuple[str, ...] = ()
     sensitive: object = ""
+    mentions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ def _send(content: Mapping[str, Any]) -> Send:
         urgent=content.get("urgent") is True, confirm=content.get("confirm") is True,
         ack_requested=content.get("ack_requested") is True,
         attachments=tuple(attachments), sensitive=content.get("sensitive") or "",
+        mentions=mentions.clean_ids(content.get("mentions")),
     )
 
 

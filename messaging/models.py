@@ -293,6 +293,21 @@ class Receipt(models.Model):
         ]
 
 
+class Mention(models.Model):
+    """The sender named a member in a group message ("@Anna Jansen"): that member is told even
+    when they muted the conversation (not in their quiet time, notifications.recipients), the
+    message is highlighted for them, and the archive record names them (messaging.mentions)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="messaging_mention_once"),
+        ]
+
+
 class Acknowledgement(models.Model):
     """A member confirms having read a message that asked for it."""
 

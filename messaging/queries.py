@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can
 from accounts.models import User
 from archive.folding import matching, terms
-from messaging import acknowledgements, cards, reactions
+from messaging import acknowledgements, cards, mentions, reactions
 from messaging.access import (
     blocks,
     direct_post_refusal,
@@ -55,7 +55,7 @@ def messages(conversation: Conversation, viewer: User) -> QuerySet[Message]:
     return (Message.objects.filter(conversation=conversation)
             .filter(Q(held_at__isnull=True) | Q(sender=viewer))
             .select_related("sender", "reply_to__sender")
-            .prefetch_related("attachments__pupils")
+            .prefetch_related("attachments__pupils", "mentions__user")
             .annotate(seen_count=Count("receipts", distinct=True)))
 
 
@@ -188,8 +188,20 @@ def page_context(user: User, conversation: Conversation, shown: list[Message]) -
         "can_mark_sensitive": can(user, "message.mark_sensitive", conversation),
         "sensitivities": [(value, str(label)) for value, label in Sensitivity.choices],
         "sensitive_categories": sensitive_categories(),
+        # Whom "@" offers: where the reader may mention and there is more than one other.
+        "mention_people": mention_people(user, conversation, max(members - 1, 0)),
         **direct_context(user, conversation),
     }
+
+
+def mention_people(user: User, conversation: Conversation, others: int) -> list[Any]:
+    """The members the composer's "@" offers (:func:`messaging.mentions.choices`), or none:
+    where the reader may not mention, may not see the member list, or would have one person
+    to choose from (who is told about every message anyway)."""
+    if (others < 2 or not can(user, "message.mention", conversation)
+            or not can(user, "membership.list", conversation)):
+        return []
+    return list(mentions.choices(conversation, user))
 
 
 def ack_counts(conversation: Conversation, shown: list[Message], viewer: User) -> str:

@@ -115,7 +115,8 @@ def events_after(conversation_id: int, after_seq: int, upto: int | None,
         rows = rows.filter(seq__lt=upto)
     rows = rows.select_related(
         "message__sender", "message__reply_to__sender"
-    ).prefetch_related("message__attachments").order_by("seq")[:BACKLOG_BATCH]
+    ).prefetch_related("message__attachments", "message__mentions__user"
+                       ).order_by("seq")[:BACKLOG_BATCH]
     # Plain dicts from here on: the consumer handles them as it handles the hub's.
     return [dict(logged_event(e, viewer)) for e in rows]
 
@@ -125,7 +126,8 @@ def own_held(event: dict[str, Any], viewer: int) -> dict[str, Any]:
     """A held message's ``skip`` as its sender's socket is sent it: the held message while it
     is still held at that seq, else the plain ``skip``."""
     message = (Message.objects.filter(pk=int(event.get(HELD_MESSAGE) or 0))
-               .select_related("sender", "reply_to__sender").prefetch_related("attachments")
+               .select_related("sender", "reply_to__sender")
+               .prefetch_related("attachments", "mentions__user")
                .first())
     shown = own_held_event(message, event["seq"], viewer) if message is not None else None
     return dict(shown) if shown is not None else public(event)

@@ -25,7 +25,7 @@ from accounts.access import can
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from messaging import acknowledgements as ack_lists
-from messaging import attachments, cards, hours, queries, reactions
+from messaging import attachments, cards, hours, mentions, queries, reactions
 from messaging import people as people_list
 from messaging.access import (
     readable_conversation_or_none,
@@ -135,6 +135,7 @@ def conversation(request: AuthenticatedHttpRequest, conversation_id: int) -> Htt
                 ack_requested=data["ack_requested"], sensitive=data.get("sensitive") or "",
                 attachments=attachments.claimable(request.user,
                                                   request.POST.getlist("attachments")),
+                mentions=mentions.clean_ids(request.POST.getlist("mentions")),
             )
         except send.ConfirmationRequired as exc:
             confirm_count = exc.recipients
@@ -391,7 +392,7 @@ def events_json(request: AuthenticatedHttpRequest, conversation_id: int) -> Json
         return JsonResponse({"error": "after_seq must be an integer"}, status=400)
     rows = (Event.objects.filter(conversation=conv, seq__gt=after)
             .select_related("message__sender", "message__reply_to__sender")
-            .prefetch_related("message__attachments__pupils")
+            .prefetch_related("message__attachments__pupils", "message__mentions__user")
             .order_by("seq")[: settings.SCHOOLCHAT_HISTORY_PAGE])
     events = [dict(logged_event(e, request.user.pk)) for e in rows]
     reactions.add_to_events(events, request.user)

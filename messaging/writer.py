@@ -47,7 +47,7 @@ def _draft(user: User, conversation: Any, frame: frames.Send) -> Draft | None:
         user, frame.body, client_id=frame.client_id, reply_to=reply_to, urgent=frame.urgent,
         confirm=frame.confirm, ack_requested=frame.ack_requested,
         attachments=claimable(user, list(frame.attachments)) if frame.attachments else [],
-        sensitive=frame.sensitive,
+        sensitive=frame.sensitive, mentions=frame.mentions,
     )
 
 

@@ -2,11 +2,13 @@
 
 A message notifies the conversation's current members with a device, except:
 - the sender;
-- members who muted the conversation (until a time that has not come, or until unmuted);
+- members who muted the conversation (until a time that has not come, or until unmuted),
+  unless the message mentions them ("@Anna Jansen", :mod:`messaging.mentions`);
 - members in their quiet time (``messaging.hours``): staff outside their office hours, everyone
   else at night (21:00-07:00 in the school's time zone);
 unless the message is an urgent one from staff, which reaches everyone, quiet time or not
-(only staff may mark a message urgent: ``message.post_urgent``).
+(only staff may mark a message urgent: ``message.post_urgent``). A mention breaks through a
+mute, never through quiet time: at night it waits like any other message.
 A device that has the conversation open on a visible page right now (its socket's heartbeat,
 :mod:`messaging.presence`) is left out too; the person's other devices are still told
 (docs/notifications.md says why per device).
@@ -32,7 +34,7 @@ from accounts.models import User
 from messaging import hours, presence
 from messaging.attachments import is_voice
 from messaging.events import excerpt
-from messaging.models import Event, Message
+from messaging.models import Event, Mention, Message
 from notifications.models import Device, Mute
 
 LOCK_SCREEN_EXCERPT = "excerpt"
@@ -65,12 +67,18 @@ def breaks_through(message: Message) -> bool:
     return message.urgent and message.sender.is_school_staff
 
 
+def mentioned(message: Message) -> set[int]:
+    """The ids of the people ``message`` mentions (messaging.mentions)."""
+    return set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+
+
 def recipients(message: Message, at: datetime | None = None,
                among: Iterable[int] | None = None) -> list[User]:
     """The people told about ``message`` (of ``among``, user ids, when given)."""
     moment = at or timezone.now()
     muted = Mute.objects.filter(conversation_id=message.conversation_id).filter(
-        Q(until__isnull=True) | Q(until__gt=moment)).values("user_id")
+        Q(until__isnull=True) | Q(until__gt=moment)).exclude(
+        user_id__in=Mention.objects.filter(message=message).values("user_id")).values("user_id")
     members = (User.objects.filter(
         memberships__conversation_id=message.conversation_id, memberships__ended_at__isnull=True,
         is_active=True, push_devices__isnull=False)
@@ -106,23 +114,33 @@ def topic(conversation_id: int) -> str:
     return f"conversation-{conversation_id}"
 
 
-def payload(message: Message) -> dict[str, Any]:
+def mention_topic(message_id: int) -> str:
+    """A mention is a notification of its own: a later message of the conversation does not
+    replace "Anna mentioned you" on the phone."""
+    return f"mention-{message_id}"
+
+
+def payload(message: Message, *, mentions_reader: bool = False) -> dict[str, Any]:
     """What the service worker shows, in the active language (the caller activates the
-    recipient's). The text only where the school's policy allows it."""
+    recipient's). The text only where the school's policy allows it. ``mentions_reader``: the
+    message names the recipient ("Ms de Vries mentioned you in 4B class group")."""
     conversation = message.conversation
     sender = message.sender.public_name
     body = sender
+    if mentions_reader:
+        body = _("%(sender)s mentioned you in %(conversation)s") % {
+            "sender": sender, "conversation": conversation.name}
     # A sensitive message is never on a lock screen, whatever the school chose (docs/policy.md).
     # A voice message says only that it is one.
     text = excerpt(message) or (_("Voice message") if is_voice(message) else "")
     if (conversation.school.lock_screen_text == LOCK_SCREEN_EXCERPT and not message.sensitive
             and text):
-        body = f"{sender}: {text}"
+        body = f"{body}: {text}"
     return {
         "conversation": conversation.pk,
         "title": conversation.name or sender,
         "body": body,
-        "tag": topic(conversation.pk),
+        "tag": mention_topic(message.pk) if mentions_reader else topic(conversation.pk),
         "url": reverse("messaging:conversation", args=[conversation.pk]),
         "urgent": message.urgent,
     }

@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,12 +61,19 @@ def _urgency(message: Message, reminder: bool) -> str:
     return "high" if message.urgent and not reminder else "normal"
 
 
-def _topic(message: Message, reminder: bool) -> str:
-    return f"ack-reminder-{message.pk}" if reminder else recipients.topic(message.conversation_id)
+def _topic(message: Message, reminder: bool, mentions_reader: bool = False) -> str:
+    if reminder:
+        return f"ack-reminder-{message.pk}"
+    if mentions_reader:
+        return recipients.mention_topic(message.pk)
+    return recipients.topic(message.conversation_id)
 
 
-def _render(message: Message, reminder: bool) -> dict[str, Any]:
-    return recipients.reminder_payload(message) if reminder else recipients.payload(message)
+def _render(message: Message, reminder: bool, mentions_reader: bool = False) -> dict[str, Any]:
+    """The payload: a reminder's, or the message's (for one it mentions, saying so)."""
+    if reminder:
+        return recipients.reminder_payload(message)
+    return recipients.payload(message, mentions_reader=mentions_reader)
 
 
 @shared_task(name="notifications.notify")
@@ -131,22 +139,27 @@ def _try(device: Device, data: bytes, urgency: str, topic: str
 def send_all(devices: Sequence[Device], message: Message, *, reminder: bool = False
              ) -> dict[str, int]:
     """The first try for each device, concurrently, with the payload rendered now (in each
-    person's language); a ``deliver`` job for each that should be tried again. Counts of what
-    happened, by outcome."""
+    person's language, and saying so to those the message mentions); a ``deliver`` job for each
+    that should be tried again. Counts of what happened, by outcome."""
     if not devices:
         return {}
-    urgency, topic = _urgency(message, reminder), _topic(message, reminder)
-    work = [(device, json.dumps(body).encode())
-            for group, body in _in_each_language(devices, lambda: _render(message, reminder))
-            for device in group]
+    urgency = _urgency(message, reminder)
+    named = set() if reminder else recipients.mentioned(message)
+    work: list[tuple[Device, bytes, str]] = []
+    for mentions_reader in (False, True):
+        told = [device for device in devices if (device.user_id in named) is mentions_reader]
+        topic = _topic(message, reminder, mentions_reader)
+        render = partial(_render, message, reminder, mentions_reader)
+        work += [(device, json.dumps(body).encode(), topic)
+                 for group, body in _in_each_language(told, render) for device in group]
     with ThreadPoolExecutor(max_workers=min(push.POOL_SIZE, len(work))) as pool:
-        tries = list(pool.map(lambda item: _try(item[0], item[1], urgency, topic), work))
-    sent = [device for (device, _data), (kind, _answer) in zip(work, tries, strict=True)
+        tries = list(pool.map(lambda item: _try(item[0], item[1], urgency, item[2]), work))
+    sent = [device for (device, _data, _where), (kind, _answer) in zip(work, tries, strict=True)
             if kind == SENT]
     actions.mark_delivered_many(sent, conversation_id=message.conversation_id,
                                 seq=None if reminder else message.seq)
     outcome: dict[str, int] = {}
-    for (device, _data), (kind, answer) in zip(work, tries, strict=True):
+    for (device, _data, _where), (kind, answer) in zip(work, tries, strict=True):
         if kind == RETRIED:
             deliver.apply_async((device.pk, message.pk),
                                 {"user_id": device.user_id, "reminder": reminder},
@@ -210,9 +223,11 @@ def deliver(self: Task, device_id: int, message_id: Any, *, user_id: int = 0,
         # or is now in their quiet time.
         metrics.PUSH_RESULTS.labels(SKIPPED).inc()
         return SKIPPED
+    mentions_reader = not reminder and device.user_id in recipients.mentioned(message)
     with translation.override(device.user.preferred_language):
-        data = json.dumps(_render(message, reminder)).encode()
-    kind, answer = _try(device, data, _urgency(message, reminder), _topic(message, reminder))
+        data = json.dumps(_render(message, reminder, mentions_reader)).encode()
+    kind, answer = _try(device, data, _urgency(message, reminder),
+                        _topic(message, reminder, mentions_reader))
     metrics.PUSH_RESULTS.labels(kind).inc()
     if kind == RETRIED:
         retry_after = answer.retry_after if answer is not None else None

@@ -30,7 +30,7 @@ SUBSCRIPTION_BYTES = 4096
 SHELL = (
     "css/app.css",
     "js/chat/main.js", "js/chat/composer.js", "js/chat/format.js", "js/chat/render.js",
-    "js/chat/socket.js", "js/chat/inbox.js", "js/chat/cards.js",
+    "js/chat/socket.js", "js/chat/inbox.js", "js/chat/cards.js", "js/chat/mentions.js",
     "notifications/frame.js", "notifications/logout.js",
     "notifications/favicon-32.png", "notifications/icon-192.png",
 )

@@ -283,6 +283,8 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
         text = body.get("body", "")
         if category and not by_subject:
             text, listed = _conversations.describe_sensitive(str(category)), []
+        # Named with "@" (messaging.mentions): the record lists the subject's account.
+        mentioned = account_id is not None and account_id in (body.get("mentions") or ())
         messages.append({
             "record": rec.pk,
             "record_hash": rec.hash,
@@ -296,6 +298,7 @@ def _messages(records: list[Row], names: Names, titles: dict[int | None, str],
             "by_subject": by_subject,
             "body": text,
             **({"sensitive": category} if category else {}),
+            **({"mentions_subject": True} if mentioned else {}),
             "attachments": [stored[t][0] for t in listed if t in stored] if listed else [],
         })
         for token in listed:
@@ -637,6 +640,9 @@ def _message_rows(messages: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
     for m in messages:
         said = KIND_LABELS.get(m["kind"])
         kind = f' <span class="muted">({esc(str(said()))})</span>' if said else ""
+        if m.get("mentions_subject"):
+            named = _("mentions the subject")
+            kind += f' <span class="muted">({esc(named)})</span>'
         links = "".join(
             (f'<br><a href="{esc(a["file"])}">{esc(a["name"])}</a>' if a["file"]
              else f'<br>{esc(a["name"])}')

@@ -30,6 +30,8 @@ USER_KEYS = ("user", "guardian", "blocked", "acts_as")
 PUPIL_KEYS = ("pupil",)
 CLASS_KEYS = ("school_class", "class")
 CONVERSATION_KEYS = ("conversation",)
+# Payload keys listing people (a message's mentions).
+USER_LIST_KEYS = ("mentions",)
 
 
 def _subject(content: Mapping[str, Any], names: Names) -> str:
@@ -59,6 +61,11 @@ class Names:
                     value = content.get(key)
                     if isinstance(value, int) and not isinstance(value, bool):
                         wanted[group].add(value)
+            for key in USER_LIST_KEYS:
+                listed = content.get(key)
+                if isinstance(listed, list):
+                    wanted["user"].update(v for v in listed
+                                          if isinstance(v, int) and not isinstance(v, bool))
         self.users = {u.pk: u.public_name for u in User.objects.filter(pk__in=wanted["user"])}
         self.pupils = {p.pk: str(p) for p in Pupil.objects.filter(pk__in=wanted["pupil"])}
         self.classes = dict(SchoolClass.objects.filter(pk__in=wanted["class"])
@@ -228,6 +235,14 @@ def _leavers(c: Mapping[str, Any], n: Names) -> str:
               "left: %(pupils)s).") % {"users": users, "pupils": pupils})
 
 
+def _posted(c: Mapping[str, Any], n: Names) -> str:
+    """A message, and the people it mentioned ("@Anna Jansen") when it did."""
+    named = [n.user(pk) for pk in c.get("mentions") or ()]
+    if not named:
+        return _("Posted a message.")
+    return _("Posted a message mentioning %(people)s.") % {"people": ", ".join(named)}
+
+
 def _consent(decision: str) -> Sentence:
     def say(c: Mapping[str, Any], n: Names) -> str:
         names = {"pupil": n.pupil(c.get("pupil"))}
@@ -353,7 +368,7 @@ SENTENCES: dict[str, Sentence] = {
     "consent.requested": lambda c, n: _("Asked the parents of %(class)s for consent.") % {
         "class": n.school_class(c.get("class"))},
     # Conversations.
-    "message.posted": lambda c, n: _("Posted a message."),
+    "message.posted": _posted,
     "message.edited": lambda c, n: _("Edited a message."),
     "message.retracted": lambda c, n: _("Retracted a message."),
     "message.pinned": lambda c, n: _("Pinned a message."),

@@ -19,7 +19,7 @@ from accounts.models import User
 from archive import chain
 from archive.entry import Entry
 from archive.folding import fold
-from messaging import screening
+from messaging import mentions, screening
 from messaging.access import links_as_text, post_refusal
 from messaging.actions.attachments import claim
 from messaging.actions.sensitive import clean_sensitivity
@@ -73,6 +73,9 @@ class Draft:
     sensitive: object = ""  # a Sensitivity category, or blank
     # A live card under the text (messaging.cards.ref), set by the app that owns it.
     card: str = ""
+    # The person ids the composer inserted "@name" for (messaging.mentions.clean_ids): kept
+    # only for members named in the text, where the sender may mention (``message.mention``).
+    mentions: Sequence[int] = ()
 
 
 Posted = tuple[Message, bool]
@@ -93,6 +96,7 @@ def post_message(
     sensitive: object = "",
     limited: bool = True,
     card: str = "",
+    mentions: Sequence[int] = (),
 ) -> Posted:
     """Persist a message, archive it and publish it after commit.
 
@@ -101,11 +105,13 @@ def post_message(
     Raises ``PermissionDenied`` when the sender may not post, ``ValidationError`` for bad input
     and :class:`ConfirmationRequired` when the audience is larger than the school's threshold
     and ``confirm`` was not given. ``limited=False`` is for what a person did not type just now
-    (scheduled messages, the demo).
+    (scheduled messages, the demo). ``mentions``: the ids of the people named with "@"; those
+    who are not members, or not named in the text, are left out without a word
+    (:mod:`messaging.mentions`).
     """
     draft = Draft(sender, body, client_id=client_id, reply_to=reply_to, urgent=urgent,
                   ack_requested=ack_requested, confirm=confirm, attachments=list(attachments),
-                  sensitive=sensitive, card=card)
+                  sensitive=sensitive, card=card, mentions=tuple(mentions))
     outcome = post_messages(conversation, [draft], limited=limited)[0]
     if isinstance(outcome, Exception):
         raise outcome
@@ -179,6 +185,7 @@ class _Checked:
     text: str
     client_id: uuid.UUID
     sensitive: str = ""
+    mentions: tuple[int, ...] = ()  # ids to check against the members (messaging.mentions)
 
     @property
     def key(self) -> tuple[int, uuid.UUID]:
@@ -216,7 +223,10 @@ def _check(conversation: Conversation, index: int, draft: Draft,
         # A quote would show the others what the school has not published.
         raise ValidationError(_("This message is waiting for review by the school."),
                               code="held")
-    return _Checked(index, draft, text, draft.client_id or uuid.uuid4(), sensitive)
+    # Naming someone where it means nothing (a one-to-one, an announcement) is no reason to
+    # refuse the message: the names stay text and nobody is told more than the others.
+    named = (tuple(draft.mentions) if draft.mentions and may("message.mention") else ())
+    return _Checked(index, draft, text, draft.client_id or uuid.uuid4(), sensitive, named)
 
 
 def _store_batch(conversation: Conversation, batch: list[_Checked],
@@ -250,6 +260,7 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
     verdicts = screening.screen([screening.Draft(c.draft.sender, conversation, c.text)
                                  for c in fresh]) if screening.active() else None
     held_at = timezone.now() if verdicts is not None else None
+    named = _mentioned(conversation, fresh)
     plain: dict[int, bool] = {}  # sender id -> links shown as text (one question per sender)
     for c in fresh:
         if c.draft.sender.pk not in plain:
@@ -267,9 +278,12 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
               kind=Event.Kind.MESSAGE if m.held_at is None else Event.Kind.HELD)
         for m in messages
     ])
+    mentions.store((message, named[c.index]) for c, message in zip(fresh, messages, strict=True)
+                   if named.get(c.index))
     entries = []
     events = []
     for c, message in zip(fresh, messages, strict=True):
+        people = named.get(c.index, [])
         outcomes[c.index] = (message, True)
         payload: dict[str, Any] = {"message": message.pk, "seq": message.seq,
                                    "body": c.text}
@@ -281,19 +295,35 @@ def _insert(conversation: Conversation, first: int, fresh: list[_Checked],
             payload["sensitive"] = message.sensitive
         if message.card:
             payload["card"] = message.card
+        if people:
+            payload["mentions"] = [person.pk for person in people]
         summaries: list[dict[str, Any]] = []
         if c.draft.attachments:
             claim(c.draft.sender, message, list(c.draft.attachments))
             payload["attachments"] = [a.token for a in c.draft.attachments]
             summaries = [summary(a) for a in c.draft.attachments]
-        entries.append(Entry(actor=c.draft.sender, subjects=[c.draft.sender],
-                                     payload=payload))
-        events.append(message_event(message, attachments=summaries)
+        # The people it mentions are among the record's subjects: their subject access export
+        # and the archive's search for them find it (records.export, records.search).
+        entries.append(Entry(actor=c.draft.sender, subjects=[c.draft.sender, *people],
+                             payload=payload))
+        events.append(message_event(message, attachments=summaries,
+                                    mentioned=mentions.mentions_of(people))
                       if message.held_at is None else held_skip_event(message))
     chain.record_many("message.posted", scope=conversation.scope, entries=entries)
     publish_many_on_commit(conversation.pk, events)
     if verdicts is not None:
         _tell_screened(messages, verdicts)
+
+
+def _mentioned(conversation: Conversation, fresh: list[_Checked]) -> dict[int, list[User]]:
+    """Draft index -> the people its message mentions: one query for the whole batch, and
+    none when no draft names anyone (the common case the bench measures)."""
+    wanted = {pk for c in fresh for pk in c.mentions}
+    if not wanted:
+        return {}
+    members = mentions.current_members(conversation, wanted)
+    return {c.index: mentions.chosen(c.text, c.draft.sender.pk, c.mentions, members)
+            for c in fresh if c.mentions}
 
 
 def _tell_screened(messages: list[Message], verdicts: list[screening.Verdict]) -> None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from messaging import cards, reactions
 from messaging.attachments import duration_text, is_shown
 from messaging.hours import AWAY_ON_DAY
+from messaging.mentions import mentioned_in
 from messaging.text import render_body
 
 register = template.Library()
@@ -51,6 +52,22 @@ def voice_seconds(seconds: int | None) -> str:
 def message_html(text: str, plain_links: bool = False) -> SafeString:
     """The message's text as HTML; ``plain_links``: its web addresses stay text."""
     return render_body(text or "", links=not plain_links)
+
+
+@register.filter
+def body_html(message: Any) -> SafeString:
+    """A message's text as HTML: its links (unless ``plain_links``) and the people it
+    mentions highlighted (prefetch ``mentions__user`` for a page of messages)."""
+    return render_body(message.body or "", links=not message.plain_links,
+                       mentions=[person["name"] for person in mentioned_in(message)])
+
+
+@register.filter
+def mentions_reader(message: Any, reader: Any) -> bool:
+    """Whether ``message`` names the page's reader with "@" (and still shows its text)."""
+    if message.retracted_at or getattr(message, "removed_at", None):
+        return False
+    return any(person["id"] == reader.pk for person in mentioned_in(message))
 
 
 @register.filter
@@ -109,6 +126,10 @@ def message_prototype(user: Any, variant: str) -> SimpleNamespace:
         # Every emoji's chip, none the reader's: the client keeps those a message has.
         my_reaction="",
         reaction_chips=[reactions.Chip(c.emoji, c.label, "{n}") for c in reactions.choices()],
+        # Another's message names the reader: the "Mentions you" note, removed by the client
+        # when a message does not.
+        mentions=_Rows([SimpleNamespace(pk=0, user=SimpleNamespace(pk=user.pk, public_name=""))]
+                       if variant == "other" else []),
     )
 
 

@@ -1568,6 +1568,45 @@ def test_every_reaction_action_answers_its_row(world: dict[str, Any], objects: d
     # Unknown actions, on purpose: denied.
     assert not can(world["people"]["parent"], "message.unreact",  # type: ignore[arg-type]
                    reaction_messages["class"])
+# --- @mentions: naming members with "@", for every role ---------------------------------------
+# Kept in one block of its own. Whoever may post in the class group or the chess club may
+# mention there (message.mention); a mention names only current members whose "@name" is in
+# the text. Mark Jansen (parent2) is a member of both; Lucía García (parent_5a) of neither, and
+# has a phone that must stay silent. Never in an announcement channel or a one-to-one.
+from messaging.models import Mention  # noqa: E402
+from notifications import recipients as push_recipients  # noqa: E402
+
+MENTION_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "message.mention": (F, T, F, T, T, F, F, F, F, F, F),
+}
+OBJECTS["message.mention"] = "group"
+EVERY_ACTION.update(MENTION_ROWS)
+MENTION_TEXT = "@Mark Jansen @Lucía García the chess set, please"
+
+
+def _mention_ids(world: dict[str, Any]) -> list[int]:
+    """Who the send names: a member, a person of another class, an id nobody has."""
+    return [world["parent2"].pk, world["people"]["parent_5a"].pk, 10**9]
+
+
+def _mentioned_after(world: dict[str, Any], conversation: Conversation,
+                     before: int) -> set[int] | None:
+    """Whom the newest message of ``conversation`` mentions (None when no message came), with
+    what a push would do: the member named is told, the outsider never."""
+    message = (Message.objects.filter(conversation=conversation, seq__gt=before)
+               .order_by("-seq").first())
+    if message is None:
+        return None
+    outsider = world["people"]["parent_5a"]
+    Device.objects.get_or_create(user=outsider, endpoint="https://push.example/lucia",
+                                 defaults={"p256dh": "key", "auth": "secret"})
+    told = {person.pk for person in push_recipients.recipients(message)}
+    assert outsider.pk not in told
+    named = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+    assert named <= {world["parent2"].pk}
+    return named
 
 
 @pytest.mark.django_db
@@ -1604,6 +1643,41 @@ async def test_reactions_over_the_websocket_answer_the_matrix(
         persona: str) -> None:
     user, message = world["people"][persona], reaction_messages[kind]
     allowed = REACTION_ROWS[kind][PERSONAS.index(persona)]
+def test_mentioning_answers_the_posting_column(world: dict[str, Any], kind: str) -> None:
+    for persona in PERSONAS:
+        user, conversation = world["people"][persona], world[kind]
+        assert can(user, "message.mention", conversation) is EXPECTED[kind][persona][1], persona
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_mentions_over_http_answer_the_matrix(world: dict[str, Any], persona: str) -> None:
+    user = world["people"][persona]
+    client = Client()
+    client.force_login(user)
+    for kind in ("class", "group"):
+        conversation = world[kind]
+        conversation.refresh_from_db()
+        before = conversation.last_seq
+        response = client.post(reverse("messaging:conversation", args=[conversation.pk]), {
+            "body": MENTION_TEXT, "client_id": str(uuid.uuid4()),
+            "mentions": [str(pk) for pk in _mention_ids(world)]})
+        named = _mentioned_after(world, conversation, before)
+        if EXPECTED[kind][persona][1]:
+            assert response.status_code == 302
+            # Only the member: Lucía is in another class, the last id is nobody's.
+            assert named == {world["parent2"].pk}
+        else:
+            assert named is None
+            read = EXPECTED[kind][persona][0]
+            assert _denied(response, persona) or (read and response.status_code == 403)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_mentions_over_the_websocket_answer_the_matrix(world: dict[str, Any],
+                                                            persona: str) -> None:
+    user = world["people"][persona]
     communicator, connected, code = await _socket(user)
     if persona == "leaver":
         assert not connected and code == 4401
@@ -1670,3 +1744,54 @@ async def test_a_reader_who_may_not_react_is_refused_in_words_on_both_ways(
     assert event["message"].startswith(refusal)
     assert not await database_sync_to_async(Reaction.objects.filter(user=user).exists)()
     await communicator.disconnect()
+    for kind in ("class", "group"):
+        conversation = world[kind]
+        before = (await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk)
+                  ).last_seq
+        client_id = str(uuid.uuid4())
+        await communicator.send_json_to({"type": "send", "conversation": conversation.pk,
+                                         "client_id": client_id, "body": MENTION_TEXT,
+                                         "mentions": _mention_ids(world)})
+        while True:
+            event = await communicator.receive_json_from(timeout=5)
+            if event["type"] in ("ack", "error") and event.get("client_id") == client_id:
+                break
+        named = await database_sync_to_async(_mentioned_after)(world, conversation, before)
+        read, post = EXPECTED[kind][persona][:2]
+        if post:
+            assert event["type"] == "ack" and named == {world["parent2"].pk}
+        else:
+            assert event["code"] == ("forbidden" if read else "not_found") and named is None
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_reader_who_may_not_post_cannot_mention_and_announcements_and_one_to_ones_ignore_it(
+        world: dict[str, Any], announcements: Conversation) -> None:
+    from messaging.actions import direct as direct_actions
+
+    teacher, parent, parent2 = (world["people"]["teacher"], world["people"]["parent"],
+                                world["parent2"])
+    for persona in PERSONAS:
+        assert not can(world["people"][persona], "message.mention", announcements), persona
+    # The parent reads the channel: their send is refused, nobody is mentioned.
+    client = Client()
+    client.force_login(parent)
+    response = client.post(reverse("messaging:conversation", args=[announcements.pk]), {
+        "body": "@Ms de Vries a question", "client_id": str(uuid.uuid4()),
+        "mentions": [str(teacher.pk)]})
+    assert response.status_code == 400
+    assert not Message.objects.filter(body="@Ms de Vries a question").exists()
+    assert not Mention.objects.exists()
+    # The teacher's announcement and one-to-one keep the text and name nobody.
+    one_to_one = direct_actions.open_direct(teacher, parent2)
+    assert not can(teacher, "message.mention", one_to_one)
+    client.force_login(teacher)
+    for conversation, named in ((announcements, parent), (one_to_one, parent2)):
+        response = client.post(reverse("messaging:conversation", args=[conversation.pk]), {
+            "body": f"@{named.public_name} see this", "client_id": str(uuid.uuid4()),
+            "mentions": [str(named.pk)]})
+        assert response.status_code == 302
+        assert Message.objects.filter(conversation=conversation,
+                                      body=f"@{named.public_name} see this").exists()
+    assert not Mention.objects.exists()

@@ -95,7 +95,7 @@ def test_the_event_is_published_only_after_commit(
             "reply_to": None, "edited": False, "retracted": False, "removed": False,
             "urgent": False,
             "ack_requested": False, "pinned": False, "sensitive": "", "links": True,
-            "card": "", "attachments": [],
+            "card": "", "attachments": [], "mentions": [],
         })
     ]
 

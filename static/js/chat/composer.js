@@ -1,5 +1,6 @@
 // The composer: typing and sending, replying, confirming a large audience, attaching files,
 // and the errors the server answers a send with.
+import { MentionPicker } from "./mentions.js";
 import { fillBody } from "./render.js";
 import { uuid4 } from "./socket.js";
 
@@ -47,6 +48,8 @@ export class Composer {
 
   start() {
     if (!this.form) { return; }
+    // "@" offers the members (group conversations only); its keys come before the ones below.
+    this.mentions = MentionPicker.fromPage(this.input);
     this.form.addEventListener("submit", (e) => {
       if (!window.WebSocket) { return; }       // the plain form post still works
       const later = byId("id_send_at");
@@ -121,6 +124,8 @@ export class Composer {
     const sensitive = byId("id_sensitive");
     if (sensitive && sensitive.value) { frame.sensitive = sensitive.value; sensitive.value = ""; }
     if (this.attachments.length) { frame.attachments = this.attachments.map((a) => a.token); }
+    const named = this.mentions ? this.mentions.take(body) : [];
+    if (named.length) { frame.mentions = named; }
     const node = this.pending(frame);
     this.input.value = "";
     this.clearReply();
@@ -149,6 +154,7 @@ export class Composer {
   restoreDraft(item) {
     item.element.remove();
     this.input.value = item.frame.body;
+    if (this.mentions) { this.mentions.restore(item.frame.mentions); }
   }
 
   askConfirm(clientId, count) {

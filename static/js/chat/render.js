@@ -9,18 +9,46 @@ import { dayKey, dayLabel, formatSize, formatTime } from "./format.js";
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 const TRAILING = /[.,;:!?)\]}]+$/;
 
-// Text with http(s) links made clickable, as messaging/text.py render_body writes it; with
+// The "@name" of any of ``names`` as a whole, the longest first, as messaging/mentions.py
+// pattern() finds it (Python's \w: a letter, a digit or "_" of any script).
+const WORD = "[\\p{L}\\p{N}_]";
+export function mentionPattern(names) {
+  const unique = Array.from(new Set((names || []).filter(Boolean)))
+    .sort((a, b) => b.length - a.length || (a < b ? -1 : (a > b ? 1 : 0)));
+  if (!unique.length) { return null; }
+  const escaped = unique.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  return new RegExp(`(?<!${WORD})@(?:${escaped.join("|")})(?!${WORD})`, "gu");
+}
+
+// Text, with each mention in a highlighted span (messaging/text.py _mark).
+function appendText(p, text, mentions) {
+  if (!mentions) { p.appendChild(document.createTextNode(text)); return; }
+  let last = 0;
+  for (const match of text.matchAll(mentions)) {
+    p.appendChild(document.createTextNode(text.slice(last, match.index)));
+    const span = document.createElement("span");
+    span.className = "mention";
+    span.textContent = match[0];
+    p.appendChild(span);
+    last = match.index + match[0].length;
+  }
+  p.appendChild(document.createTextNode(text.slice(last)));
+}
+
+// Text with http(s) links made clickable and "@name" of the people it mentions highlighted
+// (``names``: their display names), as messaging/text.py render_body writes it; with
 // ``links`` false (the school's policy, docs/policy.md) web addresses stay plain text.
-export function fillBody(p, text, links = true) {
+export function fillBody(p, text, links = true, names = []) {
   p.textContent = "";
+  const mentions = mentionPattern(names);
   text.split("\n").forEach((line, i) => {
     if (i > 0) { p.appendChild(document.createElement("br")); }
-    if (!links) { p.appendChild(document.createTextNode(line)); return; }
+    if (!links) { appendText(p, line, mentions); return; }
     let last = 0;
     line.replace(URL_RE, (match, offset) => {
       const url = match.replace(TRAILING, "");
       if (url.length <= "https://".length) { return match; }
-      p.appendChild(document.createTextNode(line.slice(last, offset)));
+      appendText(p, line.slice(last, offset), mentions);
       const a = document.createElement("a");
       a.setAttribute("href", url);
       a.setAttribute("rel", "noopener noreferrer nofollow");
@@ -30,7 +58,7 @@ export function fillBody(p, text, links = true) {
       last = offset + url.length;
       return match;
     });
-    p.appendChild(document.createTextNode(line.slice(last)));
+    appendText(p, line.slice(last), mentions);
   });
 }
 
@@ -169,6 +197,11 @@ export class Renderer {
     this.setId(li, ev.id);
     li.classList.toggle("mine", mine);
     li.classList.toggle("urgent", !!ev.urgent);
+    const mentions = ev.mentions || [];
+    const mentionsMe = !gone && mentions.some((p) => p.id === this.me);
+    li.classList.toggle("mentions-me", mentionsMe);
+    const note = li.querySelector(":scope > .mentions-you");
+    if (note && !mentionsMe) { note.remove(); }
     li.dataset.seq = ev.seq;
     li.dataset.clientId = ev.client_id;
     li.dataset.sender = ev.sender.id;
@@ -189,7 +222,9 @@ export class Renderer {
       li.querySelector(":scope > p.body.gone").textContent = this.texts.removed;
     } else if (!ev.retracted) {
       const body = li.querySelector(":scope > p.body");
-      if (ev.body) { fillBody(body, ev.body, ev.links !== false); } else { body.remove(); }
+      if (ev.body) {
+        fillBody(body, ev.body, ev.links !== false, mentions.map((p) => p.name));
+      } else { body.remove(); }
       this.fillAttachments(li.querySelector(":scope > .attachments"), ev.attachments || []);
       if (!ev.edited) { li.querySelector(":scope > .edited").remove(); }
       this.fillMeta(li.querySelector(":scope > .meta"), ev, mine);
@@ -337,7 +372,9 @@ export class Renderer {
           || node.querySelector(":scope > .ack-request") || node.querySelector(":scope > time"));
       }
     }
-    fillBody(p, body, node.dataset.plainLinks !== "1");
+    // The people it mentions stay those it mentioned when sent (an edit names nobody new).
+    const names = Array.from(p.querySelectorAll(".mention"), (span) => span.textContent.slice(1));
+    fillBody(p, body, node.dataset.plainLinks !== "1", names);
     if (!node.querySelector(":scope > .edited")) {
       node.querySelector(":scope > time").after(this.edited.cloneNode(true));
     }
@@ -348,9 +385,10 @@ export class Renderer {
   // Retracted by its sender, or (``removed``) removed by the school.
   retract(node, removed = false) {
     node.classList.add(removed ? "removed" : "retracted");
+    node.classList.remove("mentions-me");
     for (const sel of [":scope > p.body", ":scope > .attachments", ":scope > .edited",
       ":scope > .meta", ":scope > .moderation", ":scope > details.sensitive",
-      ":scope > .ack-request", ":scope > .reactions"]) {
+      ":scope > .ack-request", ":scope > .reactions", ":scope > .mentions-you"]) {
       const x = node.querySelector(sel);
       if (x) { x.remove(); }
     }
