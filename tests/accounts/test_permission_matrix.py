@@ -1568,45 +1568,6 @@ def test_every_reaction_action_answers_its_row(world: dict[str, Any], objects: d
     # Unknown actions, on purpose: denied.
     assert not can(world["people"]["parent"], "message.unreact",  # type: ignore[arg-type]
                    reaction_messages["class"])
-# --- @mentions: naming members with "@", for every role ---------------------------------------
-# Kept in one block of its own. Whoever may post in the class group or the chess club may
-# mention there (message.mention); a mention names only current members whose "@name" is in
-# the text. Mark Jansen (parent2) is a member of both; Lucía García (parent_5a) of neither, and
-# has a phone that must stay silent. Never in an announcement channel or a one-to-one.
-from messaging.models import Mention  # noqa: E402
-from notifications import recipients as push_recipients  # noqa: E402
-
-MENTION_ROWS = {
-    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
-    # other_admin
-    "message.mention": (F, T, F, T, T, F, F, F, F, F, F),
-}
-OBJECTS["message.mention"] = "group"
-EVERY_ACTION.update(MENTION_ROWS)
-MENTION_TEXT = "@Mark Jansen @Lucía García the chess set, please"
-
-
-def _mention_ids(world: dict[str, Any]) -> list[int]:
-    """Who the send names: a member, a person of another class, an id nobody has."""
-    return [world["parent2"].pk, world["people"]["parent_5a"].pk, 10**9]
-
-
-def _mentioned_after(world: dict[str, Any], conversation: Conversation,
-                     before: int) -> set[int] | None:
-    """Whom the newest message of ``conversation`` mentions (None when no message came), with
-    what a push would do: the member named is told, the outsider never."""
-    message = (Message.objects.filter(conversation=conversation, seq__gt=before)
-               .order_by("-seq").first())
-    if message is None:
-        return None
-    outsider = world["people"]["parent_5a"]
-    Device.objects.get_or_create(user=outsider, endpoint="https://push.example/lucia",
-                                 defaults={"p256dh": "key", "auth": "secret"})
-    told = {person.pk for person in push_recipients.recipients(message)}
-    assert outsider.pk not in told
-    named = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
-    assert named <= {world["parent2"].pk}
-    return named
 
 
 @pytest.mark.django_db
@@ -1643,41 +1604,6 @@ async def test_reactions_over_the_websocket_answer_the_matrix(
         persona: str) -> None:
     user, message = world["people"][persona], reaction_messages[kind]
     allowed = REACTION_ROWS[kind][PERSONAS.index(persona)]
-def test_mentioning_answers_the_posting_column(world: dict[str, Any], kind: str) -> None:
-    for persona in PERSONAS:
-        user, conversation = world["people"][persona], world[kind]
-        assert can(user, "message.mention", conversation) is EXPECTED[kind][persona][1], persona
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_mentions_over_http_answer_the_matrix(world: dict[str, Any], persona: str) -> None:
-    user = world["people"][persona]
-    client = Client()
-    client.force_login(user)
-    for kind in ("class", "group"):
-        conversation = world[kind]
-        conversation.refresh_from_db()
-        before = conversation.last_seq
-        response = client.post(reverse("messaging:conversation", args=[conversation.pk]), {
-            "body": MENTION_TEXT, "client_id": str(uuid.uuid4()),
-            "mentions": [str(pk) for pk in _mention_ids(world)]})
-        named = _mentioned_after(world, conversation, before)
-        if EXPECTED[kind][persona][1]:
-            assert response.status_code == 302
-            # Only the member: Lucía is in another class, the last id is nobody's.
-            assert named == {world["parent2"].pk}
-        else:
-            assert named is None
-            read = EXPECTED[kind][persona][0]
-            assert _denied(response, persona) or (read and response.status_code == 403)
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("persona", PERSONAS)
-async def test_mentions_over_the_websocket_answer_the_matrix(world: dict[str, Any],
-                                                            persona: str) -> None:
-    user = world["people"][persona]
     communicator, connected, code = await _socket(user)
     if persona == "leaver":
         assert not connected and code == 4401
@@ -1744,6 +1670,92 @@ async def test_a_reader_who_may_not_react_is_refused_in_words_on_both_ways(
     assert event["message"].startswith(refusal)
     assert not await database_sync_to_async(Reaction.objects.filter(user=user).exists)()
     await communicator.disconnect()
+
+
+
+# --- @mentions: naming members with "@", for every role ---------------------------------------
+# Kept in one block of its own. Whoever may post in the class group or the chess club may
+# mention there (message.mention); a mention names only current members whose "@name" is in
+# the text. Mark Jansen (parent2) is a member of both; Lucía García (parent_5a) of neither, and
+# has a phone that must stay silent. Never in an announcement channel or a one-to-one.
+from messaging.models import Mention  # noqa: E402
+from notifications import recipients as push_recipients  # noqa: E402
+
+MENTION_ROWS = {
+    # admin, teacher, teacher_5a, staff, parent, parent_5a, pupil, dpo, safeguarding, leaver,
+    # other_admin
+    "message.mention": (F, T, F, T, T, F, F, F, F, F, F),
+}
+OBJECTS["message.mention"] = "group"
+EVERY_ACTION.update(MENTION_ROWS)
+MENTION_TEXT = "@Mark Jansen @Lucía García the chess set, please"
+
+
+def _mention_ids(world: dict[str, Any]) -> list[int]:
+    """Who the send names: a member, a person of another class, an id nobody has."""
+    return [world["parent2"].pk, world["people"]["parent_5a"].pk, 10**9]
+
+
+def _mentioned_after(world: dict[str, Any], conversation: Conversation,
+                     before: int) -> set[int] | None:
+    """Whom the newest message of ``conversation`` mentions (None when no message came), with
+    what a push would do: the member named is told, the outsider never."""
+    message = (Message.objects.filter(conversation=conversation, seq__gt=before)
+               .order_by("-seq").first())
+    if message is None:
+        return None
+    outsider = world["people"]["parent_5a"]
+    Device.objects.get_or_create(user=outsider, endpoint="https://push.example/lucia",
+                                 defaults={"p256dh": "key", "auth": "secret"})
+    told = {person.pk for person in push_recipients.recipients(message)}
+    assert outsider.pk not in told
+    named = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+    assert named <= {world["parent2"].pk}
+    return named
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["class", "group"])
+def test_mentioning_answers_the_posting_column(world: dict[str, Any], kind: str) -> None:
+    for persona in PERSONAS:
+        user, conversation = world["people"][persona], world[kind]
+        assert can(user, "message.mention", conversation) is EXPECTED[kind][persona][1], persona
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_mentions_over_http_answer_the_matrix(world: dict[str, Any], persona: str) -> None:
+    user = world["people"][persona]
+    client = Client()
+    client.force_login(user)
+    for kind in ("class", "group"):
+        conversation = world[kind]
+        conversation.refresh_from_db()
+        before = conversation.last_seq
+        response = client.post(reverse("messaging:conversation", args=[conversation.pk]), {
+            "body": MENTION_TEXT, "client_id": str(uuid.uuid4()),
+            "mentions": [str(pk) for pk in _mention_ids(world)]})
+        named = _mentioned_after(world, conversation, before)
+        if EXPECTED[kind][persona][1]:
+            assert response.status_code == 302
+            # Only the member: Lucía is in another class, the last id is nobody's.
+            assert named == {world["parent2"].pk}
+        else:
+            assert named is None
+            read = EXPECTED[kind][persona][0]
+            assert _denied(response, persona) or (read and response.status_code == 403)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_mentions_over_the_websocket_answer_the_matrix(world: dict[str, Any],
+                                                            persona: str) -> None:
+    user = world["people"][persona]
+    communicator, connected, code = await _socket(user)
+    if persona == "leaver":
+        assert not connected and code == 4401
+        return
+    assert (await communicator.receive_json_from())["type"] == "hello"
     for kind in ("class", "group"):
         conversation = world[kind]
         before = (await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk)
