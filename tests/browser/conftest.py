@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.a11y import Audit
 from tests.conftest import IN_CI
@@ -75,6 +75,10 @@ def browser(monkeypatch: pytest.MonkeyPatch, axe_audit: Audit) -> Iterator[Brows
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # while it is open are still synchronous and safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # What a page shows is waited for up to 15 s (Playwright's default is 5 s): a 2-core
+    # machine running two test workers, their servers and Chromium is slow at times, and a
+    # wait that is met returns at once, so only a failing test waits longer.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         new_context = instance.new_context
