@@ -291,6 +291,7 @@ function start(chat) {
   }
 
   function onAck(ev) {
+    if (ev.action === "acknowledge") { acknowledged(ev.id); return; }
     outbox.answered(ev.client_id);
     if (ev.held) {
       // Stored, waiting for the school's review: nothing more will come for it, so it leaves
@@ -317,6 +318,7 @@ function start(chat) {
   }
 
   function onError(ev) {
+    if (ev.client_id === undefined && ev.id !== undefined && notAcknowledged(ev.id, ev.message)) { return; }
     outbox.answered(ev.client_id);
     const item = outbox.get(ev.client_id);
     if (item && ev.code === "unavailable") {
@@ -442,16 +444,58 @@ function start(chat) {
       if (quick) { quick.open = false; }
     } else if (f.classList.contains("ack-form")) {
       e.preventDefault();
-      connection.send({ type: "acknowledge", conversation: conversationId, id });
-      const done = document.createElement("span");
-      done.className = "acked-note";
-      done.textContent = texts.acknowledged;
-      const hadFocus = f.contains(document.activeElement);
-      f.replaceWith(done);
-      // The button is gone: focus stays on its message (one tab stop), not the page's top.
-      if (hadFocus) { node.focus({ preventScroll: true }); }
+      acknowledging(f, node, id);
     }
   });
+
+  // Acknowledging: "You acknowledged this" shows once the server has stored it (its ack), not
+  // when the button is pressed, so a page left at once never said so wrongly. Without an
+  // answer in 10 s the form itself is posted (acknowledging twice is the same as once).
+  const pendingAcks = new Map();   // message id -> {form, node, hadFocus, timer}
+  function acknowledging(form, node, id) {
+    if (pendingAcks.has(id)) { return; }
+    const button = form.querySelector("button");
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    const old = form.querySelector(".error");
+    if (old) { old.remove(); }
+    const timer = setTimeout(() => { pendingAcks.delete(id); form.submit(); }, 10000);
+    pendingAcks.set(id, { form, node, hadFocus: form.contains(document.activeElement), timer });
+    if (!connection.send({ type: "acknowledge", conversation: conversationId, id })) {
+      clearTimeout(timer);
+      pendingAcks.delete(id);
+      form.submit();
+    }
+  }
+  function acknowledged(id) {
+    const p = pendingAcks.get(id);
+    if (!p) { return; }
+    pendingAcks.delete(id);
+    clearTimeout(p.timer);
+    const done = document.createElement("span");
+    done.className = "acked-note";
+    done.textContent = texts.acknowledged;
+    p.form.replaceWith(done);
+    // The button is gone: focus stays on its message (one tab stop), not the page's top.
+    if (p.hadFocus && (document.activeElement === document.body || p.node.contains(document.activeElement))) {
+      p.node.focus({ preventScroll: true });
+    }
+  }
+  function notAcknowledged(id, text) {
+    const p = pendingAcks.get(id);
+    if (!p) { return false; }
+    pendingAcks.delete(id);
+    clearTimeout(p.timer);
+    const button = p.form.querySelector("button");
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    const said = document.createElement("span");
+    said.className = "error";
+    said.setAttribute("role", "alert");
+    said.textContent = text;
+    p.form.append(said);
+    return true;
+  }
 
   // --- paging back through history ---------------------------------------------------------
   const older = document.getElementById("older");
