@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -130,3 +132,15 @@ def test_pages_carry_a_strict_content_security_policy(client: Client, parent: Us
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_a_reader_who_may_not_post_is_told_why_when_a_form_posts_anyway(
+        client: Client, announcements: Conversation, parent: User) -> None:
+    """A page left open from before (or another tab) posts the composer's form for a parent
+    of an announcement channel: the 400 page says why, where the composer would be."""
+    client.force_login(parent)
+    response = client.post(reverse("messaging:conversation", args=[announcements.pk]),
+                           {"body": "Can I come too?", "client_id": str(uuid.uuid4())})
+    assert response.status_code == 400
+    assert "You cannot post in this conversation." in response.content.decode()
+    assert not Message.objects.filter(body="Can I come too?").exists()
