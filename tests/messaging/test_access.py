@@ -25,13 +25,15 @@ EXPECTED = {
 # the member-list rules in tests/accounts/test_permission_matrix.py; asking for acknowledgement
 # in test_channels.py, reminders in test_acknowledgements.py, scheduling in test_scheduled.py,
 # office hours in test_hours.py; blocking and sensitive messages in test_policy.py and
-# test_sensitive.py.
+# test_sensitive.py; reactions (react, who reacted) in test_reactions.py and mentions in
+# test_mentions.py, both with sections of their own in tests/accounts/test_permission_matrix.py.
 MESSAGING_ACTIONS = {*ACTIONS, "conversation.start_direct", "message.edit", "message.retract",
                      "message.receipts", "message.acknowledgements", "message.acknowledge",
                      "message.post_urgent", "message.pin", "message.request_ack", "message.remind",
                      "message.schedule", "office_hours.set",
                      "membership.list", "membership.add", "membership.remove",
-                     "person.block", "message.mark_sensitive"}
+                     "person.block", "message.mark_sensitive",
+                     "message.react", "message.reactions", "message.mention"}
 
 
 def test_the_declared_actions_are_the_ones_tested() -> None:
